@@ -1,0 +1,199 @@
+//! The command line (clap derive). Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::query::{parse_duration, parse_pid, parse_ppid, parse_states};
+
+/// Inspect Linux processes and threads: what runs, what it costs, what it holds and what it
+/// waits on. With no command, lists processes (`procscope ps`).
+#[derive(Parser, Debug)]
+#[command(
+    name = "procscope",
+    version,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true,
+    after_help = "Exit codes: 0 success, 1 nothing matched or a named target was gone/denied, \
+                  2 usage error, 3 fatal error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Listing options when no command is given (same as `procscope ps`).
+    #[command(flatten)]
+    pub ps: PsArgs,
+}
+
+/// Options every command accepts.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Print one JSON document (schema: `procscope schema COMMAND`).
+    #[arg(long, global = true, conflicts_with = "ndjson")]
+    pub json: bool,
+
+    /// Print one JSON object per line, without an envelope (list commands).
+    #[arg(long, global = true)]
+    pub ndjson: bool,
+
+    /// When to use colour; `auto` means on a terminal and when NO_COLOR is unset.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Leave out the header line of tables.
+    #[arg(long, global = true)]
+    pub no_header: bool,
+
+    /// Read this directory instead of /proc (for fixture trees in tests).
+    #[arg(long, global = true, hide = true, default_value = "/proc")]
+    pub proc_root: PathBuf,
+}
+
+/// When to colour output.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List processes, like `ps aux` and `pgrep` (the default command).
+    Ps(PsArgs),
+    /// Everything about one process on one screen.
+    Show(ShowArgs),
+    /// Print the JSON Schema of a command's `--json` output.
+    Schema(SchemaArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff); view it with `procscope man | man -l -`.
+    Man,
+}
+
+/// Options of `procscope ps`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PsArgs {
+    /// Keep processes whose name or command line contains PATTERN (smart case: case-insensitive
+    /// unless PATTERN has an uppercase letter).
+    pub pattern: Option<String>,
+
+    /// Match PATTERN exactly against the process name instead.
+    #[arg(long, requires = "pattern", conflicts_with = "regex")]
+    pub exact: bool,
+
+    /// Treat PATTERN as a regular expression over the name and the command line.
+    #[arg(long, requires = "pattern")]
+    pub regex: bool,
+
+    /// Columns to show, comma-separated; `-o help` lists them all.
+    #[arg(
+        short = 'o',
+        long = "columns",
+        value_delimiter = ',',
+        value_name = "LIST"
+    )]
+    pub columns: Vec<String>,
+
+    /// Sort by this column (a column name, see `-o help`); default: pid.
+    #[arg(short = 's', long, value_name = "COLUMN")]
+    pub sort: Option<String>,
+
+    /// Reverse the sort order.
+    #[arg(short = 'r', long)]
+    pub reverse: bool,
+
+    /// Keep only these PIDs (comma-separated).
+    #[arg(long, value_delimiter = ',', value_parser = parse_pid, value_name = "PID")]
+    pub pid: Vec<u32>,
+
+    /// Keep only children of these PIDs (comma-separated; 0 for PID 1 and kernel threads' parent).
+    #[arg(long, value_delimiter = ',', value_parser = parse_ppid, value_name = "PID")]
+    pub ppid: Vec<u32>,
+
+    /// Keep only processes of these users (names or uids, comma-separated).
+    #[arg(short = 'u', long, value_delimiter = ',', value_name = "USER")]
+    pub user: Vec<String>,
+
+    /// Keep only processes in these states (letters: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle).
+    #[arg(long, value_parser = parse_states, value_name = "LETTERS")]
+    pub state: Option<Vec<u8>>,
+
+    /// Show at most N processes (after sorting).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Measure %CPU over this interval (like top) instead of the lifetime average (like ps).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Option<Duration>,
+
+    /// Never cut lines to the terminal width.
+    #[arg(short = 'w', long)]
+    pub wide: bool,
+}
+
+/// Options of `procscope show`.
+#[derive(Args, Debug, Clone)]
+pub struct ShowArgs {
+    /// The process to show.
+    #[arg(value_parser = parse_pid)]
+    pub pid: u32,
+}
+
+/// Options of `procscope schema`.
+#[derive(Args, Debug, Clone)]
+pub struct SchemaArgs {
+    /// The command whose JSON output to describe.
+    #[arg(value_enum)]
+    pub command: SchemaTarget,
+}
+
+/// Commands with a published JSON Schema.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaTarget {
+    Ps,
+    Show,
+}
+
+/// Options of `procscope completions`.
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_command_means_ps_options() {
+        let cli = Cli::try_parse_from(["procscope", "sleep", "-o", "pid,name", "--json"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.ps.pattern.as_deref(), Some("sleep"));
+        assert_eq!(cli.ps.columns, vec!["pid", "name"]);
+        assert!(cli.global.json);
+    }
+
+    #[test]
+    fn global_flags_after_the_command() {
+        let cli = Cli::try_parse_from(["procscope", "show", "1", "--json", "--no-header"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Show(ShowArgs { pid: 1 }))
+        ));
+        assert!(cli.global.json && cli.global.no_header);
+    }
+}

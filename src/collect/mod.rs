@@ -1,0 +1,15 @@
+//! Reading the operating system: the only module that touches /proc or makes syscalls about
+//! other processes.
+
+pub mod detail;
+pub mod needs;
+pub mod process;
+pub mod procfs;
+pub mod system;
+pub mod users;
+
+pub use needs::Needs;
+pub use process::{Field, ProcessSample, TaskKind};
+pub use procfs::{ProcFs, ProcessDir};
+pub use system::SystemInfo;
+pub use users::UserNames;

@@ -1,0 +1,58 @@
+//! Which per-process /proc files a request needs, so a listing reads nothing else.
+
+/// A set of per-process files. Combine with `|`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs(u16);
+
+impl Needs {
+    pub const NONE: Self = Self(0);
+    /// `/proc/PID/stat`.
+    pub const STAT: Self = Self(1);
+    /// `/proc/PID/status`.
+    pub const STATUS: Self = Self(1 << 1);
+    /// `/proc/PID/cmdline`.
+    pub const CMDLINE: Self = Self(1 << 2);
+    /// `/proc/PID/exe` (a link).
+    pub const EXE: Self = Self(1 << 3);
+    /// The user table (not a /proc file, but loaded only when names are shown or matched).
+    pub const USER_NAMES: Self = Self(1 << 4);
+    /// The number of entries in `/proc/PID/fd`.
+    pub const FD_COUNT: Self = Self(1 << 5);
+
+    /// Both sets together (usable in constants).
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// True when every file in `other` is in `self`.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for Needs {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+impl std::ops::BitOrAssign for Needs {
+    fn bitor_assign(&mut self, rhs: Self) {
+        self.0 |= rhs.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_and_contains() {
+        let needs = Needs::STAT | Needs::CMDLINE;
+        assert!(needs.contains(Needs::STAT));
+        assert!(needs.contains(Needs::CMDLINE));
+        assert!(!needs.contains(Needs::STATUS));
+        assert!(needs.contains(Needs::NONE));
+    }
+}

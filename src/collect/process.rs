@@ -1,0 +1,194 @@
+//! One process read through its directory handle: exactly the files a request needs, each
+//! kept as a fallible value so a denied or vanished field never hides the rest.
+
+use crate::collect::needs::Needs;
+use crate::collect::procfs::{ProcFs, ProcessDir};
+use crate::model::Unavailable;
+use crate::parse::cmdline::parse_cmdline;
+use crate::parse::keyed::Keyed;
+use crate::parse::stat::{Stat, parse_stat};
+
+/// A command line longer than this is cut (the kernel allows about 6 MiB).
+pub const MAX_CMDLINE_BYTES: u64 = 1 << 20;
+
+/// A fallible field: the value, or why it is missing.
+pub type Field<T> = Result<T, Unavailable>;
+
+/// The files read for one process.
+#[derive(Debug)]
+pub struct ProcessSample {
+    pub pid: u32,
+    pub dir: ProcessDir,
+    pub stat: Option<Field<Stat>>,
+    pub status: Option<Field<Keyed>>,
+    pub cmdline: Option<Field<Vec<Vec<u8>>>>,
+    pub exe: Option<Field<Vec<u8>>>,
+    pub fd_count: Option<Field<usize>>,
+}
+
+/// What kind of task a process is, which decides what a failed read means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    Normal,
+    Zombie,
+    KernelThread,
+}
+
+impl ProcessSample {
+    /// Opens `pid` and reads the files in `needs`. `Err(Gone)` when the process vanished
+    /// before its essential files (stat, status) could be read: the caller skips it.
+    pub fn read(procfs: &ProcFs, pid: u32, needs: Needs) -> Result<Self, Unavailable> {
+        let dir = procfs.process(pid)?;
+        Self::read_dir(dir, needs)
+    }
+
+    /// Reads the files in `needs` from an already opened directory.
+    pub fn read_dir(dir: ProcessDir, needs: Needs) -> Result<Self, Unavailable> {
+        let stat = needs.contains(Needs::STAT).then(|| read_stat(&dir));
+        if let Some(Err(Unavailable::Gone)) = stat {
+            return Err(Unavailable::Gone);
+        }
+        let status = needs
+            .contains(Needs::STATUS)
+            .then(|| dir.read("status").map(Keyed::new));
+        if let Some(Err(Unavailable::Gone)) = status {
+            return Err(Unavailable::Gone);
+        }
+        let mut sample = Self {
+            pid: dir.pid(),
+            stat,
+            status,
+            cmdline: None,
+            exe: None,
+            fd_count: None,
+            dir,
+        };
+        let kind = sample.kind();
+        if needs.contains(Needs::CMDLINE) {
+            let raw = sample.dir.read_capped("cmdline", MAX_CMDLINE_BYTES);
+            sample.cmdline = Some(
+                raw.map(|raw| parse_cmdline(&raw))
+                    .map_err(|why| explain(why, kind)),
+            );
+        }
+        if needs.contains(Needs::EXE) {
+            sample.exe = Some(sample.dir.readlink("exe").map_err(|why| explain(why, kind)));
+        }
+        if needs.contains(Needs::FD_COUNT) {
+            sample.fd_count = Some(
+                sample
+                    .dir
+                    .numeric_entries("fd")
+                    .map(|fds| fds.len())
+                    .map_err(|why| explain(why, kind)),
+            );
+        }
+        Ok(sample)
+    }
+
+    /// Zombie, kernel thread or normal, from stat (or status when only that was read).
+    pub fn kind(&self) -> TaskKind {
+        if let Some(Ok(stat)) = &self.stat {
+            return if stat.is_zombie() {
+                TaskKind::Zombie
+            } else if stat.is_kernel_thread() {
+                TaskKind::KernelThread
+            } else {
+                TaskKind::Normal
+            };
+        }
+        if let Some(Ok(status)) = &self.status {
+            if status.get("State").is_some_and(|s| s.starts_with(b"Z")) {
+                return TaskKind::Zombie;
+            }
+            if status.number("Kthread") == Some(1) {
+                return TaskKind::KernelThread;
+            }
+        }
+        TaskKind::Normal
+    }
+
+    /// The stat fields, or why they are missing (`NotRead` is a programming error guard).
+    pub fn stat(&self) -> Field<&Stat> {
+        field(&self.stat)
+    }
+
+    pub fn status(&self) -> Field<&Keyed> {
+        field(&self.status)
+    }
+
+    pub fn cmdline(&self) -> Field<&Vec<Vec<u8>>> {
+        field(&self.cmdline)
+    }
+
+    pub fn exe(&self) -> Field<&Vec<u8>> {
+        field(&self.exe)
+    }
+
+    pub fn fd_count(&self) -> Field<usize> {
+        field(&self.fd_count).copied()
+    }
+
+    /// The process name: comm from stat, else the unescaped `Name:` from status.
+    pub fn name(&self) -> Field<Vec<u8>> {
+        if let Some(Ok(stat)) = &self.stat {
+            return Ok(stat.comm.clone());
+        }
+        let status = self.status()?;
+        status
+            .get("Name")
+            .map(crate::parse::keyed::unescape_status_name)
+            .ok_or(Unavailable::ReadError)
+    }
+
+    /// Real, effective, saved and filesystem uid from status.
+    pub fn uids(&self) -> Field<Vec<u64>> {
+        ids(self.status()?, "Uid")
+    }
+
+    /// Real, effective, saved and filesystem gid from status.
+    pub fn gids(&self) -> Field<Vec<u64>> {
+        ids(self.status()?, "Gid")
+    }
+
+    /// The effective uid.
+    pub fn euid(&self) -> Field<u32> {
+        let uids = self.uids()?;
+        uids.get(1)
+            .and_then(|&uid| u32::try_from(uid).ok())
+            .ok_or(Unavailable::ReadError)
+    }
+}
+
+fn ids(status: &Keyed, key: &str) -> Field<Vec<u64>> {
+    status
+        .numbers(key)
+        .filter(|ids| ids.len() == 4)
+        .ok_or(Unavailable::ReadError)
+}
+
+fn field<T>(slot: &Option<Field<T>>) -> Field<&T> {
+    match slot {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(why)) => Err(*why),
+        // A column asked for a file its needs did not name: report it rather than panic.
+        None => Err(Unavailable::ReadError),
+    }
+}
+
+fn read_stat(dir: &ProcessDir) -> Field<Stat> {
+    let raw = dir.read("stat")?;
+    parse_stat(&raw).map_err(|_| Unavailable::ReadError)
+}
+
+/// Refines a failed read by what the process is: a zombie or kernel thread has no exe, cwd,
+/// memory or files, and the kernel answers ENOENT/ESRCH for those.
+pub fn explain(why: Unavailable, kind: TaskKind) -> Unavailable {
+    match (why, kind) {
+        (Unavailable::Gone | Unavailable::ReadError, TaskKind::Zombie) => Unavailable::Zombie,
+        (Unavailable::Gone | Unavailable::ReadError, TaskKind::KernelThread) => {
+            Unavailable::KernelThread
+        }
+        _ => why,
+    }
+}

@@ -1,0 +1,131 @@
+//! System facts every command needs (clock ticks, page size, boot time, uptime, memory,
+//! pid_max), read once from the proc root so that a fixture tree gives deterministic output.
+
+use crate::collect::procfs::ProcFs;
+use crate::parse::keyed::Keyed;
+use crate::parse::stat::parse_num;
+
+/// The largest pid_max Linux allows (PID_MAX_LIMIT on 64-bit).
+pub const PID_MAX_LIMIT: u32 = 4_194_304;
+
+/// Facts about the system, injected into every computation that needs them.
+#[derive(Debug, Clone)]
+pub struct SystemInfo {
+    pub ticks_per_second: u64,
+    pub page_size: u64,
+    /// Boot time in seconds since the epoch (`btime` in `stat`).
+    pub boot_time_unix: u64,
+    /// Seconds since boot (`uptime`); "now" is `boot_time_unix + uptime_seconds`.
+    pub uptime_seconds: f64,
+    pub mem_total_bytes: Option<u64>,
+    pub pid_max: u32,
+    /// Our own PID as the proc tree sees it (`self` link); may differ from getpid() across
+    /// PID namespaces.
+    pub self_pid: Option<u32>,
+}
+
+impl SystemInfo {
+    /// Reads the facts from the proc tree. Files a fixture omits fall back to Linux defaults.
+    pub fn read(procfs: &ProcFs) -> anyhow::Result<Self> {
+        let stat = procfs.read("stat").map_err(|why| {
+            anyhow::anyhow!("cannot read {}/stat: {why}", procfs.root().display())
+        })?;
+        let boot_time_unix = parse_btime(&stat)
+            .ok_or_else(|| anyhow::anyhow!("{}/stat has no btime line", procfs.root().display()))?;
+        let uptime_seconds = procfs
+            .read("uptime")
+            .ok()
+            .and_then(|raw| parse_uptime(&raw))
+            .ok_or_else(|| anyhow::anyhow!("cannot read {}/uptime", procfs.root().display()))?;
+        let mem_total_bytes = procfs
+            .read("meminfo")
+            .ok()
+            .and_then(|raw| Keyed::new(raw).kib_as_bytes("MemTotal"));
+        let pid_max = procfs
+            .read("sys/kernel/pid_max")
+            .ok()
+            .and_then(|raw| parse_num(raw.trim_ascii()))
+            .unwrap_or(PID_MAX_LIMIT);
+        let self_pid = std::fs::read_link(procfs.root().join("self"))
+            .ok()
+            .and_then(|target| target.to_str()?.parse().ok());
+        Ok(Self {
+            ticks_per_second: sysconf(libc::_SC_CLK_TCK, 100),
+            page_size: sysconf(libc::_SC_PAGESIZE, 4096),
+            boot_time_unix,
+            uptime_seconds,
+            mem_total_bytes,
+            pid_max,
+            self_pid,
+        })
+    }
+
+    /// Seconds since the epoch, as the proc tree sees "now".
+    pub fn now_unix(&self) -> f64 {
+        self.boot_time_unix as f64 + self.uptime_seconds
+    }
+
+    /// Converts clock ticks to seconds.
+    pub fn ticks_to_seconds(&self, ticks: u64) -> f64 {
+        ticks as f64 / self.ticks_per_second as f64
+    }
+
+    /// Start time of a process (stat field 22) in seconds since the epoch.
+    pub fn start_time_unix(&self, starttime_ticks: u64) -> f64 {
+        self.boot_time_unix as f64 + self.ticks_to_seconds(starttime_ticks)
+    }
+
+    /// How long a process has run, in seconds.
+    pub fn age_seconds(&self, starttime_ticks: u64) -> f64 {
+        (self.uptime_seconds - self.ticks_to_seconds(starttime_ticks)).max(0.0)
+    }
+
+    /// Lifetime CPU usage in percent of one core, as `ps` computes it.
+    pub fn lifetime_cpu_percent(&self, cpu_ticks: u64, starttime_ticks: u64) -> f64 {
+        let age = self.age_seconds(starttime_ticks);
+        if age <= 0.0 {
+            return 0.0;
+        }
+        self.ticks_to_seconds(cpu_ticks) / age * 100.0
+    }
+}
+
+/// Finds the boot time in `/proc/stat` (`btime 1795674721`, space-separated).
+pub fn parse_btime(stat: &[u8]) -> Option<u64> {
+    stat.split(|&b| b == b'\n')
+        .find_map(|line| line.strip_prefix(b"btime "))
+        .and_then(|value| parse_num(value.trim_ascii()))
+}
+
+/// Parses `/proc/uptime` (`267.51 385.23`): the first number.
+pub fn parse_uptime(raw: &[u8]) -> Option<f64> {
+    let first = raw.split(|b| b.is_ascii_whitespace()).next()?;
+    std::str::from_utf8(first).ok()?.parse().ok()
+}
+
+fn sysconf(name: libc::c_int, fallback: u64) -> u64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let value = unsafe { libc::sysconf(name) };
+    u64::try_from(value)
+        .ok()
+        .filter(|&v| v > 0)
+        .unwrap_or(fallback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_first_number() {
+        assert_eq!(parse_uptime(b"267.51 385.23\n"), Some(267.51));
+        assert_eq!(parse_uptime(b"x"), None);
+    }
+
+    #[test]
+    fn btime_from_stat() {
+        let stat = b"cpu  1 2 3\nintr 5\nctxt 9\nbtime 1795674721\nprocesses 10\n";
+        assert_eq!(parse_btime(stat), Some(1795674721));
+        assert_eq!(parse_btime(b"cpu 1\n"), None);
+    }
+}

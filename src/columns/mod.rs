@@ -1,0 +1,19 @@
+//! The column registry for process listings and the values columns produce.
+
+pub mod registry;
+pub mod value;
+
+use std::collections::HashMap;
+
+use crate::collect::{SystemInfo, UserNames};
+
+pub use registry::{COLUMNS, Column};
+pub use value::{Kind, Value};
+
+/// What columns may consult besides the process itself.
+pub struct Context<'a> {
+    pub system: &'a SystemInfo,
+    pub users: &'a UserNames,
+    /// CPU% measured over an interval, by PID, when `--interval` was given.
+    pub sampled_cpu: Option<&'a HashMap<u32, f64>>,
+}

@@ -1,0 +1,312 @@
+//! The one list of `ps` columns. Adding a column is one entry here: its name, header, JSON
+//! key, kind, the /proc files it needs, and how to extract its value.
+
+use crate::collect::{Field, Needs, ProcessSample, TaskKind};
+use crate::model::Unavailable;
+use crate::parse::tty::tty_name;
+
+use super::Context;
+use super::value::{Kind, Value};
+
+/// One column of the process listing.
+pub struct Column {
+    /// The name used with `-o` and `--sort`.
+    pub name: &'static str,
+    pub header: &'static str,
+    /// The key in JSON output (snake_case, with its unit).
+    pub json_key: &'static str,
+    pub kind: Kind,
+    /// What the column needs read for each process.
+    pub needs: Needs,
+    /// One line for `--help` and the README.
+    pub about: &'static str,
+    pub extract: fn(&ProcessSample, &Context) -> Field<Value>,
+}
+
+/// Every column, in the order `-o help` lists them.
+pub static COLUMNS: &[Column] = &[
+    Column {
+        name: "pid",
+        header: "PID",
+        json_key: "pid",
+        kind: Kind::Integer,
+        needs: Needs::NONE,
+        about: "process ID",
+        extract: |p, _| Ok(Value::Integer(p.pid.into())),
+    },
+    Column {
+        name: "ppid",
+        header: "PPID",
+        json_key: "ppid",
+        kind: Kind::Integer,
+        needs: Needs::STAT,
+        about: "parent process ID",
+        extract: |p, _| Ok(Value::Integer(p.stat()?.ppid.into())),
+    },
+    Column {
+        name: "user",
+        header: "USER",
+        json_key: "user",
+        kind: Kind::Label,
+        needs: Needs::STATUS.union(Needs::USER_NAMES),
+        about: "effective user name",
+        extract: |p, ctx| Ok(Value::Label(ctx.users.name(p.euid()?))),
+    },
+    Column {
+        name: "uid",
+        header: "UID",
+        json_key: "uid",
+        kind: Kind::Integer,
+        needs: Needs::STATUS,
+        about: "effective user ID",
+        extract: |p, _| Ok(Value::Integer(p.euid()?.into())),
+    },
+    Column {
+        name: "state",
+        header: "S",
+        json_key: "state",
+        kind: Kind::Label,
+        needs: Needs::STAT,
+        about: "state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle",
+        extract: |p, _| Ok(Value::Label(char::from(p.stat()?.state).to_string())),
+    },
+    Column {
+        name: "cpu",
+        header: "%CPU",
+        json_key: "cpu_percent",
+        kind: Kind::Percent,
+        needs: Needs::STAT,
+        about: "CPU use in % of one core: lifetime average, or over --interval",
+        extract: |p, ctx| {
+            let stat = p.stat()?;
+            match ctx.sampled_cpu {
+                Some(sampled) => sampled
+                    .get(&p.pid)
+                    .copied()
+                    .map(Value::Percent)
+                    .ok_or(Unavailable::Gone),
+                None => Ok(Value::Percent(
+                    ctx.system
+                        .lifetime_cpu_percent(stat.cpu_ticks(), stat.starttime_ticks),
+                )),
+            }
+        },
+    },
+    Column {
+        name: "mem",
+        header: "%MEM",
+        json_key: "mem_percent",
+        kind: Kind::Percent,
+        needs: Needs::STAT,
+        about: "resident memory in % of total memory",
+        extract: |p, ctx| {
+            let total = ctx.system.mem_total_bytes.ok_or(Unavailable::Unsupported)?;
+            let rss = p.stat()?.rss_pages * ctx.system.page_size;
+            Ok(Value::Percent(rss as f64 / total as f64 * 100.0))
+        },
+    },
+    Column {
+        name: "rss",
+        header: "RSS",
+        json_key: "rss_bytes",
+        kind: Kind::Bytes,
+        needs: Needs::STAT,
+        about: "resident set size",
+        extract: |p, ctx| Ok(Value::Bytes(p.stat()?.rss_pages * ctx.system.page_size)),
+    },
+    Column {
+        name: "vsz",
+        header: "VSZ",
+        json_key: "vsz_bytes",
+        kind: Kind::Bytes,
+        needs: Needs::STAT,
+        about: "virtual memory size",
+        extract: |p, _| Ok(Value::Bytes(p.stat()?.vsize_bytes)),
+    },
+    Column {
+        name: "threads",
+        header: "THR",
+        json_key: "threads",
+        kind: Kind::Integer,
+        needs: Needs::STAT,
+        about: "number of threads",
+        extract: |p, _| Ok(Value::Integer(p.stat()?.num_threads as i64)),
+    },
+    Column {
+        name: "fds",
+        header: "FDS",
+        json_key: "fds",
+        kind: Kind::Integer,
+        needs: Needs::STAT.union(Needs::FD_COUNT),
+        about: "number of open file descriptors",
+        extract: |p, _| Ok(Value::Integer(p.fd_count()? as i64)),
+    },
+    Column {
+        name: "nice",
+        header: "NI",
+        json_key: "nice",
+        kind: Kind::Integer,
+        needs: Needs::STAT,
+        about: "nice value (-20 highest priority, 19 lowest)",
+        extract: |p, _| Ok(Value::Integer(p.stat()?.nice)),
+    },
+    Column {
+        name: "priority",
+        header: "PRI",
+        json_key: "priority",
+        kind: Kind::Integer,
+        needs: Needs::STAT,
+        about: "kernel scheduling priority (stat field 18)",
+        extract: |p, _| Ok(Value::Integer(p.stat()?.priority)),
+    },
+    Column {
+        name: "start",
+        header: "START",
+        json_key: "start_time_unix",
+        kind: Kind::Timestamp,
+        needs: Needs::STAT,
+        about: "start time (seconds since the epoch in JSON)",
+        extract: |p, ctx| {
+            Ok(Value::Timestamp(
+                ctx.system.start_time_unix(p.stat()?.starttime_ticks),
+            ))
+        },
+    },
+    Column {
+        name: "age",
+        header: "AGE",
+        json_key: "age_seconds",
+        kind: Kind::Duration,
+        needs: Needs::STAT,
+        about: "time since the process started",
+        extract: |p, ctx| {
+            Ok(Value::Duration(
+                ctx.system.age_seconds(p.stat()?.starttime_ticks),
+            ))
+        },
+    },
+    Column {
+        name: "time",
+        header: "TIME",
+        json_key: "cpu_time_seconds",
+        kind: Kind::CpuSeconds,
+        needs: Needs::STAT,
+        about: "CPU time used, user + system",
+        extract: |p, ctx| {
+            Ok(Value::CpuSeconds(
+                ctx.system.ticks_to_seconds(p.stat()?.cpu_ticks()),
+            ))
+        },
+    },
+    Column {
+        name: "tty",
+        header: "TTY",
+        json_key: "tty",
+        kind: Kind::Label,
+        needs: Needs::STAT,
+        about: "controlling terminal (? for none)",
+        extract: |p, _| Ok(tty_name(p.stat()?.tty_nr).map_or(Value::Absent, Value::Label)),
+    },
+    Column {
+        name: "pgid",
+        header: "PGID",
+        json_key: "pgid",
+        kind: Kind::Integer,
+        needs: Needs::STAT,
+        about: "process group ID",
+        extract: |p, _| Ok(Value::Integer(p.stat()?.pgrp.into())),
+    },
+    Column {
+        name: "sid",
+        header: "SID",
+        json_key: "sid",
+        kind: Kind::Integer,
+        needs: Needs::STAT,
+        about: "session ID",
+        extract: |p, _| Ok(Value::Integer(p.stat()?.session.into())),
+    },
+    Column {
+        name: "name",
+        header: "NAME",
+        json_key: "name",
+        kind: Kind::RawText,
+        needs: Needs::STAT,
+        about: "process name (comm, at most 15 bytes for user processes)",
+        extract: |p, _| Ok(Value::Text(p.name()?)),
+    },
+    Column {
+        name: "exe",
+        header: "EXE",
+        json_key: "exe",
+        kind: Kind::RawText,
+        needs: Needs::STAT.union(Needs::EXE),
+        about: "path of the executable",
+        extract: |p, _| Ok(Value::Text(p.exe()?.clone())),
+    },
+    Column {
+        name: "cmd",
+        header: "COMMAND",
+        json_key: "argv",
+        kind: Kind::Argv,
+        needs: Needs::STAT.union(Needs::CMDLINE),
+        about: "full command line ([name] for kernel threads)",
+        extract: |p, _| {
+            let argv = p.cmdline()?.clone();
+            let fallback = match p.kind() {
+                TaskKind::KernelThread => {
+                    Some(format!("[{}]", String::from_utf8_lossy(&p.name()?)))
+                }
+                TaskKind::Zombie => Some(format!(
+                    "[{}] <defunct>",
+                    String::from_utf8_lossy(&p.name()?)
+                )),
+                TaskKind::Normal => None,
+            };
+            Ok(Value::Argv { argv, fallback })
+        },
+    },
+];
+
+/// Looks a column up by its `-o` name.
+pub fn find(name: &str) -> Option<&'static Column> {
+    COLUMNS.iter().find(|column| column.name == name)
+}
+
+/// The valid names, comma-separated, for error messages.
+pub fn names() -> String {
+    COLUMNS
+        .iter()
+        .map(|column| column.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The default listing: PID, PPID, USER, STATE, %CPU, %MEM, RSS, THREADS, START, TIME, COMMAND.
+pub const DEFAULT: &[&str] = &[
+    "pid", "ppid", "user", "state", "cpu", "mem", "rss", "threads", "start", "time", "cmd",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_json_keys_are_unique() {
+        let mut names: Vec<_> = COLUMNS.iter().map(|c| c.name).collect();
+        let mut keys: Vec<_> = COLUMNS.iter().map(|c| c.json_key).collect();
+        names.sort_unstable();
+        keys.sort_unstable();
+        names.dedup();
+        keys.dedup();
+        assert_eq!(names.len(), COLUMNS.len());
+        assert_eq!(keys.len(), COLUMNS.len());
+    }
+
+    #[test]
+    fn defaults_exist() {
+        for name in DEFAULT {
+            assert!(find(name).is_some(), "{name}");
+        }
+        assert!(find("nosuch").is_none());
+    }
+}

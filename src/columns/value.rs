@@ -1,0 +1,260 @@
+//! A column value and its three faces: table text, JSON value, and sort order.
+
+use std::cmp::Ordering;
+
+use serde_json::{Map, Value as Json};
+
+use crate::collect::Field;
+use crate::model::text::{lossless, lossless_list};
+use crate::render::escape::{escape, escape_str};
+use crate::render::units;
+
+/// What a column holds; decides alignment, table format and JSON schema type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A whole number (PID, count, nice).
+    Integer,
+    /// A size in bytes (`rss_bytes`).
+    Bytes,
+    /// A percentage of one CPU or of total memory.
+    Percent,
+    /// CPU time in seconds.
+    CpuSeconds,
+    /// Elapsed seconds (age).
+    Duration,
+    /// A point in time, seconds since the epoch.
+    Timestamp,
+    /// Text from the kernel that may hold any byte (name, path).
+    RawText,
+    /// Short ASCII text (state, tty, user name).
+    Label,
+    /// A list of arguments.
+    Argv,
+}
+
+impl Kind {
+    /// Numbers align right, text left.
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Self::Integer
+                | Self::Bytes
+                | Self::Percent
+                | Self::CpuSeconds
+                | Self::Duration
+                | Self::Timestamp
+        )
+    }
+
+    /// The JSON Schema fragment for a value of this kind (always nullable: a field can be
+    /// unavailable).
+    pub fn schema(self) -> Json {
+        match self {
+            Self::Integer | Self::Bytes => serde_json::json!({"type": ["integer", "null"]}),
+            Self::Percent | Self::CpuSeconds | Self::Duration | Self::Timestamp => {
+                serde_json::json!({"type": ["number", "null"]})
+            }
+            Self::RawText | Self::Label => serde_json::json!({"type": ["string", "null"]}),
+            Self::Argv => {
+                serde_json::json!({"type": ["array", "null"], "items": {"type": "string"}})
+            }
+        }
+    }
+
+    /// True when the JSON form may carry an extra `<key>_b64` member.
+    pub fn has_lossless_form(self) -> bool {
+        matches!(self, Self::RawText | Self::Argv)
+    }
+}
+
+/// The value of one cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Integer(i64),
+    Bytes(u64),
+    Percent(f64),
+    CpuSeconds(f64),
+    Duration(f64),
+    Timestamp(f64),
+    Text(Vec<u8>),
+    Label(String),
+    /// Arguments; `fallback` is what a table shows when there are none (`[kthreadd]`).
+    Argv {
+        argv: Vec<Vec<u8>>,
+        fallback: Option<String>,
+    },
+    /// Not applicable (no controlling terminal): `?` in tables, `null` in JSON.
+    Absent,
+}
+
+/// What a table shows for a cell, given "now" for start times.
+pub fn table_text(cell: &Field<Value>, now_unix: f64) -> String {
+    let Ok(value) = cell else {
+        return "-".to_owned();
+    };
+    match value {
+        Value::Integer(n) => n.to_string(),
+        Value::Bytes(n) => units::bytes(*n),
+        Value::Percent(p) => units::percent(*p),
+        Value::CpuSeconds(s) => units::cpu_time(*s),
+        Value::Duration(s) => units::age(*s),
+        Value::Timestamp(t) => units::start_time(*t, now_unix),
+        Value::Text(bytes) => escape(bytes),
+        Value::Label(text) => escape_str(text),
+        Value::Argv { argv, fallback } => match (argv.is_empty(), fallback) {
+            (true, Some(fallback)) => escape_str(fallback),
+            _ => argv
+                .iter()
+                .map(|arg| escape(arg))
+                .collect::<Vec<_>>()
+                .join(" "),
+        },
+        Value::Absent => "?".to_owned(),
+    }
+}
+
+/// Writes a cell into a JSON object under `key` (plus `<key>_b64` for non-UTF-8 bytes), or
+/// records why it is unavailable.
+pub fn put_json(
+    object: &mut Map<String, Json>,
+    unavailable: &mut Map<String, Json>,
+    key: &str,
+    cell: &Field<Value>,
+) {
+    let value = match cell {
+        Err(why) => {
+            unavailable.insert(key.to_owned(), Json::from(why.as_str()));
+            Json::Null
+        }
+        Ok(Value::Integer(n)) => Json::from(*n),
+        Ok(Value::Bytes(n)) => Json::from(*n),
+        Ok(Value::Percent(x) | Value::CpuSeconds(x) | Value::Duration(x) | Value::Timestamp(x)) => {
+            Json::from(round2(*x))
+        }
+        Ok(Value::Label(text)) => Json::from(text.as_str()),
+        Ok(Value::Text(bytes)) => {
+            let (text, exact) = lossless(bytes);
+            if let Some(exact) = exact {
+                object.insert(format!("{key}_b64"), Json::from(exact));
+            }
+            Json::from(text)
+        }
+        Ok(Value::Argv { argv, .. }) => {
+            let (texts, exact) = lossless_list(argv);
+            if let Some(exact) = exact {
+                object.insert(format!("{key}_b64"), Json::from(exact));
+            }
+            Json::from(texts)
+        }
+        Ok(Value::Absent) => Json::Null,
+    };
+    object.insert(key.to_owned(), value);
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Sort order: values of the same kind compare naturally; unavailable cells sort last.
+pub fn compare(a: &Field<Value>, b: &Field<Value>) -> Ordering {
+    match (a, b) {
+        (Ok(a), Ok(b)) => compare_values(a, b),
+        (Ok(_), Err(_)) => Ordering::Less,
+        (Err(_), Ok(_)) => Ordering::Greater,
+        (Err(_), Err(_)) => Ordering::Equal,
+    }
+}
+
+fn compare_values(a: &Value, b: &Value) -> Ordering {
+    match (sort_number(a), sort_number(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        _ => sort_bytes(a).cmp(&sort_bytes(b)),
+    }
+}
+
+fn sort_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(n) => Some(*n as f64),
+        Value::Bytes(n) => Some(*n as f64),
+        Value::Percent(x) | Value::CpuSeconds(x) | Value::Duration(x) | Value::Timestamp(x) => {
+            Some(*x)
+        }
+        _ => None,
+    }
+}
+
+fn sort_bytes(value: &Value) -> Vec<u8> {
+    match value {
+        Value::Text(bytes) => bytes.clone(),
+        Value::Label(text) => text.clone().into_bytes(),
+        Value::Argv { argv, fallback } if argv.is_empty() => {
+            fallback.clone().unwrap_or_default().into_bytes()
+        }
+        Value::Argv { argv, .. } => argv.join(&b' '),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Unavailable;
+
+    #[test]
+    fn table_faces() {
+        assert_eq!(table_text(&Ok(Value::Bytes(2048)), 0.0), "2.0K");
+        assert_eq!(table_text(&Err(Unavailable::PermissionDenied), 0.0), "-");
+        assert_eq!(table_text(&Ok(Value::Absent), 0.0), "?");
+        let kthread = Value::Argv {
+            argv: vec![],
+            fallback: Some("[kthreadd]".into()),
+        };
+        assert_eq!(table_text(&Ok(kthread), 0.0), "[kthreadd]");
+        let argv = Value::Argv {
+            argv: vec![b"sleep".to_vec(), b"1\n".to_vec()],
+            fallback: None,
+        };
+        assert_eq!(table_text(&Ok(argv), 0.0), "sleep 1\\n");
+    }
+
+    #[test]
+    fn json_faces_keep_bytes_and_reasons() {
+        let mut object = Map::new();
+        let mut unavailable = Map::new();
+        put_json(
+            &mut object,
+            &mut unavailable,
+            "name",
+            &Ok(Value::Text(b"a\xff".to_vec())),
+        );
+        put_json(
+            &mut object,
+            &mut unavailable,
+            "exe",
+            &Err(Unavailable::PermissionDenied),
+        );
+        put_json(
+            &mut object,
+            &mut unavailable,
+            "cpu_percent",
+            &Ok(Value::Percent(1.23456)),
+        );
+        assert_eq!(object["name"], "a\u{fffd}");
+        assert_eq!(object["name_b64"], "Yf8=");
+        assert_eq!(object["exe"], Json::Null);
+        assert_eq!(unavailable["exe"], "permission_denied");
+        assert_eq!(object["cpu_percent"], 1.23);
+    }
+
+    #[test]
+    fn unavailable_sorts_last() {
+        let mut cells = [
+            Err(Unavailable::Gone),
+            Ok(Value::Integer(5)),
+            Ok(Value::Integer(2)),
+        ];
+        cells.sort_by(compare);
+        assert_eq!(cells[0], Ok(Value::Integer(2)));
+        assert!(cells[2].is_err());
+    }
+}

@@ -1,0 +1,30 @@
+//! Commands about procscope itself: JSON schemas, shell completions, the man page.
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, SchemaTarget};
+
+/// The JSON Schema of a command's `--json` output, pretty-printed.
+pub fn schema(target: SchemaTarget) -> String {
+    let schema = match target {
+        SchemaTarget::Ps => crate::commands::ps::schema(),
+        SchemaTarget::Show => crate::commands::show::schema(),
+    };
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "procscope", &mut out);
+    out
+}
+
+/// The man page in roff.
+pub fn man() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(out)
+}

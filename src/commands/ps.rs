@@ -1,0 +1,463 @@
+//! `procscope ps`: list processes with the columns asked for, reading only what they need.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value as Json};
+
+use crate::cli::PsArgs;
+use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
+use crate::columns::{self, COLUMNS, Column, Context, Value, value};
+use crate::exit::{self, Exit};
+use crate::model::Unavailable;
+use crate::query::{Matcher, ProcessFilter};
+use crate::render::table::{self, Align, Text, Tone};
+use crate::render::{Report, Style};
+
+/// The listing, ready to render.
+pub struct PsReport {
+    columns: Vec<&'static Column>,
+    rows: Vec<Row>,
+    now_unix: f64,
+    vanished: usize,
+    filtered: bool,
+}
+
+struct Row {
+    pid: u32,
+    cells: Vec<Field<Value>>,
+}
+
+/// The validated request.
+pub struct PsQuery {
+    pub columns: Vec<&'static Column>,
+    pub sort: &'static Column,
+    pub reverse: bool,
+    pub filter: ProcessFilter,
+    pub limit: Option<usize>,
+    pub interval: Option<Duration>,
+}
+
+impl PsQuery {
+    /// Validates the arguments: column and sort names, user names, the pattern.
+    pub fn from_args(
+        args: &PsArgs,
+        system: &SystemInfo,
+        users: &UserNames,
+    ) -> anyhow::Result<Self> {
+        let columns = if args.columns.is_empty() {
+            columns::registry::DEFAULT
+                .iter()
+                .filter_map(|name| columns::registry::find(name))
+                .collect()
+        } else {
+            args.columns
+                .iter()
+                .map(|name| column(name))
+                .collect::<anyhow::Result<Vec<_>>>()?
+        };
+        let sort = match &args.sort {
+            Some(name) => column(name)?,
+            None => columns::registry::find("pid").expect("pid column exists"),
+        };
+        let matcher = args
+            .pattern
+            .as_deref()
+            .map(|pattern| Matcher::new(pattern, args.exact, args.regex))
+            .transpose()
+            .map_err(exit::usage)?;
+        let uids = args
+            .user
+            .iter()
+            .map(|user| {
+                users.resolve(user).ok_or_else(|| {
+                    exit::usage(format!(
+                        "unknown user '{user}': expected a user name or a numeric uid"
+                    ))
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        for &pid in args.pid.iter().chain(&args.ppid) {
+            check_pid_max(pid, system)?;
+        }
+        Ok(Self {
+            columns,
+            sort,
+            reverse: args.reverse,
+            filter: ProcessFilter {
+                matcher,
+                pids: args.pid.clone(),
+                ppids: args.ppid.clone(),
+                uids,
+                states: args.state.clone().unwrap_or_default(),
+                exclude: Some(std::process::id()),
+            },
+            limit: args.limit,
+            interval: args.interval,
+        })
+    }
+
+    /// Everything each process must have read: columns, sort key and filter.
+    pub fn needs(&self) -> Needs {
+        let mut needs = self.filter.needs() | self.sort.needs;
+        for column in &self.columns {
+            needs |= column.needs;
+        }
+        if self.interval.is_some() {
+            needs |= Needs::STAT;
+        }
+        needs
+    }
+}
+
+/// Rejects a PID above this system's pid_max (it can never exist here).
+pub fn check_pid_max(pid: u32, system: &SystemInfo) -> anyhow::Result<()> {
+    if pid > system.pid_max {
+        return Err(exit::usage(format!(
+            "PID {pid} is above this system's pid_max ({}): no process can have it",
+            system.pid_max
+        )));
+    }
+    Ok(())
+}
+
+fn column(name: &str) -> anyhow::Result<&'static Column> {
+    columns::registry::find(name).ok_or_else(|| {
+        exit::usage(format!(
+            "unknown column '{name}': valid columns are {}",
+            columns::registry::names()
+        ))
+    })
+}
+
+/// The text of `-o help`: every column with its header, JSON key and meaning.
+pub fn column_help() -> String {
+    let rows = COLUMNS
+        .iter()
+        .map(|c| {
+            vec![
+                Text::plain(c.name),
+                Text::plain(c.header),
+                Text::plain(c.json_key),
+                Text::plain(c.about),
+            ]
+        })
+        .collect();
+    let style = Style {
+        header: true,
+        color: false,
+        width: None,
+    };
+    table::render(
+        &[
+            ("COLUMN", Align::Left),
+            ("HEADER", Align::Left),
+            ("JSON KEY", Align::Left),
+            ("MEANING", Align::Left),
+        ],
+        rows,
+        style,
+    )
+}
+
+/// Reads the processes that pass the filter, with the files `needs` names.
+pub fn read_matching(
+    procfs: &ProcFs,
+    filter: &ProcessFilter,
+    needs: Needs,
+) -> anyhow::Result<(Vec<ProcessSample>, usize)> {
+    let pids = procfs
+        .pids()
+        .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", procfs.root().display()))?;
+    let mut vanished = 0;
+    let mut kept = Vec::new();
+    for pid in pids {
+        if filter.rejects_pid(pid) {
+            continue;
+        }
+        match ProcessSample::read(procfs, pid, needs) {
+            Ok(sample) if filter.keeps(&sample) => kept.push(sample),
+            Ok(_) => {}
+            Err(_) => vanished += 1,
+        }
+    }
+    Ok((kept, vanished))
+}
+
+/// Runs the listing.
+pub fn run(
+    query: &PsQuery,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+    users: &UserNames,
+) -> anyhow::Result<PsReport> {
+    let needs = query.needs();
+    let (mut samples, mut vanished) = read_matching(procfs, &query.filter, needs)?;
+    let sampled_cpu = match query.interval {
+        Some(interval) => {
+            let (fresh, cpu, gone) = resample(procfs, samples, needs, interval, system);
+            samples = fresh;
+            vanished += gone;
+            Some(cpu)
+        }
+        None => None,
+    };
+    let context = Context {
+        system,
+        users,
+        sampled_cpu: sampled_cpu.as_ref(),
+    };
+    let mut rows: Vec<(Field<Value>, Row)> = samples
+        .iter()
+        .map(|sample| {
+            let cells = query
+                .columns
+                .iter()
+                .map(|c| (c.extract)(sample, &context))
+                .collect();
+            (
+                (query.sort.extract)(sample, &context),
+                Row {
+                    pid: sample.pid,
+                    cells,
+                },
+            )
+        })
+        .collect();
+    rows.sort_by(|(a, ra), (b, rb)| value::compare(a, b).then(ra.pid.cmp(&rb.pid)));
+    if query.reverse {
+        rows.reverse();
+    }
+    let mut rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
+    if let Some(limit) = query.limit {
+        rows.truncate(limit);
+    }
+    let filtered = query.filter.matcher.is_some()
+        || !query.filter.pids.is_empty()
+        || !query.filter.ppids.is_empty()
+        || !query.filter.uids.is_empty()
+        || !query.filter.states.is_empty();
+    Ok(PsReport {
+        columns: query.columns.clone(),
+        rows,
+        now_unix: system.now_unix(),
+        vanished,
+        filtered,
+    })
+}
+
+/// Reads the kept processes again after `interval` and computes CPU% over it. Returns the
+/// fresh samples, CPU% by PID, and how many vanished (or were replaced by a reused PID).
+fn resample(
+    procfs: &ProcFs,
+    before: Vec<ProcessSample>,
+    needs: Needs,
+    interval: Duration,
+    system: &SystemInfo,
+) -> (Vec<ProcessSample>, HashMap<u32, f64>, usize) {
+    let first: Vec<(u32, u64, u64)> = before
+        .iter()
+        .filter_map(|s| {
+            s.stat()
+                .ok()
+                .map(|st| (s.pid, st.starttime_ticks, st.cpu_ticks()))
+        })
+        .collect();
+    drop(before);
+    let started = Instant::now();
+    std::thread::sleep(interval);
+    let mut fresh = Vec::new();
+    let mut cpu = HashMap::new();
+    let mut gone = 0;
+    for (pid, start, ticks) in first {
+        let sample = match ProcessSample::read(procfs, pid, needs) {
+            Ok(sample) => sample,
+            Err(_) => {
+                gone += 1;
+                continue;
+            }
+        };
+        let Ok(stat) = sample.stat() else { continue };
+        if stat.starttime_ticks != start {
+            gone += 1;
+            continue;
+        }
+        let elapsed = started.elapsed().as_secs_f64().max(1e-3);
+        let used = system.ticks_to_seconds(stat.cpu_ticks().saturating_sub(ticks));
+        cpu.insert(pid, used / elapsed * 100.0);
+        fresh.push(sample);
+    }
+    (fresh, cpu, gone)
+}
+
+impl PsReport {
+    fn row_json(&self, row: &Row) -> Json {
+        let mut object = Map::new();
+        let mut unavailable = Map::new();
+        object.insert("pid".into(), Json::from(row.pid));
+        for (column, cell) in self.columns.iter().zip(&row.cells) {
+            value::put_json(&mut object, &mut unavailable, column.json_key, cell);
+        }
+        if !unavailable.is_empty() {
+            object.insert("unavailable".into(), Json::Object(unavailable));
+        }
+        Json::Object(object)
+    }
+
+    /// Counts of unavailable cells by reason and column, for the footer.
+    fn unavailable_summary(&self) -> BTreeMap<Unavailable, (usize, Vec<&'static str>)> {
+        let mut summary: BTreeMap<Unavailable, (usize, Vec<&'static str>)> = BTreeMap::new();
+        for row in &self.rows {
+            let mut counted = Vec::new();
+            for (column, cell) in self.columns.iter().zip(&row.cells) {
+                if let Err(why) = cell {
+                    let entry = summary.entry(*why).or_default();
+                    if !entry.1.contains(&column.header) {
+                        entry.1.push(column.header);
+                    }
+                    if !counted.contains(why) {
+                        counted.push(*why);
+                        entry.0 += 1;
+                    }
+                }
+            }
+        }
+        summary
+    }
+}
+
+impl Report for PsReport {
+    fn command(&self) -> &'static str {
+        "ps"
+    }
+
+    fn json(&self) -> Map<String, Json> {
+        let mut payload = Map::new();
+        payload.insert(
+            "processes".into(),
+            Json::Array(self.rows.iter().map(|row| self.row_json(row)).collect()),
+        );
+        payload.insert("vanished".into(), Json::from(self.vanished));
+        payload
+    }
+
+    fn ndjson(&self) -> Option<Vec<Json>> {
+        Some(self.rows.iter().map(|row| self.row_json(row)).collect())
+    }
+
+    fn table(&self, style: &Style) -> String {
+        if self.rows.is_empty() {
+            return String::new();
+        }
+        let headers: Vec<(&str, Align)> = self
+            .columns
+            .iter()
+            .map(|c| {
+                (
+                    c.header,
+                    if c.kind.is_numeric() {
+                        Align::Right
+                    } else {
+                        Align::Left
+                    },
+                )
+            })
+            .collect();
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                self.columns
+                    .iter()
+                    .zip(&row.cells)
+                    .map(|(column, cell)| {
+                        Text::toned(value::table_text(cell, self.now_unix), tone(column, cell))
+                    })
+                    .collect()
+            })
+            .collect();
+        table::render(&headers, rows, *style)
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self
+            .unavailable_summary()
+            .into_iter()
+            .map(|(why, (processes, headers))| {
+                format!(
+                    "-: {why} for {processes} process(es) ({})",
+                    headers.join(", ")
+                )
+            })
+            .collect();
+        if self.vanished > 0 {
+            notes.push(format!(
+                "{} process(es) exited during the listing and are not shown",
+                self.vanished
+            ));
+        }
+        notes
+    }
+
+    fn exit(&self) -> Exit {
+        if self.filtered && self.rows.is_empty() {
+            Exit::Partial
+        } else {
+            Exit::Success
+        }
+    }
+}
+
+fn tone(column: &Column, cell: &Field<Value>) -> Tone {
+    match cell {
+        Err(_) => Tone::Dim,
+        Ok(Value::Label(state)) if column.name == "state" => match state.as_str() {
+            "R" => Tone::Good,
+            "D" => Tone::Warn,
+            "Z" | "X" => Tone::Bad,
+            _ => Tone::Plain,
+        },
+        _ => Tone::Plain,
+    }
+}
+
+/// The JSON Schema of `ps --json`, built from the column registry.
+pub fn schema() -> Json {
+    let mut properties = Map::new();
+    properties.insert(
+        "pid".into(),
+        serde_json::json!({"type": "integer", "minimum": 1}),
+    );
+    for column in COLUMNS {
+        let mut schema = column.kind.schema();
+        schema["description"] = Json::from(column.about);
+        properties.insert(column.json_key.into(), schema);
+        if column.kind.has_lossless_form() {
+            let b64 = if column.kind == columns::Kind::Argv {
+                serde_json::json!({"type": "array", "items": {"type": "string"}, "description": "exact bytes (base64) when not UTF-8"})
+            } else {
+                serde_json::json!({"type": "string", "description": "exact bytes (base64) when not UTF-8"})
+            };
+            properties.insert(format!("{}_b64", column.json_key), b64);
+        }
+    }
+    let reasons = serde_json::to_value(schemars::schema_for!(Unavailable)).unwrap_or_default();
+    properties.insert(
+        "unavailable".into(),
+        serde_json::json!({"type": "object", "description": "why a null field has no value", "additionalProperties": {"$ref": "#/$defs/Unavailable"}}),
+    );
+    let mut reason_def = reasons;
+    if let Some(object) = reason_def.as_object_mut() {
+        object.remove("$schema");
+    }
+    let row = serde_json::json!({"type": "object", "properties": properties, "required": ["pid"], "additionalProperties": false});
+    let payload = serde_json::json!({
+        "properties": {
+            "processes": {"type": "array", "items": row},
+            "vanished": {"type": "integer", "minimum": 0, "description": "processes that exited during the listing"}
+        },
+        "required": ["processes", "vanished"],
+        "$defs": {"Unavailable": reason_def}
+    });
+    crate::render::json::document_schema("ps", "procscope ps --json", payload)
+}

@@ -1,0 +1,497 @@
+//! `procscope show PID`: one process on one screen, every section fallible on its own.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json};
+
+use crate::collect::detail::{NotAProcess, ProcessDetailFiles, read_detail};
+use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
+use crate::exit::{self, Exit};
+use crate::model::Unavailable;
+use crate::model::detail::{
+    Counts, CpuSummary, Identity, LimitEntry, MemorySummary, ProcessDetail,
+};
+use crate::model::text::{lossless, lossless_list};
+use crate::parse::codes::{policy_name, state_name};
+use crate::parse::tty::tty_name;
+use crate::render::escape::escape_str;
+use crate::render::table::{self, Align, Text, Tone};
+use crate::render::{Report, Style, units};
+
+/// The limits `show` lists.
+const SHOWN_LIMITS: &[&str] = &["Max open files", "Max stack size", "Max processes"];
+
+/// The report for one process.
+pub struct ShowReport {
+    pub detail: ProcessDetail,
+}
+
+/// Reads and assembles the process.
+pub fn run(
+    pid: u32,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+    users: &UserNames,
+) -> anyhow::Result<ShowReport> {
+    crate::commands::ps::check_pid_max(pid, system)?;
+    let files = read_detail(procfs, pid).map_err(|why| match why {
+        NotAProcess::Missing => exit::target(format!("no process with PID {pid}")),
+        NotAProcess::ThreadOf(tgid) => exit::target(format!(
+            "PID {pid} is a thread of process {tgid}, not a process: try `procscope show {tgid}`"
+        )),
+        NotAProcess::Unreadable(why) => exit::target(format!("cannot read process {pid}: {why}")),
+    })?;
+    Ok(ShowReport {
+        detail: assemble(&files, system, users),
+    })
+}
+
+/// Records why fields are missing while the sections are built.
+#[derive(Default)]
+struct Recorder {
+    unavailable: BTreeMap<String, Unavailable>,
+}
+
+impl Recorder {
+    fn take<T>(&mut self, key: &str, field: Field<T>) -> Option<T> {
+        match field {
+            Ok(value) => Some(value),
+            Err(why) => {
+                self.unavailable.insert(key.to_owned(), why);
+                None
+            }
+        }
+    }
+}
+
+fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) -> ProcessDetail {
+    let mut rec = Recorder::default();
+    let sample = &files.sample;
+    let kind = sample.kind();
+    let stat = sample.stat();
+    let status = sample.status();
+    let name = rec.take("identity.name", sample.name());
+    let (name_text, name_b64) = name.as_deref().map(lossless).unzip();
+    let argv = rec.take("identity.argv", sample.cmdline().cloned());
+    let (argv_text, argv_b64) = argv.as_deref().map(lossless_list).unzip();
+    let exe = rec.take("identity.exe", sample.exe().cloned());
+    let exe_deleted = exe.as_ref().map(|path| path.ends_with(b" (deleted)"));
+    let exe_path = exe
+        .as_ref()
+        .map(|path| path.strip_suffix(b" (deleted)").unwrap_or(path).to_vec());
+    let (exe_text, exe_b64) = exe_path.as_deref().map(lossless).unzip();
+    let cwd = rec.take("identity.cwd", files.cwd.clone());
+    let (cwd_text, cwd_b64) = cwd.as_deref().map(lossless).unzip();
+    let stat_value = rec.take("identity.state", stat.cloned());
+    let st = stat_value.as_ref();
+    let status_value = rec.take("identity.uids", status.cloned());
+    let sv = status_value.as_ref();
+
+    let identity = Identity {
+        ppid: st.map(|s| s.ppid),
+        name: name_text,
+        name_b64: name_b64.flatten(),
+        state: st.map(|s| char::from(s.state).to_string()),
+        state_name: st.map(|s| state_name(s.state).to_owned()),
+        kind: match kind {
+            TaskKind::Normal => "process",
+            TaskKind::Zombie => "zombie",
+            TaskKind::KernelThread => "kernel_thread",
+        }
+        .to_owned(),
+        user: sample.euid().ok().map(|uid| users.name(uid)),
+        uids: sv.and_then(|s| s.numbers("Uid")),
+        gids: sv.and_then(|s| s.numbers("Gid")),
+        argv: argv_text,
+        argv_b64: argv_b64.flatten(),
+        exe: exe_text,
+        exe_b64: exe_b64.flatten(),
+        exe_deleted,
+        cwd: cwd_text,
+        cwd_b64: cwd_b64.flatten(),
+        start_time_unix: st.map(|s| system.start_time_unix(s.starttime_ticks)),
+        age_seconds: st.map(|s| system.age_seconds(s.starttime_ticks)),
+        tty: st.and_then(|s| tty_name(s.tty_nr)),
+        session: st.map(|s| s.session),
+        pgid: st.map(|s| s.pgrp),
+        ns_pids: sv.and_then(|s| s.numbers("NSpid")),
+    };
+    if status_value.is_none() {
+        let why = status.err().unwrap_or(Unavailable::ReadError);
+        for key in [
+            "identity.user",
+            "identity.gids",
+            "identity.ns_pids",
+            "cpu.affinity",
+            "cpu.voluntary_ctxt_switches",
+            "cpu.nonvoluntary_ctxt_switches",
+            "memory.data_bytes",
+            "memory.stack_bytes",
+        ] {
+            rec.unavailable.insert(key.to_owned(), why);
+        }
+    }
+
+    let cpu = CpuSummary {
+        user_seconds: st.map(|s| system.ticks_to_seconds(s.utime_ticks)),
+        system_seconds: st.map(|s| system.ticks_to_seconds(s.stime_ticks)),
+        cpu_percent: st.map(|s| system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks)),
+        nice: st.map(|s| s.nice),
+        priority: st.map(|s| s.priority),
+        policy: st.and_then(|s| s.policy).map(policy_name),
+        last_cpu: st.and_then(|s| s.processor),
+        affinity: sv.and_then(|s| s.text("Cpus_allowed_list")),
+        voluntary_ctxt_switches: sv.and_then(|s| s.number("voluntary_ctxt_switches")),
+        nonvoluntary_ctxt_switches: sv.and_then(|s| s.number("nonvoluntary_ctxt_switches")),
+    };
+
+    let rollup = rec.take("memory.pss_bytes", files.smaps_rollup.clone());
+    if rollup.is_none() {
+        if let Some(why) = files.smaps_rollup.as_ref().err() {
+            rec.unavailable.insert("memory.swap_bytes".into(), *why);
+        }
+    }
+    let memory = MemorySummary {
+        rss_bytes: st.map(|s| s.rss_pages * system.page_size),
+        vsz_bytes: st.map(|s| s.vsize_bytes),
+        pss_bytes: rollup.as_ref().and_then(|r| r.kib_as_bytes("Pss")),
+        swap_bytes: rollup.as_ref().and_then(|r| r.kib_as_bytes("Swap")),
+        data_bytes: sv.and_then(|s| s.kib_as_bytes("VmData")),
+        stack_bytes: sv.and_then(|s| s.kib_as_bytes("VmStk")),
+    };
+
+    let limits = rec.take("limits", files.limits.clone()).unwrap_or_default();
+    let fd_soft_limit = limits
+        .iter()
+        .find(|l| l.name == "Max open files")
+        .and_then(|l| l.soft);
+    let counts = Counts {
+        threads: st.map(|s| s.num_threads),
+        fds: rec.take("counts.fds", sample.fd_count()).map(|n| n as u64),
+        fd_soft_limit,
+    };
+    let limits = limits
+        .into_iter()
+        .filter(|limit| SHOWN_LIMITS.contains(&limit.name.as_str()))
+        .map(|l| LimitEntry {
+            name: l.name,
+            soft: l.soft,
+            hard: l.hard,
+            unit: l.unit,
+        })
+        .collect();
+    let cgroup = rec
+        .take("cgroup", files.cgroup.clone())
+        .map(|raw| cgroup_path(&raw));
+
+    ProcessDetail {
+        pid: sample.pid,
+        identity,
+        cpu,
+        memory,
+        counts,
+        limits,
+        cgroup,
+        unavailable: rec.unavailable,
+    }
+}
+
+/// The cgroup v2 path, or every hierarchy joined when there is no unified one.
+fn cgroup_path(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    text.lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| text.lines().collect::<Vec<_>>().join(";"))
+}
+
+impl Report for ShowReport {
+    fn command(&self) -> &'static str {
+        "show"
+    }
+
+    fn json(&self) -> Map<String, Json> {
+        let mut payload = Map::new();
+        payload.insert(
+            "process".into(),
+            serde_json::to_value(&self.detail).unwrap_or(Json::Null),
+        );
+        payload
+    }
+
+    fn table(&self, style: &Style) -> String {
+        let d = &self.detail;
+        let mut out = String::new();
+        let title = format!(
+            "PID {}  {}",
+            d.pid,
+            d.identity
+                .name
+                .as_deref()
+                .map(escape_str)
+                .unwrap_or_else(|| "-".into())
+        );
+        out.push_str(&heading(&title, style));
+        out.push_str(&section(self.identity_rows(), style));
+        out.push_str(&heading("CPU", style));
+        out.push_str(&section(self.cpu_rows(), style));
+        out.push_str(&heading("Memory", style));
+        out.push_str(&section(self.memory_rows(), style));
+        out.push_str(&heading("Limits", style));
+        out.push_str(&section(self.limit_rows(), style));
+        out
+    }
+
+    fn exit(&self) -> Exit {
+        Exit::Success
+    }
+}
+
+type Rows = Vec<(&'static str, Text)>;
+
+impl ShowReport {
+    /// A value, or `-` with the reason recorded for `key`.
+    fn or_reason(&self, key: &str, value: Option<String>) -> Text {
+        match value {
+            Some(text) => Text::plain(text),
+            None => match self.detail.unavailable.get(key) {
+                Some(why) => Text::toned(format!("- ({why})"), Tone::Dim),
+                None => Text::toned("-", Tone::Dim),
+            },
+        }
+    }
+
+    fn identity_rows(&self) -> Rows {
+        let id = &self.detail.identity;
+        let state = id
+            .state
+            .as_ref()
+            .map(|s| format!("{s} ({})", id.state_name.clone().unwrap_or_default()));
+        let user = id.user.as_ref().map(|user| {
+            let uids = id
+                .uids
+                .as_ref()
+                .map(|u| format!(" (uid {})", join(u)))
+                .unwrap_or_default();
+            format!("{user}{uids}")
+        });
+        let argv = id
+            .argv
+            .as_ref()
+            .map(|argv| match (argv.is_empty(), id.kind.as_str()) {
+                (true, "kernel_thread") => "(none: kernel thread)".to_owned(),
+                (true, "zombie") => "(none: zombie)".to_owned(),
+                _ => argv
+                    .iter()
+                    .map(|a| escape_str(a))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            });
+        let exe = id.exe.as_ref().map(|exe| {
+            let deleted = if id.exe_deleted == Some(true) {
+                " (deleted)"
+            } else {
+                ""
+            };
+            format!("{}{deleted}", escape_str(exe))
+        });
+        let started = id.start_time_unix.map(|t| {
+            format!(
+                "{} ({} ago)",
+                units::date_time(t),
+                units::age(id.age_seconds.unwrap_or(0.0))
+            )
+        });
+        let ns = id
+            .ns_pids
+            .as_ref()
+            .filter(|ns| ns.len() > 1)
+            .map(|ns| join(ns));
+        let mut rows = vec![
+            (
+                "parent",
+                self.or_reason("identity.state", id.ppid.map(|p| p.to_string())),
+            ),
+            ("state", self.or_reason("identity.state", state)),
+            ("kind", Text::plain(id.kind.replace('_', " "))),
+            ("user", self.or_reason("identity.uids", user)),
+            ("command", self.or_reason("identity.argv", argv)),
+            ("exe", self.or_reason("identity.exe", exe)),
+            (
+                "cwd",
+                self.or_reason("identity.cwd", id.cwd.as_deref().map(escape_str)),
+            ),
+            ("started", self.or_reason("identity.state", started)),
+            (
+                "tty",
+                Text::plain(id.tty.clone().unwrap_or_else(|| "none".into())),
+            ),
+            (
+                "session",
+                self.or_reason("identity.state", id.session.map(|s| s.to_string())),
+            ),
+            (
+                "group",
+                self.or_reason("identity.state", id.pgid.map(|s| s.to_string())),
+            ),
+            (
+                "cgroup",
+                self.or_reason("cgroup", self.detail.cgroup.clone()),
+            ),
+        ];
+        if let Some(ns) = ns {
+            rows.push(("ns pids", Text::plain(ns)));
+        }
+        rows
+    }
+
+    fn cpu_rows(&self) -> Rows {
+        let cpu = &self.detail.cpu;
+        let times = cpu
+            .user_seconds
+            .zip(cpu.system_seconds)
+            .map(|(u, s)| format!("{} user, {} system", units::cpu_time(u), units::cpu_time(s)));
+        let switches = cpu
+            .voluntary_ctxt_switches
+            .zip(cpu.nonvoluntary_ctxt_switches)
+            .map(|(v, n)| format!("{v} voluntary, {n} involuntary"));
+        vec![
+            ("time", self.or_reason("identity.state", times)),
+            (
+                "%cpu",
+                self.or_reason("identity.state", cpu.cpu_percent.map(units::percent)),
+            ),
+            (
+                "nice",
+                self.or_reason("identity.state", cpu.nice.map(|n| n.to_string())),
+            ),
+            (
+                "priority",
+                self.or_reason("identity.state", cpu.priority.map(|n| n.to_string())),
+            ),
+            (
+                "policy",
+                self.or_reason("identity.state", cpu.policy.clone()),
+            ),
+            (
+                "last cpu",
+                self.or_reason("identity.state", cpu.last_cpu.map(|n| n.to_string())),
+            ),
+            (
+                "affinity",
+                self.or_reason("cpu.affinity", cpu.affinity.clone()),
+            ),
+            (
+                "switches",
+                self.or_reason("cpu.voluntary_ctxt_switches", switches),
+            ),
+        ]
+    }
+
+    fn memory_rows(&self) -> Rows {
+        let m = &self.detail.memory;
+        let c = &self.detail.counts;
+        let bytes = |v: Option<u64>| v.map(units::bytes);
+        let fds = c.fds.map(|n| match c.fd_soft_limit {
+            Some(limit) => format!("{n} of {limit}"),
+            None => n.to_string(),
+        });
+        vec![
+            ("rss", self.or_reason("identity.state", bytes(m.rss_bytes))),
+            (
+                "pss",
+                self.or_reason("memory.pss_bytes", bytes(m.pss_bytes)),
+            ),
+            (
+                "swap",
+                self.or_reason("memory.swap_bytes", bytes(m.swap_bytes)),
+            ),
+            (
+                "virtual",
+                self.or_reason("identity.state", bytes(m.vsz_bytes)),
+            ),
+            (
+                "data",
+                self.or_reason("memory.data_bytes", bytes(m.data_bytes)),
+            ),
+            (
+                "stack",
+                self.or_reason("memory.stack_bytes", bytes(m.stack_bytes)),
+            ),
+            (
+                "threads",
+                self.or_reason("identity.state", c.threads.map(|n| n.to_string())),
+            ),
+            ("open fds", self.or_reason("counts.fds", fds)),
+        ]
+    }
+
+    fn limit_rows(&self) -> Rows {
+        if self.detail.limits.is_empty() {
+            return vec![("limits", self.or_reason("limits", None))];
+        }
+        self.detail
+            .limits
+            .iter()
+            .map(|limit| {
+                let label = match limit.name.as_str() {
+                    "Max open files" => "open files",
+                    "Max stack size" => "stack size",
+                    _ => "processes",
+                };
+                let show = |v: Option<u64>| match (v, limit.unit.as_str()) {
+                    (None, _) => "unlimited".to_owned(),
+                    (Some(v), "bytes") => units::bytes(v),
+                    (Some(v), _) => v.to_string(),
+                };
+                (
+                    label,
+                    Text::plain(format!("{} (hard {})", show(limit.soft), show(limit.hard))),
+                )
+            })
+            .collect()
+    }
+}
+
+fn join(values: &[u64]) -> String {
+    values
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn heading(title: &str, style: &Style) -> String {
+    if style.color {
+        format!("\x1b[1m{title}\x1b[0m\n")
+    } else {
+        format!("{title}\n")
+    }
+}
+
+/// A key/value block, indented two spaces.
+fn section(rows: Rows, style: &Style) -> String {
+    let style = Style {
+        header: false,
+        ..*style
+    };
+    let rows = rows
+        .into_iter()
+        .map(|(key, value)| vec![Text::plain(format!("  {key}")), value])
+        .collect();
+    table::render(&[("", Align::Left), ("", Align::Left)], rows, style)
+}
+
+/// The JSON Schema of `show --json`.
+pub fn schema() -> Json {
+    #[derive(schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct ShowPayload {
+        process: ProcessDetail,
+    }
+    crate::render::json::document_schema(
+        "show",
+        "procscope show --json",
+        crate::render::json::schema_of::<ShowPayload>(),
+    )
+}

@@ -1,0 +1,165 @@
+//! procscope: a command-line inspector for Linux processes and threads.
+//!
+//! Data flows one way: `cli` (clap) → `query` (validated, pure) → `collect` (the only code
+//! that reads /proc) → `model` (plain serde types) → `commands` (build reports) → `render`
+//! (table, JSON, NDJSON) → stdout.
+
+pub mod cli;
+pub mod collect;
+pub mod columns;
+pub mod commands;
+pub mod exit;
+pub mod model;
+pub mod parse;
+pub mod query;
+pub mod render;
+
+use std::io::{IsTerminal, Write};
+
+use cli::{Cli, ColorChoice, Command, GlobalArgs, PsArgs};
+use collect::{Needs, ProcFs, SystemInfo, UserNames};
+use exit::Exit;
+use render::{Format, Report, Style};
+
+/// Runs procscope with parsed arguments, writes its output, and returns the exit code.
+pub fn run(cli: Cli) -> Exit {
+    match execute(cli) {
+        Ok(exit) => exit,
+        Err(error) if is_broken_pipe(&error) => Exit::Success,
+        Err(error) => {
+            let message = format!("{error:#}").replace('\n', " ");
+            let _ = writeln!(std::io::stderr(), "procscope: {message}");
+            exit::code_of(&error)
+        }
+    }
+}
+
+fn execute(cli: Cli) -> anyhow::Result<Exit> {
+    let global = cli.global;
+    match cli.command {
+        Some(Command::Schema(args)) => write_out(commands::meta::schema(args.command).as_bytes()),
+        Some(Command::Completions(args)) => write_out(&commands::meta::completions(args.shell)),
+        Some(Command::Man) => write_out(&commands::meta::man()?),
+        Some(Command::Ps(args)) => ps(&global, &args),
+        None => ps(&global, &cli.ps),
+        Some(Command::Show(args)) => {
+            let env = Env::open(&global)?;
+            let users = UserNames::load();
+            let report = commands::show::run(args.pid, &env.procfs, &env.system, &users)?;
+            emit(&report, &global, false)
+        }
+    }
+}
+
+fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
+    if args.columns.iter().any(|c| c == "help") {
+        return write_out(commands::ps::column_help().as_bytes());
+    }
+    let env = Env::open(global)?;
+    let users = if args.user.is_empty() {
+        UserNames::default()
+    } else {
+        UserNames::load()
+    };
+    let query = commands::ps::PsQuery::from_args(args, &env.system, &users)?;
+    let users = if query.needs().contains(Needs::USER_NAMES) && args.user.is_empty() {
+        UserNames::load()
+    } else {
+        users
+    };
+    let report = commands::ps::run(&query, &env.procfs, &env.system, &users)?;
+    emit(&report, global, args.wide)
+}
+
+/// The proc tree and system facts of this run.
+struct Env {
+    procfs: ProcFs,
+    system: SystemInfo,
+}
+
+impl Env {
+    fn open(global: &GlobalArgs) -> anyhow::Result<Self> {
+        let root = &global.proc_root;
+        let procfs = ProcFs::open(root).map_err(|err| {
+            anyhow::anyhow!("cannot open the proc tree {}: {err}", root.display())
+        })?;
+        let system = SystemInfo::read(&procfs)?;
+        Ok(Self { procfs, system })
+    }
+}
+
+/// Prints a report in the format asked for; notes go to stderr with tables.
+fn emit(report: &dyn Report, global: &GlobalArgs, wide: bool) -> anyhow::Result<Exit> {
+    let format = if global.json {
+        Format::Json
+    } else if global.ndjson {
+        Format::Ndjson
+    } else {
+        Format::Table
+    };
+    let style = style(global, wide);
+    let text = render::render(report, format, &style).ok_or_else(|| {
+        exit::usage(format!(
+            "--ndjson needs a list command; `{}` prints one document: use --json",
+            report.command()
+        ))
+    })?;
+    let text = if format == Format::Json && std::io::stdout().is_terminal() {
+        pretty(&text)
+    } else {
+        text
+    };
+    write_out(text.as_bytes())?;
+    if format == Format::Table {
+        let mut stderr = std::io::stderr().lock();
+        for note in report.notes() {
+            let _ = writeln!(stderr, "{note}");
+        }
+    }
+    Ok(report.exit())
+}
+
+fn pretty(compact: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(compact)
+        .and_then(|value| serde_json::to_string_pretty(&value))
+        .map(|mut text| {
+            text.push('\n');
+            text
+        })
+        .unwrap_or_else(|_| compact.to_owned())
+}
+
+fn style(global: &GlobalArgs, wide: bool) -> Style {
+    let tty = std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => tty && !no_color,
+    };
+    let width = (tty && !wide).then(terminal_width).flatten();
+    Style {
+        header: !global.no_header,
+        color,
+        width,
+    }
+}
+
+fn terminal_width() -> Option<usize> {
+    let size = rustix::termios::tcgetwinsize(std::io::stdout()).ok()?;
+    (size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+fn write_out(bytes: &[u8]) -> anyhow::Result<Exit> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(bytes)?;
+    stdout.flush()?;
+    Ok(Exit::Success)
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}

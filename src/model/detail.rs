@@ -1,0 +1,113 @@
+//! The `show` payload: one process, by section. Every field may be null, with the reason
+//! in `unavailable` (keyed `section.field`).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::Unavailable;
+
+/// Everything about one process.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProcessDetail {
+    pub pid: u32,
+    pub identity: Identity,
+    pub cpu: CpuSummary,
+    pub memory: MemorySummary,
+    pub counts: Counts,
+    /// Selected resource limits: open files, stack size, processes.
+    pub limits: Vec<LimitEntry>,
+    /// The cgroup v2 path (the `0::` line), else all lines joined with `;`.
+    pub cgroup: Option<String>,
+    /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
+    pub unavailable: BTreeMap<String, Unavailable>,
+}
+
+/// Who and what the process is.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Identity {
+    pub ppid: Option<u32>,
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_b64: Option<String>,
+    /// The state letter (R, S, D, Z, T, I...).
+    pub state: Option<String>,
+    pub state_name: Option<String>,
+    /// `process`, `zombie` or `kernel_thread`.
+    pub kind: String,
+    pub user: Option<String>,
+    /// Real, effective, saved and filesystem uid.
+    pub uids: Option<Vec<u64>>,
+    /// Real, effective, saved and filesystem gid.
+    pub gids: Option<Vec<u64>>,
+    pub argv: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argv_b64: Option<Vec<String>>,
+    pub exe: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exe_b64: Option<String>,
+    /// True when the executable file was deleted or replaced after the process started.
+    pub exe_deleted: Option<bool>,
+    pub cwd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd_b64: Option<String>,
+    pub start_time_unix: Option<f64>,
+    pub age_seconds: Option<f64>,
+    /// Controlling terminal, null when there is none.
+    pub tty: Option<String>,
+    pub session: Option<i32>,
+    pub pgid: Option<i32>,
+    /// PIDs in each nested PID namespace, outermost first (`NSpid`).
+    pub ns_pids: Option<Vec<u64>>,
+}
+
+/// Where the CPU time went and how the process is scheduled.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct CpuSummary {
+    pub user_seconds: Option<f64>,
+    pub system_seconds: Option<f64>,
+    /// Lifetime average in % of one core.
+    pub cpu_percent: Option<f64>,
+    pub nice: Option<i64>,
+    pub priority: Option<i64>,
+    /// SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE or SCHED_DEADLINE.
+    pub policy: Option<String>,
+    pub last_cpu: Option<u32>,
+    /// CPUs the process may run on, as a list (`0-1`).
+    pub affinity: Option<String>,
+    pub voluntary_ctxt_switches: Option<u64>,
+    pub nonvoluntary_ctxt_switches: Option<u64>,
+}
+
+/// Memory figures from stat, status and smaps_rollup.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct MemorySummary {
+    pub rss_bytes: Option<u64>,
+    pub vsz_bytes: Option<u64>,
+    /// Proportional set size: shared pages divided among their users.
+    pub pss_bytes: Option<u64>,
+    pub swap_bytes: Option<u64>,
+    /// VmData: heap and other private data.
+    pub data_bytes: Option<u64>,
+    /// VmStk: the main thread's stack.
+    pub stack_bytes: Option<u64>,
+}
+
+/// Threads and descriptors.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Counts {
+    pub threads: Option<u64>,
+    pub fds: Option<u64>,
+    /// The soft RLIMIT_NOFILE: how many descriptors the process may open.
+    pub fd_soft_limit: Option<u64>,
+}
+
+/// One resource limit; null means unlimited.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LimitEntry {
+    pub name: String,
+    pub soft: Option<u64>,
+    pub hard: Option<u64>,
+    pub unit: String,
+}

@@ -1,0 +1,7 @@
+//! Plain serializable types shared by the commands: no I/O happens here.
+
+pub mod detail;
+pub mod text;
+pub mod unavailable;
+
+pub use unavailable::Unavailable;

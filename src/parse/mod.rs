@@ -1,0 +1,8 @@
+//! Pure parsers for /proc file formats: bytes in, values out, never I/O and never a panic.
+
+pub mod cmdline;
+pub mod codes;
+pub mod keyed;
+pub mod limits;
+pub mod stat;
+pub mod tty;

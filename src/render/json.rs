@@ -1,0 +1,85 @@
+//! The JSON document every `--json` run prints: a versioned envelope around the payload.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+use crate::model::Unavailable;
+
+/// Bumped when a field is renamed, retyped or removed; adding fields keeps it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A target the command could not report on (gone, denied), listed in `errors`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ErrorEntry {
+    /// The PID the error is about, if any.
+    pub pid: Option<u32>,
+    pub reason: Unavailable,
+    pub message: String,
+}
+
+/// Builds `{"schema_version": 1, "command": ..., <payload members>, "errors": [...]}`.
+pub fn document(command: &str, payload: Map<String, Json>, errors: &[ErrorEntry]) -> Json {
+    let mut document = Map::new();
+    document.insert("schema_version".into(), Json::from(SCHEMA_VERSION));
+    document.insert("command".into(), Json::from(command));
+    document.extend(payload);
+    document.insert(
+        "errors".into(),
+        serde_json::to_value(errors).unwrap_or_else(|_| Json::Array(Vec::new())),
+    );
+    Json::Object(document)
+}
+
+/// The JSON Schema of a document whose payload members are described by `payload`
+/// (an object schema with `properties` and `required`).
+pub fn document_schema(command: &str, title: &str, payload: Json) -> Json {
+    let error_schema = serde_json::to_value(schemars::schema_for!(ErrorEntry)).unwrap_or_default();
+    let mut properties = Map::new();
+    properties.insert(
+        "schema_version".into(),
+        serde_json::json!({"const": SCHEMA_VERSION}),
+    );
+    properties.insert("command".into(), serde_json::json!({"const": command}));
+    properties.insert(
+        "errors".into(),
+        serde_json::json!({"type": "array", "items": {"$ref": "#/$defs/ErrorEntry"}}),
+    );
+    let mut required = vec![
+        Json::from("schema_version"),
+        Json::from("command"),
+        Json::from("errors"),
+    ];
+    let mut defs = Map::new();
+    if let Some(payload_defs) = payload.get("$defs").and_then(Json::as_object) {
+        defs.extend(payload_defs.clone());
+    }
+    if let Some(error_defs) = error_schema.get("$defs").and_then(Json::as_object) {
+        defs.extend(error_defs.clone());
+    }
+    let mut error_def = error_schema.clone();
+    if let Some(object) = error_def.as_object_mut() {
+        object.remove("$schema");
+        object.remove("$defs");
+    }
+    defs.insert("ErrorEntry".into(), error_def);
+    if let Some(payload_properties) = payload.get("properties").and_then(Json::as_object) {
+        properties.extend(payload_properties.clone());
+    }
+    if let Some(payload_required) = payload.get("required").and_then(Json::as_array) {
+        required.extend(payload_required.iter().cloned());
+    }
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "$defs": defs,
+    })
+}
+
+/// The schema of a serializable payload struct, via schemars, with `$defs` kept.
+pub fn schema_of<T: JsonSchema>() -> Json {
+    serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
+}
