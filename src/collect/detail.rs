@@ -30,10 +30,12 @@ pub enum NotAProcess {
 /// Reads one process for `show`. A TID is refused: `Tgid` must equal the PID.
 pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotAProcess> {
     let needs = Needs::STAT | Needs::STATUS | Needs::CMDLINE | Needs::EXE | Needs::FD_COUNT;
-    let sample = ProcessSample::read(procfs, pid, needs).map_err(|why| match why {
+    let gone = |why| match why {
         Unavailable::Gone => NotAProcess::Missing,
         other => NotAProcess::Unreadable(other),
-    })?;
+    };
+    let dir = procfs.process(pid).map_err(gone)?;
+    let sample = ProcessSample::read_dir(&dir, needs).map_err(gone)?;
     if let Ok(status) = sample.status() {
         match status.number("Tgid") {
             Some(tgid) if tgid != u64::from(pid) => return Err(NotAProcess::ThreadOf(tgid as u32)),
@@ -41,8 +43,8 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
         }
     }
     let kind = sample.kind();
-    let read = |name: &str| sample.dir.read(name).map_err(|why| explain(why, kind));
-    let cwd = sample.dir.readlink("cwd").map_err(|why| explain(why, kind));
+    let read = |name: &str| dir.read(name).map_err(|why| explain(why, kind));
+    let cwd = dir.readlink("cwd").map_err(|why| explain(why, kind));
     let smaps_rollup = match kind {
         TaskKind::KernelThread => Err(Unavailable::KernelThread),
         TaskKind::Zombie => Err(Unavailable::Zombie),

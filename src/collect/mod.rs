@@ -5,6 +5,7 @@ pub mod detail;
 pub mod needs;
 pub mod process;
 pub mod procfs;
+pub mod scan;
 pub mod system;
 pub mod users;
 

@@ -11,6 +11,9 @@ use crate::parse::stat::{Stat, parse_stat};
 /// A command line longer than this is cut (the kernel allows about 6 MiB).
 pub const MAX_CMDLINE_BYTES: u64 = 1 << 20;
 
+/// `stat` and `status` are a few KiB; anything far larger is not a proc file.
+const MAX_SMALL_FILE: u64 = 1 << 16;
+
 /// A fallible field: the value, or why it is missing.
 pub type Field<T> = Result<T, Unavailable>;
 
@@ -18,7 +21,6 @@ pub type Field<T> = Result<T, Unavailable>;
 #[derive(Debug)]
 pub struct ProcessSample {
     pub pid: u32,
-    pub dir: ProcessDir,
     pub stat: Option<Field<Stat>>,
     pub status: Option<Field<Keyed>>,
     pub cmdline: Option<Field<Vec<Vec<u8>>>>,
@@ -37,20 +39,21 @@ pub enum TaskKind {
 impl ProcessSample {
     /// Opens `pid` and reads the files in `needs`. `Err(Gone)` when the process vanished
     /// before its essential files (stat, status) could be read: the caller skips it.
+    /// The directory handle is closed afterwards: a listing must not hold thousands open.
     pub fn read(procfs: &ProcFs, pid: u32, needs: Needs) -> Result<Self, Unavailable> {
         let dir = procfs.process(pid)?;
-        Self::read_dir(dir, needs)
+        Self::read_dir(&dir, needs)
     }
 
     /// Reads the files in `needs` from an already opened directory.
-    pub fn read_dir(dir: ProcessDir, needs: Needs) -> Result<Self, Unavailable> {
+    pub fn read_dir(dir: &ProcessDir, needs: Needs) -> Result<Self, Unavailable> {
         let stat = needs.contains(Needs::STAT).then(|| read_stat(&dir));
         if let Some(Err(Unavailable::Gone)) = stat {
             return Err(Unavailable::Gone);
         }
         let status = needs
             .contains(Needs::STATUS)
-            .then(|| dir.read("status").map(Keyed::new));
+            .then(|| dir.read_whole("status", MAX_SMALL_FILE).map(Keyed::new));
         if let Some(Err(Unavailable::Gone)) = status {
             return Err(Unavailable::Gone);
         }
@@ -61,24 +64,21 @@ impl ProcessSample {
             cmdline: None,
             exe: None,
             fd_count: None,
-            dir,
         };
         let kind = sample.kind();
         if needs.contains(Needs::CMDLINE) {
-            let raw = sample.dir.read_capped("cmdline", MAX_CMDLINE_BYTES);
+            let raw = dir.read_whole("cmdline", MAX_CMDLINE_BYTES);
             sample.cmdline = Some(
                 raw.map(|raw| parse_cmdline(&raw))
                     .map_err(|why| explain(why, kind)),
             );
         }
         if needs.contains(Needs::EXE) {
-            sample.exe = Some(sample.dir.readlink("exe").map_err(|why| explain(why, kind)));
+            sample.exe = Some(dir.readlink("exe").map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::FD_COUNT) {
             sample.fd_count = Some(
-                sample
-                    .dir
-                    .numeric_entries("fd")
+                dir.numeric_entries("fd")
                     .map(|fds| fds.len())
                     .map_err(|why| explain(why, kind)),
             );
@@ -177,7 +177,7 @@ fn field<T>(slot: &Option<Field<T>>) -> Field<&T> {
 }
 
 fn read_stat(dir: &ProcessDir) -> Field<Stat> {
-    let raw = dir.read("stat")?;
+    let raw = dir.read_whole("stat", MAX_SMALL_FILE)?;
     parse_stat(&raw).map_err(|_| Unavailable::ReadError)
 }
 

@@ -2,8 +2,6 @@
 //! Every read of a process goes through its directory handle, so a reused PID can never mix
 //! two processes' data: reads through a stale handle fail with ESRCH.
 
-use std::fs::File;
-use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +26,9 @@ pub struct ProcessDir {
 const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::DIRECTORY)
     .union(OFlags::CLOEXEC);
+/// A process directory is opened as a path handle: cheaper than a full open, and enough to
+/// open, stat and readlink relative to it.
+const PATH_FLAGS: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
 const FILE_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::CLOEXEC);
 
 impl ProcFs {
@@ -60,7 +61,7 @@ impl ProcFs {
 
     /// Opens the directory of `pid`.
     pub fn process(&self, pid: u32) -> Result<ProcessDir, Unavailable> {
-        let dir = rustix::fs::openat(&self.dir, pid.to_string(), DIR_FLAGS, Mode::empty())
+        let dir = rustix::fs::openat(&self.dir, pid.to_string(), PATH_FLAGS, Mode::empty())
             .map_err(errno_reason)?;
         Ok(ProcessDir { pid, dir })
     }
@@ -82,16 +83,13 @@ impl ProcessDir {
         read_at(&self.dir, name)
     }
 
-    /// Reads at most `limit` bytes of a file (a command line can be megabytes long).
-    pub fn read_capped(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
+    /// Reads at most `limit` bytes of a file that the kernel generates in one piece (`stat`,
+    /// `status`, `cmdline`): a short read is its end, which saves a system call per file.
+    /// Multi-record files (`maps`, `net/tcp`) must use [`Self::read`].
+    pub fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
         let fd =
             rustix::fs::openat(&self.dir, name, FILE_FLAGS, Mode::empty()).map_err(errno_reason)?;
-        let mut buf = Vec::new();
-        File::from(fd)
-            .take(limit)
-            .read_to_end(&mut buf)
-            .map_err(|err| Unavailable::from_io(&err))?;
-        Ok(buf)
+        read_fd(&fd, limit, true)
     }
 
     /// Reads a symbolic link (`exe`, `cwd`, `fd/3`) as raw bytes.
@@ -111,7 +109,7 @@ impl ProcessDir {
     /// Opens a numbered subdirectory such as `task/TID`.
     pub fn child(&self, path: &str, id: u32) -> Result<ProcessDir, Unavailable> {
         let dir =
-            rustix::fs::openat(&self.dir, path, DIR_FLAGS, Mode::empty()).map_err(errno_reason)?;
+            rustix::fs::openat(&self.dir, path, PATH_FLAGS, Mode::empty()).map_err(errno_reason)?;
         Ok(ProcessDir { pid: id, dir })
     }
 
@@ -127,12 +125,41 @@ impl ProcessDir {
 
 fn read_at(dir: &OwnedFd, name: &str) -> Result<Vec<u8>, Unavailable> {
     let fd = rustix::fs::openat(dir, name, FILE_FLAGS, Mode::empty()).map_err(errno_reason)?;
-    let mut buf = Vec::with_capacity(1024);
-    File::from(fd)
-        .read_to_end(&mut buf)
-        .map_err(|err| Unavailable::from_io(&err))?;
+    read_fd(&fd, u64::MAX, false)
+}
+
+/// Reads until end of file (or the first short read when `short_is_end`) or `limit` bytes.
+/// Unlike `read_to_end` it asks for no file size (proc files report 0), saving two system
+/// calls per file.
+fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unavailable> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut buf = Vec::with_capacity(READ_CHUNK.min(limit));
+    while buf.len() < limit {
+        if buf.capacity() == buf.len() {
+            buf.reserve(buf.len().max(READ_CHUNK).min(limit - buf.len()));
+        }
+        let spare = buf.capacity().min(limit) - buf.len();
+        let start = buf.len();
+        buf.resize(start + spare, 0);
+        match rustix::io::read(fd, &mut buf[start..]) {
+            Ok(0) => {
+                buf.truncate(start);
+                break;
+            }
+            Ok(n) if short_is_end && n < spare => {
+                buf.truncate(start + n);
+                break;
+            }
+            Ok(n) => buf.truncate(start + n),
+            Err(rustix::io::Errno::INTR) => buf.truncate(start),
+            Err(errno) => return Err(errno_reason(errno)),
+        }
+    }
     Ok(buf)
 }
+
+/// The first read asks for this much; most proc files fit.
+const READ_CHUNK: usize = 2048;
 
 fn numeric_entries(dir: &OwnedFd) -> std::io::Result<Vec<u32>> {
     let mut ids = Vec::new();

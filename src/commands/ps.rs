@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value as Json};
 
 use crate::cli::PsArgs;
+use crate::collect::scan::scan;
 use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{self, COLUMNS, Column, Context, Value, value};
 use crate::exit::{self, Exit};
@@ -160,28 +161,14 @@ pub fn column_help() -> String {
     )
 }
 
-/// Reads the processes that pass the filter, with the files `needs` names.
-pub fn read_matching(
-    procfs: &ProcFs,
-    filter: &ProcessFilter,
-    needs: Needs,
-) -> anyhow::Result<(Vec<ProcessSample>, usize)> {
-    let pids = procfs
+/// The PIDs to read: every visible process the filter does not reject by number alone.
+pub fn candidate_pids(procfs: &ProcFs, filter: &ProcessFilter) -> anyhow::Result<Vec<u32>> {
+    Ok(procfs
         .pids()
-        .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", procfs.root().display()))?;
-    let mut vanished = 0;
-    let mut kept = Vec::new();
-    for pid in pids {
-        if filter.rejects_pid(pid) {
-            continue;
-        }
-        match ProcessSample::read(procfs, pid, needs) {
-            Ok(sample) if filter.keeps(&sample) => kept.push(sample),
-            Ok(_) => {}
-            Err(_) => vanished += 1,
-        }
-    }
-    Ok((kept, vanished))
+        .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", procfs.root().display()))?
+        .into_iter()
+        .filter(|&pid| !filter.rejects_pid(pid))
+        .collect())
 }
 
 /// Runs the listing.
@@ -192,12 +179,14 @@ pub fn run(
     users: &UserNames,
 ) -> anyhow::Result<PsReport> {
     let needs = query.needs();
-    let (mut samples, mut vanished) = read_matching(procfs, &query.filter, needs)?;
+    let mut pids = candidate_pids(procfs, &query.filter)?;
+    let mut vanished = 0;
     let sampled_cpu = match query.interval {
         Some(interval) => {
-            let (fresh, cpu, gone) = resample(procfs, samples, needs, interval, system);
-            samples = fresh;
+            let (cpu, gone) = sample_cpu(procfs, &query.filter, &pids, interval, system);
             vanished += gone;
+            pids = cpu.keys().copied().collect();
+            pids.sort_unstable();
             Some(cpu)
         }
         None => None,
@@ -207,23 +196,25 @@ pub fn run(
         users,
         sampled_cpu: sampled_cpu.as_ref(),
     };
-    let mut rows: Vec<(Field<Value>, Row)> = samples
-        .iter()
-        .map(|sample| {
-            let cells = query
-                .columns
-                .iter()
-                .map(|c| (c.extract)(sample, &context))
-                .collect();
-            (
-                (query.sort.extract)(sample, &context),
-                Row {
-                    pid: sample.pid,
-                    cells,
-                },
-            )
-        })
-        .collect();
+    let scanned = scan(procfs, &pids, needs, |sample| {
+        if !query.filter.keeps(sample) {
+            return None;
+        }
+        let cells = query
+            .columns
+            .iter()
+            .map(|c| (c.extract)(sample, &context))
+            .collect();
+        Some((
+            (query.sort.extract)(sample, &context),
+            Row {
+                pid: sample.pid,
+                cells,
+            },
+        ))
+    });
+    vanished += scanned.vanished;
+    let mut rows = scanned.rows;
     rows.sort_by(|(a, ra), (b, rb)| value::compare(a, b).then(ra.pid.cmp(&rb.pid)));
     if query.reverse {
         rows.reverse();
@@ -246,48 +237,45 @@ pub fn run(
     })
 }
 
-/// Reads the kept processes again after `interval` and computes CPU% over it. Returns the
-/// fresh samples, CPU% by PID, and how many vanished (or were replaced by a reused PID).
-fn resample(
+/// Measures CPU% over `interval`: CPU ticks of every process that passes the filter, read
+/// twice. Returns CPU% by PID and how many vanished (or were replaced by a reused PID).
+fn sample_cpu(
     procfs: &ProcFs,
-    before: Vec<ProcessSample>,
-    needs: Needs,
+    filter: &ProcessFilter,
+    pids: &[u32],
     interval: Duration,
     system: &SystemInfo,
-) -> (Vec<ProcessSample>, HashMap<u32, f64>, usize) {
-    let first: Vec<(u32, u64, u64)> = before
-        .iter()
-        .filter_map(|s| {
-            s.stat()
-                .ok()
-                .map(|st| (s.pid, st.starttime_ticks, st.cpu_ticks()))
-        })
-        .collect();
-    drop(before);
+) -> (HashMap<u32, f64>, usize) {
+    let needs = filter.needs() | Needs::STAT;
+    let ticks = |sample: &ProcessSample| {
+        let stat = sample.stat().ok()?;
+        Some((sample.pid, stat.starttime_ticks, stat.cpu_ticks()))
+    };
+    let first = scan(procfs, pids, needs, |sample| {
+        filter.keeps(sample).then(|| ticks(sample)).flatten()
+    });
     let started = Instant::now();
     std::thread::sleep(interval);
-    let mut fresh = Vec::new();
+    let first_pids: Vec<u32> = first.rows.iter().map(|(pid, _, _)| *pid).collect();
+    let second = scan(procfs, &first_pids, Needs::STAT, ticks);
+    let elapsed = started.elapsed().as_secs_f64().max(1e-3);
+    let before: HashMap<u32, (u64, u64)> = first
+        .rows
+        .into_iter()
+        .map(|(pid, start, t)| (pid, (start, t)))
+        .collect();
     let mut cpu = HashMap::new();
-    let mut gone = 0;
-    for (pid, start, ticks) in first {
-        let sample = match ProcessSample::read(procfs, pid, needs) {
-            Ok(sample) => sample,
-            Err(_) => {
-                gone += 1;
-                continue;
+    let mut gone = first.vanished + second.vanished;
+    for (pid, start, after) in second.rows {
+        match before.get(&pid) {
+            Some(&(first_start, first_ticks)) if first_start == start => {
+                let used = system.ticks_to_seconds(after.saturating_sub(first_ticks));
+                cpu.insert(pid, used / elapsed * 100.0);
             }
-        };
-        let Ok(stat) = sample.stat() else { continue };
-        if stat.starttime_ticks != start {
-            gone += 1;
-            continue;
+            _ => gone += 1,
         }
-        let elapsed = started.elapsed().as_secs_f64().max(1e-3);
-        let used = system.ticks_to_seconds(stat.cpu_ticks().saturating_sub(ticks));
-        cpu.insert(pid, used / elapsed * 100.0);
-        fresh.push(sample);
     }
-    (fresh, cpu, gone)
+    (cpu, gone)
 }
 
 impl PsReport {

@@ -15,7 +15,8 @@ use crate::model::text::{lossless, lossless_list};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::tty::tty_name;
 use crate::render::escape::escape_str;
-use crate::render::table::{self, Align, Text, Tone};
+use crate::render::sheet;
+use crate::render::table::{Text, Tone};
 use crate::render::{Report, Style, units};
 
 /// The limits `show` lists.
@@ -221,7 +222,6 @@ impl Report for ShowReport {
 
     fn table(&self, style: &Style) -> String {
         let d = &self.detail;
-        let mut out = String::new();
         let title = format!(
             "PID {}  {}",
             d.pid,
@@ -231,15 +231,13 @@ impl Report for ShowReport {
                 .map(escape_str)
                 .unwrap_or_else(|| "-".into())
         );
-        out.push_str(&heading(&title, style));
-        out.push_str(&section(self.identity_rows(), style));
-        out.push_str(&heading("CPU", style));
-        out.push_str(&section(self.cpu_rows(), style));
-        out.push_str(&heading("Memory", style));
-        out.push_str(&section(self.memory_rows(), style));
-        out.push_str(&heading("Limits", style));
-        out.push_str(&section(self.limit_rows(), style));
-        out
+        [
+            sheet::section(&title, self.identity_rows(), style),
+            sheet::section("CPU", self.cpu_rows(), style),
+            sheet::section("Memory", self.memory_rows(), style),
+            sheet::section("Limits", self.limit_rows(), style),
+        ]
+        .concat()
     }
 
     fn exit(&self) -> Exit {
@@ -459,27 +457,6 @@ fn join(values: &[u64]) -> String {
         .map(u64::to_string)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn heading(title: &str, style: &Style) -> String {
-    if style.color {
-        format!("\x1b[1m{title}\x1b[0m\n")
-    } else {
-        format!("{title}\n")
-    }
-}
-
-/// A key/value block, indented two spaces.
-fn section(rows: Rows, style: &Style) -> String {
-    let style = Style {
-        header: false,
-        ..*style
-    };
-    let rows = rows
-        .into_iter()
-        .map(|(key, value)| vec![Text::plain(format!("  {key}")), value])
-        .collect();
-    table::render(&[("", Align::Left), ("", Align::Left)], rows, style)
 }
 
 /// The JSON Schema of `show --json`.

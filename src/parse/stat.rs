@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn kernel_thread_with_long_name() {
-        let name = "kworker/u8:3-events_unbound_with_a_name_of_sixty-four_chars_xyz";
+        let name = "kworker/u8:3-events_unbound_with_a_name_of_sixty-four_chars_xyz1";
         assert_eq!(name.len(), 64);
         let line = format!(
             "45 ({name}) I 2 0 0 0 -1 69238880 0 0 0 0 0 12 0 0 20 0 1 0 30 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0"
