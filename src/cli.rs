@@ -13,7 +13,6 @@ use crate::query::{parse_duration, parse_pid, parse_ppid, parse_states};
 #[command(
     name = "procscope",
     version,
-    args_conflicts_with_subcommands = true,
     disable_help_subcommand = true,
     after_help = "Exit codes: 0 success, 1 nothing matched or a named target was gone/denied, \
                   2 usage error, 3 fatal error."
@@ -24,10 +23,6 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
-
-    /// Listing options when no command is given (same as `procscope ps`).
-    #[command(flatten)]
-    pub ps: PsArgs,
 }
 
 /// Options every command accepts.
@@ -65,7 +60,7 @@ pub enum ColorChoice {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// List processes, like `ps aux` and `pgrep` (the default command).
-    Ps(PsArgs),
+    Ps(Box<PsArgs>),
     /// Everything about one process on one screen.
     Show(ShowArgs),
     /// Print the JSON Schema of a command's `--json` output.
@@ -122,7 +117,7 @@ pub struct PsArgs {
 
     /// Keep only processes in these states (letters: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle).
     #[arg(long, value_parser = parse_states, value_name = "LETTERS")]
-    pub state: Option<Vec<u8>>,
+    pub state: Option<String>,
 
     /// Show at most N processes (after sorting).
     #[arg(short = 'n', long, value_name = "N")]
@@ -179,12 +174,20 @@ mod tests {
     }
 
     #[test]
-    fn no_command_means_ps_options() {
-        let cli = Cli::try_parse_from(["procscope", "sleep", "-o", "pid,name", "--json"]).unwrap();
+    fn no_command_takes_global_flags() {
+        let cli = Cli::try_parse_from(["procscope", "--json", "--no-header"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.ps.pattern.as_deref(), Some("sleep"));
-        assert_eq!(cli.ps.columns, vec!["pid", "name"]);
-        assert!(cli.global.json);
+        assert!(cli.global.json && cli.global.no_header);
+    }
+
+    #[test]
+    fn global_flags_before_the_command() {
+        let cli = Cli::try_parse_from(["procscope", "--proc-root", "/x", "show", "1"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Show(ShowArgs { pid: 1 }))
+        ));
+        assert_eq!(cli.global.proc_root, PathBuf::from("/x"));
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Completions(args)) => write_out(&commands::meta::completions(args.shell)),
         Some(Command::Man) => write_out(&commands::meta::man()?),
         Some(Command::Ps(args)) => ps(&global, &args),
-        None => ps(&global, &cli.ps),
+        None => ps(&global, &PsArgs::default()),
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();

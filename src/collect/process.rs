@@ -47,7 +47,7 @@ impl ProcessSample {
 
     /// Reads the files in `needs` from an already opened directory.
     pub fn read_dir(dir: &ProcessDir, needs: Needs) -> Result<Self, Unavailable> {
-        let stat = needs.contains(Needs::STAT).then(|| read_stat(&dir));
+        let stat = needs.contains(Needs::STAT).then(|| read_stat(dir));
         if let Some(Err(Unavailable::Gone)) = stat {
             return Err(Unavailable::Gone);
         }

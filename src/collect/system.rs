@@ -1,6 +1,8 @@
 //! System facts every command needs (clock ticks, page size, boot time, uptime, memory,
 //! pid_max), read once from the proc root so that a fixture tree gives deterministic output.
 
+use nix::unistd::SysconfVar;
+
 use crate::collect::procfs::ProcFs;
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::parse_num;
@@ -50,8 +52,8 @@ impl SystemInfo {
             .ok()
             .and_then(|target| target.to_str()?.parse().ok());
         Ok(Self {
-            ticks_per_second: sysconf(libc::_SC_CLK_TCK, 100),
-            page_size: sysconf(libc::_SC_PAGESIZE, 4096),
+            ticks_per_second: sysconf(SysconfVar::CLK_TCK, 100),
+            page_size: sysconf(SysconfVar::PAGE_SIZE, 4096),
             boot_time_unix,
             uptime_seconds,
             mem_total_bytes,

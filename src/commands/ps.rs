@@ -90,7 +90,7 @@ impl PsQuery {
                 pids: args.pid.clone(),
                 ppids: args.ppid.clone(),
                 uids,
-                states: args.state.clone().unwrap_or_default(),
+                states: args.state.clone().unwrap_or_default().into_bytes(),
                 exclude: Some(std::process::id()),
             },
             limit: args.limit,
@@ -372,16 +372,24 @@ impl Report for PsReport {
             .unavailable_summary()
             .into_iter()
             .map(|(why, (processes, headers))| {
+                let hint = if why == Unavailable::PermissionDenied {
+                    "; run as root or as the owner to see them"
+                } else {
+                    ""
+                };
                 format!(
-                    "-: {why} for {processes} process(es) ({})",
+                    "- means unavailable: {why} ({processes} {}: {}){hint}",
+                    plural(processes, "process", "processes"),
                     headers.join(", ")
                 )
             })
             .collect();
         if self.vanished > 0 {
             notes.push(format!(
-                "{} process(es) exited during the listing and are not shown",
-                self.vanished
+                "{} {} exited during the listing and {} not shown",
+                self.vanished,
+                plural(self.vanished, "process", "processes"),
+                plural(self.vanished, "is", "are")
             ));
         }
         notes
@@ -394,6 +402,10 @@ impl Report for PsReport {
             Exit::Success
         }
     }
+}
+
+fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 { one } else { many }
 }
 
 fn tone(column: &Column, cell: &Field<Value>) -> Tone {

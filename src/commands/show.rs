@@ -14,7 +14,7 @@ use crate::model::detail::{
 use crate::model::text::{lossless, lossless_list};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::tty::tty_name;
-use crate::render::escape::escape_str;
+use crate::render::escape::{escape, escape_str};
 use crate::render::sheet;
 use crate::render::table::{Text, Tone};
 use crate::render::{Report, Style, units};
@@ -147,9 +147,21 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     };
 
     let rollup = rec.take("memory.pss_bytes", files.smaps_rollup.clone());
-    if rollup.is_none() {
-        if let Some(why) = files.smaps_rollup.as_ref().err() {
-            rec.unavailable.insert("memory.swap_bytes".into(), *why);
+    if let (None, Err(why)) = (&rollup, &files.smaps_rollup) {
+        rec.unavailable.insert("memory.swap_bytes".into(), *why);
+    }
+    // VmData and VmStk are absent from status when there is no memory at all.
+    let no_memory = match kind {
+        TaskKind::Zombie => Unavailable::Zombie,
+        TaskKind::KernelThread => Unavailable::KernelThread,
+        TaskKind::Normal => Unavailable::Unsupported,
+    };
+    for (key, status_key) in [
+        ("memory.data_bytes", "VmData"),
+        ("memory.stack_bytes", "VmStk"),
+    ] {
+        if sv.is_some_and(|s| s.get(status_key).is_none()) {
+            rec.unavailable.insert(key.to_owned(), no_memory);
         }
     }
     let memory = MemorySummary {
@@ -228,7 +240,7 @@ impl Report for ShowReport {
             d.identity
                 .name
                 .as_deref()
-                .map(escape_str)
+                .map(|name| exact(name, d.identity.name_b64.as_deref()))
                 .unwrap_or_else(|| "-".into())
         );
         [
@@ -281,7 +293,16 @@ impl ShowReport {
                 (true, "zombie") => "(none: zombie)".to_owned(),
                 _ => argv
                     .iter()
-                    .map(|a| escape_str(a))
+                    .enumerate()
+                    .map(|(i, arg)| {
+                        exact(
+                            arg,
+                            id.argv_b64
+                                .as_ref()
+                                .and_then(|b| b.get(i))
+                                .map(String::as_str),
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(" "),
             });
@@ -291,7 +312,7 @@ impl ShowReport {
             } else {
                 ""
             };
-            format!("{}{deleted}", escape_str(exe))
+            format!("{}{deleted}", exact(exe, id.exe_b64.as_deref()))
         });
         let started = id.start_time_unix.map(|t| {
             format!(
@@ -317,7 +338,12 @@ impl ShowReport {
             ("exe", self.or_reason("identity.exe", exe)),
             (
                 "cwd",
-                self.or_reason("identity.cwd", id.cwd.as_deref().map(escape_str)),
+                self.or_reason(
+                    "identity.cwd",
+                    id.cwd
+                        .as_deref()
+                        .map(|cwd| exact(cwd, id.cwd_b64.as_deref())),
+                ),
             ),
             ("started", self.or_reason("identity.state", started)),
             (
@@ -448,6 +474,16 @@ impl ShowReport {
                 )
             })
             .collect()
+    }
+}
+
+/// The table form of a text field: its exact bytes (from the base64 form when the bytes are
+/// not UTF-8), escaped.
+fn exact(text: &str, b64: Option<&str>) -> String {
+    use base64::Engine;
+    match b64.and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok()) {
+        Some(bytes) => escape(&bytes),
+        None => escape_str(text),
     }
 }
 

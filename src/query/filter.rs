@@ -141,15 +141,15 @@ impl ProcessFilter {
     }
 }
 
-/// Parses `--state` letters (`R`, `SD`, `Z`).
-pub fn parse_states(text: &str) -> Result<Vec<u8>, String> {
+/// Validates `--state` letters (`R`, `SD`, `Z`).
+pub fn parse_states(text: &str) -> Result<String, String> {
     const VALID: &str = "RSDZTtXIPKW";
     if text.is_empty() || !text.chars().all(|c| VALID.contains(c)) {
         return Err(format!(
             "'{text}' is not a list of state letters: expected letters from {VALID} (e.g. R, SD, Z)"
         ));
     }
-    Ok(text.bytes().collect())
+    Ok(text.to_owned())
 }
 
 #[cfg(test)]
@@ -193,7 +193,7 @@ mod tests {
 
     #[test]
     fn states() {
-        assert_eq!(parse_states("SD"), Ok(vec![b'S', b'D']));
+        assert_eq!(parse_states("SD"), Ok("SD".to_owned()));
         assert!(parse_states("Q").is_err());
         assert!(parse_states("").is_err());
     }

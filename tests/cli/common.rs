@@ -1,0 +1,108 @@
+//! Helpers shared by the integration tests: running the binary, owning child processes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_procscope"))
+}
+
+/// The fixture tree `tests/fixtures/proc/<name>`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/proc")
+        .join(name)
+}
+
+/// Runs procscope with `args` in UTC, without colour, and returns what it printed.
+pub fn run(args: &[&str]) -> Output {
+    command(args).output().expect("procscope runs")
+}
+
+/// The command for `args`, ready to adjust.
+pub fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(bin());
+    command.args(args).env("TZ", "UTC").env_remove("NO_COLOR");
+    command
+}
+
+/// Runs against the basic fixture tree.
+pub fn run_fixture(args: &[&str]) -> Output {
+    let root = fixture("basic");
+    let mut all = vec!["--proc-root", root.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Parses stdout as one JSON document.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!(
+            "stdout is JSON ({err}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// A child process the test started; killed and reaped when dropped.
+pub struct Owned(pub Child);
+
+impl Owned {
+    /// Starts `program args` with no output.
+    pub fn spawn(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Self {
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("child starts");
+        let owned = Self(child);
+        owned.wait_exec();
+        owned
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Waits until the child has exec'd (its comm is no longer the test binary's).
+    fn wait_exec(&self) {
+        let me = std::fs::read(format!("/proc/{}/comm", std::process::id())).unwrap_or_default();
+        for _ in 0..200 {
+            let comm = std::fs::read(format!("/proc/{}/comm", self.pid())).unwrap_or_default();
+            if !comm.is_empty() && comm != me {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        // Only ever our own child, by its handle.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The one row of a `ps --json` document with this PID.
+pub fn row_of(document: &serde_json::Value, pid: u32) -> serde_json::Value {
+    document["processes"]
+        .as_array()
+        .expect("processes array")
+        .iter()
+        .find(|row| row["pid"] == pid)
+        .cloned()
+        .unwrap_or_else(|| panic!("pid {pid} listed in {document}"))
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the procscope binary run against fixture trees and against processes
+//! the tests start themselves.
+
+mod common;
+mod contract;
+mod fixtures;
+mod output;
+mod permission;
+mod ps_live;
+mod schema;
+mod show_live;

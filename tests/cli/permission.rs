@@ -1,0 +1,148 @@
+//! Running as an unprivileged user against a root-owned process: rows listed, denied fields
+//! marked, exit 0. Needs root to create the user; skipped with a notice otherwise.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use crate::common::{Owned, bin, row_of};
+
+const TEST_USER: &str = "procscope-test";
+
+/// A copy of the binary that the test user can execute, and the user's uid.
+struct Unprivileged {
+    _dir: tempfile::TempDir,
+    binary: std::path::PathBuf,
+    uid: u32,
+}
+
+fn unprivileged() -> Option<Unprivileged> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("notice: not root, so no test user can be made; permission tests skipped");
+        return None;
+    }
+    let exists = Command::new("id").arg("-u").arg(TEST_USER).output().ok()?;
+    if !exists.status.success() {
+        let made = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                TEST_USER,
+            ])
+            .status()
+            .ok()?;
+        if !made.success() {
+            eprintln!("notice: useradd failed; permission tests skipped");
+            return None;
+        }
+    }
+    let uid_out = Command::new("id").arg("-u").arg(TEST_USER).output().ok()?;
+    let uid: u32 = String::from_utf8(uid_out.stdout)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let dir = tempfile::tempdir().ok()?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).ok()?;
+    let binary = dir.path().join("procscope");
+    std::fs::copy(bin(), &binary).ok()?;
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).ok()?;
+    Some(Unprivileged {
+        _dir: dir,
+        binary,
+        uid,
+    })
+}
+
+impl Unprivileged {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("setpriv")
+            .args([
+                &format!("--reuid={}", self.uid),
+                &format!("--regid={}", self.uid),
+                "--clear-groups",
+                "--",
+            ])
+            .arg(&self.binary)
+            .args(args)
+            .env("TZ", "UTC")
+            .current_dir("/")
+            .output()
+            .expect("setpriv runs")
+    }
+}
+
+#[test]
+fn unprivileged_ps_marks_denied_fields_of_a_root_process() {
+    let Some(user) = unprivileged() else { return };
+    let sleeper = Owned::spawn("sleep", &["300"]);
+    let pid = sleeper.pid().to_string();
+    let output = user.run(&[
+        "ps",
+        "--json",
+        "--pid",
+        &pid,
+        "-o",
+        "pid,user,state,cmd,exe,fds",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let row = row_of(&doc, sleeper.pid());
+    assert_eq!(row["user"], "root");
+    assert_eq!(row["argv"], serde_json::json!(["sleep", "300"]));
+    assert_eq!(row["exe"], serde_json::Value::Null);
+    assert_eq!(row["unavailable"]["exe"], "permission_denied");
+    assert_eq!(row["unavailable"]["fds"], "permission_denied");
+
+    let table = user.run(&["ps", "--pid", &pid, "-o", "pid,exe", "--no-header"]);
+    assert_eq!(table.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&table.stdout), format!("{pid} -\n"));
+    let note = String::from_utf8_lossy(&table.stderr);
+    assert!(
+        note.contains("permission denied (1 process: EXE); run as root"),
+        "{note}"
+    );
+}
+
+#[test]
+fn unprivileged_show_says_why_sections_are_missing() {
+    let Some(user) = unprivileged() else { return };
+    let sleeper = Owned::spawn("sleep", &["300"]);
+    let pid = sleeper.pid().to_string();
+    let output = user.run(&["show", &pid, "--json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let process = &doc["process"];
+    assert_eq!(
+        process["identity"]["argv"],
+        serde_json::json!(["sleep", "300"])
+    );
+    assert_eq!(process["identity"]["user"], "root");
+    for key in [
+        "identity.exe",
+        "identity.cwd",
+        "memory.pss_bytes",
+        "counts.fds",
+    ] {
+        assert_eq!(process["unavailable"][key], "permission_denied", "{key}");
+    }
+    let text = user.run(&["show", &pid]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("  exe        - (permission denied)\n"),
+        "{text}"
+    );
+    assert!(text.contains("  command    sleep 300\n"), "{text}");
+}

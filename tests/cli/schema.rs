@@ -1,0 +1,63 @@
+//! Real JSON output validated against the published schemas.
+
+use crate::common::{Owned, json, run, run_fixture};
+
+fn validator(command: &str) -> jsonschema::Validator {
+    let schema = json(&run(&["schema", command]));
+    jsonschema::validator_for(&schema)
+        .unwrap_or_else(|err| panic!("schema of {command} compiles: {err}"))
+}
+
+fn assert_valid(validator: &jsonschema::Validator, document: &serde_json::Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{document}");
+}
+
+#[test]
+fn ps_output_matches_its_schema() {
+    let ps = validator("ps");
+    let sleeper = Owned::spawn("sleep", &["300"]);
+    assert_valid(&ps, &json(&run(&["ps", "--json"])));
+    let all_columns = "pid,ppid,user,uid,state,cpu,mem,rss,vsz,threads,fds,nice,priority,start,age,time,tty,pgid,sid,name,exe,cmd";
+    assert_valid(
+        &ps,
+        &json(&run(&[
+            "ps",
+            "--json",
+            "-o",
+            all_columns,
+            "--pid",
+            &sleeper.pid().to_string(),
+        ])),
+    );
+    assert_valid(
+        &ps,
+        &json(&run_fixture(&["ps", "--json", "-o", all_columns])),
+    );
+}
+
+#[test]
+fn ps_schema_rejects_a_wrong_document() {
+    let ps = validator("ps");
+    let wrong = serde_json::json!({"schema_version": 1, "command": "ps", "processes": [{"pid": "one"}], "vanished": 0, "errors": []});
+    assert!(!ps.is_valid(&wrong));
+    let unknown_key = serde_json::json!({"schema_version": 1, "command": "ps", "processes": [{"pid": 1, "bogus": 2}], "vanished": 0, "errors": []});
+    assert!(!ps.is_valid(&unknown_key));
+}
+
+#[test]
+fn show_output_matches_its_schema() {
+    let show = validator("show");
+    assert_valid(
+        &show,
+        &json(&run(&["show", &std::process::id().to_string(), "--json"])),
+    );
+    for pid in ["1", "2", "42", "77"] {
+        assert_valid(&show, &json(&run_fixture(&["show", pid, "--json"])));
+    }
+    let wrong = serde_json::json!({"schema_version": 1, "command": "show", "process": {"pid": -3}, "errors": []});
+    assert!(!show.is_valid(&wrong));
+}
