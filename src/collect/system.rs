@@ -105,12 +105,12 @@ pub fn parse_uptime(raw: &[u8]) -> Option<f64> {
     std::str::from_utf8(first).ok()?.parse().ok()
 }
 
-fn sysconf(name: libc::c_int, fallback: u64) -> u64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let value = unsafe { libc::sysconf(name) };
-    u64::try_from(value)
+fn sysconf(name: SysconfVar, fallback: u64) -> u64 {
+    nix::unistd::sysconf(name)
         .ok()
-        .filter(|&v| v > 0)
+        .flatten()
+        .and_then(|value| u64::try_from(value).ok())
+        .filter(|&value| value > 0)
         .unwrap_or(fallback)
 }
 
