@@ -24,7 +24,7 @@ for tool in hyperfine /usr/bin/time jq; do
 done
 
 cargo build --release --quiet
-bin="$PWD/target/release/procscope"
+export PATH="$PWD/target/release:$PATH"
 work="$(mktemp -d)"
 workload_pids=()
 
@@ -77,7 +77,7 @@ compare() {
 start_idle_processes 2000
 processes=$(ls /proc | grep -c '^[0-9]')
 
-peers_ps=("$bin ps" "ps aux")
+peers_ps=("procscope ps" "ps aux")
 command -v procs >/dev/null && peers_ps+=("procs --color disable --pager disable")
 compare "list processes" "≤ 0.5x ps aux, ≤ 16 MiB" "${peers_ps[@]}"
 

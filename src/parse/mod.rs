@@ -4,5 +4,7 @@ pub mod cmdline;
 pub mod codes;
 pub mod keyed;
 pub mod limits;
+pub mod maps;
 pub mod stat;
+pub mod syscall;
 pub mod tty;
