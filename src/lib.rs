@@ -4,6 +4,7 @@
 //! that reads /proc) → `model` (plain serde types) → `commands` (build reports) → `render`
 //! (table, JSON, NDJSON) → stdout.
 
+pub mod analyze;
 pub mod cli;
 pub mod collect;
 pub mod columns;

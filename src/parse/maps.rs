@@ -44,9 +44,14 @@ impl Mapping {
     /// The permissions as the kernel prints them (`r-xp`).
     pub fn perms(&self) -> String {
         let flag = |on: bool, c: char| if on { c } else { '-' };
-        [flag(self.read, 'r'), flag(self.write, 'w'), flag(self.exec, 'x'), if self.shared { 's' } else { 'p' }]
-            .iter()
-            .collect()
+        [
+            flag(self.read, 'r'),
+            flag(self.write, 'w'),
+            flag(self.exec, 'x'),
+            if self.shared { 's' } else { 'p' },
+        ]
+        .iter()
+        .collect()
     }
 }
 
@@ -55,7 +60,10 @@ pub fn parse_mapping(line: &[u8]) -> Option<Mapping> {
     let mut rest = line;
     let mut field = || {
         let trimmed = rest.trim_ascii_start();
-        let end = trimmed.iter().position(u8::is_ascii_whitespace).unwrap_or(trimmed.len());
+        let end = trimmed
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .unwrap_or(trimmed.len());
         let (word, tail) = trimmed.split_at(end);
         rest = tail;
         (!word.is_empty()).then_some(word)
@@ -97,7 +105,9 @@ pub fn parse_maps(raw: &[u8]) -> Vec<Mapping> {
 /// The mapping that contains `address` (maps are sorted by address).
 pub fn find(maps: &[Mapping], address: u64) -> Option<usize> {
     let index = maps.partition_point(|m| m.end <= address);
-    maps.get(index).filter(|m| m.contains(address)).map(|_| index)
+    maps.get(index)
+        .filter(|m| m.contains(address))
+        .map(|_| index)
 }
 
 fn hex(word: &[u8]) -> Option<u64> {
@@ -145,14 +155,21 @@ mod tests {
 
     #[test]
     fn paths_keep_spaces_and_bytes() {
-        let m = parse_mapping(b"1000-2000 r--s 00000000 00:05 77 /tmp/a b\\012c\xff (deleted)").unwrap();
+        let m = parse_mapping(b"1000-2000 r--s 00000000 00:05 77 /tmp/a b\\012c\xff (deleted)")
+            .unwrap();
         assert_eq!(m.path, b"/tmp/a b\\012c\xff (deleted)");
         assert!(m.shared);
     }
 
     #[test]
     fn garbage_is_none() {
-        for bad in [&b""[..], b"zz-10 r--p 0 0 0", b"2000-1000 r--p 0 00:00 0", b"1000-2000 rw 0 00:00 0", b"1000-2000 r--p 0 00:00"] {
+        for bad in [
+            &b""[..],
+            b"zz-10 r--p 0 0 0",
+            b"2000-1000 r--p 0 00:00 0",
+            b"1000-2000 rw 0 00:00 0",
+            b"1000-2000 r--p 0 00:00",
+        ] {
             assert_eq!(parse_mapping(bad), None, "{bad:?}");
         }
     }

@@ -7,7 +7,12 @@ pub enum SyscallState {
     /// The thread is on a CPU right now: no registers are sampled.
     Running,
     /// Blocked in system call `nr` with its six arguments.
-    InSyscall { nr: u64, args: [u64; 6], sp: u64, pc: u64 },
+    InSyscall {
+        nr: u64,
+        args: [u64; 6],
+        sp: u64,
+        pc: u64,
+    },
     /// Stopped outside a system call (`-1 sp pc`): a signal stop, or a page fault.
     Outside { sp: u64, pc: u64 },
 }
@@ -32,7 +37,10 @@ pub fn parse_syscall(raw: &[u8]) -> Option<SyscallState> {
     match words.as_slice() {
         [nr, sp, pc] if nr.starts_with('-') => {
             nr.parse::<i64>().ok()?;
-            Some(SyscallState::Outside { sp: hex(sp)?, pc: hex(pc)? })
+            Some(SyscallState::Outside {
+                sp: hex(sp)?,
+                pc: hex(pc)?,
+            })
         }
         [nr, a0, a1, a2, a3, a4, a5, sp, pc] => Some(SyscallState::InSyscall {
             nr: nr.parse().ok()?,
@@ -55,7 +63,10 @@ mod tests {
     #[test]
     fn blocked_in_epoll_pwait() {
         // Captured from the main thread of node 20 (epoll_pwait on epfd 14).
-        let state = parse_syscall(b"281 0xe 0x7ffcbee63c40 0x400 0xffffffff 0x0 0x8 0x7ffcbee63bf0 0x7fec69046cae\n").unwrap();
+        let state = parse_syscall(
+            b"281 0xe 0x7ffcbee63c40 0x400 0xffffffff 0x0 0x8 0x7ffcbee63bf0 0x7fec69046cae\n",
+        )
+        .unwrap();
         assert_eq!(
             state,
             SyscallState::InSyscall {
@@ -74,13 +85,23 @@ mod tests {
         assert_eq!(parse_syscall(b"running\n").unwrap().registers(), None);
         assert_eq!(
             parse_syscall(b"-1 0x7ffd3a1c8e00 0x55d0c4a1b2c3\n"),
-            Some(SyscallState::Outside { sp: 0x7ffd3a1c8e00, pc: 0x55d0c4a1b2c3 })
+            Some(SyscallState::Outside {
+                sp: 0x7ffd3a1c8e00,
+                pc: 0x55d0c4a1b2c3
+            })
         );
     }
 
     #[test]
     fn garbage_is_none() {
-        for bad in [&b""[..], b"runn", b"0 0x1", b"x 0x1 0x2 0x3 0x4 0x5 0x6 0x7 0x8", b"-1 zz 0x1", b"\xff"] {
+        for bad in [
+            &b""[..],
+            b"runn",
+            b"0 0x1",
+            b"x 0x1 0x2 0x3 0x4 0x5 0x6 0x7 0x8",
+            b"-1 zz 0x1",
+            b"\xff",
+        ] {
             assert_eq!(parse_syscall(bad), None, "{bad:?}");
         }
     }

@@ -1,0 +1,7 @@
+//! Derived knowledge from what was read: system call names, program-counter symbols, stack
+//! mappings. Pure: it never reads /proc itself.
+
+pub mod stacks;
+pub mod symbols;
+pub mod syscall_table;
+pub mod syscalls;

@@ -1,0 +1,250 @@
+//! Program-counter symbolization: which function of which module an address is in, from the
+//! process's mappings and the module's ELF symbol tables (parsed once per module and run).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
+
+use crate::parse::maps::{self, Mapping};
+
+/// The function symbols of one ELF module, sorted by address.
+#[derive(Debug, Default)]
+pub struct ModuleSymbols {
+    /// Loadable segments: (file offset, file size, virtual address).
+    segments: Vec<(u64, u64, u64)>,
+    /// (start, size, name), sorted by start.
+    functions: Vec<(u64, u64, String)>,
+}
+
+impl ModuleSymbols {
+    /// Parses an ELF image; `None` if it is not one.
+    pub fn parse(image: &[u8]) -> Option<Self> {
+        let file = object::File::parse(image).ok()?;
+        let segments = file
+            .segments()
+            .map(|segment| {
+                let (offset, size) = segment.file_range();
+                (offset, size, segment.address())
+            })
+            .collect();
+        let mut functions: Vec<(u64, u64, String)> = file
+            .symbols()
+            .chain(file.dynamic_symbols())
+            .filter(|symbol| symbol.kind() == SymbolKind::Text && symbol.address() != 0)
+            .filter_map(|symbol| {
+                Some((
+                    symbol.address(),
+                    symbol.size(),
+                    symbol.name().ok()?.to_owned(),
+                ))
+            })
+            .filter(|(_, _, name)| !name.is_empty())
+            .collect();
+        functions.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        functions.dedup_by_key(|entry| entry.0);
+        Some(Self {
+            segments,
+            functions,
+        })
+    }
+
+    /// The function containing a file offset of this module, with the offset into it.
+    pub fn lookup(&self, file_offset: u64) -> Option<(&str, u64)> {
+        let address = self
+            .segments
+            .iter()
+            .find(|(offset, size, _)| (*offset..offset + size).contains(&file_offset))
+            .map(|(offset, _, vaddr)| file_offset - offset + vaddr)?;
+        let index = self
+            .functions
+            .partition_point(|(start, _, _)| *start <= address);
+        let (start, size, name) = self.functions.get(index.checked_sub(1)?)?;
+        let within = address - start;
+        (*size == 0 || within < *size).then_some((name.as_str(), within))
+    }
+}
+
+/// Where a program counter points.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct CodeLocation {
+    /// `file` (a module), `jit` (anonymous executable memory), `anon`, `vdso`, `stack`,
+    /// `heap`, `other`, or `unmapped`.
+    pub region: String,
+    /// The module's file name (`libc.so.6`) for file mappings.
+    pub module: Option<String>,
+    /// The function name, demangled when it is C++ or Rust.
+    pub symbol: Option<String>,
+    /// The offset from the symbol, else from the module's load base, else from the mapping.
+    pub offset: u64,
+}
+
+impl CodeLocation {
+    /// `epoll_pwait+0x4e in libc.so.6`, `libnode.so.108+0x1234`, `[jit] 0x7f3b2a401000`.
+    pub fn display(&self, pc: u64) -> String {
+        match (&self.symbol, &self.module) {
+            (Some(symbol), Some(module)) => format!("{symbol}+{:#x} in {module}", self.offset),
+            (None, Some(module)) => format!("{module}+{:#x}", self.offset),
+            _ => format!("[{}] {pc:#x}", self.region),
+        }
+    }
+}
+
+/// Symbolizes addresses of one process; modules are loaded through `load` and cached.
+pub struct Symbolizer<'a> {
+    maps: &'a [Mapping],
+    load: &'a dyn Fn(&Mapping) -> Option<Arc<ModuleSymbols>>,
+    cache: HashMap<Vec<u8>, Option<Arc<ModuleSymbols>>>,
+}
+
+impl<'a> Symbolizer<'a> {
+    pub fn new(
+        maps: &'a [Mapping],
+        load: &'a dyn Fn(&Mapping) -> Option<Arc<ModuleSymbols>>,
+    ) -> Self {
+        Self {
+            maps,
+            load,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Where `pc` points.
+    pub fn locate(&mut self, pc: u64) -> CodeLocation {
+        let Some(index) = maps::find(self.maps, pc) else {
+            return CodeLocation {
+                region: "unmapped".into(),
+                module: None,
+                symbol: None,
+                offset: 0,
+            };
+        };
+        let mapping = &self.maps[index];
+        if !mapping.is_file() {
+            let region = match mapping.path.as_slice() {
+                b"[vdso]" => "vdso",
+                b"[stack]" => "stack",
+                b"[heap]" => "heap",
+                b"" if mapping.exec => "jit",
+                b"" => "anon",
+                _ => "other",
+            };
+            return CodeLocation {
+                region: region.into(),
+                module: None,
+                symbol: None,
+                offset: pc - mapping.start,
+            };
+        }
+        let file_offset = pc - mapping.start + mapping.offset;
+        let module = basename(&mapping.path);
+        let load = self.load;
+        let symbols = self
+            .cache
+            .entry(mapping.path.clone())
+            .or_insert_with(|| load(mapping))
+            .clone();
+        let found = symbols.as_ref().and_then(|s| s.lookup(file_offset));
+        match found {
+            Some((name, offset)) => CodeLocation {
+                region: "file".into(),
+                module: Some(module),
+                symbol: Some(demangle(name)),
+                offset,
+            },
+            None => CodeLocation {
+                region: "file".into(),
+                module: Some(module),
+                symbol: None,
+                offset: module_offset(self.maps, index, pc),
+            },
+        }
+    }
+}
+
+/// The offset of `pc` from the lowest mapping of the same file (the load base).
+fn module_offset(maps: &[Mapping], index: usize, pc: u64) -> u64 {
+    let path = &maps[index].path;
+    let base = maps[..=index]
+        .iter()
+        .rev()
+        .take_while(|m| &m.path == path)
+        .last()
+        .map_or(maps[index].start, |m| m.start - m.offset);
+    pc - base
+}
+
+fn basename(path: &[u8]) -> String {
+    let path = path.strip_suffix(b" (deleted)").unwrap_or(path);
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    String::from_utf8_lossy(name).into_owned()
+}
+
+/// Demangles Rust and C++ (Itanium) names; others are returned as they are.
+pub fn demangle(name: &str) -> String {
+    if let Ok(rust) = rustc_demangle::try_demangle(name) {
+        return format!("{rust:#}");
+    }
+    if name.starts_with("_Z")
+        && let Ok(text) = cpp_demangle::Symbol::new(name).map(|symbol| symbol.demangle())
+        && let Ok(text) = text
+    {
+        return text;
+    }
+    name.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::maps::parse_maps;
+
+    #[test]
+    fn anonymous_and_special_regions() {
+        let maps = parse_maps(b"1000-2000 rwxp 00000000 00:00 0 \n3000-4000 r-xp 00000000 00:00 0 [vdso]\n5000-6000 rw-p 00000000 00:00 0 \n");
+        let none = |_: &Mapping| None;
+        let mut symbolizer = Symbolizer::new(&maps, &none);
+        let jit = symbolizer.locate(0x1010);
+        assert_eq!((jit.region.as_str(), jit.offset), ("jit", 0x10));
+        assert_eq!(jit.display(0x1010), "[jit] 0x1010");
+        assert_eq!(symbolizer.locate(0x3004).region, "vdso");
+        assert_eq!(symbolizer.locate(0x5000).region, "anon");
+        assert_eq!(symbolizer.locate(0x9000).region, "unmapped");
+    }
+
+    #[test]
+    fn module_without_symbols_gives_offset_from_base() {
+        let maps = parse_maps(b"10000-11000 r--p 00000000 fe:01 5 /lib/libx.so\n11000-13000 r-xp 00001000 fe:01 5 /lib/libx.so\n");
+        let none = |_: &Mapping| None;
+        let mut symbolizer = Symbolizer::new(&maps, &none);
+        let location = symbolizer.locate(0x11234);
+        assert_eq!(location.display(0x11234), "libx.so+0x1234");
+    }
+
+    #[test]
+    fn symbolizes_our_own_function() {
+        // This test binary is an ELF file with a symbol table: find a function of it.
+        let exe = std::fs::read("/proc/self/exe").unwrap();
+        let symbols = ModuleSymbols::parse(&exe).unwrap();
+        let maps = parse_maps(&std::fs::read("/proc/self/maps").unwrap());
+        let here = symbolizes_our_own_function as fn() as usize as u64;
+        let index = maps::find(&maps, here).unwrap();
+        let file_offset = here - maps[index].start + maps[index].offset;
+        let (name, offset) = symbols.lookup(file_offset).unwrap();
+        assert!(
+            demangle(name).contains("symbolizes_our_own_function"),
+            "{name}"
+        );
+        assert_eq!(offset, 0);
+    }
+
+    #[test]
+    fn demangles() {
+        assert_eq!(demangle("_ZN4node5StartEiPPc"), "node::Start(int, char**)");
+        assert_eq!(demangle("epoll_pwait"), "epoll_pwait");
+        assert_eq!(
+            demangle("_ZN4core3fmt5write17h0123456789abcdefE"),
+            "core::fmt::write"
+        );
+    }
+}
