@@ -44,6 +44,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_header: bool,
 
+    /// Never cut table lines to the terminal width.
+    #[arg(short = 'w', long, global = true)]
+    pub wide: bool,
+
     /// Read this directory instead of /proc (for fixture trees in tests).
     #[arg(long, global = true, hide = true, default_value = "/proc")]
     pub proc_root: PathBuf,
@@ -63,6 +67,8 @@ pub enum Command {
     Ps(Box<PsArgs>),
     /// Everything about one process on one screen.
     Show(ShowArgs),
+    /// Every thread of a process: state, CPU, what it waits on, its program counter and stack.
+    Threads(ThreadsArgs),
     /// Print the JSON Schema of a command's `--json` output.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -127,9 +133,9 @@ pub struct PsArgs {
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub interval: Option<Duration>,
 
-    /// Never cut lines to the terminal width.
-    #[arg(short = 'w', long)]
-    pub wide: bool,
+    /// List every thread of the selected processes, like `ps -L` (filters apply to processes).
+    #[arg(short = 'L', long)]
+    pub threads: bool,
 }
 
 /// Options of `procscope show`.
@@ -138,6 +144,18 @@ pub struct ShowArgs {
     /// The process to show.
     #[arg(value_parser = parse_pid)]
     pub pid: u32,
+}
+
+/// Options of `procscope threads`.
+#[derive(Args, Debug, Clone)]
+pub struct ThreadsArgs {
+    /// The process whose threads to show.
+    #[arg(value_parser = parse_pid)]
+    pub pid: u32,
+
+    /// Read a running thread's registers up to N times in all, to catch it blocked.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), value_name = "N")]
+    pub samples: u32,
 }
 
 /// Options of `procscope schema`.
@@ -153,6 +171,7 @@ pub struct SchemaArgs {
 pub enum SchemaTarget {
     Ps,
     Show,
+    Threads,
 }
 
 /// Options of `procscope completions`.

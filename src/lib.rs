@@ -43,11 +43,16 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Man) => write_out(&commands::meta::man()?),
         Some(Command::Ps(args)) => ps(&global, &args),
         None => ps(&global, &PsArgs::default()),
+        Some(Command::Threads(args)) => {
+            let env = Env::open(&global)?;
+            let report = commands::threads::run(args.pid, args.samples, &env.procfs, &env.system)?;
+            emit(&report, &global)
+        }
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();
             let report = commands::show::run(args.pid, &env.procfs, &env.system, &users)?;
-            emit(&report, &global, false)
+            emit(&report, &global)
         }
     }
 }
@@ -69,7 +74,7 @@ fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
         users
     };
     let report = commands::ps::run(&query, &env.procfs, &env.system, &users)?;
-    emit(&report, global, args.wide)
+    emit(&report, global)
 }
 
 /// The proc tree and system facts of this run.
@@ -90,7 +95,7 @@ impl Env {
 }
 
 /// Prints a report in the format asked for; notes go to stderr with tables.
-fn emit(report: &dyn Report, global: &GlobalArgs, wide: bool) -> anyhow::Result<Exit> {
+fn emit(report: &dyn Report, global: &GlobalArgs) -> anyhow::Result<Exit> {
     let format = if global.json {
         Format::Json
     } else if global.ndjson {
@@ -98,7 +103,7 @@ fn emit(report: &dyn Report, global: &GlobalArgs, wide: bool) -> anyhow::Result<
     } else {
         Format::Table
     };
-    let style = style(global, wide);
+    let style = style(global);
     let text = render::render(report, format, &style).ok_or_else(|| {
         exit::usage(format!(
             "--ndjson needs a list command; `{}` prints one document: use --json",
@@ -130,7 +135,7 @@ fn pretty(compact: &str) -> String {
         .unwrap_or_else(|_| compact.to_owned())
 }
 
-fn style(global: &GlobalArgs, wide: bool) -> Style {
+fn style(global: &GlobalArgs) -> Style {
     let tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match global.color {
@@ -138,7 +143,7 @@ fn style(global: &GlobalArgs, wide: bool) -> Style {
         ColorChoice::Never => false,
         ColorChoice::Auto => tty && !no_color,
     };
-    let width = (tty && !wide).then(terminal_width).flatten();
+    let width = (tty && !global.wide).then(terminal_width).flatten();
     Style {
         header: !global.no_header,
         color,

@@ -5,3 +5,4 @@ pub mod stacks;
 pub mod symbols;
 pub mod syscall_table;
 pub mod syscalls;
+pub mod waits;

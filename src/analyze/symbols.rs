@@ -18,8 +18,9 @@ pub struct ModuleSymbols {
 }
 
 impl ModuleSymbols {
-    /// Parses an ELF image; `None` if it is not one.
-    pub fn parse(image: &[u8]) -> Option<Self> {
+    /// Parses an ELF image, in memory or read on demand (`object::ReadCache`); `None` if it
+    /// is not one.
+    pub fn parse<'data, R: object::ReadRef<'data>>(image: R) -> Option<Self> {
         let file = object::File::parse(image).ok()?;
         let segments = file
             .segments()
@@ -225,7 +226,7 @@ mod tests {
     fn symbolizes_our_own_function() {
         // This test binary is an ELF file with a symbol table: find a function of it.
         let exe = std::fs::read("/proc/self/exe").unwrap();
-        let symbols = ModuleSymbols::parse(&exe).unwrap();
+        let symbols = ModuleSymbols::parse(exe.as_slice()).unwrap();
         let maps = parse_maps(&std::fs::read("/proc/self/maps").unwrap());
         let here = symbolizes_our_own_function as fn() as usize as u64;
         let index = maps::find(&maps, here).unwrap();

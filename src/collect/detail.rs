@@ -1,6 +1,8 @@
 //! Everything `show` reads about one process, each file a fallible value.
 
 use crate::collect::process::{Field, ProcessSample, TaskKind, explain};
+use crate::collect::scan::scan;
+use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::{Needs, ProcFs};
 use crate::model::Unavailable;
 use crate::parse::keyed::Keyed;
@@ -14,34 +16,14 @@ pub struct ProcessDetailFiles {
     pub smaps_rollup: Field<Keyed>,
     pub limits: Field<Vec<Limit>>,
     pub cgroup: Field<Vec<u8>>,
-}
-
-/// Why `show` cannot report on a PID at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotAProcess {
-    /// No such process (or it exited).
-    Missing,
-    /// The PID is a thread of another process.
-    ThreadOf(u32),
-    /// Even the basic files were unreadable.
-    Unreadable(Unavailable),
+    /// The state letter of every thread.
+    pub thread_states: Field<Vec<u8>>,
 }
 
 /// Reads one process for `show`. A TID is refused: `Tgid` must equal the PID.
 pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotAProcess> {
     let needs = Needs::STAT | Needs::STATUS | Needs::CMDLINE | Needs::EXE | Needs::FD_COUNT;
-    let gone = |why| match why {
-        Unavailable::Gone => NotAProcess::Missing,
-        other => NotAProcess::Unreadable(other),
-    };
-    let dir = procfs.process(pid).map_err(gone)?;
-    let sample = ProcessSample::read_dir(&dir, needs).map_err(gone)?;
-    if let Ok(status) = sample.status() {
-        match status.number("Tgid") {
-            Some(tgid) if tgid != u64::from(pid) => return Err(NotAProcess::ThreadOf(tgid as u32)),
-            _ => {}
-        }
-    }
+    let (dir, sample) = open_process(procfs, pid, needs)?;
     let kind = sample.kind();
     let read = |name: &str| dir.read(name).map_err(|why| explain(why, kind));
     let cwd = dir.readlink("cwd").map_err(|why| explain(why, kind));
@@ -58,11 +40,19 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
     };
     let limits = read("limits").map(|raw| parse_limits(&raw));
     let cgroup = read("cgroup");
+    let thread_states = dir.numeric_entries("task").map(|tids| {
+        scan(&tids, |tid| {
+            let thread = ProcessSample::read_thread(&dir, tid, Needs::STAT)?;
+            Ok(thread.stat().ok().map(|stat| stat.state))
+        })
+        .rows
+    });
     Ok(ProcessDetailFiles {
         cwd,
         smaps_rollup,
         limits,
         cgroup,
+        thread_states,
         sample,
     })
 }

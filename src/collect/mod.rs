@@ -2,11 +2,13 @@
 //! other processes.
 
 pub mod detail;
+pub mod modules;
 pub mod needs;
 pub mod process;
 pub mod procfs;
 pub mod scan;
 pub mod system;
+pub mod target;
 pub mod users;
 
 pub use needs::Needs;

@@ -18,6 +18,12 @@ impl Needs {
     pub const USER_NAMES: Self = Self(1 << 4);
     /// The number of entries in `/proc/PID/fd`.
     pub const FD_COUNT: Self = Self(1 << 5);
+    /// `syscall`: the blocked system call, stack pointer and program counter.
+    pub const SYSCALL: Self = Self(1 << 6);
+    /// `wchan`: the kernel function a sleeping task waits in.
+    pub const WCHAN: Self = Self(1 << 7);
+    /// The entries of `task/`: a listing of threads instead of processes.
+    pub const TASKS: Self = Self(1 << 8);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

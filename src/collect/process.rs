@@ -7,6 +7,7 @@ use crate::model::Unavailable;
 use crate::parse::cmdline::parse_cmdline;
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::{Stat, parse_stat};
+use crate::parse::syscall::{SyscallState, parse_syscall};
 
 /// A command line longer than this is cut (the kernel allows about 6 MiB).
 pub const MAX_CMDLINE_BYTES: u64 = 1 << 20;
@@ -17,15 +18,21 @@ const MAX_SMALL_FILE: u64 = 1 << 16;
 /// A fallible field: the value, or why it is missing.
 pub type Field<T> = Result<T, Unavailable>;
 
-/// The files read for one process.
+/// The files read for one process, or for one thread of it (from `task/TID`).
 #[derive(Debug)]
 pub struct ProcessSample {
+    /// The process (thread group) ID.
     pub pid: u32,
+    /// The thread ID: equal to `pid` for a process and its main thread.
+    pub tid: u32,
     pub stat: Option<Field<Stat>>,
     pub status: Option<Field<Keyed>>,
     pub cmdline: Option<Field<Vec<Vec<u8>>>>,
     pub exe: Option<Field<Vec<u8>>>,
     pub fd_count: Option<Field<usize>>,
+    pub syscall: Option<Field<SyscallState>>,
+    /// The kernel function the task sleeps in; `None` inside when it is not sleeping.
+    pub wchan: Option<Field<Option<Vec<u8>>>>,
 }
 
 /// What kind of task a process is, which decides what a failed read means.
@@ -45,6 +52,14 @@ impl ProcessSample {
         Self::read_dir(&dir, needs)
     }
 
+    /// Reads thread `tid` of the process whose directory is `process`.
+    pub fn read_thread(process: &ProcessDir, tid: u32, needs: Needs) -> Result<Self, Unavailable> {
+        let dir = process.child(&format!("task/{tid}"), tid)?;
+        let mut sample = Self::read_dir(&dir, needs)?;
+        sample.pid = process.pid();
+        Ok(sample)
+    }
+
     /// Reads the files in `needs` from an already opened directory.
     pub fn read_dir(dir: &ProcessDir, needs: Needs) -> Result<Self, Unavailable> {
         let stat = needs.contains(Needs::STAT).then(|| read_stat(dir));
@@ -59,11 +74,14 @@ impl ProcessSample {
         }
         let mut sample = Self {
             pid: dir.pid(),
+            tid: dir.pid(),
             stat,
             status,
             cmdline: None,
             exe: None,
             fd_count: None,
+            syscall: None,
+            wchan: None,
         };
         let kind = sample.kind();
         if needs.contains(Needs::CMDLINE) {
@@ -82,6 +100,12 @@ impl ProcessSample {
                     .map(|fds| fds.len())
                     .map_err(|why| explain(why, kind)),
             );
+        }
+        if needs.contains(Needs::SYSCALL) {
+            sample.syscall = Some(read_syscall(dir).map_err(|why| explain(why, kind)));
+        }
+        if needs.contains(Needs::WCHAN) {
+            sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));
         }
         Ok(sample)
     }
@@ -129,6 +153,14 @@ impl ProcessSample {
         field(&self.fd_count).copied()
     }
 
+    pub fn syscall(&self) -> Field<SyscallState> {
+        field(&self.syscall).copied()
+    }
+
+    pub fn wchan(&self) -> Field<&Option<Vec<u8>>> {
+        field(&self.wchan)
+    }
+
     /// The process name: comm from stat, else the unescaped `Name:` from status.
     pub fn name(&self) -> Field<Vec<u8>> {
         if let Some(Ok(stat)) = &self.stat {
@@ -174,6 +206,19 @@ fn field<T>(slot: &Option<Field<T>>) -> Field<&T> {
         // A column asked for a file its needs did not name: report it rather than panic.
         None => Err(Unavailable::ReadError),
     }
+}
+
+/// Reads `syscall`: what the task is blocked in, with its stack pointer and program counter.
+pub fn read_syscall(dir: &ProcessDir) -> Field<SyscallState> {
+    let raw = dir.read_whole("syscall", MAX_SMALL_FILE)?;
+    parse_syscall(&raw).ok_or(Unavailable::ReadError)
+}
+
+fn read_wchan(dir: &ProcessDir) -> Field<Option<Vec<u8>>> {
+    let raw = dir.read_whole("wchan", MAX_SMALL_FILE)?;
+    let name = raw.trim_ascii();
+    // "0" means not sleeping, or hidden from us.
+    Ok((!name.is_empty() && name != b"0").then(|| name.to_vec()))
 }
 
 fn read_stat(dir: &ProcessDir) -> Field<Stat> {

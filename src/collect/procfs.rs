@@ -92,6 +92,16 @@ impl ProcessDir {
         read_fd(&fd, limit, true)
     }
 
+    /// Opens a file below this directory for reading (`root/usr/lib/libc.so.6`,
+    /// `map_files/7f00-7f80`); the path is raw bytes.
+    pub fn open(&self, path: &[u8]) -> Result<std::fs::File, Unavailable> {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::OsStr::from_bytes(path);
+        let fd =
+            rustix::fs::openat(&self.dir, path, FILE_FLAGS, Mode::empty()).map_err(errno_reason)?;
+        Ok(std::fs::File::from(fd))
+    }
+
     /// Reads a symbolic link (`exe`, `cwd`, `fd/3`) as raw bytes.
     pub fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
         rustix::fs::readlinkat(&self.dir, name, Vec::new())

@@ -1,59 +1,75 @@
-//! Reading many processes: the PID list split among a few threads (the work is system-call
-//! bound), each process read, filtered and turned into a row by the caller's function while
-//! its buffers are still warm, so nothing large is kept per process.
+//! Reading many processes or threads: the ID list split among a few threads (the work is
+//! system-call bound), each ID read, filtered and turned into a row by the caller's function
+//! while its buffers are warm, so nothing large is kept per process.
 
-use crate::collect::{Needs, ProcFs, ProcessSample};
+use crate::model::Unavailable;
 
 /// At most this many reader threads.
 const MAX_READERS: usize = 4;
 /// Below this many processes one thread is faster than starting others.
 const PARALLEL_THRESHOLD: usize = 256;
 
-/// What a scan found: the rows kept, in PID order, and how many processes vanished.
+/// What a scan found: the rows kept, in ID order, and the IDs that could not be read.
+#[derive(Debug)]
 pub struct Scan<T> {
     pub rows: Vec<T>,
+    /// Exited between the directory listing and the read.
     pub vanished: usize,
+    /// Could not be opened at all (hidepid=1 gives EPERM).
+    pub hidden: usize,
 }
 
-/// Reads `pids` with `needs` and maps each readable process through `map` (`None` drops it).
-/// A process that vanishes before its stat/status could be read is counted, not an error.
-pub fn scan<T, F>(procfs: &ProcFs, pids: &[u32], needs: Needs, map: F) -> Scan<T>
+impl<T> Scan<T> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            rows: Vec::with_capacity(capacity),
+            vanished: 0,
+            hidden: 0,
+        }
+    }
+
+    fn absorb(&mut self, part: Self) {
+        self.rows.extend(part.rows);
+        self.vanished += part.vanished;
+        self.hidden += part.hidden;
+    }
+}
+
+/// Reads every ID through `read`, which returns the row, `None` to drop the ID, or why it
+/// could not be read. Rows keep the order of `ids`.
+pub fn scan<T, F>(ids: &[u32], read: F) -> Scan<T>
 where
     T: Send,
-    F: Fn(&ProcessSample) -> Option<T> + Sync,
+    F: Fn(u32) -> Result<Option<T>, Unavailable> + Sync,
 {
     let read_chunk = |chunk: &[u32]| {
-        let mut rows = Vec::with_capacity(chunk.len());
-        let mut vanished = 0;
-        for &pid in chunk {
-            match ProcessSample::read(procfs, pid, needs) {
-                Ok(sample) => rows.extend(map(&sample)),
-                Err(_) => vanished += 1,
+        let mut part = Scan::new(chunk.len());
+        for &id in chunk {
+            match read(id) {
+                Ok(row) => part.rows.extend(row),
+                Err(Unavailable::Gone) => part.vanished += 1,
+                Err(_) => part.hidden += 1,
             }
         }
-        Scan { rows, vanished }
+        part
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(MAX_READERS);
-    if workers < 2 || pids.len() < PARALLEL_THRESHOLD {
-        return read_chunk(pids);
+    if workers < 2 || ids.len() < PARALLEL_THRESHOLD {
+        return read_chunk(ids);
     }
-    let chunk_size = pids.len().div_ceil(workers);
+    let chunk_size = ids.len().div_ceil(workers);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = pids
+        let handles: Vec<_> = ids
             .chunks(chunk_size)
             .map(|chunk| scope.spawn(move || read_chunk(chunk)))
             .collect();
-        let mut all = Scan {
-            rows: Vec::with_capacity(pids.len()),
-            vanished: 0,
-        };
+        let mut all = Scan::new(ids.len());
         for handle in handles {
             // A panicking reader is a bug; its chunk is lost rather than the whole run.
             if let Ok(part) = handle.join() {
-                all.rows.extend(part.rows);
-                all.vanished += part.vanished;
+                all.absorb(part);
             }
         }
         all

@@ -14,6 +14,6 @@ pub use value::{Kind, Value};
 pub struct Context<'a> {
     pub system: &'a SystemInfo,
     pub users: &'a UserNames,
-    /// CPU% measured over an interval, by PID, when `--interval` was given.
-    pub sampled_cpu: Option<&'a HashMap<u32, f64>>,
+    /// CPU% measured over an interval, by (PID, TID), when `--interval` was given.
+    pub sampled_cpu: Option<&'a HashMap<(u32, u32), f64>>,
 }

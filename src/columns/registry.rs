@@ -1,6 +1,7 @@
 //! The one list of `ps` columns. Adding a column is one entry here: its name, header, JSON
 //! key, kind, the /proc files it needs, and how to extract its value.
 
+use crate::analyze::waits;
 use crate::collect::{Field, Needs, ProcessSample, TaskKind};
 use crate::model::Unavailable;
 use crate::parse::tty::tty_name;
@@ -32,6 +33,24 @@ pub static COLUMNS: &[Column] = &[
         kind: Kind::Integer,
         needs: Needs::NONE,
         about: "process ID",
+        extract: |p, _| Ok(Value::Integer(p.pid.into())),
+    },
+    Column {
+        name: "tid",
+        header: "TID",
+        json_key: "tid",
+        kind: Kind::Integer,
+        needs: Needs::NONE,
+        about: "thread ID (equal to the PID for a process and its main thread)",
+        extract: |p, _| Ok(Value::Integer(p.tid.into())),
+    },
+    Column {
+        name: "tgid",
+        header: "TGID",
+        json_key: "tgid",
+        kind: Kind::Integer,
+        needs: Needs::NONE,
+        about: "thread group ID: the PID of the process a thread belongs to",
         extract: |p, _| Ok(Value::Integer(p.pid.into())),
     },
     Column {
@@ -81,7 +100,7 @@ pub static COLUMNS: &[Column] = &[
             let stat = p.stat()?;
             match ctx.sampled_cpu {
                 Some(sampled) => sampled
-                    .get(&p.pid)
+                    .get(&(p.pid, p.tid))
                     .copied()
                     .map(Value::Percent)
                     .ok_or(Unavailable::Gone),
@@ -140,6 +159,41 @@ pub static COLUMNS: &[Column] = &[
         needs: Needs::STAT.union(Needs::FD_COUNT),
         about: "number of open file descriptors",
         extract: |p, _| Ok(Value::Integer(p.fd_count()? as i64)),
+    },
+    Column {
+        name: "core",
+        header: "CPU",
+        json_key: "last_cpu",
+        kind: Kind::Integer,
+        needs: Needs::STAT,
+        about: "the CPU core it last ran on",
+        extract: |p, _| {
+            Ok(Value::Integer(
+                p.stat()?.processor.ok_or(Unavailable::Unsupported)?.into(),
+            ))
+        },
+    },
+    Column {
+        name: "wait",
+        header: "WAIT",
+        json_key: "wait",
+        kind: Kind::Label,
+        needs: Needs::STAT.union(Needs::SYSCALL),
+        about: "the system call it is blocked in, with its key argument (read(fd 3)), or running",
+        extract: |p, _| Ok(Value::Label(waits::describe(&p.syscall()?, None).text)),
+    },
+    Column {
+        name: "wchan",
+        header: "WCHAN",
+        json_key: "wchan",
+        kind: Kind::Label,
+        needs: Needs::STAT.union(Needs::WCHAN),
+        about: "the kernel function it sleeps in",
+        extract: |p, _| {
+            Ok(p.wchan()?.as_ref().map_or(Value::Absent, |w| {
+                Value::Label(String::from_utf8_lossy(w).into_owned())
+            }))
+        },
     },
     Column {
         name: "nice",
@@ -280,6 +334,11 @@ pub fn names() -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The default thread listing (`ps --threads`), like `ps -L`.
+pub const DEFAULT_THREADS: &[&str] = &[
+    "tgid", "tid", "user", "state", "cpu", "time", "wait", "name",
+];
 
 /// The default listing: PID, PPID, USER, STATE, %CPU, %MEM, RSS, THREADS, START, TIME, COMMAND.
 pub const DEFAULT: &[&str] = &[

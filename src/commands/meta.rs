@@ -9,6 +9,7 @@ pub fn schema(target: SchemaTarget) -> String {
     let schema = match target {
         SchemaTarget::Ps => crate::commands::ps::schema(),
         SchemaTarget::Show => crate::commands::show::schema(),
+        SchemaTarget::Threads => crate::commands::threads::schema(),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

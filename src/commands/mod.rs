@@ -3,3 +3,18 @@
 pub mod meta;
 pub mod ps;
 pub mod show;
+pub mod threads;
+
+use crate::collect::target::NotAProcess;
+use crate::exit;
+
+/// The one-line error (exit 1) for a PID that names no process, for `command PID`.
+pub fn not_a_process(command: &str, pid: u32, why: NotAProcess) -> anyhow::Error {
+    match why {
+        NotAProcess::Missing => exit::target(format!("no process with PID {pid}")),
+        NotAProcess::ThreadOf(tgid) => exit::target(format!(
+            "PID {pid} is a thread of process {tgid}, not a process: try `procscope {command} {tgid}`"
+        )),
+        NotAProcess::Unreadable(why) => exit::target(format!("cannot read process {pid}: {why}")),
+    }
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value as Json};
 
 use crate::cli::PsArgs;
-use crate::collect::scan::scan;
+use crate::collect::scan::{Scan, scan};
 use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{self, COLUMNS, Column, Context, Value, value};
 use crate::exit::{self, Exit};
@@ -18,6 +18,7 @@ use crate::render::{Report, Style};
 /// The listing, ready to render.
 pub struct PsReport {
     columns: Vec<&'static Column>,
+    threads: bool,
     rows: Vec<Row>,
     now_unix: f64,
     vanished: usize,
@@ -26,6 +27,7 @@ pub struct PsReport {
 
 struct Row {
     pid: u32,
+    tid: u32,
     cells: Vec<Field<Value>>,
 }
 
@@ -37,6 +39,8 @@ pub struct PsQuery {
     pub filter: ProcessFilter,
     pub limit: Option<usize>,
     pub interval: Option<Duration>,
+    /// One row per thread instead of per process.
+    pub threads: bool,
 }
 
 impl PsQuery {
@@ -46,8 +50,13 @@ impl PsQuery {
         system: &SystemInfo,
         users: &UserNames,
     ) -> anyhow::Result<Self> {
-        let columns = if args.columns.is_empty() {
+        let defaults = if args.threads {
+            columns::registry::DEFAULT_THREADS
+        } else {
             columns::registry::DEFAULT
+        };
+        let columns = if args.columns.is_empty() {
+            defaults
                 .iter()
                 .filter_map(|name| columns::registry::find(name))
                 .collect()
@@ -95,6 +104,7 @@ impl PsQuery {
             },
             limit: args.limit,
             interval: args.interval,
+            threads: args.threads,
         })
     }
 
@@ -183,10 +193,11 @@ pub fn run(
     let mut vanished = 0;
     let sampled_cpu = match query.interval {
         Some(interval) => {
-            let (cpu, gone) = sample_cpu(procfs, &query.filter, &pids, interval, system);
+            let (cpu, gone) = sample_cpu(procfs, query, &pids, interval, system);
             vanished += gone;
-            pids = cpu.keys().copied().collect();
+            pids = cpu.keys().map(|&(pid, _)| pid).collect();
             pids.sort_unstable();
+            pids.dedup();
             Some(cpu)
         }
         None => None,
@@ -196,26 +207,35 @@ pub fn run(
         users,
         sampled_cpu: sampled_cpu.as_ref(),
     };
-    let scanned = scan(procfs, &pids, needs, |sample| {
-        if !query.filter.keeps(sample) {
-            return None;
-        }
-        let cells = query
-            .columns
-            .iter()
-            .map(|c| (c.extract)(sample, &context))
-            .collect();
-        Some((
-            (query.sort.extract)(sample, &context),
-            Row {
-                pid: sample.pid,
-                cells,
-            },
-        ))
-    });
+    let scanned = read_rows(
+        procfs,
+        &pids,
+        &query.filter,
+        needs,
+        query.threads,
+        |sample| {
+            let cells = query
+                .columns
+                .iter()
+                .map(|c| (c.extract)(sample, &context))
+                .collect();
+            Some((
+                (query.sort.extract)(sample, &context),
+                Row {
+                    pid: sample.pid,
+                    tid: sample.tid,
+                    cells,
+                },
+            ))
+        },
+    );
     vanished += scanned.vanished;
     let mut rows = scanned.rows;
-    rows.sort_by(|(a, ra), (b, rb)| value::compare(a, b).then(ra.pid.cmp(&rb.pid)));
+    rows.sort_by(|(a, ra), (b, rb)| {
+        value::compare(a, b)
+            .then(ra.pid.cmp(&rb.pid))
+            .then(ra.tid.cmp(&rb.tid))
+    });
     if query.reverse {
         rows.reverse();
     }
@@ -230,6 +250,7 @@ pub fn run(
         || !query.filter.states.is_empty();
     Ok(PsReport {
         columns: query.columns.clone(),
+        threads: query.threads,
         rows,
         now_unix: system.now_unix(),
         vanished,
@@ -237,40 +258,91 @@ pub fn run(
     })
 }
 
-/// Measures CPU% over `interval`: CPU ticks of every process that passes the filter, read
-/// twice. Returns CPU% by PID and how many vanished (or were replaced by a reused PID).
+/// Reads the processes that pass the filter (or, with `threads`, every thread of each) and
+/// maps each through `map`, in the reader threads.
+fn read_rows<T, F>(
+    procfs: &ProcFs,
+    pids: &[u32],
+    filter: &ProcessFilter,
+    needs: Needs,
+    threads: bool,
+    map: F,
+) -> Scan<T>
+where
+    T: Send,
+    F: Fn(&ProcessSample) -> Option<T> + Sync,
+{
+    if !threads {
+        return scan(pids, |pid| {
+            let sample = ProcessSample::read(procfs, pid, needs)?;
+            Ok(filter.keeps(&sample).then(|| map(&sample)).flatten())
+        });
+    }
+    let nested = scan(pids, |pid| {
+        let dir = procfs.process(pid)?;
+        let process = ProcessSample::read_dir(&dir, filter.needs())?;
+        if !filter.keeps(&process) {
+            return Ok(None);
+        }
+        let tids = dir.numeric_entries("task")?;
+        let rows: Vec<T> = tids
+            .into_iter()
+            .filter_map(|tid| ProcessSample::read_thread(&dir, tid, needs).ok())
+            .filter_map(|thread| map(&thread))
+            .collect();
+        Ok(Some(rows))
+    });
+    Scan {
+        rows: nested.rows.into_iter().flatten().collect(),
+        vanished: nested.vanished,
+        hidden: nested.hidden,
+    }
+}
+
+/// Measures CPU% over `interval`: CPU ticks of every selected process (or thread) read
+/// twice. Returns CPU% by (PID, TID) and how many vanished (or were replaced by a reused ID).
 fn sample_cpu(
     procfs: &ProcFs,
-    filter: &ProcessFilter,
+    query: &PsQuery,
     pids: &[u32],
     interval: Duration,
     system: &SystemInfo,
-) -> (HashMap<u32, f64>, usize) {
-    let needs = filter.needs() | Needs::STAT;
+) -> (HashMap<(u32, u32), f64>, usize) {
+    let needs = query.filter.needs() | Needs::STAT;
     let ticks = |sample: &ProcessSample| {
         let stat = sample.stat().ok()?;
-        Some((sample.pid, stat.starttime_ticks, stat.cpu_ticks()))
+        Some((
+            (sample.pid, sample.tid),
+            stat.starttime_ticks,
+            stat.cpu_ticks(),
+        ))
     };
-    let first = scan(procfs, pids, needs, |sample| {
-        filter.keeps(sample).then(|| ticks(sample)).flatten()
-    });
+    let first = read_rows(procfs, pids, &query.filter, needs, query.threads, ticks);
     let started = Instant::now();
     std::thread::sleep(interval);
-    let first_pids: Vec<u32> = first.rows.iter().map(|(pid, _, _)| *pid).collect();
-    let second = scan(procfs, &first_pids, Needs::STAT, ticks);
+    let mut first_pids: Vec<u32> = first.rows.iter().map(|((pid, _), _, _)| *pid).collect();
+    first_pids.dedup();
+    let second = read_rows(
+        procfs,
+        &first_pids,
+        &query.filter,
+        needs,
+        query.threads,
+        ticks,
+    );
     let elapsed = started.elapsed().as_secs_f64().max(1e-3);
-    let before: HashMap<u32, (u64, u64)> = first
+    let before: HashMap<(u32, u32), (u64, u64)> = first
         .rows
         .into_iter()
-        .map(|(pid, start, t)| (pid, (start, t)))
+        .map(|(id, start, t)| (id, (start, t)))
         .collect();
     let mut cpu = HashMap::new();
     let mut gone = first.vanished + second.vanished;
-    for (pid, start, after) in second.rows {
-        match before.get(&pid) {
+    for (id, start, after) in second.rows {
+        match before.get(&id) {
             Some(&(first_start, first_ticks)) if first_start == start => {
                 let used = system.ticks_to_seconds(after.saturating_sub(first_ticks));
-                cpu.insert(pid, used / elapsed * 100.0);
+                cpu.insert(id, used / elapsed * 100.0);
             }
             _ => gone += 1,
         }
@@ -283,6 +355,9 @@ impl PsReport {
         let mut object = Map::new();
         let mut unavailable = Map::new();
         object.insert("pid".into(), Json::from(row.pid));
+        if row.tid != row.pid || self.threads {
+            object.insert("tid".into(), Json::from(row.tid));
+        }
         for (column, cell) in self.columns.iter().zip(&row.cells) {
             value::put_json(&mut object, &mut unavailable, column.json_key, cell);
         }

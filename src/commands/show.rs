@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
-use crate::collect::detail::{NotAProcess, ProcessDetailFiles, read_detail};
+use crate::collect::detail::{ProcessDetailFiles, read_detail};
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
-use crate::exit::{self, Exit};
+use crate::commands::not_a_process;
+use crate::exit::Exit;
 use crate::model::Unavailable;
 use crate::model::detail::{
     Counts, CpuSummary, Identity, LimitEntry, MemorySummary, ProcessDetail,
@@ -35,13 +36,7 @@ pub fn run(
     users: &UserNames,
 ) -> anyhow::Result<ShowReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
-    let files = read_detail(procfs, pid).map_err(|why| match why {
-        NotAProcess::Missing => exit::target(format!("no process with PID {pid}")),
-        NotAProcess::ThreadOf(tgid) => exit::target(format!(
-            "PID {pid} is a thread of process {tgid}, not a process: try `procscope show {tgid}`"
-        )),
-        NotAProcess::Unreadable(why) => exit::target(format!("cannot read process {pid}: {why}")),
-    })?;
+    let files = read_detail(procfs, pid).map_err(|why| not_a_process("show", pid, why))?;
     Ok(ShowReport {
         detail: assemble(&files, system, users),
     })
@@ -178,8 +173,18 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         .iter()
         .find(|l| l.name == "Max open files")
         .and_then(|l| l.soft);
+    let threads_by_state = rec
+        .take("counts.threads_by_state", files.thread_states.clone())
+        .map(|states| {
+            let mut by_state = BTreeMap::new();
+            for state in states {
+                *by_state.entry(char::from(state).to_string()).or_insert(0) += 1;
+            }
+            by_state
+        });
     let counts = Counts {
         threads: st.map(|s| s.num_threads),
+        threads_by_state,
         fds: rec.take("counts.fds", sample.fd_count()).map(|n| n as u64),
         fd_soft_limit,
     };
@@ -240,7 +245,7 @@ impl Report for ShowReport {
             d.identity
                 .name
                 .as_deref()
-                .map(|name| exact(name, d.identity.name_b64.as_deref()))
+                .map(|name| exact_text(name, d.identity.name_b64.as_deref()))
                 .unwrap_or_else(|| "-".into())
         );
         [
@@ -295,7 +300,7 @@ impl ShowReport {
                     .iter()
                     .enumerate()
                     .map(|(i, arg)| {
-                        exact(
+                        exact_text(
                             arg,
                             id.argv_b64
                                 .as_ref()
@@ -312,7 +317,7 @@ impl ShowReport {
             } else {
                 ""
             };
-            format!("{}{deleted}", exact(exe, id.exe_b64.as_deref()))
+            format!("{}{deleted}", exact_text(exe, id.exe_b64.as_deref()))
         });
         let started = id.start_time_unix.map(|t| {
             format!(
@@ -342,7 +347,7 @@ impl ShowReport {
                     "identity.cwd",
                     id.cwd
                         .as_deref()
-                        .map(|cwd| exact(cwd, id.cwd_b64.as_deref())),
+                        .map(|cwd| exact_text(cwd, id.cwd_b64.as_deref())),
                 ),
             ),
             ("started", self.or_reason("identity.state", started)),
@@ -444,10 +449,24 @@ impl ShowReport {
             ),
             (
                 "threads",
-                self.or_reason("identity.state", c.threads.map(|n| n.to_string())),
+                self.or_reason("identity.state", c.threads.map(|n| self.threads_text(n))),
             ),
             ("open fds", self.or_reason("counts.fds", fds)),
         ]
+    }
+
+    /// `7 (6 sleeping, 1 running)`.
+    fn threads_text(&self, count: u64) -> String {
+        match &self.detail.counts.threads_by_state {
+            Some(states) if !states.is_empty() => {
+                let parts: Vec<String> = states
+                    .iter()
+                    .map(|(state, n)| format!("{n} {}", state_name(state.as_bytes()[0])))
+                    .collect();
+                format!("{count} ({})", parts.join(", "))
+            }
+            _ => count.to_string(),
+        }
     }
 
     fn limit_rows(&self) -> Rows {
@@ -479,7 +498,7 @@ impl ShowReport {
 
 /// The table form of a text field: its exact bytes (from the base64 form when the bytes are
 /// not UTF-8), escaped.
-fn exact(text: &str, b64: Option<&str>) -> String {
+pub fn exact_text(text: &str, b64: Option<&str>) -> String {
     use base64::Engine;
     match b64.and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok()) {
         Some(bytes) => escape(&bytes),

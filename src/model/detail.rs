@@ -98,6 +98,8 @@ pub struct MemorySummary {
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Counts {
     pub threads: Option<u64>,
+    /// How many threads are in each state (`S`: 6, `R`: 1).
+    pub threads_by_state: Option<BTreeMap<String, u64>>,
     pub fds: Option<u64>,
     /// The soft RLIMIT_NOFILE: how many descriptors the process may open.
     pub fd_soft_limit: Option<u64>,

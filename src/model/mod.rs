@@ -2,6 +2,7 @@
 
 pub mod detail;
 pub mod text;
+pub mod thread;
 pub mod unavailable;
 
 pub use unavailable::Unavailable;

@@ -17,6 +17,8 @@ pub enum Unavailable {
     KernelThread,
     /// This kernel does not provide the value.
     Unsupported,
+    /// The thread was on a CPU each time it was sampled, so no registers were captured.
+    Running,
     /// The read did not finish in time (a process stuck in uninterruptible sleep, a FUSE mapping).
     TimedOut,
     /// Any other read error (EIO and the like) or a file whose content could not be parsed.
@@ -52,6 +54,7 @@ impl Unavailable {
             Self::Zombie => "zombie",
             Self::KernelThread => "kernel_thread",
             Self::Unsupported => "unsupported",
+            Self::Running => "running",
             Self::TimedOut => "timed_out",
             Self::ReadError => "read_error",
         }
@@ -65,6 +68,7 @@ impl Unavailable {
             Self::Zombie => "zombie process",
             Self::KernelThread => "kernel thread",
             Self::Unsupported => "not supported by this kernel",
+            Self::Running => "running, not sampled",
             Self::TimedOut => "read timed out",
             Self::ReadError => "read error",
         }

@@ -29,7 +29,12 @@ pub fn command(args: &[&str]) -> Command {
 
 /// Runs against the basic fixture tree.
 pub fn run_fixture(args: &[&str]) -> Output {
-    let root = fixture("basic");
+    run_fixture_tree("basic", args)
+}
+
+/// Runs against the fixture tree `tests/fixtures/proc/<tree>`.
+pub fn run_fixture_tree(tree: &str, args: &[&str]) -> Output {
+    let root = fixture(tree);
     let mut all = vec!["--proc-root", root.to_str().unwrap()];
     all.extend_from_slice(args);
     run(&all)

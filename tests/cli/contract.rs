@@ -71,7 +71,7 @@ fn missing_process_is_exit_1() {
 fn bad_listing_options() {
     assert_usage_error(
         &["ps", "-o", "nosuch"],
-        "unknown column 'nosuch': valid columns are pid, ppid, user",
+        "unknown column 'nosuch': valid columns are pid, tid, tgid, ppid, user",
     );
     assert_usage_error(&["ps", "-o", "pid,nosuch"], "'nosuch'");
     assert_usage_error(&["ps", "--sort", "nosuch"], "unknown column 'nosuch'");

@@ -9,3 +9,4 @@ mod permission;
 mod ps_live;
 mod schema;
 mod show_live;
+mod threads;

@@ -146,3 +146,29 @@ fn unprivileged_show_says_why_sections_are_missing() {
     );
     assert!(text.contains("  command    sleep 300\n"), "{text}");
 }
+
+#[test]
+fn unprivileged_threads_of_a_root_process() {
+    let Some(user) = unprivileged() else { return };
+    let sleeper = Owned::spawn("sleep", &["300"]);
+    let pid = sleeper.pid().to_string();
+    let output = user.run(&["threads", &pid, "--json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = doc["threads"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["name"], "sleep");
+    assert_eq!(rows[0]["state"], "S");
+    for key in ["wait", "pc", "stack"] {
+        assert_eq!(rows[0]["unavailable"][key], "permission_denied", "{key}");
+        assert_eq!(rows[0][key], serde_json::Value::Null);
+    }
+    let table = user.run(&["threads", &pid]);
+    assert_eq!(table.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&table.stderr).contains("need ptrace access"));
+}

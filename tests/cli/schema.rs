@@ -21,7 +21,7 @@ fn ps_output_matches_its_schema() {
     let ps = validator("ps");
     let sleeper = Owned::spawn("sleep", &["300"]);
     assert_valid(&ps, &json(&run(&["ps", "--json"])));
-    let all_columns = "pid,ppid,user,uid,state,cpu,mem,rss,vsz,threads,fds,nice,priority,start,age,time,tty,pgid,sid,name,exe,cmd";
+    let all_columns = "pid,tid,tgid,ppid,user,uid,state,cpu,mem,rss,vsz,threads,fds,core,wait,wchan,nice,priority,start,age,time,tty,pgid,sid,name,exe,cmd";
     assert_valid(
         &ps,
         &json(&run(&[
@@ -60,4 +60,35 @@ fn show_output_matches_its_schema() {
     }
     let wrong = serde_json::json!({"schema_version": 1, "command": "show", "process": {"pid": -3}, "errors": []});
     assert!(!show.is_valid(&wrong));
+}
+
+#[test]
+fn threads_output_matches_its_schema() {
+    let threads = validator("threads");
+    assert_valid(
+        &threads,
+        &json(&run(&[
+            "threads",
+            &std::process::id().to_string(),
+            "--json",
+        ])),
+    );
+    assert_valid(
+        &threads,
+        &json(&crate::common::run_fixture_tree(
+            "threads",
+            &["threads", "300", "--json"],
+        )),
+    );
+    let ps = validator("ps");
+    assert_valid(
+        &ps,
+        &json(&run(&[
+            "ps",
+            "--threads",
+            "--json",
+            "--pid",
+            &std::process::id().to_string(),
+        ])),
+    );
 }

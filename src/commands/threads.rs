@@ -1,0 +1,365 @@
+//! `procscope threads PID`: every thread, what it waits on, its program counter and its
+//! stack, read from /proc without stopping, tracing or signalling the process.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use crate::analyze::stacks::stack_of;
+use crate::analyze::symbols::{ModuleSymbols, Symbolizer};
+use crate::analyze::waits;
+use crate::collect::modules::open_module;
+use crate::collect::process::{Field, read_syscall};
+use crate::collect::scan::scan;
+use crate::collect::target::open_process;
+use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
+use crate::commands::not_a_process;
+use crate::exit::Exit;
+use crate::model::Unavailable;
+use crate::model::text::lossless;
+use crate::model::thread::{ThreadList, ThreadRow};
+use crate::parse::codes::state_name;
+use crate::parse::maps::{Mapping, parse_maps};
+use crate::parse::syscall::SyscallState;
+use crate::render::escape::escape_str;
+use crate::render::table::{self, Align, Text, Tone};
+use crate::render::{Report, Style, units};
+
+/// The threads of one process, ready to render.
+pub struct ThreadsReport {
+    pub list: ThreadList,
+}
+
+/// The files each thread needs.
+const THREAD_NEEDS: Needs = Needs::STAT
+    .union(Needs::STATUS)
+    .union(Needs::SYSCALL)
+    .union(Needs::WCHAN);
+
+/// Reads every thread of `pid`. Running threads are re-read up to `samples` times in all to
+/// catch them blocked.
+pub fn run(
+    pid: u32,
+    samples: u32,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+) -> anyhow::Result<ThreadsReport> {
+    crate::commands::ps::check_pid_max(pid, system)?;
+    let (dir, process) =
+        open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("threads", pid, why))?;
+    let maps: Field<Vec<Mapping>> = dir.read("maps").map(|raw| parse_maps(&raw));
+    let tids = dir.numeric_entries("task").map_err(|why| {
+        not_a_process(
+            "threads",
+            pid,
+            crate::collect::target::NotAProcess::Unreadable(why),
+        )
+    })?;
+    let mut threads = scan(&tids, |tid| {
+        ProcessSample::read_thread(&dir, tid, THREAD_NEEDS).map(Some)
+    })
+    .rows;
+    resample_running(&dir, &mut threads, samples);
+    let rows = describe_threads(&dir, &threads, maps.as_deref().map_err(|why| *why), system);
+    let mut by_state = BTreeMap::new();
+    for row in &rows {
+        if let Some(state) = &row.state {
+            *by_state.entry(state.clone()).or_insert(0) += 1;
+        }
+    }
+    let process_name = process.name().ok().map(|name| lossless(&name).0);
+    Ok(ThreadsReport {
+        list: ThreadList {
+            pid,
+            process_name,
+            threads: rows,
+            by_state,
+        },
+    })
+}
+
+/// Re-reads `syscall` of threads that were running, until they are caught blocked or
+/// `samples` reads were made in all.
+fn resample_running(dir: &ProcessDir, threads: &mut [ProcessSample], samples: u32) {
+    for _ in 1..samples {
+        let mut any_running = false;
+        for thread in threads
+            .iter_mut()
+            .filter(|t| matches!(t.syscall, Some(Ok(SyscallState::Running))))
+        {
+            any_running = true;
+            if let Ok(task) = dir.child(&format!("task/{}", thread.tid), thread.tid) {
+                thread.syscall = Some(read_syscall(&task));
+            }
+        }
+        if !any_running {
+            break;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// Builds the rows: wait, program counter (symbolized once per module) and stack.
+fn describe_threads(
+    dir: &ProcessDir,
+    threads: &[ProcessSample],
+    maps: Result<&[Mapping], Unavailable>,
+    system: &SystemInfo,
+) -> Vec<ThreadRow> {
+    let load = |mapping: &Mapping| {
+        let file = open_module(dir, mapping)?;
+        let cache = object::ReadCache::new(file);
+        ModuleSymbols::parse(&cache).map(Arc::new)
+    };
+    let empty: &[Mapping] = &[];
+    let mut symbolizer = Symbolizer::new(maps.unwrap_or(empty), &load);
+    threads
+        .iter()
+        .map(|thread| describe(thread, maps, &mut symbolizer, system))
+        .collect()
+}
+
+fn describe(
+    thread: &ProcessSample,
+    maps: Result<&[Mapping], Unavailable>,
+    symbolizer: &mut Symbolizer,
+    system: &SystemInfo,
+) -> ThreadRow {
+    let mut unavailable = BTreeMap::new();
+    let mut missing = |keys: &[&str], why: Unavailable| {
+        for key in keys {
+            unavailable.insert((*key).to_owned(), why);
+        }
+    };
+    let stat = thread.stat().ok();
+    if let Err(why) = thread.stat() {
+        missing(
+            &[
+                "name",
+                "state",
+                "cpu_percent",
+                "user_seconds",
+                "system_seconds",
+                "last_cpu",
+            ],
+            why,
+        );
+    }
+    let status = thread.status().ok();
+    if let Err(why) = thread.status() {
+        missing(
+            &["voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"],
+            why,
+        );
+    }
+    let wchan = thread.wchan().ok().cloned().flatten();
+    let (name, name_b64) = stat.map(|s| lossless(&s.comm)).unzip();
+    let mut row = ThreadRow {
+        tid: thread.tid,
+        name,
+        name_b64: name_b64.flatten(),
+        role: None,
+        state: stat.map(|s| char::from(s.state).to_string()),
+        state_name: stat.map(|s| state_name(s.state).to_owned()),
+        cpu_percent: stat.map(|s| system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks)),
+        user_seconds: stat.map(|s| system.ticks_to_seconds(s.utime_ticks)),
+        system_seconds: stat.map(|s| system.ticks_to_seconds(s.stime_ticks)),
+        last_cpu: stat.and_then(|s| s.processor),
+        voluntary_ctxt_switches: status.and_then(|s| s.number("voluntary_ctxt_switches")),
+        nonvoluntary_ctxt_switches: status.and_then(|s| s.number("nonvoluntary_ctxt_switches")),
+        wait: None,
+        syscall: None,
+        syscall_nr: None,
+        syscall_args: None,
+        wait_fd: None,
+        wchan: wchan
+            .as_deref()
+            .map(|w| String::from_utf8_lossy(w).into_owned()),
+        sp: None,
+        pc: None,
+        pc_location: None,
+        pc_text: None,
+        stack: None,
+        unavailable: BTreeMap::new(),
+    };
+    match thread.syscall() {
+        Err(why) => missing(
+            &["wait", "syscall", "sp", "pc", "pc_location", "stack"],
+            why,
+        ),
+        Ok(state) => {
+            let wait = waits::describe(&state, wchan.as_deref());
+            row.wait = Some(wait.text);
+            if let (Some(call), SyscallState::InSyscall { nr, args, .. }) = (wait.syscall, state) {
+                row.syscall = call.name.map(str::to_owned);
+                row.syscall_nr = Some(nr);
+                row.syscall_args = Some(args.to_vec());
+                row.wait_fd = call.fd;
+            }
+            match (state.registers(), maps) {
+                (None, _) => missing(&["sp", "pc", "pc_location", "stack"], Unavailable::Running),
+                (Some((sp, pc)), maps) => {
+                    row.sp = Some(sp);
+                    row.pc = Some(pc);
+                    match maps {
+                        Ok(maps) => {
+                            let location = symbolizer.locate(pc);
+                            row.pc_text = Some(location.display(pc));
+                            row.pc_location = Some(location);
+                            row.stack = stack_of(maps, sp);
+                        }
+                        Err(why) => missing(&["pc_location", "stack"], why),
+                    }
+                }
+            }
+        }
+    }
+    row.unavailable = unavailable;
+    row
+}
+
+impl Report for ThreadsReport {
+    fn command(&self) -> &'static str {
+        "threads"
+    }
+
+    fn json(&self) -> Map<String, Json> {
+        match serde_json::to_value(&self.list) {
+            Ok(Json::Object(map)) => map,
+            _ => Map::new(),
+        }
+    }
+
+    fn ndjson(&self) -> Option<Vec<Json>> {
+        Some(
+            self.list
+                .threads
+                .iter()
+                .filter_map(|row| serde_json::to_value(row).ok())
+                .collect(),
+        )
+    }
+
+    fn table(&self, style: &Style) -> String {
+        let list = &self.list;
+        let with_roles = list.threads.iter().any(|t| t.role.is_some());
+        let mut headers = vec![("TID", Align::Right), ("NAME", Align::Left)];
+        if with_roles {
+            headers.push(("ROLE", Align::Left));
+        }
+        headers.extend([
+            ("S", Align::Left),
+            ("%CPU", Align::Right),
+            ("USER", Align::Right),
+            ("SYS", Align::Right),
+            ("CPU", Align::Right),
+            ("CTXSW", Align::Right),
+            ("STACK", Align::Right),
+            ("WAIT", Align::Left),
+            ("PC", Align::Left),
+        ]);
+        let rows = list
+            .threads
+            .iter()
+            .map(|t| table_row(t, with_roles))
+            .collect();
+        let mut out = String::new();
+        if style.header {
+            let states: Vec<String> = list
+                .by_state
+                .iter()
+                .map(|(state, n)| format!("{n} {}", state_name(state.as_bytes()[0])))
+                .collect();
+            out.push_str(&format!(
+                "PID {}  {}  {} threads: {}\n",
+                list.pid,
+                list.process_name
+                    .as_deref()
+                    .map(escape_str)
+                    .unwrap_or_else(|| "-".into()),
+                list.threads.len(),
+                states.join(", ")
+            ));
+        }
+        out.push_str(&table::render(&headers, rows, *style));
+        out
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut reasons: BTreeMap<Unavailable, usize> = BTreeMap::new();
+        for thread in &self.list.threads {
+            if let Some(why) = thread.unavailable.get("pc") {
+                *reasons.entry(*why).or_default() += 1;
+            }
+        }
+        reasons
+            .into_iter()
+            .map(|(why, n)| match why {
+                Unavailable::PermissionDenied => format!(
+                    "- means unavailable: WAIT, PC and STACK of {n} thread(s) need ptrace access (run as root or as the owner)"
+                ),
+                Unavailable::Running => format!(
+                    "- means unavailable: {n} thread(s) were running when sampled; --samples N re-reads them"
+                ),
+                other => format!("- means unavailable: {other} ({n} thread(s))"),
+            })
+            .collect()
+    }
+
+    fn exit(&self) -> Exit {
+        Exit::Success
+    }
+}
+
+fn table_row(t: &ThreadRow, with_roles: bool) -> Vec<Text> {
+    let dash = || Text::toned("-", Tone::Dim);
+    let text = |value: Option<String>| value.map_or_else(dash, Text::plain);
+    let name = t.name.as_ref().map(|name| match &t.name_b64 {
+        Some(b64) => crate::commands::show::exact_text(name, Some(b64)),
+        None => escape_str(name),
+    });
+    let mut row = vec![Text::plain(t.tid.to_string()), text(name)];
+    if with_roles {
+        row.push(text(t.role.clone()));
+    }
+    let state_tone = match t.state.as_deref() {
+        Some("R") => Tone::Good,
+        Some("D") => Tone::Warn,
+        Some("Z" | "T" | "t") => Tone::Bad,
+        _ => Tone::Plain,
+    };
+    row.push(
+        t.state
+            .clone()
+            .map_or_else(dash, |s| Text::toned(s, state_tone)),
+    );
+    row.push(text(t.cpu_percent.map(units::percent)));
+    row.push(text(t.user_seconds.map(units::cpu_time)));
+    row.push(text(t.system_seconds.map(units::cpu_time)));
+    row.push(text(t.last_cpu.map(|c| c.to_string())));
+    row.push(text(
+        t.voluntary_ctxt_switches
+            .zip(t.nonvoluntary_ctxt_switches)
+            .map(|(v, n)| format!("{v}/{n}")),
+    ));
+    row.push(text(t.stack.map(|s| {
+        if s.main {
+            format!("{} main", units::bytes(s.size_bytes))
+        } else {
+            units::bytes(s.size_bytes)
+        }
+    })));
+    row.push(text(t.wait.clone()));
+    row.push(text(t.pc_text.as_deref().map(escape_str)));
+    row
+}
+
+/// The JSON Schema of `threads --json`.
+pub fn schema() -> Json {
+    crate::render::json::document_schema(
+        "threads",
+        "procscope threads --json",
+        crate::render::json::schema_of::<ThreadList>(),
+    )
+}
