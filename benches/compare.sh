@@ -74,12 +74,28 @@ compare() {
   done
 }
 
+# A process with N threads; sets threads_pid (no subshell, so cleanup knows the PID).
+start_threads_process() {
+  local count="$1" ready="$work/threads.ready"
+  python3 benches/workloads/threads.py "$count" > "$ready" &
+  threads_pid=$!
+  workload_pids+=("$threads_pid")
+  for _ in $(seq 100); do
+    grep -q ready "$ready" 2>/dev/null && break
+    sleep 0.1
+  done
+}
+
 start_idle_processes 2000
 processes=$(ls /proc | grep -c '^[0-9]')
 
 peers_ps=("procscope ps" "ps aux")
 command -v procs >/dev/null && peers_ps+=("procs --color disable --pager disable")
 compare "list processes" "≤ 0.5x ps aux, ≤ 16 MiB" "${peers_ps[@]}"
+
+start_threads_process 2000
+compare "threads of a 2000-thread process (with WAIT and PC)" "≤ 0.3x ps -L -p" \
+  "procscope threads $threads_pid" "ps -L -p $threads_pid" "top -H -b -n1 -p $threads_pid"
 
 {
   echo "# Benchmarks"

@@ -2,7 +2,7 @@
 //! kept as a fallible value so a denied or vanished field never hides the rest.
 
 use crate::collect::needs::Needs;
-use crate::collect::procfs::{ProcFs, ProcessDir};
+use crate::collect::procfs::{Files, ProcFs, ProcessDir};
 use crate::model::Unavailable;
 use crate::parse::cmdline::parse_cmdline;
 use crate::parse::keyed::Keyed;
@@ -54,14 +54,13 @@ impl ProcessSample {
 
     /// Reads thread `tid` of the process whose directory is `process`.
     pub fn read_thread(process: &ProcessDir, tid: u32, needs: Needs) -> Result<Self, Unavailable> {
-        let dir = process.child(&format!("task/{tid}"), tid)?;
-        let mut sample = Self::read_dir(&dir, needs)?;
+        let mut sample = Self::read_dir(&process.task(tid), needs)?;
         sample.pid = process.pid();
         Ok(sample)
     }
 
-    /// Reads the files in `needs` from an already opened directory.
-    pub fn read_dir(dir: &ProcessDir, needs: Needs) -> Result<Self, Unavailable> {
+    /// Reads the files in `needs` of a process (an opened directory) or thread.
+    pub fn read_dir(dir: &impl Files, needs: Needs) -> Result<Self, Unavailable> {
         let stat = needs.contains(Needs::STAT).then(|| read_stat(dir));
         if let Some(Err(Unavailable::Gone)) = stat {
             return Err(Unavailable::Gone);
@@ -73,8 +72,8 @@ impl ProcessSample {
             return Err(Unavailable::Gone);
         }
         let mut sample = Self {
-            pid: dir.pid(),
-            tid: dir.pid(),
+            pid: dir.id(),
+            tid: dir.id(),
             stat,
             status,
             cmdline: None,
@@ -209,19 +208,21 @@ fn field<T>(slot: &Option<Field<T>>) -> Field<&T> {
 }
 
 /// Reads `syscall`: what the task is blocked in, with its stack pointer and program counter.
-pub fn read_syscall(dir: &ProcessDir) -> Field<SyscallState> {
+pub fn read_syscall(dir: &impl Files) -> Field<SyscallState> {
     let raw = dir.read_whole("syscall", MAX_SMALL_FILE)?;
     parse_syscall(&raw).ok_or(Unavailable::ReadError)
 }
 
-fn read_wchan(dir: &ProcessDir) -> Field<Option<Vec<u8>>> {
+/// Reads `wchan`: the kernel function a sleeping task waits in (`None` when not sleeping or
+/// hidden from us).
+pub fn read_wchan(dir: &impl Files) -> Field<Option<Vec<u8>>> {
     let raw = dir.read_whole("wchan", MAX_SMALL_FILE)?;
     let name = raw.trim_ascii();
     // "0" means not sleeping, or hidden from us.
     Ok((!name.is_empty() && name != b"0").then(|| name.to_vec()))
 }
 
-fn read_stat(dir: &ProcessDir) -> Field<Stat> {
+fn read_stat(dir: &impl Files) -> Field<Stat> {
     let raw = dir.read_whole("stat", MAX_SMALL_FILE)?;
     parse_stat(&raw).map_err(|_| Unavailable::ReadError)
 }

@@ -116,11 +116,10 @@ impl ProcessDir {
         Ok((stat.st_uid, stat.st_gid))
     }
 
-    /// Opens a numbered subdirectory such as `task/TID`.
-    pub fn child(&self, path: &str, id: u32) -> Result<ProcessDir, Unavailable> {
-        let dir =
-            rustix::fs::openat(&self.dir, path, PATH_FLAGS, Mode::empty()).map_err(errno_reason)?;
-        Ok(ProcessDir { pid: id, dir })
+    /// The files of thread `tid`, read as `task/TID/NAME` relative to this process's handle
+    /// (no directory is opened per thread, and a stale handle still fails with ESRCH).
+    pub fn task(&self, tid: u32) -> TaskFiles<'_> {
+        TaskFiles { process: self, tid }
     }
 
     /// The numeric entries of a subdirectory (`task`, `fd`), ascending.
@@ -130,6 +129,67 @@ impl ProcessDir {
         let mut ids = numeric_entries(&dir).map_err(|err| Unavailable::from_io(&err))?;
         ids.sort_unstable();
         Ok(ids)
+    }
+}
+
+/// The files of one process or thread, read by name.
+pub trait Files {
+    /// The PID or TID whose files these are.
+    fn id(&self) -> u32;
+    /// Reads a file that the kernel generates in one piece (see [`ProcessDir::read_whole`]).
+    fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable>;
+    /// Reads a symbolic link as raw bytes.
+    fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable>;
+    /// The numeric entries of a subdirectory, ascending.
+    fn numeric_entries(&self, name: &str) -> Result<Vec<u32>, Unavailable>;
+}
+
+impl Files for ProcessDir {
+    fn id(&self) -> u32 {
+        self.pid
+    }
+
+    fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
+        ProcessDir::read_whole(self, name, limit)
+    }
+
+    fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
+        ProcessDir::readlink(self, name)
+    }
+
+    fn numeric_entries(&self, name: &str) -> Result<Vec<u32>, Unavailable> {
+        ProcessDir::numeric_entries(self, name)
+    }
+}
+
+/// The files of one thread, below its process's directory handle.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskFiles<'a> {
+    process: &'a ProcessDir,
+    tid: u32,
+}
+
+impl TaskFiles<'_> {
+    fn path(&self, name: &str) -> String {
+        format!("task/{}/{name}", self.tid)
+    }
+}
+
+impl Files for TaskFiles<'_> {
+    fn id(&self) -> u32 {
+        self.tid
+    }
+
+    fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
+        self.process.read_whole(&self.path(name), limit)
+    }
+
+    fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
+        self.process.readlink(&self.path(name))
+    }
+
+    fn numeric_entries(&self, name: &str) -> Result<Vec<u32>, Unavailable> {
+        self.process.numeric_entries(&self.path(name))
     }
 }
 

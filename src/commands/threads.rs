@@ -10,7 +10,7 @@ use crate::analyze::stacks::stack_of;
 use crate::analyze::symbols::{ModuleSymbols, Symbolizer};
 use crate::analyze::waits;
 use crate::collect::modules::open_module;
-use crate::collect::process::{Field, read_syscall};
+use crate::collect::process::{Field, read_syscall, read_wchan};
 use crate::collect::scan::scan;
 use crate::collect::target::open_process;
 use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
@@ -31,11 +31,9 @@ pub struct ThreadsReport {
     pub list: ThreadList,
 }
 
-/// The files each thread needs.
-const THREAD_NEEDS: Needs = Needs::STAT
-    .union(Needs::STATUS)
-    .union(Needs::SYSCALL)
-    .union(Needs::WCHAN);
+/// The files each thread needs. `wchan` (an expensive read: the kernel unwinds the thread's
+/// stack) is read only for threads whose `syscall` says little.
+const THREAD_NEEDS: Needs = Needs::STAT.union(Needs::STATUS).union(Needs::SYSCALL);
 
 /// Reads every thread of `pid`. Running threads are re-read up to `samples` times in all to
 /// catch them blocked.
@@ -61,6 +59,11 @@ pub fn run(
     })
     .rows;
     resample_running(&dir, &mut threads, samples);
+    for thread in threads.iter_mut() {
+        if !matches!(thread.syscall, Some(Ok(SyscallState::InSyscall { .. }))) {
+            thread.wchan = Some(read_wchan(&dir.task(thread.tid)));
+        }
+    }
     let rows = describe_threads(&dir, &threads, maps.as_deref().map_err(|why| *why), system);
     let mut by_state = BTreeMap::new();
     for row in &rows {
@@ -89,9 +92,7 @@ fn resample_running(dir: &ProcessDir, threads: &mut [ProcessSample], samples: u3
             .filter(|t| matches!(t.syscall, Some(Ok(SyscallState::Running))))
         {
             any_running = true;
-            if let Ok(task) = dir.child(&format!("task/{}", thread.tid), thread.tid) {
-                thread.syscall = Some(read_syscall(&task));
-            }
+            thread.syscall = Some(read_syscall(&dir.task(thread.tid)));
         }
         if !any_running {
             break;

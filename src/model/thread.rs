@@ -38,7 +38,8 @@ pub struct ThreadRow {
     pub syscall_args: Option<Vec<u64>>,
     /// The file descriptor the system call waits on, for fd-based calls.
     pub wait_fd: Option<i64>,
-    /// The kernel function it sleeps in (`do_epoll_wait`, `pipe_read`).
+    /// The kernel function it sleeps in (`do_signal_stop`), read only when the thread is not
+    /// blocked in a system call (the system call says more, and wchan is a costly read).
     pub wchan: Option<String>,
     /// The user-space stack pointer, sampled while blocked.
     pub sp: Option<u64>,

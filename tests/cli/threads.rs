@@ -327,7 +327,9 @@ TID NAME     S %CPU USER  SYS CPU CTXSW     STACK WAIT           PC
         rows[0]["syscall_args"],
         serde_json::json!([3, 0x7ffd3a1c8000u64, 0x1000, 0, 0, 0])
     );
-    assert_eq!(rows[0]["wchan"], "pipe_read");
+    // wchan is read only where the system call says little (here: the stopped thread).
+    assert_eq!(rows[0]["wchan"], serde_json::Value::Null);
+    assert_eq!(rows[3]["wchan"], "do_signal_stop");
     assert_eq!(rows[1]["stack"]["guard_bytes"], 4096);
     assert_eq!(rows[1]["stack"]["size_bytes"], 8 << 20);
     assert_eq!(rows[2]["unavailable"]["pc"], "running");
