@@ -76,6 +76,23 @@ impl Owned {
         owned
     }
 
+    /// Waits until the child sleeps (state S), so tests can assert its state.
+    pub fn sleeping(self) -> Self {
+        for _ in 0..400 {
+            let stat =
+                std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+            if stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('S'))
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        self
+    }
+
     pub fn pid(&self) -> u32 {
         self.0.id()
     }

@@ -107,7 +107,7 @@ fn column_help_lists_every_column() {
 
 #[test]
 fn no_arguments_runs_ps() {
-    let sleeper = Owned::spawn("sleep", &["300"]);
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let output = run(&["--json"]);
     assert_eq!(output.status.code(), Some(0));
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

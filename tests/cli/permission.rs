@@ -77,7 +77,7 @@ impl Unprivileged {
 #[test]
 fn unprivileged_ps_marks_denied_fields_of_a_root_process() {
     let Some(user) = unprivileged() else { return };
-    let sleeper = Owned::spawn("sleep", &["300"]);
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let pid = sleeper.pid().to_string();
     let output = user.run(&[
         "ps",
@@ -114,7 +114,7 @@ fn unprivileged_ps_marks_denied_fields_of_a_root_process() {
 #[test]
 fn unprivileged_show_says_why_sections_are_missing() {
     let Some(user) = unprivileged() else { return };
-    let sleeper = Owned::spawn("sleep", &["300"]);
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let pid = sleeper.pid().to_string();
     let output = user.run(&["show", &pid, "--json"]);
     assert_eq!(
@@ -150,7 +150,7 @@ fn unprivileged_show_says_why_sections_are_missing() {
 #[test]
 fn unprivileged_threads_of_a_root_process() {
     let Some(user) = unprivileged() else { return };
-    let sleeper = Owned::spawn("sleep", &["300"]);
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let pid = sleeper.pid().to_string();
     let output = user.run(&["threads", &pid, "--json"]);
     assert_eq!(

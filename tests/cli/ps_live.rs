@@ -7,7 +7,7 @@ use crate::common::{Owned, json, row_of, run, stdout};
 
 #[test]
 fn own_sleep_row_in_table_and_json() {
-    let sleeper = Owned::spawn("sleep", &["300"]);
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let pid = sleeper.pid().to_string();
     let output = run(&["ps", "--pid", &pid, "--wide"]);
     assert_eq!(output.status.code(), Some(0));
@@ -67,7 +67,7 @@ fn hostile_executable_name() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("a) R 1 (b");
     std::os::unix::fs::symlink(which("sleep"), &link).unwrap();
-    let sleeper = Owned::spawn(&link, &["300"]);
+    let sleeper = Owned::spawn(&link, &["300"]).sleeping();
     let pid = sleeper.pid().to_string();
     let doc = json(&run(&[
         "ps",
@@ -99,7 +99,7 @@ fn control_bytes_in_a_name_are_escaped_in_tables_and_exact_in_json() {
     let name = std::ffi::OsStr::from_bytes(b"x\ny\x1b[31m\xff");
     let link = dir.path().join(name);
     std::os::unix::fs::symlink(which("sleep"), &link).unwrap();
-    let sleeper = Owned::spawn(&link, &["300"]);
+    let sleeper = Owned::spawn(&link, &["300"]).sleeping();
     let pid = sleeper.pid().to_string();
     let output = run(&["ps", "--pid", &pid, "-o", "pid,name", "--no-header"]);
     assert_eq!(
@@ -118,7 +118,7 @@ fn control_bytes_in_a_name_are_escaped_in_tables_and_exact_in_json() {
 #[test]
 fn interval_measures_current_cpu() {
     let busy = Owned::spawn("sh", &["-c", "while :; do :; done"]);
-    let sleeper = Owned::spawn("sleep", &["300"]);
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let pids = format!("{},{}", busy.pid(), sleeper.pid());
     let doc = json(&run(&[
         "ps",
@@ -138,8 +138,8 @@ fn interval_measures_current_cpu() {
 
 #[test]
 fn ndjson_is_one_object_per_line() {
-    let a = Owned::spawn("sleep", &["300"]);
-    let b = Owned::spawn("sleep", &["301"]);
+    let a = Owned::spawn("sleep", &["300"]).sleeping();
+    let b = Owned::spawn("sleep", &["301"]).sleeping();
     let pids = format!("{},{}", a.pid(), b.pid());
     let text = stdout(&run(&["ps", "--ndjson", "--pid", &pids, "-o", "pid,cmd"]));
     let rows: Vec<serde_json::Value> = text

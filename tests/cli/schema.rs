@@ -19,7 +19,7 @@ fn assert_valid(validator: &jsonschema::Validator, document: &serde_json::Value)
 #[test]
 fn ps_output_matches_its_schema() {
     let ps = validator("ps");
-    let sleeper = Owned::spawn("sleep", &["300"]);
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     assert_valid(&ps, &json(&run(&["ps", "--json"])));
     let all_columns = "pid,tid,tgid,ppid,user,uid,state,cpu,mem,rss,vsz,threads,fds,core,wait,wchan,nice,priority,start,age,time,tty,pgid,sid,name,exe,cmd";
     assert_valid(

@@ -67,7 +67,7 @@ fn rustix_gettid() -> u32 {
 
 #[test]
 fn show_of_own_child_sleep() {
-    let sleeper = Owned::spawn("sleep", &["300"]);
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let doc = json(&run(&["show", &sleeper.pid().to_string(), "--json"]));
     let identity = &doc["process"]["identity"];
     assert_eq!(identity["argv"], serde_json::json!(["sleep", "300"]));

@@ -410,7 +410,7 @@ fn threads_of_a_thread_id_is_refused() {
 
 #[test]
 fn threads_of_own_sleep_child() {
-    let sleeper = Owned::spawn("sleep", &["300"]);
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let doc = json(&run(&["threads", &sleeper.pid().to_string(), "--json"]));
     let rows = doc["threads"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
