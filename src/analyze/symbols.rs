@@ -11,6 +11,8 @@ use crate::parse::maps::{self, Mapping};
 /// The function symbols of one ELF module, sorted by address.
 #[derive(Debug, Default)]
 pub struct ModuleSymbols {
+    /// The GNU build ID, which names the module's separate debug file.
+    pub build_id: Option<Vec<u8>>,
     /// Loadable segments: (file offset, file size, virtual address).
     segments: Vec<(u64, u64, u64)>,
     /// (start, size, name), sorted by start.
@@ -22,6 +24,7 @@ impl ModuleSymbols {
     /// is not one.
     pub fn parse<'data, R: object::ReadRef<'data>>(image: R) -> Option<Self> {
         let file = object::File::parse(image).ok()?;
+        let build_id = file.build_id().ok().flatten().map(<[u8]>::to_vec);
         let segments = file
             .segments()
             .map(|segment| {
@@ -45,9 +48,31 @@ impl ModuleSymbols {
         functions.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         functions.dedup_by_key(|entry| entry.0);
         Some(Self {
+            build_id,
             segments,
             functions,
         })
+    }
+
+    /// Adds the functions of the module's separate debug file (same addresses; a stripped
+    /// library keeps only exported names, its debug file has the internal ones too).
+    pub fn merge_debug(&mut self, debug: ModuleSymbols) {
+        self.functions.extend(debug.functions);
+        self.functions
+            .sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        self.functions.dedup_by_key(|entry| entry.0);
+    }
+
+    /// Where a distribution keeps the debug file of this module:
+    /// `usr/lib/debug/.build-id/ab/cdef….debug`.
+    pub fn debug_path(&self) -> Option<String> {
+        let id = self.build_id.as_ref().filter(|id| id.len() > 1)?;
+        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        Some(format!(
+            "usr/lib/debug/.build-id/{}/{}.debug",
+            &hex[..2],
+            &hex[2..]
+        ))
     }
 
     /// The function containing a file offset of this module, with the offset into it.

@@ -22,3 +22,14 @@ pub fn open_module(process: &ProcessDir, mapping: &Mapping) -> Option<File> {
     let range = format!("map_files/{:x}-{:x}", mapping.start, mapping.end);
     process.open(range.as_bytes()).ok()
 }
+
+/// A separate debug file (`usr/lib/debug/.build-id/…`) as the target process sees it, else
+/// on our own root.
+pub fn open_debug_file(process: &ProcessDir, relative: &str) -> Option<File> {
+    let mut path = b"root/".to_vec();
+    path.extend_from_slice(relative.as_bytes());
+    process
+        .open(&path)
+        .ok()
+        .or_else(|| File::open(std::path::Path::new("/").join(relative)).ok())
+}

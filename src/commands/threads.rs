@@ -9,7 +9,7 @@ use serde_json::{Map, Value as Json};
 use crate::analyze::stacks::stack_of;
 use crate::analyze::symbols::{ModuleSymbols, Symbolizer};
 use crate::analyze::waits;
-use crate::collect::modules::open_module;
+use crate::collect::modules::{open_debug_file, open_module};
 use crate::collect::process::{Field, read_syscall, read_wchan};
 use crate::collect::scan::scan;
 use crate::collect::target::open_process;
@@ -110,8 +110,16 @@ fn describe_threads(
 ) -> Vec<ThreadRow> {
     let load = |mapping: &Mapping| {
         let file = open_module(dir, mapping)?;
-        let cache = object::ReadCache::new(file);
-        ModuleSymbols::parse(&cache).map(Arc::new)
+        let mut symbols = ModuleSymbols::parse(&object::ReadCache::new(file))?;
+        let debug = symbols
+            .debug_path()
+            .and_then(|path| open_debug_file(dir, &path));
+        if let Some(debug) =
+            debug.and_then(|file| ModuleSymbols::parse(&object::ReadCache::new(file)))
+        {
+            symbols.merge_debug(debug);
+        }
+        Some(Arc::new(symbols))
     };
     let empty: &[Mapping] = &[];
     let mut symbolizer = Symbolizer::new(maps.unwrap_or(empty), &load);
