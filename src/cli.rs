@@ -69,6 +69,10 @@ pub enum Command {
     Show(ShowArgs),
     /// Every thread of a process: state, CPU, what it waits on, its program counter and stack.
     Threads(ThreadsArgs),
+    /// Every open file descriptor of a process: files, pipes, sockets, epoll sets, eventfds.
+    Fds(PidArgs),
+    /// Which process listens on which port, like `ss -ltnp` and `lsof -i :PORT`.
+    Ports(PortsArgs),
     /// Print the JSON Schema of a command's `--json` output.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -158,6 +162,42 @@ pub struct ThreadsArgs {
     pub samples: u32,
 }
 
+/// A command that takes one process.
+#[derive(Args, Debug, Clone)]
+pub struct PidArgs {
+    /// The process to inspect.
+    #[arg(value_parser = parse_pid)]
+    pub pid: u32,
+}
+
+/// Options of `procscope ports`.
+#[derive(Args, Debug, Clone)]
+pub struct PortsArgs {
+    /// Only sockets on this local port.
+    #[arg(value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Every socket state (established connections too), not only listening TCP and bound UDP.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+
+    /// Only sockets held by this process.
+    #[arg(long, value_parser = parse_pid, value_name = "PID")]
+    pub pid: Option<u32>,
+
+    /// TCP sockets (IPv4 and IPv6).
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// UDP sockets (IPv4 and IPv6).
+    #[arg(long)]
+    pub udp: bool,
+
+    /// Unix-domain sockets (listening ones; all with --all).
+    #[arg(long)]
+    pub unix: bool,
+}
+
 /// Options of `procscope schema`.
 #[derive(Args, Debug, Clone)]
 pub struct SchemaArgs {
@@ -172,6 +212,8 @@ pub enum SchemaTarget {
     Ps,
     Show,
     Threads,
+    Fds,
+    Ports,
 }
 
 /// Options of `procscope completions`.

@@ -48,6 +48,25 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             let report = commands::threads::run(args.pid, args.samples, &env.procfs, &env.system)?;
             emit(&report, &global)
         }
+        Some(Command::Fds(args)) => {
+            let env = Env::open(&global)?;
+            let report = commands::fds::run(args.pid, &env.procfs, &env.system)?;
+            emit(&report, &global)
+        }
+        Some(Command::Ports(args)) => {
+            let env = Env::open(&global)?;
+            let users = UserNames::load();
+            let query = commands::ports::PortsQuery {
+                port: args.port,
+                all: args.all,
+                tcp: args.tcp,
+                udp: args.udp,
+                unix: args.unix,
+                pid: args.pid,
+            };
+            let report = commands::ports::run(query, &env.procfs, &users)?;
+            emit(&report, &global)
+        }
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();

@@ -1,6 +1,8 @@
 //! Derived knowledge from what was read: system call names, program-counter symbols, stack
 //! mappings. Pure: it never reads /proc itself.
 
+pub mod fd_kind;
+pub mod sockets;
 pub mod stacks;
 pub mod symbols;
 pub mod syscall_table;

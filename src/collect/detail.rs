@@ -1,5 +1,7 @@
 //! Everything `show` reads about one process, each file a fallible value.
 
+use crate::collect::fds::{FdEntry, read_fds};
+use crate::collect::net::SocketTables;
 use crate::collect::process::{Field, ProcessSample, TaskKind, explain};
 use crate::collect::scan::scan;
 use crate::collect::target::{NotAProcess, open_process};
@@ -18,11 +20,15 @@ pub struct ProcessDetailFiles {
     pub cgroup: Field<Vec<u8>>,
     /// The state letter of every thread.
     pub thread_states: Field<Vec<u8>>,
+    /// Every open descriptor.
+    pub fds: Field<Vec<FdEntry>>,
+    /// The socket tables of the process's network namespace, when it holds sockets.
+    pub sockets: Option<SocketTables>,
 }
 
 /// Reads one process for `show`. A TID is refused: `Tgid` must equal the PID.
 pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotAProcess> {
-    let needs = Needs::STAT | Needs::STATUS | Needs::CMDLINE | Needs::EXE | Needs::FD_COUNT;
+    let needs = Needs::STAT | Needs::STATUS | Needs::CMDLINE | Needs::EXE;
     let (dir, sample) = open_process(procfs, pid, needs)?;
     let kind = sample.kind();
     let read = |name: &str| dir.read(name).map_err(|why| explain(why, kind));
@@ -40,6 +46,11 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
     };
     let limits = read("limits").map(|raw| parse_limits(&raw));
     let cgroup = read("cgroup");
+    let fds = read_fds(&dir).map_err(|why| explain(why, kind));
+    let holds_sockets = fds
+        .as_ref()
+        .is_ok_and(|fds| fds.iter().any(|fd| fd.target.starts_with(b"socket:")));
+    let sockets = holds_sockets.then(|| SocketTables::of_process(&dir));
     let thread_states = dir.numeric_entries("task").map(|tids| {
         scan(&tids, |tid| {
             let thread = ProcessSample::read_thread(&dir, tid, Needs::STAT)?;
@@ -53,6 +64,8 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
         limits,
         cgroup,
         thread_states,
+        fds,
+        sockets,
         sample,
     })
 }

@@ -2,8 +2,11 @@
 //! other processes.
 
 pub mod detail;
+pub mod fds;
+pub mod holders;
 pub mod modules;
 pub mod needs;
+pub mod net;
 pub mod process;
 pub mod procfs;
 pub mod scan;

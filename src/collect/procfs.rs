@@ -78,6 +78,11 @@ impl ProcessDir {
         self.pid
     }
 
+    /// The directory handle, for the few calls the methods here do not cover.
+    pub(crate) fn handle(&self) -> &OwnedFd {
+        &self.dir
+    }
+
     /// Reads a whole file of this process.
     pub fn read(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
         read_at(&self.dir, name)

@@ -10,6 +10,8 @@ pub fn schema(target: SchemaTarget) -> String {
         SchemaTarget::Ps => crate::commands::ps::schema(),
         SchemaTarget::Show => crate::commands::show::schema(),
         SchemaTarget::Threads => crate::commands::threads::schema(),
+        SchemaTarget::Fds => crate::commands::fds::schema(),
+        SchemaTarget::Ports => crate::commands::ports::schema(),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

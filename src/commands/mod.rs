@@ -1,6 +1,8 @@
 //! One module per subcommand. Each builds a report (or a text) and never prints.
 
+pub mod fds;
 pub mod meta;
+pub mod ports;
 pub mod ps;
 pub mod show;
 pub mod threads;

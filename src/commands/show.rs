@@ -4,7 +4,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::fd_kind::type_name;
+use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::detail::{ProcessDetailFiles, read_detail};
+use crate::collect::fds::inode_of;
+use crate::collect::net::SocketTables;
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
 use crate::commands::not_a_process;
 use crate::exit::Exit;
@@ -182,10 +186,37 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
             }
             by_state
         });
+    let tables = files.sockets.as_ref();
+    let index = tables.map(SocketTables::index).unwrap_or_default();
+    let fd_entries = rec.take("counts.fds", files.fds.clone());
+    if let Err(why) = &files.fds {
+        rec.unavailable.insert("counts.fds_by_type".into(), *why);
+    }
+    let fds_by_type = fd_entries.as_ref().map(|entries| {
+        let mut by_type = BTreeMap::new();
+        for entry in entries {
+            *by_type.entry(type_name(entry, &index)).or_insert(0) += 1;
+        }
+        by_type
+    });
+    let listening = fd_entries.as_ref().map(|entries| {
+        let mut seen = std::collections::HashSet::new();
+        entries
+            .iter()
+            .filter_map(|entry| inode_of(&entry.target, b"socket"))
+            .filter(|inode| seen.insert(*inode))
+            .map(|inode| socket_info(&index, inode))
+            .filter(|info| matches!(info.state.as_deref(), Some("LISTEN" | "BOUND")))
+            .collect()
+    });
+    if let Err(why) = &files.fds {
+        rec.unavailable.insert("listening".into(), *why);
+    }
     let counts = Counts {
         threads: st.map(|s| s.num_threads),
         threads_by_state,
-        fds: rec.take("counts.fds", sample.fd_count()).map(|n| n as u64),
+        fds: fd_entries.as_ref().map(|entries| entries.len() as u64),
+        fds_by_type,
         fd_soft_limit,
     };
     let limits = limits
@@ -209,6 +240,7 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         memory,
         counts,
         limits,
+        listening,
         cgroup,
         unavailable: rec.unavailable,
     }
@@ -452,7 +484,44 @@ impl ShowReport {
                 self.or_reason("identity.state", c.threads.map(|n| self.threads_text(n))),
             ),
             ("open fds", self.or_reason("counts.fds", fds)),
+            (
+                "fd types",
+                self.or_reason("counts.fds_by_type", self.fd_types()),
+            ),
+            (
+                "listening",
+                self.or_reason("listening", self.listening_text()),
+            ),
         ]
+    }
+
+    /// `3 file, 2 tcp, 1 pipe`.
+    fn fd_types(&self) -> Option<String> {
+        let by_type = self.detail.counts.fds_by_type.as_ref()?;
+        let mut counts: Vec<(&String, &u64)> = by_type.iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        Some(
+            counts
+                .iter()
+                .map(|(kind, n)| format!("{n} {kind}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+
+    /// `tcp 127.0.0.1:3000 LISTEN; udp *:5353 BOUND`, or `none`.
+    fn listening_text(&self) -> Option<String> {
+        let listening = self.detail.listening.as_ref()?;
+        if listening.is_empty() {
+            return Some("none".into());
+        }
+        Some(
+            listening
+                .iter()
+                .map(describe_socket)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     }
 
     /// `7 (6 sleeping, 1 running)`.

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Unavailable;
+use super::fd::SocketInfo;
 
 /// Everything about one process.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -18,6 +19,8 @@ pub struct ProcessDetail {
     pub counts: Counts,
     /// Selected resource limits: open files, stack size, processes.
     pub limits: Vec<LimitEntry>,
+    /// Sockets the process listens on (TCP LISTEN, bound UDP, listening unix sockets).
+    pub listening: Option<Vec<SocketInfo>>,
     /// The cgroup v2 path (the `0::` line), else all lines joined with `;`.
     pub cgroup: Option<String>,
     /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
@@ -101,6 +104,8 @@ pub struct Counts {
     /// How many threads are in each state (`S`: 6, `R`: 1).
     pub threads_by_state: Option<BTreeMap<String, u64>>,
     pub fds: Option<u64>,
+    /// How many descriptors of each type (`tcp`: 2, `file`: 5).
+    pub fds_by_type: Option<BTreeMap<String, u64>>,
     /// The soft RLIMIT_NOFILE: how many descriptors the process may open.
     pub fd_soft_limit: Option<u64>,
 }

@@ -1,6 +1,8 @@
 //! Plain serializable types shared by the commands: no I/O happens here.
 
 pub mod detail;
+pub mod fd;
+pub mod socket;
 pub mod text;
 pub mod thread;
 pub mod unavailable;

@@ -2,9 +2,11 @@
 
 pub mod cmdline;
 pub mod codes;
+pub mod fdinfo;
 pub mod keyed;
 pub mod limits;
 pub mod maps;
+pub mod net;
 pub mod stat;
 pub mod syscall;
 pub mod tty;

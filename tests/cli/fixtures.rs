@@ -188,6 +188,8 @@ Memory
   stack      132K
   threads    1
   open fds   4 of 1024
+  fd types   3 char, 1 socket
+  listening  none
 Limits
   stack size 8.0M (hard unlimited)
   processes  63413 (hard 63413)

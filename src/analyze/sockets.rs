@@ -1,0 +1,153 @@
+//! Sockets for people: endpoints, state and a one-line description (`tcp 127.0.0.1:3000
+//! LISTEN`), from the socket tables.
+
+use std::net::IpAddr;
+
+use crate::collect::net::{KnownSocket, Proto, SocketIndex};
+use crate::model::fd::SocketInfo;
+use crate::parse::net::tcp_state_name;
+
+/// The socket with this inode, as far as the tables know it.
+pub fn socket_info(index: &SocketIndex, inode: u64) -> SocketInfo {
+    let mut info = SocketInfo {
+        proto: "socket".into(),
+        local_address: None,
+        local_port: None,
+        remote_address: None,
+        remote_port: None,
+        state: None,
+        path: None,
+        netlink_protocol: None,
+        inode,
+    };
+    match index.by_inode.get(&inode) {
+        Some(KnownSocket::Inet(proto, socket)) => {
+            info.proto = proto.name().into();
+            info.local_address = Some(socket.local.0.to_string());
+            info.local_port = Some(socket.local.1);
+            info.remote_address = Some(socket.remote.0.to_string());
+            info.remote_port = Some(socket.remote.1);
+            info.state = Some(inet_state(*proto, socket.state, socket.remote.1).into());
+        }
+        Some(KnownSocket::Unix(socket)) => {
+            info.proto = "unix".into();
+            info.state = Some(socket.state.into());
+            info.path = (!socket.path.is_empty())
+                .then(|| String::from_utf8_lossy(&socket.path).into_owned());
+        }
+        Some(KnownSocket::Netlink(protocol)) => {
+            info.proto = "netlink".into();
+            info.netlink_protocol = Some(*protocol);
+        }
+        None => {}
+    }
+    info
+}
+
+/// TCP states by name; UDP sockets are `BOUND` (state 7, no peer) or `CONNECTED`.
+pub fn inet_state(proto: Proto, state: u8, remote_port: u16) -> &'static str {
+    if proto.is_tcp() {
+        tcp_state_name(state)
+    } else if remote_port == 0 {
+        "BOUND"
+    } else {
+        "CONNECTED"
+    }
+}
+
+/// `127.0.0.1:3000`, `[::1]:3000`, `*:3000` for the unspecified address.
+pub fn endpoint(address: &str, port: u16) -> String {
+    match address.parse::<IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => format!("*:{port}"),
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
+        _ => format!("{address}:{port}"),
+    }
+}
+
+/// One line: `tcp 127.0.0.1:41234 -> 127.0.0.1:3000 ESTABLISHED`, `unix /run/x.sock LISTEN`.
+pub fn describe(info: &SocketInfo) -> String {
+    match info.proto.as_str() {
+        "tcp" | "tcp6" | "udp" | "udp6" => {
+            let local = endpoint(
+                info.local_address.as_deref().unwrap_or("?"),
+                info.local_port.unwrap_or(0),
+            );
+            let state = info.state.as_deref().unwrap_or("");
+            match (info.remote_address.as_deref(), info.remote_port) {
+                (Some(remote), Some(port)) if port != 0 => {
+                    format!(
+                        "{} {local} -> {} {state}",
+                        info.proto,
+                        endpoint(remote, port)
+                    )
+                }
+                _ => format!("{} {local} {state}", info.proto),
+            }
+        }
+        "unix" => match &info.path {
+            Some(path) => format!("unix {path} {}", info.state.as_deref().unwrap_or("")),
+            None => format!("unix {}", info.state.as_deref().unwrap_or("")),
+        },
+        "netlink" => format!("netlink protocol {}", info.netlink_protocol.unwrap_or(0)),
+        _ => format!("socket:[{}]", info.inode),
+    }
+    .trim_end()
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inet(proto: &str, local: (&str, u16), remote: (&str, u16), state: &str) -> SocketInfo {
+        SocketInfo {
+            proto: proto.into(),
+            local_address: Some(local.0.into()),
+            local_port: Some(local.1),
+            remote_address: Some(remote.0.into()),
+            remote_port: Some(remote.1),
+            state: Some(state.into()),
+            path: None,
+            netlink_protocol: None,
+            inode: 1,
+        }
+    }
+
+    #[test]
+    fn descriptions() {
+        assert_eq!(
+            describe(&inet("tcp", ("127.0.0.1", 3000), ("0.0.0.0", 0), "LISTEN")),
+            "tcp 127.0.0.1:3000 LISTEN"
+        );
+        assert_eq!(
+            describe(&inet(
+                "tcp",
+                ("127.0.0.1", 41234),
+                ("127.0.0.1", 3000),
+                "ESTABLISHED"
+            )),
+            "tcp 127.0.0.1:41234 -> 127.0.0.1:3000 ESTABLISHED"
+        );
+        assert_eq!(
+            describe(&inet("tcp6", ("::", 3000), ("::", 0), "LISTEN")),
+            "tcp6 *:3000 LISTEN"
+        );
+        assert_eq!(
+            describe(&inet("udp6", ("::1", 53), ("::", 0), "BOUND")),
+            "udp6 [::1]:53 BOUND"
+        );
+        let mut unix = inet("unix", ("", 0), ("", 0), "LISTEN");
+        unix.path = Some("@abstract".into());
+        assert_eq!(describe(&unix), "unix @abstract LISTEN");
+        let mut unknown = inet("socket", ("", 0), ("", 0), "");
+        unknown.inode = 77;
+        assert_eq!(describe(&unknown), "socket:[77]");
+    }
+
+    #[test]
+    fn udp_states() {
+        assert_eq!(inet_state(Proto::Udp, 7, 0), "BOUND");
+        assert_eq!(inet_state(Proto::Udp6, 1, 53), "CONNECTED");
+        assert_eq!(inet_state(Proto::Tcp, 0x0A, 0), "LISTEN");
+    }
+}

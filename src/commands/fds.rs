@@ -1,0 +1,342 @@
+//! `procscope fds PID`: every open file descriptor with its type, mode, offset and what it
+//! points to (a path, a socket's endpoints, a pipe's other ends, an epoll set).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value as Json};
+
+use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
+use crate::analyze::sockets::{describe as describe_socket, socket_info};
+use crate::collect::fds::{FdEntry, inode_of, read_fds};
+use crate::collect::holders::{Kind, scan_holders};
+use crate::collect::net::SocketTables;
+use crate::collect::target::{NotAProcess, open_process};
+use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo};
+use crate::commands::not_a_process;
+use crate::exit::{self, Exit};
+use crate::model::Unavailable;
+use crate::model::fd::{FdList, FdRow, PeerFd};
+use crate::model::text::lossless;
+use crate::parse::fdinfo::describe_flags;
+use crate::parse::limits::parse_limits;
+use crate::render::escape::{escape, escape_str};
+use crate::render::table::{self, Align, Text};
+use crate::render::{Report, Style};
+
+/// The descriptors of one process, ready to render.
+pub struct FdsReport {
+    pub list: FdList,
+}
+
+/// Reads every descriptor of `pid` and what it refers to.
+pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<FdsReport> {
+    crate::commands::ps::check_pid_max(pid, system)?;
+    let (dir, process) =
+        open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("fds", pid, why))?;
+    let entries = read_fds(&dir).map_err(|why| match why {
+        Unavailable::Gone => not_a_process("fds", pid, NotAProcess::Missing),
+        why => exit::target(format!(
+            "cannot read the file descriptors of PID {pid}: {why}"
+        )),
+    })?;
+    let has = |prefix: &[u8]| entries.iter().any(|e| e.target.starts_with(prefix));
+    let tables = if has(b"socket:") {
+        SocketTables::of_process(&dir)
+    } else {
+        SocketTables::default()
+    };
+    let index = tables.index();
+    let (peers, peer_scan_denied) = if has(b"pipe:") {
+        pipe_peers(procfs)
+    } else {
+        (HashMap::new(), 0)
+    };
+    let fds: Vec<FdRow> = entries
+        .iter()
+        .map(|entry| {
+            let mut row = describe_entry(entry);
+            if row.kind == "socket"
+                && let Some(inode) = inode_of(&entry.target, b"socket")
+            {
+                let info = socket_info(&index, inode);
+                row.description = describe_socket(&info);
+                row.kind = info.proto.clone();
+                row.socket = Some(info);
+            }
+            if let Some(inode) = inode_of(&entry.target, b"pipe") {
+                let others: Vec<PeerFd> = peers
+                    .get(&inode)
+                    .into_iter()
+                    .flatten()
+                    .filter(|peer| !(peer.pid == pid && peer.fd == entry.fd))
+                    .cloned()
+                    .collect();
+                row.description = pipe_description(&row.target, &others, pid);
+                row.pipe_peers = Some(others);
+            }
+            row
+        })
+        .collect();
+    let mut by_type = BTreeMap::new();
+    for row in &fds {
+        *by_type.entry(row.kind.clone()).or_insert(0) += 1;
+    }
+    let soft_limit = dir
+        .read("limits")
+        .ok()
+        .map(|raw| parse_limits(&raw))
+        .and_then(|limits| limits.into_iter().find(|l| l.name == "Max open files"))
+        .and_then(|limit| limit.soft);
+    let process_name = process.name().ok().map(|name| lossless(&name).0);
+    Ok(FdsReport {
+        list: FdList {
+            pid,
+            process_name,
+            fds,
+            by_type,
+            soft_limit,
+            peer_scan_denied,
+        },
+    })
+}
+
+/// Every holder of every pipe, by pipe inode, with process names.
+fn pipe_peers(procfs: &ProcFs) -> (HashMap<u64, Vec<PeerFd>>, usize) {
+    let mut holders = scan_holders(procfs, Kind::Pipes, false);
+    // procscope's own descriptors (inherited from the shell) are not the user's business.
+    let me = std::process::id();
+    for list in holders.by_inode.values_mut() {
+        list.retain(|holder| holder.pid != me);
+    }
+    let mut names: HashMap<u32, Option<String>> = HashMap::new();
+    let mut name_of = |pid: u32| {
+        names
+            .entry(pid)
+            .or_insert_with(|| {
+                ProcessSample::read(procfs, pid, Needs::STAT)
+                    .ok()
+                    .and_then(|s| s.name().ok())
+                    .map(|name| lossless(&name).0)
+            })
+            .clone()
+    };
+    let peers = holders
+        .by_inode
+        .into_iter()
+        .map(|(inode, list)| {
+            let peers = list
+                .into_iter()
+                .map(|h| PeerFd {
+                    pid: h.pid,
+                    name: name_of(h.pid),
+                    fd: h.fd,
+                })
+                .collect();
+            (inode, peers)
+        })
+        .collect();
+    (peers, holders.denied)
+}
+
+/// `pipe:[123] <-> 4711 node fd 5, fd 4`.
+fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
+    if peers.is_empty() {
+        return target.to_owned();
+    }
+    let ends: Vec<String> = peers
+        .iter()
+        .map(|peer| {
+            if peer.pid == own_pid {
+                format!("fd {}", peer.fd)
+            } else {
+                format!(
+                    "{} {} fd {}",
+                    peer.pid,
+                    peer.name
+                        .as_deref()
+                        .map(escape_str)
+                        .unwrap_or_else(|| "?".into()),
+                    peer.fd
+                )
+            }
+        })
+        .collect();
+    format!("{target} <-> {}", ends.join(", "))
+}
+
+/// The row of one descriptor from what the kernel said about it.
+fn describe_entry(entry: &FdEntry) -> FdRow {
+    let kind = classify(&entry.target, entry.file_type);
+    let (path, deleted) = split_deleted(&entry.target);
+    let (target, target_b64) = lossless(path);
+    let mut unavailable = BTreeMap::new();
+    let info = match &entry.info {
+        Ok(info) => Some(info),
+        Err(why) => {
+            for key in ["mode", "flags", "pos"] {
+                unavailable.insert(key.to_owned(), *why);
+            }
+            None
+        }
+    };
+    let flags = info.and_then(|i| i.flags).map(describe_flags);
+    let mut description = match kind {
+        FdKind::MemFd => {
+            let name = path.strip_prefix(b"/memfd:").unwrap_or(path);
+            format!("memfd {}", escape(name))
+        }
+        _ => escape(path),
+    };
+    if deleted {
+        description.push_str(" (deleted)");
+    }
+    let epoll_targets =
+        (kind == FdKind::Epoll).then(|| info.map(|i| i.epoll_targets.clone()).unwrap_or_default());
+    if let Some(targets) = &epoll_targets {
+        let list: Vec<String> = targets.iter().map(i32::to_string).collect();
+        description = format!(
+            "epoll watching fds {}",
+            if list.is_empty() {
+                "none".into()
+            } else {
+                list.join(", ")
+            }
+        );
+    }
+    let eventfd_count = info
+        .and_then(|i| i.eventfd_count)
+        .filter(|_| kind == FdKind::EventFd);
+    if let Some(count) = eventfd_count {
+        description = format!("eventfd count {count}");
+    }
+    let pidfd_pid = info
+        .and_then(|i| i.pidfd_pid)
+        .filter(|_| kind == FdKind::PidFd);
+    if let Some(target_pid) = pidfd_pid {
+        description = format!("pidfd of PID {target_pid}");
+    }
+    let inotify_watches = (kind == FdKind::Inotify).then(|| info.map_or(0, |i| i.inotify_watches));
+    if let Some(watches) = inotify_watches {
+        description = format!("inotify {watches} watch(es)");
+    }
+    FdRow {
+        fd: entry.fd,
+        kind: kind.name().to_owned(),
+        mode: flags.as_ref().map(|(access, _)| (*access).to_owned()),
+        flags: flags.map(|(_, names)| names.into_iter().map(str::to_owned).collect()),
+        pos: info.and_then(|i| i.pos),
+        target,
+        target_b64,
+        deleted,
+        description,
+        socket: None,
+        pipe_peers: None,
+        epoll_targets,
+        eventfd_count,
+        pidfd_pid,
+        inotify_watches,
+        unavailable,
+    }
+}
+
+impl Report for FdsReport {
+    fn command(&self) -> &'static str {
+        "fds"
+    }
+
+    fn json(&self) -> Map<String, Json> {
+        match serde_json::to_value(&self.list) {
+            Ok(Json::Object(map)) => map,
+            _ => Map::new(),
+        }
+    }
+
+    fn ndjson(&self) -> Option<Vec<Json>> {
+        Some(
+            self.list
+                .fds
+                .iter()
+                .filter_map(|row| serde_json::to_value(row).ok())
+                .collect(),
+        )
+    }
+
+    fn table(&self, style: &Style) -> String {
+        let list = &self.list;
+        let mut out = String::new();
+        if style.header {
+            let counts: Vec<String> = list
+                .by_type
+                .iter()
+                .map(|(kind, n)| format!("{n} {kind}"))
+                .collect();
+            let limit = list
+                .soft_limit
+                .map(|l| format!(" (soft limit {l})"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "PID {}  {}  {} fds{limit}: {}\n",
+                list.pid,
+                list.process_name
+                    .as_deref()
+                    .map(escape_str)
+                    .unwrap_or_else(|| "-".into()),
+                list.fds.len(),
+                counts.join(", ")
+            ));
+        }
+        let headers = [
+            ("FD", Align::Right),
+            ("TYPE", Align::Left),
+            ("MODE", Align::Left),
+            ("POS", Align::Right),
+            ("TARGET", Align::Left),
+        ];
+        let rows = list
+            .fds
+            .iter()
+            .map(|row| {
+                let mode = match (&row.mode, &row.flags) {
+                    (Some(mode), Some(flags)) if !flags.is_empty() => {
+                        format!("{mode} {}", flags.join(","))
+                    }
+                    (Some(mode), _) => mode.clone(),
+                    _ => "-".into(),
+                };
+                vec![
+                    Text::plain(row.fd.to_string()),
+                    Text::plain(row.kind.clone()),
+                    Text::plain(mode),
+                    Text::plain(row.pos.map_or_else(|| "-".into(), |p| p.to_string())),
+                    Text::plain(row.description.clone()),
+                ]
+            })
+            .collect();
+        out.push_str(&table::render(&headers, rows, *style));
+        out
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let denied = self.list.peer_scan_denied;
+        if denied > 0 && self.list.fds.iter().any(|f| f.kind == "pipe") {
+            vec![format!(
+                "pipe ends held by {denied} other process(es) could not be checked: permission denied"
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn exit(&self) -> Exit {
+        Exit::Success
+    }
+}
+
+/// The JSON Schema of `fds --json`.
+pub fn schema() -> Json {
+    crate::render::json::document_schema(
+        "fds",
+        "procscope fds --json",
+        crate::render::json::schema_of::<FdList>(),
+    )
+}

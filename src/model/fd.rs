@@ -1,0 +1,84 @@
+//! The `fds` payload: one entry per open file descriptor, and the socket type shared with
+//! `ports`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::Unavailable;
+
+/// A socket's endpoints and state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SocketInfo {
+    /// `tcp`, `tcp6`, `udp`, `udp6`, `unix`, `netlink` or `socket` (another family).
+    pub proto: String,
+    pub local_address: Option<String>,
+    pub local_port: Option<u16>,
+    pub remote_address: Option<String>,
+    pub remote_port: Option<u16>,
+    /// `LISTEN`, `ESTABLISHED`, `UNCONNECTED`...
+    pub state: Option<String>,
+    /// A unix socket's path, `@name` for an abstract one.
+    pub path: Option<String>,
+    /// A netlink socket's protocol number.
+    pub netlink_protocol: Option<u32>,
+    pub inode: u64,
+}
+
+/// Another descriptor (maybe in another process) on the same pipe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PeerFd {
+    pub pid: u32,
+    pub name: Option<String>,
+    pub fd: u32,
+}
+
+/// One open file descriptor.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FdRow {
+    pub fd: u32,
+    /// file, dir, char, block, pipe, fifo, socket, eventfd, epoll, timerfd, signalfd,
+    /// inotify, memfd, pidfd, anon_inode or other.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `r`, `w` or `rw`.
+    pub mode: Option<String>,
+    /// Open flags by name: append, nonblock, sync, direct, noatime, cloexec, path.
+    pub flags: Option<Vec<String>>,
+    /// The file offset.
+    pub pos: Option<u64>,
+    /// The link target without ` (deleted)`: a path, `socket:[N]`, `pipe:[N]`...
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_b64: Option<String>,
+    /// The file was unlinked while open.
+    pub deleted: bool,
+    /// What a table shows: the endpoints of a socket, a pipe's other ends, an epoll set.
+    pub description: String,
+    pub socket: Option<SocketInfo>,
+    /// Other descriptors on the same pipe (this process or others).
+    pub pipe_peers: Option<Vec<PeerFd>>,
+    /// The descriptors an epoll instance watches.
+    pub epoll_targets: Option<Vec<i32>>,
+    pub eventfd_count: Option<u64>,
+    /// The process a pidfd refers to.
+    pub pidfd_pid: Option<i64>,
+    pub inotify_watches: Option<usize>,
+    /// Why each null field has no value.
+    pub unavailable: BTreeMap<String, Unavailable>,
+}
+
+/// The descriptors of one process.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FdList {
+    pub pid: u32,
+    pub process_name: Option<String>,
+    pub fds: Vec<FdRow>,
+    /// How many descriptors of each type.
+    pub by_type: BTreeMap<String, u64>,
+    /// The soft RLIMIT_NOFILE.
+    pub soft_limit: Option<u64>,
+    /// Processes whose fd tables could not be read while looking for pipe peers.
+    pub peer_scan_denied: usize,
+}
