@@ -6,10 +6,32 @@ use std::net::IpAddr;
 use crate::collect::net::{KnownSocket, Proto, SocketIndex};
 use crate::model::fd::SocketInfo;
 use crate::parse::net::tcp_state_name;
+use crate::parse::net::{InetSocket, UnixSocket};
 
-/// The socket with this inode, as far as the tables know it.
-pub fn socket_info(index: &SocketIndex, inode: u64) -> SocketInfo {
-    let mut info = SocketInfo {
+/// An internet socket from its table entry.
+pub fn inet_info(proto: Proto, socket: &InetSocket) -> SocketInfo {
+    let mut info = unknown(socket.inode);
+    info.proto = proto.name().into();
+    info.local_address = Some(socket.local.0.to_string());
+    info.local_port = Some(socket.local.1);
+    info.remote_address = Some(socket.remote.0.to_string());
+    info.remote_port = Some(socket.remote.1);
+    info.state = Some(inet_state(proto, socket.state, socket.remote.1).into());
+    info
+}
+
+/// A unix socket from its table entry.
+pub fn unix_info(socket: &UnixSocket) -> SocketInfo {
+    let mut info = unknown(socket.inode);
+    info.proto = "unix".into();
+    info.state = Some(socket.state.into());
+    info.path =
+        (!socket.path.is_empty()).then(|| String::from_utf8_lossy(&socket.path).into_owned());
+    info
+}
+
+fn unknown(inode: u64) -> SocketInfo {
+    SocketInfo {
         proto: "socket".into(),
         local_address: None,
         local_port: None,
@@ -19,29 +41,22 @@ pub fn socket_info(index: &SocketIndex, inode: u64) -> SocketInfo {
         path: None,
         netlink_protocol: None,
         inode,
-    };
+    }
+}
+
+/// The socket with this inode, as far as the tables know it.
+pub fn socket_info(index: &SocketIndex, inode: u64) -> SocketInfo {
     match index.by_inode.get(&inode) {
-        Some(KnownSocket::Inet(proto, socket)) => {
-            info.proto = proto.name().into();
-            info.local_address = Some(socket.local.0.to_string());
-            info.local_port = Some(socket.local.1);
-            info.remote_address = Some(socket.remote.0.to_string());
-            info.remote_port = Some(socket.remote.1);
-            info.state = Some(inet_state(*proto, socket.state, socket.remote.1).into());
-        }
-        Some(KnownSocket::Unix(socket)) => {
-            info.proto = "unix".into();
-            info.state = Some(socket.state.into());
-            info.path = (!socket.path.is_empty())
-                .then(|| String::from_utf8_lossy(&socket.path).into_owned());
-        }
+        Some(KnownSocket::Inet(proto, socket)) => inet_info(*proto, socket),
+        Some(KnownSocket::Unix(socket)) => unix_info(socket),
         Some(KnownSocket::Netlink(protocol)) => {
+            let mut info = unknown(inode);
             info.proto = "netlink".into();
             info.netlink_protocol = Some(*protocol);
+            info
         }
-        None => {}
+        None => unknown(inode),
     }
-    info
 }
 
 /// TCP states by name; UDP sockets are `BOUND` (state 7, no peer) or `CONNECTED`.

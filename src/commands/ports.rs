@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value as Json};
 
-use crate::analyze::sockets::{endpoint, socket_info};
+use crate::analyze::sockets::{endpoint, inet_info, unix_info};
 use crate::collect::holders::{HolderScan, Kind, netns_of, scan_holders};
 use crate::collect::net::{Proto, SocketTables};
 use crate::collect::{Needs, ProcFs, ProcessSample, UserNames};
 use crate::exit::Exit;
 use crate::model::Unavailable;
+use crate::model::fd::SocketInfo;
 use crate::model::socket::{PortList, PortRow, SocketHolder};
 use crate::model::text::lossless;
 use crate::render::escape::escape_str;
@@ -54,14 +55,11 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
         .process(std::process::id())
         .ok()
         .and_then(|dir| netns_of(&dir));
-    let mut tables: Vec<(Option<u64>, SocketTables)> =
-        vec![(own_netns, SocketTables::of_root(procfs))];
-    tables.extend(other_namespaces(procfs, &holders, own_netns));
+    let tables = namespaces(procfs, &holders, own_netns);
     let mut names = HolderNames::new(procfs, users);
     let mut sockets = Vec::new();
     for (netns, table) in &tables {
-        let index = table.index();
-        let mut inodes: Vec<u64> = Vec::new();
+        let mut found: Vec<(SocketInfo, Option<u32>)> = Vec::new();
         for (proto, socket) in &table.inet {
             let listening = if proto.is_tcp() {
                 socket.state == 0x0A
@@ -72,44 +70,35 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
                 && (query.all || listening)
                 && query.port.is_none_or(|p| socket.local.1 == p)
             {
-                inodes.push(socket.inode);
+                found.push((inet_info(*proto, socket), Some(socket.uid)));
             }
         }
-        if query.unix {
-            for socket in &table.unix {
-                let port_ok = query.port.is_none();
-                if port_ok && (query.all || socket.listening) {
-                    inodes.push(socket.inode);
-                }
+        if query.unix && query.port.is_none() {
+            for socket in table.unix.iter().filter(|s| query.all || s.listening) {
+                found.push((unix_info(socket), None));
             }
         }
-        for inode in inodes {
+        for (info, uid) in found {
+            let inode = info.inode;
             let mut row = PortRow {
-                socket: socket_info(&index, inode),
-                uid: None,
-                user: None,
+                socket: info,
+                uid,
+                user: uid.map(|uid| users.name(uid)),
                 netns: *netns,
                 holders: Vec::new(),
                 unavailable: BTreeMap::new(),
             };
-            if let Some((_, socket)) = table.inet.iter().find(|(_, s)| s.inode == inode) {
-                row.uid = Some(socket.uid);
-                row.user = Some(users.name(socket.uid));
-                if inode == 0 {
-                    // A connection no file refers to yet (not accepted) or any more (TIME_WAIT).
-                    row.socket.local_address = Some(socket.local.0.to_string());
-                }
-            }
+            // Inode 0: a connection no file refers to (not accepted yet, or TIME_WAIT).
             if inode != 0 {
                 row.holders = holders
                     .by_inode
                     .get(&inode)
                     .map(|list| group_holders(list, &mut names))
                     .unwrap_or_default();
-            }
-            if row.holders.is_empty() && holders.denied > 0 && inode != 0 {
-                row.unavailable
-                    .insert("holders".into(), Unavailable::PermissionDenied);
+                if row.holders.is_empty() && holders.denied > 0 {
+                    row.unavailable
+                        .insert("holders".into(), Unavailable::PermissionDenied);
+                }
             }
             if query
                 .pid
@@ -128,23 +117,30 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
     Ok(PortsReport { list, query })
 }
 
-/// The socket tables of every network namespace other than ours, read once each through
-/// one of its processes.
-fn other_namespaces(
+/// The socket tables of every network namespace: ours through the proc root, each other
+/// one once, through one of its processes. Without any namespace known (a fixture tree),
+/// the proc root's tables alone.
+fn namespaces(
     procfs: &ProcFs,
     holders: &HolderScan,
     own: Option<u64>,
 ) -> Vec<(Option<u64>, SocketTables)> {
+    let mut tables = Vec::new();
+    if let Some(own) = own {
+        tables.push((Some(own), SocketTables::of_root(procfs)));
+    }
     let mut seen: HashSet<u64> = own.into_iter().collect();
     let mut by_pid: Vec<(&u32, &u64)> = holders.netns.iter().collect();
     by_pid.sort();
-    let mut tables = Vec::new();
     for (&pid, &netns) in by_pid {
         if seen.insert(netns)
             && let Ok(dir) = procfs.process(pid)
         {
             tables.push((Some(netns), SocketTables::of_process(&dir)));
         }
+    }
+    if tables.is_empty() {
+        tables.push((None, SocketTables::of_root(procfs)));
     }
     tables
 }

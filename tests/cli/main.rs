@@ -3,6 +3,7 @@
 
 mod common;
 mod contract;
+mod fds_ports;
 mod fixtures;
 mod output;
 mod permission;

@@ -9,13 +9,13 @@ use crate::common::{Owned, bin, row_of};
 const TEST_USER: &str = "procscope-test";
 
 /// A copy of the binary that the test user can execute, and the user's uid.
-struct Unprivileged {
+pub struct Unprivileged {
     _dir: tempfile::TempDir,
     binary: std::path::PathBuf,
     uid: u32,
 }
 
-fn unprivileged() -> Option<Unprivileged> {
+pub fn unprivileged() -> Option<Unprivileged> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("notice: not root, so no test user can be made; permission tests skipped");
@@ -57,7 +57,7 @@ fn unprivileged() -> Option<Unprivileged> {
 }
 
 impl Unprivileged {
-    fn run(&self, args: &[&str]) -> std::process::Output {
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
         Command::new("setpriv")
             .args([
                 &format!("--reuid={}", self.uid),

@@ -92,3 +92,36 @@ fn threads_output_matches_its_schema() {
         ])),
     );
 }
+
+#[test]
+fn fds_and_ports_output_match_their_schemas() {
+    let fds = validator("fds");
+    assert_valid(
+        &fds,
+        &json(&run(&["fds", &std::process::id().to_string(), "--json"])),
+    );
+    assert_valid(
+        &fds,
+        &json(&crate::common::run_fixture_tree(
+            "net",
+            &["fds", "500", "--json"],
+        )),
+    );
+    let ports = validator("ports");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    assert_valid(&ports, &json(&run(&["ports", &port, "--json"])));
+    assert_valid(&ports, &json(&run(&["ports", "--all", "--unix", "--json"])));
+    assert_valid(
+        &ports,
+        &json(&crate::common::run_fixture_tree(
+            "net",
+            &["ports", "--all", "--json"],
+        )),
+    );
+    let show = validator("show");
+    assert_valid(
+        &show,
+        &json(&run(&["show", &std::process::id().to_string(), "--json"])),
+    );
+}

@@ -77,3 +77,24 @@ fn show_of_own_child_sleep() {
     assert_eq!(doc["process"]["counts"]["threads"], 1);
     assert!(identity["exe"].as_str().unwrap().ends_with("sleep"));
 }
+
+#[test]
+fn show_counts_fd_types_and_lists_listeners() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let doc = json(&run(&["show", &std::process::id().to_string(), "--json"]));
+    let process = &doc["process"];
+    assert!(process["counts"]["fds_by_type"]["tcp"].as_u64().unwrap() >= 1);
+    let listening = process["listening"].as_array().unwrap();
+    assert!(
+        listening
+            .iter()
+            .any(|s| s["local_port"] == port && s["state"] == "LISTEN" && s["proto"] == "tcp"),
+        "{listening:?}"
+    );
+    let text = crate::common::stdout(&run(&["show", &std::process::id().to_string(), "--wide"]));
+    assert!(
+        text.contains(&format!("tcp 127.0.0.1:{port} LISTEN")),
+        "{text}"
+    );
+}
