@@ -86,6 +86,19 @@ start_threads_process() {
   done
 }
 
+# A process with 10000 descriptors and a listener on 127.0.0.1; sets fds_pid and fds_port.
+start_fds_process() {
+  local ready="$work/fds.ready"
+  python3 benches/workloads/fds.py 10000 > "$ready" < /dev/null &
+  fds_pid=$!
+  workload_pids+=("$fds_pid")
+  for _ in $(seq 100); do
+    [ -s "$ready" ] && break
+    sleep 0.1
+  done
+  fds_port=$(head -1 "$ready")
+}
+
 start_idle_processes 2000
 processes=$(ls /proc | grep -c '^[0-9]')
 
@@ -96,6 +109,12 @@ compare "list processes" "≤ 0.5x ps aux, ≤ 16 MiB" "${peers_ps[@]}"
 start_threads_process 2000
 compare "threads of a 2000-thread process (with WAIT and PC)" "≤ 0.3x ps -L -p" \
   "procscope threads $threads_pid" "ps -L -p $threads_pid" "top -H -b -n1 -p $threads_pid"
+
+start_fds_process
+compare "descriptors of a 10000-fd process" "≤ 0.5x lsof -p" \
+  "procscope fds $fds_pid" "lsof -p $fds_pid"
+compare "who listens on a port" "≤ 0.6x ss -ltnp" \
+  "procscope ports $fds_port" "ss -ltnp 'sport = :$fds_port'" "lsof -i :$fds_port" "fuser $fds_port/tcp"
 
 {
   echo "# Benchmarks"

@@ -1,6 +1,8 @@
 //! The open file descriptors of one process: each link target, its fdinfo, and for paths
 //! the file type.
 
+use std::collections::HashMap;
+
 use rustix::fs::{AtFlags, FileType};
 
 use crate::collect::ProcessDir;
@@ -21,24 +23,49 @@ pub struct FdEntry {
 }
 
 /// Reads every descriptor of a process; a descriptor closed during the read is skipped.
+/// The file type of a path is asked once per file (by mount and inode from fdinfo), not
+/// once per descriptor: 10000 descriptors on `/dev/null` cost one `stat`.
 pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
     let fds = dir.numeric_entries("fd")?;
-    let scanned = scan(&fds, |fd| {
-        let target = dir.readlink(&format!("fd/{fd}"))?;
-        let info = dir
-            .read_whole(&format!("fdinfo/{fd}"), 1 << 20)
+    let fd_dir = dir.subdir("fd")?;
+    let info_dir = dir.subdir("fdinfo");
+    let mut entries = scan(&fds, |fd| {
+        let name = fd.to_string();
+        let target = fd_dir.readlink(&name)?;
+        let info = info_dir
+            .as_ref()
+            .map_err(|why| *why)
+            .and_then(|info_dir| info_dir.read_whole(&name, 1 << 20))
             .map(|raw| parse_fdinfo(&raw));
-        let file_type = (target.first() == Some(&b'/'))
-            .then(|| dir.stat_target(&format!("fd/{fd}")))
-            .and_then(Result::ok);
-        Ok(Some(FdEntry {
-            fd,
-            target,
-            info,
-            file_type,
-        }))
-    });
-    Ok(scanned.rows)
+        Ok(Some(FdEntry { fd, target, info, file_type: None }))
+    })
+    .rows;
+    let file_key = |entry: &FdEntry| {
+        let info = entry.info.as_ref().ok()?;
+        (entry.target.first() == Some(&b'/')).then_some((info.mnt_id?, info.ino?))
+    };
+    let mut representatives: HashMap<(u64, u64), u32> = HashMap::new();
+    for entry in &entries {
+        if let Some(key) = file_key(entry) {
+            representatives.entry(key).or_insert(entry.fd);
+        }
+    }
+    let to_stat: Vec<((u64, u64), u32)> = representatives.into_iter().collect();
+    let types: HashMap<(u64, u64), FileType> = scan(&to_stat, |(key, fd)| {
+        Ok(dir.stat_target(&format!("fd/{fd}")).ok().map(|kind| (key, kind)))
+    })
+    .rows
+    .into_iter()
+    .collect();
+    for entry in &mut entries {
+        entry.file_type = match file_key(entry) {
+            Some(key) => types.get(&key).copied(),
+            // No fdinfo (denied or raced): ask about this descriptor itself.
+            None if entry.target.first() == Some(&b'/') => dir.stat_target(&format!("fd/{}", entry.fd)).ok(),
+            None => None,
+        };
+    }
+    Ok(entries)
 }
 
 /// The inode in `socket:[N]` or `pipe:[N]` when the target has that prefix.

@@ -42,6 +42,10 @@ impl Kind {
     }
 }
 
+/// Processes with more descriptors than this have their links read in a second, shared
+/// pass, so that one process with 10000 descriptors is split across the reader threads.
+const BIG_FD_TABLE: usize = 256;
+
 /// Reads every process's fd table and notes the holders of every socket (or pipe), and with
 /// `with_netns` each process's network namespace.
 pub fn scan_holders(procfs: &ProcFs, kind: Kind, with_netns: bool) -> HolderScan {
@@ -49,31 +53,68 @@ pub fn scan_holders(procfs: &ProcFs, kind: Kind, with_netns: bool) -> HolderScan
         return HolderScan::default();
     };
     let prefix = kind.prefix();
-    let scanned = scan(&pids, |pid| {
+    let first = scan(&pids, |pid| {
         let dir = procfs.process(pid)?;
-        let netns = if with_netns { netns_of(&dir) } else { None };
-        let held = match dir.numeric_entries("fd") {
-            Ok(fds) => read_links(&dir, pid, &fds, prefix),
+        let fds = match dir.numeric_entries("fd") {
+            Ok(fds) => fds,
             Err(Unavailable::Gone) => return Err(Unavailable::Gone),
-            Err(why) => Err(why),
+            Err(why) => return Ok(Some((pid, None, Table::Read(Err(why))))),
         };
-        Ok(Some((pid, netns, held)))
+        if fds.len() > BIG_FD_TABLE {
+            let netns = if with_netns { netns_of(&dir) } else { None };
+            return Ok(Some((pid, netns, Table::Big(dir, fds))));
+        }
+        let held = read_links(&dir, pid, &fds, prefix);
+        // Only a namespace with a socket holder matters, and most processes hold none.
+        let holds_any = held.as_ref().is_ok_and(|held| !held.is_empty());
+        let netns = if with_netns && holds_any { netns_of(&dir) } else { None };
+        Ok(Some((pid, netns, Table::Read(held))))
     });
     let mut result = HolderScan::default();
-    for (pid, netns, held) in scanned.rows {
+    let mut big = Vec::new();
+    for (pid, netns, table) in first.rows {
         if let Some(netns) = netns {
             result.netns.insert(pid, netns);
         }
-        match held {
-            Ok(held) => {
-                for (inode, holder) in held {
-                    result.by_inode.entry(inode).or_default().push(holder);
-                }
-            }
-            Err(_) => result.denied += 1,
+        match table {
+            Table::Read(Ok(held)) => result.add(held),
+            Table::Read(Err(_)) => result.denied += 1,
+            Table::Big(dir, fds) => big.push((pid, dir, fds)),
         }
     }
+    for (pid, dir, fds) in &big {
+        let Ok(fd_dir) = dir.subdir("fd") else { continue };
+        let held = scan(fds, |fd| match fd_dir.readlink(&fd.to_string()) {
+            Ok(target) => Ok(inode_of(&target, prefix).map(|inode| (inode, Holder { pid: *pid, fd }))),
+            Err(Unavailable::PermissionDenied) => Err(Unavailable::PermissionDenied),
+            Err(_) => Ok(None),
+        });
+        if held.hidden > 0 {
+            result.denied += 1;
+        } else {
+            result.add(held.rows);
+        }
+    }
+    for list in result.by_inode.values_mut() {
+        list.sort_by_key(|holder| (holder.pid, holder.fd));
+    }
     result
+}
+
+/// A process's fd table after the first pass.
+enum Table {
+    /// Read already: the holders found, or why the table could not be read.
+    Read(Result<Vec<(u64, Holder)>, Unavailable>),
+    /// Too big for one reader thread: its directory and descriptors, for the second pass.
+    Big(ProcessDir, Vec<u32>),
+}
+
+impl HolderScan {
+    fn add(&mut self, held: Vec<(u64, Holder)>) {
+        for (inode, holder) in held {
+            self.by_inode.entry(inode).or_default().push(holder);
+        }
+    }
 }
 
 /// The holders among `fds` of one process. Listing `fd/` can succeed where reading the

@@ -127,6 +127,14 @@ impl ProcessDir {
         TaskFiles { process: self, tid }
     }
 
+    /// A handle on a subdirectory (`fd`, `fdinfo`), so that reading thousands of its
+    /// entries does not look the directory up again each time.
+    pub fn subdir(&self, path: &str) -> Result<ProcessDir, Unavailable> {
+        let dir =
+            rustix::fs::openat(&self.dir, path, PATH_FLAGS, Mode::empty()).map_err(errno_reason)?;
+        Ok(ProcessDir { pid: self.pid, dir })
+    }
+
     /// The numeric entries of a subdirectory (`task`, `fd`), ascending.
     pub fn numeric_entries(&self, path: &str) -> Result<Vec<u32>, Unavailable> {
         let dir =

@@ -35,14 +35,16 @@ impl<T> Scan<T> {
     }
 }
 
-/// Reads every ID through `read`, which returns the row, `None` to drop the ID, or why it
-/// could not be read. Rows keep the order of `ids`.
-pub fn scan<T, F>(ids: &[u32], read: F) -> Scan<T>
+/// Reads every item (a PID, a TID, an fd, or a pair) through `read`, which returns the row,
+/// `None` to drop the item, or why it could not be read. Rows keep the order of `items`.
+pub fn scan<I, T, F>(items: &[I], read: F) -> Scan<T>
 where
+    I: Copy + Sync,
     T: Send,
-    F: Fn(u32) -> Result<Option<T>, Unavailable> + Sync,
+    F: Fn(I) -> Result<Option<T>, Unavailable> + Sync,
 {
-    let read_chunk = |chunk: &[u32]| {
+    let ids = items;
+    let read_chunk = |chunk: &[I]| {
         let mut part = Scan::new(chunk.len());
         for &id in chunk {
             match read(id) {
