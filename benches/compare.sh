@@ -42,7 +42,7 @@ trap cleanup EXIT
 start_idle_processes() {
   local count="$1"
   for _ in $(seq "$count"); do
-    sleep 3600 &
+    sleep 3600 </dev/null >/dev/null 2>&1 &
     workload_pids+=("$!")
   done
 }
@@ -77,7 +77,7 @@ compare() {
 # A process with N threads; sets threads_pid (no subshell, so cleanup knows the PID).
 start_threads_process() {
   local count="$1" ready="$work/threads.ready"
-  python3 benches/workloads/threads.py "$count" > "$ready" &
+  python3 benches/workloads/threads.py "$count" > "$ready" 2>/dev/null </dev/null &
   threads_pid=$!
   workload_pids+=("$threads_pid")
   for _ in $(seq 100); do
@@ -89,7 +89,7 @@ start_threads_process() {
 # A process with 10000 descriptors and a listener on 127.0.0.1; sets fds_pid and fds_port.
 start_fds_process() {
   local ready="$work/fds.ready"
-  python3 benches/workloads/fds.py 10000 > "$ready" < /dev/null &
+  python3 benches/workloads/fds.py 10000 > "$ready" 2>/dev/null </dev/null &
   fds_pid=$!
   workload_pids+=("$fds_pid")
   for _ in $(seq 100); do

@@ -37,7 +37,12 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
             .map_err(|why| *why)
             .and_then(|info_dir| info_dir.read_whole(&name, 1 << 20))
             .map(|raw| parse_fdinfo(&raw));
-        Ok(Some(FdEntry { fd, target, info, file_type: None }))
+        Ok(Some(FdEntry {
+            fd,
+            target,
+            info,
+            file_type: None,
+        }))
     })
     .rows;
     let file_key = |entry: &FdEntry| {
@@ -52,7 +57,10 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
     }
     let to_stat: Vec<((u64, u64), u32)> = representatives.into_iter().collect();
     let types: HashMap<(u64, u64), FileType> = scan(&to_stat, |(key, fd)| {
-        Ok(dir.stat_target(&format!("fd/{fd}")).ok().map(|kind| (key, kind)))
+        Ok(dir
+            .stat_target(&format!("fd/{fd}"))
+            .ok()
+            .map(|kind| (key, kind)))
     })
     .rows
     .into_iter()
@@ -61,7 +69,9 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
         entry.file_type = match file_key(entry) {
             Some(key) => types.get(&key).copied(),
             // No fdinfo (denied or raced): ask about this descriptor itself.
-            None if entry.target.first() == Some(&b'/') => dir.stat_target(&format!("fd/{}", entry.fd)).ok(),
+            None if entry.target.first() == Some(&b'/') => {
+                dir.stat_target(&format!("fd/{}", entry.fd)).ok()
+            }
             None => None,
         };
     }

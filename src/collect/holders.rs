@@ -67,7 +67,11 @@ pub fn scan_holders(procfs: &ProcFs, kind: Kind, with_netns: bool) -> HolderScan
         let held = read_links(&dir, pid, &fds, prefix);
         // Only a namespace with a socket holder matters, and most processes hold none.
         let holds_any = held.as_ref().is_ok_and(|held| !held.is_empty());
-        let netns = if with_netns && holds_any { netns_of(&dir) } else { None };
+        let netns = if with_netns && holds_any {
+            netns_of(&dir)
+        } else {
+            None
+        };
         Ok(Some((pid, netns, Table::Read(held))))
     });
     let mut result = HolderScan::default();
@@ -83,9 +87,13 @@ pub fn scan_holders(procfs: &ProcFs, kind: Kind, with_netns: bool) -> HolderScan
         }
     }
     for (pid, dir, fds) in &big {
-        let Ok(fd_dir) = dir.subdir("fd") else { continue };
+        let Ok(fd_dir) = dir.subdir("fd") else {
+            continue;
+        };
         let held = scan(fds, |fd| match fd_dir.readlink(&fd.to_string()) {
-            Ok(target) => Ok(inode_of(&target, prefix).map(|inode| (inode, Holder { pid: *pid, fd }))),
+            Ok(target) => {
+                Ok(inode_of(&target, prefix).map(|inode| (inode, Holder { pid: *pid, fd })))
+            }
             Err(Unavailable::PermissionDenied) => Err(Unavailable::PermissionDenied),
             Err(_) => Ok(None),
         });

@@ -138,29 +138,33 @@ fn pipe_peers(procfs: &ProcFs) -> (HashMap<u64, Vec<PeerFd>>, usize) {
     (peers, holders.denied)
 }
 
-/// `pipe:[123] <-> 4711 node fd 5, fd 4`.
+/// At most this many other ends are named in a table; JSON lists them all.
+const SHOWN_PEERS: usize = 3;
+
+/// `pipe:[123] <-> 4711 node fd 5, fd 4` (and `+N more` past a few).
 fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
     if peers.is_empty() {
         return target.to_owned();
     }
-    let ends: Vec<String> = peers
+    let mut ends: Vec<String> = peers
         .iter()
+        .take(SHOWN_PEERS)
         .map(|peer| {
             if peer.pid == own_pid {
                 format!("fd {}", peer.fd)
             } else {
-                format!(
-                    "{} {} fd {}",
-                    peer.pid,
-                    peer.name
-                        .as_deref()
-                        .map(escape_str)
-                        .unwrap_or_else(|| "?".into()),
-                    peer.fd
-                )
+                let name = peer
+                    .name
+                    .as_deref()
+                    .map(escape_str)
+                    .unwrap_or_else(|| "?".into());
+                format!("{} {name} fd {}", peer.pid, peer.fd)
             }
         })
         .collect();
+    if peers.len() > SHOWN_PEERS {
+        ends.push(format!("+{} more", peers.len() - SHOWN_PEERS));
+    }
     format!("{target} <-> {}", ends.join(", "))
 }
 
