@@ -71,6 +71,8 @@ pub enum Command {
     Threads(ThreadsArgs),
     /// Every open file descriptor of a process: files, pipes, sockets, epoll sets, eventfds.
     Fds(PidArgs),
+    /// Where a process's memory goes: stacks, heap, arenas, code, libraries, like `pmap -X`.
+    Mem(MemArgs),
     /// Which process listens on which port, like `ss -ltnp` and `lsof -i :PORT`.
     Ports(PortsArgs),
     /// Print the JSON Schema of a command's `--json` output.
@@ -170,6 +172,22 @@ pub struct PidArgs {
     pub pid: u32,
 }
 
+/// Options of `procscope mem`.
+#[derive(Args, Debug, Clone)]
+pub struct MemArgs {
+    /// The process to inspect.
+    #[arg(value_parser = parse_pid)]
+    pub pid: u32,
+
+    /// One line per shared library.
+    #[arg(long)]
+    pub libs: bool,
+
+    /// One line per mapping, like `pmap -X`, with its category.
+    #[arg(long)]
+    pub maps: bool,
+}
+
 /// Options of `procscope ports`.
 #[derive(Args, Debug, Clone)]
 pub struct PortsArgs {
@@ -214,6 +232,7 @@ pub enum SchemaTarget {
     Threads,
     Fds,
     Ports,
+    Mem,
 }
 
 /// Options of `procscope completions`.

@@ -67,6 +67,15 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             let report = commands::ports::run(query, &env.procfs, &users)?;
             emit(&report, &global)
         }
+        Some(Command::Mem(args)) => {
+            let env = Env::open(&global)?;
+            let query = commands::mem::MemQuery {
+                libs: args.libs,
+                maps: args.maps,
+            };
+            let report = commands::mem::run(args.pid, query, &env.procfs, &env.system)?;
+            emit(&report, &global)
+        }
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();

@@ -2,6 +2,7 @@
 //! mappings. Pure: it never reads /proc itself.
 
 pub mod fd_kind;
+pub mod memory;
 pub mod sockets;
 pub mod stacks;
 pub mod symbols;

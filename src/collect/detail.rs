@@ -1,6 +1,7 @@
 //! Everything `show` reads about one process, each file a fallible value.
 
 use crate::collect::fds::{FdEntry, read_fds};
+use crate::collect::memory::{MemoryFiles, read_memory};
 use crate::collect::net::SocketTables;
 use crate::collect::process::{Field, ProcessSample, TaskKind, explain};
 use crate::collect::scan::scan;
@@ -24,6 +25,8 @@ pub struct ProcessDetailFiles {
     pub fds: Field<Vec<FdEntry>>,
     /// The socket tables of the process's network namespace, when it holds sockets.
     pub sockets: Option<SocketTables>,
+    /// The memory map and thread stack pointers (not for zombies and kernel threads).
+    pub memory: Option<MemoryFiles>,
 }
 
 /// Reads one process for `show`. A TID is refused: `Tgid` must equal the PID.
@@ -66,6 +69,7 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
         thread_states,
         fds,
         sockets,
+        memory: (kind == TaskKind::Normal).then(|| read_memory(&dir)),
         sample,
     })
 }

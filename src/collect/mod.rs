@@ -4,6 +4,7 @@
 pub mod detail;
 pub mod fds;
 pub mod holders;
+pub mod memory;
 pub mod modules;
 pub mod needs;
 pub mod net;

@@ -12,6 +12,7 @@ pub fn schema(target: SchemaTarget) -> String {
         SchemaTarget::Threads => crate::commands::threads::schema(),
         SchemaTarget::Fds => crate::commands::fds::schema(),
         SchemaTarget::Ports => crate::commands::ports::schema(),
+        SchemaTarget::Mem => crate::commands::mem::schema(),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each builds a report (or a text) and never prints.
 
 pub mod fds;
+pub mod mem;
 pub mod meta;
 pub mod ports;
 pub mod ps;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as Json};
 
 use crate::analyze::fd_kind::type_name;
+use crate::analyze::memory::{Category, ThreadSp, classify};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::detail::{ProcessDetailFiles, read_detail};
 use crate::collect::fds::inode_of;
@@ -14,7 +15,7 @@ use crate::commands::not_a_process;
 use crate::exit::Exit;
 use crate::model::Unavailable;
 use crate::model::detail::{
-    Counts, CpuSummary, Identity, LimitEntry, MemorySummary, ProcessDetail,
+    Counts, CpuSummary, Identity, LimitEntry, MemoryGroup, MemorySummary, ProcessDetail,
 };
 use crate::model::text::{lossless, lossless_list};
 use crate::parse::codes::{policy_name, state_name};
@@ -212,6 +213,7 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     if let Err(why) = &files.fds {
         rec.unavailable.insert("listening".into(), *why);
     }
+    let memory_map = memory_groups(files, &mut rec);
     let counts = Counts {
         threads: st.map(|s| s.num_threads),
         threads_by_state,
@@ -240,10 +242,77 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         memory,
         counts,
         limits,
+        memory_map,
         listening,
         cgroup,
         unavailable: rec.unavailable,
     }
+}
+
+/// Heap, stacks, code, libraries and anonymous memory, from the classified memory map.
+fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<MemoryGroup>> {
+    let memory = match &files.memory {
+        Some(memory) => memory,
+        None => {
+            let why = match files.sample.kind() {
+                TaskKind::Zombie => Unavailable::Zombie,
+                _ => Unavailable::KernelThread,
+            };
+            rec.unavailable.insert("memory_map".into(), why);
+            return None;
+        }
+    };
+    let entries = rec.take("memory_map", memory.smaps.clone())?;
+    let maps: Vec<_> = entries.iter().map(|e| e.mapping.clone()).collect();
+    let sps: Vec<ThreadSp> = memory
+        .threads
+        .iter()
+        .filter_map(|(tid, _, sp)| {
+            Some(ThreadSp {
+                tid: *tid,
+                sp: (*sp)?,
+            })
+        })
+        .collect();
+    let categories = classify(&maps, memory.exe.as_deref(), &sps);
+    let mut groups: Vec<MemoryGroup> = ["heap", "stacks", "code", "libraries", "anonymous"]
+        .iter()
+        .map(|group| MemoryGroup {
+            group: (*group).to_owned(),
+            rss_bytes: 0,
+            virtual_bytes: 0,
+            mappings: 0,
+            thread_stacks: None,
+            unowned_stacks: None,
+        })
+        .collect();
+    let (mut thread_stacks, mut unowned_stacks) = (0, 0);
+    for (entry, category) in entries.iter().zip(&categories) {
+        let index = match category {
+            Category::Heap | Category::MallocArena => 0,
+            Category::MainStack => 1,
+            Category::ThreadStack(owner) => {
+                // A stack and its guard page are two mappings of one stack.
+                let counted = u64::from(!entry.mapping.is_inaccessible());
+                match owner {
+                    Some(_) => thread_stacks += counted,
+                    None => unowned_stacks += counted,
+                }
+                1
+            }
+            Category::Executable => 2,
+            Category::Library(_) => 3,
+            Category::AnonData | Category::AnonExec | Category::Reservation => 4,
+            _ => continue,
+        };
+        let group = &mut groups[index];
+        group.rss_bytes += entry.rss;
+        group.virtual_bytes += entry.mapping.size();
+        group.mappings += 1;
+    }
+    groups[1].thread_stacks = Some(thread_stacks);
+    groups[1].unowned_stacks = Some(unowned_stacks);
+    Some(groups)
 }
 
 /// The cgroup v2 path, or every hierarchy joined when there is no unified one.
@@ -284,6 +353,7 @@ impl Report for ShowReport {
             sheet::section(&title, self.identity_rows(), style),
             sheet::section("CPU", self.cpu_rows(), style),
             sheet::section("Memory", self.memory_rows(), style),
+            sheet::section("Memory map", self.memory_map_rows(), style),
             sheet::section("Limits", self.limit_rows(), style),
         ]
         .concat()
@@ -493,6 +563,38 @@ impl ShowReport {
                 self.or_reason("listening", self.listening_text()),
             ),
         ]
+    }
+
+    /// Heap, stacks, code, libraries and anonymous memory: RSS (virtual).
+    fn memory_map_rows(&self) -> Rows {
+        let Some(groups) = &self.detail.memory_map else {
+            return vec![("map", self.or_reason("memory_map", None))];
+        };
+        groups
+            .iter()
+            .map(|g| {
+                let key = match g.group.as_str() {
+                    "heap" => "heap",
+                    "stacks" => "stacks",
+                    "code" => "code",
+                    "libraries" => "libraries",
+                    _ => "anonymous",
+                };
+                let what = match (g.thread_stacks, g.unowned_stacks) {
+                    (Some(n), Some(0) | None) => format!("main + {n} thread stacks: "),
+                    (Some(n), Some(u)) => {
+                        format!("main + {n} thread stacks + {u} of unknown owner: ")
+                    }
+                    _ => String::new(),
+                };
+                let text = format!(
+                    "{what}{} resident of {} virtual",
+                    units::bytes(g.rss_bytes),
+                    units::bytes(g.virtual_bytes)
+                );
+                (key, Text::plain(text))
+            })
+            .collect()
     }
 
     /// `3 file, 2 tcp, 1 pipe`.

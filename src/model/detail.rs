@@ -19,6 +19,8 @@ pub struct ProcessDetail {
     pub counts: Counts,
     /// Selected resource limits: open files, stack size, processes.
     pub limits: Vec<LimitEntry>,
+    /// Memory by broad kind: heap, stacks, code, libraries, anonymous (RSS and virtual).
+    pub memory_map: Option<Vec<MemoryGroup>>,
     /// Sockets the process listens on (TCP LISTEN, bound UDP, listening unix sockets).
     pub listening: Option<Vec<SocketInfo>>,
     /// The cgroup v2 path (the `0::` line), else all lines joined with `;`.
@@ -117,4 +119,19 @@ pub struct LimitEntry {
     pub soft: Option<u64>,
     pub hard: Option<u64>,
     pub unit: String,
+}
+
+/// One broad kind of memory in `show`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MemoryGroup {
+    /// heap (brk heap and malloc arenas), stacks (main and threads), code (the
+    /// executable), libraries, or anonymous (other anonymous memory).
+    pub group: String,
+    pub rss_bytes: u64,
+    pub virtual_bytes: u64,
+    pub mappings: u64,
+    /// For stacks: how many thread stacks besides the main one belong to a known thread.
+    pub thread_stacks: Option<u64>,
+    /// For stacks: stacks recognised by their guard page whose thread was not sampled.
+    pub unowned_stacks: Option<u64>,
 }

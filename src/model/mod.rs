@@ -2,6 +2,7 @@
 
 pub mod detail;
 pub mod fd;
+pub mod memory;
 pub mod socket;
 pub mod text;
 pub mod thread;

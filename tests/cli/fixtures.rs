@@ -190,6 +190,12 @@ Memory
   open fds   4 of 1024
   fd types   3 char, 1 socket
   listening  none
+Memory map
+  heap       100K resident of 132K virtual
+  stacks     main + 0 thread stacks + 1 of unknown owner: 52.0K resident of 8.1M virtual
+  code       24.0K resident of 24.0K virtual
+  libraries  900K resident of 1.3M virtual
+  anonymous  0B resident of 0B virtual
 Limits
   stack size 8.0M (hard unlimited)
   processes  63413 (hard 63413)

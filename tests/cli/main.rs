@@ -5,6 +5,7 @@ mod common;
 mod contract;
 mod fds_ports;
 mod fixtures;
+mod mem;
 mod output;
 mod permission;
 mod ps_live;

@@ -125,3 +125,29 @@ fn fds_and_ports_output_match_their_schemas() {
         &json(&run(&["show", &std::process::id().to_string(), "--json"])),
     );
 }
+
+#[test]
+fn mem_output_matches_its_schema() {
+    let mem = validator("mem");
+    assert_valid(
+        &mem,
+        &json(&run(&["mem", &std::process::id().to_string(), "--json"])),
+    );
+    assert_valid(
+        &mem,
+        &json(&run(&[
+            "mem",
+            &std::process::id().to_string(),
+            "--maps",
+            "--libs",
+            "--json",
+        ])),
+    );
+    assert_valid(
+        &mem,
+        &json(&crate::common::run_fixture_tree(
+            "node",
+            &["mem", "9012", "--json"],
+        )),
+    );
+}

@@ -1,0 +1,51 @@
+//! What `mem` reads: smaps, smaps_rollup, the executable's path, and each thread's stack
+//! pointer and name.
+
+use crate::collect::process::{Field, read_syscall};
+use crate::collect::scan::scan;
+use crate::collect::{Needs, ProcessDir, ProcessSample};
+use crate::parse::smaps::{Rollup, SmapsEntry, parse_rollup, parse_smaps};
+use crate::parse::syscall::SyscallState;
+
+/// A running thread is re-read this many times to catch it blocked.
+const SP_SAMPLES: usize = 3;
+
+/// The files behind `procscope mem PID`.
+#[derive(Debug)]
+pub struct MemoryFiles {
+    pub smaps: Field<Vec<SmapsEntry>>,
+    pub rollup: Field<Rollup>,
+    pub exe: Option<Vec<u8>>,
+    /// Each thread: TID, name, and its stack pointer when it could be sampled.
+    pub threads: Vec<(u32, Vec<u8>, Option<u64>)>,
+}
+
+/// Reads the memory map of a process and where its threads' stacks are.
+pub fn read_memory(dir: &ProcessDir) -> MemoryFiles {
+    let smaps = dir.read("smaps").map(|raw| parse_smaps(&raw));
+    let rollup = dir
+        .read("smaps_rollup")
+        .and_then(|raw| parse_rollup(&raw).ok_or(crate::model::Unavailable::Gone));
+    let exe = dir.readlink("exe").ok();
+    let tids = dir.numeric_entries("task").unwrap_or_default();
+    let threads = scan(&tids, |tid| {
+        let thread = ProcessSample::read_thread(dir, tid, Needs::STAT | Needs::SYSCALL)?;
+        let name = thread.name().unwrap_or_default();
+        let mut state = thread.syscall().ok();
+        for _ in 1..SP_SAMPLES {
+            if state != Some(SyscallState::Running) {
+                break;
+            }
+            state = read_syscall(&dir.task(tid)).ok();
+        }
+        let sp = state.and_then(|s| s.registers()).map(|(sp, _)| sp);
+        Ok(Some((tid, name, sp)))
+    })
+    .rows;
+    MemoryFiles {
+        smaps,
+        rollup,
+        exe,
+        threads,
+    }
+}

@@ -1,0 +1,351 @@
+//! `procscope mem PID`: where a process's memory goes — the main stack and every thread's
+//! stack, the heap and malloc arenas, anonymous memory, code, libraries, files, shared
+//! memory — with virtual size, RSS, PSS, private and swap, adding up to the kernel's totals.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value as Json};
+
+use crate::analyze::memory::{Category, ThreadSp, classify};
+use crate::collect::memory::read_memory;
+use crate::collect::target::open_process;
+use crate::collect::{Needs, ProcFs, SystemInfo, TaskKind};
+use crate::commands::not_a_process;
+use crate::exit::{self, Exit};
+use crate::model::memory::{CategoryRow, MappingRow, MemoryReport, RollupTotals, Sizes};
+use crate::model::text::lossless;
+use crate::parse::smaps::SmapsEntry;
+use crate::render::escape::{escape, escape_str};
+use crate::render::table::{self, Align, Text, Tone};
+use crate::render::{Report, Style, units};
+
+/// What `mem` shows besides the summary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemQuery {
+    /// One line per shared library instead of one for all.
+    pub libs: bool,
+    /// Every mapping.
+    pub maps: bool,
+}
+
+/// The memory of one process, ready to render.
+pub struct MemReport {
+    pub report: MemoryReport,
+    query: MemQuery,
+}
+
+/// Reads and classifies the memory of `pid`.
+pub fn run(
+    pid: u32,
+    query: MemQuery,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+) -> anyhow::Result<MemReport> {
+    crate::commands::ps::check_pid_max(pid, system)?;
+    let (dir, process) =
+        open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("mem", pid, why))?;
+    match process.kind() {
+        TaskKind::KernelThread => {
+            return Err(exit::target(format!(
+                "PID {pid} is a kernel thread: it has no user-space memory"
+            )));
+        }
+        TaskKind::Zombie => {
+            return Err(exit::target(format!(
+                "PID {pid} is a zombie: its memory is already freed"
+            )));
+        }
+        TaskKind::Normal => {}
+    }
+    let files = read_memory(&dir);
+    let entries = files
+        .smaps
+        .map_err(|why| exit::target(format!("cannot read the memory map of PID {pid}: {why}")))?;
+    let names: HashMap<u32, String> = files
+        .threads
+        .iter()
+        .map(|(tid, name, _)| (*tid, lossless(name).0))
+        .collect();
+    let sps: Vec<ThreadSp> = files
+        .threads
+        .iter()
+        .filter_map(|(tid, _, sp)| {
+            Some(ThreadSp {
+                tid: *tid,
+                sp: (*sp)?,
+            })
+        })
+        .collect();
+    let maps: Vec<_> = entries.iter().map(|e| e.mapping.clone()).collect();
+    let categories = classify(&maps, files.exe.as_deref(), &sps);
+    let report = MemoryReport {
+        pid,
+        process_name: process.name().ok().map(|n| lossless(&n).0),
+        categories: summarize(&entries, &categories, &names, query.libs),
+        total: entries.iter().fold(Sizes::default(), |mut total, e| {
+            total.add(&sizes_of(e));
+            total
+        }),
+        rollup: files.rollup.ok().map(|r| RollupTotals {
+            rss_bytes: r.rss,
+            pss_bytes: r.pss,
+            private_bytes: r.private,
+            swap_bytes: r.swap,
+        }),
+        unsampled_threads: (files.threads.len() - sps.len()) as u64,
+        mappings: query.maps.then(|| mapping_rows(&entries, &categories)),
+    };
+    Ok(MemReport { report, query })
+}
+
+fn sizes_of(entry: &SmapsEntry) -> Sizes {
+    Sizes {
+        virtual_bytes: entry.mapping.size(),
+        rss_bytes: entry.rss,
+        pss_bytes: entry.pss,
+        private_bytes: entry.private,
+        swap_bytes: entry.swap,
+        mappings: 1,
+    }
+}
+
+/// Groups mappings into summary lines, in a fixed order: stacks, heap, anonymous, code,
+/// libraries, files, shared memory, special.
+fn summarize(
+    entries: &[SmapsEntry],
+    categories: &[Category],
+    names: &HashMap<u32, String>,
+    libs: bool,
+) -> Vec<CategoryRow> {
+    let mut groups: BTreeMap<Category, Sizes> = BTreeMap::new();
+    let mut exe_name = None;
+    for (entry, category) in entries.iter().zip(categories) {
+        let key = match category {
+            Category::Library(_) if !libs => Category::Library(String::new()),
+            Category::Executable => {
+                exe_name.get_or_insert_with(|| basename(&entry.mapping.path));
+                Category::Executable
+            }
+            other => other.clone(),
+        };
+        groups.entry(key).or_default().add(&sizes_of(entry));
+    }
+    groups
+        .into_iter()
+        .map(|(category, sizes)| {
+            let (tid, thread_name, file) = match &category {
+                Category::ThreadStack(Some(tid)) => (Some(*tid), names.get(tid).cloned(), None),
+                Category::MainStack => (None, None, None),
+                Category::Library(name) if !name.is_empty() => (None, None, Some(name.clone())),
+                Category::Library(_) => (None, None, None),
+                Category::Executable => (None, None, exe_name.clone()),
+                _ => (None, None, None),
+            };
+            let label = match &category {
+                Category::Library(name) if name.is_empty() => "shared libraries".to_owned(),
+                other => other.label().to_owned(),
+            };
+            CategoryRow {
+                category: category.key().to_owned(),
+                label,
+                tid,
+                thread_name,
+                file,
+                sizes,
+            }
+        })
+        .collect()
+}
+
+fn mapping_rows(entries: &[SmapsEntry], categories: &[Category]) -> Vec<MappingRow> {
+    entries
+        .iter()
+        .zip(categories)
+        .map(|(entry, category)| {
+            let (path, path_b64) = lossless(&entry.mapping.path);
+            MappingRow {
+                start: entry.mapping.start,
+                end: entry.mapping.end,
+                perms: entry.mapping.perms(),
+                offset: entry.mapping.offset,
+                category: category.key().to_owned(),
+                tid: match category {
+                    Category::ThreadStack(tid) => *tid,
+                    _ => None,
+                },
+                path,
+                path_b64,
+                sizes: sizes_of(entry),
+            }
+        })
+        .collect()
+}
+
+fn basename(path: &[u8]) -> String {
+    let live = path.strip_suffix(b" (deleted)").unwrap_or(path);
+    String::from_utf8_lossy(live.rsplit(|&b| b == b'/').next().unwrap_or(live)).into_owned()
+}
+
+fn size_cells(sizes: &Sizes) -> [Text; 6] {
+    [
+        Text::plain(units::bytes(sizes.virtual_bytes)),
+        Text::plain(units::bytes(sizes.rss_bytes)),
+        Text::plain(units::bytes(sizes.pss_bytes)),
+        Text::plain(units::bytes(sizes.private_bytes)),
+        Text::plain(units::bytes(sizes.swap_bytes)),
+        Text::plain(sizes.mappings.to_string()),
+    ]
+}
+
+const SIZE_HEADERS: [(&str, Align); 6] = [
+    ("VIRTUAL", Align::Right),
+    ("RSS", Align::Right),
+    ("PSS", Align::Right),
+    ("PRIVATE", Align::Right),
+    ("SWAP", Align::Right),
+    ("MAPS", Align::Right),
+];
+
+impl MemReport {
+    fn summary_table(&self, style: &Style) -> String {
+        let mut headers = vec![("CATEGORY", Align::Left), ("OWNER", Align::Left)];
+        headers.extend(SIZE_HEADERS);
+        let mut rows: Vec<Vec<Text>> = self
+            .report
+            .categories
+            .iter()
+            .map(|row| {
+                let owner = match (row.tid, &row.thread_name, &row.file) {
+                    (Some(tid), Some(name), _) => format!("{tid} {}", escape_str(name)),
+                    (Some(tid), None, _) => tid.to_string(),
+                    (_, _, Some(file)) => escape_str(file),
+                    _ => String::new(),
+                };
+                let mut cells = vec![Text::plain(row.label.clone()), Text::plain(owner)];
+                cells.extend(size_cells(&row.sizes));
+                cells
+            })
+            .collect();
+        let mut total = vec![Text::toned("total", Tone::Plain), Text::plain("")];
+        total.extend(size_cells(&self.report.total));
+        rows.push(total);
+        table::render(&headers, rows, *style)
+    }
+
+    fn maps_table(&self, mappings: &[MappingRow], style: &Style) -> String {
+        let mut headers = vec![
+            ("ADDRESS", Align::Left),
+            ("PERMS", Align::Left),
+            ("OFFSET", Align::Right),
+            ("CATEGORY", Align::Left),
+        ];
+        headers.extend(
+            SIZE_HEADERS
+                .iter()
+                .filter(|(h, _)| *h != "MAPS" && *h != "VIRTUAL")
+                .copied(),
+        );
+        headers.insert(4, ("SIZE", Align::Right));
+        headers.push(("PATH", Align::Left));
+        let rows = mappings
+            .iter()
+            .map(|m| {
+                let path = match &m.path_b64 {
+                    Some(b64) => crate::commands::show::exact_text(&m.path, Some(b64)),
+                    None => escape(m.path.as_bytes()),
+                };
+                let category = match m.tid {
+                    Some(tid) => format!("{} {tid}", m.category),
+                    None => m.category.clone(),
+                };
+                vec![
+                    Text::plain(format!("{:x}-{:x}", m.start, m.end)),
+                    Text::plain(m.perms.clone()),
+                    Text::plain(format!("{:x}", m.offset)),
+                    Text::plain(category),
+                    Text::plain(units::bytes(m.sizes.virtual_bytes)),
+                    Text::plain(units::bytes(m.sizes.rss_bytes)),
+                    Text::plain(units::bytes(m.sizes.pss_bytes)),
+                    Text::plain(units::bytes(m.sizes.private_bytes)),
+                    Text::plain(units::bytes(m.sizes.swap_bytes)),
+                    Text::plain(path),
+                ]
+            })
+            .collect();
+        table::render(&headers, rows, *style)
+    }
+}
+
+impl Report for MemReport {
+    fn command(&self) -> &'static str {
+        "mem"
+    }
+
+    fn json(&self) -> Map<String, Json> {
+        let mut payload = Map::new();
+        payload.insert(
+            "memory".into(),
+            serde_json::to_value(&self.report).unwrap_or(Json::Null),
+        );
+        payload
+    }
+
+    fn table(&self, style: &Style) -> String {
+        let r = &self.report;
+        let mut out = String::new();
+        if style.header {
+            let kernel = r
+                .rollup
+                .map(|k| {
+                    format!(
+                        "  RSS {}  PSS {}  private {}  swap {} (kernel totals)",
+                        units::bytes(k.rss_bytes),
+                        units::bytes(k.pss_bytes),
+                        units::bytes(k.private_bytes),
+                        units::bytes(k.swap_bytes)
+                    )
+                })
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "PID {}  {}{kernel}\n",
+                r.pid,
+                r.process_name
+                    .as_deref()
+                    .map(escape_str)
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+        match (&r.mappings, self.query.maps) {
+            (Some(mappings), true) => out.push_str(&self.maps_table(mappings, style)),
+            _ => out.push_str(&self.summary_table(style)),
+        }
+        out
+    }
+
+    fn notes(&self) -> Vec<String> {
+        match self.report.unsampled_threads {
+            0 => Vec::new(),
+            n => vec![format!(
+                "{n} thread(s) could not be sampled (running, or no ptrace access); their stacks show as \"owner unknown\""
+            )],
+        }
+    }
+
+    fn exit(&self) -> Exit {
+        Exit::Success
+    }
+}
+
+/// The JSON Schema of `mem --json`.
+pub fn schema() -> Json {
+    #[derive(schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct MemPayload {
+        memory: MemoryReport,
+    }
+    crate::render::json::document_schema(
+        "mem",
+        "procscope mem --json",
+        crate::render::json::schema_of::<MemPayload>(),
+    )
+}
