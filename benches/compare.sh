@@ -110,6 +110,22 @@ start_threads_process 2000
 compare "threads of a 2000-thread process (with WAIT and PC)" "≤ 0.3x ps -L -p" \
   "procscope threads $threads_pid" "ps -L -p $threads_pid" "top -H -b -n1 -p $threads_pid"
 
+# An idle Node.js HTTP server with two worker_threads and a used libuv pool; sets node_pid.
+start_node_process() {
+  node benches/workloads/node-server.js > /dev/null 2>&1 < /dev/null &
+  node_pid=$!
+  workload_pids+=("$node_pid")
+  sleep 2
+}
+
+if command -v node >/dev/null; then
+  start_node_process
+  compare "memory of a Node.js process" "≤ 1.0x pmap -X" \
+    "procscope mem $node_pid" "procscope mem --maps $node_pid" "pmap -x $node_pid" "pmap -X $node_pid"
+fi
+compare "memory of a 2000-thread process" "≤ 1.0x pmap -X" \
+  "procscope mem $threads_pid" "procscope mem --maps $threads_pid" "pmap -x $threads_pid" "pmap -X $threads_pid"
+
 start_fds_process
 compare "descriptors of a 10000-fd process" "≤ 0.5x lsof -p" \
   "procscope fds $fds_pid" "lsof -p $fds_pid"
