@@ -75,6 +75,10 @@ pub enum Command {
     Mem(MemArgs),
     /// Which process listens on which port, like `ss -ltnp` and `lsof -i :PORT`.
     Ports(PortsArgs),
+    /// The process family tree, like `pstree -p`: the whole tree or the subtree under PID.
+    Tree(TreeArgs),
+    /// Signal processes safely (by PID, port, name, pattern or tree), wait, escalate.
+    Kill(KillArgs),
     /// Print the JSON Schema of a command's `--json` output.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -142,6 +146,10 @@ pub struct PsArgs {
     /// List every thread of the selected processes, like `ps -L` (filters apply to processes).
     #[arg(short = 'L', long)]
     pub threads: bool,
+
+    /// List in process-tree order, children indented under their parent (like `ps --forest`).
+    #[arg(long, conflicts_with = "threads")]
+    pub tree: bool,
 }
 
 /// Options of `procscope show`.
@@ -186,6 +194,75 @@ pub struct MemArgs {
     /// One line per mapping, like `pmap -X`, with its category.
     #[arg(long)]
     pub maps: bool,
+}
+
+/// Options of `procscope tree`.
+#[derive(Args, Debug, Clone)]
+pub struct TreeArgs {
+    /// Show the subtree under this process (with its ancestors on one line above).
+    #[arg(value_parser = parse_pid)]
+    pub pid: Option<u32>,
+
+    /// Draw with ASCII instead of Unicode lines (the default when not on a terminal).
+    #[arg(long)]
+    pub ascii: bool,
+}
+
+/// Options of `procscope kill`.
+#[derive(Args, Debug, Clone)]
+pub struct KillArgs {
+    /// Processes to signal, by PID (1 to pid_max; 0 and negative numbers are refused).
+    #[arg(value_parser = parse_pid, value_name = "PID")]
+    pub pids: Vec<u32>,
+
+    /// Signal the processes holding a listener on this port.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Signal the processes with exactly this name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Signal the processes whose command line matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub pattern: Option<String>,
+
+    /// Also signal every descendant of each target, children before parents.
+    #[arg(long)]
+    pub tree: bool,
+
+    /// The signal: a name (TERM, SIGTERM, term) or number; default TERM.
+    #[arg(short = 's', long, value_parser = crate::signal::parse_signal, default_value = "TERM", value_name = "SIGNAL")]
+    pub signal: crate::signal::SignalChoice,
+
+    /// Print the signals procscope knows and exit.
+    #[arg(long)]
+    pub list_signals: bool,
+
+    /// Wait for every target to exit.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Wait at most this long (implies --wait), e.g. 5s.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// Send SIGKILL to targets still running at the timeout.
+    #[arg(long, requires = "timeout")]
+    pub escalate: bool,
+
+    /// Allow PID 1, kernel threads, procscope itself, its parent shell, and a thread ID
+    /// (which signals its whole process, as kill(2) does).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Show what would be signalled, and signal nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation when selecting by port, name, pattern or tree.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 /// Options of `procscope ports`.
@@ -233,6 +310,8 @@ pub enum SchemaTarget {
     Fds,
     Ports,
     Mem,
+    Tree,
+    Kill,
 }
 
 /// Options of `procscope completions`.

@@ -14,6 +14,7 @@ pub mod model;
 pub mod parse;
 pub mod query;
 pub mod render;
+pub mod signal;
 
 use std::io::{IsTerminal, Write};
 
@@ -76,6 +77,15 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             let report = commands::mem::run(args.pid, query, &env.procfs, &env.system)?;
             emit(&report, &global)
         }
+        Some(Command::Tree(args)) => {
+            let env = Env::open(&global)?;
+            let users = UserNames::load();
+            let ascii = args.ascii || !std::io::stdout().is_terminal();
+            let roles = commands::tree::Roles::new();
+            let report = commands::tree::run(args.pid, ascii, &env.procfs, &users, &roles)?;
+            emit(&report, &global)
+        }
+        Some(Command::Kill(args)) => kill(&global, &args),
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();
@@ -102,6 +112,48 @@ fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
         users
     };
     let report = commands::ps::run(&query, &env.procfs, &env.system, &users)?;
+    emit(&report, global)
+}
+
+fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
+    if args.list_signals {
+        return write_out(commands::kill::signal_table().as_bytes());
+    }
+    if args.pids.is_empty() && args.port.is_none() && args.name.is_none() && args.pattern.is_none()
+    {
+        return Err(exit::usage(
+            "nothing to signal: give PIDs, --port, --name or --pattern",
+        ));
+    }
+    let pattern = args
+        .pattern
+        .as_deref()
+        .map(|p| {
+            regex::bytes::Regex::new(p).map_err(|err| {
+                exit::usage(format!(
+                    "invalid regex '{p}': {}",
+                    err.to_string().lines().last().unwrap_or("")
+                ))
+            })
+        })
+        .transpose()?;
+    let env = Env::open(global)?;
+    let users = UserNames::load();
+    let query = commands::kill::KillQuery {
+        pids: args.pids.clone(),
+        port: args.port,
+        name: args.name.clone(),
+        pattern,
+        tree: args.tree,
+        signal: args.signal,
+        wait: args.wait,
+        timeout: args.timeout,
+        escalate: args.escalate,
+        force: args.force,
+        dry_run: args.dry_run,
+        yes: args.yes,
+    };
+    let report = commands::kill::run(&query, &env.procfs, &env.system, &users)?;
     emit(&report, global)
 }
 

@@ -8,4 +8,5 @@ pub mod stacks;
 pub mod symbols;
 pub mod syscall_table;
 pub mod syscalls;
+pub mod tree;
 pub mod waits;

@@ -13,6 +13,7 @@ pub mod procfs;
 pub mod scan;
 pub mod system;
 pub mod target;
+pub mod tree;
 pub mod users;
 
 pub use needs::Needs;

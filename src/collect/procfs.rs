@@ -66,6 +66,15 @@ impl ProcFs {
         Ok(ProcessDir { pid, dir })
     }
 
+    /// Reads a small one-piece file below the root (`PID/stat`) and the owner of the open
+    /// file.
+    pub fn read_with_owner(&self, name: &str) -> Result<(Vec<u8>, Option<u32>), Unavailable> {
+        let fd =
+            rustix::fs::openat(&self.dir, name, FILE_FLAGS, Mode::empty()).map_err(errno_reason)?;
+        let owner = rustix::fs::fstat(&fd).ok().map(|stat| stat.st_uid);
+        Ok((read_fd(&fd, 1 << 16, true)?, owner))
+    }
+
     /// Reads a file below the root that is not about one process (`stat`, `meminfo`, `net/tcp`).
     pub fn read(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
         read_at(&self.dir, name)

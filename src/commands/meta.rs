@@ -13,6 +13,8 @@ pub fn schema(target: SchemaTarget) -> String {
         SchemaTarget::Fds => crate::commands::fds::schema(),
         SchemaTarget::Ports => crate::commands::ports::schema(),
         SchemaTarget::Mem => crate::commands::mem::schema(),
+        SchemaTarget::Tree => crate::commands::tree::schema(),
+        SchemaTarget::Kill => crate::commands::kill::schema(),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

@@ -1,12 +1,14 @@
 //! One module per subcommand. Each builds a report (or a text) and never prints.
 
 pub mod fds;
+pub mod kill;
 pub mod mem;
 pub mod meta;
 pub mod ports;
 pub mod ps;
 pub mod show;
 pub mod threads;
+pub mod tree;
 
 use crate::collect::target::NotAProcess;
 use crate::exit;

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::tree::Forest;
 use crate::cli::PsArgs;
 use crate::collect::scan::{Scan, scan};
 use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
@@ -28,6 +29,9 @@ pub struct PsReport {
 struct Row {
     pid: u32,
     tid: u32,
+    ppid: Option<u32>,
+    /// Depth in the process tree, with `--tree`.
+    depth: Option<usize>,
     cells: Vec<Field<Value>>,
 }
 
@@ -41,6 +45,8 @@ pub struct PsQuery {
     pub interval: Option<Duration>,
     /// One row per thread instead of per process.
     pub threads: bool,
+    /// Rows in process-tree order.
+    pub tree: bool,
 }
 
 impl PsQuery {
@@ -105,6 +111,7 @@ impl PsQuery {
             limit: args.limit,
             interval: args.interval,
             threads: args.threads,
+            tree: args.tree,
         })
     }
 
@@ -114,7 +121,7 @@ impl PsQuery {
         for column in &self.columns {
             needs |= column.needs;
         }
-        if self.interval.is_some() {
+        if self.interval.is_some() || self.tree {
             needs |= Needs::STAT;
         }
         needs
@@ -224,6 +231,8 @@ pub fn run(
                 Row {
                     pid: sample.pid,
                     tid: sample.tid,
+                    ppid: sample.stat().ok().map(|stat| stat.ppid),
+                    depth: None,
                     cells,
                 },
             ))
@@ -240,6 +249,9 @@ pub fn run(
         rows.reverse();
     }
     let mut rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
+    if query.tree {
+        rows = tree_order(rows);
+    }
     if let Some(limit) = query.limit {
         rows.truncate(limit);
     }
@@ -256,6 +268,29 @@ pub fn run(
         vanished,
         filtered,
     })
+}
+
+/// Puts rows in process-tree order (children under their parent, siblings in their sorted
+/// order) and records each row's depth.
+fn tree_order(rows: Vec<Row>) -> Vec<Row> {
+    let rank: HashMap<u32, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| (row.pid, i))
+        .collect();
+    let forest = Forest::new(rows.iter().map(|row| (row.pid, row.ppid.unwrap_or(0))));
+    let mut roots = forest.roots().to_vec();
+    roots.sort_by_key(|pid| rank.get(pid).copied().unwrap_or(usize::MAX));
+    let mut slots: Vec<Option<Row>> = rows.into_iter().map(Some).collect();
+    let mut ordered = Vec::with_capacity(slots.len());
+    for step in forest.walk(&roots) {
+        if let Some(mut row) = rank.get(&step.pid).and_then(|&i| slots[i].take()) {
+            row.depth = Some(step.depth);
+            ordered.push(row);
+        }
+    }
+    ordered.extend(slots.into_iter().flatten());
+    ordered
 }
 
 /// Reads the processes that pass the filter (or, with `threads`, every thread of each) and
@@ -351,12 +386,22 @@ fn sample_cpu(
 }
 
 impl PsReport {
+    /// The column that shows the tree's indentation: the command, else the name.
+    fn tree_column(&self) -> Option<&'static str> {
+        ["cmd", "name"]
+            .into_iter()
+            .find(|name| self.columns.iter().any(|c| c.name == *name))
+    }
+
     fn row_json(&self, row: &Row) -> Json {
         let mut object = Map::new();
         let mut unavailable = Map::new();
         object.insert("pid".into(), Json::from(row.pid));
         if row.tid != row.pid || self.threads {
             object.insert("tid".into(), Json::from(row.tid));
+        }
+        if let Some(depth) = row.depth {
+            object.insert("depth".into(), Json::from(depth));
         }
         for (column, cell) in self.columns.iter().zip(&row.cells) {
             value::put_json(&mut object, &mut unavailable, column.json_key, cell);
@@ -434,7 +479,15 @@ impl Report for PsReport {
                     .iter()
                     .zip(&row.cells)
                     .map(|(column, cell)| {
-                        Text::toned(value::table_text(cell, self.now_unix), tone(column, cell))
+                        let mut text = value::table_text(cell, self.now_unix);
+                        if let Some(depth) = row
+                            .depth
+                            .filter(|_| Some(column.name) == self.tree_column())
+                            && depth > 0
+                        {
+                            text = format!("{}\\_ {text}", "  ".repeat(depth - 1));
+                        }
+                        Text::toned(text, tone(column, cell))
                     })
                     .collect()
             })

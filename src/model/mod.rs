@@ -2,10 +2,12 @@
 
 pub mod detail;
 pub mod fd;
+pub mod kill;
 pub mod memory;
 pub mod socket;
 pub mod text;
 pub mod thread;
+pub mod tree;
 pub mod unavailable;
 
 pub use unavailable::Unavailable;
