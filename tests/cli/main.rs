@@ -12,3 +12,4 @@ mod ps_live;
 mod schema;
 mod show_live;
 mod threads;
+mod tree_kill;

@@ -151,3 +151,34 @@ fn mem_output_matches_its_schema() {
         )),
     );
 }
+
+#[test]
+fn tree_and_kill_output_match_their_schemas() {
+    let tree = validator("tree");
+    assert_valid(&tree, &json(&run(&["tree", "--json"])));
+    assert_valid(
+        &tree,
+        &json(&run(&["tree", &std::process::id().to_string(), "--json"])),
+    );
+    let kill = validator("kill");
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
+    assert_valid(
+        &kill,
+        &json(&run(&[
+            "kill",
+            &sleeper.pid().to_string(),
+            "--dry-run",
+            "--json",
+        ])),
+    );
+    assert_valid(&kill, &json(&run(&["kill", "1", "--json"])));
+    assert_valid(
+        &kill,
+        &json(&run(&[
+            "kill",
+            &sleeper.pid().to_string(),
+            "--wait",
+            "--json",
+        ])),
+    );
+}

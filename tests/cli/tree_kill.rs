@@ -1,0 +1,399 @@
+//! `tree` and `kill`, only ever against processes the test started itself.
+
+use std::net::TcpListener;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use crate::common::{Owned, bin, json, run, stderr, stdout};
+
+/// PIDs of the children of `pid` (from /proc), sorted.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            found.push(child);
+        }
+    }
+    found.sort_unstable();
+    found
+}
+
+/// Waits until `pid` has `count` children whose names are no longer `sh`'s (they exec'd).
+fn wait_children(pid: u32, count: usize) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let children = children_of(pid);
+        if children.len() >= count || Instant::now() > deadline {
+            return children;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    !stat.is_empty()
+        && !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+}
+
+#[test]
+fn term_and_wait_reports_exited() {
+    let mut child = Owned::spawn("sleep", &["300"]).sleeping();
+    let output = run(&["kill", &child.pid().to_string(), "--wait", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc = json(&output);
+    let result = &doc["results"][0];
+    assert_eq!(result["pid"], child.pid());
+    assert_eq!(result["signal"], "SIGTERM");
+    assert_eq!(result["result"], "exited");
+    assert!(result["exit_seconds"].as_f64().unwrap() < 5.0);
+    let status = child.0.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(15));
+}
+
+#[test]
+fn a_child_ignoring_term_is_escalated() {
+    // An ignored signal stays ignored across exec, so this sleep ignores SIGTERM.
+    let mut child = Owned::spawn("sh", &["-c", "trap '' TERM; exec sleep 300"]).sleeping();
+    let output = run(&[
+        "kill",
+        &child.pid().to_string(),
+        "--timeout",
+        "1s",
+        "--escalate",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("SIGTERM then SIGKILL escalated"), "{text}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(child.0.wait().unwrap().signal(), Some(9));
+}
+
+#[test]
+fn term_without_escalation_leaves_it_running_and_exits_1() {
+    let child = Owned::spawn("sh", &["-c", "trap '' TERM; exec sleep 300"]).sleeping();
+    let doc = json(&run(&[
+        "kill",
+        &child.pid().to_string(),
+        "--timeout",
+        "300ms",
+        "--json",
+    ]));
+    assert_eq!(doc["results"][0]["result"], "still-running");
+    assert!(alive(child.pid()));
+}
+
+#[test]
+fn tree_signals_children_before_parents() {
+    let mut parent = Owned::spawn("sh", &["-c", "sleep 301 & sleep 302 & wait"]);
+    let kids = wait_children(parent.pid(), 2);
+    assert_eq!(kids.len(), 2);
+    let output = run(&[
+        "kill",
+        &parent.pid().to_string(),
+        "--tree",
+        "--yes",
+        "--wait",
+        "--timeout",
+        "5s",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc = json(&output);
+    let order: Vec<u64> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(order.len(), 3);
+    assert_eq!(order[2], u64::from(parent.pid()), "the parent comes last");
+    let mut first_two: Vec<u32> = order[..2].iter().map(|&p| p as u32).collect();
+    first_two.sort_unstable();
+    assert_eq!(first_two, kids);
+    assert!(
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["result"] == "exited"),
+        "{doc}"
+    );
+    parent.0.wait().unwrap();
+    assert!(kids.iter().all(|&k| !alive(k)));
+}
+
+#[test]
+fn tree_selection_without_a_terminal_needs_yes() {
+    let parent = Owned::spawn("sleep", &["300"]).sleeping();
+    let output = run(&["kill", &parent.pid().to_string(), "--tree"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--yes"));
+    assert!(alive(parent.pid()));
+    let dry = run(&["kill", &parent.pid().to_string(), "--tree", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0));
+    assert!(stdout(&dry).contains("would-signal"));
+    assert!(alive(parent.pid()));
+}
+
+/// `sleep 300` holding `fd` (inherited across exec).
+fn sleep_holding(fd: i32) -> Owned {
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new("sleep");
+    command.arg("300");
+    // SAFETY: fcntl is async-signal-safe; it only clears close-on-exec in the child.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Owned(command.spawn().unwrap()).sleeping()
+}
+
+#[test]
+fn kill_by_port_finds_the_listener() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut holder = sleep_holding(listener.as_raw_fd());
+    drop(listener);
+    let output = run(&[
+        "kill",
+        "--port",
+        &port.to_string(),
+        "--yes",
+        "--wait",
+        "--timeout",
+        "5s",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc = json(&output);
+    assert_eq!(doc["results"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["results"][0]["pid"], holder.pid());
+    assert_eq!(doc["results"][0]["result"], "exited");
+    holder.0.wait().unwrap();
+}
+
+#[test]
+fn kill_by_a_port_nobody_holds_signals_nothing() {
+    let sentinel = Owned::spawn("sleep", &["300"]).sleeping();
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = run(&["kill", "--port", &free.to_string(), "--yes"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains(&format!("nothing listens on port {free}")));
+    assert!(alive(sentinel.pid()));
+}
+
+#[test]
+fn bad_and_dangerous_targets_are_refused() {
+    let sentinel = Owned::spawn("sleep", &["300"]).sleeping();
+    for bad in ["0", "-1", "4294967295", "2147483648", "1e3", "0x10", "abc"] {
+        let output = run(&["kill", "--", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        assert_eq!(
+            stderr(&output).trim_end().lines().count(),
+            1,
+            "{bad}: {}",
+            stderr(&output)
+        );
+    }
+    let refused = |args: &[&str], reason: &str| {
+        let output = run(args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let doc_output = {
+            let mut with_json = args.to_vec();
+            with_json.push("--json");
+            run(&with_json)
+        };
+        let doc = json(&doc_output);
+        assert_eq!(doc["results"][0]["result"], "refused", "{args:?}: {doc}");
+        assert!(
+            doc["results"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains(reason),
+            "{args:?}: {doc}"
+        );
+    };
+    refused(&["kill", "1"], "PID 1");
+    refused(&["kill", "2"], "kernel thread");
+    let me = std::process::id().to_string();
+    refused(&["kill", &me], "the shell procscope runs from");
+    // A thread of ours is not a process.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        // SAFETY: gettid has no preconditions.
+        tx.send(unsafe { libc::gettid() }).unwrap();
+        let _ = stop_rx.recv();
+    });
+    let tid = rx.recv().unwrap().to_string();
+    refused(&["kill", &tid], "is a thread of process");
+    drop(stop_tx);
+    thread.join().unwrap();
+    // A name nothing has: nothing is signalled.
+    let nobody = run(&["kill", "--name", "no-such-name-procscope-test", "--yes"]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert_eq!(
+        stderr(&nobody),
+        "procscope: nothing to signal: no process matched\n"
+    );
+    assert!(alive(sentinel.pid()), "the sentinel survived every refusal");
+}
+
+#[test]
+fn a_reused_pid_is_never_signalled() {
+    // Inside a new user and PID namespace (unprivileged), force the reuse of the selected PID
+    // while procscope pauses between selecting and signalling.
+    let probe = std::process::Command::new("unshare")
+        .args(["-Urpf", "--mount-proc", "true"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("notice: user namespaces are unavailable here; PID reuse test skipped");
+        return;
+    }
+    let script = r#"
+        sleep 1000 &
+        victim=$!
+        PROCSCOPE_TEST_PAUSE_MS=1500 "$PROCSCOPE" kill "$victim" --json > "$OUT" 2>&1 &
+        killer=$!
+        sleep 0.5
+        kill -9 "$victim"
+        wait "$victim" 2>/dev/null
+        echo $((victim - 1)) > /proc/sys/kernel/ns_last_pid
+        sleep 1000 &
+        impostor=$!
+        wait "$killer"
+        echo "victim=$victim impostor=$impostor"
+        if kill -0 "$impostor" 2>/dev/null; then echo impostor-alive; fi
+        kill -9 "$impostor"
+    "#;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("kill.json");
+    let output = std::process::Command::new("unshare")
+        .args(["-Urpf", "--mount-proc", "bash", "-c", script])
+        .env("PROCSCOPE", bin())
+        .env("OUT", &out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let ids: Vec<&str> = text
+        .split_whitespace()
+        .filter_map(|w| w.split_once('=').map(|(_, v)| v))
+        .collect();
+    assert_eq!(ids.len(), 2, "{text}");
+    assert_eq!(ids[0], ids[1], "the PID was reused: {text}");
+    assert!(
+        text.contains("impostor-alive"),
+        "the new process was not signalled: {text}"
+    );
+    let written = std::fs::read(&out).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&written).unwrap_or_else(|err| {
+        panic!(
+            "{err}: {:?} / {}",
+            String::from_utf8_lossy(&written),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(doc["results"][0]["result"], "gone", "{doc}");
+}
+
+#[test]
+fn tree_of_three_levels() {
+    let top = Owned::spawn("sh", &["-c", "sh -c 'sleep 301; :' & sleep 302 & wait"]);
+    let kids = wait_children(top.pid(), 2);
+    assert_eq!(kids.len(), 2);
+    let (middle, leaf) = (kids[0], kids[1]);
+    let grandkids = wait_children(middle, 1);
+    assert_eq!(grandkids.len(), 1);
+    let grandchild = grandkids[0];
+    // Both sleeps must have exec'd so their names are settled.
+    std::thread::sleep(Duration::from_millis(100));
+    let text = stdout(&run(&["tree", &top.pid().to_string(), "--ascii"]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].ends_with(" >") && lines[0].contains(&format!("{} ", std::process::id())),
+        "{text}"
+    );
+    assert_eq!(
+        lines[1..].to_vec(),
+        vec![
+            format!("{} sh", top.pid()),
+            format!("|- {middle} sh"),
+            format!("|  `- {grandchild} sleep"),
+            format!("`- {leaf} sleep"),
+        ],
+        "{text}"
+    );
+    let doc = json(&run(&["tree", &top.pid().to_string(), "--json"]));
+    let root = &doc["tree"][0];
+    assert_eq!(root["pid"], top.pid());
+    let children: Vec<u64> = root["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["pid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(children, vec![u64::from(middle), u64::from(leaf)]);
+    assert_eq!(root["children"][0]["children"][0]["pid"], grandchild);
+    assert_eq!(root["children"][0]["children"][0]["name"], "sleep");
+    assert!(
+        doc["ancestors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["pid"] == std::process::id())
+    );
+
+    let listing = stdout(&run(&[
+        "ps",
+        "--tree",
+        "-o",
+        "pid,name",
+        "--no-header",
+        "--pid",
+        &format!("{},{middle},{grandchild},{leaf}", top.pid()),
+    ]));
+    let rows: Vec<String> = listing
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            format!("{} sh", top.pid()),
+            format!("{middle} \\_ sh"),
+            format!("{grandchild} \\_ sleep"),
+            format!("{leaf} \\_ sleep"),
+        ],
+        "{listing}"
+    );
+    drop(top);
+    for pid in [middle, grandchild, leaf] {
+        // The grandchildren were not ours to reap; they exit with their sleep or were
+        // orphaned to init. Never signalled here.
+        let _ = pid;
+    }
+}
