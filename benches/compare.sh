@@ -106,6 +106,8 @@ peers_ps=("procscope ps" "ps aux")
 command -v procs >/dev/null && peers_ps+=("procs --color disable --pager disable")
 compare "list processes" "≤ 0.5x ps aux, ≤ 16 MiB" "${peers_ps[@]}"
 
+compare "process tree" "≤ 0.1x pstree -p" "procscope tree" "pstree -p" "ps --forest -e"
+
 start_threads_process 2000
 compare "threads of a 2000-thread process (with WAIT and PC)" "≤ 0.3x ps -L -p" \
   "procscope threads $threads_pid" "ps -L -p $threads_pid" "top -H -b -n1 -p $threads_pid"
