@@ -147,6 +147,10 @@ pub struct PsArgs {
     #[arg(short = 'L', long)]
     pub threads: bool,
 
+    /// Keep only processes of this runtime, recognised by the executable (`node`).
+    #[arg(long, value_parser = ["node"], value_name = "RUNTIME")]
+    pub runtime: Option<String>,
+
     /// List in process-tree order, children indented under their parent (like `ps --forest`).
     #[arg(long, conflicts_with = "threads")]
     pub tree: bool,

@@ -1,6 +1,7 @@
 //! Reading the operating system: the only module that touches /proc or makes syscalls about
 //! other processes.
 
+pub mod binary;
 pub mod detail;
 pub mod fds;
 pub mod holders;
@@ -9,6 +10,7 @@ pub mod modules;
 pub mod needs;
 pub mod net;
 pub mod process;
+pub mod runtime;
 pub mod procfs;
 pub mod scan;
 pub mod system;

@@ -22,8 +22,9 @@ impl Needs {
     pub const SYSCALL: Self = Self(1 << 6);
     /// `wchan`: the kernel function a sleeping task waits in.
     pub const WCHAN: Self = Self(1 << 7);
-    /// The entries of `task/`: a listing of threads instead of processes.
-    pub const TASKS: Self = Self(1 << 8);
+    /// The executable's runtime facts (cached per executable) and, for a recognised
+    /// runtime, the starting environment.
+    pub const RUNTIME: Self = Self(1 << 8);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

@@ -1,6 +1,9 @@
 //! One process read through its directory handle: exactly the files a request needs, each
 //! kept as a fallible value so a denied or vanished field never hides the rest.
 
+use std::sync::Arc;
+
+use crate::collect::binary::BinaryFacts;
 use crate::collect::needs::Needs;
 use crate::collect::procfs::{Files, ProcFs, ProcessDir};
 use crate::model::Unavailable;
@@ -33,6 +36,10 @@ pub struct ProcessSample {
     pub syscall: Option<Field<SyscallState>>,
     /// The kernel function the task sleeps in; `None` inside when it is not sleeping.
     pub wchan: Option<Field<Option<Vec<u8>>>>,
+    /// The executable's runtime facts (`None` inside for an unreadable executable).
+    pub binary: Option<Option<Arc<BinaryFacts>>>,
+    /// The starting environment, read only for executables of a known runtime.
+    pub environ: Option<Field<Vec<(Vec<u8>, Vec<u8>)>>>,
 }
 
 /// What kind of task a process is, which decides what a failed read means.
@@ -81,6 +88,8 @@ impl ProcessSample {
             fd_count: None,
             syscall: None,
             wchan: None,
+            binary: None,
+            environ: None,
         };
         let kind = sample.kind();
         if needs.contains(Needs::CMDLINE) {
@@ -102,6 +111,14 @@ impl ProcessSample {
         }
         if needs.contains(Needs::SYSCALL) {
             sample.syscall = Some(read_syscall(dir).map_err(|why| explain(why, kind)));
+        }
+        if needs.contains(Needs::RUNTIME) {
+            let exe = sample.exe.clone().unwrap_or_else(|| dir.readlink("exe"));
+            let binary = exe.ok().and_then(|exe| dir.runtime_facts(&exe));
+            if binary.as_ref().is_some_and(|b| !b.exports.is_empty()) {
+                sample.environ = Some(dir.environ());
+            }
+            sample.binary = Some(binary);
         }
         if needs.contains(Needs::WCHAN) {
             sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));
@@ -158,6 +175,16 @@ impl ProcessSample {
 
     pub fn wchan(&self) -> Field<&Option<Vec<u8>>> {
         field(&self.wchan)
+    }
+
+    /// What is known for runtime detection (with `Needs::RUNTIME`).
+    pub fn runtime_facts(&self) -> crate::analyze::runtime::ProcessFacts<'_> {
+        crate::analyze::runtime::ProcessFacts {
+            pid: self.pid,
+            ppid: self.stat.as_ref().and_then(|s| s.as_ref().ok()).map_or(0, |s| s.ppid),
+            binary: self.binary.as_ref().and_then(|b| b.as_deref()),
+            environ: self.environ.as_ref().and_then(|e| e.as_ref().ok()).map(Vec::as_slice),
+        }
     }
 
     /// The process name: comm from stat, else the unescaped `Name:` from status.

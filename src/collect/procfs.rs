@@ -164,6 +164,14 @@ pub trait Files {
     fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable>;
     /// The numeric entries of a subdirectory, ascending.
     fn numeric_entries(&self, name: &str) -> Result<Vec<u32>, Unavailable>;
+    /// The runtime facts of the executable at `exe` (processes only).
+    fn runtime_facts(&self, _exe: &[u8]) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
+        None
+    }
+    /// The starting environment (processes only).
+    fn environ(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Unavailable> {
+        Err(Unavailable::Unsupported)
+    }
 }
 
 impl Files for ProcessDir {
@@ -181,6 +189,14 @@ impl Files for ProcessDir {
 
     fn numeric_entries(&self, name: &str) -> Result<Vec<u32>, Unavailable> {
         ProcessDir::numeric_entries(self, name)
+    }
+
+    fn runtime_facts(&self, exe: &[u8]) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
+        crate::collect::runtime::binary_facts(self, exe)
+    }
+
+    fn environ(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Unavailable> {
+        crate::collect::runtime::read_environ(self)
     }
 }
 

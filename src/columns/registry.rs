@@ -298,6 +298,23 @@ pub static COLUMNS: &[Column] = &[
         extract: |p, _| Ok(Value::Text(p.exe()?.clone())),
     },
     Column {
+        name: "runtime",
+        header: "RUNTIME",
+        json_key: "runtime",
+        kind: Kind::Label,
+        needs: Needs::STAT.union(Needs::EXE).union(Needs::RUNTIME),
+        about: "the runtime recognised from the executable, with version and cluster role (node 20.20.2 cluster worker 2)",
+        extract: |p, _| {
+            if let Some(Err(why)) = &p.exe
+                && p.kind() == TaskKind::Normal
+            {
+                return Err(*why);
+            }
+            Ok(crate::analyze::runtime::detect(&p.runtime_facts())
+                .map_or(Value::Empty, |(_, info)| Value::Label(info.label())))
+        },
+    },
+    Column {
         name: "cmd",
         header: "COMMAND",
         json_key: "argv",

@@ -85,6 +85,8 @@ pub enum Value {
     },
     /// Not applicable (no controlling terminal): `?` in tables, `null` in JSON.
     Absent,
+    /// Nothing to show (no runtime recognised): blank in tables, `null` in JSON.
+    Empty,
 }
 
 /// What a table shows for a cell, given "now" for start times.
@@ -110,6 +112,7 @@ pub fn table_text(cell: &Field<Value>, now_unix: f64) -> String {
                 .join(" "),
         },
         Value::Absent => "?".to_owned(),
+        Value::Empty => String::new(),
     }
 }
 
@@ -146,7 +149,7 @@ pub fn put_json(
             }
             Json::from(texts)
         }
-        Ok(Value::Absent) => Json::Null,
+        Ok(Value::Absent | Value::Empty) => Json::Null,
     };
     object.insert(key.to_owned(), value);
 }

@@ -107,6 +107,7 @@ impl PsQuery {
                 uids,
                 states: args.state.clone().unwrap_or_default().into_bytes(),
                 exclude: Some(std::process::id()),
+                runtime: args.runtime.clone(),
             },
             limit: args.limit,
             interval: args.interval,
@@ -256,6 +257,7 @@ pub fn run(
         rows.truncate(limit);
     }
     let filtered = query.filter.matcher.is_some()
+        || query.filter.runtime.is_some()
         || !query.filter.pids.is_empty()
         || !query.filter.ppids.is_empty()
         || !query.filter.uids.is_empty()

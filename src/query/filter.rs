@@ -93,6 +93,8 @@ pub struct ProcessFilter {
     pub states: Vec<u8>,
     /// Our own PID, left out of pattern matches (like pgrep) since our argv holds the pattern.
     pub exclude: Option<u32>,
+    /// Keep only processes of this runtime (`node`).
+    pub runtime: Option<String>,
 }
 
 impl ProcessFilter {
@@ -107,6 +109,9 @@ impl ProcessFilter {
         }
         if !self.uids.is_empty() {
             needs |= Needs::STATUS;
+        }
+        if self.runtime.is_some() {
+            needs |= Needs::STAT | Needs::EXE | Needs::RUNTIME;
         }
         needs
     }
@@ -131,6 +136,12 @@ impl ProcessFilter {
         }
         if !self.uids.is_empty() && !process.euid().is_ok_and(|uid| self.uids.contains(&uid)) {
             return false;
+        }
+        if let Some(wanted) = &self.runtime {
+            let detected = crate::analyze::runtime::detect(&process.runtime_facts());
+            if detected.is_none_or(|(_, info)| &info.runtime != wanted) {
+                return false;
+            }
         }
         if let Some(matcher) = &self.matcher {
             let name = process.name().unwrap_or_default();

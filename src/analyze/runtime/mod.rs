@@ -1,0 +1,153 @@
+//! Runtime insight: which runtime a process runs (by its executable, not its name), the role
+//! of each thread, and the process's place in a runtime's process family. One module per
+//! runtime behind the [`Runtime`] interface, so others (the JVM, Python) can be added
+//! without touching the commands.
+
+pub mod node;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::analyze::stacks::StackMapping;
+use crate::collect::binary::BinaryFacts;
+use crate::parse::syscall::SyscallState;
+
+/// What is known about a process when deciding its runtime.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessFacts<'a> {
+    pub pid: u32,
+    pub ppid: u32,
+    /// Facts of the executable, and of a runtime library it needs (libnode), if read.
+    pub binary: Option<&'a BinaryFacts>,
+    /// The starting environment (`/proc/PID/environ`), if readable.
+    pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,
+}
+
+/// A process's runtime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct RuntimeInfo {
+    /// `node`.
+    pub runtime: String,
+    /// `20.20.2`, read from the binary.
+    pub version: Option<String>,
+    /// Its place in a cluster (Node.js cluster primary or worker), when it has one.
+    pub cluster: Option<ClusterRole>,
+    /// Runtime settings from the environment (`UV_THREADPOOL_SIZE`: `6`).
+    pub settings: Vec<(String, String)>,
+}
+
+impl RuntimeInfo {
+    /// `node 20.20.2`, `node 20.20.2 cluster worker 2`.
+    pub fn label(&self) -> String {
+        let mut text = self.runtime.clone();
+        if let Some(version) = &self.version {
+            text.push(' ');
+            text.push_str(version);
+        }
+        match &self.cluster {
+            Some(ClusterRole::Primary { .. }) => text.push_str(" cluster primary"),
+            Some(ClusterRole::Worker { id, .. }) => text.push_str(&format!(" cluster worker {id}")),
+            Some(ClusterRole::ForkedChild { .. }) | None => {}
+        }
+        text
+    }
+}
+
+/// A process's role in a runtime's process family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum ClusterRole {
+    /// Forked cluster workers (their PIDs).
+    Primary { workers: Vec<u32> },
+    /// Cluster worker number `id` (NODE_UNIQUE_ID) of `primary`.
+    Worker { id: u32, primary: u32 },
+    /// A `child_process.fork()` child with an IPC channel (NODE_CHANNEL_FD) of `parent`.
+    ForkedChild { parent: u32 },
+}
+
+/// What is known about one thread when deciding its role.
+#[derive(Debug, Clone)]
+pub struct ThreadFacts {
+    pub tid: u32,
+    pub name: Vec<u8>,
+    /// What the thread is blocked in, if sampled.
+    pub state: Option<SyscallState>,
+    /// The mapping that holds its stack pointer.
+    pub stack: Option<StackMapping>,
+    /// Where a futex it waits on lives: `heap`, `static` (a module's data or .bss),
+    /// `anonymous`.
+    pub futex_region: Option<&'static str>,
+    /// For a thread in epoll_wait: the descriptors its epoll instance watches.
+    pub epoll_targets: Option<Vec<i32>>,
+    /// True when one of those descriptors is a listening TCP socket (an inspector port).
+    pub epoll_has_listener: bool,
+}
+
+/// Why a thread was given its role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct RoleEvidence {
+    /// The rule that decided: `tid equals pid`, `name`, `32 KiB stack, futex in static data`...
+    pub rule: String,
+    pub name: Option<String>,
+    pub stack_bytes: Option<u64>,
+    /// `futex`, `epoll_pwait(fd 14)`, `running`.
+    pub wait: Option<String>,
+    pub futex_address: Option<u64>,
+    pub futex_region: Option<String>,
+    pub epoll_targets: Option<Vec<i32>>,
+    /// The thread's position in creation (TID) order, 0 for the main thread.
+    pub creation_rank: usize,
+}
+
+/// A thread's role with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAssignment {
+    /// js-main, libuv-pool, v8-worker, delayed-task-scheduler, signal-inspector,
+    /// inspector-io, worker-thread, or unknown.
+    pub role: String,
+    /// A worker_thread's name, when the runtime set it.
+    pub detail: Option<String>,
+    pub evidence: RoleEvidence,
+}
+
+/// What to look for in an executable to recognise runtimes.
+#[derive(Debug, Clone, Copy)]
+pub struct BinaryProbe {
+    /// Exported symbols that identify a runtime.
+    pub symbols: &'static [&'static str],
+    /// Shared libraries that carry a runtime (the executable names them in DT_NEEDED).
+    pub libraries: &'static [&'static str],
+    /// The bytes before a version string in the read-only data.
+    pub version_marker: &'static [u8],
+}
+
+/// The probe for every known runtime (Node.js is the only one so far).
+pub const PROBE: BinaryProbe = BinaryProbe {
+    symbols: node::SYMBOLS,
+    libraries: &[node::LIBRARY],
+    version_marker: node::VERSION_MARKER,
+};
+
+/// A runtime the analyzer knows.
+pub trait Runtime {
+    /// The runtime of a process, if it is this one.
+    fn detect(&self, process: &ProcessFacts) -> Option<RuntimeInfo>;
+    /// The role of each thread (same order as `threads`, sorted by TID).
+    fn thread_roles(&self, pid: u32, threads: &[ThreadFacts]) -> Vec<RoleAssignment>;
+    /// A one-line summary of the thread roles (`1 JavaScript main thread, 4 libuv pool
+    /// threads...`).
+    fn summary(&self, info: &RuntimeInfo, roles: &[RoleAssignment]) -> String;
+}
+
+/// Every runtime procscope knows.
+pub fn runtimes() -> Vec<Box<dyn Runtime>> {
+    vec![Box::new(node::Node)]
+}
+
+/// The runtime of a process, if any known one matches.
+pub fn detect(process: &ProcessFacts) -> Option<(Box<dyn Runtime>, RuntimeInfo)> {
+    runtimes().into_iter().find_map(|runtime| {
+        let info = runtime.detect(process)?;
+        Some((runtime, info))
+    })
+}

@@ -1,0 +1,62 @@
+//! What runtime detection reads: the facts of a process's executable (and of the runtime
+//! library it loads, such as libnode), cached per executable for the whole run, and the
+//! process's starting environment.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::analyze::runtime::PROBE;
+use crate::collect::ProcessDir;
+use crate::collect::binary::{BinaryFacts, read_facts};
+use crate::collect::process::Field;
+use crate::parse::maps::parse_maps;
+
+/// Facts by executable path, shared by the reader threads of one run.
+fn cache() -> &'static Mutex<HashMap<Vec<u8>, Option<Arc<BinaryFacts>>>> {
+    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Option<Arc<BinaryFacts>>>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The facts of the process's executable, read once per executable path. When the
+/// executable only names a runtime library (a distribution's `node` linking libnode), the
+/// library's facts are merged in, found through the process's maps.
+pub fn binary_facts(dir: &ProcessDir, exe: &[u8]) -> Option<Arc<BinaryFacts>> {
+    if let Some(known) = cache().lock().ok()?.get(exe) {
+        return known.clone();
+    }
+    let facts = read_binary(dir).map(Arc::new);
+    if let Ok(mut cache) = cache().lock() {
+        cache.insert(exe.to_vec(), facts.clone());
+    }
+    facts
+}
+
+fn read_binary(dir: &ProcessDir) -> Option<BinaryFacts> {
+    let exe = dir.open(b"exe").ok()?;
+    let mut facts = read_facts(exe, PROBE.symbols, PROBE.libraries, Some(PROBE.version_marker))?;
+    if facts.exports.is_empty() && !facts.needs.is_empty() {
+        let maps = parse_maps(&dir.read("maps").ok()?);
+        let library = maps.iter().find(|m| {
+            let name = m.path.rsplit(|&b| b == b'/').next().unwrap_or(&m.path);
+            facts.needs.iter().any(|lib| name.starts_with(lib.as_bytes()))
+        })?;
+        let file = crate::collect::modules::open_module(dir, library)?;
+        let library_facts = read_facts(file, PROBE.symbols, &[], Some(PROBE.version_marker))?;
+        facts.exports = library_facts.exports;
+        facts.version = facts.version.or(library_facts.version);
+    }
+    Some(facts)
+}
+
+/// The starting environment as (name, value) pairs.
+pub fn read_environ(dir: &ProcessDir) -> Field<Vec<(Vec<u8>, Vec<u8>)>> {
+    let raw = dir.read_whole("environ", 1 << 20)?;
+    Ok(raw
+        .split(|&b| b == 0)
+        .filter(|entry| !entry.is_empty())
+        .filter_map(|entry| {
+            let eq = entry.iter().position(|&b| b == b'=')?;
+            Some((entry[..eq].to_vec(), entry[eq + 1..].to_vec()))
+        })
+        .collect())
+}
