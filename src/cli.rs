@@ -174,6 +174,14 @@ pub struct ThreadsArgs {
     /// Read a running thread's registers up to N times in all, to catch it blocked.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), value_name = "N")]
     pub samples: u32,
+
+    /// Show why each thread got its role (replaces the PC column).
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Do not recognise the runtime or give threads roles.
+    #[arg(long, conflicts_with = "explain")]
+    pub no_roles: bool,
 }
 
 /// A command that takes one process.

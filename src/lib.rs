@@ -46,7 +46,12 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         None => ps(&global, &PsArgs::default()),
         Some(Command::Threads(args)) => {
             let env = Env::open(&global)?;
-            let report = commands::threads::run(args.pid, args.samples, &env.procfs, &env.system)?;
+            let options = commands::threads::ThreadsOptions {
+                samples: args.samples,
+                roles: !args.no_roles,
+                explain: args.explain,
+            };
+            let report = commands::threads::run(args.pid, options, &env.procfs, &env.system)?;
             emit(&report, &global)
         }
         Some(Command::Fds(args)) => {

@@ -70,6 +70,24 @@ impl Category {
     }
 }
 
+/// What kind of memory an address is in: `heap` (`[heap]`), `static` (a module's data or
+/// the .bss right after it), `file` (read-only file data), `anonymous`, or `other`.
+pub fn address_region(maps: &[Mapping], address: u64) -> Option<&'static str> {
+    let index = maps::find(maps, address)?;
+    let mapping = &maps[index];
+    Some(if mapping.path == b"[heap]" {
+        "heap"
+    } else if mapping.is_file() {
+        if mapping.write { "static" } else { "file" }
+    } else if mapping.is_anonymous() {
+        let after_module =
+            index > 0 && maps[index - 1].is_file() && maps[index - 1].end == mapping.start;
+        if after_module { "static" } else { "anonymous" }
+    } else {
+        "other"
+    })
+}
+
 /// A thread's sampled stack pointer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadSp {
@@ -255,6 +273,20 @@ mod tests {
                 Special,
             ]
         );
+    }
+
+    #[test]
+    fn address_regions() {
+        let maps = parse_maps(b"0563e000-0565d000 rw-p 0523d000 fe:00 247584 /usr/bin/node\n0565d000-05689000 rw-p 00000000 00:00 0 \n06923000-06be6000 rw-p 00000000 00:00 0 [heap]\n7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n");
+        assert_eq!(address_region(&maps, 0x5640000), Some("static"));
+        assert_eq!(
+            address_region(&maps, 0x5660460),
+            Some("static"),
+            ".bss after the data segment"
+        );
+        assert_eq!(address_region(&maps, 0x6ad0854), Some("heap"));
+        assert_eq!(address_region(&maps, 0x7f0000000010), Some("anonymous"));
+        assert_eq!(address_region(&maps, 0x10), None);
     }
 
     #[test]

@@ -25,7 +25,12 @@ pub struct BinaryFacts {
 
 /// Reads the facts of an ELF file: which of `symbols` it exports, which of `libraries` it
 /// names in `.dynstr`, and the version after `marker` in `.rodata` (if `marker` is given).
-pub fn read_facts(file: File, symbols: &[&str], libraries: &[&str], marker: Option<&[u8]>) -> Option<BinaryFacts> {
+pub fn read_facts(
+    file: File,
+    symbols: &[&str],
+    libraries: &[&str],
+    marker: Option<&[u8]>,
+) -> Option<BinaryFacts> {
     let cache = object::ReadCache::new(file);
     let elf = object::File::parse(&cache).ok()?;
     let exports = elf
@@ -33,7 +38,10 @@ pub fn read_facts(file: File, symbols: &[&str], libraries: &[&str], marker: Opti
         .filter_map(|s| s.name().ok().map(str::to_owned))
         .filter(|name| symbols.contains(&name.as_str()))
         .collect();
-    let dynstr = elf.section_by_name(".dynstr").and_then(|s| s.data().ok()).unwrap_or_default();
+    let dynstr = elf
+        .section_by_name(".dynstr")
+        .and_then(|s| s.data().ok())
+        .unwrap_or_default();
     let needs = libraries
         .iter()
         .filter(|lib| memchr::memmem::find(dynstr, lib.as_bytes()).is_some())
@@ -42,10 +50,19 @@ pub fn read_facts(file: File, symbols: &[&str], libraries: &[&str], marker: Opti
     let rodata = elf.section_by_name(".rodata").and_then(|s| s.file_range());
     drop(elf);
     let version = match (marker, rodata) {
-        (Some(marker), Some((offset, size))) => scan_version(cache.into_inner(), offset, size.min(MAX_RODATA_SCAN), marker),
+        (Some(marker), Some((offset, size))) => scan_version(
+            cache.into_inner(),
+            offset,
+            size.min(MAX_RODATA_SCAN),
+            marker,
+        ),
         _ => None,
     };
-    Some(BinaryFacts { exports, needs, version })
+    Some(BinaryFacts {
+        exports,
+        needs,
+        version,
+    })
 }
 
 /// Finds `marker` in `size` bytes from `offset` (chunk by chunk, with overlap) and returns
@@ -58,7 +75,9 @@ fn scan_version(mut file: File, offset: u64, size: u64, marker: &[u8]) -> Option
     let mut remaining = size;
     let mut chunk = vec![0u8; SCAN_CHUNK];
     while remaining > 0 {
-        let want = chunk.len().min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        let want = chunk
+            .len()
+            .min(usize::try_from(remaining).unwrap_or(usize::MAX));
         let read = file.read(&mut chunk[..want]).ok()?;
         if read == 0 {
             break;
@@ -79,9 +98,15 @@ fn scan_version(mut file: File, offset: u64, size: u64, marker: &[u8]) -> Option
 
 /// `20.20.2` from `20.20.2\0...`: digits and dots, at least `X.Y`.
 fn version_prefix(bytes: &[u8]) -> Option<String> {
-    let end = bytes.iter().position(|b| !(b.is_ascii_digit() || *b == b'.')).unwrap_or(bytes.len());
-    let version = std::str::from_utf8(&bytes[..end]).ok()?.trim_end_matches('.');
-    (version.contains('.') && version.starts_with(|c: char| c.is_ascii_digit())).then(|| version.to_owned())
+    let end = bytes
+        .iter()
+        .position(|b| !(b.is_ascii_digit() || *b == b'.'))
+        .unwrap_or(bytes.len());
+    let version = std::str::from_utf8(&bytes[..end])
+        .ok()?
+        .trim_end_matches('.');
+    (version.contains('.') && version.starts_with(|c: char| c.is_ascii_digit()))
+        .then(|| version.to_owned())
 }
 
 #[cfg(test)]
@@ -100,7 +125,13 @@ mod tests {
     fn reads_our_own_binary() {
         // This test binary is an ELF file; it exports no node symbols and names libc.
         let file = File::open("/proc/self/exe").unwrap();
-        let facts = read_facts(file, &["napi_module_register"], &["libc.so"], Some(b"no such marker here")).unwrap();
+        let facts = read_facts(
+            file,
+            &["napi_module_register"],
+            &["libc.so"],
+            Some(b"no such marker here"),
+        )
+        .unwrap();
         assert!(facts.exports.is_empty());
         assert_eq!(facts.needs, vec!["libc.so".to_owned()]);
         assert_eq!(facts.version, None);

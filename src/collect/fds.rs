@@ -78,6 +78,17 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
     Ok(entries)
 }
 
+/// The descriptors the epoll instance `epfd` of a process watches (its fdinfo `tfd:` lines).
+pub fn epoll_targets(dir: &ProcessDir, epfd: i32) -> Option<Vec<i32>> {
+    let raw = dir.read_whole(&format!("fdinfo/{epfd}"), 1 << 20).ok()?;
+    Some(parse_fdinfo(&raw).epoll_targets)
+}
+
+/// The socket inode behind descriptor `fd` of a process, if it is a socket.
+pub fn socket_inode(dir: &ProcessDir, fd: i32) -> Option<u64> {
+    inode_of(&dir.readlink(&format!("fd/{fd}")).ok()?, b"socket")
+}
+
 /// The inode in `socket:[N]` or `pipe:[N]` when the target has that prefix.
 pub fn inode_of(target: &[u8], prefix: &[u8]) -> Option<u64> {
     let rest = target.strip_prefix(prefix)?.strip_prefix(b":[")?;

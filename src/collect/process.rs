@@ -181,9 +181,17 @@ impl ProcessSample {
     pub fn runtime_facts(&self) -> crate::analyze::runtime::ProcessFacts<'_> {
         crate::analyze::runtime::ProcessFacts {
             pid: self.pid,
-            ppid: self.stat.as_ref().and_then(|s| s.as_ref().ok()).map_or(0, |s| s.ppid),
+            ppid: self
+                .stat
+                .as_ref()
+                .and_then(|s| s.as_ref().ok())
+                .map_or(0, |s| s.ppid),
             binary: self.binary.as_ref().and_then(|b| b.as_deref()),
-            environ: self.environ.as_ref().and_then(|e| e.as_ref().ok()).map(Vec::as_slice),
+            environ: self
+                .environ
+                .as_ref()
+                .and_then(|e| e.as_ref().ok())
+                .map(Vec::as_slice),
         }
     }
 

@@ -165,7 +165,10 @@ pub trait Files {
     /// The numeric entries of a subdirectory, ascending.
     fn numeric_entries(&self, name: &str) -> Result<Vec<u32>, Unavailable>;
     /// The runtime facts of the executable at `exe` (processes only).
-    fn runtime_facts(&self, _exe: &[u8]) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
+    fn runtime_facts(
+        &self,
+        _exe: &[u8],
+    ) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
         None
     }
     /// The starting environment (processes only).
@@ -191,7 +194,10 @@ impl Files for ProcessDir {
         ProcessDir::numeric_entries(self, name)
     }
 
-    fn runtime_facts(&self, exe: &[u8]) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
+    fn runtime_facts(
+        &self,
+        exe: &[u8],
+    ) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
         crate::collect::runtime::binary_facts(self, exe)
     }
 

@@ -33,12 +33,20 @@ pub fn binary_facts(dir: &ProcessDir, exe: &[u8]) -> Option<Arc<BinaryFacts>> {
 
 fn read_binary(dir: &ProcessDir) -> Option<BinaryFacts> {
     let exe = dir.open(b"exe").ok()?;
-    let mut facts = read_facts(exe, PROBE.symbols, PROBE.libraries, Some(PROBE.version_marker))?;
+    let mut facts = read_facts(
+        exe,
+        PROBE.symbols,
+        PROBE.libraries,
+        Some(PROBE.version_marker),
+    )?;
     if facts.exports.is_empty() && !facts.needs.is_empty() {
         let maps = parse_maps(&dir.read("maps").ok()?);
         let library = maps.iter().find(|m| {
             let name = m.path.rsplit(|&b| b == b'/').next().unwrap_or(&m.path);
-            facts.needs.iter().any(|lib| name.starts_with(lib.as_bytes()))
+            facts
+                .needs
+                .iter()
+                .any(|lib| name.starts_with(lib.as_bytes()))
         })?;
         let file = crate::collect::modules::open_module(dir, library)?;
         let library_facts = read_facts(file, PROBE.symbols, &[], Some(PROBE.version_marker))?;

@@ -6,10 +6,15 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::memory::address_region;
+use crate::analyze::runtime::ThreadFacts;
 use crate::analyze::stacks::stack_of;
 use crate::analyze::symbols::{ModuleSymbols, Symbolizer};
+use crate::analyze::syscalls;
 use crate::analyze::waits;
+use crate::collect::fds::{epoll_targets, socket_inode};
 use crate::collect::modules::{open_debug_file, open_module};
+use crate::collect::net::SocketTables;
 use crate::collect::process::{Field, read_syscall, read_wchan};
 use crate::collect::scan::scan;
 use crate::collect::target::open_process;
@@ -29,6 +34,65 @@ use crate::render::{Report, Style, units};
 /// The threads of one process, ready to render.
 pub struct ThreadsReport {
     pub list: ThreadList,
+    /// Show each role's evidence in the table.
+    explain: bool,
+}
+
+/// How `threads` reads and shows.
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadsOptions {
+    /// Read a running thread's registers up to this many times in all.
+    pub samples: u32,
+    /// Recognise the runtime and give each thread its role.
+    pub roles: bool,
+    /// Show the evidence for each role.
+    pub explain: bool,
+}
+
+/// What the runtime analyzer needs of each thread: its name, what it is blocked in, its
+/// stack, where a futex it waits on lives, and the epoll set it waits on.
+fn thread_facts(dir: &ProcessDir, threads: &[ProcessSample], maps: &[Mapping]) -> Vec<ThreadFacts> {
+    let mut tables: Option<SocketTables> = None;
+    threads
+        .iter()
+        .map(|thread| {
+            let state = thread.syscall().ok();
+            let sp = state.and_then(|s| s.registers()).map(|(sp, _)| sp);
+            let (futex_region, epoll_targets) = match state {
+                Some(SyscallState::InSyscall { nr, args, .. }) => match syscalls::name(nr) {
+                    Some("futex" | "futex_wait" | "futex_waitv") => {
+                        (address_region(maps, args[0]), None)
+                    }
+                    Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2") => {
+                        (None, epoll_targets(dir, args[0] as i32))
+                    }
+                    _ => (None, None),
+                },
+                _ => (None, None),
+            };
+            let epoll_has_listener = epoll_targets.as_ref().is_some_and(|targets| {
+                targets
+                    .iter()
+                    .filter_map(|&fd| socket_inode(dir, fd))
+                    .any(|inode| {
+                        let tables = tables.get_or_insert_with(|| SocketTables::of_process(dir));
+                        tables
+                            .inet
+                            .iter()
+                            .any(|(proto, s)| s.inode == inode && proto.is_tcp() && s.state == 0x0A)
+                    })
+            });
+            ThreadFacts {
+                tid: thread.tid,
+                name: thread.name().unwrap_or_default(),
+                state,
+                stack: sp.and_then(|sp| stack_of(maps, sp)),
+                futex_region,
+                epoll_targets,
+                epoll_has_listener,
+            }
+        })
+        .collect()
 }
 
 /// The files each thread needs. `wchan` (an expensive read: the kernel unwinds the thread's
@@ -39,13 +103,19 @@ const THREAD_NEEDS: Needs = Needs::STAT.union(Needs::STATUS).union(Needs::SYSCAL
 /// catch them blocked.
 pub fn run(
     pid: u32,
-    samples: u32,
+    options: ThreadsOptions,
     procfs: &ProcFs,
     system: &SystemInfo,
 ) -> anyhow::Result<ThreadsReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
+    let needs = if options.roles {
+        Needs::STAT | Needs::EXE | Needs::RUNTIME
+    } else {
+        Needs::STAT
+    };
     let (dir, process) =
-        open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("threads", pid, why))?;
+        open_process(procfs, pid, needs).map_err(|why| not_a_process("threads", pid, why))?;
+    let samples = options.samples;
     let maps: Field<Vec<Mapping>> = dir.read("maps").map(|raw| parse_maps(&raw));
     let tids = dir.numeric_entries("task").map_err(|why| {
         not_a_process(
@@ -64,7 +134,23 @@ pub fn run(
             thread.wchan = Some(read_wchan(&dir.task(thread.tid)));
         }
     }
-    let rows = describe_threads(&dir, &threads, maps.as_deref().map_err(|why| *why), system);
+    let mut rows = describe_threads(&dir, &threads, maps.as_deref().map_err(|why| *why), system);
+    let runtime = if options.roles {
+        crate::analyze::runtime::detect(&process.runtime_facts())
+    } else {
+        None
+    };
+    let mut runtime_summary = None;
+    if let Some((analyzer, info)) = &runtime {
+        let facts = thread_facts(&dir, &threads, maps.as_deref().unwrap_or(&[]));
+        let roles = analyzer.thread_roles(pid, &facts);
+        runtime_summary = Some(analyzer.summary(info, &roles));
+        for (row, assignment) in rows.iter_mut().zip(roles) {
+            row.role = Some(assignment.role);
+            row.role_name = assignment.detail;
+            row.role_evidence = Some(assignment.evidence);
+        }
+    }
     let mut by_state = BTreeMap::new();
     for row in &rows {
         if let Some(state) = &row.state {
@@ -73,7 +159,10 @@ pub fn run(
     }
     let process_name = process.name().ok().map(|name| lossless(&name).0);
     Ok(ThreadsReport {
+        explain: options.explain,
         list: ThreadList {
+            runtime: runtime.map(|(_, info)| info),
+            runtime_summary,
             pid,
             process_name,
             threads: rows,
@@ -169,6 +258,8 @@ fn describe(
         name,
         name_b64: name_b64.flatten(),
         role: None,
+        role_name: None,
+        role_evidence: None,
         state: stat.map(|s| char::from(s.state).to_string()),
         state_name: stat.map(|s| state_name(s.state).to_owned()),
         cpu_percent: stat.map(|s| system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks)),
@@ -257,6 +348,7 @@ impl Report for ThreadsReport {
         if with_roles {
             headers.push(("ROLE", Align::Left));
         }
+        let explain = with_roles && self.explain;
         headers.extend([
             ("S", Align::Left),
             ("%CPU", Align::Right),
@@ -266,12 +358,16 @@ impl Report for ThreadsReport {
             ("CTXSW", Align::Right),
             ("STACK", Align::Right),
             ("WAIT", Align::Left),
-            ("PC", Align::Left),
         ]);
+        headers.push(if explain {
+            ("EVIDENCE", Align::Left)
+        } else {
+            ("PC", Align::Left)
+        });
         let rows = list
             .threads
             .iter()
-            .map(|t| table_row(t, with_roles))
+            .map(|t| table_row(t, with_roles, explain))
             .collect();
         let mut out = String::new();
         if style.header {
@@ -290,6 +386,10 @@ impl Report for ThreadsReport {
                 list.threads.len(),
                 states.join(", ")
             ));
+            if let Some(summary) = &list.runtime_summary {
+                out.push_str(summary);
+                out.push('\n');
+            }
         }
         out.push_str(&table::render(&headers, rows, *style));
         out
@@ -321,7 +421,7 @@ impl Report for ThreadsReport {
     }
 }
 
-fn table_row(t: &ThreadRow, with_roles: bool) -> Vec<Text> {
+fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
     let dash = || Text::toned("-", Tone::Dim);
     let text = |value: Option<String>| value.map_or_else(dash, Text::plain);
     let name = t.name.as_ref().map(|name| match &t.name_b64 {
@@ -330,7 +430,11 @@ fn table_row(t: &ThreadRow, with_roles: bool) -> Vec<Text> {
     });
     let mut row = vec![Text::plain(t.tid.to_string()), text(name)];
     if with_roles {
-        row.push(text(t.role.clone()));
+        let role = t.role.as_ref().map(|role| match &t.role_name {
+            Some(name) => format!("{role} ({})", escape_str(name)),
+            None => role.clone(),
+        });
+        row.push(text(role));
     }
     let state_tone = match t.state.as_deref() {
         Some("R") => Tone::Good,
@@ -360,7 +464,11 @@ fn table_row(t: &ThreadRow, with_roles: bool) -> Vec<Text> {
         }
     })));
     row.push(text(t.wait.clone()));
-    row.push(text(t.pc_text.as_deref().map(escape_str)));
+    if explain {
+        row.push(text(t.role_evidence.as_ref().map(|e| e.rule.clone())));
+    } else {
+        row.push(text(t.pc_text.as_deref().map(escape_str)));
+    }
     row
 }
 

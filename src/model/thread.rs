@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Unavailable;
+use crate::analyze::runtime::{RoleEvidence, RuntimeInfo};
 use crate::analyze::stacks::StackMapping;
 use crate::analyze::symbols::CodeLocation;
 
@@ -16,8 +17,14 @@ pub struct ThreadRow {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name_b64: Option<String>,
-    /// The thread's role in its runtime (Node.js: js-main, libuv-pool...); null when unknown.
+    /// The thread's role in its runtime (Node.js: js-main, libuv-pool, v8-worker,
+    /// delayed-task-scheduler, signal-inspector, inspector-io, worker-thread, unknown); null
+    /// when no runtime was recognised.
     pub role: Option<String>,
+    /// A worker_thread's name, when the runtime set one.
+    pub role_name: Option<String>,
+    /// Why the thread got its role.
+    pub role_evidence: Option<RoleEvidence>,
     /// The state letter (R, S, D, T...).
     pub state: Option<String>,
     pub state_name: Option<String>,
@@ -63,4 +70,8 @@ pub struct ThreadList {
     pub threads: Vec<ThreadRow>,
     /// How many threads are in each state (`S`: 12).
     pub by_state: BTreeMap<String, u64>,
+    /// The runtime recognised from the executable.
+    pub runtime: Option<RuntimeInfo>,
+    /// `Node.js v20.20.2 — 1 JavaScript main thread, 4 libuv pool threads...`.
+    pub runtime_summary: Option<String>,
 }

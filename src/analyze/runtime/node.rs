@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{ClusterRole, ProcessFacts, RoleAssignment, RoleEvidence, Runtime, RuntimeInfo, ThreadFacts};
+use super::{
+    ClusterRole, ProcessFacts, RoleAssignment, RoleEvidence, Runtime, RuntimeInfo, ThreadFacts,
+};
 use crate::analyze::syscalls;
 use crate::analyze::waits;
 use crate::parse::syscall::SyscallState;
@@ -18,7 +20,11 @@ pub const LIBRARY: &str = "libnode.so";
 pub const VERSION_MARKER: &[u8] = b"node.js/v";
 
 /// Environment variables that change Node.js's threads or cluster.
-const SETTINGS: &[&str] = &["UV_THREADPOOL_SIZE", "NODE_OPTIONS", "NODE_CLUSTER_SCHED_POLICY"];
+const SETTINGS: &[&str] = &[
+    "UV_THREADPOOL_SIZE",
+    "NODE_OPTIONS",
+    "NODE_CLUSTER_SCHED_POLICY",
+];
 
 /// Thread names Node.js and libuv set (node ≥ 22.17/23.7 for libuv-worker, ≥ 23.8 for the
 /// rest, `node-` prefixed from 25.5), cut to 15 bytes by the kernel.
@@ -53,13 +59,29 @@ impl Runtime for Node {
                 .find(|(k, _)| k == key.as_bytes())
                 .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
         };
-        let cluster = match (env("NODE_UNIQUE_ID").and_then(|id| id.parse().ok()), env("NODE_CHANNEL_FD")) {
-            (Some(id), _) => Some(ClusterRole::Worker { id, primary: process.ppid }),
-            (None, Some(_)) => Some(ClusterRole::ForkedChild { parent: process.ppid }),
+        let cluster = match (
+            env("NODE_UNIQUE_ID").and_then(|id| id.parse().ok()),
+            env("NODE_CHANNEL_FD"),
+        ) {
+            (Some(id), _) => Some(ClusterRole::Worker {
+                id,
+                primary: process.ppid,
+            }),
+            (None, Some(_)) => Some(ClusterRole::ForkedChild {
+                parent: process.ppid,
+            }),
             (None, None) => None,
         };
-        let settings = SETTINGS.iter().filter_map(|key| Some(((*key).to_owned(), env(key)?))).collect();
-        Some(RuntimeInfo { runtime: "node".into(), version: binary.version.clone(), cluster, settings })
+        let settings = SETTINGS
+            .iter()
+            .filter_map(|key| Some(((*key).to_owned(), env(key)?)))
+            .collect();
+        Some(RuntimeInfo {
+            runtime: "node".into(),
+            version: binary.version.clone(),
+            cluster,
+            settings,
+        })
     }
 
     fn thread_roles(&self, pid: u32, threads: &[ThreadFacts]) -> Vec<RoleAssignment> {
@@ -72,7 +94,11 @@ impl Runtime for Node {
 
     fn summary(&self, info: &RuntimeInfo, roles: &[RoleAssignment]) -> String {
         let count = |role: &str| roles.iter().filter(|r| r.role == role).count();
-        let pool_setting = match info.settings.iter().find(|(k, _)| k == "UV_THREADPOOL_SIZE") {
+        let pool_setting = match info
+            .settings
+            .iter()
+            .find(|(k, _)| k == "UV_THREADPOOL_SIZE")
+        {
             Some((_, size)) => format!("UV_THREADPOOL_SIZE={size}"),
             None => "UV_THREADPOOL_SIZE unset: default 4".into(),
         };
@@ -83,15 +109,34 @@ impl Runtime for Node {
         let mut parts = vec![
             format!("{} JavaScript main thread", count("js-main")),
             pool,
-            format!("{} V8 worker{}", count("v8-worker"), plural(count("v8-worker"))),
-            format!("{} worker_thread{}", count("worker-thread"), plural(count("worker-thread"))),
-            format!("inspector {}", if count("inspector-io") > 0 { "on" } else { "off" }),
+            format!(
+                "{} V8 worker{}",
+                count("v8-worker"),
+                plural(count("v8-worker"))
+            ),
+            format!(
+                "{} worker_thread{}",
+                count("worker-thread"),
+                plural(count("worker-thread"))
+            ),
+            format!(
+                "inspector {}",
+                if count("inspector-io") > 0 {
+                    "on"
+                } else {
+                    "off"
+                }
+            ),
         ];
         let unknown = count("unknown");
         if unknown > 0 {
             parts.push(format!("{unknown} unknown"));
         }
-        let version = info.version.as_deref().map(|v| format!(" v{v}")).unwrap_or_default();
+        let version = info
+            .version
+            .as_deref()
+            .map(|v| format!(" v{v}"))
+            .unwrap_or_default();
         format!("Node.js{version} — {}", parts.join(", "))
     }
 }
@@ -117,16 +162,45 @@ fn classify(pid: u32, rank: usize, thread: &ThreadFacts) -> RoleAssignment {
         epoll_targets: thread.epoll_targets.clone(),
         creation_rank: rank,
     };
-    let (role, rule) = decide(pid, rank, thread, &name, futex.is_some(), evidence.stack_bytes);
+    let (role, rule) = decide(
+        pid,
+        rank,
+        thread,
+        &name,
+        futex.is_some(),
+        evidence.stack_bytes,
+    );
     evidence.rule = rule;
-    let detail = (role == "worker-thread" && !["node", "nodejs", "WorkerThread", "MainThread", "node-MainThread"].contains(&name.as_str()))
-        .then_some(name);
-    RoleAssignment { role: role.to_owned(), detail, evidence }
+    let detail = (role == "worker-thread"
+        && ![
+            "node",
+            "nodejs",
+            "WorkerThread",
+            "MainThread",
+            "node-MainThread",
+        ]
+        .contains(&name.as_str()))
+    .then_some(name);
+    RoleAssignment {
+        role: role.to_owned(),
+        detail,
+        evidence,
+    }
 }
 
-fn decide(pid: u32, rank: usize, thread: &ThreadFacts, name: &str, in_futex: bool, stack: Option<u64>) -> (&'static str, String) {
+fn decide(
+    pid: u32,
+    rank: usize,
+    thread: &ThreadFacts,
+    name: &str,
+    in_futex: bool,
+    stack: Option<u64>,
+) -> (&'static str, String) {
     if thread.tid == pid {
-        return ("js-main", "TID equals PID: the thread that runs JavaScript".into());
+        return (
+            "js-main",
+            "TID equals PID: the thread that runs JavaScript".into(),
+        );
     }
     if let Some((_, role)) = NAMES.iter().find(|(known, _)| *known == name) {
         return (role, format!("thread name {name}"));
@@ -135,25 +209,46 @@ fn decide(pid: u32, rank: usize, thread: &ThreadFacts, name: &str, in_futex: boo
     let stack_text = stack.map(human).unwrap_or_else(|| "unknown".into());
     if in_futex {
         if stack.is_some_and(|s| s <= SMALL_STACK) {
-            return ("signal-inspector", format!("futex wait on a {stack_text} stack"));
+            return (
+                "signal-inspector",
+                format!("futex wait on a {stack_text} stack"),
+            );
         }
         return match thread.futex_region {
-            Some("static") => ("libuv-pool", format!("futex in static data (libuv's work queue), {stack_text} stack")),
-            Some("heap" | "anonymous") => ("v8-worker", format!("futex in heap memory (V8's task queue), {stack_text} stack")),
+            Some("static") => (
+                "libuv-pool",
+                format!("futex in static data (libuv's work queue), {stack_text} stack"),
+            ),
+            Some("heap" | "anonymous") => (
+                "v8-worker",
+                format!("futex in heap memory (V8's task queue), {stack_text} stack"),
+            ),
             _ => ("unknown", "futex address not in a known mapping".into()),
         };
     }
     if in_epoll {
         if stack.is_some_and(|s| WORKER_STACK.contains(&s)) {
-            return ("worker-thread", format!("own event loop (epoll) on a {stack_text} stack"));
+            return (
+                "worker-thread",
+                format!("own event loop (epoll) on a {stack_text} stack"),
+            );
         }
         if thread.epoll_has_listener {
-            return ("inspector-io", "epoll set holds a listening socket (the inspector port)".into());
+            return (
+                "inspector-io",
+                "epoll set holds a listening socket (the inspector port)".into(),
+            );
         }
         if rank == 1 {
-            return ("delayed-task-scheduler", "first thread after main, waiting in epoll".into());
+            return (
+                "delayed-task-scheduler",
+                "first thread after main, waiting in epoll".into(),
+            );
         }
-        return ("unknown", "waits in epoll but matches no known thread".into());
+        return (
+            "unknown",
+            "waits in epoll but matches no known thread".into(),
+        );
     }
     match thread.state {
         Some(SyscallState::Running) => ("unknown", "running when sampled (try --samples)".into()),
@@ -163,11 +258,17 @@ fn decide(pid: u32, rank: usize, thread: &ThreadFacts, name: &str, in_futex: boo
 }
 
 fn is_futex(nr: u64) -> bool {
-    matches!(syscalls::name(nr), Some("futex" | "futex_wait" | "futex_waitv"))
+    matches!(
+        syscalls::name(nr),
+        Some("futex" | "futex_wait" | "futex_waitv")
+    )
 }
 
 fn is_epoll(nr: u64) -> bool {
-    matches!(syscalls::name(nr), Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2"))
+    matches!(
+        syscalls::name(nr),
+        Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2")
+    )
 }
 
 fn human(bytes: u64) -> String {
@@ -197,14 +298,31 @@ mod tests {
     use crate::collect::binary::BinaryFacts;
 
     fn stack(size: u64) -> Option<StackMapping> {
-        Some(StackMapping { start: 0, end: size - 4096, size_bytes: size - 4096, guard_bytes: 4096, main: false })
+        Some(StackMapping {
+            start: 0,
+            end: size - 4096,
+            size_bytes: size - 4096,
+            guard_bytes: 4096,
+            main: false,
+        })
     }
 
-    fn thread(tid: u32, nr: u64, arg0: u64, stack_size: u64, region: Option<&'static str>) -> ThreadFacts {
+    fn thread(
+        tid: u32,
+        nr: u64,
+        arg0: u64,
+        stack_size: u64,
+        region: Option<&'static str>,
+    ) -> ThreadFacts {
         ThreadFacts {
             tid,
             name: b"node".to_vec(),
-            state: Some(SyscallState::InSyscall { nr, args: [arg0, 0, 0, 0, 0, 0], sp: 1, pc: 2 }),
+            state: Some(SyscallState::InSyscall {
+                nr,
+                args: [arg0, 0, 0, 0, 0, 0],
+                sp: 1,
+                pc: 2,
+            }),
             stack: stack(stack_size),
             futex_region: region,
             epoll_targets: None,
@@ -217,12 +335,19 @@ mod tests {
         // The shape of the captured node 20 process: main, DelayedTaskScheduler, 4 V8
         // workers, SignalInspector, 2 worker_threads, 4 libuv pool threads.
         let mib8 = 8 << 20;
-        let mut threads = vec![thread(100, 281, 14, 132 << 10, None), thread(102, 281, 9, mib8, None)];
+        let mut threads = vec![
+            thread(100, 281, 14, 132 << 10, None),
+            thread(102, 281, 9, mib8, None),
+        ];
         threads.extend((103..107).map(|tid| thread(tid, 202, 0x6ad0854, mib8, Some("heap"))));
         threads.push(thread(107, 202, 0x5660460, 36 << 10, Some("static")));
         threads.extend((108..110).map(|tid| thread(tid, 281, 18, 4 << 20, None)));
         threads.extend((110..114).map(|tid| thread(tid, 202, 0x566f9cc, mib8, Some("static"))));
-        let roles: Vec<String> = Node.thread_roles(100, &threads).into_iter().map(|r| r.role).collect();
+        let roles: Vec<String> = Node
+            .thread_roles(100, &threads)
+            .into_iter()
+            .map(|r| r.role)
+            .collect();
         let expected = [
             "js-main",
             "delayed-task-scheduler",
@@ -257,10 +382,22 @@ mod tests {
             named(6, "InspectorIo"),
             named(7, "WorkerThread"),
         ];
-        let roles: Vec<String> = Node.thread_roles(1, &threads).into_iter().map(|r| r.role).collect();
+        let roles: Vec<String> = Node
+            .thread_roles(1, &threads)
+            .into_iter()
+            .map(|r| r.role)
+            .collect();
         assert_eq!(
             roles,
-            ["js-main", "delayed-task-scheduler", "v8-worker", "libuv-pool", "signal-inspector", "inspector-io", "worker-thread"]
+            [
+                "js-main",
+                "delayed-task-scheduler",
+                "v8-worker",
+                "libuv-pool",
+                "signal-inspector",
+                "inspector-io",
+                "worker-thread"
+            ]
         );
     }
 
@@ -287,23 +424,58 @@ mod tests {
 
     #[test]
     fn detection_and_cluster_roles() {
-        let binary = BinaryFacts { exports: vec!["napi_module_register".into()], needs: vec![], version: Some("20.20.2".into()) };
-        let env = vec![(b"NODE_UNIQUE_ID".to_vec(), b"2".to_vec()), (b"NODE_CHANNEL_FD".to_vec(), b"3".to_vec())];
-        let facts = ProcessFacts { pid: 10, ppid: 5, binary: Some(&binary), environ: Some(&env) };
+        let binary = BinaryFacts {
+            exports: vec!["napi_module_register".into()],
+            needs: vec![],
+            version: Some("20.20.2".into()),
+        };
+        let env = vec![
+            (b"NODE_UNIQUE_ID".to_vec(), b"2".to_vec()),
+            (b"NODE_CHANNEL_FD".to_vec(), b"3".to_vec()),
+        ];
+        let facts = ProcessFacts {
+            pid: 10,
+            ppid: 5,
+            binary: Some(&binary),
+            environ: Some(&env),
+        };
         let info = Node.detect(&facts).unwrap();
-        assert_eq!(info.cluster, Some(ClusterRole::Worker { id: 2, primary: 5 }));
+        assert_eq!(
+            info.cluster,
+            Some(ClusterRole::Worker { id: 2, primary: 5 })
+        );
         assert_eq!(info.label(), "node 20.20.2 cluster worker 2");
         let plain = BinaryFacts::default();
-        assert!(Node.detect(&ProcessFacts { pid: 1, ppid: 0, binary: Some(&plain), environ: None }).is_none());
-        assert_eq!(primaries(&[(11, 5), (10, 5)]), BTreeMap::from([(5, vec![10, 11])]));
+        assert!(
+            Node.detect(&ProcessFacts {
+                pid: 1,
+                ppid: 0,
+                binary: Some(&plain),
+                environ: None
+            })
+            .is_none()
+        );
+        assert_eq!(
+            primaries(&[(11, 5), (10, 5)]),
+            BTreeMap::from([(5, vec![10, 11])])
+        );
     }
 
     #[test]
     fn summary_line() {
-        let info = RuntimeInfo { runtime: "node".into(), version: Some("20.20.2".into()), cluster: None, settings: vec![] };
+        let info = RuntimeInfo {
+            runtime: "node".into(),
+            version: Some("20.20.2".into()),
+            cluster: None,
+            settings: vec![],
+        };
         let roles: Vec<RoleAssignment> = ["js-main", "v8-worker", "v8-worker", "libuv-pool"]
             .iter()
-            .map(|r| RoleAssignment { role: (*r).into(), detail: None, evidence: RoleEvidence::default() })
+            .map(|r| RoleAssignment {
+                role: (*r).into(),
+                detail: None,
+                evidence: RoleEvidence::default(),
+            })
             .collect();
         assert_eq!(
             Node.summary(&info, &roles),
