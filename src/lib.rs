@@ -86,8 +86,7 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             let env = Env::open(&global)?;
             let users = UserNames::load();
             let ascii = args.ascii || !std::io::stdout().is_terminal();
-            let roles = commands::tree::Roles::new();
-            let report = commands::tree::run(args.pid, ascii, &env.procfs, &users, &roles)?;
+            let report = commands::tree::run(args.pid, ascii, &env.procfs, &users)?;
             emit(&report, &global)
         }
         Some(Command::Kill(args)) => kill(&global, &args),

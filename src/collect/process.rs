@@ -18,6 +18,9 @@ pub const MAX_CMDLINE_BYTES: u64 = 1 << 20;
 /// `stat` and `status` are a few KiB; anything far larger is not a proc file.
 const MAX_SMALL_FILE: u64 = 1 << 16;
 
+/// A process's starting environment as (name, value) pairs.
+pub type Environ = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A fallible field: the value, or why it is missing.
 pub type Field<T> = Result<T, Unavailable>;
 
@@ -39,7 +42,7 @@ pub struct ProcessSample {
     /// The executable's runtime facts (`None` inside for an unreadable executable).
     pub binary: Option<Option<Arc<BinaryFacts>>>,
     /// The starting environment, read only for executables of a known runtime.
-    pub environ: Option<Field<Vec<(Vec<u8>, Vec<u8>)>>>,
+    pub environ: Option<Field<Environ>>,
 }
 
 /// What kind of task a process is, which decides what a failed read means.

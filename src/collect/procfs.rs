@@ -172,7 +172,7 @@ pub trait Files {
         None
     }
     /// The starting environment (processes only).
-    fn environ(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Unavailable> {
+    fn environ(&self) -> Result<crate::collect::process::Environ, Unavailable> {
         Err(Unavailable::Unsupported)
     }
 }
@@ -201,7 +201,7 @@ impl Files for ProcessDir {
         crate::collect::runtime::binary_facts(self, exe)
     }
 
-    fn environ(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Unavailable> {
+    fn environ(&self) -> Result<crate::collect::process::Environ, Unavailable> {
         crate::collect::runtime::read_environ(self)
     }
 }

@@ -8,12 +8,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::analyze::runtime::PROBE;
 use crate::collect::ProcessDir;
 use crate::collect::binary::{BinaryFacts, read_facts};
-use crate::collect::process::Field;
+use crate::collect::process::{Environ, Field};
 use crate::parse::maps::parse_maps;
 
+/// Facts by executable path (`None`: not an ELF file we could read).
+type FactsByPath = HashMap<Vec<u8>, Option<Arc<BinaryFacts>>>;
+
 /// Facts by executable path, shared by the reader threads of one run.
-fn cache() -> &'static Mutex<HashMap<Vec<u8>, Option<Arc<BinaryFacts>>>> {
-    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Option<Arc<BinaryFacts>>>>> = OnceLock::new();
+fn cache() -> &'static Mutex<FactsByPath> {
+    static CACHE: OnceLock<Mutex<FactsByPath>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -57,7 +60,7 @@ fn read_binary(dir: &ProcessDir) -> Option<BinaryFacts> {
 }
 
 /// The starting environment as (name, value) pairs.
-pub fn read_environ(dir: &ProcessDir) -> Field<Vec<(Vec<u8>, Vec<u8>)>> {
+pub fn read_environ(dir: &ProcessDir) -> Field<Environ> {
     let raw = dir.read_whole("environ", 1 << 20)?;
     Ok(raw
         .split(|&b| b == 0)

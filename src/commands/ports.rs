@@ -108,6 +108,7 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
             }
         }
     }
+    label_runtime_roles(procfs, &mut sockets);
     let list = PortList {
         sockets,
         netns: own_netns,
@@ -115,6 +116,31 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
         denied_processes: holders.denied,
     };
     Ok(PortsReport { list, query })
+}
+
+/// Marks holders that are Node.js cluster primaries or workers. The family is read only
+/// when some holder runs Node.js at all.
+fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
+    let mut pids: Vec<u32> = sockets
+        .iter()
+        .flat_map(|s| s.holders.iter().map(|h| h.pid))
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let any_runtime = pids.iter().any(|&pid| {
+        ProcessSample::read(procfs, pid, Needs::STAT | Needs::EXE | Needs::RUNTIME)
+            .is_ok_and(|sample| crate::analyze::runtime::detect(&sample.runtime_facts()).is_some())
+    });
+    if !any_runtime {
+        return;
+    }
+    let Ok(nodes) = crate::collect::tree::read_nodes(procfs) else {
+        return;
+    };
+    let family = crate::commands::family::Family::read(procfs, &nodes);
+    for holder in sockets.iter_mut().flat_map(|s| s.holders.iter_mut()) {
+        holder.role = family.label(holder.pid);
+    }
 }
 
 /// The socket tables of every network namespace: ours through the proc root, each other
@@ -201,6 +227,19 @@ fn group_holders(
     grouped
 }
 
+/// `node [cluster primary]`.
+fn holder_text(holder: &SocketHolder) -> String {
+    let name = holder
+        .name
+        .as_deref()
+        .map(escape_str)
+        .unwrap_or_else(|| "-".into());
+    match &holder.role {
+        Some(role) => format!("{name} [{role}]"),
+        None => name,
+    }
+}
+
 impl Report for PortsReport {
     fn command(&self) -> &'static str {
         "ports"
@@ -272,12 +311,7 @@ impl Report for PortsReport {
                 match holder {
                     Some(h) => row.extend([
                         Text::plain(h.pid.to_string()),
-                        Text::plain(
-                            h.name
-                                .as_deref()
-                                .map(escape_str)
-                                .unwrap_or_else(|| "-".into()),
-                        ),
+                        Text::plain(holder_text(h)),
                         Text::plain(
                             h.fds
                                 .iter()

@@ -6,6 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::analyze::fd_kind::type_name;
 use crate::analyze::memory::{Category, ThreadSp, classify};
+use crate::analyze::runtime::{ClusterRole, RuntimeInfo};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::detail::{ProcessDetailFiles, read_detail};
 use crate::collect::fds::inode_of;
@@ -42,9 +43,57 @@ pub fn run(
 ) -> anyhow::Result<ShowReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
     let files = read_detail(procfs, pid).map_err(|why| not_a_process("show", pid, why))?;
-    Ok(ShowReport {
-        detail: assemble(&files, system, users),
-    })
+    let runtime = runtime_section(&files, procfs, system);
+    let mut detail = assemble(&files, system, users);
+    if let Some((info, summary, by_role)) = runtime {
+        detail.runtime = Some(info);
+        detail.runtime_summary = Some(summary);
+        detail.counts.threads_by_role = Some(by_role);
+    }
+    Ok(ShowReport { detail })
+}
+
+/// The runtime of the process, its thread roles (from `threads`) and, for a cluster
+/// primary, its workers.
+fn runtime_section(
+    files: &ProcessDetailFiles,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+) -> Option<(RuntimeInfo, String, BTreeMap<String, u64>)> {
+    let (_, mut info) = crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
+    let pid = files.sample.pid;
+    let options = crate::commands::threads::ThreadsOptions {
+        samples: 3,
+        roles: true,
+        explain: false,
+    };
+    let threads = crate::commands::threads::run(pid, options, procfs, system).ok()?;
+    let mut by_role = BTreeMap::new();
+    for thread in &threads.list.threads {
+        if let Some(role) = &thread.role {
+            *by_role.entry(role.clone()).or_insert(0) += 1;
+        }
+    }
+    if info.cluster.is_none()
+        && let Ok(nodes) = crate::collect::tree::read_nodes(procfs)
+    {
+        let children: Vec<_> = nodes.into_iter().filter(|n| n.ppid == pid).collect();
+        let family = crate::commands::family::Family::read(procfs, &children);
+        let workers: Vec<u32> = family
+            .roles
+            .iter()
+            .filter(
+                |(_, role)| matches!(role, ClusterRole::Worker { primary, .. } if *primary == pid),
+            )
+            .map(|(&worker, _)| worker)
+            .collect();
+        if !workers.is_empty() {
+            let mut workers = workers;
+            workers.sort_unstable();
+            info.cluster = Some(ClusterRole::Primary { workers });
+        }
+    }
+    Some((info, threads.list.runtime_summary?, by_role))
 }
 
 /// Records why fields are missing while the sections are built.
@@ -217,6 +266,7 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let counts = Counts {
         threads: st.map(|s| s.num_threads),
         threads_by_state,
+        threads_by_role: None,
         fds: fd_entries.as_ref().map(|entries| entries.len() as u64),
         fds_by_type,
         fd_soft_limit,
@@ -242,6 +292,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         memory,
         counts,
         limits,
+        runtime: None,
+        runtime_summary: None,
         memory_map,
         listening,
         cgroup,
@@ -352,6 +404,9 @@ impl Report for ShowReport {
         [
             sheet::section(&title, self.identity_rows(), style),
             sheet::section("CPU", self.cpu_rows(), style),
+            self.runtime_rows()
+                .map(|rows| sheet::section("Runtime", rows, style))
+                .unwrap_or_default(),
             sheet::section("Memory", self.memory_rows(), style),
             sheet::section("Memory map", self.memory_map_rows(), style),
             sheet::section("Limits", self.limit_rows(), style),
@@ -563,6 +618,48 @@ impl ShowReport {
                 self.or_reason("listening", self.listening_text()),
             ),
         ]
+    }
+
+    /// The runtime, its threads by role, and the cluster role.
+    fn runtime_rows(&self) -> Option<Rows> {
+        let info = self.detail.runtime.as_ref()?;
+        let mut rows = vec![(
+            "runtime",
+            Text::plain(
+                self.detail
+                    .runtime_summary
+                    .clone()
+                    .unwrap_or_else(|| info.label()),
+            ),
+        )];
+        let cluster = match &info.cluster {
+            Some(ClusterRole::Primary { workers }) => Some(format!(
+                "primary of {} worker(s): {}",
+                workers.len(),
+                workers
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Some(ClusterRole::Worker { id, primary }) => {
+                Some(format!("worker {id} of primary {primary}"))
+            }
+            Some(ClusterRole::ForkedChild { parent }) => {
+                Some(format!("forked child of {parent} (IPC channel)"))
+            }
+            None => None,
+        };
+        if let Some(cluster) = cluster {
+            rows.push(("cluster", Text::plain(cluster)));
+        }
+        for (key, value) in &info.settings {
+            rows.push((
+                "setting",
+                Text::plain(format!("{key}={}", escape_str(value))),
+            ));
+        }
+        Some(rows)
     }
 
     /// Heap, stacks, code, libraries and anonymous memory: RSS (virtual).

@@ -8,6 +8,7 @@ use serde_json::{Map, Value as Json};
 use crate::analyze::tree::{Forest, prefix};
 use crate::collect::tree::{ProcessNode, read_nodes};
 use crate::collect::{ProcFs, UserNames};
+use crate::commands::family::Family;
 use crate::exit::{self, Exit};
 use crate::model::text::lossless;
 use crate::model::tree::{AncestorRef, TreeNode, TreePayload};
@@ -24,15 +25,21 @@ pub struct TreeReport {
 /// Roles by PID, filled in by runtime analyzers (Node.js cluster primary and workers).
 pub type Roles = HashMap<u32, String>;
 
-/// Builds the whole tree, or the subtree under `pid`.
+/// Builds the whole tree, or the subtree under `pid`, labelling runtime roles.
 pub fn run(
     pid: Option<u32>,
     ascii: bool,
     procfs: &ProcFs,
     users: &UserNames,
-    roles: &Roles,
 ) -> anyhow::Result<TreeReport> {
     let nodes = read_nodes(procfs)?;
+    let family = Family::read(procfs, &nodes);
+    let roles: Roles = family
+        .roles
+        .keys()
+        .filter_map(|&pid| Some((pid, family.label(pid)?)))
+        .collect();
+    let roles = &roles;
     let by_pid: HashMap<u32, &ProcessNode> = nodes.iter().map(|n| (n.pid, n)).collect();
     let forest = Forest::new(nodes.iter().map(|n| (n.pid, n.ppid)));
     let (roots, ancestors) = match pid {

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Unavailable;
 use super::fd::SocketInfo;
+use crate::analyze::runtime::RuntimeInfo;
 
 /// Everything about one process.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -19,6 +20,11 @@ pub struct ProcessDetail {
     pub counts: Counts,
     /// Selected resource limits: open files, stack size, processes.
     pub limits: Vec<LimitEntry>,
+    /// The runtime recognised from the executable (with the cluster role: a primary lists its
+    /// workers).
+    pub runtime: Option<RuntimeInfo>,
+    /// `Node.js v20.20.2 — 1 JavaScript main thread, 4 libuv pool threads...`.
+    pub runtime_summary: Option<String>,
     /// Memory by broad kind: heap, stacks, code, libraries, anonymous (RSS and virtual).
     pub memory_map: Option<Vec<MemoryGroup>>,
     /// Sockets the process listens on (TCP LISTEN, bound UDP, listening unix sockets).
@@ -105,6 +111,8 @@ pub struct Counts {
     pub threads: Option<u64>,
     /// How many threads are in each state (`S`: 6, `R`: 1).
     pub threads_by_state: Option<BTreeMap<String, u64>>,
+    /// How many threads have each runtime role (`v8-worker`: 4), for a recognised runtime.
+    pub threads_by_role: Option<BTreeMap<String, u64>>,
     pub fds: Option<u64>,
     /// How many descriptors of each type (`tcp`: 2, `file`: 5).
     pub fds_by_type: Option<BTreeMap<String, u64>>,

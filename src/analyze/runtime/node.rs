@@ -368,7 +368,7 @@ mod tests {
 
     #[test]
     fn names_from_newer_versions() {
-        let mut named = |tid: u32, name: &str| {
+        let named = |tid: u32, name: &str| {
             let mut t = thread(tid, 202, 0, 8 << 20, None);
             t.name = name.as_bytes().to_vec();
             t
