@@ -6,6 +6,7 @@ mod contract;
 mod fds_ports;
 mod fixtures;
 mod mem;
+mod node;
 mod output;
 mod permission;
 mod ps_live;

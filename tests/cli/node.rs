@@ -1,0 +1,441 @@
+//! Node.js insight against real Node.js processes the tests start (skipped with a notice
+//! when `node` is missing, unless PROCSCOPE_REQUIRE_NODE=1), and a captured fixture.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{json, run, run_fixture_tree, stderr};
+
+/// A Node.js process running a script; killed (SIGKILL, never SIGUSR1) with any children
+/// it reported, when dropped.
+struct NodeProcess {
+    child: Child,
+    /// The first line the script printed.
+    ready: String,
+    /// Child PIDs the script reported (cluster workers), killed first.
+    children: Vec<u32>,
+    /// Where a script file lives, when it needs one (cluster workers re-run the file).
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl NodeProcess {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        for &pid in &self.children {
+            // Our own cluster workers, by the PIDs the primary reported.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn node_available() -> bool {
+    let found = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("PROCSCOPE_REQUIRE_NODE").is_none(),
+            "PROCSCOPE_REQUIRE_NODE=1 but node is missing"
+        );
+        eprintln!("notice: node is not installed; Node.js tests skipped");
+    }
+    found
+}
+
+fn node_version() -> String {
+    let out = Command::new("node").arg("--version").output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .trim_start_matches('v')
+        .to_owned()
+}
+
+/// Starts `node -e script` with `env`, waits for its first line of output.
+fn start(script: &str, env: &[(&str, &str)]) -> NodeProcess {
+    start_with(&["-e", script], env, None)
+}
+
+/// Starts the script from a file (cluster workers re-run their primary's file).
+fn start_file(script: &str, env: &[(&str, &str)]) -> NodeProcess {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.js");
+    std::fs::write(&path, script).unwrap();
+    start_with(&[path.to_str().unwrap()], env, Some(dir))
+}
+
+fn start_with(args: &[&str], env: &[(&str, &str)], dir: Option<tempfile::TempDir>) -> NodeProcess {
+    let mut command = Command::new("node");
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("node starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    NodeProcess {
+        child,
+        ready: line.trim().to_owned(),
+        children: Vec::new(),
+        _dir: dir,
+    }
+}
+
+/// Thread roles of `pid`, once every thread is caught blocked (they settle after start).
+fn roles_of(pid: u32) -> (BTreeMap<String, usize>, serde_json::Value) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let doc = json(&run(&[
+            "threads",
+            &pid.to_string(),
+            "--json",
+            "--samples",
+            "20",
+        ]));
+        let mut counts = BTreeMap::new();
+        for thread in doc["threads"].as_array().unwrap() {
+            *counts
+                .entry(thread["role"].as_str().unwrap_or("none").to_owned())
+                .or_insert(0) += 1;
+        }
+        if !counts.contains_key("unknown") || Instant::now() > deadline {
+            return (counts, doc);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    pairs
+        .iter()
+        .map(|(role, n)| ((*role).to_owned(), *n))
+        .collect()
+}
+
+const SERVER: &str = "require('http').createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1', function () { console.log(this.address().port); });";
+
+#[test]
+fn idle_http_server() {
+    if !node_available() {
+        return;
+    }
+    let node = start(SERVER, &[]);
+    let (roles, doc) = roles_of(node.pid());
+    assert_eq!(
+        roles,
+        counts(&[
+            ("js-main", 1),
+            ("v8-worker", 4),
+            ("signal-inspector", 1),
+            ("delayed-task-scheduler", 1)
+        ]),
+        "{doc}"
+    );
+    assert_eq!(doc["runtime"]["runtime"], "node");
+    assert_eq!(doc["runtime"]["version"], node_version());
+    let main = doc["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tid"] == node.pid())
+        .unwrap();
+    assert_eq!(main["role"], "js-main");
+    assert!(
+        main["role_evidence"]["rule"]
+            .as_str()
+            .unwrap()
+            .contains("TID equals PID")
+    );
+    let summary = doc["runtime_summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "Node.js v{} — 1 JavaScript main thread",
+            node_version()
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains("libuv pool not started yet"), "{summary}");
+}
+
+const POOL_WORK: &str = "const c = require('crypto'); let left = 8; for (let i = 0; i < 8; i++) c.pbkdf2('a', 'b', 1000, 32, 'sha256', () => { if (--left === 0) require('fs').readFile('/etc/hostname', () => console.log('ready')); }); setInterval(() => {}, 1000);";
+
+#[test]
+fn libuv_pool_after_fs_and_crypto_work() {
+    if !node_available() {
+        return;
+    }
+    let node = start(POOL_WORK, &[]);
+    let (roles, doc) = roles_of(node.pid());
+    assert_eq!(roles.get("libuv-pool"), Some(&4), "{doc}");
+    assert_eq!(roles.get("v8-worker"), Some(&4), "{doc}");
+    let sized = start(POOL_WORK, &[("UV_THREADPOOL_SIZE", "6")]);
+    let (roles, doc) = roles_of(sized.pid());
+    assert_eq!(roles.get("libuv-pool"), Some(&6), "{doc}");
+    assert!(
+        doc["runtime_summary"]
+            .as_str()
+            .unwrap()
+            .contains("6 libuv pool threads (UV_THREADPOOL_SIZE=6)"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn two_worker_threads() {
+    if !node_available() {
+        return;
+    }
+    let script = "const { Worker } = require('worker_threads'); const code = 'setInterval(() => {}, 1000)'; new Worker(code, { eval: true, name: 'bg-worker' }); new Worker(code, { eval: true }); setTimeout(() => console.log('ready'), 500); setInterval(() => {}, 1000);";
+    let node = start(script, &[]);
+    let (roles, doc) = roles_of(node.pid());
+    assert_eq!(roles.get("worker-thread"), Some(&2), "{doc}");
+    assert_eq!(roles.get("js-main"), Some(&1));
+    let workers: Vec<&serde_json::Value> = doc["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["role"] == "worker-thread")
+        .collect();
+    for worker in workers {
+        let stack = worker["role_evidence"]["stack_bytes"].as_u64().unwrap();
+        assert!(
+            (4 << 20..=(4 << 20) + (64 << 10)).contains(&stack),
+            "{worker}"
+        );
+    }
+}
+
+#[test]
+fn process_title_does_not_hide_node() {
+    if !node_available() {
+        return;
+    }
+    let node = start(&format!("process.title = 'my-api'; {SERVER}"), &[]);
+    let doc = json(&run(&[
+        "ps",
+        "--json",
+        "--pid",
+        &node.pid().to_string(),
+        "-o",
+        "pid,name,runtime",
+    ]));
+    let row = &doc["processes"][0];
+    assert_eq!(row["name"], "my-api", "comm is the title");
+    assert_eq!(row["runtime"], format!("node {}", node_version()));
+    let listed = json(&run(&["ps", "--runtime", "node", "--json", "-o", "pid"]));
+    assert!(
+        listed["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["pid"] == node.pid())
+    );
+}
+
+fn cluster(policy: Option<&str>) -> (NodeProcess, u16, Vec<u32>) {
+    let script = "const cluster = require('cluster'); const http = require('http');
+        if (cluster.isPrimary) {
+          const port = Number(process.env.TEST_PORT); const pids = []; let listening = 0;
+          for (let i = 0; i < 2; i++) { const w = cluster.fork(); pids.push(w.process.pid);
+            w.on('listening', () => { if (++listening === 2) console.log(pids.join(',')); }); }
+        } else { http.createServer((q, r) => r.end('ok')).listen(Number(process.env.TEST_PORT), '127.0.0.1'); }";
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let port_text = port.to_string();
+    let mut env = vec![("TEST_PORT", port_text.as_str())];
+    if let Some(policy) = policy {
+        env.push(("NODE_CLUSTER_SCHED_POLICY", policy));
+    }
+    let mut node = start_file(script, &env);
+    let workers: Vec<u32> = node
+        .ready
+        .split(',')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    node.children = workers.clone();
+    (node, port, workers)
+}
+
+#[test]
+fn cluster_roles_round_robin() {
+    if !node_available() {
+        return;
+    }
+    let (primary, port, workers) = cluster(None);
+    assert_eq!(workers.len(), 2, "{}", primary.ready);
+    let tree = json(&run(&["tree", &primary.pid().to_string(), "--json"]));
+    let root = &tree["tree"][0];
+    assert_eq!(root["role"], "cluster primary");
+    let children: BTreeMap<u64, String> = root["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["pid"].as_u64().unwrap(),
+                c["role"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        children.get(&u64::from(workers[0])).map(String::as_str),
+        Some("cluster worker 1")
+    );
+    assert_eq!(
+        children.get(&u64::from(workers[1])).map(String::as_str),
+        Some("cluster worker 2")
+    );
+    let ports = json(&run(&["ports", &port.to_string(), "--json"]));
+    let holders: Vec<(u64, String)> = ports["sockets"][0]["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["pid"].as_u64().unwrap(),
+                h["role"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        holders,
+        vec![(u64::from(primary.pid()), "cluster primary".to_owned())],
+        "round-robin: only the primary listens"
+    );
+    let ps = json(&run(&[
+        "ps",
+        "--json",
+        "--pid",
+        &workers[1].to_string(),
+        "-o",
+        "runtime",
+    ]));
+    assert_eq!(
+        ps["processes"][0]["runtime"],
+        format!("node {} cluster worker 2", node_version())
+    );
+    let show = json(&run(&["show", &primary.pid().to_string(), "--json"]));
+    assert_eq!(show["process"]["runtime"]["cluster"]["role"], "primary");
+    assert_eq!(
+        show["process"]["runtime"]["cluster"]["workers"],
+        serde_json::json!(workers)
+    );
+}
+
+#[test]
+fn cluster_roles_sched_none_share_the_listener() {
+    if !node_available() {
+        return;
+    }
+    let (primary, port, workers) = cluster(Some("none"));
+    assert_eq!(workers.len(), 2, "{}", primary.ready);
+    let ports = json(&run(&["ports", &port.to_string(), "--json"]));
+    let mut holders: Vec<u64> = ports["sockets"][0]["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["pid"].as_u64().unwrap())
+        .collect();
+    holders.sort_unstable();
+    let mut expected: Vec<u64> = vec![
+        u64::from(primary.pid()),
+        u64::from(workers[0]),
+        u64::from(workers[1]),
+    ];
+    expected.sort_unstable();
+    assert_eq!(holders, expected, "{ports}");
+}
+
+#[test]
+fn non_node_processes_get_no_runtime() {
+    let sleeper = crate::common::Owned::spawn("sleep", &["300"]).sleeping();
+    let python =
+        crate::common::Owned::spawn("python3", &["-c", "import time; time.sleep(300)"]).sleeping();
+    let pids = format!("{},{}", sleeper.pid(), python.pid());
+    let doc = json(&run(&["ps", "--json", "--pid", &pids, "-o", "pid,runtime"]));
+    for row in doc["processes"].as_array().unwrap() {
+        assert_eq!(row["runtime"], serde_json::Value::Null, "{row}");
+    }
+    assert_eq!(doc["processes"].as_array().unwrap().len(), 2);
+    let threads = json(&run(&["threads", &sleeper.pid().to_string(), "--json"]));
+    assert_eq!(threads["threads"][0]["role"], serde_json::Value::Null);
+    assert_eq!(threads["runtime"], serde_json::Value::Null);
+}
+
+#[test]
+fn names_from_newer_node_versions() {
+    // The fixture's executable link points at the system's node binary (to be recognised).
+    if !node_available() {
+        return;
+    }
+    let output = run_fixture_tree("node-names", &["threads", "9012", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc = json(&output);
+    let role_of = |tid: u64| {
+        doc["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tid"] == tid)
+            .unwrap()["role"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(role_of(9012), "js-main");
+    assert_eq!(role_of(9014), "delayed-task-scheduler");
+    assert_eq!(role_of(9015), "v8-worker");
+    assert_eq!(role_of(9019), "signal-inspector");
+    assert_eq!(role_of(9020), "worker-thread");
+    assert_eq!(role_of(9022), "libuv-pool");
+    assert_eq!(
+        role_of(9021),
+        "unknown",
+        "a user-named Worker caught running has no evidence"
+    );
+    // The captured node 20 process (all threads named `node`) is classified by evidence.
+    let captured = json(&run_fixture_tree("node", &["threads", "9012", "--json"]));
+    let roles: Vec<&str> = captured["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            "js-main",
+            "delayed-task-scheduler",
+            "v8-worker",
+            "v8-worker",
+            "v8-worker",
+            "v8-worker",
+            "signal-inspector",
+            "worker-thread",
+            "worker-thread",
+            "libuv-pool",
+            "libuv-pool",
+            "libuv-pool",
+            "libuv-pool"
+        ]
+    );
+}
