@@ -126,6 +126,8 @@ if command -v node >/dev/null; then
     "procscope mem $node_pid" "pmap -x $node_pid" "pmap -X $node_pid"
   compare "every mapping of a Node.js process" "≤ 1.0x pmap -X" \
     "procscope mem --maps $node_pid" "pmap -X $node_pid"
+  compare "Node.js thread roles (2 worker_threads, used libuv pool)" "≤ 2x without roles" \
+    "procscope threads $node_pid" "procscope threads --no-roles $node_pid"
 fi
 compare "memory of a 2000-thread process" "≤ 1.0x pmap -X" \
   "procscope mem $threads_pid" "pmap -x $threads_pid" "pmap -X $threads_pid"

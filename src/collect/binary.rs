@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use object::{Object, ObjectSection, ObjectSymbol};
+use object::{Object, ObjectSection};
 
 /// How much of `.rodata` to scan for a version string before giving up.
 const MAX_RODATA_SCAN: u64 = 64 << 20;
@@ -14,7 +14,8 @@ const SCAN_CHUNK: usize = 1 << 20;
 /// What a binary says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BinaryFacts {
-    /// Names from `symbols` that it exports in `.dynsym`.
+    /// Names from `symbols` found in its dynamic symbol names (`.dynstr`): exported by a
+    /// runtime, or imported by a launcher that links the runtime library.
     pub exports: Vec<String>,
     /// Its `.dynstr` names a library starting with each of `needed` prefixes (DT_NEEDED).
     pub needs: Vec<String>,
@@ -33,15 +34,36 @@ pub fn read_facts(
 ) -> Option<BinaryFacts> {
     let cache = object::ReadCache::new(file);
     let elf = object::File::parse(&cache).ok()?;
-    let exports = elf
-        .dynamic_symbols()
-        .filter_map(|s| s.name().ok().map(str::to_owned))
-        .filter(|name| symbols.contains(&name.as_str()))
+    let section = |name: &str| elf.section_by_name(name).and_then(|s| s.file_range());
+    let hash_lookup = match (
+        section(".gnu.hash"),
+        section(".dynsym"),
+        section(".dynstr"),
+        elf.is_64(),
+        elf.is_little_endian(),
+    ) {
+        (Some(hash), Some(dynsym), Some(dynstr), true, true) => Some(GnuHash {
+            hash,
+            dynsym,
+            dynstr,
+        }),
+        _ => None,
+    };
+    let exports: Vec<String> = symbols
+        .iter()
+        .filter(|name| match &hash_lookup {
+            Some(table) => table.defines(&cache, name),
+            None => dynstr_names(&elf).is_some_and(|names| contains_name(names, name)),
+        })
+        .map(|name| (*name).to_owned())
         .collect();
-    let dynstr = elf
-        .section_by_name(".dynstr")
-        .and_then(|s| s.data().ok())
-        .unwrap_or_default();
+    // A launcher that only links the runtime library names it in DT_NEEDED; look only when
+    // the binary itself is not the runtime (a runtime's own name table can be megabytes).
+    let dynstr = if exports.is_empty() {
+        dynstr_names(&elf).unwrap_or_default()
+    } else {
+        &[]
+    };
     let needs = libraries
         .iter()
         .filter(|lib| memchr::memmem::find(dynstr, lib.as_bytes()).is_some())
@@ -63,6 +85,97 @@ pub fn read_facts(
         needs,
         version,
     })
+}
+
+fn dynstr_names<'a>(elf: &object::File<'a, &'a object::ReadCache<File>>) -> Option<&'a [u8]> {
+    elf.section_by_name(".dynstr").and_then(|s| s.data().ok())
+}
+
+fn contains_name(names: &[u8], name: &str) -> bool {
+    let mut whole = Vec::with_capacity(name.len() + 2);
+    whole.push(0);
+    whole.extend_from_slice(name.as_bytes());
+    whole.push(0);
+    memchr::memmem::find(names, &whole).is_some()
+}
+
+/// The GNU hash table of a 64-bit little-endian ELF file: looking a symbol up reads a few
+/// hundred bytes, where scanning Node.js's dynamic names would read megabytes.
+struct GnuHash {
+    /// File ranges (offset, size) of `.gnu.hash`, `.dynsym` and `.dynstr`.
+    hash: (u64, u64),
+    dynsym: (u64, u64),
+    dynstr: (u64, u64),
+}
+
+impl GnuHash {
+    /// True when the file defines (not merely imports) the dynamic symbol `name`.
+    fn defines(&self, file: &object::ReadCache<File>, name: &str) -> bool {
+        self.find(file, name.as_bytes()).unwrap_or(false)
+    }
+
+    fn find(&self, file: &object::ReadCache<File>, name: &[u8]) -> Option<bool> {
+        use object::ReadRef;
+        let u32_at = |offset: u64| -> Option<u32> {
+            let bytes = file.read_bytes_at(offset, 4).ok()?;
+            Some(u32::from_le_bytes(bytes.try_into().ok()?))
+        };
+        let u64_at = |offset: u64| -> Option<u64> {
+            let bytes = file.read_bytes_at(offset, 8).ok()?;
+            Some(u64::from_le_bytes(bytes.try_into().ok()?))
+        };
+        let base = self.hash.0;
+        let (buckets, symoffset, bloom_size, bloom_shift) = (
+            u32_at(base)?,
+            u32_at(base + 4)?,
+            u32_at(base + 8)?,
+            u32_at(base + 12)?,
+        );
+        if buckets == 0 || bloom_size == 0 {
+            return Some(false);
+        }
+        let hash = name.iter().fold(5381u32, |h, &c| {
+            h.wrapping_mul(33).wrapping_add(u32::from(c))
+        });
+        let word = u64_at(base + 16 + u64::from((hash / 64) % bloom_size) * 8)?;
+        let mask = (1u64 << (hash % 64)) | (1u64 << ((hash >> bloom_shift) % 64));
+        if word & mask != mask {
+            return Some(false);
+        }
+        let buckets_at = base + 16 + u64::from(bloom_size) * 8;
+        let chains_at = buckets_at + u64::from(buckets) * 4;
+        let mut index = u32_at(buckets_at + u64::from(hash % buckets) * 4)?;
+        if index < symoffset {
+            return Some(false);
+        }
+        // Every chain ends with an odd value; the bound guards a corrupt file.
+        for _ in 0..1_000_000 {
+            let chain = u32_at(chains_at + u64::from(index - symoffset) * 4)?;
+            if (chain | 1) == (hash | 1) {
+                let symbol = self.dynsym.0 + u64::from(index) * 24;
+                if symbol + 24 > self.dynsym.0 + self.dynsym.1 {
+                    return None;
+                }
+                let name_offset = u32_at(symbol)?;
+                let section_index =
+                    u16::from_le_bytes(file.read_bytes_at(symbol + 6, 2).ok()?.try_into().ok()?);
+                let stored = file
+                    .read_bytes_at(
+                        self.dynstr.0 + u64::from(name_offset),
+                        name.len() as u64 + 1,
+                    )
+                    .ok()?;
+                if stored.get(..name.len()) == Some(name) && stored.get(name.len()) == Some(&0) {
+                    return Some(section_index != 0);
+                }
+            }
+            if chain & 1 == 1 {
+                return Some(false);
+            }
+            index += 1;
+        }
+        None
+    }
 }
 
 /// Finds `marker` in `size` bytes from `offset` (chunk by chunk, with overlap) and returns
