@@ -144,12 +144,12 @@ impl GnuHash {
         }
         let buckets_at = base + 16 + u64::from(bloom_size) * 8;
         let chains_at = buckets_at + u64::from(buckets) * 4;
-        let mut index = u32_at(buckets_at + u64::from(hash % buckets) * 4)?;
-        if index < symoffset {
+        let first = u32_at(buckets_at + u64::from(hash % buckets) * 4)?;
+        if first < symoffset {
             return Some(false);
         }
         // Every chain ends with an odd value; the bound guards a corrupt file.
-        for _ in 0..1_000_000 {
+        for index in (first..).take(1_000_000) {
             let chain = u32_at(chains_at + u64::from(index - symoffset) * 4)?;
             if (chain | 1) == (hash | 1) {
                 let symbol = self.dynsym.0 + u64::from(index) * 24;
@@ -172,7 +172,6 @@ impl GnuHash {
             if chain & 1 == 1 {
                 return Some(false);
             }
-            index += 1;
         }
         None
     }
