@@ -71,7 +71,8 @@ pub fn read_facts(
         .collect();
     let rodata = elf.section_by_name(".rodata").and_then(|s| s.file_range());
     drop(elf);
-    let version = match (marker, rodata) {
+    // Only a runtime's own binary carries its version; other programs are not scanned.
+    let version = match (marker.filter(|_| !exports.is_empty()), rodata) {
         (Some(marker), Some((offset, size))) => scan_version(
             cache.into_inner(),
             offset,

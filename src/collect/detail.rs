@@ -69,7 +69,7 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
         thread_states,
         fds,
         sockets,
-        memory: (kind == TaskKind::Normal).then(|| read_memory(&dir)),
+        memory: (kind == TaskKind::Normal).then(|| read_memory(&dir, false)),
         sample,
     })
 }

@@ -20,8 +20,9 @@ pub struct MemoryFiles {
     pub threads: Vec<(u32, Vec<u8>, Option<u64>)>,
 }
 
-/// Reads the memory map of a process and where its threads' stacks are.
-pub fn read_memory(dir: &ProcessDir) -> MemoryFiles {
+/// Reads the memory map of a process and where its threads' stacks are (with their names
+/// when `names`).
+pub fn read_memory(dir: &ProcessDir, names: bool) -> MemoryFiles {
     let smaps = dir.read("smaps").map(|raw| parse_smaps(&raw));
     let rollup = dir
         .read("smaps_rollup")
@@ -29,7 +30,12 @@ pub fn read_memory(dir: &ProcessDir) -> MemoryFiles {
     let exe = dir.readlink("exe").ok();
     let tids = dir.numeric_entries("task").unwrap_or_default();
     let threads = scan(&tids, |tid| {
-        let thread = ProcessSample::read_thread(dir, tid, Needs::STAT | Needs::SYSCALL)?;
+        let needs = if names {
+            Needs::STAT | Needs::SYSCALL
+        } else {
+            Needs::SYSCALL
+        };
+        let thread = ProcessSample::read_thread(dir, tid, needs)?;
         let name = thread.name().unwrap_or_default();
         let mut state = thread.syscall().ok();
         for _ in 1..SP_SAMPLES {

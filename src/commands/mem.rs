@@ -57,7 +57,7 @@ pub fn run(
         }
         TaskKind::Normal => {}
     }
-    let files = read_memory(&dir);
+    let files = read_memory(&dir, !query.maps);
     let entries = files
         .smaps
         .map_err(|why| exit::target(format!("cannot read the memory map of PID {pid}: {why}")))?;

@@ -390,10 +390,10 @@ fn tree_of_three_levels() {
         ],
         "{listing}"
     );
-    drop(top);
-    for pid in [middle, grandchild, leaf] {
-        // The grandchildren were not ours to reap; they exit with their sleep or were
-        // orphaned to init. Never signalled here.
-        let _ = pid;
+    // The whole family was started by this test: stop it, children first.
+    for pid in [grandchild, leaf, middle] {
+        // SAFETY: kill on PIDs this test's own child started.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
+    drop(top);
 }
