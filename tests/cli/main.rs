@@ -9,6 +9,7 @@ mod mem;
 mod node;
 mod output;
 mod permission;
+mod props;
 mod ps_live;
 mod schema;
 mod show_live;
