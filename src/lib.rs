@@ -174,6 +174,20 @@ impl Env {
             anyhow::anyhow!("cannot open the proc tree {}: {err}", root.display())
         })?;
         let system = SystemInfo::read(&procfs)?;
+        if procfs.is_live()
+            && let Some(seen) = system.self_pid
+            && seen != std::process::id()
+        {
+            return Err(exit::Failure {
+                exit: Exit::Fatal,
+                message: format!(
+                    "{} belongs to another PID namespace: it calls this process {seen}, the kernel here calls it {}; its PIDs would not match yours, so nothing is shown or signalled (mount a /proc for this namespace, e.g. unshare --mount-proc)",
+                    root.display(),
+                    std::process::id()
+                ),
+            }
+            .into());
+        }
         Ok(Self { procfs, system })
     }
 }

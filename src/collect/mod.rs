@@ -17,6 +17,7 @@ pub mod system;
 pub mod target;
 pub mod tree;
 pub mod users;
+pub mod watchdog;
 
 pub use needs::Needs;
 pub use process::{Field, ProcessSample, TaskKind};

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
 
+use crate::collect::watchdog;
 use crate::model::Unavailable;
 
 /// The root of a proc tree, opened once.
@@ -69,10 +70,11 @@ impl ProcFs {
     /// Reads a small one-piece file below the root (`PID/stat`) and the owner of the open
     /// file.
     pub fn read_with_owner(&self, name: &str) -> Result<(Vec<u8>, Option<u32>), Unavailable> {
-        let fd =
-            rustix::fs::openat(&self.dir, name, FILE_FLAGS, Mode::empty()).map_err(errno_reason)?;
-        let owner = rustix::fs::fstat(&fd).ok().map(|stat| stat.st_uid);
-        Ok((read_fd(&fd, 1 << 16, true)?, owner))
+        watchdog::guarded(|| {
+            let fd = open_file(&self.dir, name)?;
+            let owner = rustix::fs::fstat(&fd).ok().map(|stat| stat.st_uid);
+            Ok((read_fd(&fd, 1 << 16, true)?, owner))
+        })
     }
 
     /// Reads a file below the root that is not about one process (`stat`, `meminfo`, `net/tcp`).
@@ -101,9 +103,7 @@ impl ProcessDir {
     /// `status`, `cmdline`): a short read is its end, which saves a system call per file.
     /// Multi-record files (`maps`, `net/tcp`) must use [`Self::read`].
     pub fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
-        let fd =
-            rustix::fs::openat(&self.dir, name, FILE_FLAGS, Mode::empty()).map_err(errno_reason)?;
-        read_fd(&fd, limit, true)
+        watchdog::guarded(|| read_fd(&open_file(&self.dir, name)?, limit, true))
     }
 
     /// Opens a file below this directory for reading (`root/usr/lib/libc.so.6`,
@@ -111,9 +111,7 @@ impl ProcessDir {
     pub fn open(&self, path: &[u8]) -> Result<std::fs::File, Unavailable> {
         use std::os::unix::ffi::OsStrExt;
         let path = std::ffi::OsStr::from_bytes(path);
-        let fd =
-            rustix::fs::openat(&self.dir, path, FILE_FLAGS, Mode::empty()).map_err(errno_reason)?;
-        Ok(std::fs::File::from(fd))
+        watchdog::guarded(|| open_file(&self.dir, path)).map(std::fs::File::from)
     }
 
     /// Reads a symbolic link (`exe`, `cwd`, `fd/3`) as raw bytes.
@@ -238,8 +236,15 @@ impl Files for TaskFiles<'_> {
 }
 
 fn read_at(dir: &OwnedFd, name: &str) -> Result<Vec<u8>, Unavailable> {
-    let fd = rustix::fs::openat(dir, name, FILE_FLAGS, Mode::empty()).map_err(errno_reason)?;
-    read_fd(&fd, u64::MAX, false)
+    watchdog::guarded(|| read_fd(&open_file(dir, name)?, u64::MAX, false))
+}
+
+/// Opens a file for reading below `dir`; an open the watchdog interrupted is `TimedOut`.
+fn open_file<P: rustix::path::Arg>(dir: &OwnedFd, name: P) -> Result<OwnedFd, Unavailable> {
+    rustix::fs::openat(dir, name, FILE_FLAGS, Mode::empty()).map_err(|errno| match errno {
+        rustix::io::Errno::INTR if watchdog::timed_out() => Unavailable::TimedOut,
+        other => errno_reason(other),
+    })
 }
 
 /// Reads until end of file (or the first short read when `short_is_end`) or `limit` bytes.
@@ -265,6 +270,9 @@ fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unav
                 break;
             }
             Ok(n) => buf.truncate(start + n),
+            Err(rustix::io::Errno::INTR) if watchdog::timed_out() => {
+                return Err(Unavailable::TimedOut);
+            }
             Err(rustix::io::Errno::INTR) => buf.truncate(start),
             Err(errno) => return Err(errno_reason(errno)),
         }

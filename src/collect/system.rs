@@ -28,17 +28,28 @@ pub struct SystemInfo {
 
 impl SystemInfo {
     /// Reads the facts from the proc tree. Files a fixture omits fall back to Linux defaults.
+    /// A proc tree without `stat` or `uptime` (one mounted with `subset=pid`) falls back to
+    /// the kernel's own clocks.
     pub fn read(procfs: &ProcFs) -> anyhow::Result<Self> {
-        let stat = procfs.read("stat").map_err(|why| {
-            anyhow::anyhow!("cannot read {}/stat: {why}", procfs.root().display())
-        })?;
-        let boot_time_unix = parse_btime(&stat)
-            .ok_or_else(|| anyhow::anyhow!("{}/stat has no btime line", procfs.root().display()))?;
-        let uptime_seconds = procfs
-            .read("uptime")
+        let from_files = procfs
+            .read("stat")
             .ok()
-            .and_then(|raw| parse_uptime(&raw))
-            .ok_or_else(|| anyhow::anyhow!("cannot read {}/uptime", procfs.root().display()))?;
+            .and_then(|stat| parse_btime(&stat))
+            .zip(
+                procfs
+                    .read("uptime")
+                    .ok()
+                    .and_then(|raw| parse_uptime(&raw)),
+            );
+        let (boot_time_unix, uptime_seconds) = match from_files {
+            Some(times) => times,
+            None => kernel_clocks().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "cannot tell the boot time: {} has no stat or uptime",
+                    procfs.root().display()
+                )
+            })?,
+        };
         let mem_total_bytes = procfs
             .read("meminfo")
             .ok()
@@ -90,6 +101,18 @@ impl SystemInfo {
         }
         self.ticks_to_seconds(cpu_ticks) / age * 100.0
     }
+}
+
+/// The boot time and uptime from the kernel's clocks (`CLOCK_BOOTTIME`), for proc trees
+/// without `stat` and `uptime`.
+fn kernel_clocks() -> Option<(u64, f64)> {
+    let boot = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
+    let uptime = boot.tv_sec as f64 + boot.tv_nsec as f64 / 1e9;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    Some(((now - uptime).round() as u64, uptime))
 }
 
 /// Finds the boot time in `/proc/stat` (`btime 1795674721`, space-separated).

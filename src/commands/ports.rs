@@ -9,7 +9,7 @@ use crate::analyze::sockets::{endpoint, inet_info, unix_info};
 use crate::collect::holders::{HolderScan, Kind, netns_of, scan_holders};
 use crate::collect::net::{Proto, SocketTables};
 use crate::collect::{Needs, ProcFs, ProcessSample, UserNames};
-use crate::exit::Exit;
+use crate::exit::{self, Exit};
 use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;
 use crate::model::socket::{PortList, PortRow, SocketHolder};
@@ -56,6 +56,21 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
         .ok()
         .and_then(|dir| netns_of(&dir));
     let tables = namespaces(procfs, &holders, own_netns);
+    let unreadable = |t: &SocketTables| {
+        Proto::ALL
+            .iter()
+            .all(|p| t.missing.iter().any(|(name, _)| *name == p.name()))
+    };
+    if tables.iter().all(|(_, t)| unreadable(t)) {
+        return Err(exit::Failure {
+            exit: Exit::Fatal,
+            message: format!(
+                "no socket tables under {}/net (a proc mounted with subset=pid has none): sockets cannot be listed",
+                procfs.root().display()
+            ),
+        }
+        .into());
+    }
     let mut names = HolderNames::new(procfs, users);
     let mut sockets = Vec::new();
     for (netns, table) in &tables {
