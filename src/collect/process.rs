@@ -12,8 +12,8 @@ use crate::parse::keyed::Keyed;
 use crate::parse::stat::{Stat, parse_stat};
 use crate::parse::syscall::{SyscallState, parse_syscall};
 
-/// A command line longer than this is cut (the kernel allows about 6 MiB).
-pub const MAX_CMDLINE_BYTES: u64 = 1 << 20;
+/// A command line longer than this is cut (the kernel allows about 6 MiB of arguments).
+pub const MAX_CMDLINE_BYTES: u64 = 8 << 20;
 
 /// `stat` and `status` are a few KiB; anything far larger is not a proc file.
 const MAX_SMALL_FILE: u64 = 1 << 16;

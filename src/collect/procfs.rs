@@ -252,28 +252,28 @@ fn open_file<P: rustix::path::Arg>(dir: &OwnedFd, name: P) -> Result<OwnedFd, Un
 /// calls per file.
 fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unavailable> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut buf = Vec::with_capacity(READ_CHUNK.min(limit));
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(limit));
     while buf.len() < limit {
         if buf.capacity() == buf.len() {
-            buf.reserve(buf.len().max(READ_CHUNK).min(limit - buf.len()));
+            buf.reserve(buf.len().max(READ_CHUNK));
         }
-        let spare = buf.capacity().min(limit) - buf.len();
-        let start = buf.len();
-        buf.resize(start + spare, 0);
-        match rustix::io::read(fd, &mut buf[start..]) {
-            Ok(0) => {
-                buf.truncate(start);
-                break;
+        // Read straight into the spare capacity (no zero-filling), never past `limit`.
+        let room = (buf.capacity() - buf.len()).min(limit - buf.len());
+        let before = buf.len();
+        let result =
+            rustix::io::read(fd, &mut buf.spare_capacity_mut()[..room]).map(|(init, _)| init.len());
+        match result {
+            Ok(n) => {
+                // SAFETY: `read` initialized the first `n` bytes of the spare capacity.
+                unsafe { buf.set_len(before + n) };
+                if n == 0 || (short_is_end && n < room) {
+                    break;
+                }
             }
-            Ok(n) if short_is_end && n < spare => {
-                buf.truncate(start + n);
-                break;
-            }
-            Ok(n) => buf.truncate(start + n),
             Err(rustix::io::Errno::INTR) if watchdog::timed_out() => {
                 return Err(Unavailable::TimedOut);
             }
-            Err(rustix::io::Errno::INTR) => buf.truncate(start),
+            Err(rustix::io::Errno::INTR) => {}
             Err(errno) => return Err(errno_reason(errno)),
         }
     }

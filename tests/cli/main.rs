@@ -13,5 +13,6 @@ mod props;
 mod ps_live;
 mod schema;
 mod show_live;
+mod stress;
 mod threads;
 mod tree_kill;

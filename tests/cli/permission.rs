@@ -12,7 +12,7 @@ const TEST_USER: &str = "procscope-test";
 pub struct Unprivileged {
     _dir: tempfile::TempDir,
     binary: std::path::PathBuf,
-    uid: u32,
+    pub uid: u32,
 }
 
 pub fn unprivileged() -> Option<Unprivileged> {
