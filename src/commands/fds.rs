@@ -20,6 +20,7 @@ use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
 use crate::parse::limits::parse_limits;
 use crate::render::escape::{escape, escape_str};
+use crate::render::json;
 use crate::render::table::{self, Align, Text};
 use crate::render::{Report, Style};
 
@@ -249,20 +250,11 @@ impl Report for FdsReport {
     }
 
     fn json(&self) -> Map<String, Json> {
-        match serde_json::to_value(&self.list) {
-            Ok(Json::Object(map)) => map,
-            _ => Map::new(),
-        }
+        json::members(&self.list)
     }
 
     fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(
-            self.list
-                .fds
-                .iter()
-                .filter_map(|row| serde_json::to_value(row).ok())
-                .collect(),
-        )
+        Some(json::rows(&self.list.fds))
     }
 
     fn table(&self, style: &Style) -> String {

@@ -16,6 +16,7 @@ use crate::exit::{self, Exit};
 use crate::model::kill::{KillPayload, KillResult};
 use crate::model::text::lossless;
 use crate::render::escape::escape_str;
+use crate::render::json;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{Report, Style};
 use crate::signal::{Identity, SendError, SignalChoice, Target, open_target, wait_all};
@@ -395,20 +396,11 @@ impl Report for KillReport {
     }
 
     fn json(&self) -> Map<String, Json> {
-        match serde_json::to_value(&self.payload) {
-            Ok(Json::Object(map)) => map,
-            _ => Map::new(),
-        }
+        json::members(&self.payload)
     }
 
     fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(
-            self.payload
-                .results
-                .iter()
-                .filter_map(|r| serde_json::to_value(r).ok())
-                .collect(),
-        )
+        Some(json::rows(&self.payload.results))
     }
 
     fn table(&self, style: &Style) -> String {
@@ -482,19 +474,13 @@ pub fn signal_table() -> String {
             ]
         })
         .collect();
-    let style = Style {
-        header: true,
-        color: false,
-        width: None,
-    };
-    table::render(
+    table::help(
         &[
             ("NUMBER", Align::Right),
             ("NAME", Align::Left),
             ("MEANING", Align::Left),
         ],
         rows,
-        style,
     )
 }
 

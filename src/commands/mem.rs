@@ -16,6 +16,7 @@ use crate::model::memory::{CategoryRow, MappingRow, MemoryReport, RollupTotals, 
 use crate::model::text::lossless;
 use crate::parse::smaps::SmapsEntry;
 use crate::render::escape::{escape, escape_str};
+use crate::render::json;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{Report, Style, units};
 
@@ -282,12 +283,7 @@ impl Report for MemReport {
     }
 
     fn json(&self) -> Map<String, Json> {
-        let mut payload = Map::new();
-        payload.insert(
-            "memory".into(),
-            serde_json::to_value(&self.report).unwrap_or(Json::Null),
-        );
-        payload
+        json::member("memory", &self.report)
     }
 
     fn table(&self, style: &Style) -> String {

@@ -15,6 +15,7 @@ use crate::model::fd::SocketInfo;
 use crate::model::socket::{PortList, PortRow, SocketHolder};
 use crate::model::text::lossless;
 use crate::render::escape::escape_str;
+use crate::render::json;
 use crate::render::table::{self, Align, Text};
 use crate::render::{Report, Style};
 
@@ -261,20 +262,11 @@ impl Report for PortsReport {
     }
 
     fn json(&self) -> Map<String, Json> {
-        match serde_json::to_value(&self.list) {
-            Ok(Json::Object(map)) => map,
-            _ => Map::new(),
-        }
+        json::members(&self.list)
     }
 
     fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(
-            self.list
-                .sockets
-                .iter()
-                .filter_map(|row| serde_json::to_value(row).ok())
-                .collect(),
-        )
+        Some(json::rows(&self.list.sockets))
     }
 
     fn table(&self, style: &Style) -> String {

@@ -162,12 +162,7 @@ pub fn column_help() -> String {
             ]
         })
         .collect();
-    let style = Style {
-        header: true,
-        color: false,
-        width: None,
-    };
-    table::render(
+    table::help(
         &[
             ("COLUMN", Align::Left),
             ("HEADER", Align::Left),
@@ -175,7 +170,6 @@ pub fn column_help() -> String {
             ("MEANING", Align::Left),
         ],
         rows,
-        style,
     )
 }
 

@@ -22,6 +22,7 @@ use crate::model::text::{lossless, lossless_list};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::tty::tty_name;
 use crate::render::escape::{escape, escape_str};
+use crate::render::json;
 use crate::render::sheet;
 use crate::render::table::{Text, Tone};
 use crate::render::{Report, Style, units};
@@ -382,12 +383,7 @@ impl Report for ShowReport {
     }
 
     fn json(&self) -> Map<String, Json> {
-        let mut payload = Map::new();
-        payload.insert(
-            "process".into(),
-            serde_json::to_value(&self.detail).unwrap_or(Json::Null),
-        );
-        payload
+        json::member("process", &self.detail)
     }
 
     fn table(&self, style: &Style) -> String {

@@ -28,6 +28,7 @@ use crate::parse::codes::state_name;
 use crate::parse::maps::{Mapping, parse_maps};
 use crate::parse::syscall::SyscallState;
 use crate::render::escape::escape_str;
+use crate::render::json;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{Report, Style, units};
 
@@ -325,20 +326,11 @@ impl Report for ThreadsReport {
     }
 
     fn json(&self) -> Map<String, Json> {
-        match serde_json::to_value(&self.list) {
-            Ok(Json::Object(map)) => map,
-            _ => Map::new(),
-        }
+        json::members(&self.list)
     }
 
     fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(
-            self.list
-                .threads
-                .iter()
-                .filter_map(|row| serde_json::to_value(row).ok())
-                .collect(),
-        )
+        Some(json::rows(&self.list.threads))
     }
 
     fn table(&self, style: &Style) -> String {

@@ -13,6 +13,7 @@ use crate::exit::{self, Exit};
 use crate::model::text::lossless;
 use crate::model::tree::{AncestorRef, TreeNode, TreePayload};
 use crate::render::escape::escape;
+use crate::render::json;
 use crate::render::{Report, Style};
 
 /// The tree, ready to render.
@@ -161,10 +162,7 @@ impl Report for TreeReport {
     }
 
     fn json(&self) -> Map<String, Json> {
-        match serde_json::to_value(&self.payload) {
-            Ok(Json::Object(map)) => map,
-            _ => Map::new(),
-        }
+        json::members(&self.payload)
     }
 
     fn table(&self, _style: &Style) -> String {

@@ -57,29 +57,19 @@ impl Mapping {
 
 /// Parses one maps line (also the header line of each smaps entry).
 pub fn parse_mapping(line: &[u8]) -> Option<Mapping> {
-    let mut rest = line;
-    let mut field = || {
-        let trimmed = rest.trim_ascii_start();
-        let end = trimmed
-            .iter()
-            .position(u8::is_ascii_whitespace)
-            .unwrap_or(trimmed.len());
-        let (word, tail) = trimmed.split_at(end);
-        rest = tail;
-        (!word.is_empty()).then_some(word)
-    };
-    let range = field()?;
-    let perms = field()?;
-    let offset = field()?;
-    let _device = field()?;
-    let inode = field()?;
+    let mut fields = super::Fields::new(line);
+    let range = fields.next()?;
+    let perms = fields.next()?;
+    let offset = fields.next()?;
+    let _device = fields.next()?;
+    let inode = fields.next()?;
     let dash = range.iter().position(|&b| b == b'-')?;
     let start = hex(&range[..dash])?;
     let end = hex(&range[dash + 1..])?;
     if end < start || perms.len() != 4 {
         return None;
     }
-    let path = rest.trim_ascii_start();
+    let path = fields.rest();
     let path = path.strip_suffix(b"\n").unwrap_or(path).to_vec();
     Some(Mapping {
         start,

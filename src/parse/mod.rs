@@ -11,3 +11,35 @@ pub mod smaps;
 pub mod stat;
 pub mod syscall;
 pub mod tty;
+
+/// Whitespace-separated fields of a line, with what is left after them (a path that may
+/// hold spaces comes last in `maps` and `net/unix`).
+pub struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(line: &'a [u8]) -> Self {
+        Self { rest: line }
+    }
+
+    /// The remainder after the fields taken so far, without leading whitespace.
+    pub fn rest(&self) -> &'a [u8] {
+        self.rest.trim_ascii_start()
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let trimmed = self.rest.trim_ascii_start();
+        let end = trimmed
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .unwrap_or(trimmed.len());
+        let (word, tail) = trimmed.split_at(end);
+        self.rest = tail;
+        (!word.is_empty()).then_some(word)
+    }
+}

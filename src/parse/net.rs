@@ -95,33 +95,23 @@ pub struct UnixSocket {
 
 /// Parses one line of `/proc/net/unix`.
 pub fn parse_unix(line: &[u8]) -> Option<UnixSocket> {
-    let mut rest = line;
-    let mut field = || {
-        let trimmed = rest.trim_ascii_start();
-        let end = trimmed
-            .iter()
-            .position(u8::is_ascii_whitespace)
-            .unwrap_or(trimmed.len());
-        let (word, tail) = trimmed.split_at(end);
-        rest = tail;
-        (!word.is_empty()).then_some(word)
-    };
-    let num = field()?;
+    let mut fields = super::Fields::new(line);
+    let num = fields.next()?;
     if !num.ends_with(b":") {
         return None;
     }
-    let _refcount = field()?;
-    let _protocol = field()?;
-    let flags = hex32(field()?)?;
-    let kind = match hex32(field()?)? {
+    let _refcount = fields.next()?;
+    let _protocol = fields.next()?;
+    let flags = hex32(fields.next()?)?;
+    let kind = match hex32(fields.next()?)? {
         1 => "stream",
         2 => "dgram",
         5 => "seqpacket",
         _ => "other",
     };
-    let st = hex32(field()?)?;
-    let inode = std::str::from_utf8(field()?).ok()?.parse().ok()?;
-    let path = rest.trim_ascii().to_vec();
+    let st = hex32(fields.next()?)?;
+    let inode = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
+    let path = fields.rest().trim_ascii_end().to_vec();
     let listening = flags & 0x0001_0000 != 0;
     let state = match (listening, st) {
         (true, _) => "LISTEN",

@@ -83,3 +83,28 @@ pub fn document_schema(command: &str, title: &str, payload: Json) -> Json {
 pub fn schema_of<T: JsonSchema>() -> Json {
     serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
 }
+
+/// The members of a payload struct, for [`crate::render::Report::json`].
+pub fn members<T: Serialize>(payload: &T) -> Map<String, Json> {
+    match serde_json::to_value(payload) {
+        Ok(Json::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// A payload under one key (`{"process": {...}}`).
+pub fn member<T: Serialize>(key: &str, payload: &T) -> Map<String, Json> {
+    let mut map = Map::new();
+    map.insert(
+        key.to_owned(),
+        serde_json::to_value(payload).unwrap_or(Json::Null),
+    );
+    map
+}
+
+/// One JSON object per row, for [`crate::render::Report::ndjson`].
+pub fn rows<T: Serialize>(rows: &[T]) -> Vec<Json> {
+    rows.iter()
+        .filter_map(|row| serde_json::to_value(row).ok())
+        .collect()
+}

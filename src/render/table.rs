@@ -166,6 +166,19 @@ pub fn display_width(text: &str) -> usize {
     }
 }
 
+/// A help table (`-o help`, `--list-signals`): header, no colour, never cut.
+pub fn help(headers: &[(&str, Align)], rows: Vec<Vec<Text>>) -> String {
+    render(
+        headers,
+        rows,
+        Style {
+            header: true,
+            color: false,
+            width: None,
+        },
+    )
+}
+
 /// Cuts a line to `width` visible characters, skipping ANSI escape sequences (which stay,
 /// so colour is reset properly).
 pub fn cut(line: &str, width: usize) -> String {

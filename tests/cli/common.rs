@@ -128,3 +128,30 @@ pub fn row_of(document: &serde_json::Value, pid: u32) -> serde_json::Value {
         .cloned()
         .unwrap_or_else(|| panic!("pid {pid} listed in {document}"))
 }
+
+/// `sleep 300` that also holds `fd` (inherited across exec), waiting until it sleeps.
+pub fn sleep_holding(fd: i32) -> Owned {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new("sleep");
+    command
+        .arg("300")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: fcntl is async-signal-safe; it only clears close-on-exec in the child.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Owned(command.spawn().unwrap()).sleeping()
+}
+
+/// The calling thread's ID.
+pub fn gettid() -> u32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() as u32 }
+}

@@ -4,10 +4,8 @@ use std::io::{Seek, SeekFrom};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 
-use crate::common::{Owned, json, run, run_fixture_tree, stderr, stdout};
+use crate::common::{json, run, run_fixture_tree, sleep_holding, stderr, stdout};
 
 fn fd_row(doc: &serde_json::Value, fd: i32) -> serde_json::Value {
     doc["fds"]
@@ -152,26 +150,6 @@ fn every_kind_of_descriptor_the_test_opened() {
         text.lines().next().unwrap().contains(" fds (soft limit "),
         "{text}"
     );
-}
-
-/// `sleep 300` that also holds `fd` (inherited across exec).
-fn sleep_holding(fd: i32) -> Owned {
-    let mut command = Command::new("sleep");
-    command
-        .arg("300")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    // SAFETY: fcntl is async-signal-safe; it only clears close-on-exec in the child.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    Owned(command.spawn().unwrap()).sleeping()
 }
 
 #[test]

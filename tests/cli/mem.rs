@@ -3,7 +3,7 @@
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 
-use crate::common::{Owned, json, run, run_fixture_tree, stderr, stdout};
+use crate::common::{Owned, gettid, json, run, run_fixture_tree, stderr, stdout};
 
 fn category_rss(doc: &serde_json::Value, keys: &[&str]) -> u64 {
     doc["memory"]["categories"]
@@ -49,11 +49,6 @@ fn a_64_mib_buffer_shows_up_in_heap_and_anonymous_memory() {
         after + (4 << 20) >= before + (64 << 20),
         "grew from {before} to {after}"
     );
-}
-
-fn gettid() -> u32 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() as u32 }
 }
 
 #[test]

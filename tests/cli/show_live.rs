@@ -43,7 +43,7 @@ fn show_of_a_thread_id_names_its_process() {
     let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
-        tid_tx.send(rustix_gettid()).unwrap();
+        tid_tx.send(crate::common::gettid()).unwrap();
         let _ = stop_rx.recv();
     });
     let tid = tid_rx.recv().unwrap();
@@ -58,11 +58,6 @@ fn show_of_a_thread_id_names_its_process() {
             "procscope: PID {tid} is a thread of process {me}, not a process: try `procscope show {me}`\n"
         )
     );
-}
-
-fn rustix_gettid() -> u32 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() as u32 }
 }
 
 #[test]

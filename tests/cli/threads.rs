@@ -7,12 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use crate::common::{Owned, json, run, run_fixture_tree, stderr, stdout};
-
-fn gettid() -> u32 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() as u32 }
-}
+use crate::common::{Owned, gettid, json, run, run_fixture_tree, stderr, stdout};
 
 /// The system call number a thread of ours is blocked in, once it is.
 fn wait_blocked_in(tid: u32, nr: &[u64]) {

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::common::{Owned, bin, json, run, stderr, stdout};
+use crate::common::{Owned, bin, json, run, sleep_holding, stderr, stdout};
 
 /// PIDs of the children of `pid` (from /proc), sorted.
 fn children_of(pid: u32) -> Vec<u32> {
@@ -149,23 +149,6 @@ fn tree_selection_without_a_terminal_needs_yes() {
     assert_eq!(dry.status.code(), Some(0));
     assert!(stdout(&dry).contains("would-signal"));
     assert!(alive(parent.pid()));
-}
-
-/// `sleep 300` holding `fd` (inherited across exec).
-fn sleep_holding(fd: i32) -> Owned {
-    use std::os::unix::process::CommandExt;
-    let mut command = std::process::Command::new("sleep");
-    command.arg("300");
-    // SAFETY: fcntl is async-signal-safe; it only clears close-on-exec in the child.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    Owned(command.spawn().unwrap()).sleeping()
 }
 
 #[test]
