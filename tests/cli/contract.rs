@@ -110,7 +110,7 @@ fn no_arguments_runs_ps() {
     let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let output = run(&["--json"]);
     assert_eq!(output.status.code(), Some(0));
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = crate::common::json(&output);
     assert_eq!(doc["command"], "ps");
     assert!(
         doc["processes"]

@@ -375,7 +375,7 @@ fn another_users_listener_shows_with_owner_unavailable() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = crate::common::json(&output);
     let socket = &doc["sockets"][0];
     assert_eq!(socket["local_port"], port);
     assert_eq!(socket["user"], "root");

@@ -2,7 +2,6 @@
 //! when `node` is missing, unless PROCSCOPE_REQUIRE_NODE=1), and a captured fixture.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -85,10 +84,7 @@ fn start_with(args: &[&str], env: &[(&str, &str)], dir: Option<tempfile::TempDir
         command.env(key, value);
     }
     let mut child = command.spawn().expect("node starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = crate::common::first_line(&mut child);
     NodeProcess {
         child,
         ready: line.trim().to_owned(),

@@ -93,7 +93,7 @@ fn unprivileged_ps_marks_denied_fields_of_a_root_process() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = crate::common::json(&output);
     let row = row_of(&doc, sleeper.pid());
     assert_eq!(row["user"], "root");
     assert_eq!(row["argv"], serde_json::json!(["sleep", "300"]));
@@ -123,7 +123,7 @@ fn unprivileged_show_says_why_sections_are_missing() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = crate::common::json(&output);
     let process = &doc["process"];
     assert_eq!(
         process["identity"]["argv"],
@@ -159,7 +159,7 @@ fn unprivileged_threads_of_a_root_process() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = crate::common::json(&output);
     let rows = doc["threads"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["name"], "sleep");

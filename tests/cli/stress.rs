@@ -114,7 +114,7 @@ fn hidepid_hides_other_users_processes() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = crate::common::json(&output);
     let rows = doc["processes"].as_array().unwrap();
     assert!(
         !rows.iter().any(|r| r["pid"] == root_sleeper.pid()),
@@ -223,12 +223,7 @@ fn non_dumpable(user: &crate::permission::Unprivileged) -> Option<std::process::
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let line = crate::common::first_line(&mut child);
     assert_eq!(line.trim(), "ready");
     Some(child)
 }
@@ -372,12 +367,7 @@ fn scale() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(threads.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    crate::common::first_line(&mut threads);
     let pid = threads.id().to_string();
     for args in [
         vec!["threads", &pid, "--json"],
@@ -405,12 +395,7 @@ fn scale() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(fds.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let line = crate::common::first_line(&mut fds);
     let count: usize = line.trim().parse().unwrap();
     let pid = fds.id().to_string();
     let started = Instant::now();
