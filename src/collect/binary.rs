@@ -58,15 +58,20 @@ pub fn read_facts(
         .map(|name| (*name).to_owned())
         .collect();
     // A launcher that only links the runtime library names it in DT_NEEDED; look only when
-    // the binary itself is not the runtime (a runtime's own name table can be megabytes).
-    let dynstr = if exports.is_empty() {
-        dynstr_names(&elf).unwrap_or_default()
-    } else {
-        &[]
+    // the binary itself is not the runtime, and read only those names.
+    let needed = match (&hash_lookup, exports.is_empty(), section(".dynamic")) {
+        (_, false, _) => Vec::new(),
+        (Some(table), true, Some(dynamic)) => table.needed(&cache, dynamic),
+        (None, true, _) => vec![dynstr_names(&elf).unwrap_or_default().to_vec()],
+        (Some(_), true, None) => Vec::new(),
     };
     let needs = libraries
         .iter()
-        .filter(|lib| memchr::memmem::find(dynstr, lib.as_bytes()).is_some())
+        .filter(|lib| {
+            needed
+                .iter()
+                .any(|name| memchr::memmem::find(name, lib.as_bytes()).is_some())
+        })
         .map(|lib| (*lib).to_owned())
         .collect();
     let rodata = elf.section_by_name(".rodata").and_then(|s| s.file_range());
@@ -110,6 +115,37 @@ struct GnuHash {
 }
 
 impl GnuHash {
+    /// The names of the libraries the file needs (DT_NEEDED entries of `.dynamic`), read one
+    /// by one from `.dynstr`.
+    fn needed(&self, file: &object::ReadCache<File>, dynamic: (u64, u64)) -> Vec<Vec<u8>> {
+        use object::ReadRef;
+        const DT_NULL: u64 = 0;
+        const DT_NEEDED: u64 = 1;
+        let mut names = Vec::new();
+        for entry in 0..(dynamic.1 / 16).min(4096) {
+            let Ok(bytes) = file.read_bytes_at(dynamic.0 + entry * 16, 16) else {
+                break;
+            };
+            let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
+            let value = u64::from_le_bytes(bytes[8..].try_into().unwrap_or_default());
+            match tag {
+                DT_NULL => break,
+                DT_NEEDED => {
+                    let Some(start) = self.dynstr.0.checked_add(value) else {
+                        continue;
+                    };
+                    if let Ok(name) =
+                        file.read_bytes_at_until(start..self.dynstr.0 + self.dynstr.1, 0)
+                    {
+                        names.push(name.to_vec());
+                    }
+                }
+                _ => {}
+            }
+        }
+        names
+    }
+
     /// True when the file defines (not merely imports) the dynamic symbol `name`.
     fn defines(&self, file: &object::ReadCache<File>, name: &str) -> bool {
         self.find(file, name.as_bytes()).unwrap_or(false)
