@@ -45,7 +45,7 @@ unmet="$work/unmet.md"
 
 # Why a goal may be missed, from profiles (perf record) of these workloads on this machine.
 declare -A why=(
-  [fds]="A descriptor that is a pipe makes procscope look for the pipe's other ends in every process's fd table (the workload inherits one from the shell that starts it, and 2000 processes run here); that scan is about a quarter of the time. Otherwise perf shows 85% of the time in the kernel: per descriptor a readlink of fd/N and an open/read/close of fdinfo/N (for the mode, flags and offset), each path lookup instantiating a proc inode, plus task-lock contention between the two reader threads on the one target. lsof does the same reads plus a stat per descriptor; procscope stats once per file (by mount and inode), so the floor is the four system calls per descriptor."
+  [fds]="perf shows 85% of the time in the kernel: per descriptor a readlink of fd/N and an open/read/close of fdinfo/N (for the mode, flags and offset), each path lookup instantiating a proc inode, plus task-lock contention between the two reader threads on the one target. lsof does the same reads plus a stat per descriptor; procscope stats once per file (by mount and inode), so the floor is the four system calls per descriptor."
   [threads]="perf: the time is the kernel generating stat, status (the context-switch counts) and syscall for each thread, about 14 µs per file including its open/read/close; the reads are split across both CPUs, and wchan (a kernel stack unwind) is read only where the system call says little."
   [tree]="tree reads one stat file per process and, for processes with two or more threads, their executable's runtime facts (to label Node.js cluster roles); the remaining time is the stat reads themselves."
   [mem]="the 2000-thread process has 4000 mappings and 2000 stack pointers to sample (one syscall file per thread), which pmap does not read."
@@ -140,6 +140,9 @@ fds_pid=$!
 workload_pids+=("$fds_pid")
 wait_for "$work/fds.ready"
 fds_port=$(head -1 "$work/fds.ready")
+# The workload closes what it inherited, so it holds exactly its 10000 descriptors and the
+# listener. (A target holding a pipe also makes procscope look for the pipe's other ends in
+# every process's fd table: with 2000 processes that added about 40 ms here.)
 compare fds "descriptors of a 10000-fd process" "≤ 0.5x lsof -p" 1 0.5 \
   "procscope fds $fds_pid" "lsof -p $fds_pid"
 compare ports "who listens on a port" "≤ 0.6x ss -ltnp" 1 0.6 \
