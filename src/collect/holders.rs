@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::collect::fds::inode_of;
+use crate::collect::procfs::FdTable;
 use crate::collect::scan::scan;
 use crate::collect::{ProcFs, ProcessDir};
 use crate::model::Unavailable;
@@ -54,21 +55,30 @@ pub fn scan_holders(procfs: &ProcFs, kind: Kind, with_netns: bool) -> HolderScan
     };
     let prefix = kind.prefix();
     let first = scan(&pids, |pid| {
-        let dir = procfs.process(pid)?;
-        let fds = match dir.numeric_entries("fd") {
-            Ok(fds) => fds,
+        let mut table = match procfs.fd_table(pid) {
+            Ok(table) => table,
             Err(Unavailable::Gone) => return Err(Unavailable::Gone),
             Err(why) => return Ok(Some((pid, None, Table::Read(Err(why))))),
         };
+        let fds = match table.fds() {
+            Ok(fds) => fds,
+            Err(why) => return Ok(Some((pid, None, Table::Read(Err(why))))),
+        };
+        let netns_of_pid = || {
+            procfs
+                .readlink(&format!("{pid}/ns/net"))
+                .ok()
+                .and_then(|l| inode_of(&l, b"net"))
+        };
         if fds.len() > BIG_FD_TABLE {
-            let netns = if with_netns { netns_of(&dir) } else { None };
-            return Ok(Some((pid, netns, Table::Big(dir, fds))));
+            let netns = if with_netns { netns_of_pid() } else { None };
+            return Ok(Some((pid, netns, Table::Big(table, fds))));
         }
-        let held = read_links(&dir, pid, &fds, prefix);
+        let held = read_links(&table, pid, &fds, prefix);
         // Only a namespace with a socket holder matters, and most processes hold none.
         let holds_any = held.as_ref().is_ok_and(|held| !held.is_empty());
         let netns = if with_netns && holds_any {
-            netns_of(&dir)
+            netns_of_pid()
         } else {
             None
         };
@@ -83,14 +93,11 @@ pub fn scan_holders(procfs: &ProcFs, kind: Kind, with_netns: bool) -> HolderScan
         match table {
             Table::Read(Ok(held)) => result.add(held),
             Table::Read(Err(_)) => result.denied += 1,
-            Table::Big(dir, fds) => big.push((pid, dir, fds)),
+            Table::Big(table, fds) => big.push((pid, table, fds)),
         }
     }
-    for (pid, dir, fds) in &big {
-        let Ok(fd_dir) = dir.subdir("fd") else {
-            continue;
-        };
-        let held = scan(fds, |fd| match fd_dir.readlink(&fd.to_string()) {
+    for (pid, table, fds) in &big {
+        let held = scan(fds, |fd| match table.readlink(fd) {
             Ok(target) => {
                 Ok(inode_of(&target, prefix).map(|inode| (inode, Holder { pid: *pid, fd })))
             }
@@ -113,8 +120,8 @@ pub fn scan_holders(procfs: &ProcFs, kind: Kind, with_netns: bool) -> HolderScan
 enum Table {
     /// Read already: the holders found, or why the table could not be read.
     Read(Result<Vec<(u64, Holder)>, Unavailable>),
-    /// Too big for one reader thread: its directory and descriptors, for the second pass.
-    Big(ProcessDir, Vec<u32>),
+    /// Too big for one reader thread: its table and descriptors, for the second pass.
+    Big(FdTable, Vec<u32>),
 }
 
 impl HolderScan {
@@ -128,14 +135,14 @@ impl HolderScan {
 /// The holders among `fds` of one process. Listing `fd/` can succeed where reading the
 /// links is refused (a process with capabilities we lack): that counts as denied.
 fn read_links(
-    dir: &ProcessDir,
+    table: &FdTable,
     pid: u32,
     fds: &[u32],
     prefix: &[u8],
 ) -> Result<Vec<(u64, Holder)>, Unavailable> {
     let mut held = Vec::new();
     for &fd in fds {
-        match dir.readlink(&format!("fd/{fd}")) {
+        match table.readlink(fd) {
             Ok(target) => {
                 held.extend(inode_of(&target, prefix).map(|inode| (inode, Holder { pid, fd })))
             }

@@ -2,7 +2,7 @@
 //! Every read of a process goes through its directory handle, so a reused PID can never mix
 //! two processes' data: reads through a stale handle fail with ESRCH.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
@@ -55,7 +55,7 @@ impl ProcFs {
     /// The numeric entries of the root, ascending: every process visible to us. A process can
     /// start or exit during the scan; the listing is a best-effort snapshot.
     pub fn pids(&self) -> std::io::Result<Vec<u32>> {
-        let mut pids = numeric_entries(&self.dir)?;
+        let mut pids = numeric_names(&mut rustix::fs::Dir::read_from(&self.dir)?)?;
         pids.sort_unstable();
         Ok(pids)
     }
@@ -75,6 +75,23 @@ impl ProcFs {
             let owner = rustix::fs::fstat(&fd).ok().map(|stat| stat.st_uid);
             Ok((read_fd(&fd, 1 << 16, true)?, owner))
         })
+    }
+
+    /// The descriptor table of `pid` (`PID/fd`), opened once: its entries are listed and its
+    /// links read through the one handle.
+    pub fn fd_table(&self, pid: u32) -> Result<FdTable, Unavailable> {
+        let dir = rustix::fs::openat(&self.dir, format!("{pid}/fd"), DIR_FLAGS, Mode::empty())
+            .map_err(errno_reason)?;
+        Ok(FdTable {
+            stream: rustix::fs::Dir::new(dir).map_err(errno_reason)?,
+        })
+    }
+
+    /// Reads a symbolic link below the root (`PID/ns/net`).
+    pub fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
+        rustix::fs::readlinkat(&self.dir, name, Vec::new())
+            .map(|target| target.into_bytes())
+            .map_err(errno_reason)
     }
 
     /// Reads a file below the root that is not about one process (`stat`, `meminfo`, `net/tcp`).
@@ -146,9 +163,34 @@ impl ProcessDir {
     pub fn numeric_entries(&self, path: &str) -> Result<Vec<u32>, Unavailable> {
         let dir =
             rustix::fs::openat(&self.dir, path, DIR_FLAGS, Mode::empty()).map_err(errno_reason)?;
-        let mut ids = numeric_entries(&dir).map_err(|err| Unavailable::from_io(&err))?;
+        // Dir::new reads the handle it is given; read_from would reopen it (two more calls).
+        let mut stream = rustix::fs::Dir::new(dir).map_err(errno_reason)?;
+        let mut ids = numeric_names(&mut stream).map_err(|err| Unavailable::from_io(&err))?;
         ids.sort_unstable();
         Ok(ids)
+    }
+}
+
+/// One process's descriptor table, for reading many of its links.
+#[derive(Debug)]
+pub struct FdTable {
+    stream: rustix::fs::Dir,
+}
+
+impl FdTable {
+    /// The open descriptors, ascending.
+    pub fn fds(&mut self) -> Result<Vec<u32>, Unavailable> {
+        let mut fds = numeric_names(&mut self.stream).map_err(|err| Unavailable::from_io(&err))?;
+        fds.sort_unstable();
+        Ok(fds)
+    }
+
+    /// The link target of descriptor `fd` (`socket:[N]`, a path...).
+    pub fn readlink(&self, fd: u32) -> Result<Vec<u8>, Unavailable> {
+        let dir = self.stream.fd().map_err(errno_reason)?;
+        rustix::fs::readlinkat(dir, fd.to_string(), Vec::new())
+            .map(|target| target.into_bytes())
+            .map_err(errno_reason)
     }
 }
 
@@ -283,11 +325,38 @@ fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unav
 /// The first read asks for this much; most proc files fit.
 const READ_CHUNK: usize = 2048;
 
-fn numeric_entries(dir: &OwnedFd) -> std::io::Result<Vec<u32>> {
+/// The numeric names in a directory stream.
+fn numeric_names(dir: &mut rustix::fs::Dir) -> std::io::Result<Vec<u32>> {
+    let handle = dir.fd()?;
+    list_numeric(handle)
+}
+
+/// Directory listing buffer; a fill that leaves more than one entry's worth of room unused
+/// was the last one.
+const LISTING_BUFFER: usize = 32 * 1024;
+/// The largest `linux_dirent64` record (a 255-byte name).
+const MAX_RECORD: usize = 280;
+
+/// The numeric entry names of a directory. Unlike a plain directory stream it does not ask
+/// the kernel once more after a fill that ended short of the buffer (procfs fills as much as
+/// fits, so a short fill is the end): one system call fewer per directory.
+fn list_numeric(dir: BorrowedFd<'_>) -> std::io::Result<Vec<u32>> {
+    let mut buffer = vec![std::mem::MaybeUninit::<u8>::uninit(); LISTING_BUFFER];
+    let mut raw = rustix::fs::RawDir::new(dir, &mut buffer);
     let mut ids = Vec::new();
-    for entry in rustix::fs::Dir::read_from(dir)? {
+    let mut filled = 0usize;
+    loop {
+        if raw.is_buffer_empty() {
+            if filled != 0 && filled + 2 * MAX_RECORD < LISTING_BUFFER {
+                break;
+            }
+            filled = 0;
+        }
+        let Some(entry) = raw.next() else { break };
         let entry = entry?;
         let name = entry.file_name().to_bytes();
+        // The kernel's record length: the 19-byte header, the name and its NUL, 8-aligned.
+        filled += (19 + name.len() + 1 + 7) & !7;
         if let Some(id) = crate::parse::stat::parse_num::<u32>(name) {
             ids.push(id);
         }
