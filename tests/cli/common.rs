@@ -58,6 +58,12 @@ pub fn json(output: &Output) -> serde_json::Value {
     })
 }
 
+/// Asserts that the command succeeded (showing its stderr if not) and parses its stdout.
+pub fn json_ok(output: &Output) -> serde_json::Value {
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+    json(output)
+}
+
 /// A child process the test started; killed and reaped when dropped.
 pub struct Owned(pub Child);
 

@@ -87,13 +87,7 @@ fn unprivileged_ps_marks_denied_fields_of_a_root_process() {
         "-o",
         "pid,user,state,cmd,exe,fds",
     ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let doc = crate::common::json(&output);
+    let doc = crate::common::json_ok(&output);
     let row = row_of(&doc, sleeper.pid());
     assert_eq!(row["user"], "root");
     assert_eq!(row["argv"], serde_json::json!(["sleep", "300"]));
@@ -117,13 +111,7 @@ fn unprivileged_show_says_why_sections_are_missing() {
     let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let pid = sleeper.pid().to_string();
     let output = user.run(&["show", &pid, "--json"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let doc = crate::common::json(&output);
+    let doc = crate::common::json_ok(&output);
     let process = &doc["process"];
     assert_eq!(
         process["identity"]["argv"],
@@ -153,13 +141,7 @@ fn unprivileged_threads_of_a_root_process() {
     let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let pid = sleeper.pid().to_string();
     let output = user.run(&["threads", &pid, "--json"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let doc = crate::common::json(&output);
+    let doc = crate::common::json_ok(&output);
     let rows = doc["threads"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["name"], "sleep");
