@@ -8,15 +8,16 @@ use crate::collect::scan::scan;
 use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::{Needs, ProcFs};
 use crate::model::Unavailable;
-use crate::parse::keyed::Keyed;
 use crate::parse::limits::{Limit, parse_limits};
+use crate::parse::smaps::Rollup;
 
 /// The files behind `procscope show PID`.
 #[derive(Debug)]
 pub struct ProcessDetailFiles {
     pub sample: ProcessSample,
     pub cwd: Field<Vec<u8>>,
-    pub smaps_rollup: Field<Keyed>,
+    /// The kernel's memory totals (`smaps_rollup`, read once with the memory map).
+    pub rollup: Field<Rollup>,
     pub limits: Field<Vec<Limit>>,
     pub cgroup: Field<Vec<u8>>,
     /// The state letter of every thread.
@@ -36,16 +37,11 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
     let kind = sample.kind();
     let read = |name: &str| dir.read(name).map_err(|why| explain(why, kind));
     let cwd = dir.readlink("cwd").map_err(|why| explain(why, kind));
-    let smaps_rollup = match kind {
-        TaskKind::KernelThread => Err(Unavailable::KernelThread),
-        TaskKind::Zombie => Err(Unavailable::Zombie),
-        TaskKind::Normal => read("smaps_rollup").and_then(|raw| {
-            if raw.is_empty() {
-                Err(Unavailable::Gone)
-            } else {
-                Ok(Keyed::new(raw))
-            }
-        }),
+    let memory = (kind == TaskKind::Normal).then(|| read_memory(&dir, false));
+    let rollup = match (&memory, kind) {
+        (Some(memory), _) => memory.rollup,
+        (None, TaskKind::KernelThread) => Err(Unavailable::KernelThread),
+        (None, _) => Err(Unavailable::Zombie),
     };
     let limits = read("limits").map(|raw| parse_limits(&raw));
     let cgroup = read("cgroup");
@@ -63,13 +59,13 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
     });
     Ok(ProcessDetailFiles {
         cwd,
-        smaps_rollup,
+        rollup,
         limits,
         cgroup,
         thread_states,
         fds,
         sockets,
-        memory: (kind == TaskKind::Normal).then(|| read_memory(&dir, false)),
+        memory,
         sample,
     })
 }

@@ -35,6 +35,17 @@ impl<T> Scan<T> {
     }
 }
 
+/// How many reader threads to use: the CPUs available to us, asked once per run (the
+/// answer costs a few cgroup file reads).
+fn readers() -> usize {
+    static READERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *READERS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_READERS)
+    })
+}
+
 /// Reads every item (a PID, a TID, an fd, or a pair) through `read`, which returns the row,
 /// `None` to drop the item, or why it could not be read. Rows keep the order of `items`.
 pub fn scan<I, T, F>(items: &[I], read: F) -> Scan<T>
@@ -55,10 +66,11 @@ where
         }
         part
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_READERS);
-    if workers < 2 || ids.len() < PARALLEL_THRESHOLD {
+    if ids.len() < PARALLEL_THRESHOLD {
+        return read_chunk(ids);
+    }
+    let workers = readers();
+    if workers < 2 {
         return read_chunk(ids);
     }
     let chunk_size = ids.len().div_ceil(workers);

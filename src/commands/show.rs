@@ -196,9 +196,9 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         nonvoluntary_ctxt_switches: sv.and_then(|s| s.number("nonvoluntary_ctxt_switches")),
     };
 
-    let rollup = rec.take("memory.pss_bytes", files.smaps_rollup.clone());
-    if let (None, Err(why)) = (&rollup, &files.smaps_rollup) {
-        rec.unavailable.insert("memory.swap_bytes".into(), *why);
+    let rollup = rec.take("memory.pss_bytes", files.rollup);
+    if let Err(why) = files.rollup {
+        rec.unavailable.insert("memory.swap_bytes".into(), why);
     }
     // VmData and VmStk are absent from status when there is no memory at all.
     let no_memory = match kind {
@@ -217,8 +217,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let memory = MemorySummary {
         rss_bytes: st.map(|s| s.rss_pages * system.page_size),
         vsz_bytes: st.map(|s| s.vsize_bytes),
-        pss_bytes: rollup.as_ref().and_then(|r| r.kib_as_bytes("Pss")),
-        swap_bytes: rollup.as_ref().and_then(|r| r.kib_as_bytes("Swap")),
+        pss_bytes: rollup.map(|r| r.pss),
+        swap_bytes: rollup.map(|r| r.swap),
         data_bytes: sv.and_then(|s| s.kib_as_bytes("VmData")),
         stack_bytes: sv.and_then(|s| s.kib_as_bytes("VmStk")),
     };
