@@ -156,6 +156,50 @@ pub fn sleep_holding(fd: i32) -> Owned {
     Owned(command.spawn().unwrap()).sleeping()
 }
 
+/// Threads of the test process parked (blocked in a futex wait) until the gate opens; a
+/// dropped gate opens and joins them.
+#[derive(Default)]
+pub struct Gate {
+    open: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    handles: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Gate {
+    /// Spawns a thread from `builder` that parks at the gate; returns its TID.
+    pub fn park(&mut self, builder: std::thread::Builder) -> u32 {
+        let open = self.open.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let handle = builder
+            .spawn(move || {
+                tx.send(gettid()).unwrap();
+                let (lock, cvar) = &*open;
+                let mut is_open = lock.lock().unwrap();
+                while !*is_open {
+                    is_open = cvar.wait(is_open).unwrap();
+                }
+            })
+            .unwrap();
+        self.handles.push(handle);
+        rx.recv().unwrap()
+    }
+
+    /// Releases every parked thread and waits for it to end.
+    pub fn open(&mut self) {
+        let (lock, cvar) = &*self.open;
+        *lock.lock().unwrap() = true;
+        cvar.notify_all();
+        for handle in self.handles.drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.open();
+    }
+}
+
 /// The calling thread's ID.
 pub fn gettid() -> u32 {
     // SAFETY: gettid has no preconditions.

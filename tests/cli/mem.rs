@@ -1,9 +1,8 @@
 //! `mem` on the test process and its own children, and on a captured Node.js process.
 
 use std::os::fd::AsRawFd;
-use std::sync::{Arc, Condvar, Mutex, mpsc};
 
-use crate::common::{Owned, gettid, json, run, run_fixture_tree, stderr, stdout};
+use crate::common::{Gate, Owned, json, run, run_fixture_tree, stderr, stdout};
 
 fn category_rss(doc: &serde_json::Value, keys: &[&str]) -> u64 {
     doc["memory"]["categories"]
@@ -53,33 +52,20 @@ fn a_64_mib_buffer_shows_up_in_heap_and_anonymous_memory() {
 
 #[test]
 fn three_named_thread_stacks_with_their_sizes() {
-    let release = Arc::new((Mutex::new(false), Condvar::new()));
-    let (tx, rx) = mpsc::channel();
-    let handles: Vec<_> = [
+    let mut gate = Gate::default();
+    let threads: Vec<(&str, u32, u64)> = [
         (1u64 << 20, "mem-1m"),
         (2 << 20, "mem-2m"),
         (4 << 20, "mem-4m"),
     ]
     .into_iter()
     .map(|(size, name)| {
-        let release = release.clone();
-        let tx = tx.clone();
-        std::thread::Builder::new()
+        let builder = std::thread::Builder::new()
             .name(name.into())
-            .stack_size(size as usize)
-            .spawn(move || {
-                tx.send((name, gettid(), size)).unwrap();
-                let (lock, cvar) = &*release;
-                let mut go = lock.lock().unwrap();
-                while !*go {
-                    go = cvar.wait(go).unwrap();
-                }
-            })
-            .unwrap()
+            .stack_size(size as usize);
+        (name, gate.park(builder), size)
     })
     .collect();
-    drop(tx);
-    let threads: Vec<(&str, u32, u64)> = rx.iter().take(3).collect();
     // Wait until each is blocked, so its stack pointer can be sampled.
     for (_, tid, _) in &threads {
         for _ in 0..400 {
@@ -92,14 +78,7 @@ fn three_named_thread_stacks_with_their_sizes() {
         }
     }
     let doc = json(&run(&["mem", &std::process::id().to_string(), "--json"]));
-    {
-        let (lock, cvar) = &*release;
-        *lock.lock().unwrap() = true;
-        cvar.notify_all();
-    }
-    for handle in handles {
-        handle.join().unwrap();
-    }
+    gate.open();
     let categories = doc["memory"]["categories"].as_array().unwrap();
     for (name, tid, size) in threads {
         let row = categories

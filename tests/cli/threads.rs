@@ -4,10 +4,10 @@
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use crate::common::{Owned, gettid, json, run, run_fixture_tree, stderr, stdout};
+use crate::common::{Gate, Owned, gettid, json, run, run_fixture_tree, stderr, stdout};
 
 /// The system call number a thread of ours is blocked in, once it is.
 fn wait_blocked_in(tid: u32, nr: &[u64]) {
@@ -42,7 +42,7 @@ struct Parked {
     small_stack: u32,
     stop: Arc<AtomicBool>,
     writer: Option<std::io::PipeWriter>,
-    condvar: Arc<(Mutex<bool>, Condvar)>,
+    gate: Gate,
     handles: Vec<std::thread::JoinHandle<()>>,
 }
 
@@ -51,7 +51,6 @@ impl Parked {
         let (mut pipe_reader, writer) = std::io::pipe().unwrap();
         let read_fd = pipe_reader.as_raw_fd();
         let stop = Arc::new(AtomicBool::new(false));
-        let condvar = Arc::new((Mutex::new(false), Condvar::new()));
         let (tids, tid_rx) = mpsc::channel();
         let mut handles = Vec::new();
 
@@ -67,20 +66,12 @@ impl Parked {
                 .unwrap(),
         );
 
-        let tx = tids.clone();
-        let cv = condvar.clone();
-        handles.push(
+        let mut gate = Gate::default();
+        let waiter = gate.park(std::thread::Builder::new().name("pt-futex".into()));
+        let small_stack = gate.park(
             std::thread::Builder::new()
-                .name("pt-futex".into())
-                .spawn(move || {
-                    tx.send(("waiter", gettid())).unwrap();
-                    let (lock, cvar) = &*cv;
-                    let mut done = lock.lock().unwrap();
-                    while !*done {
-                        done = cvar.wait(done).unwrap();
-                    }
-                })
-                .unwrap(),
+                .name("pt-stack1m".into())
+                .stack_size(1 << 20),
         );
 
         let tx = tids.clone();
@@ -112,38 +103,22 @@ impl Parked {
                 .unwrap(),
         );
 
-        let tx = tids.clone();
-        let cv = condvar.clone();
-        handles.push(
-            std::thread::Builder::new()
-                .name("pt-stack1m".into())
-                .stack_size(1 << 20)
-                .spawn(move || {
-                    tx.send(("small_stack", gettid())).unwrap();
-                    let (lock, cvar) = &*cv;
-                    let mut done = lock.lock().unwrap();
-                    while !*done {
-                        done = cvar.wait(done).unwrap();
-                    }
-                })
-                .unwrap(),
-        );
         drop(tids);
 
         let mut by_role = std::collections::HashMap::new();
-        for (role, tid) in tid_rx.iter().take(5) {
+        for (role, tid) in tid_rx.iter().take(3) {
             by_role.insert(role, tid);
         }
         let parked = Self {
             reader: by_role["reader"],
             read_fd,
-            waiter: by_role["waiter"],
+            waiter,
             sleeper: by_role["sleeper"],
             spinner: by_role["spinner"],
-            small_stack: by_role["small_stack"],
+            small_stack,
             stop,
             writer: Some(writer),
-            condvar,
+            gate,
             handles,
         };
         wait_blocked_in(parked.reader, &[READ]);
@@ -158,9 +133,7 @@ impl Drop for Parked {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         drop(self.writer.take());
-        let (lock, cvar) = &*self.condvar;
-        *lock.lock().unwrap() = true;
-        cvar.notify_all();
+        self.gate.open();
         for handle in self.handles.drain(..) {
             let _ = handle.join();
         }
@@ -336,27 +309,10 @@ TID NAME     S %CPU USER  SYS CPU CTXSW     STACK WAIT           PC
 
 #[test]
 fn two_thousand_threads_are_all_listed() {
-    let release = Arc::new((Mutex::new(false), Condvar::new()));
-    let (tx, rx) = mpsc::channel();
-    let handles: Vec<_> = (0..2000)
-        .map(|_| {
-            let release = release.clone();
-            let tx = tx.clone();
-            std::thread::Builder::new()
-                .stack_size(64 << 10)
-                .spawn(move || {
-                    tx.send(gettid()).unwrap();
-                    let (lock, cvar) = &*release;
-                    let mut go = lock.lock().unwrap();
-                    while !*go {
-                        go = cvar.wait(go).unwrap();
-                    }
-                })
-                .unwrap()
-        })
+    let mut gate = Gate::default();
+    let tids: Vec<u32> = (0..2000)
+        .map(|_| gate.park(std::thread::Builder::new().stack_size(64 << 10)))
         .collect();
-    drop(tx);
-    let tids: Vec<u32> = rx.iter().take(2000).collect();
     let doc = json(&run(&[
         "threads",
         &std::process::id().to_string(),
@@ -368,14 +324,7 @@ fn two_thousand_threads_are_all_listed() {
         .iter()
         .map(|t| t["tid"].as_u64().unwrap())
         .collect();
-    {
-        let (lock, cvar) = &*release;
-        *lock.lock().unwrap() = true;
-        cvar.notify_all();
-    }
-    for handle in handles {
-        handle.join().unwrap();
-    }
+    gate.open();
     let missing: Vec<&u32> = tids
         .iter()
         .filter(|tid| !listed.contains(&u64::from(**tid)))
