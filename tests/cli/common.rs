@@ -156,6 +156,15 @@ pub fn sleep_holding(fd: i32) -> Owned {
     Owned(command.spawn().unwrap()).sleeping()
 }
 
+/// The `pid` of every row in a JSON list (`doc["processes"]`, `doc["results"]`), in order.
+pub fn pids(rows: &serde_json::Value) -> Vec<u64> {
+    rows.as_array()
+        .expect("a JSON list")
+        .iter()
+        .map(|row| row["pid"].as_u64().expect("a numeric pid"))
+        .collect()
+}
+
 /// Threads of the test process parked (blocked in a futex wait) until the gate opens; a
 /// dropped gate opens and joins them.
 #[derive(Default)]

@@ -35,12 +35,7 @@ fn ps_json_values_and_reasons() {
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["command"], "ps");
     assert_eq!(doc["vanished"], 1);
-    let pids: Vec<u64> = doc["processes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["pid"].as_u64().unwrap())
-        .collect();
+    let pids = crate::common::pids(&doc["processes"]);
     assert_eq!(pids, vec![1, 2, 42, 77, 555]);
 
     let init = row_of(&doc, 1);

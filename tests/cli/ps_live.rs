@@ -53,12 +53,7 @@ fn pattern_finds_own_sleep_and_not_procscope_itself() {
     let marker = format!("{}", 1000 + std::process::id() % 5000);
     let sleeper = Owned::spawn("sleep", &[&format!("{marker}.25")]);
     let doc = json(&run(&["ps", "--json", &format!("{marker}.25")]));
-    let pids: Vec<u64> = doc["processes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["pid"].as_u64().unwrap())
-        .collect();
+    let pids = crate::common::pids(&doc["processes"]);
     assert_eq!(pids, vec![u64::from(sleeper.pid())]);
 }
 

@@ -115,12 +115,7 @@ fn tree_signals_children_before_parents() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let doc = json(&output);
-    let order: Vec<u64> = doc["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["pid"].as_u64().unwrap())
-        .collect();
+    let order = crate::common::pids(&doc["results"]);
     assert_eq!(order.len(), 3);
     assert_eq!(order[2], u64::from(parent.pid()), "the parent comes last");
     let mut first_two: Vec<u32> = order[..2].iter().map(|&p| p as u32).collect();
