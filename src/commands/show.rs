@@ -215,7 +215,7 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         }
     }
     let memory = MemorySummary {
-        rss_bytes: st.map(|s| s.rss_pages * system.page_size),
+        rss_bytes: rec.take("memory.rss_bytes", sample.rss_bytes(system.page_size)),
         vsz_bytes: st.map(|s| s.vsize_bytes),
         pss_bytes: rollup.map(|r| r.pss),
         swap_bytes: rollup.map(|r| r.swap),
@@ -579,7 +579,7 @@ impl ShowReport {
             None => n.to_string(),
         });
         vec![
-            ("rss", self.or_reason("identity.state", bytes(m.rss_bytes))),
+            ("rss", self.or_reason("memory.rss_bytes", bytes(m.rss_bytes))),
             (
                 "pss",
                 self.or_reason("memory.pss_bytes", bytes(m.pss_bytes)),

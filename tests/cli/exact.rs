@@ -63,3 +63,38 @@ fn a_user_with_a_false_shell_shows_by_name_and_filters() {
     let show = json_ok(&run(&["show", &pid, "--json"]));
     assert_eq!(show["process"]["identity"]["user"], name);
 }
+
+/// `VmRSS` of a process in bytes, from its status file.
+fn vm_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+#[test]
+fn rss_is_exact_in_ps_show_and_mem() {
+    // A sleeping `sleep` touches no memory, so its RSS stays put between the reads; poll in
+    // case it was still faulting pages in when the first read happened.
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
+    let pid = sleeper.pid().to_string();
+    let mut last = Vec::new();
+    for _ in 0..50 {
+        let before = vm_rss(sleeper.pid());
+        // Without USER only statm is read; with it, status's VmRSS.
+        let statm = json_ok(&run(&["ps", "--json", "-o", "pid,rss", "--pid", &pid]));
+        let status = json_ok(&run(&["ps", "--json", "-o", "pid,user,rss", "--pid", &pid]));
+        let show = json_ok(&run(&["show", &pid, "--json"]));
+        let mem = json_ok(&run(&["mem", &pid, "--json"]));
+        last = vec![
+            row_of(&statm, sleeper.pid())["rss_bytes"].as_u64().unwrap(),
+            row_of(&status, sleeper.pid())["rss_bytes"].as_u64().unwrap(),
+            show["process"]["memory"]["rss_bytes"].as_u64().unwrap(),
+            mem["memory"]["rollup"]["rss_bytes"].as_u64().unwrap(),
+        ];
+        if before == vm_rss(sleeper.pid()) && last.iter().all(|&rss| rss == before) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("ps (statm), ps (status), show, mem: {last:?}, VmRSS {}", vm_rss(sleeper.pid()));
+}
