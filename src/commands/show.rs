@@ -19,6 +19,7 @@ use crate::model::detail::{
     Counts, CpuSummary, Identity, LimitEntry, MemoryGroup, MemorySummary, ProcessDetail,
 };
 use crate::model::text::{lossless, lossless_list};
+use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::tty::tty_name;
 use crate::render::escape::{escape, escape_str};
@@ -282,9 +283,12 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
             unit: l.unit,
         })
         .collect();
-    let cgroup = rec
+    let cgroups = rec
         .take("cgroup", files.cgroup.clone())
-        .map(|raw| cgroup_path(&raw));
+        .map(|raw| parse_cgroup(&raw));
+    if let Err(why) = &files.cgroup {
+        rec.unavailable.insert("cgroups".into(), *why);
+    }
 
     ProcessDetail {
         pid: sample.pid,
@@ -297,7 +301,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         runtime_summary: None,
         memory_map,
         listening,
-        cgroup,
+        cgroup: cgroups.as_deref().map(cgroup_summary),
+        cgroups,
         unavailable: rec.unavailable,
     }
 }
@@ -366,15 +371,6 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
     groups[1].thread_stacks = Some(thread_stacks);
     groups[1].unowned_stacks = Some(unowned_stacks);
     Some(groups)
-}
-
-/// The cgroup v2 path, or every hierarchy joined when there is no unified one.
-fn cgroup_path(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    text.lines()
-        .find_map(|line| line.strip_prefix("0::"))
-        .map(str::to_owned)
-        .unwrap_or_else(|| text.lines().collect::<Vec<_>>().join(";"))
 }
 
 impl Report for ShowReport {

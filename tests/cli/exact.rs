@@ -98,3 +98,23 @@ fn rss_is_exact_in_ps_show_and_mem() {
     }
     panic!("ps (statm), ps (status), show, mem: {last:?}, VmRSS {}", vm_rss(sleeper.pid()));
 }
+
+#[test]
+fn cgroup_of_a_hybrid_host_shows_the_v1_controllers_and_json_every_line() {
+    use crate::common::run_fixture;
+    let table = stdout(&run_fixture(&["show", "77"]));
+    let line = table.lines().find(|l| l.contains("cgroup")).unwrap();
+    assert!(
+        line.contains("12:memory:/process_api/job-7"),
+        "the v2 line is only /, so the v1 memory controller shows: {line}"
+    );
+    let doc = json_ok(&run_fixture(&["show", "77", "--json"]));
+    let lines = doc["process"]["cgroups"].as_array().unwrap();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0]["controllers"][0], "memory");
+    assert_eq!(lines[3]["hierarchy"], 0);
+    assert_eq!(lines[3]["path"], "/");
+    // A pure v2 host: the unified path.
+    let init = json_ok(&run_fixture(&["show", "1", "--json"]));
+    assert_eq!(init["process"]["cgroup"], "/init.scope");
+}
