@@ -575,7 +575,10 @@ impl ShowReport {
             None => n.to_string(),
         });
         vec![
-            ("rss", self.or_reason("memory.rss_bytes", bytes(m.rss_bytes))),
+            (
+                "rss",
+                self.or_reason("memory.rss_bytes", bytes(m.rss_bytes)),
+            ),
             (
                 "pss",
                 self.or_reason("memory.pss_bytes", bytes(m.pss_bytes)),

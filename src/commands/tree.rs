@@ -61,6 +61,7 @@ pub fn run(
             .map(|n| AncestorRef {
                 pid: n.pid,
                 name: lossless(&n.name).0,
+                uid: n.uid,
             })
             .collect(),
         tree: roots
@@ -177,10 +178,12 @@ impl Report for TreeReport {
             out.push_str(&chain.join(" > "));
             out.push_str(" >\n");
         }
+        // A subtree root is compared with its real parent, as `pstree -u PID` does.
+        let parent_uid = self.payload.ancestors.last().and_then(|a| a.uid);
         for (i, root) in self.payload.tree.iter().enumerate() {
             self.draw(
                 root,
-                None,
+                parent_uid,
                 &mut Vec::new(),
                 i + 1 == self.payload.tree.len(),
                 &mut out,
