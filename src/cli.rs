@@ -91,7 +91,9 @@ pub enum Command {
 #[derive(Args, Debug, Clone, Default)]
 pub struct PsArgs {
     /// Keep processes whose name or command line contains PATTERN (smart case: case-insensitive
-    /// unless PATTERN has an uppercase letter).
+    /// unless PATTERN has an uppercase letter). The ps habits `aux`, `ax`, `-ef`, `-e` and `-A`
+    /// list every process, as with no PATTERN.
+    #[arg(allow_hyphen_values = true)]
     pub pattern: Option<String>,
 
     /// Match PATTERN exactly against the process name instead.

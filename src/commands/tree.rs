@@ -45,7 +45,13 @@ pub fn run(
     let forest = Forest::new(nodes.iter().map(|n| (n.pid, n.ppid)));
     let (roots, ancestors) = match pid {
         Some(pid) if forest.contains(pid) => (vec![pid], forest.ancestors(pid)),
-        Some(pid) => return Err(exit::target(format!("no process with PID {pid}"))),
+        Some(pid) => {
+            return Err(exit::target_pid(
+                pid,
+                crate::model::Unavailable::Gone,
+                format!("no process with PID {pid}"),
+            ));
+        }
         None => (forest.roots().to_vec(), Vec::new()),
     };
     let build = Builder {

@@ -179,3 +179,108 @@ fn tree_of_a_pid_shows_its_root_user_like_pstree_u() {
         Err(_) => eprintln!("notice: pstree not installed; compared with the expected text only"),
     }
 }
+
+#[test]
+fn counts_read_in_the_singular_and_thread_cpu_is_rounded() {
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
+    let pid = sleeper.pid().to_string();
+    let text = stdout(&run(&["threads", &pid]));
+    assert!(text.contains("  1 thread: "), "{text}");
+    // A busy thread of our own gives a CPU share with many decimals before rounding.
+    let spin = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = spin.clone();
+    let busy = std::thread::spawn(move || {
+        while flag.load(std::sync::atomic::Ordering::Relaxed) {
+            std::hint::black_box(0u64);
+        }
+    });
+    let doc = json_ok(&run(&[
+        "threads",
+        &std::process::id().to_string(),
+        "--json",
+    ]));
+    spin.store(false, std::sync::atomic::Ordering::Relaxed);
+    busy.join().unwrap();
+    for thread in doc["threads"].as_array().unwrap() {
+        let cpu = thread["cpu_percent"].as_f64().unwrap();
+        assert!(
+            ((cpu * 100.0).round() - cpu * 100.0).abs() < 1e-6,
+            "two decimals like ps: {cpu}"
+        );
+    }
+}
+
+#[test]
+fn ps_aux_and_ps_ef_are_the_full_listing() {
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
+    for habit in ["aux", "-ef"] {
+        let output = run(&["ps", habit, "--json", "-o", "pid"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "ps {habit}: {}",
+            stderr(&output)
+        );
+        row_of(&json(&output), sleeper.pid());
+    }
+    let unknown = run(&["ps", "-x"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("unknown option '-x'"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn exited_processes_are_counted_only_when_selected() {
+    use crate::common::run_fixture;
+    // PID 999 of the fixture vanished before its stat could be read.
+    let all = run_fixture(&["ps", "-o", "pid,name"]);
+    assert!(
+        stderr(&all).contains("1 process exited"),
+        "{}",
+        stderr(&all)
+    );
+    for selection in [["--pid", "1"], ["--user", "root"]] {
+        let mut args = vec!["ps", "-o", "pid,name"];
+        args.extend(selection);
+        let output = run_fixture(&args);
+        assert!(
+            !stderr(&output).contains("exited"),
+            "{selection:?}: {}",
+            stderr(&output)
+        );
+    }
+    let named = run_fixture(&["ps", "-o", "pid,name", "--pid", "999,1"]);
+    assert!(
+        stderr(&named).contains("1 process exited"),
+        "{}",
+        stderr(&named)
+    );
+}
+
+#[test]
+fn json_errors_name_the_missing_targets_also_on_exit_1() {
+    use crate::common::run_fixture;
+    for command in ["show", "threads", "fds", "mem", "tree"] {
+        let output = run_fixture(&[command, "12345", "--json"]);
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        let doc = json(&output);
+        assert_eq!(doc["command"], command);
+        assert_eq!(doc["errors"][0]["pid"], 12345, "{doc}");
+        assert_eq!(doc["errors"][0]["reason"], "gone", "{doc}");
+        let schema = json(&run(&["schema", command]));
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        assert!(validator.is_valid(&doc), "{command}: {doc}");
+        // Without an error the payload stays required.
+        let mut empty = doc.clone();
+        empty["errors"] = serde_json::json!([]);
+        assert!(!validator.is_valid(&empty), "{command}");
+    }
+    // A named PID that is gone makes the run partial (exit 1); the rest is still listed.
+    let ps = run_fixture(&["ps", "--json", "-o", "pid", "--pid", "12345,1"]);
+    assert_eq!(ps.status.code(), Some(1));
+    let doc = json(&ps);
+    assert_eq!(doc["errors"][0]["pid"], 12345, "{doc}");
+}
