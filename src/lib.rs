@@ -70,7 +70,7 @@ fn command_name(cli: &Cli) -> Option<&'static str> {
         Some(Command::Ports(_)) => "ports",
         Some(Command::Tree(_)) => "tree",
         Some(Command::Kill(_)) => "kill",
-        Some(Command::Schema(_) | Command::Completions(_) | Command::Man) => return None,
+        Some(Command::Schema(_) | Command::Completions(_) | Command::Man(_)) => return None,
     })
 }
 
@@ -79,7 +79,7 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Some(Command::Schema(args)) => write_out(commands::meta::schema(args.command).as_bytes()),
         Some(Command::Completions(args)) => write_out(&commands::meta::completions(args.shell)),
-        Some(Command::Man) => write_out(&commands::meta::man()?),
+        Some(Command::Man(args)) => write_out(&commands::meta::man(args.command.as_deref())?),
         Some(Command::Ps(args)) => ps(&global, &args),
         None => ps(&global, &PsArgs::default()),
         Some(Command::Threads(args)) => {

@@ -284,3 +284,35 @@ fn json_errors_name_the_missing_targets_also_on_exit_1() {
     let doc = json(&ps);
     assert_eq!(doc["errors"][0]["pid"], 12345, "{doc}");
 }
+
+#[test]
+fn every_page_the_main_man_page_refers_to_can_be_printed() {
+    let main = stdout(&run(&["man"]));
+    let referenced: Vec<&str> = main
+        .lines()
+        .filter_map(|line| line.strip_prefix("procscope\\-")?.strip_suffix("(1)"))
+        .collect();
+    assert!(
+        referenced.contains(&"ps") && referenced.contains(&"kill"),
+        "{main}"
+    );
+    for name in referenced {
+        let output = run(&["man", name]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "man {name}: {}",
+            stderr(&output)
+        );
+        let page = stdout(&output);
+        assert!(page.contains(&format!(".TH procscope-{name} 1")), "{page}");
+        assert!(
+            page.contains("\\-\\-json"),
+            "global options are on {name}'s page"
+        );
+    }
+    let ps = stdout(&run(&["man", "ps"]));
+    assert!(ps.contains("\\-\\-columns"), "{ps}");
+    let wrong = run(&["man", "nosuch"]);
+    assert_eq!(wrong.status.code(), Some(2));
+}
