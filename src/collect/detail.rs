@@ -46,7 +46,11 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
     };
     let limits = read("limits").map(|raw| parse_limits(&raw));
     let cgroup = read("cgroup");
-    let fds = read_fds(&dir).map_err(|why| explain(why, kind));
+    // A zombie's fd directory lists nothing: that is "no files", not "0 open files".
+    let fds = match kind {
+        TaskKind::Zombie => Err(Unavailable::Zombie),
+        _ => read_fds(&dir).map_err(|why| explain(why, kind)),
+    };
     let holds_sockets = fds
         .as_ref()
         .is_ok_and(|fds| fds.iter().any(|fd| fd.target.starts_with(b"socket:")));

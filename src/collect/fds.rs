@@ -20,6 +20,10 @@ pub struct FdEntry {
     pub info: Field<FdInfo>,
     /// The type of the file a path target names (regular, directory, device, FIFO).
     pub file_type: Option<FileType>,
+    /// Why the link could not be read (`target` is then empty): the descriptor still
+    /// counts, as `lsof` lists it, when the kernel lists the fd directory but denies the
+    /// links (a process with capabilities the reader lacks).
+    pub target_unavailable: Option<Unavailable>,
 }
 
 /// Reads every descriptor of a process; a descriptor closed during the read is skipped.
@@ -31,7 +35,12 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
     let info_dir = dir.subdir("fdinfo");
     let mut entries = scan(&fds, |fd| {
         let name = fd.to_string();
-        let target = fd_dir.readlink(&name)?;
+        let (target, target_unavailable) = match fd_dir.readlink(&name) {
+            Ok(target) => (target, None),
+            // Closed since the listing: skipped.
+            Err(Unavailable::Gone) => return Err(Unavailable::Gone),
+            Err(why) => (Vec::new(), Some(why)),
+        };
         let info = info_dir
             .as_ref()
             .map_err(|why| *why)
@@ -42,6 +51,7 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
             target,
             info,
             file_type: None,
+            target_unavailable,
         }))
     })
     .rows;

@@ -11,7 +11,7 @@ use crate::collect::fds::{FdEntry, inode_of, read_fds};
 use crate::collect::holders::{Kind, scan_holders};
 use crate::collect::net::SocketTables;
 use crate::collect::target::{NotAProcess, open_process};
-use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo};
+use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, TaskKind};
 use crate::commands::not_a_process;
 use crate::exit::{self, Exit};
 use crate::model::Unavailable;
@@ -34,6 +34,15 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     crate::commands::ps::check_pid_max(pid, system)?;
     let (dir, process) =
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("fds", pid, why))?;
+    if process.kind() == TaskKind::Zombie {
+        return Err(exit::target_pid(
+            pid,
+            Unavailable::Zombie,
+            format!(
+                "PID {pid} is a zombie: it has exited and holds no open files (its parent has not reaped it yet)"
+            ),
+        ));
+    }
     let entries = read_fds(&dir).map_err(|why| match why {
         Unavailable::Gone => not_a_process("fds", pid, NotAProcess::Missing),
         why => exit::target_pid(
@@ -173,6 +182,9 @@ fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
 
 /// The row of one descriptor from what the kernel said about it.
 fn describe_entry(entry: &FdEntry) -> FdRow {
+    if let Some(why) = entry.target_unavailable {
+        return unreadable_entry(entry, why);
+    }
     let kind = classify(&entry.target, entry.file_type);
     let (path, deleted) = split_deleted(&entry.target);
     let (target, target_b64) = lossless(path);
@@ -224,7 +236,10 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
     }
     let inotify_watches = (kind == FdKind::Inotify).then(|| info.map_or(0, |i| i.inotify_watches));
     if let Some(watches) = inotify_watches {
-        description = format!("inotify {watches} watch(es)");
+        description = format!(
+            "inotify {}",
+            units::count(watches as u64, "watch", "watches")
+        );
     }
     FdRow {
         fd: entry.fd,
@@ -245,6 +260,40 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
         unavailable,
     }
 }
+
+/// A descriptor whose link the kernel would not show: listed, typed `unknown`, its target
+/// marked (like lsof's `unknown` entries with `readlink: Permission denied`).
+fn unreadable_entry(entry: &FdEntry, why: Unavailable) -> FdRow {
+    let info = entry.info.as_ref().ok();
+    let flags = info.and_then(|i| i.flags).map(describe_flags);
+    let mut unavailable = BTreeMap::from([("target".to_owned(), why)]);
+    if let Err(info_why) = &entry.info {
+        for key in ["mode", "flags", "pos"] {
+            unavailable.insert(key.to_owned(), *info_why);
+        }
+    }
+    FdRow {
+        fd: entry.fd,
+        kind: UNKNOWN_KIND.to_owned(),
+        mode: flags.as_ref().map(|(access, _)| (*access).to_owned()),
+        flags: flags.map(|(_, names)| names.into_iter().map(str::to_owned).collect()),
+        pos: info.and_then(|i| i.pos),
+        target: String::new(),
+        target_b64: None,
+        deleted: false,
+        description: format!("- ({why})"),
+        socket: None,
+        pipe_peers: None,
+        epoll_targets: None,
+        eventfd_count: None,
+        pidfd_pid: None,
+        inotify_watches: None,
+        unavailable,
+    }
+}
+
+/// The type of a descriptor whose link could not be read.
+pub const UNKNOWN_KIND: &str = "unknown";
 
 impl Report for FdsReport {
     fn command(&self) -> &'static str {
@@ -315,14 +364,28 @@ impl Report for FdsReport {
     }
 
     fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let unreadable = self
+            .list
+            .fds
+            .iter()
+            .filter(|f| f.unavailable.contains_key("target"))
+            .count();
+        if unreadable > 0 {
+            notes.push(format!(
+                "the targets of {} could not be read (permission denied); {}",
+                units::count(unreadable as u64, "fd", "fds"),
+                crate::collect::system::denied_hint()
+            ));
+        }
         let denied = self.list.peer_scan_denied;
         if denied > 0 && self.list.fds.iter().any(|f| f.kind == "pipe") {
-            vec![format!(
-                "pipe ends held by {denied} other process(es) could not be checked: permission denied"
-            )]
-        } else {
-            Vec::new()
+            notes.push(format!(
+                "pipe ends held by {} could not be checked: permission denied",
+                units::count(denied as u64, "other process", "other processes")
+            ));
         }
+        notes
     }
 
     fn exit(&self) -> Exit {

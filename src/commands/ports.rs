@@ -17,7 +17,7 @@ use crate::model::text::lossless;
 use crate::render::escape::escape_str;
 use crate::render::json;
 use crate::render::table::{self, Align, Text};
-use crate::render::{Report, Style};
+use crate::render::{Report, Style, units};
 
 /// What `ports` lists.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +47,8 @@ impl PortsQuery {
 pub struct PortsReport {
     pub list: PortList,
     pub query: PortsQuery,
+    /// The hint for sockets whose holders were denied (see `SystemInfo::denied_hint`).
+    pub denied_hint: &'static str,
 }
 
 /// Lists the sockets that match, with their holders.
@@ -131,7 +133,11 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
         namespaces: tables.len(),
         denied_processes: holders.denied,
     };
-    Ok(PortsReport { list, query })
+    Ok(PortsReport {
+        list,
+        query,
+        denied_hint: crate::collect::system::denied_hint(),
+    })
 }
 
 /// Marks holders that are Node.js cluster primaries or workers. The family is read only
@@ -362,8 +368,10 @@ impl Report for PortsReport {
             .count();
         if unknown > 0 {
             notes.push(format!(
-                "{unknown} socket(s) without a known holder: {} process(es) could not be read (permission denied); run as root to see every holder",
-                self.list.denied_processes
+                "{} without a known holder: {} could not be read (permission denied); {}",
+                units::count(unknown as u64, "socket", "sockets"),
+                units::count(self.list.denied_processes as u64, "process", "processes"),
+                self.denied_hint
             ));
         }
         if self.list.sockets.is_empty()

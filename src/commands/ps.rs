@@ -26,6 +26,8 @@ pub struct PsReport {
     filtered: bool,
     /// Named PIDs (`--pid`) that could not be listed.
     errors: Vec<ErrorEntry>,
+    /// What to suggest for denied fields.
+    denied_hint: &'static str,
 }
 
 struct Row {
@@ -294,6 +296,7 @@ pub fn run(
         vanished,
         filtered,
         errors,
+        denied_hint: crate::collect::system::denied_hint(),
     })
 }
 
@@ -543,15 +546,22 @@ impl Report for PsReport {
         let mut notes: Vec<String> = self
             .unavailable_summary()
             .into_iter()
-            .map(|(why, (processes, headers))| {
+            .map(|(why, (rows, headers))| {
                 let hint = if why == Unavailable::PermissionDenied {
-                    "; run as root or as the owner to see them"
+                    format!("; {}", self.denied_hint)
                 } else {
-                    ""
+                    String::new()
+                };
+                // With -L each row is a thread.
+                let (one, many) = if self.threads {
+                    ("thread", "threads")
+                } else {
+                    ("process", "processes")
                 };
                 format!(
-                    "- means unavailable: {why} ({processes} {}: {}){hint}",
-                    plural(processes, "process", "processes"),
+                    "- means unavailable: {why} ({} {}: {}){hint}",
+                    rows,
+                    plural(rows, one, many),
                     headers.join(", ")
                 )
             })

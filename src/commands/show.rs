@@ -247,7 +247,11 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let fds_by_type = fd_entries.as_ref().map(|entries| {
         let mut by_type = BTreeMap::new();
         for entry in entries {
-            *by_type.entry(type_name(entry, &index)).or_insert(0) += 1;
+            let kind = match entry.target_unavailable {
+                Some(_) => crate::commands::fds::UNKNOWN_KIND.to_owned(),
+                None => type_name(entry, &index),
+            };
+            *by_type.entry(kind).or_insert(0) += 1;
         }
         by_type
     });

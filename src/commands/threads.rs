@@ -36,6 +36,8 @@ use crate::render::{Report, Style, units};
 /// The threads of one process, ready to render.
 pub struct ThreadsReport {
     pub list: ThreadList,
+    /// What to suggest for threads whose registers were denied.
+    denied_hint: &'static str,
     /// Show each role's evidence in the table.
     explain: bool,
 }
@@ -162,6 +164,7 @@ pub fn run(
     let process_name = process.name().ok().map(|name| lossless(&name).0);
     Ok(ThreadsReport {
         explain: options.explain,
+        denied_hint: crate::collect::system::denied_hint(),
         list: ThreadList {
             runtime: runtime.map(|(_, info)| info),
             runtime_summary,
@@ -286,7 +289,13 @@ fn describe(
         stack: None,
         unavailable: BTreeMap::new(),
     };
-    match thread.syscall() {
+    // An exited, unreaped thread has no registers: its syscall file says "-1 0x0 0x0",
+    // which is no wait in user space and no program counter.
+    let syscall = match stat.map(|s| s.state) {
+        Some(b'Z' | b'X') => Err(Unavailable::Zombie),
+        _ => thread.syscall(),
+    };
+    match syscall {
         Err(why) => missing(
             &["wait", "syscall", "sp", "pc", "pc_location", "stack"],
             why,
@@ -400,8 +409,9 @@ impl Report for ThreadsReport {
             .into_iter()
             .map(|(why, n)| match why {
                 Unavailable::PermissionDenied => format!(
-                    "- means unavailable: WAIT, PC and STACK of {} need ptrace access (run as root or as the owner)",
-                    units::count(n as u64, "thread", "threads")
+                    "- means unavailable: WAIT, PC and STACK of {} need ptrace access ({})",
+                    units::count(n as u64, "thread", "threads"),
+                    self.denied_hint
                 ),
                 Unavailable::Running => format!(
                     "- means unavailable: {} running when sampled; --samples N re-reads them",

@@ -48,18 +48,24 @@ pub fn parse_cgroup(raw: &[u8]) -> Vec<CgroupLine> {
         .collect()
 }
 
-/// The one-line summary: the v2 path when there is one that says more than `/`, else the v1
-/// lines (a hybrid host keeps the real placement in the v1 controllers), joined with `; `.
+/// The one-line summary: the v2 path when it says more than `/`, else the v1 lines that do
+/// (a hybrid host keeps the real placement in the v1 controllers), joined with `; `, else `/`.
 pub fn summary(lines: &[CgroupLine]) -> String {
-    let unified = lines.iter().find(|line| line.hierarchy == 0);
+    if let Some(v2) = lines
+        .iter()
+        .find(|line| line.hierarchy == 0 && line.path != "/")
+    {
+        return v2.path.clone();
+    }
     let legacy: Vec<String> = lines
         .iter()
-        .filter(|line| line.hierarchy != 0)
+        .filter(|line| line.hierarchy != 0 && line.path != "/")
         .map(CgroupLine::text)
         .collect();
-    match unified {
-        Some(v2) if v2.path != "/" || legacy.is_empty() => v2.path.clone(),
-        _ => legacy.join("; "),
+    if legacy.is_empty() {
+        "/".to_owned()
+    } else {
+        legacy.join("; ")
     }
 }
 
@@ -95,5 +101,6 @@ mod tests {
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].path, "/a:b");
         assert_eq!(summary(&parse_cgroup(b"0::/\n")), "/");
+        assert_eq!(summary(&parse_cgroup(b"4:memory:/\n1:cpu:/\n")), "/");
     }
 }

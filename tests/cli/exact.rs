@@ -316,3 +316,139 @@ fn every_page_the_main_man_page_refers_to_can_be_printed() {
     let wrong = run(&["man", "nosuch"]);
     assert_eq!(wrong.status.code(), Some(2));
 }
+
+/// Runs procscope as root without any capability (an empty bounding set), so the kernel
+/// lists the fd directories of root's full-capability processes but denies their links, as
+/// it does for PID 1 on some hosts. `None` (with a notice) when not root.
+fn run_without_caps(args: &[&str]) -> Option<std::process::Output> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("notice: not root; the denied-links tests are skipped");
+        return None;
+    }
+    let output = Command::new("setpriv")
+        .arg("--bounding-set=-all")
+        .arg("--")
+        .arg(crate::common::bin())
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .expect("setpriv runs");
+    Some(output)
+}
+
+#[test]
+fn fds_whose_links_are_denied_are_counted_and_marked() {
+    let file = tempfile::tempfile().unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    let holder = crate::common::sleep_holding(fd);
+    let pid = holder.pid().to_string();
+    let expected = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    let Some(output) = run_without_caps(&["fds", &pid, "--json"]) else {
+        return;
+    };
+    let doc = json_ok(&output);
+    let fds = doc["fds"].as_array().unwrap();
+    assert_eq!(fds.len(), expected, "{doc}");
+    assert!(fds.iter().any(|f| f["fd"] == fd), "{doc}");
+    for entry in fds {
+        assert_eq!(
+            entry["unavailable"]["target"], "permission_denied",
+            "{entry}"
+        );
+        assert_eq!(entry["type"], "unknown");
+    }
+    let table = run_without_caps(&["fds", &pid]).unwrap();
+    let text = stdout(&table);
+    assert!(text.contains(&format!("{expected} fds")), "{text}");
+    let note = stderr(&table);
+    assert!(note.contains("denied even to root"), "{note}");
+    assert!(!note.contains("run as root"), "{note}");
+    let show = json_ok(&run_without_caps(&["show", &pid, "--json"]).unwrap());
+    assert_eq!(show["process"]["counts"]["fds"], expected, "{show}");
+    assert_eq!(
+        show["process"]["counts"]["fds_by_type"]["unknown"],
+        expected
+    );
+}
+
+#[test]
+fn as_root_the_holder_hint_does_not_say_run_as_root() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let Some(output) = run_without_caps(&["ports", &port]) else {
+        return;
+    };
+    let note = stderr(&output);
+    assert!(note.contains("1 socket without a known holder"), "{note}");
+    assert!(note.contains("denied even to root"), "{note}");
+    assert!(!note.contains("run as root"), "{note}");
+}
+
+/// A zombie the test owns: `sleep 300` (our child) whose own child exited unreaped. Dropping
+/// the returned child ends the sleep, and init reaps the zombie.
+fn zombie() -> (Owned, u32) {
+    let parent = Owned::spawn("sh", &["-c", "sleep 0 & exec sleep 300"]);
+    for _ in 0..400 {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            if fields.first() == Some(&"Z") && fields.get(1) == Some(&&*parent.pid().to_string()) {
+                let pid = entry.file_name().to_str().unwrap().parse().unwrap();
+                return (parent, pid);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("no zombie appeared under {}", parent.pid());
+}
+
+#[test]
+fn zombies_have_no_wait_pc_or_fds() {
+    let (_parent, zombie) = zombie();
+    let pid = zombie.to_string();
+    let threads = run(&["threads", &pid]);
+    let text = stdout(&threads);
+    assert!(
+        !text.contains("user space") && !text.contains("unmapped"),
+        "{text}"
+    );
+    assert!(stderr(&threads).contains("zombie"), "{}", stderr(&threads));
+    let doc = json_ok(&run(&["threads", &pid, "--json"]));
+    let row = &doc["threads"][0];
+    assert_eq!(row["wait"], serde_json::Value::Null, "{row}");
+    assert_eq!(row["unavailable"]["pc"], "zombie", "{row}");
+    let fds = run(&["fds", &pid]);
+    assert_eq!(fds.status.code(), Some(1), "{}", stdout(&fds));
+    assert!(stderr(&fds).contains("is a zombie"), "{}", stderr(&fds));
+    let fds_json = json(&run(&["fds", &pid, "--json"]));
+    assert_eq!(fds_json["errors"][0]["reason"], "zombie", "{fds_json}");
+    let show = json_ok(&run(&["show", &pid, "--json"]));
+    assert_eq!(show["process"]["counts"]["fds"], serde_json::Value::Null);
+    assert_eq!(show["process"]["unavailable"]["counts.fds"], "zombie");
+}
+
+#[test]
+fn ps_threads_hint_counts_threads() {
+    let Some(user) = crate::permission::unprivileged() else {
+        return;
+    };
+    let mut gate = crate::common::Gate::default();
+    for _ in 0..2 {
+        gate.park(std::thread::Builder::new());
+    }
+    let me = std::process::id().to_string();
+    let output = user.run(&["ps", "-L", "--pid", &me, "-o", "tid,wait", "--no-header"]);
+    let rows = stdout(&output).lines().count();
+    assert!(rows >= 3, "{}", stdout(&output));
+    let note = stderr(&output);
+    assert!(
+        note.contains(&format!("permission denied ({rows} threads: WAIT)")),
+        "{note}"
+    );
+}
