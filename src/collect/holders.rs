@@ -153,6 +153,17 @@ fn read_links(
     Ok(held)
 }
 
+/// The access mode (`O_ACCMODE` bits: 0 read, 1 write, 2 both) a holder opened its
+/// descriptor with, from its fdinfo flags: which end of a pipe it holds.
+pub fn access_mode(procfs: &ProcFs, holder: Holder) -> Option<u32> {
+    let raw = procfs
+        .read(&format!("{}/fdinfo/{}", holder.pid, holder.fd))
+        .ok()?;
+    crate::parse::fdinfo::parse_fdinfo(&raw)
+        .flags
+        .map(|flags| flags & 0o3)
+}
+
 /// The inode of a process's network namespace (`net:[4026531840]`).
 pub fn netns_of(dir: &ProcessDir) -> Option<u64> {
     let link = dir.readlink("ns/net").ok()?;

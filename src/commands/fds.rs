@@ -1,14 +1,14 @@
 //! `procscope fds PID`: every open file descriptor with its type, mode, offset and what it
 //! points to (a path, a socket's endpoints, a pipe's other ends, an epoll set).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value as Json};
 
 use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::fds::{FdEntry, inode_of, read_fds};
-use crate::collect::holders::{Kind, scan_holders};
+use crate::collect::holders::{Kind, access_mode, scan_holders};
 use crate::collect::net::SocketTables;
 use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, TaskKind};
@@ -58,10 +58,14 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
         SocketTables::default()
     };
     let index = tables.index();
-    let (peers, peer_scan_denied) = if has(b"pipe:") {
-        pipe_peers(procfs)
-    } else {
+    let pipes: HashSet<u64> = entries
+        .iter()
+        .filter_map(|e| inode_of(&e.target, b"pipe"))
+        .collect();
+    let (peers, peer_scan_denied) = if pipes.is_empty() {
         (HashMap::new(), 0)
+    } else {
+        pipe_peers(procfs, &pipes)
     };
     let fds: Vec<FdRow> = entries
         .iter()
@@ -76,14 +80,10 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
                 row.socket = Some(info);
             }
             if let Some(inode) = inode_of(&entry.target, b"pipe") {
-                let others: Vec<PeerFd> = peers
-                    .get(&inode)
-                    .into_iter()
-                    .flatten()
-                    .filter(|peer| !(peer.pid == pid && peer.fd == entry.fd))
-                    .cloned()
-                    .collect();
-                row.description = pipe_description(&row.target, &others, pid);
+                let own = entry.info.as_ref().ok().and_then(|info| info.flags);
+                let holders = peers.get(&inode).map_or(&[][..], Vec::as_slice);
+                let others = other_ends(holders, (pid, entry.fd), own);
+                row.description = pipe_description(&row.target, &others, pid, own);
                 row.pipe_peers = Some(others);
             }
             row
@@ -112,9 +112,11 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     })
 }
 
-/// Every holder of every pipe, by pipe inode, with process names.
-fn pipe_peers(procfs: &ProcFs) -> (HashMap<u64, Vec<PeerFd>>, usize) {
+/// Every holder of the pipes in `inodes`, by pipe inode, with process names and the end
+/// each holds.
+fn pipe_peers(procfs: &ProcFs, inodes: &HashSet<u64>) -> (HashMap<u64, Vec<PeerFd>>, usize) {
     let mut holders = scan_holders(procfs, Kind::Pipes, false);
+    holders.by_inode.retain(|inode, _| inodes.contains(inode));
     // procscope's own descriptors (inherited from the shell) are not the user's business.
     let me = std::process::id();
     for list in holders.by_inode.values_mut() {
@@ -142,6 +144,9 @@ fn pipe_peers(procfs: &ProcFs) -> (HashMap<u64, Vec<PeerFd>>, usize) {
                     pid: h.pid,
                     name: name_of(h.pid),
                     fd: h.fd,
+                    direction: access_mode(procfs, h)
+                        .and_then(direction_name)
+                        .map(str::to_owned),
                 })
                 .collect();
             (inode, peers)
@@ -150,11 +155,42 @@ fn pipe_peers(procfs: &ProcFs) -> (HashMap<u64, Vec<PeerFd>>, usize) {
     (peers, holders.denied)
 }
 
+/// `read`, `write` or `read_write` for an access mode.
+fn direction_name(mode: u32) -> Option<&'static str> {
+    match mode {
+        0 => Some("read"),
+        1 => Some("write"),
+        2 => Some("read_write"),
+        _ => None,
+    }
+}
+
+/// The holders on the other end from descriptor `own` (pid, fd) with open flags `flags`: a
+/// read end's writers, a write end's readers. Holders whose end is unknown may be either,
+/// so they stay; an end opened read-write (a FIFO) has every other holder as its peer.
+fn other_ends(holders: &[PeerFd], own: (u32, u32), flags: Option<u32>) -> Vec<PeerFd> {
+    let wanted = match flags.map(|f| f & 0o3).and_then(direction_name) {
+        Some("read") => Some("write"),
+        Some("write") => Some("read"),
+        _ => None,
+    };
+    holders
+        .iter()
+        .filter(|peer| (peer.pid, peer.fd) != own)
+        .filter(|peer| match (wanted, peer.direction.as_deref()) {
+            (Some(wanted), Some(direction)) => direction == wanted || direction == "read_write",
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
+
 /// At most this many other ends are named in a table; JSON lists them all.
 const SHOWN_PEERS: usize = 3;
 
-/// `pipe:[123] <-> 4711 node fd 5, fd 4` (and `+N more` past a few).
-fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
+/// `pipe:[123] <- 4711 node fd 5, fd 4` for a read end (the arrow points the way data
+/// flows), `->` for a write end, `<->` when unknown (and `+N more` past a few).
+fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32, flags: Option<u32>) -> String {
     if peers.is_empty() {
         return target.to_owned();
     }
@@ -177,7 +213,12 @@ fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
     if peers.len() > SHOWN_PEERS {
         ends.push(format!("+{} more", peers.len() - SHOWN_PEERS));
     }
-    format!("{target} <-> {}", ends.join(", "))
+    let arrow = match flags.map(|f| f & 0o3) {
+        Some(0) => "<-",
+        Some(1) => "->",
+        _ => "<->",
+    };
+    format!("{target} {arrow} {}", ends.join(", "))
 }
 
 /// The row of one descriptor from what the kernel said about it.

@@ -452,3 +452,53 @@ fn ps_threads_hint_counts_threads() {
         "{note}"
     );
 }
+
+#[test]
+fn pipe_peers_are_the_other_end_only_with_a_direction() {
+    use std::os::fd::AsRawFd;
+    let (read_end, write_end) = std::io::pipe().unwrap();
+    let writer_a = crate::common::sleep_holding(write_end.as_raw_fd());
+    let writer_b = crate::common::sleep_holding(write_end.as_raw_fd());
+    let fd = write_end.as_raw_fd();
+    let doc = json_ok(&run(&["fds", &writer_a.pid().to_string(), "--json"]));
+    let row = doc["fds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["fd"] == fd)
+        .unwrap();
+    let peers = row["pipe_peers"].as_array().unwrap();
+    let me = std::process::id();
+    // The write end's peers are the readers: this test's read end, and nothing else (not
+    // writer B, not this test's own write end).
+    assert_eq!(peers.len(), 1, "{row}");
+    assert_eq!(peers[0]["pid"], me);
+    assert_eq!(peers[0]["fd"], read_end.as_raw_fd());
+    assert_eq!(peers[0]["direction"], "read");
+    assert!(
+        row["description"].as_str().unwrap().contains(" -> "),
+        "{row}"
+    );
+    // The read end's peers are every writer.
+    let own = json_ok(&run(&["fds", &me.to_string(), "--json"]));
+    let row = own["fds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["fd"] == read_end.as_raw_fd())
+        .unwrap();
+    let mut writers: Vec<(u64, &str)> = row["pipe_peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["pid"].as_u64().unwrap(), p["direction"].as_str().unwrap()))
+        .collect();
+    writers.sort_unstable();
+    let mut expected = vec![
+        (u64::from(me), "write"),
+        (u64::from(writer_a.pid()), "write"),
+        (u64::from(writer_b.pid()), "write"),
+    ];
+    expected.sort_unstable();
+    assert_eq!(writers, expected, "{row}");
+}
