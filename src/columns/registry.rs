@@ -301,9 +301,9 @@ pub static COLUMNS: &[Column] = &[
         name: "runtime",
         header: "RUNTIME",
         json_key: "runtime",
-        kind: Kind::Label,
+        kind: Kind::Runtime,
         needs: Needs::STAT.union(Needs::EXE).union(Needs::RUNTIME),
-        about: "the runtime recognised from the executable, with version and cluster role (node 20.20.2 cluster worker 2)",
+        about: "the runtime recognised from the executable, with version and cluster role (node 20.20.2 cluster primary); JSON: the object show and threads give",
         extract: |p, _| {
             if let Some(Err(why)) = &p.exe
                 && p.kind() == TaskKind::Normal
@@ -311,7 +311,7 @@ pub static COLUMNS: &[Column] = &[
                 return Err(*why);
             }
             Ok(crate::analyze::runtime::detect(&p.runtime_facts())
-                .map_or(Value::Empty, |(_, info)| Value::Label(info.label())))
+                .map_or(Value::Empty, |(_, info)| Value::Runtime(Box::new(info))))
         },
     },
     Column {

@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::runtime::RuntimeInfo;
 use crate::collect::Field;
 use crate::model::text::{lossless, lossless_list};
 use crate::render::escape::{escape, escape_str};
@@ -30,6 +31,8 @@ pub enum Kind {
     Label,
     /// A list of arguments.
     Argv,
+    /// A recognised runtime: an object in JSON, its label in tables.
+    Runtime,
 }
 
 impl Kind {
@@ -58,7 +61,27 @@ impl Kind {
             Self::Argv => {
                 serde_json::json!({"type": ["array", "null"], "items": {"type": "string"}})
             }
+            // The definition is put in the document's `$defs` by [`schema_defs`].
+            Self::Runtime => {
+                serde_json::json!({"anyOf": [{"$ref": "#/$defs/RuntimeInfo"}, {"type": "null"}]})
+            }
         }
+    }
+
+    /// The definitions the schema fragment refers to, for the document's `$defs`.
+    pub fn schema_defs(self) -> Map<String, Json> {
+        let mut defs = Map::new();
+        if self == Self::Runtime {
+            let mut schema = crate::render::json::schema_of::<RuntimeInfo>();
+            if let Some(object) = schema.as_object_mut() {
+                object.remove("$schema");
+                if let Some(Json::Object(nested)) = object.remove("$defs") {
+                    defs.extend(nested);
+                }
+            }
+            defs.insert("RuntimeInfo".into(), schema);
+        }
+        defs
     }
 
     /// True when the JSON form may carry an extra `<key>_b64` member.
@@ -78,6 +101,8 @@ pub enum Value {
     Timestamp(f64),
     Text(Vec<u8>),
     Label(String),
+    /// A recognised runtime (the same object `show` and `threads` give).
+    Runtime(Box<RuntimeInfo>),
     /// Arguments; `fallback` is what a table shows when there are none (`[kthreadd]`).
     Argv {
         argv: Vec<Vec<u8>>,
@@ -103,6 +128,7 @@ pub fn table_text(cell: &Field<Value>, now_unix: f64) -> String {
         Value::Timestamp(t) => units::start_time(*t, now_unix),
         Value::Text(bytes) => escape(bytes),
         Value::Label(text) => escape_str(text),
+        Value::Runtime(info) => escape_str(&info.label()),
         Value::Argv { argv, fallback } => match (argv.is_empty(), fallback) {
             (true, Some(fallback)) => escape_str(fallback),
             _ => argv
@@ -135,6 +161,7 @@ pub fn put_json(
             Json::from(round2(*x))
         }
         Ok(Value::Label(text)) => Json::from(text.as_str()),
+        Ok(Value::Runtime(info)) => serde_json::to_value(info).unwrap_or(Json::Null),
         Ok(Value::Text(bytes)) => {
             let (text, exact) = lossless(bytes);
             if let Some(exact) = exact {
@@ -191,6 +218,7 @@ fn sort_bytes(value: &Value) -> Vec<u8> {
     match value {
         Value::Text(bytes) => bytes.clone(),
         Value::Label(text) => text.clone().into_bytes(),
+        Value::Runtime(info) => info.label().into_bytes(),
         Value::Argv { argv, fallback } if argv.is_empty() => {
             fallback.clone().unwrap_or_default().into_bytes()
         }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::runtime::ClusterRole;
 use crate::analyze::tree::Forest;
 use crate::cli::PsArgs;
 use crate::collect::scan::{Scan, scan};
@@ -280,6 +281,12 @@ pub fn run(
     if query.tree {
         rows = tree_order(rows);
     }
+    mark_cluster_primaries(
+        procfs,
+        &query.columns,
+        &mut rows,
+        by_pid_only && query.filter.pids.is_empty(),
+    );
     let errors = if by_pid_only {
         missing_pids(&query.filter.pids, &rows)
     } else {
@@ -298,6 +305,61 @@ pub fn run(
         errors,
         denied_hint: crate::collect::system::denied_hint(),
     })
+}
+
+/// Gives cluster primaries their role in the runtime column, as `tree`, `ports` and `show`
+/// do: a primary carries no mark of its own, its workers name it. With the whole listing
+/// every worker is a row; a selection may leave them out, so their parents' children are
+/// read then.
+fn mark_cluster_primaries(
+    procfs: &ProcFs,
+    columns: &[&'static Column],
+    rows: &mut [Row],
+    whole_listing: bool,
+) {
+    let Some(index) = columns
+        .iter()
+        .position(|c| c.kind == columns::Kind::Runtime)
+    else {
+        return;
+    };
+    let runtime = |row: &Row| match &row.cells[index] {
+        Ok(Value::Runtime(info)) => Some(info.cluster.clone()),
+        _ => None,
+    };
+    let primaries: HashMap<u32, ClusterRole> = if whole_listing {
+        let mut workers: HashMap<u32, Vec<u32>> = HashMap::new();
+        for row in rows.iter() {
+            if let Some(Some(ClusterRole::Worker { primary, .. })) = runtime(row) {
+                workers.entry(primary).or_default().push(row.pid);
+            }
+        }
+        workers
+            .into_iter()
+            .map(|(primary, mut workers)| {
+                workers.sort_unstable();
+                workers.dedup();
+                (primary, ClusterRole::Primary { workers })
+            })
+            .collect()
+    } else {
+        let unmarked: Vec<u32> = rows
+            .iter()
+            .filter(|row| runtime(row) == Some(None))
+            .map(|row| row.pid)
+            .collect();
+        if unmarked.is_empty() {
+            return;
+        }
+        crate::commands::family::primaries_among(procfs, &unmarked)
+    };
+    for row in rows.iter_mut() {
+        if let Ok(Value::Runtime(info)) = &mut row.cells[index]
+            && info.cluster.is_none()
+        {
+            info.cluster = primaries.get(&row.pid).cloned();
+        }
+    }
 }
 
 /// An `errors` entry for each PID named with `--pid` that no row shows.
@@ -607,12 +669,14 @@ fn tone(column: &Column, cell: &Field<Value>) -> Tone {
 /// The JSON Schema of `ps --json`, built from the column registry.
 pub fn schema() -> Json {
     let mut properties = Map::new();
+    let mut defs = Map::new();
     properties.insert(
         "pid".into(),
         serde_json::json!({"type": "integer", "minimum": 1}),
     );
     for column in COLUMNS {
         let mut schema = column.kind.schema();
+        defs.extend(column.kind.schema_defs());
         schema["description"] = Json::from(column.about);
         properties.insert(column.json_key.into(), schema);
         if column.kind.has_lossless_form() {
@@ -642,5 +706,9 @@ pub fn schema() -> Json {
         "required": ["processes", "vanished"],
         "$defs": {"Unavailable": reason_def}
     });
+    let mut payload = payload;
+    if let Some(all) = payload["$defs"].as_object_mut() {
+        all.extend(defs);
+    }
     crate::render::json::document_schema("ps", "procscope ps --json", payload)
 }

@@ -62,7 +62,7 @@ fn runtime_section(
     procfs: &ProcFs,
     system: &SystemInfo,
 ) -> Option<(RuntimeInfo, String, BTreeMap<String, u64>)> {
-    let (_, mut info) = crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
+    crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
     let pid = files.sample.pid;
     let options = crate::commands::threads::ThreadsOptions {
         samples: 3,
@@ -76,25 +76,8 @@ fn runtime_section(
             *by_role.entry(role.clone()).or_insert(0) += 1;
         }
     }
-    if info.cluster.is_none()
-        && let Ok(nodes) = crate::collect::tree::read_nodes(procfs)
-    {
-        let children: Vec<_> = nodes.into_iter().filter(|n| n.ppid == pid).collect();
-        let family = crate::commands::family::Family::read(procfs, &children);
-        let workers: Vec<u32> = family
-            .roles
-            .iter()
-            .filter(
-                |(_, role)| matches!(role, ClusterRole::Worker { primary, .. } if *primary == pid),
-            )
-            .map(|(&worker, _)| worker)
-            .collect();
-        if !workers.is_empty() {
-            let mut workers = workers;
-            workers.sort_unstable();
-            info.cluster = Some(ClusterRole::Primary { workers });
-        }
-    }
+    // The runtime as `threads` found it, a cluster primary's workers included.
+    let info = threads.list.runtime.clone()?;
     Some((info, threads.list.runtime_summary?, by_role))
 }
 
@@ -633,8 +616,8 @@ impl ShowReport {
         )];
         let cluster = match &info.cluster {
             Some(ClusterRole::Primary { workers }) => Some(format!(
-                "primary of {} worker(s): {}",
-                workers.len(),
+                "primary of {}: {}",
+                units::count(workers.len() as u64, "worker", "workers"),
                 workers
                     .iter()
                     .map(u32::to_string)

@@ -140,7 +140,12 @@ pub fn run(
     }
     let mut rows = describe_threads(&dir, &threads, maps.as_deref().map_err(|why| *why), system);
     let runtime = if options.roles {
-        crate::analyze::runtime::detect(&process.runtime_facts())
+        crate::analyze::runtime::detect(&process.runtime_facts()).map(|(analyzer, mut info)| {
+            if info.cluster.is_none() {
+                info.cluster = crate::commands::family::primary_role(procfs, pid);
+            }
+            (analyzer, info)
+        })
     } else {
         None
     };

@@ -502,3 +502,31 @@ fn pipe_peers_are_the_other_end_only_with_a_direction() {
     expected.sort_unstable();
     assert_eq!(writers, expected, "{row}");
 }
+
+#[test]
+fn ps_runtime_is_the_runtime_object_and_matches_the_schema() {
+    let output = crate::common::run_fixture_tree("node", &["ps", "-o", "pid,runtime", "--json"]);
+    let doc = json_ok(&output);
+    let runtime = &row_of(&doc, 9012)["runtime"];
+    assert_eq!(runtime["name"], "node", "{doc}");
+    assert_eq!(runtime["version"], "20.20.2");
+    let schema = json(&run(&["schema", "ps"]));
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&doc), "{doc}");
+    let mut wrong = doc.clone();
+    wrong["processes"][0]["runtime"] = serde_json::json!("node 20.20.2");
+    assert!(
+        !validator.is_valid(&wrong),
+        "a string is no longer a runtime"
+    );
+    let show = json_ok(&crate::common::run_fixture_tree(
+        "node",
+        &["show", "9012", "--json"],
+    ));
+    assert_eq!(&show["process"]["runtime"], runtime);
+    let text = stdout(&crate::common::run_fixture_tree(
+        "node",
+        &["ps", "-o", "runtime", "--no-header"],
+    ));
+    assert_eq!(text, "node 20.20.2\n");
+}
