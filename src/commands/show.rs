@@ -294,7 +294,21 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     }
 }
 
-/// Heap, stacks, code, libraries and anonymous memory, from the classified memory map.
+/// The groups of `show`'s memory map; every mapping is in one, so their RSS adds up to the
+/// process's.
+const MEMORY_GROUPS: &[&str] = &[
+    "heap",
+    "stacks",
+    "code",
+    "libraries",
+    "anonymous",
+    "shared_memory",
+    "other_files",
+    "special",
+];
+
+/// Heap, stacks, code, libraries, anonymous and shared memory, other files and the kernel's
+/// special mappings, from the classified memory map.
 fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<MemoryGroup>> {
     let memory = match &files.memory {
         Some(memory) => memory,
@@ -320,7 +334,7 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
         })
         .collect();
     let categories = classify(&maps, memory.exe.as_deref(), &sps);
-    let mut groups: Vec<MemoryGroup> = ["heap", "stacks", "code", "libraries", "anonymous"]
+    let mut groups: Vec<MemoryGroup> = MEMORY_GROUPS
         .iter()
         .map(|group| MemoryGroup {
             group: (*group).to_owned(),
@@ -348,7 +362,9 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
             Category::Executable => 2,
             Category::Library(_) => 3,
             Category::AnonData | Category::AnonExec | Category::Reservation => 4,
-            _ => continue,
+            Category::SharedMemory => 5,
+            Category::FileMapping => 6,
+            Category::Special => 7,
         };
         let group = &mut groups[index];
         group.rss_bytes += entry.rss;
@@ -651,13 +667,18 @@ impl ShowReport {
         };
         groups
             .iter()
+            // The groups most processes lack are shown only when they hold something.
+            .filter(|g| g.mappings > 0 || MEMORY_GROUPS[..5].contains(&g.group.as_str()))
             .map(|g| {
                 let key = match g.group.as_str() {
                     "heap" => "heap",
                     "stacks" => "stacks",
                     "code" => "code",
                     "libraries" => "libraries",
-                    _ => "anonymous",
+                    "anonymous" => "anonymous",
+                    "shared_memory" => "shared memory",
+                    "other_files" => "other files",
+                    _ => "special",
                 };
                 let what = match (g.thread_stacks, g.unowned_stacks) {
                     (Some(n), Some(0) | None) => format!("main + {n} thread stacks: "),

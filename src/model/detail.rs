@@ -25,7 +25,8 @@ pub struct ProcessDetail {
     pub runtime: Option<RuntimeInfo>,
     /// `Node.js v20.20.2 — 1 JavaScript main thread, 4 libuv pool threads...`.
     pub runtime_summary: Option<String>,
-    /// Memory by broad kind: heap, stacks, code, libraries, anonymous (RSS and virtual).
+    /// Memory by broad kind (RSS and virtual): every mapping is in one group, so the groups'
+    /// RSS adds up to the process's (as `smaps_rollup` counts it).
     pub memory_map: Option<Vec<MemoryGroup>>,
     /// Sockets the process listens on (TCP LISTEN, bound UDP, listening unix sockets).
     pub listening: Option<Vec<SocketInfo>>,
@@ -136,7 +137,9 @@ pub struct LimitEntry {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MemoryGroup {
     /// heap (brk heap and malloc arenas), stacks (main and threads), code (the
-    /// executable), libraries, or anonymous (other anonymous memory).
+    /// executable), libraries, anonymous (other anonymous memory), shared_memory (SysV,
+    /// /dev/shm, memfd and shared anonymous), other_files (any other mapped file), or
+    /// special (the kernel's [vdso], [vvar], [vsyscall]).
     pub group: String,
     pub rss_bytes: u64,
     pub virtual_bytes: u64,

@@ -530,3 +530,51 @@ fn ps_runtime_is_the_runtime_object_and_matches_the_schema() {
     ));
     assert_eq!(text, "node 20.20.2\n");
 }
+
+/// `Rss:` of smaps_rollup, in bytes.
+fn rollup_rss(pid: u32) -> u64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap();
+    let line = rollup.lines().find(|l| l.starts_with("Rss:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 1024
+}
+
+#[test]
+fn show_memory_map_groups_add_up_to_the_rss() {
+    // sleep maps the locale archive (another file) and the kernel's vdso, which the five
+    // classic groups leave out; python adds shared memory.
+    let sleeper = Owned::spawn(
+        "python3",
+        &[
+            "-c",
+            "import mmap,time; m = mmap.mmap(-1, 1 << 20, flags=mmap.MAP_SHARED); m.write(b'x' * (1 << 20)); time.sleep(300)",
+        ],
+    );
+    let mut last = (0, 0);
+    for _ in 0..200 {
+        let before = rollup_rss(sleeper.pid());
+        let doc = json_ok(&run(&["show", &sleeper.pid().to_string(), "--json"]));
+        let groups = doc["process"]["memory_map"].as_array().unwrap();
+        let sum: u64 = groups
+            .iter()
+            .map(|g| g["rss_bytes"].as_u64().unwrap())
+            .sum();
+        let shared = groups
+            .iter()
+            .find(|g| g["group"] == "shared_memory")
+            .unwrap();
+        last = (sum, before);
+        if sum == before
+            && before == rollup_rss(sleeper.pid())
+            && shared["rss_bytes"].as_u64().unwrap() >= 1 << 20
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("groups sum to {}, smaps_rollup says {}", last.0, last.1);
+}
