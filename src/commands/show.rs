@@ -681,9 +681,17 @@ impl ShowReport {
                     _ => "special",
                 };
                 let what = match (g.thread_stacks, g.unowned_stacks) {
-                    (Some(n), Some(0) | None) => format!("main + {n} thread stacks: "),
+                    (Some(n), Some(0) | None) => {
+                        format!(
+                            "main + {}: ",
+                            units::count(n, "thread stack", "thread stacks")
+                        )
+                    }
                     (Some(n), Some(u)) => {
-                        format!("main + {n} thread stacks + {u} of unknown owner: ")
+                        format!(
+                            "main + {} + {u} of unknown owner: ",
+                            units::count(n, "thread stack", "thread stacks")
+                        )
                     }
                     _ => String::new(),
                 };
