@@ -186,28 +186,43 @@ fn counts_read_in_the_singular_and_thread_cpu_is_rounded() {
     let pid = sleeper.pid().to_string();
     let text = stdout(&run(&["threads", &pid]));
     assert!(text.contains("  1 thread: "), "{text}");
-    // A busy thread of our own gives a CPU share with many decimals before rounding.
-    let spin = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let flag = spin.clone();
-    let busy = std::thread::spawn(move || {
-        while flag.load(std::sync::atomic::Ordering::Relaxed) {
-            std::hint::black_box(0u64);
+    // A busy child (threads of the test process itself would disturb the stack-size tests
+    // through glibc's stack cache) gives a CPU share with many decimals before rounding.
+    let busy = Owned::spawn("sh", &["-c", "while :; do :; done"]);
+    wait_for(|| cpu_ticks(busy.pid()) > 0);
+    let doc = json_ok(&run(&["threads", &busy.pid().to_string(), "--json"]));
+    let cpu = doc["threads"][0]["cpu_percent"].as_f64().unwrap();
+    assert!(cpu > 0.0, "{doc}");
+    assert!(
+        ((cpu * 100.0).round() - cpu * 100.0).abs() < 1e-6,
+        "two decimals like ps: {cpu}"
+    );
+}
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields
+        .get(11)
+        .and_then(|u| u.parse::<u64>().ok())
+        .unwrap_or(0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+}
+
+/// Polls until `done` holds (at most about 10 s).
+fn wait_for(done: impl Fn() -> bool) {
+    for _ in 0..2000 {
+        if done() {
+            return;
         }
-    });
-    let doc = json_ok(&run(&[
-        "threads",
-        &std::process::id().to_string(),
-        "--json",
-    ]));
-    spin.store(false, std::sync::atomic::Ordering::Relaxed);
-    busy.join().unwrap();
-    for thread in doc["threads"].as_array().unwrap() {
-        let cpu = thread["cpu_percent"].as_f64().unwrap();
-        assert!(
-            ((cpu * 100.0).round() - cpu * 100.0).abs() < 1e-6,
-            "two decimals like ps: {cpu}"
-        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
+    panic!("condition never held");
 }
 
 #[test]
@@ -438,14 +453,30 @@ fn ps_threads_hint_counts_threads() {
     let Some(user) = crate::permission::unprivileged() else {
         return;
     };
-    let mut gate = crate::common::Gate::default();
-    for _ in 0..2 {
-        gate.park(std::thread::Builder::new());
-    }
-    let me = std::process::id().to_string();
-    let output = user.run(&["ps", "-L", "--pid", &me, "-o", "tid,wait", "--no-header"]);
+    // A root-owned process with four threads (the test user may not read their syscall).
+    let threaded = Owned::spawn(
+        "python3",
+        &[
+            "-c",
+            "import threading,time\nfor _ in range(3): threading.Thread(target=time.sleep, args=(300,), daemon=True).start()\ntime.sleep(300)",
+        ],
+    );
+    let pid = threaded.pid();
+    wait_for(|| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .is_ok_and(|status| status.contains("Threads:\t4\n"))
+    });
+    let output = user.run(&[
+        "ps",
+        "-L",
+        "--pid",
+        &pid.to_string(),
+        "-o",
+        "tid,wait",
+        "--no-header",
+    ]);
     let rows = stdout(&output).lines().count();
-    assert!(rows >= 3, "{}", stdout(&output));
+    assert_eq!(rows, 4, "{}", stdout(&output));
     let note = stderr(&output);
     assert!(
         note.contains(&format!("permission denied ({rows} threads: WAIT)")),
