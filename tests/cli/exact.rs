@@ -44,12 +44,8 @@ fn wait_comm(pid: u32, comm: &str) {
     panic!("process {pid} never became {comm}");
 }
 
-#[test]
-fn a_user_with_a_false_shell_shows_by_name_and_filters() {
-    let name = "psc-svcfalse";
-    let Some(uid) = false_shell_user(name) else {
-        return;
-    };
+/// `sleep 300` running as `uid` (root only), once it has exec'd.
+fn sleep_as(uid: u32) -> Owned {
     let sleeper = Owned::spawn(
         "setpriv",
         &[
@@ -62,6 +58,16 @@ fn a_user_with_a_false_shell_shows_by_name_and_filters() {
         ],
     );
     wait_comm(sleeper.pid(), "sleep");
+    sleeper
+}
+
+#[test]
+fn a_user_with_a_false_shell_shows_by_name_and_filters() {
+    let name = "psc-svcfalse";
+    let Some(uid) = false_shell_user(name) else {
+        return;
+    };
+    let sleeper = sleep_as(uid);
     let pid = sleeper.pid().to_string();
     let listing = json_ok(&run(&["ps", "--json", "-o", "pid,user", "--pid", &pid]));
     assert_eq!(row_of(&listing, sleeper.pid())["user"], name);
@@ -71,16 +77,21 @@ fn a_user_with_a_false_shell_shows_by_name_and_filters() {
     assert_eq!(show["process"]["identity"]["user"], name);
 }
 
-/// `VmRSS` of a process in bytes, from its status file.
-fn vm_rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+/// A `kB` line (`VmRSS:`, `Rss:`) of a /proc file of `pid`, in bytes.
+fn kib_line(pid: u32, file: &str, key: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap();
+    let line = text.lines().find(|l| l.starts_with(key)).unwrap();
     line.split_whitespace()
         .nth(1)
         .unwrap()
         .parse::<u64>()
         .unwrap()
         * 1024
+}
+
+/// `VmRSS` of a process in bytes, from its status file.
+fn vm_rss(pid: u32) -> u64 {
+    kib_line(pid, "status", "VmRSS:")
 }
 
 #[test]
@@ -141,18 +152,7 @@ fn tree_of_a_pid_shows_its_root_user_like_pstree_u() {
     let Some(uid) = false_shell_user("psc-svcfalse") else {
         return;
     };
-    let sleeper = Owned::spawn(
-        "setpriv",
-        &[
-            &format!("--reuid={uid}"),
-            &format!("--regid={uid}"),
-            "--clear-groups",
-            "--",
-            "sleep",
-            "300",
-        ],
-    );
-    wait_comm(sleeper.pid(), "sleep");
+    let sleeper = sleep_as(uid);
     let text = stdout(&run(&["tree", &sleeper.pid().to_string(), "--ascii"]));
     let root = text.lines().nth(1).unwrap_or_default();
     assert_eq!(
@@ -564,20 +564,13 @@ fn ps_runtime_is_the_runtime_object_and_matches_the_schema() {
 
 /// `Rss:` of smaps_rollup, in bytes.
 fn rollup_rss(pid: u32) -> u64 {
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap();
-    let line = rollup.lines().find(|l| l.starts_with("Rss:")).unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        * 1024
+    kib_line(pid, "smaps_rollup", "Rss:")
 }
 
 #[test]
 fn show_memory_map_groups_add_up_to_the_rss() {
-    // sleep maps the locale archive (another file) and the kernel's vdso, which the five
-    // classic groups leave out; python adds shared memory.
+    // python maps other files and the kernel's vdso, which the five classic groups leave
+    // out, and here a shared anonymous mapping (shared memory).
     let sleeper = Owned::spawn(
         "python3",
         &[
