@@ -12,6 +12,7 @@ use crate::collect::detail::{ProcessDetailFiles, read_detail};
 use crate::collect::fds::inode_of;
 use crate::collect::net::SocketTables;
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
+use crate::columns::value::round2;
 use crate::commands::not_a_process;
 use crate::exit::Exit;
 use crate::model::Unavailable;
@@ -170,7 +171,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let cpu = CpuSummary {
         user_seconds: st.map(|s| system.ticks_to_seconds(s.utime_ticks)),
         system_seconds: st.map(|s| system.ticks_to_seconds(s.stime_ticks)),
-        cpu_percent: st.map(|s| system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks)),
+        cpu_percent: st
+            .map(|s| round2(system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks))),
         nice: st.map(|s| s.nice),
         priority: st.map(|s| s.priority),
         policy: st.and_then(|s| s.policy).map(policy_name),
