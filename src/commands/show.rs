@@ -253,6 +253,18 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     if let Err(why) = &files.fds {
         rec.unavailable.insert("listening".into(), *why);
     }
+    // Sockets behind links we may not read are unknown, so "none" would be wrong.
+    let denied_link = fd_entries
+        .iter()
+        .flatten()
+        .find_map(|entry| entry.target_unavailable);
+    let listening = match denied_link {
+        Some(why) => {
+            rec.unavailable.insert("listening".into(), why);
+            None
+        }
+        None => listening,
+    };
     let memory_map = memory_groups(files, &mut rec);
     let counts = Counts {
         threads: st.map(|s| s.num_threads),

@@ -387,6 +387,11 @@ fn fds_whose_links_are_denied_are_counted_and_marked() {
         show["process"]["counts"]["fds_by_type"]["unknown"],
         expected
     );
+    // Its sockets are behind the denied links: "none listening" would be a guess.
+    assert_eq!(
+        show["process"]["unavailable"]["listening"],
+        "permission_denied"
+    );
 }
 
 #[test]
