@@ -158,7 +158,13 @@ pub static COLUMNS: &[Column] = &[
         kind: Kind::Integer,
         needs: Needs::STAT.union(Needs::FD_COUNT),
         about: "number of open file descriptors",
-        extract: |p, _| Ok(Value::Integer(p.fd_count()? as i64)),
+        extract: |p, _| {
+            // A zombie's empty fd directory means no files, not 0 open files.
+            if p.kind() == TaskKind::Zombie {
+                return Err(Unavailable::Zombie);
+            }
+            Ok(Value::Integer(p.fd_count()? as i64))
+        },
     },
     Column {
         name: "core",
@@ -180,7 +186,13 @@ pub static COLUMNS: &[Column] = &[
         kind: Kind::Label,
         needs: Needs::STAT.union(Needs::SYSCALL),
         about: "the system call it is blocked in, with its key argument (read(fd 3)), or running",
-        extract: |p, _| Ok(Value::Label(waits::describe(&p.syscall()?, None).text)),
+        extract: |p, _| {
+            // An exited thread's syscall file reads "-1 0 0": no wait, no registers.
+            if p.kind() == TaskKind::Zombie {
+                return Err(Unavailable::Zombie);
+            }
+            Ok(Value::Label(waits::describe(&p.syscall()?, None).text))
+        },
     },
     Column {
         name: "wchan",

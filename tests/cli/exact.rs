@@ -443,6 +443,18 @@ fn zombies_have_no_wait_pc_or_fds() {
     let row = &doc["threads"][0];
     assert_eq!(row["wait"], serde_json::Value::Null, "{row}");
     assert_eq!(row["unavailable"]["pc"], "zombie", "{row}");
+    let listing = json_ok(&run(&[
+        "ps",
+        "-L",
+        "--json",
+        "--pid",
+        &pid,
+        "-o",
+        "tid,wait,fds",
+    ]));
+    let row = row_of(&listing, zombie);
+    assert_eq!(row["unavailable"]["wait"], "zombie", "{row}");
+    assert_eq!(row["unavailable"]["fds"], "zombie", "{row}");
     let fds = run(&["fds", &pid]);
     assert_eq!(fds.status.code(), Some(1), "{}", stdout(&fds));
     assert!(stderr(&fds).contains("is a zombie"), "{}", stderr(&fds));
