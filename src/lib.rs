@@ -129,25 +129,21 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
             "nothing to signal: give PIDs, --port, --name or --pattern",
         ));
     }
-    let pattern = args
-        .pattern
-        .as_deref()
-        .map(|p| {
-            regex::bytes::Regex::new(p).map_err(|err| {
-                exit::usage(format!(
-                    "invalid regex '{p}': {}",
-                    err.to_string().lines().last().unwrap_or("")
-                ))
-            })
-        })
-        .transpose()?;
-    let env = Env::open(global)?;
+    let matcher = match (&args.name, &args.pattern) {
+        (Some(name), _) => Some(query::Matcher::new(name, true, false)),
+        (None, Some(pattern)) => Some(query::Matcher::new(pattern, false, true)),
+        (None, None) => None,
+    }
+    .transpose()
+    .map_err(exit::usage)?;
+    // No warning about the proc tree: kill itself refuses (exit 3) when its PIDs are not ours.
+    let env = Env::open_tree(global)?;
     let users = UserNames::load();
     let query = commands::kill::KillQuery {
         pids: args.pids.clone(),
         port: args.port,
-        name: args.name.clone(),
-        pattern,
+        all_netns: args.all_netns,
+        matcher,
         tree: args.tree,
         signal: args.signal,
         wait: args.wait,
@@ -168,26 +164,26 @@ struct Env {
 }
 
 impl Env {
+    /// Opens the proc tree; when its PIDs may not be the caller's (another PID namespace),
+    /// says so once on stderr and goes on.
     fn open(global: &GlobalArgs) -> anyhow::Result<Self> {
+        let env = Self::open_tree(global)?;
+        if let collect::procfs::PidView::Foreign(why) = env.procfs.pid_view() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "procscope: warning: {why}; the PIDs shown may not match the caller's"
+            );
+        }
+        Ok(env)
+    }
+
+    /// Opens the proc tree and reads the system facts, without judging the tree.
+    fn open_tree(global: &GlobalArgs) -> anyhow::Result<Self> {
         let root = &global.proc_root;
         let procfs = ProcFs::open(root).map_err(|err| {
             anyhow::anyhow!("cannot open the proc tree {}: {err}", root.display())
         })?;
         let system = SystemInfo::read(&procfs)?;
-        if procfs.is_live()
-            && let Some(seen) = system.self_pid
-            && seen != std::process::id()
-        {
-            return Err(exit::Failure {
-                exit: Exit::Fatal,
-                message: format!(
-                    "{} belongs to another PID namespace: it calls this process {seen}, the kernel here calls it {}; its PIDs would not match yours, so nothing is shown or signalled (mount a /proc for this namespace, e.g. unshare --mount-proc)",
-                    root.display(),
-                    std::process::id()
-                ),
-            }
-            .into());
-        }
         Ok(Self { procfs, system })
     }
 }
