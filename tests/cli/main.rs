@@ -5,6 +5,8 @@ mod common;
 mod contract;
 mod fds_ports;
 mod fixtures;
+mod kill;
+mod kill_ns;
 mod mem;
 mod node;
 mod output;
