@@ -279,7 +279,10 @@ mod tests {
 
     #[test]
     fn fdinfo_pid_values() {
-        assert_eq!(fdinfo_pid(b"pos:\t0\nflags:\t02000002\nPid:\t4242\nNSpid:\t4242\n"), Some(4242));
+        assert_eq!(
+            fdinfo_pid(b"pos:\t0\nflags:\t02000002\nPid:\t4242\nNSpid:\t4242\n"),
+            Some(4242)
+        );
         assert_eq!(fdinfo_pid(b"Pid:\t-1\n"), Some(-1));
         assert_eq!(fdinfo_pid(b"pos:\t0\n"), None);
     }
@@ -316,7 +319,10 @@ mod tests {
         assert_eq!(unreadable, SendError::Mismatch(None));
         let vanished = bind(child.id(), || None::<()>, own_fdinfo_pid).unwrap_err();
         assert_eq!(vanished, SendError::Exited);
-        assert!(child.try_wait().unwrap().is_none(), "still alive, never signalled");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "still alive, never signalled"
+        );
         child.kill().unwrap();
         child.wait().unwrap();
     }

@@ -66,6 +66,8 @@ fn dangerous_pids_are_refused() {
             "$P" kill -- "$bad" 2> "$D/err"
             echo "usage $bad:$?:$(wc -l < "$D/err")"
         done
+        "$P" kill --pattern '' --yes 2> "$D/err"; echo "empty pattern:$?:$(cat "$D/err")"
+        "$P" kill --name '' --yes 2> "$D/err"; echo "empty name:$?:$(cat "$D/err")"
         "$P" kill 1 --json > "$D/init.json"; echo "init:$?"
         # This script's own command line matches: PID 1 even with --force, never by pattern.
         "$P" kill --pattern dangerous-marker-q7 --force --yes --json > "$D/forced.json"
@@ -88,12 +90,28 @@ time.sleep(300)' & threaded=$!
         return;
     };
     for bad in ["0", "-1", "4294967295", "2147483648", "1e3", "0x10", "abc"] {
-        assert_eq!(value(&lines, &format!("usage {bad}"), &output), "2:1", "{bad}");
+        assert_eq!(
+            value(&lines, &format!("usage {bad}"), &output),
+            "2:1",
+            "{bad}"
+        );
+    }
+    for empty in ["empty pattern", "empty name"] {
+        let line = value(&lines, empty, &output);
+        assert!(
+            line.starts_with("2:procscope: empty pattern"),
+            "{empty}: {line}"
+        );
     }
     assert_eq!(value(&lines, "init", &output), "1");
     let init = read_json(&dir, "init.json");
     assert_eq!(init["results"][0]["result"], "refused", "{init}");
-    assert!(init["results"][0]["reason"].as_str().unwrap().contains("PID 1"));
+    assert!(
+        init["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("PID 1")
+    );
     assert_eq!(value(&lines, "forced", &output), "1");
     let forced = read_json(&dir, "forced.json");
     let results = forced["results"].as_array().unwrap();
@@ -212,7 +230,11 @@ fn ancestors_are_never_signalled() {
         return;
     };
     for case in ["timeout", "setsid", "script", "shchain", "pattern", "dry"] {
-        assert_eq!(value(&lines, case, &output), "1", "{case}: nothing was signalled");
+        assert_eq!(
+            value(&lines, case, &output),
+            "1",
+            "{case}: nothing was signalled"
+        );
         let doc = read_json(&dir, &format!("{case}.json"));
         let results = doc["results"].as_array().unwrap();
         assert!(!results.is_empty(), "{case}: {doc}");
@@ -241,7 +263,10 @@ fn ancestors_are_never_signalled() {
     );
     // The pattern matched the shell, timeout and this script (PID 1), all ancestors.
     let pattern = read_json(&dir, "pattern.json");
-    assert!(pattern["results"].as_array().unwrap().len() >= 3, "{pattern}");
+    assert!(
+        pattern["results"].as_array().unwrap().len() >= 3,
+        "{pattern}"
+    );
     assert_eq!(value(&lines, "sentinel", &output), "alive");
 }
 

@@ -277,7 +277,8 @@ fn choose(
         target.choice = Choice::Refused(reason);
         return Ok(target);
     }
-    let needs = Needs::STAT | Needs::CMDLINE | matcher_filter(query).map_or(Needs::NONE, |f| f.needs());
+    let needs =
+        Needs::STAT | Needs::CMDLINE | matcher_filter(query).map_or(Needs::NONE, |f| f.needs());
     let read = || {
         let sample = ProcessSample::read(procfs, pid, needs).ok()?;
         let holds = match source {
@@ -376,7 +377,8 @@ fn expand_trees(
                 for &child in forest.children(parent_pid) {
                     if seen.insert(child) {
                         let source = Source::Child(parent_pid);
-                        let chosen = choose(query, procfs, protected, child, source, Some(parent_fd))?;
+                        let chosen =
+                            choose(query, procfs, protected, child, source, Some(parent_fd))?;
                         if !matches!(chosen.choice, Choice::Missing) {
                             children.push(chosen);
                         }

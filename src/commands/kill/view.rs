@@ -55,7 +55,11 @@ pub(super) fn confirm(selected: &[Selected], query: &KillQuery) -> anyhow::Resul
         .filter(|&cols| cols > 0);
     let mut stderr = std::io::stderr().lock();
     for target in &willing {
-        let command = target.identity.as_ref().map(command_text).unwrap_or_default();
+        let command = target
+            .identity
+            .as_ref()
+            .map(command_text)
+            .unwrap_or_default();
         let line = format!("  {:>7} {command}", target.pid);
         let line = width.map_or_else(|| line.clone(), |w| table::cut(&line, w));
         writeln!(stderr, "{line}")?;
@@ -172,9 +176,15 @@ impl Report for KillReport {
                 if command {
                     let argv = r.argv.as_deref().unwrap_or_default();
                     row.push(Text::plain(if argv.is_empty() {
-                        format!("[{}]", r.name.as_deref().map(escape_str).unwrap_or_default())
+                        format!(
+                            "[{}]",
+                            r.name.as_deref().map(escape_str).unwrap_or_default()
+                        )
                     } else {
-                        argv.iter().map(|a| escape_str(a)).collect::<Vec<_>>().join(" ")
+                        argv.iter()
+                            .map(|a| escape_str(a))
+                            .collect::<Vec<_>>()
+                            .join(" ")
                     }));
                 }
                 row
