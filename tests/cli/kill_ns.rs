@@ -7,13 +7,13 @@ use std::process::{Command, Output};
 
 use crate::common::{bin, fixture};
 
+/// What a namespace script printed (`key:value` lines), its scratch directory and output.
+type Ran = (Vec<(String, String)>, tempfile::TempDir, Output);
+
 /// Runs `script` with bash as PID 1 of new namespaces, with `$P` the binary and `$D` a
 /// scratch directory. Returns the `key:value` lines it printed and the directory; `None`
 /// (after a notice) where user namespaces are unavailable.
-fn in_namespace(
-    script: &str,
-    envs: &[(&str, &str)],
-) -> Option<(Vec<(String, String)>, tempfile::TempDir, Output)> {
+fn in_namespace(script: &str, envs: &[(&str, &str)]) -> Option<Ran> {
     let probe = Command::new("unshare")
         .args(["-Urpf", "--mount-proc", "true"])
         .output();

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::common::{Owned, bin, json, run, sleep_holding, stderr, stdout};
+use crate::common::{Owned, json, run, sleep_holding, stderr, stdout};
 
 /// PIDs of the children of `pid` (from /proc), sorted.
 fn children_of(pid: u32) -> Vec<u32> {
