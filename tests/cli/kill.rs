@@ -160,18 +160,22 @@ fn kill_by_port_stays_in_its_network_namespace() {
     let port = listener.local_addr().unwrap().port();
     let mut holder = sleep_holding(listener.as_raw_fd());
     drop(listener);
-    // The same port on the loopback of another (new, empty) network namespace.
+    // The same port on the loopback of another (new, empty) network namespace, brought up
+    // with SIOCSIFFLAGS (no `ip` needed).
     let serve = format!(
-        "import socket, time\ns = socket.socket()\ns.bind(('127.0.0.1', {port}))\ns.listen()\nprint('ready', flush=True)\ntime.sleep(300)"
+        r#"
+import fcntl, socket, struct, time
+s = socket.socket()
+flags = struct.unpack("16sH", fcntl.ioctl(s, 0x8913, struct.pack("16sH14x", b"lo", 0))[:18])[1]
+fcntl.ioctl(s, 0x8914, struct.pack("16sH14x", b"lo", flags | 1))
+s.bind(("127.0.0.1", {port}))
+s.listen()
+print("ready", flush=True)
+time.sleep(300)
+"#
     );
     let mut other = Command::new("unshare")
-        .args([
-            "-Urn",
-            "sh",
-            "-c",
-            "ip link set lo up && exec python3 -c \"$0\"",
-        ])
-        .arg(&serve)
+        .args(["-Urn", "python3", "-c", &serve])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()

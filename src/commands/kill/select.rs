@@ -402,3 +402,51 @@ fn thread_group(procfs: &ProcFs, pid: u32) -> Option<u32> {
     let tgid = sample.status().ok()?.number("Tgid")?;
     u32::try_from(tgid).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protected() -> Protected {
+        Protected {
+            me: 500,
+            ancestors: vec![
+                (400, "timeout".into()),
+                (300, "bash".into()),
+                (1, "init".into()),
+            ],
+        }
+    }
+
+    #[test]
+    fn init_needs_force_and_its_pid() {
+        let p = protected();
+        assert!(
+            p.refusal(1, false, true)
+                .unwrap()
+                .contains("without --force")
+        );
+        assert!(
+            p.refusal(1, true, false)
+                .unwrap()
+                .contains("named explicitly")
+        );
+        assert_eq!(p.refusal(1, true, true), None);
+    }
+
+    #[test]
+    fn every_ancestor_is_named() {
+        let p = protected();
+        assert_eq!(
+            p.refusal(400, false, true).unwrap(),
+            "procscope's ancestor timeout (PID 400)"
+        );
+        assert_eq!(
+            p.refusal(300, true, false).unwrap(),
+            "procscope's ancestor bash (PID 300)"
+        );
+        assert_eq!(p.refusal(300, true, true), None);
+        assert_eq!(p.refusal(500, false, true).unwrap(), "procscope itself");
+        assert_eq!(p.refusal(600, false, false), None);
+    }
+}
