@@ -15,9 +15,9 @@ use crate::commands::ports::{PortsQuery, run as ports};
 use crate::exit::{self, Exit};
 use crate::model::kill::{KillPayload, KillResult};
 use crate::model::text::lossless;
-use crate::render::escape::escape_str;
+use crate::render::escape::Escaped;
 use crate::render::json;
-use crate::render::table::{self, Align, Text, Tone};
+use crate::render::table::{self, Align, Column, Fit, Text, Tone};
 use crate::render::{Report, Style};
 use crate::signal::{Identity, SendError, SignalChoice, Target, open_target, wait_all};
 
@@ -370,7 +370,7 @@ fn confirm(selected: &[Selected], query: &KillQuery) -> anyhow::Result<()> {
         let name = target
             .identity
             .as_ref()
-            .map(|i| escape_str(&lossless(&i.name).0))
+            .map(|i| Escaped::bytes(&i.name).into_string())
             .unwrap_or_default();
         writeln!(stderr, "  {} {name}", target.pid)?;
     }
@@ -404,12 +404,13 @@ impl Report for KillReport {
     }
 
     fn table(&self, style: &Style) -> String {
-        let headers = [
-            ("PID", Align::Right),
-            ("NAME", Align::Left),
-            ("SIGNAL", Align::Left),
-            ("RESULT", Align::Left),
-            ("TIME", Align::Right),
+        // On a narrow terminal TIME, SIGNAL and NAME give way so RESULT stays readable.
+        let columns = [
+            Column::new("PID", Align::Right, Fit::Keep),
+            Column::new("NAME", Align::Left, Fit::Narrow { order: 2, min: 4 }),
+            Column::new("SIGNAL", Align::Left, Fit::Drop(1)),
+            Column::new("RESULT", Align::Left, Fit::Cut { order: 3, min: 7 }),
+            Column::new("TIME", Align::Right, Fit::Drop(0)),
         ];
         let rows = self
             .payload
@@ -427,12 +428,7 @@ impl Report for KillReport {
                 };
                 vec![
                     Text::plain(r.pid.to_string()),
-                    Text::plain(
-                        r.name
-                            .as_deref()
-                            .map(escape_str)
-                            .unwrap_or_else(|| "-".into()),
-                    ),
+                    Text::plain(r.name.as_deref().unwrap_or("-")),
                     Text::plain(r.signal.clone()),
                     Text::toned(result, tone),
                     Text::plain(
@@ -442,7 +438,7 @@ impl Report for KillReport {
                 ]
             })
             .collect();
-        table::render(&headers, rows, *style)
+        table::render_columns(&columns, rows, *style)
     }
 
     fn exit(&self) -> Exit {
