@@ -407,9 +407,9 @@ impl Report for KillReport {
         // On a narrow terminal TIME, SIGNAL and NAME give way so RESULT stays readable.
         let columns = [
             Column::new("PID", Align::Right, Fit::Keep),
-            Column::new("NAME", Align::Left, Fit::Narrow { order: 2, min: 4 }),
+            Column::new("NAME", Align::Left, Fit::Narrow { order: 3, min: 4 }),
             Column::new("SIGNAL", Align::Left, Fit::Drop(1)),
-            Column::new("RESULT", Align::Left, Fit::Cut { order: 3, min: 7 }),
+            Column::new("RESULT", Align::Left, Fit::Cut { order: 2, min: 16 }),
             Column::new("TIME", Align::Right, Fit::Drop(0)),
         ];
         let rows = self

@@ -340,13 +340,13 @@ impl Report for ThreadsReport {
         // PC (the answer to "what is it doing") stay readable at 80 columns.
         let mut columns = vec![
             Column::new("TID", Align::Right, Fit::Keep),
-            Column::new("NAME", Align::Left, Fit::Narrow { order: 7, min: 8 }),
+            Column::new("NAME", Align::Left, Fit::Narrow { order: 8, min: 8 }),
         ];
         if with_roles {
             columns.push(Column::new(
                 "ROLE",
                 Align::Left,
-                Fit::Narrow { order: 6, min: 10 },
+                Fit::Narrow { order: 7, min: 10 },
             ));
         }
         let explain = with_roles && self.explain;
@@ -360,7 +360,7 @@ impl Report for ThreadsReport {
             Column::new("STACK", Align::Right, Fit::Drop(5)),
             Column::new("WAIT", Align::Left, Fit::Keep),
         ]);
-        let last = Fit::Cut { order: 0, min: 32 };
+        let last = Fit::Cut { order: 6, min: 32 };
         columns.push(if explain {
             Column::new("EVIDENCE", Align::Left, last)
         } else {

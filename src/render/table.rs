@@ -167,8 +167,16 @@ fn push_line<'a>(
         }
         first = false;
         let cut;
+        // A cell narrowed to fit ends in `…`, so a cut value never passes for a whole one.
         let text = if text.width() > width {
-            cut = text.cut(width);
+            cut = match width {
+                0 | 1 => text.cut(width),
+                _ => {
+                    let mut shown = text.cut(width - 1);
+                    shown.push_text("…");
+                    shown
+                }
+            };
             &cut
         } else {
             text
