@@ -646,10 +646,7 @@ impl ShowReport {
             rows.push(("cluster", Text::plain(cluster)));
         }
         for (key, value) in &info.settings {
-            rows.push((
-                "setting",
-                Text::plain(format!("{key}={value}")),
-            ));
+            rows.push(("setting", Text::plain(format!("{key}={value}"))));
         }
         Some(rows)
     }

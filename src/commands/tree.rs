@@ -174,7 +174,10 @@ impl Report for TreeReport {
                 .iter()
                 .map(|a| format!("{} {}", a.pid, a.name));
             let chain = format!("{} >", chain.collect::<Vec<_>>().join(" > "));
-            out.push_str(&crate::render::table::title_line(&Escaped::text(&chain), style));
+            out.push_str(&crate::render::table::title_line(
+                &Escaped::text(&chain),
+                style,
+            ));
         }
         for (i, root) in self.payload.tree.iter().enumerate() {
             self.draw(

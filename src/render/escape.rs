@@ -201,7 +201,7 @@ pub fn is_hidden(ch: char) -> bool {
 /// code point inside its strings written as a `\uXXXX` escape (serde_json leaves C1 and
 /// the others raw, and a terminal acts on U+009B as on `ESC [`).
 pub fn json_for_terminal(json: &str) -> String {
-    if json.is_ascii() {
+    if !json.bytes().any(|byte| byte >= 0x7f) {
         return json.to_owned();
     }
     let mut out = String::with_capacity(json.len());
@@ -243,7 +243,10 @@ mod tests {
     fn backslash_bidi_and_zero_width_are_escaped() {
         assert_eq!(escape(b"a\\nb"), "a\\\\nb");
         assert_ne!(escape(b"a\\nb"), escape(b"a\nb"));
-        assert_eq!(escape("s\u{200b}s\u{200d}hd".as_bytes()), "s\\u{200b}s\\u{200d}hd");
+        assert_eq!(
+            escape("s\u{200b}s\u{200d}hd".as_bytes()),
+            "s\\u{200b}s\\u{200d}hd"
+        );
         assert_eq!(
             escape("x\u{202e}gpj.exe\u{2066}\u{feff}\u{2028}".as_bytes()),
             "x\\u{202e}gpj.exe\\u{2066}\\u{feff}\\u{2028}"
@@ -268,9 +271,12 @@ mod tests {
 
     #[test]
     fn terminal_json_escapes_c1_and_bidi_inside_strings() {
-        let json = "{\"a\": \"x\u{9b}31m\u{85}\u{202e}\u{1f600}\"}";
+        let json = "{\"a\": \"x\u{9b}31m\u{85}\u{202e}\u{1f600}\x7f\"}";
         let safe = json_for_terminal(json);
-        assert_eq!(safe, "{\"a\": \"x\\u009b31m\\u0085\\u202e\u{1f600}\"}");
+        assert_eq!(
+            safe,
+            "{\"a\": \"x\\u009b31m\\u0085\\u202e\u{1f600}\\u007f\"}"
+        );
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         let orig: serde_json::Value = serde_json::from_str(json).unwrap();
         assert_eq!(back, orig);

@@ -43,10 +43,7 @@ pub fn section(title: &Escaped, rows: Vec<(&'static str, Text)>, style: &Style) 
             line.extend(std::iter::repeat_n(' ', INDENT));
             if index == 0 {
                 line.push_str(key);
-                line.extend(std::iter::repeat_n(
-                    ' ',
-                    key_width - display_width(key) + 1,
-                ));
+                line.extend(std::iter::repeat_n(' ', key_width - display_width(key) + 1));
             } else {
                 line.extend(std::iter::repeat_n(' ', key_width + 1));
             }

@@ -1,8 +1,8 @@
 //! Row listings in the style of `ps`: aligned columns, no borders, a header line, optional
 //! colour, and lines cut to the terminal width.
 
-pub use super::escape::{Escaped, display_width};
 use super::escape::prefix_within;
+pub use super::escape::{Escaped, display_width};
 pub use super::fit::Fit;
 use super::fit::fit;
 
@@ -129,8 +129,9 @@ pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) ->
         }
         None => widths.into_iter().map(Some).collect(),
     };
-    let mut out =
-        String::with_capacity((rows.len() + 1) * (widths.iter().flatten().sum::<usize>() + widths.len()));
+    let mut out = String::with_capacity(
+        (rows.len() + 1) * (widths.iter().flatten().sum::<usize>() + widths.len()),
+    );
     let mut line = String::new();
     if style.header {
         let cells = headers

@@ -13,10 +13,7 @@ fn assert_inert(what: &str, output: &[u8]) {
         "\x1b", "\x07", "\u{9b}", "\u{85}", "\u{200b}", "\u{200d}", "\u{202e}", "\u{2066}",
         "\u{feff}", "\u{2028}",
     ] {
-        assert!(
-            !text.contains(bad),
-            "{what} printed {bad:?} raw:\n{text}"
-        );
+        assert!(!text.contains(bad), "{what} printed {bad:?} raw:\n{text}");
     }
 }
 
@@ -80,12 +77,18 @@ fn cgroup_path_with_escapes_is_escaped_in_show() {
     std::fs::create_dir(&group).unwrap();
     let child = Owned::spawn("sleep", &["1000"]).sleeping();
     let moved = std::fs::write(group.join("cgroup.procs"), child.pid().to_string());
-    let output = moved.as_ref().ok().map(|_| run(&["show", &child.pid().to_string()]));
+    let output = moved
+        .as_ref()
+        .ok()
+        .map(|_| run(&["show", &child.pid().to_string()]));
     drop(child);
     // The child is reaped: the group is empty and can go.
     let _ = std::fs::remove_dir(&group);
     if let Err(err) = moved {
-        eprintln!("notice: cannot move a process into {}: {err}; test skipped", group.display());
+        eprintln!(
+            "notice: cannot move a process into {}: {err}; test skipped",
+            group.display()
+        );
         return;
     }
     let output = output.unwrap();
@@ -137,7 +140,12 @@ fn error_messages_escape_what_the_user_typed() {
     ];
     for (args, shown) in cases {
         let output = run(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert_inert(&format!("{args:?}"), &output.stderr);
         assert!(
             stderr(&output).contains(shown),
@@ -178,7 +186,13 @@ fn bidi_zero_width_and_backslash_names_are_escaped() {
     let newline = named_child("a\nb");
     let name_line = |pid: u32| {
         let text = table_of("show", pid);
-        text.lines().next().unwrap().split("  ").nth(1).unwrap().to_owned()
+        text.lines()
+            .next()
+            .unwrap()
+            .split("  ")
+            .nth(1)
+            .unwrap()
+            .to_owned()
     };
     assert_ne!(name_line(literal.pid()), name_line(newline.pid()));
 }

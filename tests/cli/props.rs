@@ -167,7 +167,12 @@ fn unescape(shown: &str) -> Vec<u8> {
                 let end = rest.find('}').unwrap();
                 let code = u32::from_str_radix(&rest[1..end], 16).unwrap();
                 let mut buf = [0u8; 4];
-                out.extend_from_slice(char::from_u32(code).unwrap().encode_utf8(&mut buf).as_bytes());
+                out.extend_from_slice(
+                    char::from_u32(code)
+                        .unwrap()
+                        .encode_utf8(&mut buf)
+                        .as_bytes(),
+                );
                 rest = &rest[end + 1..];
             }
             other => panic!("unknown escape \\{other}"),

@@ -165,15 +165,24 @@ fn threads_at_80_columns_keep_wait_and_pc() {
             .cloned()
             .unwrap();
         let (Some(wait), Some(pc)) = (main["wait"].as_str(), main["pc_text"].as_str()) else {
-            assert!(Instant::now() < deadline, "no WAIT/PC for the main thread: {doc}");
+            assert!(
+                Instant::now() < deadline,
+                "no WAIT/PC for the main thread: {doc}"
+            );
             std::thread::sleep(Duration::from_millis(50));
             continue;
         };
         let symbol = pc.split('+').next().unwrap();
         let text = on_terminal(80, "dumb", &["threads", &pid]);
         assert_fits("threads", &text, 80);
-        let header = text.lines().find(|l| l.trim_start().starts_with("TID")).unwrap();
-        assert!(header.contains(" WAIT ") && header.ends_with(" PC"), "{text}");
+        let header = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("TID"))
+            .unwrap();
+        assert!(
+            header.contains(" WAIT ") && header.ends_with(" PC"),
+            "{text}"
+        );
         let row = text
             .lines()
             .find(|l| l.trim_start().starts_with(&format!("{pid} ")))
@@ -231,7 +240,10 @@ fn pretty_json_on_a_terminal_escapes_c1() {
     assert_eq!(first_line(&mut child).trim(), "ready");
     let holder = Owned(child);
     let text = on_terminal(80, "xterm", &["show", &holder.pid().to_string(), "--json"]);
-    assert!(!text.contains('\u{9b}') && !text.contains('\u{85}'), "{text:?}");
+    assert!(
+        !text.contains('\u{9b}') && !text.contains('\u{85}'),
+        "{text:?}"
+    );
     assert!(text.contains("a\\u009b2Jb\\u0085"), "{text}");
     let document: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(document["process"]["identity"]["name"], "a\u{9b}2Jb\u{85}");
