@@ -2,9 +2,9 @@
 //! environment values, process names with bidi/zero-width/backslash, and what a user typed
 //! quoted back in an error. Every target is a process the test starts (or the test itself).
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::common::{Owned, first_line, run, stderr};
+use crate::common::{Owned, run, spawn_ready, stderr};
 
 /// Bytes a terminal would act on: ESC, BEL, CSI (C1), and the invisible code points.
 fn assert_inert(what: &str, output: &[u8]) {
@@ -20,15 +20,7 @@ fn assert_inert(what: &str, output: &[u8]) {
 /// A python3 child whose comm is `name` (set through /proc/self/comm), waiting on stdin.
 fn named_child(name: &str) -> Owned {
     let script = "import sys; open('/proc/self/comm', 'w').write(sys.argv[1]); print('ready', flush=True); sys.stdin.read()";
-    let mut child = Command::new("python3")
-        .args(["-c", script, name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 starts");
-    assert_eq!(first_line(&mut child).trim(), "ready");
-    Owned(child)
+    spawn_ready(Command::new("python3").args(["-c", script, name])).expect("python3 starts")
 }
 
 #[test]
@@ -38,12 +30,8 @@ fn abstract_socket_name_with_escapes_is_escaped_in_fds_and_show() {
     let name = format!("t\x1b]0;pwned\x07\x1b[2J\nx{}", std::process::id());
     let address = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
     let _listener = UnixListener::bind_addr(&address).unwrap();
-    let own = std::process::id().to_string();
     for command in ["fds", "show"] {
-        let output = run(&[command, &own]);
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        assert_inert(command, &output.stdout);
-        let text = String::from_utf8_lossy(&output.stdout);
+        let text = table_of(command, std::process::id());
         assert!(
             text.contains("@t\\e]0;pwned\\x07\\e[2J"),
             "{command} does not show the escaped name:\n{text}"
@@ -91,10 +79,7 @@ fn cgroup_path_with_escapes_is_escaped_in_show() {
         );
         return;
     }
-    let output = output.unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_inert("show", &output.stdout);
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = inert_text("show", &output.unwrap());
     assert!(
         text.contains("procscope-\\e]0;x\\x07-"),
         "show does not show the escaped cgroup:\n{text}"
@@ -103,25 +88,16 @@ fn cgroup_path_with_escapes_is_escaped_in_show() {
 
 #[test]
 fn node_environment_value_is_escaped_in_show_and_threads() {
-    let Ok(mut child) = Command::new("node")
-        .args(["-e", "console.log('ready'); setInterval(() => {}, 1000)"])
-        .env("UV_THREADPOOL_SIZE", "4\x1b[2J")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
+    let Some(node) = spawn_ready(
+        Command::new("node")
+            .args(["-e", "console.log('ready'); setInterval(() => {}, 1000)"])
+            .env("UV_THREADPOOL_SIZE", "4\x1b[2J"),
+    ) else {
         eprintln!("notice: node is not installed; environment escaping test skipped");
         return;
     };
-    assert_eq!(first_line(&mut child).trim(), "ready");
-    let node = Owned(child);
-    let pid = node.pid().to_string();
     for command in ["show", "threads"] {
-        let output = run(&[command, &pid]);
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        assert_inert(command, &output.stdout);
-        let text = String::from_utf8_lossy(&output.stdout);
+        let text = table_of(command, node.pid());
         assert!(
             text.contains("UV_THREADPOOL_SIZE=4\\e[2J"),
             "{command} does not show the escaped value:\n{text}"
@@ -156,10 +132,14 @@ fn error_messages_escape_what_the_user_typed() {
 }
 
 fn table_of(command: &str, pid: u32) -> String {
-    let output = run(&[command, &pid.to_string()]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    inert_text(command, &run(&[command, &pid.to_string()]))
+}
+
+/// The stdout of a successful run, checked to hold nothing a terminal acts on.
+fn inert_text(command: &str, output: &std::process::Output) -> String {
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
     assert_inert(command, &output.stdout);
-    String::from_utf8(output.stdout).unwrap()
+    String::from_utf8(output.stdout.clone()).unwrap()
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use procscope::render::escape::display_width;
 
-use crate::common::{Owned, bin, first_line, json_ok, run};
+use crate::common::{Owned, bin, json_ok, run, spawn_ready};
 
 /// `'text'` for sh, any bytes but NUL.
 fn quoted(text: &OsStr) -> Vec<u8> {
@@ -140,18 +140,12 @@ fn kill_keeps_result_visible_when_narrow() {
 
 #[test]
 fn threads_at_80_columns_keep_wait_and_pc() {
-    let Ok(mut child) = Command::new("node")
-        .args(["-e", "console.log('ready'); setInterval(() => {}, 100000)"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
+    let Some(node) = spawn_ready(
+        Command::new("node").args(["-e", "console.log('ready'); setInterval(() => {}, 100000)"]),
+    ) else {
         eprintln!("notice: node is not installed; threads width test skipped");
         return;
     };
-    assert_eq!(first_line(&mut child).trim(), "ready");
-    let node = Owned(child);
     let pid = node.pid().to_string();
     // The main thread waits in epoll between timers; poll until both reads agree.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -231,14 +225,7 @@ fn show_wraps_a_one_megabyte_command_line_quickly() {
 #[test]
 fn pretty_json_on_a_terminal_escapes_c1() {
     let script = "import sys; open('/proc/self/comm', 'w').write('a\\x9b2Jb\\x85'); print('ready', flush=True); sys.stdin.read()";
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 starts");
-    assert_eq!(first_line(&mut child).trim(), "ready");
-    let holder = Owned(child);
+    let holder = spawn_ready(Command::new("python3").args(["-c", script])).expect("python3 starts");
     let text = on_terminal(80, "xterm", &["show", &holder.pid().to_string(), "--json"]);
     assert!(
         !text.contains('\u{9b}') && !text.contains('\u{85}'),
