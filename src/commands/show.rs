@@ -282,9 +282,10 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
             unit: l.unit,
         })
         .collect();
-    let cgroup = rec
+    let (cgroup, cgroup_b64) = rec
         .take("cgroup", files.cgroup.clone())
-        .map(|raw| cgroup_path(&raw));
+        .map(|raw| lossless(&cgroup_path(&raw)))
+        .unzip();
 
     ProcessDetail {
         pid: sample.pid,
@@ -298,6 +299,7 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         memory_map,
         listening,
         cgroup,
+        cgroup_b64: cgroup_b64.flatten(),
         unavailable: rec.unavailable,
     }
 }
@@ -368,13 +370,15 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
     Some(groups)
 }
 
-/// The cgroup v2 path, or every hierarchy joined when there is no unified one.
-fn cgroup_path(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    text.lines()
-        .find_map(|line| line.strip_prefix("0::"))
-        .map(str::to_owned)
-        .unwrap_or_else(|| text.lines().collect::<Vec<_>>().join(";"))
+/// The cgroup v2 path, or every hierarchy joined when there is no unified one (bytes: a
+/// cgroup name may hold any byte but `/` and NUL).
+fn cgroup_path(raw: &[u8]) -> Vec<u8> {
+    let lines = raw.split(|&b| b == b'\n').filter(|line| !line.is_empty());
+    lines
+        .clone()
+        .find_map(|line| line.strip_prefix(b"0::"))
+        .map(<[u8]>::to_vec)
+        .unwrap_or_else(|| lines.collect::<Vec<_>>().join(&b';'))
 }
 
 impl Report for ShowReport {
@@ -514,7 +518,13 @@ impl ShowReport {
             ),
             (
                 "cgroup",
-                self.or_reason("cgroup", self.detail.cgroup.clone()),
+                self.or_reason(
+                    "cgroup",
+                    self.detail
+                        .cgroup
+                        .as_deref()
+                        .map(|cgroup| exact_text(cgroup, self.detail.cgroup_b64.as_deref())),
+                ),
             ),
         ];
         if let Some(ns) = ns {

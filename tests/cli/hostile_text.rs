@@ -61,14 +61,19 @@ fn cgroup_path_with_escapes_is_escaped_in_show() {
         eprintln!("notice: no writable cgroup2 mount; cgroup escaping test skipped");
         return;
     };
-    let group = root.join(format!("procscope-\x1b]0;x\x07-{}", std::process::id()));
+    use std::os::unix::ffi::OsStrExt;
+    let name = format!("procscope-\x1b]0;x\x07-{}-", std::process::id());
+    let mut name = name.into_bytes();
+    name.push(0xff);
+    let group = root.join(std::ffi::OsStr::from_bytes(&name));
     std::fs::create_dir(&group).unwrap();
     let child = Owned::spawn("sleep", &["1000"]).sleeping();
-    let moved = std::fs::write(group.join("cgroup.procs"), child.pid().to_string());
-    let output = moved
+    let pid = child.pid().to_string();
+    let moved = std::fs::write(group.join("cgroup.procs"), &pid);
+    let outputs = moved
         .as_ref()
         .ok()
-        .map(|_| run(&["show", &child.pid().to_string()]));
+        .map(|_| (run(&["show", &pid]), run(&["show", &pid, "--json"])));
     drop(child);
     // The child is reaped: the group is empty and can go.
     let _ = std::fs::remove_dir(&group);
@@ -79,11 +84,22 @@ fn cgroup_path_with_escapes_is_escaped_in_show() {
         );
         return;
     }
-    let text = inert_text("show", &output.unwrap());
+    let (table, json) = outputs.unwrap();
+    let text = inert_text("show", &table);
     assert!(
-        text.contains("procscope-\\e]0;x\\x07-"),
+        text.contains(&format!(
+            "procscope-\\e]0;x\\x07-{}-\\xff",
+            std::process::id()
+        )),
         "show does not show the escaped cgroup:\n{text}"
     );
+    // JSON keeps the exact bytes: the path relative to the hierarchy ends in the name.
+    use base64::Engine;
+    let document = crate::common::json_ok(&json);
+    let exact = base64::engine::general_purpose::STANDARD
+        .decode(document["process"]["cgroup_b64"].as_str().unwrap())
+        .unwrap();
+    assert!(exact.ends_with(&name), "{document}");
 }
 
 #[test]
