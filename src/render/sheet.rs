@@ -16,9 +16,7 @@ const MIN_WRAP: usize = 8;
 /// A titled block of `key value` lines, keys indented two spaces.
 pub fn section(title: &Escaped, rows: Vec<(&'static str, Text)>, style: &Style) -> String {
     let mut out = if style.color {
-        let mut bold = Escaped::default();
-        bold.push(title);
-        format!("\x1b[1m{}\x1b[0m\n", cut_to(style, bold.as_str()))
+        format!("\x1b[1m{}\x1b[0m\n", cut_to(style, title.as_str()))
     } else {
         title_line(title, style)
     };

@@ -335,4 +335,53 @@ mod tests {
     fn cut_keeps_escape_sequences() {
         assert_eq!(cut("\x1b[1mabcdef\x1b[0m", 3), "\x1b[1mabc\x1b[0m");
     }
+
+    #[test]
+    fn cells_are_measured_and_cut_in_display_columns() {
+        let style = Style {
+            header: false,
+            color: false,
+            width: Some(20),
+        };
+        let cjk = "漢".repeat(40);
+        let combining = "e\u{301}".repeat(12);
+        let out = render(
+            &[("PID", Align::Right), ("CMD", Align::Left)],
+            vec![
+                vec!["7".into(), cjk.as_str().into()],
+                vec!["8".into(), combining.as_str().into()],
+            ],
+            style,
+        );
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), Some(format!("7 {}", "漢".repeat(9)).as_str()));
+        // Twelve letters with accents are twelve columns: nothing is cut.
+        assert_eq!(lines.next(), Some(format!("8 {combining}").as_str()));
+    }
+
+    #[test]
+    fn cells_that_give_way_end_in_an_ellipsis_and_dropped_columns_vanish() {
+        let style = Style {
+            header: true,
+            color: false,
+            width: Some(16),
+        };
+        let columns = [
+            Column::new("PID", Align::Right, Fit::Keep),
+            Column::new("NAME", Align::Left, Fit::Narrow { order: 1, min: 4 }),
+            Column::new("TIME", Align::Right, Fit::Drop(0)),
+            Column::new("RESULT", Align::Left, Fit::Keep),
+        ];
+        let out = render_columns(
+            &columns,
+            vec![vec![
+                "1".into(),
+                "systemd".into(),
+                "0.1s".into(),
+                "refused".into(),
+            ]],
+            style,
+        );
+        assert_eq!(out, "PID NAME RESULT\n  1 sys… refused\n");
+    }
 }
