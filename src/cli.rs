@@ -156,7 +156,7 @@ pub struct PsArgs {
     #[arg(short = 'u', long, value_delimiter = ',', value_name = "USER")]
     pub user: Vec<String>,
 
-    /// Keep only processes in these states (letters: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle).
+    /// Keep only processes in these states (letters, alone or comma-separated: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle).
     #[arg(long, value_parser = parse_states, value_name = "LETTERS")]
     pub state: Option<String>,
 
@@ -252,15 +252,21 @@ pub struct KillArgs {
     #[arg(value_parser = parse_pid, value_name = "PID")]
     pub pids: Vec<u32>,
 
-    /// Signal the processes holding a listener on this port.
+    /// Signal the processes holding a listener on this port (in procscope's own network
+    /// namespace unless --all-netns).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Signal the processes with exactly this name.
-    #[arg(long, value_name = "NAME")]
+    /// With --port: the holders in every network namespace, not only procscope's own.
+    #[arg(long, requires = "port")]
+    pub all_netns: bool,
+
+    /// Signal the processes with exactly this name (as `ps NAME --exact`).
+    #[arg(long, value_name = "NAME", conflicts_with = "pattern")]
     pub name: Option<String>,
 
-    /// Signal the processes whose command line matches this regular expression.
+    /// Signal the processes whose name or command line matches this regular expression (as
+    /// `ps REGEX --regex`).
     #[arg(long, value_name = "REGEX")]
     pub pattern: Option<String>,
 
@@ -288,8 +294,8 @@ pub struct KillArgs {
     #[arg(long, requires = "timeout")]
     pub escalate: bool,
 
-    /// Allow PID 1, kernel threads, procscope itself, its parent shell, and a thread ID
-    /// (which signals its whole process, as kill(2) does).
+    /// Allow kernel threads and a thread ID (which signals its whole process, as kill(2)
+    /// does); PID 1, procscope itself and its ancestors only when named as PIDs.
     #[arg(long)]
     pub force: bool,
 

@@ -35,6 +35,9 @@ pub struct ProcessDetail {
     pub cgroup: Option<String>,
     /// Every line of `/proc/PID/cgroup`, v1 and v2.
     pub cgroups: Option<Vec<crate::parse::cgroup::CgroupLine>>,
+    /// The exact bytes of `cgroup` (standard base64), only when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_b64: Option<String>,
     /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
     pub unavailable: BTreeMap<String, Unavailable>,
 }
