@@ -123,6 +123,45 @@ impl ProcessDir {
         watchdog::guarded(|| read_fd(&open_file(&self.dir, name)?, limit, true))
     }
 
+    /// Reads a NUL-padded file (`cmdline`): keeps at most `keep` bytes, and past them reads
+    /// on (at most `scan` bytes in all, in small pieces that are not kept) only to learn
+    /// whether anything but NUL padding follows. Returns the kept bytes and whether the
+    /// file held more than NULs beyond them. Memory stays bounded by `keep` whatever the
+    /// process put in its argument area.
+    pub fn read_padded(
+        &self,
+        name: &str,
+        keep: u64,
+        scan: u64,
+    ) -> Result<(Vec<u8>, bool), Unavailable> {
+        watchdog::guarded(|| {
+            let fd = open_file(&self.dir, name)?;
+            let kept = read_fd(&fd, keep, true)?;
+            if (kept.len() as u64) < keep {
+                return Ok((kept, false));
+            }
+            let mut seen = kept.len() as u64;
+            let mut chunk = vec![0u8; READ_CHUNK * 32];
+            loop {
+                let n = match rustix::io::read(&fd, &mut chunk[..]) {
+                    Ok(n) => n,
+                    Err(rustix::io::Errno::INTR) if watchdog::timed_out() => {
+                        return Err(Unavailable::TimedOut);
+                    }
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(errno) => return Err(errno_reason(errno)),
+                };
+                if n == 0 {
+                    return Ok((kept, false));
+                }
+                seen += n as u64;
+                if chunk[..n].iter().any(|&b| b != 0) || seen >= scan {
+                    return Ok((kept, true));
+                }
+            }
+        })
+    }
+
     /// Opens a file below this directory for reading (`root/usr/lib/libc.so.6`,
     /// `map_files/7f00-7f80`); the path is raw bytes.
     pub fn open(&self, path: &[u8]) -> Result<std::fs::File, Unavailable> {
@@ -200,6 +239,9 @@ pub trait Files {
     fn id(&self) -> u32;
     /// Reads a file that the kernel generates in one piece (see [`ProcessDir::read_whole`]).
     fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable>;
+    /// Reads a NUL-padded file (see [`ProcessDir::read_padded`]).
+    fn read_padded(&self, name: &str, keep: u64, scan: u64)
+    -> Result<(Vec<u8>, bool), Unavailable>;
     /// Reads a symbolic link as raw bytes.
     fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable>;
     /// The numeric entries of a subdirectory, ascending.
@@ -224,6 +266,15 @@ impl Files for ProcessDir {
 
     fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
         ProcessDir::read_whole(self, name, limit)
+    }
+
+    fn read_padded(
+        &self,
+        name: &str,
+        keep: u64,
+        scan: u64,
+    ) -> Result<(Vec<u8>, bool), Unavailable> {
+        ProcessDir::read_padded(self, name, keep, scan)
     }
 
     fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
@@ -268,6 +319,15 @@ impl Files for TaskFiles<'_> {
         self.process.read_whole(&self.path(name), limit)
     }
 
+    fn read_padded(
+        &self,
+        name: &str,
+        keep: u64,
+        scan: u64,
+    ) -> Result<(Vec<u8>, bool), Unavailable> {
+        self.process.read_padded(&self.path(name), keep, scan)
+    }
+
     fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
         self.process.readlink(&self.path(name))
     }
@@ -277,8 +337,19 @@ impl Files for TaskFiles<'_> {
     }
 }
 
+/// No proc file read in whole is larger than this (the smaps of a process at the default
+/// `vm.max_map_count` is about 40 MiB); a larger one is not a proc file (a fixture's
+/// `/dev/zero`) and is refused as [`Unavailable::TooLarge`] instead of filling memory.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 fn read_at(dir: &OwnedFd, name: &str) -> Result<Vec<u8>, Unavailable> {
-    watchdog::guarded(|| read_fd(&open_file(dir, name)?, u64::MAX, false))
+    watchdog::guarded(|| {
+        let bytes = read_fd(&open_file(dir, name)?, MAX_FILE_BYTES + 1, false)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(Unavailable::TooLarge);
+        }
+        Ok(bytes)
+    })
 }
 
 /// Opens a file for reading below `dir`; an open the watchdog interrupted is `TimedOut`.
@@ -297,7 +368,7 @@ fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unav
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(limit));
     while buf.len() < limit {
         if buf.capacity() == buf.len() {
-            buf.reserve(buf.len().max(READ_CHUNK));
+            buf.reserve(buf.len().max(READ_CHUNK).min(limit - buf.len()));
         }
         // Read straight into the spare capacity (no zero-filling), never past `limit`.
         let room = (buf.capacity() - buf.len()).min(limit - buf.len());

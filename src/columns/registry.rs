@@ -333,7 +333,12 @@ pub static COLUMNS: &[Column] = &[
                 )),
                 TaskKind::Normal => None,
             };
-            Ok(Value::Argv { argv, fallback })
+            Ok(Value::Argv {
+                argv,
+                fallback,
+                truncated: p.argv_truncated,
+                raw: p.cmdline_raw.clone(),
+            })
         },
     },
 ];

@@ -41,11 +41,17 @@ pub fn run(
     procfs: &ProcFs,
     system: &SystemInfo,
     users: &UserNames,
+    raw_cmdline: bool,
 ) -> anyhow::Result<ShowReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
     let files = read_detail(procfs, pid).map_err(|why| not_a_process("show", pid, why))?;
     let runtime = runtime_section(&files, procfs, system);
     let mut detail = assemble(&files, system, users);
+    if raw_cmdline {
+        use base64::Engine;
+        detail.identity.cmdline_b64 = (files.sample.cmdline_raw.as_deref())
+            .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw));
+    }
     if let Some((info, summary, by_role)) = runtime {
         detail.runtime = Some(info);
         detail.runtime_summary = Some(summary);
@@ -155,6 +161,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         gids: sv.and_then(|s| s.numbers("Gid")),
         argv: argv_text,
         argv_b64: argv_b64.flatten(),
+        argv_truncated: sample.argv_truncated,
+        cmdline_b64: None,
         exe: exe_text,
         exe_b64: exe_b64.flatten(),
         exe_deleted,
