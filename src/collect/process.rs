@@ -12,12 +12,8 @@ use crate::parse::keyed::Keyed;
 use crate::parse::stat::{Stat, parse_stat};
 use crate::parse::syscall::{SyscallState, parse_syscall};
 
-/// A command line longer than this is not read further (the kernel allows at most 6 MiB of
-/// arguments); only NUL padding is looked for up to here.
-pub const MAX_CMDLINE_BYTES: u64 = 8 << 20;
-
-/// At most this much of a command line is kept (`argv_truncated` past it): a process can
-/// fill its argument area with megabytes that a listing must not hold.
+/// At most this much of a command line is read (`argv_truncated` past it): a process can
+/// fill its argument area with 6 MiB (of NULs, say) that a listing must not copy or hold.
 pub const MAX_ARGV_BYTES: u64 = 256 << 10;
 
 /// `stat` and `status` are a few KiB; anything far larger is not a proc file.
@@ -107,9 +103,11 @@ impl ProcessSample {
         };
         let kind = sample.kind();
         if needs.contains(Needs::CMDLINE) {
-            let raw = dir.read_padded("cmdline", MAX_ARGV_BYTES, MAX_CMDLINE_BYTES);
+            let raw = dir.read_whole("cmdline", MAX_ARGV_BYTES + 1);
             sample.cmdline = Some(match raw {
-                Ok((raw, cut)) => {
+                Ok(mut raw) => {
+                    let cut = raw.len() as u64 > MAX_ARGV_BYTES;
+                    raw.truncate(MAX_ARGV_BYTES as usize);
                     let argv = parse_argv(&raw, cut);
                     sample.argv_truncated = argv.truncated;
                     if needs.contains(Needs::RAW_CMDLINE) {

@@ -123,45 +123,6 @@ impl ProcessDir {
         watchdog::guarded(|| read_fd(&open_file(&self.dir, name)?, limit, true))
     }
 
-    /// Reads a NUL-padded file (`cmdline`): keeps at most `keep` bytes, and past them reads
-    /// on (at most `scan` bytes in all, in small pieces that are not kept) only to learn
-    /// whether anything but NUL padding follows. Returns the kept bytes and whether the
-    /// file held more than NULs beyond them. Memory stays bounded by `keep` whatever the
-    /// process put in its argument area.
-    pub fn read_padded(
-        &self,
-        name: &str,
-        keep: u64,
-        scan: u64,
-    ) -> Result<(Vec<u8>, bool), Unavailable> {
-        watchdog::guarded(|| {
-            let fd = open_file(&self.dir, name)?;
-            let kept = read_fd(&fd, keep, true)?;
-            if (kept.len() as u64) < keep {
-                return Ok((kept, false));
-            }
-            let mut seen = kept.len() as u64;
-            let mut chunk = vec![0u8; READ_CHUNK * 32];
-            loop {
-                let n = match rustix::io::read(&fd, &mut chunk[..]) {
-                    Ok(n) => n,
-                    Err(rustix::io::Errno::INTR) if watchdog::timed_out() => {
-                        return Err(Unavailable::TimedOut);
-                    }
-                    Err(rustix::io::Errno::INTR) => continue,
-                    Err(errno) => return Err(errno_reason(errno)),
-                };
-                if n == 0 {
-                    return Ok((kept, false));
-                }
-                seen += n as u64;
-                if chunk[..n].iter().any(|&b| b != 0) || seen >= scan {
-                    return Ok((kept, true));
-                }
-            }
-        })
-    }
-
     /// Opens a file below this directory for reading (`root/usr/lib/libc.so.6`,
     /// `map_files/7f00-7f80`); the path is raw bytes.
     pub fn open(&self, path: &[u8]) -> Result<std::fs::File, Unavailable> {
@@ -239,9 +200,6 @@ pub trait Files {
     fn id(&self) -> u32;
     /// Reads a file that the kernel generates in one piece (see [`ProcessDir::read_whole`]).
     fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable>;
-    /// Reads a NUL-padded file (see [`ProcessDir::read_padded`]).
-    fn read_padded(&self, name: &str, keep: u64, scan: u64)
-    -> Result<(Vec<u8>, bool), Unavailable>;
     /// Reads a symbolic link as raw bytes.
     fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable>;
     /// The numeric entries of a subdirectory, ascending.
@@ -266,15 +224,6 @@ impl Files for ProcessDir {
 
     fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
         ProcessDir::read_whole(self, name, limit)
-    }
-
-    fn read_padded(
-        &self,
-        name: &str,
-        keep: u64,
-        scan: u64,
-    ) -> Result<(Vec<u8>, bool), Unavailable> {
-        ProcessDir::read_padded(self, name, keep, scan)
     }
 
     fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
@@ -317,15 +266,6 @@ impl Files for TaskFiles<'_> {
 
     fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
         self.process.read_whole(&self.path(name), limit)
-    }
-
-    fn read_padded(
-        &self,
-        name: &str,
-        keep: u64,
-        scan: u64,
-    ) -> Result<(Vec<u8>, bool), Unavailable> {
-        self.process.read_padded(&self.path(name), keep, scan)
     }
 
     fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {

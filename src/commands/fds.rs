@@ -172,7 +172,7 @@ fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
 /// The row of one descriptor from what the kernel said about it.
 fn describe_entry(entry: &FdEntry) -> FdRow {
     let kind = classify(&entry.target, entry.file_type);
-    let (path, deleted) = split_deleted(&entry.target);
+    let (path, deleted) = split_deleted(&entry.target, entry.nlink);
     let (target, target_b64) = lossless(path);
     let mut unavailable = BTreeMap::new();
     let info = match &entry.info {

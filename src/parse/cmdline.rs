@@ -18,7 +18,7 @@ pub struct Argv {
 /// buffer without NULs (a rewritten title, setproctitle) is one argument. `cut` says the
 /// buffer is a prefix of a longer command line.
 pub fn parse_argv(raw: &[u8], cut: bool) -> Argv {
-    let end = raw.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
+    let end = padded_end(raw);
     if end == 0 {
         return Argv {
             args: Vec::new(),
@@ -31,6 +31,19 @@ pub fn parse_argv(raw: &[u8], cut: bool) -> Argv {
         args,
         truncated: cut || pieces.next().is_some(),
     }
+}
+
+/// The length of `raw` without its trailing NULs, eight bytes at a time (an argument area
+/// can hold hundreds of KiB of them).
+fn padded_end(raw: &[u8]) -> usize {
+    let mut end = raw.len();
+    while end >= 8 && raw[end - 8..end] == [0u8; 8] {
+        end -= 8;
+    }
+    while end > 0 && raw[end - 1] == 0 {
+        end -= 1;
+    }
+    end
 }
 
 /// [`parse_argv`] of a whole buffer: the arguments only.

@@ -5,6 +5,7 @@ mod common;
 mod contract;
 mod fds_ports;
 mod fixtures;
+mod hostile;
 mod mem;
 mod node;
 mod output;

@@ -1,0 +1,252 @@
+//! Data other users control: files that lie about being deleted, argument areas padded or
+//! zeroed by title rewriting, proc files that never end, forged socket table lines, unbound
+//! netlink sockets and symlinks mounted over a mapped library.
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+
+use crate::common::{first_line, json_ok, run, stderr};
+
+/// `python3 -c script ARGS…`, kept alive by its piped stdin, after it printed its first
+/// line (returned). Killed and reaped by `Owned` when dropped.
+fn python(script: &str, args: &[&str]) -> (crate::common::Owned, String) {
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python3 starts");
+    let line = first_line(&mut child);
+    (crate::common::Owned(child), line.trim().to_owned())
+}
+
+/// Overwrites the process's own argument area (`/proc/self/stat` fields 48-49) with
+/// `TITLE` and NULs, the way setproctitle does.
+const REWRITE_TITLE: &str = r#"
+import os, sys
+fields = open('/proc/self/stat', 'rb').read().rsplit(b')', 1)[1].split()
+start, end = int(fields[45]), int(fields[46])
+title = os.environ.get('TITLE', '').encode()
+with open('/proc/self/mem', 'r+b', buffering=0) as mem:
+    mem.seek(start)
+    mem.write(title + b'\0' * (end - start - len(title)))
+print(end - start, flush=True)
+sys.stdin.read()
+"#;
+
+#[test]
+fn a_live_file_named_deleted_is_not_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let liar = dir.path().join("x (deleted)");
+    let gone = dir.path().join("y");
+    std::fs::write(&liar, b"").unwrap();
+    std::fs::write(&gone, b"").unwrap();
+    let script = "import os,sys\na=open(sys.argv[1]);b=open(sys.argv[2]);os.unlink(sys.argv[2])\nprint(a.fileno(), b.fileno(), flush=True)\nsys.stdin.read()";
+    let (child, line) = python(script, &[liar.to_str().unwrap(), gone.to_str().unwrap()]);
+    let fds: Vec<u64> = line.split(' ').map(|f| f.parse().unwrap()).collect();
+    let doc = json_ok(&run(&["fds", &child.pid().to_string(), "--json"]));
+    let row = |fd: u64| {
+        doc["fds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["fd"] == fd)
+            .cloned()
+            .unwrap()
+    };
+    let live = row(fds[0]);
+    assert_eq!(live["deleted"], false, "{live}");
+    assert_eq!(live["target"], liar.to_str().unwrap());
+    let deleted = row(fds[1]);
+    assert_eq!(deleted["deleted"], true, "{deleted}");
+    assert_eq!(deleted["target"], gone.to_str().unwrap());
+}
+
+#[test]
+fn title_padding_is_collapsed_like_ps() {
+    let padding = "p".repeat(300);
+    let mut command = Command::new("python3");
+    command
+        .arg("-c")
+        .arg(REWRITE_TITLE)
+        .arg(&padding)
+        .env("TITLE", "title-rewriter: worker")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    first_line(&mut child);
+    let child = crate::common::Owned(child);
+    let pid = child.pid().to_string();
+    let doc = json_ok(&run(&["ps", "--pid", &pid, "--json", "-o", "pid,cmd"]));
+    let row = crate::common::row_of(&doc, child.pid());
+    assert_eq!(row["argv"], serde_json::json!(["title-rewriter: worker"]));
+    assert!(row.get("argv_truncated").is_none(), "{row}");
+    assert!(row.get("cmdline_b64").is_none(), "{row}");
+    // ps shows the same text, with no padding.
+    let ps = Command::new("ps").args(["-o", "args=", "-p", &pid]).output();
+    if let Some(ps) = ps.ok().filter(|o| o.status.success()) {
+        assert_eq!(String::from_utf8_lossy(&ps.stdout).trim(), "title-rewriter: worker");
+    }
+    // The exact bytes, padding included, only when asked for.
+    let raw = json_ok(&run(&["ps", "--pid", &pid, "--json", "-o", "pid,cmd", "--raw-cmdline"]));
+    let row = crate::common::row_of(&raw, child.pid());
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(row["cmdline_b64"].as_str().unwrap())
+        .unwrap();
+    assert!(bytes.starts_with(b"title-rewriter: worker\0\0"));
+    assert!(bytes.len() > 300);
+    let show = json_ok(&run(&["show", &pid, "--json"]));
+    assert_eq!(
+        show["process"]["identity"]["argv"],
+        serde_json::json!(["title-rewriter: worker"])
+    );
+}
+
+/// Runs `procscope ARGS` as a direct child and returns (stdout bytes, peak RSS in KiB,
+/// CPU seconds) from its own `wait4` accounting.
+fn measured(args: &[&str]) -> (usize, i64, f64) {
+    use std::os::unix::process::CommandExt;
+    let mut command = crate::common::command(args);
+    // A hook makes the standard library fork instead of vfork: a vforked child's peak RSS
+    // would start at the test process's.
+    // SAFETY: the hook does nothing.
+    unsafe {
+        command.pre_exec(|| Ok(()));
+    }
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut child: Child = child;
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 reaps our own child by its PID
+    // (not yet reaped: `child.wait` is never called).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status}");
+    let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (out.len(), usage.ru_maxrss, cpu(usage.ru_utime) + cpu(usage.ru_stime))
+}
+
+#[test]
+fn zeroed_argument_areas_cost_nothing() {
+    use std::os::unix::process::CommandExt;
+    // 46 arguments of 128 KiB - 1 (the kernel's per-argument cap): 5.8 MB of arguments,
+    // which needs a stack limit above 4 × 6 MiB.
+    let big = "a".repeat((128 << 10) - 1);
+    let mut children = Vec::new();
+    for _ in 0..8 {
+        let mut command = Command::new("python3");
+        command.arg("-c").arg(REWRITE_TITLE);
+        for _ in 0..46 {
+            command.arg(&big);
+        }
+        command.stdin(Stdio::piped()).stdout(Stdio::piped());
+        // SAFETY: setrlimit is async-signal-safe; it only raises this child's stack limit.
+        unsafe {
+            command.pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 64 << 20,
+                    rlim_max: libc::RLIM_INFINITY,
+                };
+                libc::setrlimit(libc::RLIMIT_STACK, &limit);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().unwrap();
+        let size: usize = first_line(&mut child).trim().parse().unwrap();
+        assert!(size > 5_800_000, "argument area of {size} bytes");
+        children.push(crate::common::Owned(child));
+    }
+    let pids: Vec<String> = children.iter().map(|c| c.pid().to_string()).collect();
+    let list = pids.join(",");
+    let doc = json_ok(&run(&["ps", "--pid", &list, "--json", "-o", "pid,cmd"]));
+    for child in &children {
+        let row = crate::common::row_of(&doc, child.pid());
+        assert_eq!(row["argv"], serde_json::json!([]), "zeroed argv is no argument");
+    }
+    let (plain_out, plain_rss, plain_cpu) = measured(&["ps"]);
+    let (json_out, json_rss, json_cpu) = measured(&["ps", "--json"]);
+    drop(children);
+    let (base_out, base_rss, base_cpu) = measured(&["ps"]);
+    let (base_json_out, _, base_json_cpu) = measured(&["ps", "--json"]);
+    eprintln!(
+        "zeroed argv x8: ps {plain_cpu:.3}s {plain_rss} KiB {plain_out} B; ps --json {json_cpu:.3}s {json_rss} KiB {json_out} B; without them: ps {base_cpu:.3}s {base_rss} KiB {base_out} B, ps --json {base_json_cpu:.3}s {base_json_out} B"
+    );
+    assert!(plain_rss < 32 << 10, "ps peak RSS {plain_rss} KiB");
+    assert!(json_rss < 32 << 10, "ps --json peak RSS {json_rss} KiB");
+    // CPU time, not wall time, with slack for a loaded machine: the old code needed 30 s.
+    assert!(plain_cpu < 2.0 * base_cpu + 0.25, "ps {plain_cpu}s vs {base_cpu}s");
+    assert!(json_cpu < 2.0 * base_json_cpu + 0.25, "ps --json {json_cpu}s vs {base_json_cpu}s");
+}
+
+/// A copy of the `basic` fixture tree with `files` replaced by links to `/dev/zero`, and
+/// empty socket tables.
+fn zero_tree(files: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(crate::common::fixture("basic"))
+        .arg(dir.path().join("root"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("net")).unwrap();
+    for table in ["tcp", "tcp6", "udp", "udp6", "unix", "netlink"] {
+        let mut file = std::fs::File::create(root.join("net").join(table)).unwrap();
+        writeln!(file, "header").unwrap();
+    }
+    for file in files {
+        let path = root.join(file);
+        let _ = std::fs::remove_file(&path);
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn endless_proc_files_are_errors_not_aborts() {
+    let cases: &[(&str, &[&str])] = &[
+        ("stat", &["ps"]),
+        ("uptime", &["ps", "show 1"]),
+        ("meminfo", &["ps", "mem 1", "show 1"]),
+        ("1/stat", &["ps", "show 1"]),
+        ("1/smaps", &["mem 1"]),
+        ("1/smaps_rollup", &["mem 1", "show 1"]),
+        ("1/limits", &["show 1"]),
+        ("1/status", &["ps", "show 1"]),
+        ("1/cmdline", &["ps --json", "show 1 --json"]),
+        ("net/tcp", &["ports"]),
+        ("net/unix", &["ports --unix"]),
+    ];
+    for (file, commands) in cases {
+        let tree = zero_tree(&[file]);
+        let root = tree.path().join("root");
+        for line in *commands {
+            let mut args = vec!["--proc-root", root.to_str().unwrap()];
+            args.extend(line.split(' '));
+            let output = run(&args);
+            let code = output.status.code();
+            assert!(
+                matches!(code, Some(0 | 1 | 3)),
+                "{file} as /dev/zero: `{line}` ended with {:?}: {}",
+                output.status,
+                stderr(&output)
+            );
+            assert!(output.stdout.len() < 1 << 20, "{file}: `{line}` printed {} bytes", output.stdout.len());
+            for err in stderr(&output).lines() {
+                assert!(err.len() < 300, "{file}: `{line}`: {err}");
+            }
+        }
+    }
+}
