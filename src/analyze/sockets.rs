@@ -52,7 +52,7 @@ pub fn socket_info(index: &SocketIndex, inode: u64) -> SocketInfo {
         Some(KnownSocket::Netlink(protocol)) => {
             let mut info = unknown(inode);
             info.proto = "netlink".into();
-            info.netlink_protocol = Some(*protocol);
+            info.netlink_protocol = *protocol;
             info
         }
         None => unknown(inode),
@@ -103,7 +103,10 @@ pub fn describe(info: &SocketInfo) -> String {
             Some(path) => format!("unix {path} {}", info.state.as_deref().unwrap_or("")),
             None => format!("unix {}", info.state.as_deref().unwrap_or("")),
         },
-        "netlink" => format!("netlink protocol {}", info.netlink_protocol.unwrap_or(0)),
+        "netlink" => match info.netlink_protocol {
+            Some(protocol) => format!("netlink protocol {protocol}"),
+            None => "netlink (unbound)".to_owned(),
+        },
         _ => format!("socket:[{}]", info.inode),
     }
     .trim_end()

@@ -50,7 +50,9 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
     let holds_sockets = fds
         .as_ref()
         .is_ok_and(|fds| fds.iter().any(|fd| fd.target.starts_with(b"socket:")));
-    let sockets = holds_sockets.then(|| SocketTables::of_process(&dir));
+    let sockets = (fds.as_ref().ok())
+        .filter(|_| holds_sockets)
+        .map(|entries| SocketTables::for_descriptors(&dir, entries));
     let thread_states = dir.numeric_entries("task").map(|tids| {
         scan(&tids, |tid| {
             let thread = ProcessSample::read_thread(&dir, tid, Needs::STAT)?;

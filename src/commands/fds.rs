@@ -42,7 +42,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     })?;
     let has = |prefix: &[u8]| entries.iter().any(|e| e.target.starts_with(prefix));
     let tables = if has(b"socket:") {
-        SocketTables::of_process(&dir)
+        SocketTables::for_descriptors(&dir, &entries)
     } else {
         SocketTables::default()
     };
