@@ -230,3 +230,28 @@ fn unique<T: Record>(records: impl Iterator<Item = T>) -> Vec<T> {
 fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
     raw.split(|&b| b == b'\n').filter(|line| !line.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forged_unix_record_drops_both_claims_on_its_inode() {
+        // An abstract name `@x\n0000…: … 20635 /run/docker.sock` splits its line in two.
+        let table = b"Num       RefCount Protocol Flags    Type St Inode Path
+0000000095254921: 00000002 00000000 00010000 0001 01 20635 /run/user.sock
+00000000aaaaaaaa: 00000002 00000000 00010000 0001 01 30000 @x
+0000000000000000: 00000002 00000000 00010000 0001 01 20635 /run/docker.sock
+0000000095254922: 00000003 00000000 00000000 0001 03  1501
+";
+        let tables = SocketTables::read(
+            |name| match name {
+                "unix" => Ok(table.to_vec()),
+                _ => Ok(Vec::new()),
+            },
+            false,
+        );
+        let inodes: Vec<u64> = tables.unix.iter().map(|s| s.inode).collect();
+        assert_eq!(inodes, vec![30000, 1501]);
+    }
+}

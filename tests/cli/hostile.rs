@@ -250,3 +250,88 @@ fn endless_proc_files_are_errors_not_aborts() {
         }
     }
 }
+
+/// The row of descriptor `fd` in an `fds --json` document.
+fn fd_row(doc: &serde_json::Value, fd: u64) -> serde_json::Value {
+    doc["fds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["fd"] == fd)
+        .cloned()
+        .unwrap_or_else(|| panic!("fd {fd} in {doc}"))
+}
+
+#[test]
+fn an_unbound_netlink_socket_is_netlink() {
+    let script = "import socket,sys\ns=socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)\nprint(s.fileno(), flush=True)\nsys.stdin.read()";
+    let (child, line) = python(script, &[]);
+    let fd: u64 = line.parse().unwrap();
+    let pid = child.pid().to_string();
+    let doc = json_ok(&run(&["fds", &pid, "--json"]));
+    let row = fd_row(&doc, fd);
+    assert_eq!(row["type"], "netlink", "{row}");
+    assert_eq!(row["socket"]["proto"], "netlink");
+    assert_eq!(doc["by_type"]["netlink"], 1);
+    let show = json_ok(&run(&["show", &pid, "--json"]));
+    assert_eq!(show["process"]["counts"]["fds_by_type"]["netlink"], 1, "{show}");
+}
+
+/// The inode of one of our own descriptors (`socket:[N]`).
+fn socket_inode(fd: i32) -> u64 {
+    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
+    let text = link.to_string_lossy().into_owned();
+    text.trim_start_matches("socket:[")
+        .trim_end_matches(']')
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn socket_names_cannot_forge_socket_table_lines() {
+    use std::os::fd::AsRawFd;
+    // The victim: a socket of ours, bound to a path.
+    let dir = tempfile::tempdir().unwrap();
+    let victim_path = dir.path().join("victim.sock");
+    let victim = std::os::unix::net::UnixListener::bind(&victim_path).unwrap();
+    let inode = socket_inode(victim.as_raw_fd());
+    // The attacker: abstract names holding a newline and a record that claims the victim's
+    // inode for /run/docker.sock. Many of them, so that /proc/net/unix lists some after
+    // the victim's own line (the old parser let the last record of an inode win).
+    let script = r#"
+import socket, sys
+inode = sys.argv[1]
+held = []
+for i in range(64):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(('\0x%d\n0000000000000000: 00000002 00000000 00010000 0001 01 %s /run/docker.sock' % (i, inode)).encode())
+    s.listen()
+    held.append(s)
+print(len(held), flush=True)
+sys.stdin.read()
+"#;
+    let (_attacker, _) = python(script, &[&inode.to_string()]);
+    let forged = std::fs::read_to_string("/proc/net/unix").unwrap();
+    assert!(
+        forged.lines().any(|l| l.ends_with(&format!("{inode} /run/docker.sock"))),
+        "the forged line is in /proc/net/unix"
+    );
+    let truth = victim_path.to_str().unwrap();
+
+    let ports = json_ok(&run(&["ports", "--unix", "--json"]));
+    let sockets = ports["sockets"].as_array().unwrap();
+    let ours: Vec<_> = sockets.iter().filter(|s| s["inode"] == inode).collect();
+    assert_eq!(ours.len(), 1, "records for the victim inode");
+    assert_eq!(ours[0]["path"], truth);
+    assert!(sockets.iter().all(|s| s["path"] != "/run/docker.sock"));
+
+    let me = std::process::id().to_string();
+    let fds = json_ok(&run(&["fds", &me, "--json"]));
+    let row = fd_row(&fds, victim.as_raw_fd() as u64);
+    assert_eq!(row["socket"]["path"], truth, "{row}");
+
+    let show = json_ok(&run(&["show", &me, "--json"]));
+    let listening = show["process"]["listening"].as_array().unwrap();
+    let entry = listening.iter().find(|s| s["inode"] == inode).unwrap();
+    assert_eq!(entry["path"], truth);
+}
