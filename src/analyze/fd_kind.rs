@@ -168,6 +168,9 @@ mod tests {
             split_deleted(b"/tmp/x (deleted)", None),
             (&b"/tmp/x"[..], true)
         );
-        assert_eq!(split_deleted(b"pipe:[1]", Some(0)), (&b"pipe:[1]"[..], false));
+        assert_eq!(
+            split_deleted(b"pipe:[1]", Some(0)),
+            (&b"pipe:[1]"[..], false)
+        );
     }
 }

@@ -124,10 +124,7 @@ impl SocketTables {
     /// The tables of our own network namespace: from the kernel (sock_diag) on the live
     /// `/proc`, else from `net` below the proc root (a fixture tree).
     pub fn of_root(procfs: &ProcFs) -> Self {
-        Self::read(
-            |name| procfs.read(&format!("net/{name}")),
-            procfs.is_live(),
-        )
+        Self::read(|name| procfs.read(&format!("net/{name}")), procfs.is_live())
     }
 
     /// Looks a socket up by inode: an internet, unix or netlink socket.
@@ -170,10 +167,7 @@ pub struct SocketIndex<'a> {
 /// (`NETLINK`, `UNIX`, `TCP`...), from the socket's `system.sockprotoname` attribute.
 fn socket_family(process: &ProcessDir, fd: u32) -> Option<Vec<u8>> {
     use std::os::fd::AsRawFd;
-    let path = format!(
-        "/proc/self/fd/{}/fd/{fd}",
-        process.handle().as_raw_fd()
-    );
+    let path = format!("/proc/self/fd/{}/fd/{fd}", process.handle().as_raw_fd());
     let mut value = [0u8; 64];
     let length = rustix::fs::getxattr(path.as_str(), "system.sockprotoname", &mut value).ok()?;
     let name = &value[..length.min(value.len())];
@@ -183,13 +177,14 @@ fn socket_family(process: &ProcessDir, fd: u32) -> Option<Vec<u8>> {
 /// True when `process` is a live process (its directory is on a proc file system, not a
 /// fixture) in the network namespace procscope runs in, whose sockets sock_diag lists.
 fn in_our_netns(process: &ProcessDir) -> bool {
-    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-    let on_proc = rustix::fs::fstatfs(process.handle())
-        .is_ok_and(|fs| fs.f_type as i64 == PROC_SUPER_MAGIC);
+    let on_proc =
+        rustix::fs::fstatfs(process.handle()).is_ok_and(|fs| fs.f_type == libc::PROC_SUPER_MAGIC);
     let theirs = rustix::fs::statat(process.handle(), "ns/net", rustix::fs::AtFlags::empty());
     let ours = rustix::fs::stat("/proc/self/ns/net");
     match (on_proc, theirs, ours) {
-        (true, Ok(theirs), Ok(ours)) => (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino),
+        (true, Ok(theirs), Ok(ours)) => {
+            (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
+        }
         _ => false,
     }
 }

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::analyze::runtime::PROBE;
 use crate::collect::ProcessDir;
 use crate::collect::binary::{BinaryFacts, read_facts};
-use crate::collect::process::{Environ, Field};
 use crate::collect::modules::{file_identity, is_file_of, open_module};
+use crate::collect::process::{Environ, Field};
 use crate::parse::maps::{Mapping, parse_maps};
 
 /// Facts by executable file (device, inode); `None`: not an ELF file we could read.

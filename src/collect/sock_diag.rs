@@ -5,12 +5,14 @@
 
 use std::io;
 
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
+use netlink_packet_core::{
+    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+};
+use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP};
 use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
 use netlink_packet_sock_diag::unix::nlas::UnixDiagName;
 use netlink_packet_sock_diag::unix::{self, ShowFlags, UnixRequest};
-use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 
 use crate::parse::net::{InetSocket, UnixSocket};
@@ -158,8 +160,8 @@ mod tests {
         .unwrap();
         let inode = {
             use std::os::fd::AsRawFd;
-            let link = std::fs::read_link(format!("/proc/self/fd/{}", listener.as_raw_fd()))
-                .unwrap();
+            let link =
+                std::fs::read_link(format!("/proc/self/fd/{}", listener.as_raw_fd())).unwrap();
             let text = link.to_string_lossy().into_owned();
             text.trim_start_matches("socket:[")
                 .trim_end_matches(']')

@@ -86,12 +86,25 @@ fn title_padding_is_collapsed_like_ps() {
     assert!(row.get("argv_truncated").is_none(), "{row}");
     assert!(row.get("cmdline_b64").is_none(), "{row}");
     // ps shows the same text, with no padding.
-    let ps = Command::new("ps").args(["-o", "args=", "-p", &pid]).output();
+    let ps = Command::new("ps")
+        .args(["-o", "args=", "-p", &pid])
+        .output();
     if let Some(ps) = ps.ok().filter(|o| o.status.success()) {
-        assert_eq!(String::from_utf8_lossy(&ps.stdout).trim(), "title-rewriter: worker");
+        assert_eq!(
+            String::from_utf8_lossy(&ps.stdout).trim(),
+            "title-rewriter: worker"
+        );
     }
     // The exact bytes, padding included, only when asked for.
-    let raw = json_ok(&run(&["ps", "--pid", &pid, "--json", "-o", "pid,cmd", "--raw-cmdline"]));
+    let raw = json_ok(&run(&[
+        "ps",
+        "--pid",
+        &pid,
+        "--json",
+        "-o",
+        "pid,cmd",
+        "--raw-cmdline",
+    ]));
     let row = crate::common::row_of(&raw, child.pid());
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
@@ -132,9 +145,16 @@ fn measured(args: &[&str]) -> (usize, i64, f64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(reaped, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status}");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "status {status}"
+    );
     let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (out.len(), usage.ru_maxrss, cpu(usage.ru_utime) + cpu(usage.ru_stime))
+    (
+        out.len(),
+        usage.ru_maxrss,
+        cpu(usage.ru_utime) + cpu(usage.ru_stime),
+    )
 }
 
 #[test]
@@ -172,7 +192,11 @@ fn zeroed_argument_areas_cost_nothing() {
     let doc = json_ok(&run(&["ps", "--pid", &list, "--json", "-o", "pid,cmd"]));
     for child in &children {
         let row = crate::common::row_of(&doc, child.pid());
-        assert_eq!(row["argv"], serde_json::json!([]), "zeroed argv is no argument");
+        assert_eq!(
+            row["argv"],
+            serde_json::json!([]),
+            "zeroed argv is no argument"
+        );
     }
     let (plain_out, plain_rss, plain_cpu) = measured(&["ps"]);
     let (json_out, json_rss, json_cpu) = measured(&["ps", "--json"]);
@@ -185,8 +209,14 @@ fn zeroed_argument_areas_cost_nothing() {
     assert!(plain_rss < 32 << 10, "ps peak RSS {plain_rss} KiB");
     assert!(json_rss < 32 << 10, "ps --json peak RSS {json_rss} KiB");
     // CPU time, not wall time, with slack for a loaded machine: the old code needed 30 s.
-    assert!(plain_cpu < 2.0 * base_cpu + 0.25, "ps {plain_cpu}s vs {base_cpu}s");
-    assert!(json_cpu < 2.0 * base_json_cpu + 0.25, "ps --json {json_cpu}s vs {base_json_cpu}s");
+    assert!(
+        plain_cpu < 2.0 * base_cpu + 0.25,
+        "ps {plain_cpu}s vs {base_cpu}s"
+    );
+    assert!(
+        json_cpu < 2.0 * base_json_cpu + 0.25,
+        "ps --json {json_cpu}s vs {base_json_cpu}s"
+    );
 }
 
 /// A copy of the `basic` fixture tree with `files` replaced by links to `/dev/zero`, and
@@ -243,7 +273,11 @@ fn endless_proc_files_are_errors_not_aborts() {
                 output.status,
                 stderr(&output)
             );
-            assert!(output.stdout.len() < 1 << 20, "{file}: `{line}` printed {} bytes", output.stdout.len());
+            assert!(
+                output.stdout.len() < 1 << 20,
+                "{file}: `{line}` printed {} bytes",
+                output.stdout.len()
+            );
             for err in stderr(&output).lines() {
                 assert!(err.len() < 300, "{file}: `{line}`: {err}");
             }
@@ -274,7 +308,10 @@ fn an_unbound_netlink_socket_is_netlink() {
     assert_eq!(row["socket"]["proto"], "netlink");
     assert_eq!(doc["by_type"]["netlink"], 1);
     let show = json_ok(&run(&["show", &pid, "--json"]));
-    assert_eq!(show["process"]["counts"]["fds_by_type"]["netlink"], 1, "{show}");
+    assert_eq!(
+        show["process"]["counts"]["fds_by_type"]["netlink"], 1,
+        "{show}"
+    );
 }
 
 /// The inode of one of our own descriptors (`socket:[N]`).
@@ -313,7 +350,9 @@ sys.stdin.read()
     let (_attacker, _) = python(script, &[&inode.to_string()]);
     let forged = std::fs::read_to_string("/proc/net/unix").unwrap();
     assert!(
-        forged.lines().any(|l| l.ends_with(&format!("{inode} /run/docker.sock"))),
+        forged
+            .lines()
+            .any(|l| l.ends_with(&format!("{inode} /run/docker.sock"))),
         "the forged line is in /proc/net/unix"
     );
     let truth = victim_path.to_str().unwrap();
@@ -385,7 +424,14 @@ fn pc_in_libc(prefix: &[&str], pid: u32) -> serde_json::Value {
 fn a_symlink_mounted_over_a_library_cannot_make_root_read_its_target() {
     use std::os::unix::fs::PermissionsExt;
     let userns = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "unshare", "-Urm", "true"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "unshare",
+            "-Urm",
+            "true",
+        ])
         .status();
     if !userns.is_ok_and(|s| s.success()) || !nix_is_root() {
         eprintln!("skipped: needs root, setpriv and unprivileged user namespaces");
@@ -414,7 +460,15 @@ fn a_symlink_mounted_over_a_library_cannot_make_root_read_its_target() {
         secret = secret.display()
     );
     let mut child = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "unshare", "-Urm", "sh", "-c"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "unshare",
+            "-Urm",
+            "sh",
+            "-c",
+        ])
         .arg(&script)
         .env("MOUNT", MOUNT_SYMLINK_OVER)
         .stdin(Stdio::piped())
