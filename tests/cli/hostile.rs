@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 
-use crate::common::{first_line, json_ok, run, stderr};
+use crate::common::{fd_row, first_line, json_ok, run, stderr};
 
 /// `python3 -c script ARGS…`, kept alive by its piped stdin, after it printed its first
 /// line (returned). Killed and reaped by `Owned` when dropped.
@@ -48,15 +48,7 @@ fn a_live_file_named_deleted_is_not_deleted() {
     let (child, line) = python(script, &[liar.to_str().unwrap(), gone.to_str().unwrap()]);
     let fds: Vec<u64> = line.split(' ').map(|f| f.parse().unwrap()).collect();
     let doc = json_ok(&run(&["fds", &child.pid().to_string(), "--json"]));
-    let row = |fd: u64| {
-        doc["fds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|row| row["fd"] == fd)
-            .cloned()
-            .unwrap()
-    };
+    let row = |fd: u64| fd_row(&doc, fd);
     let live = row(fds[0]);
     assert_eq!(live["deleted"], false, "{live}");
     assert_eq!(live["target"], liar.to_str().unwrap());
@@ -285,17 +277,6 @@ fn endless_proc_files_are_errors_not_aborts() {
     }
 }
 
-/// The row of descriptor `fd` in an `fds --json` document.
-fn fd_row(doc: &serde_json::Value, fd: u64) -> serde_json::Value {
-    doc["fds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["fd"] == fd)
-        .cloned()
-        .unwrap_or_else(|| panic!("fd {fd} in {doc}"))
-}
-
 #[test]
 fn an_unbound_netlink_socket_is_netlink() {
     let script = "import socket,sys\ns=socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)\nprint(s.fileno(), flush=True)\nsys.stdin.read()";
@@ -420,19 +401,24 @@ fn pc_in_libc(prefix: &[&str], pid: u32) -> serde_json::Value {
     panic!("the main thread never blocked in libc.so.6: {last}");
 }
 
+/// `setpriv … unshare -Urm`: what follows runs as nobody in its own user and mount
+/// namespace.
+fn as_nobody_in_namespaces() -> Command {
+    let mut command = Command::new("setpriv");
+    command.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "unshare",
+        "-Urm",
+    ]);
+    command
+}
+
 #[test]
 fn a_symlink_mounted_over_a_library_cannot_make_root_read_its_target() {
     use std::os::unix::fs::PermissionsExt;
-    let userns = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "unshare",
-            "-Urm",
-            "true",
-        ])
-        .status();
+    let userns = as_nobody_in_namespaces().arg("true").status();
     if !userns.is_ok_and(|s| s.success()) || !nix_is_root() {
         eprintln!("skipped: needs root, setpriv and unprivileged user namespaces");
         return;
@@ -459,17 +445,8 @@ fn a_symlink_mounted_over_a_library_cannot_make_root_read_its_target() {
          python3 -c \"$MOUNT\" {mnt}/link {mnt}/libc.so.6\necho $cat_pid\nwait\n",
         secret = secret.display()
     );
-    let mut child = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "unshare",
-            "-Urm",
-            "sh",
-            "-c",
-        ])
-        .arg(&script)
+    let mut child = as_nobody_in_namespaces()
+        .args(["sh", "-c", &script])
         .env("MOUNT", MOUNT_SYMLINK_OVER)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
