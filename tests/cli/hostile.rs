@@ -3,7 +3,7 @@
 //! netlink sockets and symlinks mounted over a mapped library.
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::common::{fd_row, first_line, json_ok, run, stderr};
 
@@ -105,47 +105,64 @@ fn title_padding_is_collapsed_like_ps() {
     assert!(bytes.starts_with(b"title-rewriter: worker\0\0"));
     assert!(bytes.len() > 300);
     let show = json_ok(&run(&["show", &pid, "--json"]));
+    let identity = &show["process"]["identity"];
     assert_eq!(
-        show["process"]["identity"]["argv"],
+        identity["argv"],
         serde_json::json!(["title-rewriter: worker"])
+    );
+    assert!(identity.get("cmdline_b64").is_none(), "{identity}");
+    let show = json_ok(&run(&["show", &pid, "--json", "--raw-cmdline"]));
+    let b64 = show["process"]["identity"]["cmdline_b64"].as_str().unwrap();
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+        bytes
     );
 }
 
-/// Runs `procscope ARGS` as a direct child and returns (stdout bytes, peak RSS in KiB,
-/// CPU seconds) from its own `wait4` accounting.
+/// Forks (a plain fork of a small process), runs the command in the child with its output
+/// counted, and prints the child's exit status, peak RSS (KiB) and CPU seconds from wait4.
+/// A child forked or vforked from the test process itself would start with the test's RSS
+/// as its peak.
+const RUSAGE: &str = r#"
+import os, sys
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.dup2(write, 1)
+    os.execv(sys.argv[1], sys.argv[1:])
+os.close(write)
+size = 0
+while True:
+    chunk = os.read(read, 1 << 16)
+    if not chunk:
+        break
+    size += len(chunk)
+_, status, usage = os.wait4(pid, 0)
+print(status, size, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
+"#;
+
+/// Runs `procscope ARGS` and returns (stdout bytes, peak RSS in KiB, CPU seconds).
 fn measured(args: &[&str]) -> (usize, i64, f64) {
-    use std::os::unix::process::CommandExt;
-    let mut command = crate::common::command(args);
-    // A hook makes the standard library fork instead of vfork: a vforked child's peak RSS
-    // would start at the test process's.
-    // SAFETY: the hook does nothing.
-    unsafe {
-        command.pre_exec(|| Ok(()));
-    }
-    let child = command
-        .stdout(Stdio::piped())
+    let output = Command::new("python3")
+        .args(["-c", RUSAGE])
+        .arg(crate::common::bin())
+        .args(args)
         .stderr(Stdio::null())
-        .spawn()
+        .output()
         .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut child: Child = child;
-    let mut out = Vec::new();
-    std::io::Read::read_to_end(child.stdout.as_mut().unwrap(), &mut out).unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 reaps our own child by its PID
-    // (not yet reaped: `child.wait` is never called).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "status {status}"
+    let text = String::from_utf8(output.stdout).unwrap();
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(
+        fields.first(),
+        Some(&"0"),
+        "exit status of `{args:?}`: {text}"
     );
-    let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (
-        out.len(),
-        usage.ru_maxrss,
-        cpu(usage.ru_utime) + cpu(usage.ru_stime),
+        fields[1].parse().unwrap(),
+        fields[2].parse().unwrap(),
+        fields[3].parse().unwrap(),
     )
 }
 
@@ -189,7 +206,15 @@ fn zeroed_argument_areas_cost_nothing() {
             serde_json::json!([]),
             "zeroed argv is no argument"
         );
+        assert_eq!(row["argv_truncated"], true, "only 256 KiB of it was read");
     }
+    // The table shows the name in brackets, as ps does for an empty command line.
+    let table = crate::common::stdout(&run(&["ps", "--pid", &list, "-o", "pid,cmd"]));
+    assert_eq!(
+        table.lines().filter(|l| l.ends_with(" [python3]")).count(),
+        8,
+        "{table}"
+    );
     let (plain_out, plain_rss, plain_cpu) = measured(&["ps"]);
     let (json_out, json_rss, json_cpu) = measured(&["ps", "--json"]);
     drop(children);
