@@ -27,6 +27,7 @@ pub fn unix_info(socket: &UnixSocket) -> SocketInfo {
     info.state = Some(socket.state.into());
     info.path =
         (!socket.path.is_empty()).then(|| String::from_utf8_lossy(&socket.path).into_owned());
+    info.peer_inode = socket.peer;
     info
 }
 
@@ -40,6 +41,7 @@ fn unknown(inode: u64) -> SocketInfo {
         state: None,
         path: None,
         netlink_protocol: None,
+        peer_inode: None,
         inode,
     }
 }
@@ -127,6 +129,7 @@ mod tests {
             state: Some(state.into()),
             path: None,
             netlink_protocol: None,
+            peer_inode: None,
             inode: 1,
         }
     }

@@ -178,6 +178,27 @@ mod tests {
         assert_eq!((ours.kind, ours.state), ("stream", "LISTEN"));
     }
 
+    fn inode_of_fd(fd: i32) -> u64 {
+        let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
+        crate::collect::fds::inode_of(link.to_string_lossy().as_bytes(), b"socket").unwrap()
+    }
+
+    #[test]
+    fn a_socket_pair_names_its_peers() {
+        use std::os::fd::AsRawFd;
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (a, b) = (inode_of_fd(a.as_raw_fd()), inode_of_fd(b.as_raw_fd()));
+        let Ok(sockets) = unix_sockets() else {
+            eprintln!("skipped: no unix sock_diag on this kernel");
+            return;
+        };
+        let peer = |inode| sockets.iter().find(|s| s.inode == inode).unwrap().peer;
+        assert_eq!((peer(a), peer(b)), (Some(b), Some(a)));
+        let end = sockets.iter().find(|s| s.inode == a).unwrap();
+        assert_eq!((end.kind, end.state), ("stream", "CONNECTED"));
+        assert!(end.path.is_empty());
+    }
+
     #[test]
     fn sees_our_own_tcp_listener() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
