@@ -3,6 +3,7 @@
 
 mod common;
 mod contract;
+mod deputy;
 mod fds_ports;
 mod fixtures;
 mod hostile;
