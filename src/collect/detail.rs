@@ -15,6 +15,8 @@ use crate::parse::smaps::Rollup;
 #[derive(Debug)]
 pub struct ProcessDetailFiles {
     pub sample: ProcessSample,
+    /// The link count of the executable file (0: deleted), when it could be stat'ed.
+    pub exe_nlink: Option<u64>,
     pub cwd: Field<Vec<u8>>,
     /// The kernel's memory totals (`smaps_rollup`, read once with the memory map).
     pub rollup: Field<Rollup>,
@@ -38,6 +40,7 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
     let kind = sample.kind();
     let read = |name: &str| dir.read(name).map_err(|why| explain(why, kind));
     let cwd = dir.readlink("cwd").map_err(|why| explain(why, kind));
+    let exe_nlink = dir.stat_target("exe").ok().map(|(_, nlink)| nlink);
     let memory = (kind == TaskKind::Normal).then(|| read_memory(&dir, false));
     let rollup = match (&memory, kind) {
         (Some(memory), _) => memory.rollup,
@@ -61,6 +64,7 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
         .rows
     });
     Ok(ProcessDetailFiles {
+        exe_nlink,
         cwd,
         rollup,
         limits,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
-use crate::analyze::fd_kind::type_name;
+use crate::analyze::fd_kind::{split_deleted, type_name};
 use crate::analyze::memory::{Category, ThreadSp, classify};
 use crate::analyze::runtime::{ClusterRole, RuntimeInfo};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
@@ -132,10 +132,10 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let argv = rec.take("identity.argv", sample.cmdline().cloned());
     let (argv_text, argv_b64) = argv.as_deref().map(lossless_list).unzip();
     let exe = rec.take("identity.exe", sample.exe().cloned());
-    let exe_deleted = exe.as_ref().map(|path| path.ends_with(b" (deleted)"));
-    let exe_path = exe
-        .as_ref()
-        .map(|path| path.strip_suffix(b" (deleted)").unwrap_or(path).to_vec());
+    // Deleted by the file's link count, not by a name that may end in " (deleted)".
+    let exe_split = (exe.as_ref()).map(|path| split_deleted(path, files.exe_nlink));
+    let exe_deleted = exe_split.map(|(_, deleted)| deleted);
+    let exe_path = exe_split.map(|(path, _)| path.to_vec());
     let (exe_text, exe_b64) = exe_path.as_deref().map(lossless).unzip();
     let cwd = rec.take("identity.cwd", files.cwd.clone());
     let (cwd_text, cwd_b64) = cwd.as_deref().map(lossless).unzip();

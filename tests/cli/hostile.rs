@@ -58,6 +58,45 @@ fn a_live_file_named_deleted_is_not_deleted() {
 }
 
 #[test]
+fn an_executable_named_deleted_is_not_deleted() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sleep = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v sleep"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let show_exe = |program: &std::path::Path| {
+        std::fs::copy(sleep.trim(), program).unwrap();
+        std::fs::set_permissions(program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let child = crate::common::Owned::spawn(program, &["300"]);
+        (child, program.to_str().unwrap().to_owned())
+    };
+    let (liar, liar_path) = show_exe(&dir.path().join("sl (deleted)"));
+    let (gone, gone_path) = show_exe(&dir.path().join("sl"));
+    std::fs::remove_file(&gone_path).unwrap();
+    let identity = |child: &crate::common::Owned| {
+        let show = json_ok(&run(&["show", &child.pid().to_string(), "--json"]));
+        show["process"]["identity"].clone()
+    };
+    let live = identity(&liar);
+    assert_eq!(
+        (live["exe"].as_str(), &live["exe_deleted"]),
+        (Some(liar_path.as_str()), &serde_json::json!(false)),
+        "{live}"
+    );
+    let deleted = identity(&gone);
+    assert_eq!(
+        (deleted["exe"].as_str(), &deleted["exe_deleted"]),
+        (Some(gone_path.as_str()), &serde_json::json!(true)),
+        "{deleted}"
+    );
+}
+
+#[test]
 fn title_padding_is_collapsed_like_ps() {
     let padding = "p".repeat(300);
     let mut command = Command::new("python3");
