@@ -42,7 +42,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     })?;
     let has = |prefix: &[u8]| entries.iter().any(|e| e.target.starts_with(prefix));
     let tables = if has(b"socket:") {
-        SocketTables::of_process(&dir)
+        SocketTables::for_descriptors(&dir, &entries)
     } else {
         SocketTables::default()
     };
@@ -168,7 +168,7 @@ fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
 /// The row of one descriptor from what the kernel said about it.
 fn describe_entry(entry: &FdEntry) -> FdRow {
     let kind = classify(&entry.target, entry.file_type);
-    let (path, deleted) = split_deleted(&entry.target);
+    let (path, deleted) = split_deleted(&entry.target, entry.nlink);
     let (target, target_b64) = lossless(path);
     let mut unavailable = BTreeMap::new();
     let info = match &entry.info {

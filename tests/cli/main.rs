@@ -3,8 +3,10 @@
 
 mod common;
 mod contract;
+mod deputy;
 mod fds_ports;
 mod fixtures;
+mod hostile;
 mod hostile_text;
 mod kill;
 mod kill_ns;
