@@ -134,7 +134,8 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();
-            let report = commands::show::run(args.pid, &env.procfs, &env.system, &users)?;
+            let report =
+                commands::show::run(args.pid, &env.procfs, &env.system, &users, args.raw_cmdline)?;
             emit(&report, &global)
         }
     }

@@ -107,6 +107,10 @@ pub enum Value {
     Argv {
         argv: Vec<Vec<u8>>,
         fallback: Option<String>,
+        /// Arguments were left out (too many, or too many bytes): `<key>_truncated` in JSON.
+        truncated: bool,
+        /// The exact `cmdline` bytes, when asked for (`--raw-cmdline`): `cmdline_b64`.
+        raw: Option<Vec<u8>>,
     },
     /// Not applicable (no controlling terminal): `?` in tables, `null` in JSON.
     Absent,
@@ -129,7 +133,7 @@ pub fn table_text(cell: &Field<Value>, now_unix: f64) -> Escaped {
         Value::Text(bytes) => Escaped::bytes(bytes),
         Value::Label(text) => Escaped::text(text),
         Value::Runtime(info) => Escaped::text(&info.label()),
-        Value::Argv { argv, fallback } => match (argv.is_empty(), fallback) {
+        Value::Argv { argv, fallback, .. } => match (argv.is_empty(), fallback) {
             (true, Some(fallback)) => Escaped::text(fallback),
             _ => Escaped::join(argv.iter().map(|arg| Escaped::bytes(arg)), " "),
         },
@@ -165,10 +169,23 @@ pub fn put_json(
             }
             Json::from(text)
         }
-        Ok(Value::Argv { argv, .. }) => {
+        Ok(Value::Argv {
+            argv,
+            truncated,
+            raw,
+            ..
+        }) => {
             let (texts, exact) = lossless_list(argv);
             if let Some(exact) = exact {
                 object.insert(format!("{key}_b64"), Json::from(exact));
+            }
+            if *truncated {
+                object.insert(format!("{key}_truncated"), Json::from(true));
+            }
+            if let Some(raw) = raw {
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+                object.insert("cmdline_b64".to_owned(), Json::from(b64));
             }
             Json::from(texts)
         }
@@ -215,7 +232,7 @@ fn sort_bytes(value: &Value) -> Vec<u8> {
         Value::Text(bytes) => bytes.clone(),
         Value::Label(text) => text.clone().into_bytes(),
         Value::Runtime(info) => info.label().into_bytes(),
-        Value::Argv { argv, fallback } if argv.is_empty() => {
+        Value::Argv { argv, fallback, .. } if argv.is_empty() => {
             fallback.clone().unwrap_or_default().into_bytes()
         }
         Value::Argv { argv, .. } => argv.join(&b' '),
@@ -239,11 +256,15 @@ mod tests {
         let kthread = Value::Argv {
             argv: vec![],
             fallback: Some("[kthreadd]".into()),
+            truncated: false,
+            raw: None,
         };
         assert_eq!(table_text(&Ok(kthread), 0.0).as_str(), "[kthreadd]");
         let argv = Value::Argv {
             argv: vec![b"sleep".to_vec(), b"1\n".to_vec()],
             fallback: None,
+            truncated: false,
+            raw: None,
         };
         assert_eq!(table_text(&Ok(argv), 0.0).as_str(), "sleep 1\\n");
     }

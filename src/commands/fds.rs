@@ -53,7 +53,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     })?;
     let has = |prefix: &[u8]| entries.iter().any(|e| e.target.starts_with(prefix));
     let tables = if has(b"socket:") {
-        SocketTables::of_process(&dir)
+        SocketTables::for_descriptors(&dir, &entries)
     } else {
         SocketTables::default()
     };
@@ -223,7 +223,7 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
         return unreadable_entry(entry, why);
     }
     let kind = classify(&entry.target, entry.file_type);
-    let (path, deleted) = split_deleted(&entry.target);
+    let (path, deleted) = split_deleted(&entry.target, entry.nlink);
     let (target, target_b64) = lossless(path);
     let mut unavailable = BTreeMap::new();
     let info = match &entry.info {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
-use crate::analyze::fd_kind::type_name;
+use crate::analyze::fd_kind::{split_deleted, type_name};
 use crate::analyze::memory::{Category, ThreadSp, classify};
 use crate::analyze::runtime::{ClusterRole, RuntimeInfo};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
@@ -43,11 +43,17 @@ pub fn run(
     procfs: &ProcFs,
     system: &SystemInfo,
     users: &UserNames,
+    raw_cmdline: bool,
 ) -> anyhow::Result<ShowReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
     let files = read_detail(procfs, pid).map_err(|why| not_a_process("show", pid, why))?;
     let runtime = runtime_section(&files, procfs, system);
     let mut detail = assemble(&files, system, users);
+    if raw_cmdline {
+        use base64::Engine;
+        detail.identity.cmdline_b64 = (files.sample.cmdline_raw.as_deref())
+            .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw));
+    }
     if let Some((info, summary, by_role)) = runtime {
         detail.runtime = Some(info);
         detail.runtime_summary = Some(summary);
@@ -111,10 +117,10 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let argv = rec.take("identity.argv", sample.cmdline().cloned());
     let (argv_text, argv_b64) = argv.as_deref().map(lossless_list).unzip();
     let exe = rec.take("identity.exe", sample.exe().cloned());
-    let exe_deleted = exe.as_ref().map(|path| path.ends_with(b" (deleted)"));
-    let exe_path = exe
-        .as_ref()
-        .map(|path| path.strip_suffix(b" (deleted)").unwrap_or(path).to_vec());
+    // Deleted by the file's link count, not by a name that may end in " (deleted)".
+    let exe_split = (exe.as_ref()).map(|path| split_deleted(path, files.exe_nlink));
+    let exe_deleted = exe_split.map(|(_, deleted)| deleted);
+    let exe_path = exe_split.map(|(path, _)| path.to_vec());
     let (exe_text, exe_b64) = exe_path.as_deref().map(lossless).unzip();
     let cwd = rec.take("identity.cwd", files.cwd.clone());
     let (cwd_text, cwd_b64) = cwd.as_deref().map(lossless).unzip();
@@ -140,6 +146,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         gids: sv.and_then(|s| s.numbers("Gid")),
         argv: argv_text,
         argv_b64: argv_b64.flatten(),
+        argv_truncated: sample.argv_truncated,
+        cmdline_b64: None,
         exe: exe_text,
         exe_b64: exe_b64.flatten(),
         exe_deleted,

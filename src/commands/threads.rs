@@ -9,11 +9,11 @@ use serde_json::{Map, Value as Json};
 use crate::analyze::memory::address_region;
 use crate::analyze::runtime::ThreadFacts;
 use crate::analyze::stacks::stack_of;
-use crate::analyze::symbols::{ModuleSymbols, Symbolizer};
+use crate::analyze::symbols::{Loaded, ModuleSymbols, Symbolizer};
 use crate::analyze::syscalls;
 use crate::analyze::waits;
 use crate::collect::fds::{epoll_targets, socket_inode};
-use crate::collect::modules::{open_debug_file, open_module};
+use crate::collect::modules::{ModuleFile, open_debug_file, open_module};
 use crate::collect::net::SocketTables;
 use crate::collect::process::{Field, read_syscall, read_wchan};
 use crate::collect::scan::scan;
@@ -208,17 +208,23 @@ fn describe_threads(
     system: &SystemInfo,
 ) -> Vec<ThreadRow> {
     let load = |mapping: &Mapping| {
-        let file = open_module(dir, mapping)?;
-        let mut symbols = ModuleSymbols::parse(&object::ReadCache::new(file))?;
+        let file = match open_module(dir, mapping) {
+            ModuleFile::Verified(file) => file,
+            ModuleFile::Missing => return Loaded::NoSymbols,
+            ModuleFile::Unverified => return Loaded::Unverified,
+        };
+        let Some(mut symbols) = ModuleSymbols::parse(&object::ReadCache::new(file)) else {
+            return Loaded::NoSymbols;
+        };
         let debug = symbols
             .debug_path()
-            .and_then(|path| open_debug_file(dir, &path));
-        if let Some(debug) =
-            debug.and_then(|file| ModuleSymbols::parse(&object::ReadCache::new(file)))
-        {
+            .and_then(|path| open_debug_file(dir, &path))
+            .and_then(|file| ModuleSymbols::parse(&object::ReadCache::new(file)))
+            .filter(|debug| debug.build_id.is_some() && debug.build_id == symbols.build_id);
+        if let Some(debug) = debug {
             symbols.merge_debug(debug);
         }
-        Some(Arc::new(symbols))
+        Loaded::Symbols(Arc::new(symbols))
     };
     let empty: &[Mapping] = &[];
     let mut symbolizer = Symbolizer::new(maps.unwrap_or(empty), &load);

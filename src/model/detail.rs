@@ -62,6 +62,12 @@ pub struct Identity {
     pub argv: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub argv_b64: Option<Vec<String>>,
+    /// Present (true) when arguments were left out: more than 4096, or more than 256 KiB.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub argv_truncated: bool,
+    /// The exact `cmdline` bytes (base64, at most 256 KiB), with `--raw-cmdline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmdline_b64: Option<String>,
     pub exe: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exe_b64: Option<String>,

@@ -3,9 +3,11 @@
 
 mod common;
 mod contract;
+mod deputy;
 mod exact;
 mod fds_ports;
 mod fixtures;
+mod hostile;
 mod hostile_text;
 mod kill;
 mod kill_ns;
