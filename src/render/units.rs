@@ -80,7 +80,23 @@ pub fn date_time(unix: f64) -> String {
 
 fn local_time(unix: f64) -> Option<jiff::ZonedDateTime> {
     let timestamp = jiff::Timestamp::from_second(unix as i64).ok()?;
-    Some(timestamp.to_zoned_datetime(jiff::tz::TimeZone::system()))
+    Some(timestamp.to_zoned_datetime(local_zone().clone()))
+}
+
+/// The local time zone, read once and only when a time is shown. Without `TZ` it is
+/// `/etc/localtime` read as one TZif file: `TimeZone::system()` would first index the
+/// whole zoneinfo database (a directory walk of about 22 directories) to name the zone.
+fn local_zone() -> &'static jiff::tz::TimeZone {
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    ZONE.get_or_init(|| {
+        if std::env::var_os("TZ").is_some() {
+            return jiff::tz::TimeZone::system();
+        }
+        std::fs::read("/etc/localtime")
+            .ok()
+            .and_then(|data| jiff::tz::TimeZone::tzif("localtime", &data).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC)
+    })
 }
 
 /// A percentage with one decimal.
