@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json};
 use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::fds::{FdEntry, inode_of, read_fds};
-use crate::collect::holders::{Kind, scan_holders};
+use crate::collect::holders::{Holder, Kind, scan_holders_except};
 use crate::collect::net::SocketTables;
 use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo};
@@ -48,7 +48,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     };
     let index = tables.index();
     let (peers, peer_scan_denied) = if has(b"pipe:") {
-        pipe_peers(procfs)
+        pipe_peers(procfs, pid, &entries)
     } else {
         (HashMap::new(), 0)
     };
@@ -101,9 +101,20 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     })
 }
 
-/// Every holder of every pipe, by pipe inode, with process names.
-fn pipe_peers(procfs: &ProcFs) -> (HashMap<u64, Vec<PeerFd>>, usize) {
-    let mut holders = scan_holders(procfs, Kind::Pipes, false);
+/// Every holder of every pipe, by pipe inode, with process names. The table of `pid` was
+/// read already (`entries`): one pass over every other process's table.
+fn pipe_peers(
+    procfs: &ProcFs,
+    pid: u32,
+    entries: &[FdEntry],
+) -> (HashMap<u64, Vec<PeerFd>>, usize) {
+    let mut holders = scan_holders_except(procfs, Kind::Pipes, false, Some(pid));
+    holders.add_sorted(
+        entries
+            .iter()
+            .filter_map(|e| Some((inode_of(&e.target, b"pipe")?, Holder { pid, fd: e.fd })))
+            .collect(),
+    );
     // procscope's own descriptors (inherited from the shell) are not the user's business.
     let me = std::process::id();
     for list in holders.by_inode.values_mut() {
