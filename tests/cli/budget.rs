@@ -11,8 +11,7 @@ use std::process::Command;
 use crate::common::bin;
 
 /// The system calls counted: every call that opens, reads, lists, stats or closes a file.
-const FILE_CALLS: &str =
-    "/^(open|openat|openat2|read|pread64|readlink|readlinkat|getdents64|newfstatat|fstat|statx|close|lseek)$";
+const FILE_CALLS: &str = "/^(open|openat|openat2|read|pread64|readlink|readlinkat|getdents64|newfstatat|fstat|statx|close|lseek)$";
 
 /// True when strace can trace here; a missing strace skips with a notice, except in CI,
 /// which installs it (.ci/run).
@@ -203,8 +202,7 @@ fn tree_reads_stat_once_per_process() {
     if !strace_ready() {
         return;
     }
-    let (per, _, summary) =
-        per_unit(10, 60, process_tree, |root| proc_root_args(root, &["tree"]));
+    let (per, _, summary) = per_unit(10, 60, process_tree, |root| proc_root_args(root, &["tree"]));
     assert_budget("tree per process", per, 4.0, &summary);
 }
 
@@ -226,8 +224,9 @@ fn fds_cost_per_descriptor() {
     if !strace_ready() {
         return;
     }
-    let (per, _, summary) =
-        per_unit(20, 120, fd_tree, |root| proc_root_args(root, &["fds", "500"]));
+    let (per, _, summary) = per_unit(20, 120, fd_tree, |root| {
+        proc_root_args(root, &["fds", "500"])
+    });
     // readlink, fdinfo open/read/close, and one stat per distinct file; the pipe search reads
     // every process's table once, not once per pipe.
     assert_budget("fds per descriptor", per, 5.0, &summary);
