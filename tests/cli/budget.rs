@@ -51,23 +51,26 @@ fn count(command: &[&str]) -> (u64, String) {
         String::from_utf8_lossy(&output.stderr)
     );
     let summary = std::fs::read_to_string(log.path()).expect("strace summary");
-    let total = summary
+    (total_of(&summary), summary)
+}
+
+/// The total number of calls in a `strace -c -U calls,name` summary.
+fn total_of(summary: &str) -> u64 {
+    summary
         .lines()
         .find(|line| line.trim_end().ends_with("total"))
         .and_then(|line| line.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no total in strace's summary:\n{summary}"));
-    (total, summary)
+        .unwrap_or_else(|| panic!("no total in strace's summary:\n{summary}"))
 }
 
 /// Counts `args` against two trees built by `build(dir, n)` with `small` and `large` units,
-/// and returns the calls per added unit and the fixed calls (what one run costs besides
-/// its units).
+/// and returns the calls per added unit and the larger run's summary.
 fn per_unit(
     small: usize,
     large: usize,
     build: impl Fn(&Path, usize),
     args: impl Fn(&Path) -> Vec<String>,
-) -> (f64, f64, String) {
+) -> (f64, String) {
     let counts: Vec<(u64, String)> = [small, large]
         .into_iter()
         .map(|n| {
@@ -81,8 +84,7 @@ fn per_unit(
         })
         .collect();
     let per = (counts[1].0 - counts[0].0) as f64 / (large - small) as f64;
-    let fixed = counts[0].0 as f64 - per * small as f64;
-    (per, fixed, counts[1].1.clone())
+    (per, counts[1].1.clone())
 }
 
 /// A proc tree with the system files of the basic fixture and `n` copies of one sleeping
@@ -174,62 +176,58 @@ fn assert_budget(what: &str, per: f64, budget: f64, summary: &str) {
     );
 }
 
-#[test]
-fn ps_pid_and_name_read_one_file_per_process() {
+/// Runs `args` against trees of 10 and 60 units (built by `build`) and checks the calls per
+/// unit against `budget`.
+fn check_budget(what: &str, build: impl Fn(&Path, usize), args: &[&str], budget: f64) {
     if !strace_ready() {
         return;
     }
-    let (per, _, summary) = per_unit(10, 60, process_tree, |root| {
-        proc_root_args(root, &["ps", "-o", "pid,name"])
-    });
+    let (per, summary) = per_unit(10, 60, build, |root| proc_root_args(root, args));
+    assert_budget(what, per, budget, &summary);
+}
+
+#[test]
+fn ps_pid_and_name_read_one_file_per_process() {
     // Open the stat file, read it once (a short read is its end), close: no status, no
     // cmdline, no directory handle.
-    assert_budget("ps -o pid,name per process", per, 4.0, &summary);
+    check_budget(
+        "ps -o pid,name per process",
+        process_tree,
+        &["ps", "-o", "pid,name"],
+        3.0,
+    );
 }
 
 #[test]
 fn default_ps_stays_within_its_columns() {
-    if !strace_ready() {
-        return;
-    }
-    let (per, _, summary) = per_unit(10, 60, process_tree, |root| proc_root_args(root, &["ps"]));
-    // stat, status (user, RSS) and cmdline: a handle and three open/read/close.
-    assert_budget("ps per process", per, 11.0, &summary);
+    // stat, status (user, RSS) and cmdline: a directory handle and three open/read/close.
+    check_budget("ps per process", process_tree, &["ps"], 11.0);
 }
 
 #[test]
 fn tree_reads_stat_once_per_process() {
-    if !strace_ready() {
-        return;
-    }
-    let (per, _, summary) = per_unit(10, 60, process_tree, |root| proc_root_args(root, &["tree"]));
-    assert_budget("tree per process", per, 4.0, &summary);
+    // Open PID/stat, fstat it (the owner), read once, close.
+    check_budget("tree per process", process_tree, &["tree"], 4.0);
 }
 
 #[test]
 fn threads_cost_per_thread() {
-    if !strace_ready() {
-        return;
-    }
-    let (per, _, summary) = per_unit(10, 60, thread_tree, |root| {
-        proc_root_args(root, &["threads", "500", "--no-roles"])
-    });
-    // stat, status and syscall (open/read/close each); wchan only where the syscall says
-    // little, and the fixture has neither.
-    assert_budget("threads per thread", per, 9.0, &summary);
+    // stat, status and syscall (open/read/close each); wchan only where the system call
+    // says little.
+    check_budget(
+        "threads per thread",
+        thread_tree,
+        &["threads", "500", "--no-roles"],
+        9.0,
+    );
 }
 
 #[test]
 fn fds_cost_per_descriptor() {
-    if !strace_ready() {
-        return;
-    }
-    let (per, _, summary) = per_unit(20, 120, fd_tree, |root| {
-        proc_root_args(root, &["fds", "500"])
-    });
-    // readlink, fdinfo open/read/close, and one stat per distinct file; the pipe search reads
-    // every process's table once, not once per pipe.
-    assert_budget("fds per descriptor", per, 5.0, &summary);
+    // A readlink, the fdinfo (open, read, close), one stat per distinct file; the search for
+    // the pipes' other ends reads every other process's table once, not the target's again
+    // and not once per pipe.
+    check_budget("fds per descriptor", fd_tree, &["fds", "500"], 5.0);
 }
 
 #[test]
@@ -329,4 +327,44 @@ fn a_time_column_reads_one_zone_file() {
              database walked?): {opened:?}"
         );
     }
+}
+
+/// The counted calls of `ps -o pid,name` in a new PID namespace holding `n` sleeping
+/// children of its init (and nothing else but the tracer): the live /proc, and no process of
+/// anyone else in the count. Everything in the namespace dies with its init.
+fn live_ps_count(n: usize) -> (u64, String) {
+    let log = tempfile::NamedTempFile::new().expect("temp file");
+    let script = format!(
+        "i=0; while [ $i -lt {n} ]; do sleep 600 & i=$((i+1)); done; \
+         strace -f -qq -c -U calls,name -e 'trace={FILE_CALLS}' -o '{log}' '{bin}' ps -o pid,name",
+        log = log.path().display(),
+        bin = bin().display()
+    );
+    let output = Command::new("unshare")
+        .args(["-Urpf", "--mount-proc", "sh", "-c", &script])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")
+        .output()
+        .expect("unshare runs");
+    assert!(output.status.success(), "{output:?}");
+    let summary = std::fs::read_to_string(log.path()).unwrap();
+    (total_of(&summary), summary)
+}
+
+#[test]
+fn ps_pid_and_name_on_live_processes_the_test_started() {
+    if !strace_ready() {
+        return;
+    }
+    let probe = Command::new("unshare")
+        .args(["-Urpf", "--mount-proc", "true"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("notice: user namespaces are unavailable here; live syscall budget skipped");
+        return;
+    }
+    let (small, _) = live_ps_count(10);
+    let (large, summary) = live_ps_count(60);
+    let per = (large - small) as f64 / 50.0;
+    assert_budget("live ps -o pid,name per process", per, 3.0, &summary);
 }
