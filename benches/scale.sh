@@ -109,9 +109,11 @@ q mem "memory of a $threads_n-thread process" 2 1.0 "≤ 1.0x pmap -X" \
   "procscope mem THREADS" "procscope mem $threads_pid" \
   "pmap -x THREADS" "pmap -x $threads_pid" "pmap -X THREADS" "pmap -X $threads_pid"
 q fds "descriptors of the mixed 10000-fd process" 1 0.5 "≤ 0.5x lsof -p" \
-  "procscope fds MIXED" "procscope fds $mixed_pid" "lsof -p MIXED" "lsof -p $mixed_pid"
+  "procscope fds MIXED" "procscope fds $mixed_pid" "lsof -p MIXED" "lsof -p $mixed_pid" \
+  "lsof +E -p MIXED" "lsof +E -p $mixed_pid"
 q fds-conns "descriptors of a server with 1000 TCP connections" 1 0.5 "≤ 0.5x lsof -p" \
-  "procscope fds CONNS" "procscope fds $conns_pid" "lsof -p CONNS" "lsof -p $conns_pid"
+  "procscope fds CONNS" "procscope fds $conns_pid" "lsof -p CONNS" "lsof -p $conns_pid" \
+  "lsof +E -p CONNS" "lsof +E -p $conns_pid"
 q ports "who listens on a port (1000 connections on it)" 1 0.5 "≤ 0.5x ss -ltnp" \
   "procscope ports PORT" "procscope ports $conns_port" \
   "ss -ltnp 'sport = :PORT'" "ss -ltnp 'sport = :$conns_port'" \
