@@ -59,8 +59,9 @@ impl ProcessSample {
     /// The directory handle is closed afterwards: a listing must not hold thousands open.
     pub fn read(procfs: &ProcFs, pid: u32, needs: Needs) -> Result<Self, Unavailable> {
         // One file needs no directory handle (two system calls fewer per process): with one
-        // read nothing can mix two processes' data.
-        if Needs::STAT.union(Needs::USER_NAMES).contains(needs) {
+        // read nothing can mix two processes' data. (With no file at all, opening the
+        // directory is what tells a vanished process.)
+        if needs.contains(Needs::STAT) && Needs::STAT.union(Needs::USER_NAMES).contains(needs) {
             return Self::read_dir(&OneFile { procfs, pid }, needs);
         }
         let dir = procfs.process(pid)?;
