@@ -268,8 +268,10 @@ fn start_up_reads_nothing_the_columns_do_not_need() {
     );
 }
 
-/// The paths `args` opened, from a full trace.
-fn opened_paths(args: &[&str], tz: Option<&str>) -> Vec<PathBuf> {
+/// The paths `ps -o COLUMNS` opened on the basic fixture, with `TZ` set to `tz` (or unset).
+fn ps_opened(columns: &str, tz: Option<&str>) -> Vec<PathBuf> {
+    let root = crate::common::fixture("basic");
+    let args = ["--proc-root", root.to_str().unwrap(), "ps", "-o", columns];
     let log = tempfile::NamedTempFile::new().expect("temp file");
     let mut command = Command::new("strace");
     command
@@ -295,9 +297,7 @@ fn no_user_table_or_time_zone_without_their_columns() {
     if !strace_ready() {
         return;
     }
-    let root = crate::common::fixture("basic");
-    let root = root.to_str().unwrap();
-    let opened = opened_paths(&["--proc-root", root, "ps", "-o", "pid,name"], None);
+    let opened = ps_opened("pid,name", None);
     for unwanted in ["/etc/passwd", "/etc/localtime", "/usr/share/zoneinfo"] {
         assert!(
             !opened.iter().any(|path| path.starts_with(unwanted)),
@@ -311,10 +311,8 @@ fn a_time_column_reads_one_zone_file() {
     if !strace_ready() {
         return;
     }
-    let root = crate::common::fixture("basic");
-    let root = root.to_str().unwrap();
     for tz in [None, Some("UTC"), Some("Europe/Paris")] {
-        let opened = opened_paths(&["--proc-root", root, "ps", "-o", "pid,start"], tz);
+        let opened = ps_opened("pid,start", tz);
         let zone_files = opened
             .iter()
             .filter(|path| {
