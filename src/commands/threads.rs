@@ -13,7 +13,7 @@ use crate::analyze::symbols::{ModuleSymbols, Symbolizer};
 use crate::analyze::syscalls;
 use crate::analyze::waits;
 use crate::collect::fds::{epoll_targets, socket_inode};
-use crate::collect::modules::{open_debug_file, open_module};
+use crate::collect::modules::{open_debug_file, open_module, read_small_module};
 use crate::collect::net::SocketTables;
 use crate::collect::process::{Field, read_syscall, read_wchan};
 use crate::collect::scan::scan;
@@ -191,6 +191,14 @@ fn resample_running(dir: &ProcessDir, threads: &mut [ProcessSample], samples: u3
     }
 }
 
+/// The symbols of a module file: read whole when small, else on demand.
+fn parse_module(file: std::fs::File) -> Option<ModuleSymbols> {
+    match read_small_module(file) {
+        Ok(bytes) => ModuleSymbols::parse(bytes.as_slice()),
+        Err(file) => ModuleSymbols::parse(&object::ReadCache::new(file)),
+    }
+}
+
 /// Builds the rows: wait, program counter (symbolized once per module) and stack.
 fn describe_threads(
     dir: &ProcessDir,
@@ -200,13 +208,11 @@ fn describe_threads(
 ) -> Vec<ThreadRow> {
     let load = |mapping: &Mapping| {
         let file = open_module(dir, mapping)?;
-        let mut symbols = ModuleSymbols::parse(&object::ReadCache::new(file))?;
+        let mut symbols = parse_module(file)?;
         let debug = symbols
             .debug_path()
             .and_then(|path| open_debug_file(dir, &path));
-        if let Some(debug) =
-            debug.and_then(|file| ModuleSymbols::parse(&object::ReadCache::new(file)))
-        {
+        if let Some(debug) = debug.and_then(parse_module) {
             symbols.merge_debug(debug);
         }
         Some(Arc::new(symbols))

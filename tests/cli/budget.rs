@@ -370,3 +370,18 @@ fn ps_pid_and_name_on_live_processes_the_test_started() {
     let per = (large - small) as f64 / 50.0;
     assert_budget("live ps -o pid,name per process", per, 3.0, &summary);
 }
+
+#[test]
+fn threads_symbolizes_a_live_process_in_a_few_reads() {
+    if !strace_ready() {
+        return;
+    }
+    let sleeper = crate::common::Owned::spawn("sleep", &["300"]).sleeping();
+    let pid = sleeper.pid().to_string();
+    let (total, summary) = count(&[bin().to_str().unwrap(), "threads", &pid]);
+    // One sleeping thread: its files, the maps, and the symbol tables of the module its
+    // program counter is in (libc), read whole: a few hundred calls at most. Reading the
+    // symbol names on demand cost an lseek and a read each, 18800 calls for libc.
+    eprintln!("threads of a live sleep: {total} file system calls (budget 500)");
+    assert!(total <= 500, "{total} file system calls:\n{summary}");
+}
