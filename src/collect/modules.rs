@@ -114,6 +114,28 @@ pub fn open_debug_file(process: &ProcessDir, relative: &str) -> Option<File> {
     })
 }
 
+/// A module file up to this size is read whole (one read) before its symbol tables are
+/// parsed; reading a symbol table on demand costs an lseek and a read per symbol name (18800
+/// system calls for libc). Larger files (a 90 MB `node`) are still read on demand.
+pub const READ_WHOLE_MODULE: u64 = 16 << 20;
+
+/// The bytes of a module file no larger than [`READ_WHOLE_MODULE`], or the file back when it
+/// is larger (or its size is unknown), to be read on demand.
+pub fn read_small_module(mut file: File) -> Result<Vec<u8>, File> {
+    use std::io::Read;
+    let Some(size) = file.metadata().ok().map(|meta| meta.len()) else {
+        return Err(file);
+    };
+    if size > READ_WHOLE_MODULE {
+        return Err(file);
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    match (&mut file).take(READ_WHOLE_MODULE).read_to_end(&mut bytes) {
+        Ok(_) => Ok(bytes),
+        Err(_) => Err(file),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

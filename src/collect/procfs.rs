@@ -131,6 +131,11 @@ impl ProcFs {
         })
     }
 
+    /// Reads a one-piece file below the root (`PID/stat`), as [`ProcessDir::read_whole`].
+    pub fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
+        watchdog::guarded(|| read_fd(&open_file(&self.dir, name)?, limit, true))
+    }
+
     /// The descriptor table of `pid` (`PID/fd`), opened once: its entries are listed and its
     /// links read through the one handle.
     pub fn fd_table(&self, pid: u32) -> Result<FdTable, Unavailable> {

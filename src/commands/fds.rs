@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json};
 use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::fds::{FdEntry, inode_of, read_fds};
-use crate::collect::holders::{Kind, access_mode, scan_holders};
+use crate::collect::holders::{Holder, Kind, access_mode, scan_holders_except};
 use crate::collect::net::SocketTables;
 use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, TaskKind};
@@ -65,7 +65,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     let (peers, peer_scan_denied) = if pipes.is_empty() {
         (HashMap::new(), 0)
     } else {
-        pipe_peers(procfs, &pipes)
+        pipe_peers(procfs, pid, &entries, &pipes)
     };
     let fds: Vec<FdRow> = entries
         .iter()
@@ -113,10 +113,28 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
 }
 
 /// Every holder of the pipes in `inodes`, by pipe inode, with process names and the end
-/// each holds.
-fn pipe_peers(procfs: &ProcFs, inodes: &HashSet<u64>) -> (HashMap<u64, Vec<PeerFd>>, usize) {
-    let mut holders = scan_holders(procfs, Kind::Pipes, false);
+/// each holds. The table of `pid` was read already (`entries`): one pass over every other
+/// process's table.
+fn pipe_peers(
+    procfs: &ProcFs,
+    pid: u32,
+    entries: &[FdEntry],
+    inodes: &HashSet<u64>,
+) -> (HashMap<u64, Vec<PeerFd>>, usize) {
+    let mut holders = scan_holders_except(procfs, Kind::Pipes, false, Some(pid));
+    holders.add_sorted(
+        entries
+            .iter()
+            .filter_map(|e| Some((inode_of(&e.target, b"pipe")?, Holder { pid, fd: e.fd })))
+            .collect(),
+    );
     holders.by_inode.retain(|inode, _| inodes.contains(inode));
+    // The target's own access modes were read with its descriptors; only other holders'
+    // fdinfo is read here.
+    let own_modes: HashMap<u32, u32> = entries
+        .iter()
+        .filter_map(|e| Some((e.fd, e.info.as_ref().ok()?.flags? & 0o3)))
+        .collect();
     // procscope's own descriptors (inherited from the shell) are not the user's business.
     let me = std::process::id();
     for list in holders.by_inode.values_mut() {
@@ -144,7 +162,11 @@ fn pipe_peers(procfs: &ProcFs, inodes: &HashSet<u64>) -> (HashMap<u64, Vec<PeerF
                     pid: h.pid,
                     name: name_of(h.pid),
                     fd: h.fd,
-                    direction: access_mode(procfs, h)
+                    direction: own_modes
+                        .get(&h.fd)
+                        .copied()
+                        .filter(|_| h.pid == pid)
+                        .or_else(|| access_mode(procfs, h))
                         .and_then(direction_name)
                         .map(str::to_owned),
                 })

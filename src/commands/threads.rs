@@ -13,7 +13,7 @@ use crate::analyze::symbols::{Loaded, ModuleSymbols, Symbolizer};
 use crate::analyze::syscalls;
 use crate::analyze::waits;
 use crate::collect::fds::{epoll_targets, socket_inode};
-use crate::collect::modules::{ModuleFile, open_debug_file, open_module};
+use crate::collect::modules::{ModuleFile, open_debug_file, open_module, read_small_module};
 use crate::collect::net::SocketTables;
 use crate::collect::process::{Field, read_syscall, read_wchan};
 use crate::collect::scan::scan;
@@ -200,6 +200,14 @@ fn resample_running(dir: &ProcessDir, threads: &mut [ProcessSample], samples: u3
     }
 }
 
+/// The symbols of a module file: read whole when small, else on demand.
+fn parse_module(file: std::fs::File) -> Option<ModuleSymbols> {
+    match read_small_module(file) {
+        Ok(bytes) => ModuleSymbols::parse(bytes.as_slice()),
+        Err(file) => ModuleSymbols::parse(&object::ReadCache::new(file)),
+    }
+}
+
 /// Builds the rows: wait, program counter (symbolized once per module) and stack.
 fn describe_threads(
     dir: &ProcessDir,
@@ -213,13 +221,13 @@ fn describe_threads(
             ModuleFile::Missing => return Loaded::NoSymbols,
             ModuleFile::Unverified => return Loaded::Unverified,
         };
-        let Some(mut symbols) = ModuleSymbols::parse(&object::ReadCache::new(file)) else {
+        let Some(mut symbols) = parse_module(file) else {
             return Loaded::NoSymbols;
         };
         let debug = symbols
             .debug_path()
             .and_then(|path| open_debug_file(dir, &path))
-            .and_then(|file| ModuleSymbols::parse(&object::ReadCache::new(file)))
+            .and_then(parse_module)
             .filter(|debug| debug.build_id.is_some() && debug.build_id == symbols.build_id);
         if let Some(debug) = debug {
             symbols.merge_debug(debug);
