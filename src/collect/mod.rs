@@ -16,6 +16,7 @@ pub mod scan;
 pub mod system;
 pub mod target;
 pub mod tree;
+pub mod usage;
 pub mod users;
 pub mod watchdog;
 

@@ -2,6 +2,7 @@
 
 pub mod escape;
 pub mod json;
+pub mod openmetrics;
 pub mod sheet;
 pub mod table;
 pub mod units;
