@@ -10,8 +10,38 @@ use prometheus_client::registry::{Registry, Unit};
 
 use crate::model::export::{ExportPayload, GroupStats, ProcessStats};
 
-/// The Content-Type of the exposition.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The two text expositions: OpenMetrics 1.0 (what Prometheus asks for first) and the
+/// classic Prometheus 0.0.4 text (what node_exporter's textfile collector parses: there a
+/// counter's TYPE line names its `_total` sample, so counters keep their type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Exposition {
+    #[default]
+    #[value(name = "openmetrics")]
+    OpenMetrics,
+    Prometheus,
+}
+
+impl Exposition {
+    /// The Content-Type of the exposition.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Exposition::OpenMetrics => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            }
+            Exposition::Prometheus => prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+        }
+    }
+
+    /// OpenMetrics when an HTTP Accept header asks for it, else the classic text.
+    pub fn negotiate(accept: Option<&str>) -> Self {
+        match accept {
+            Some(accept) if accept.contains("application/openmetrics-text") => {
+                Exposition::OpenMetrics
+            }
+            _ => Exposition::Prometheus,
+        }
+    }
+}
 
 type Labels = Vec<(&'static str, String)>;
 
@@ -52,10 +82,6 @@ impl Collector for Families {
                 match family.kind {
                     MetricType::Counter if whole => ConstCounter::new(*value as u64).encode(sample)?,
                     MetricType::Counter => ConstCounter::new(*value).encode(sample)?,
-                    MetricType::Info => {
-                        let mut sample = sample;
-                        sample.encode_info(&Vec::<(&str, String)>::new())?
-                    }
                     _ if whole => ConstGauge::new(*value as i64).encode(sample)?,
                     _ => ConstGauge::new(*value).encode(sample)?,
                 }
@@ -65,17 +91,22 @@ impl Collector for Families {
     }
 }
 
-/// The exposition text, ending in `# EOF`.
-pub fn render(payload: &ExportPayload) -> String {
+/// The exposition text (OpenMetrics ends in `# EOF`).
+pub fn render(payload: &ExportPayload, exposition: Exposition) -> String {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Families(families(payload))));
     let mut text = String::new();
     // Writing into a String cannot fail.
-    let _ = prometheus_client::encoding::text::encode(&mut text, &registry);
+    let _ = match exposition {
+        Exposition::OpenMetrics => prometheus_client::encoding::text::encode(&mut text, &registry),
+        Exposition::Prometheus => {
+            prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)
+        }
+    };
     text
 }
 
-use MetricType::{Counter, Gauge, Info};
+use MetricType::{Counter, Gauge};
 
 fn families(payload: &ExportPayload) -> Vec<Family> {
     let mut all = group_families(payload);
@@ -156,7 +187,9 @@ const GROUP_SERIES: &[GroupSeries] = &[
     ("procscope_group_states", "Processes by scheduler state (process.status)", Gauge, None, |g| {
         by("state", g.states.iter().map(|(k, v)| (*k, *v as f64)))
     }),
-    ("procscope_group_listening_port", "A listening TCP or bound UDP socket the group holds", Info, None, |g| {
+    // An info series as a gauge of 1 (the node_exporter convention), which both the
+    // OpenMetrics and the classic Prometheus text parsers accept.
+    ("procscope_group_listening_port_info", "A listening TCP or bound UDP socket the group holds", Gauge, None, |g| {
         g.ports
             .iter()
             .map(|p| {
@@ -276,7 +309,7 @@ mod tests {
 
     #[test]
     fn names_units_and_totals_follow_prometheus_conventions() {
-        let text = render(&payload());
+        let text = render(&payload(), Exposition::OpenMetrics);
         assert!(text.ends_with("# EOF\n"), "{text}");
         assert!(text.contains("# TYPE procscope_group_cpu_seconds counter\n"), "{text}");
         assert!(text.contains("procscope_group_cpu_seconds_total{group=\"web\",mode=\"user\"} 1.5\n"), "{text}");
@@ -297,7 +330,7 @@ mod tests {
 
     #[test]
     fn hostile_group_names_are_escaped() {
-        let text = render(&payload());
+        let text = render(&payload(), Exposition::OpenMetrics);
         assert!(
             text.contains("procscope_group_num_procs{group=\"evil\\\"\\\\\\nname} x=\\\"1\"} 1\n"),
             "{text}"
@@ -309,10 +342,20 @@ mod tests {
     }
 
     #[test]
+    fn classic_text_names_the_counter_sample_and_has_no_eof() {
+        let text = render(&payload(), Exposition::Prometheus);
+        assert!(text.contains("# TYPE procscope_group_cpu_seconds_total counter\n"), "{text}");
+        assert!(!text.contains("# EOF"), "{text}");
+        assert_eq!(Exposition::negotiate(Some("application/openmetrics-text;version=1.0.0,text/plain;q=0.5")), Exposition::OpenMetrics);
+        assert_eq!(Exposition::negotiate(Some("text/plain")), Exposition::Prometheus);
+        assert_eq!(Exposition::negotiate(None), Exposition::Prometheus);
+    }
+
+    #[test]
     fn pss_family_only_with_pss() {
         let mut with_pss = payload();
         with_pss.pss = true;
-        let text = render(&with_pss);
+        let text = render(&with_pss, Exposition::OpenMetrics);
         assert!(text.contains("procscope_group_memory_proportional_bytes{group=\"web\"} 0\n"), "{text}");
     }
 }
