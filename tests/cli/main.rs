@@ -3,6 +3,7 @@
 
 mod common;
 mod contract;
+mod export;
 mod fds_ports;
 mod fixtures;
 mod kill;
