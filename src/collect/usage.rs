@@ -3,12 +3,14 @@
 //! directory handle and only when asked for. Totals are made by the caller.
 
 use crate::analyze::fd_kind::{FdKind, classify};
-use crate::collect::ProcessDir;
+use crate::collect::net::Proto;
+use crate::collect::{ProcFs, ProcessDir};
 use crate::collect::fds::inode_of;
 use crate::collect::process::Field;
 use crate::model::Unavailable;
 use crate::parse::keyed::Keyed;
 use crate::parse::limits::parse_limits;
+use crate::parse::net::{InetSocket, parse_inet};
 use crate::parse::smaps::parse_rollup;
 
 /// These files are a few hundred bytes.
@@ -24,6 +26,36 @@ pub struct UsageNeeds {
     /// Read every descriptor link (for kinds and socket inodes); gives the count too.
     pub fd_links: bool,
 }
+
+/// The listening TCP and bound UDP sockets of the proc root's network namespace: only the
+/// four internet tables are read (not unix or netlink), and only these rows kept.
+pub fn listening_inet(procfs: &ProcFs) -> Vec<(Proto, InetSocket)> {
+    let mut found = Vec::new();
+    for proto in Proto::ALL {
+        let Ok(raw) = procfs.read(&format!("net/{}", proto.name())) else {
+            continue;
+        };
+        let v6 = matches!(proto, Proto::Tcp6 | Proto::Udp6);
+        found.extend(
+            raw.split(|&b| b == b'\n')
+                .skip(1)
+                .filter_map(|line| parse_inet(line, v6))
+                .filter(|socket| {
+                    socket.inode != 0
+                        && if proto.is_tcp() {
+                            socket.state == TCP_LISTEN
+                        } else {
+                            socket.remote.1 == 0
+                        }
+                })
+                .map(|socket| (proto, socket)),
+        );
+    }
+    found
+}
+
+/// The `st` value of a listening TCP socket.
+const TCP_LISTEN: u8 = 0x0A;
 
 /// What was read; `None` where not asked for.
 #[derive(Debug, Default)]

@@ -10,9 +10,8 @@ use crate::collect::ProcessDir;
 use crate::parse::maps::parse_maps;
 use crate::parse::syscall::SyscallState;
 use crate::analyze::syscalls;
-use crate::collect::net::SocketTables;
 use crate::collect::scan::scan;
-use crate::collect::usage::{FdSummary, Usage, UsageNeeds, read_usage};
+use crate::collect::usage::{FdSummary, Usage, UsageNeeds, listening_inet, read_usage};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::model::export::{ExportPayload, GroupStats, ListeningPort, ProcessStats, RoleStats};
 use crate::parse::codes::state_name;
@@ -44,6 +43,26 @@ struct RuntimeRecord {
 /// Listening sockets of our network namespace by inode.
 type Listening = HashMap<u64, ListeningPort>;
 
+/// Only the cgroup file.
+const CGROUP: UsageNeeds = UsageNeeds {
+    io: false,
+    fd_limit: false,
+    pss: false,
+    cgroup: true,
+    fd_links: false,
+};
+
+/// Reads the executable's runtime facts (and, for a runtime, the environment) into `sample`.
+fn read_runtime(dir: &ProcessDir, sample: &mut ProcessSample) -> Result<(), crate::model::Unavailable> {
+    let runtime = ProcessSample::read_dir(dir, Needs::EXE | Needs::RUNTIME)?;
+    sample.binary = runtime.binary;
+    sample.environ = runtime.environ;
+    if sample.exe.is_none() {
+        sample.exe = runtime.exe;
+    }
+    Ok(())
+}
+
 /// Reads every process and sums each group.
 pub fn run(
     query: &ExportQuery,
@@ -67,22 +86,17 @@ pub fn run(
         io: true,
         fd_limit: true,
         pss: query.pss,
-        cgroup: rule_needs.cgroup,
+        cgroup: false,
         fd_links: true,
     };
     let scanned = scan(&pids, |pid| {
         let dir = procfs.process(pid)?;
         let mut sample = ProcessSample::read_dir(&dir, needs)?;
-        let threads = sample.stat().map_or(0, |stat| stat.num_threads);
-        // A runtime always starts helper threads: single-threaded processes are not read.
-        if threads >= 2 || rule_needs.runtime {
-            let runtime = ProcessSample::read_dir(&dir, Needs::EXE | Needs::RUNTIME)?;
-            sample.binary = runtime.binary;
-            sample.environ = runtime.environ;
-            sample.exe = sample.exe.or(runtime.exe);
+        let cgroup = rule_needs.cgroup.then(|| read_usage(&dir, CGROUP).cgroup).flatten();
+        if rule_needs.runtime {
+            read_runtime(&dir, &mut sample)?;
         }
-        let usage = read_usage(&dir, usage_needs);
-        let detected = detect(&sample.runtime_facts());
+        let detected = rule_needs.runtime.then(|| detect(&sample.runtime_facts())).flatten();
         let runtime_name = detected.as_ref().map(|(_, info)| info.runtime.clone());
         let cmdline = sample.cmdline().ok().map(|args| args.join(&b' '));
         let uid = sample.euid().ok();
@@ -94,11 +108,21 @@ pub fn run(
             cmdline: cmdline.as_deref(),
             uid,
             user: user.as_deref(),
-            cgroup: usage.cgroup.as_ref().and_then(|c| c.as_deref().ok()),
+            cgroup: cgroup.as_ref().and_then(|c| c.as_deref().ok()),
             runtime: runtime_name.as_deref(),
         };
         let Some((group, per_pid)) = query.grouping.assign(&candidate, pid) else {
             return Ok(None);
+        };
+        // Only the processes exported pay for the rest. A runtime always starts helper
+        // threads: single-threaded processes are not probed.
+        let detected = match detected {
+            Some(found) => Some(found),
+            None if sample.stat().is_ok_and(|stat| stat.num_threads >= 2) => {
+                read_runtime(&dir, &mut sample)?;
+                detect(&sample.runtime_facts())
+            }
+            None => None,
         };
         let runtime = detected.map(|(analyzer, info)| RuntimeRecord {
             roles: runtime_roles(&dir, pid, (analyzer.as_ref(), &info.runtime), system),
@@ -107,12 +131,19 @@ pub fn run(
         Ok(Some(Record {
             group,
             per_pid,
+            usage: read_usage(&dir, usage_needs),
             sample,
-            usage,
             runtime,
         }))
     });
-    let listening = listening_sockets(procfs);
+    let holds_sockets = scanned.rows.iter().any(|record| {
+        matches!(&record.usage.fds, Some(Ok(fds)) if !fds.sockets.is_empty())
+    });
+    let listening = if holds_sockets {
+        listening_sockets(procfs)
+    } else {
+        Listening::new()
+    };
     let mut payload = ExportPayload {
         vanished: scanned.vanished,
         hidden: scanned.hidden,
@@ -215,18 +246,8 @@ fn process_stats(record: &Record, system: &SystemInfo) -> Option<ProcessStats> {
 
 /// Listening TCP and bound UDP sockets of our network namespace, by inode.
 fn listening_sockets(procfs: &ProcFs) -> Listening {
-    let tables = SocketTables::of_root(procfs);
-    tables
-        .inet
-        .iter()
-        .filter(|(proto, socket)| {
-            socket.inode != 0
-                && if proto.is_tcp() {
-                    socket.state == 0x0A
-                } else {
-                    socket.remote.1 == 0
-                }
-        })
+    listening_inet(procfs)
+        .into_iter()
         .map(|(proto, socket)| {
             let port = ListeningPort {
                 protocol: proto.name(),
