@@ -4,8 +4,8 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SigSet, Signal};
 
@@ -20,7 +20,8 @@ use crate::render::openmetrics::{Exposition, render};
 const MAX_IN_FLIGHT: usize = 16;
 
 /// The one-line index page.
-const INDEX: &str = "<html><body>procscope exporter: <a href=\"/metrics\">/metrics</a></body></html>\n";
+const INDEX: &str =
+    "<html><body>procscope exporter: <a href=\"/metrics\">/metrics</a></body></html>\n";
 
 /// Validates the grouping arguments (reading the config file) into an export request.
 pub fn export_query(args: &ExportArgs, system: &SystemInfo) -> anyhow::Result<ExportQuery> {
@@ -57,7 +58,10 @@ struct Scraper {
 impl Scraper {
     /// One collection, rendered.
     fn scrape(&self, exposition: Exposition) -> anyhow::Result<String> {
-        let _serial = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _serial = self
+            .lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let system = SystemInfo::read(&self.procfs)?;
         let payload = collect(&self.query, &self.procfs, &system, &self.users)?;
         Ok(render(&payload, exposition))
@@ -71,12 +75,18 @@ impl Scraper {
             .map(|h| h.value.as_str().to_owned());
         let exposition = Exposition::negotiate(accept.as_deref());
         let response = match (request.method(), request.url()) {
-            (tiny_http::Method::Get | tiny_http::Method::Head, "/metrics") => match self.scrape(exposition) {
-                Ok(text) => respond(text, exposition.content_type(), 200),
-                Err(err) => respond(format!("scrape failed: {err:#}\n"), "text/plain", 500),
-            },
-            (tiny_http::Method::Get, "/") => respond(INDEX.to_owned(), "text/html; charset=utf-8", 200),
-            (tiny_http::Method::Get, _) => respond("not found: try /metrics\n".into(), "text/plain", 404),
+            (tiny_http::Method::Get | tiny_http::Method::Head, "/metrics") => {
+                match self.scrape(exposition) {
+                    Ok(text) => respond(text, exposition.content_type(), 200),
+                    Err(err) => respond(format!("scrape failed: {err:#}\n"), "text/plain", 500),
+                }
+            }
+            (tiny_http::Method::Get, "/") => {
+                respond(INDEX.to_owned(), "text/html; charset=utf-8", 200)
+            }
+            (tiny_http::Method::Get, _) => {
+                respond("not found: try /metrics\n".into(), "text/plain", 404)
+            }
             _ => respond("only GET\n".into(), "text/plain", 405),
         };
         // A client that went away is not our error.
@@ -84,7 +94,11 @@ impl Scraper {
     }
 }
 
-fn respond(body: String, content_type: &str, status: u16) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+fn respond(
+    body: String,
+    content_type: &str,
+    status: u16,
+) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
     let header = tiny_http::Header::from_bytes("Content-Type", content_type)
         .expect("a static header is valid");
     tiny_http::Response::from_data(body.into_bytes())
@@ -110,8 +124,14 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> {
         message: format!("cannot listen on {}: {err}", args.listen),
     })?;
     let server = Arc::new(server);
-    let address = server.server_addr().to_ip().map_or_else(|| args.listen.to_string(), |a| a.to_string());
-    let _ = writeln!(std::io::stderr(), "procscope: serving http://{address}/metrics");
+    let address = server
+        .server_addr()
+        .to_ip()
+        .map_or_else(|| args.listen.to_string(), |a| a.to_string());
+    let _ = writeln!(
+        std::io::stderr(),
+        "procscope: serving http://{address}/metrics"
+    );
     let stopping = Arc::new(AtomicBool::new(false));
     let (waiter, flag) = (Arc::clone(&server), Arc::clone(&stopping));
     std::thread::spawn(move || {

@@ -3,10 +3,10 @@
 //! directory handle and only when asked for. Totals are made by the caller.
 
 use crate::analyze::fd_kind::{FdKind, classify};
-use crate::collect::net::Proto;
-use crate::collect::{ProcFs, ProcessDir};
 use crate::collect::fds::inode_of;
+use crate::collect::net::Proto;
 use crate::collect::process::Field;
+use crate::collect::{ProcFs, ProcessDir};
 use crate::model::Unavailable;
 use crate::parse::keyed::Keyed;
 use crate::parse::limits::parse_limits;

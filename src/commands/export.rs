@@ -6,15 +6,15 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::analyze::runtime::{ClusterRole, Runtime, detect};
-use crate::collect::ProcessDir;
-use crate::parse::maps::parse_maps;
-use crate::parse::syscall::SyscallState;
 use crate::analyze::syscalls;
+use crate::collect::ProcessDir;
 use crate::collect::scan::scan;
 use crate::collect::usage::{FdSummary, Usage, UsageNeeds, listening_inet, read_usage};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::model::export::{ExportPayload, GroupStats, ListeningPort, ProcessStats, RoleStats};
 use crate::parse::codes::state_name;
+use crate::parse::maps::parse_maps;
+use crate::parse::syscall::SyscallState;
 use crate::query::groups::{Candidate, Grouping};
 
 /// The validated request.
@@ -53,7 +53,10 @@ const CGROUP: UsageNeeds = UsageNeeds {
 };
 
 /// Reads the executable's runtime facts (and, for a runtime, the environment) into `sample`.
-fn read_runtime(dir: &ProcessDir, sample: &mut ProcessSample) -> Result<(), crate::model::Unavailable> {
+fn read_runtime(
+    dir: &ProcessDir,
+    sample: &mut ProcessSample,
+) -> Result<(), crate::model::Unavailable> {
     let runtime = ProcessSample::read_dir(dir, Needs::EXE | Needs::RUNTIME)?;
     sample.binary = runtime.binary;
     sample.environ = runtime.environ;
@@ -92,15 +95,24 @@ pub fn run(
     let scanned = scan(&pids, |pid| {
         let dir = procfs.process(pid)?;
         let mut sample = ProcessSample::read_dir(&dir, needs)?;
-        let cgroup = rule_needs.cgroup.then(|| read_usage(&dir, CGROUP).cgroup).flatten();
+        let cgroup = rule_needs
+            .cgroup
+            .then(|| read_usage(&dir, CGROUP).cgroup)
+            .flatten();
         if rule_needs.runtime {
             read_runtime(&dir, &mut sample)?;
         }
-        let detected = rule_needs.runtime.then(|| detect(&sample.runtime_facts())).flatten();
+        let detected = rule_needs
+            .runtime
+            .then(|| detect(&sample.runtime_facts()))
+            .flatten();
         let runtime_name = detected.as_ref().map(|(_, info)| info.runtime.clone());
         let cmdline = sample.cmdline().ok().map(|args| args.join(&b' '));
         let uid = sample.euid().ok();
-        let user = rule_needs.user.then(|| uid.map(|uid| users.name(uid))).flatten();
+        let user = rule_needs
+            .user
+            .then(|| uid.map(|uid| users.name(uid)))
+            .flatten();
         let comm = sample.name().unwrap_or_default();
         let candidate = Candidate {
             comm: &comm,
@@ -136,9 +148,10 @@ pub fn run(
             runtime,
         }))
     });
-    let holds_sockets = scanned.rows.iter().any(|record| {
-        matches!(&record.usage.fds, Some(Ok(fds)) if !fds.sockets.is_empty())
-    });
+    let holds_sockets = scanned
+        .rows
+        .iter()
+        .any(|record| matches!(&record.usage.fds, Some(Ok(fds)) if !fds.sockets.is_empty()));
     let listening = if holds_sockets {
         listening_sockets(procfs)
     } else {
@@ -162,7 +175,12 @@ pub fn run(
 }
 
 /// Adds one process to its group's totals.
-fn add_process(group: &mut GroupStats, record: &Record, system: &SystemInfo, listening: &Listening) {
+fn add_process(
+    group: &mut GroupStats,
+    record: &Record,
+    system: &SystemInfo,
+    listening: &Listening,
+) {
     let sample = &record.sample;
     group.num_procs += 1;
     if let Ok(stat) = sample.stat() {
@@ -174,7 +192,8 @@ fn add_process(group: &mut GroupStats, record: &Record, system: &SystemInfo, lis
         group.major_faults += stat.majflt;
         group.minor_faults += stat.minflt;
         let start = system.start_time_unix(stat.starttime_ticks);
-        group.oldest_start_time_unix = Some(group.oldest_start_time_unix.map_or(start, |s| s.min(start)));
+        group.oldest_start_time_unix =
+            Some(group.oldest_start_time_unix.map_or(start, |s| s.min(start)));
         *group.states.entry(state_name(stat.state)).or_default() += 1;
     }
     if let Ok(status) = sample.status() {
@@ -217,7 +236,11 @@ fn add_fds(group: &mut GroupStats, fds: &FdSummary, usage: &Usage, listening: &L
     if let Some(Ok(Some(limit))) = usage.fd_limit {
         let headroom = limit.saturating_sub(fds.open);
         group.fd_headroom = Some(group.fd_headroom.map_or(headroom, |h| h.min(headroom)));
-        let ratio = if limit == 0 { 1.0 } else { fds.open as f64 / limit as f64 };
+        let ratio = if limit == 0 {
+            1.0
+        } else {
+            fds.open as f64 / limit as f64
+        };
         group.fd_limit_ratio = Some(group.fd_limit_ratio.map_or(ratio, |r| r.max(ratio)));
     }
     for inode in &fds.sockets {
@@ -273,12 +296,18 @@ fn runtime_roles(
         .into_iter()
         .filter_map(|tid| ProcessSample::read_thread(dir, tid, super::threads::THREAD_NEEDS).ok())
         .collect();
-    let maps = dir.read("maps").map(|raw| parse_maps(&raw)).unwrap_or_default();
+    let maps = dir
+        .read("maps")
+        .map(|raw| parse_maps(&raw))
+        .unwrap_or_default();
     let facts = super::threads::thread_facts(dir, &threads, &maps);
     let roles = analyzer.thread_roles(pid, &facts);
     let mut by_role: Vec<(String, String, RoleStats)> = Vec::new();
     for (thread, assignment) in threads.iter().zip(roles) {
-        let index = match by_role.iter().position(|(_, role, _)| *role == assignment.role) {
+        let index = match by_role
+            .iter()
+            .position(|(_, role, _)| *role == assignment.role)
+        {
             Some(index) => index,
             None => {
                 by_role.push((runtime.to_owned(), assignment.role, RoleStats::default()));
@@ -302,8 +331,17 @@ fn is_busy(thread: &ProcessSample) -> bool {
         Ok(SyscallState::InSyscall { nr, .. }) => !matches!(
             syscalls::name(nr),
             Some(
-                "futex" | "futex_wait" | "futex_waitv" | "epoll_wait" | "epoll_pwait"
-                    | "epoll_pwait2" | "poll" | "ppoll" | "select" | "pselect6" | "nanosleep"
+                "futex"
+                    | "futex_wait"
+                    | "futex_waitv"
+                    | "epoll_wait"
+                    | "epoll_pwait"
+                    | "epoll_pwait2"
+                    | "poll"
+                    | "ppoll"
+                    | "select"
+                    | "pselect6"
+                    | "nanosleep"
                     | "clock_nanosleep"
             )
         ),

@@ -52,7 +52,11 @@ pub struct ThreadsOptions {
 
 /// What the runtime analyzer needs of each thread: its name, what it is blocked in, its
 /// stack, where a futex it waits on lives, and the epoll set it waits on.
-pub(crate) fn thread_facts(dir: &ProcessDir, threads: &[ProcessSample], maps: &[Mapping]) -> Vec<ThreadFacts> {
+pub(crate) fn thread_facts(
+    dir: &ProcessDir,
+    threads: &[ProcessSample],
+    maps: &[Mapping],
+) -> Vec<ThreadFacts> {
     let mut tables: Option<SocketTables> = None;
     threads
         .iter()

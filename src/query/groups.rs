@@ -140,17 +140,20 @@ impl Grouping {
         resolve: impl Fn(&str) -> Option<u32>,
         pids: Vec<u32>,
     ) -> Result<Self, String> {
-        let file: ConfigFile = toml::from_str(text).map_err(|err| {
-            format!("{}", err.message().trim_end()) + &location(text, err.span())
-        })?;
+        let file: ConfigFile = toml::from_str(text)
+            .map_err(|err| err.message().trim_end().to_owned() + &location(text, err.span()))?;
         if file.group.is_empty() {
-            return Err("no [[group]] rule: add at least one (see `procscope export --help`)".into());
+            return Err(
+                "no [[group]] rule: add at least one (see `procscope export --help`)".into(),
+            );
         }
         let rules = file
             .group
             .into_iter()
             .enumerate()
-            .map(|(index, spec)| Rule::from_spec(spec, &resolve).map_err(|e| format!("group {}: {e}", index + 1)))
+            .map(|(index, spec)| {
+                Rule::from_spec(spec, &resolve).map_err(|e| format!("group {}: {e}", index + 1))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut all_pids = file.pids;
         all_pids.extend(pids);
@@ -168,7 +171,8 @@ impl Grouping {
             needs.exe |= !rule.exe.is_empty() || uses("exe");
             needs.cmdline |= rule.cmdline.is_some();
             needs.user |= !rule.uids.is_empty() || uses("user");
-            needs.cgroup |= rule.cgroup.is_some() || !rule.unit.is_empty() || uses("unit") || uses("cgroup");
+            needs.cgroup |=
+                rule.cgroup.is_some() || !rule.unit.is_empty() || uses("unit") || uses("cgroup");
             needs.runtime |= rule.runtime.is_some() || uses("runtime");
         }
         needs
@@ -197,7 +201,11 @@ impl Rule {
         let uids = spec
             .user
             .iter()
-            .map(|user| resolve(user).ok_or_else(|| format!("unknown user '{user}': expected a user name or a numeric uid")))
+            .map(|user| {
+                resolve(user).ok_or_else(|| {
+                    format!("unknown user '{user}': expected a user name or a numeric uid")
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(runtime) = &spec.runtime
             && runtime != "node"
@@ -231,7 +239,11 @@ impl Rule {
         }
         if !self.exe.is_empty() {
             let exe = process.exe?;
-            if !self.exe.iter().any(|e| e.as_slice() == exe || e.as_slice() == basename(exe)) {
+            if !self
+                .exe
+                .iter()
+                .any(|e| e.as_slice() == exe || e.as_slice() == basename(exe))
+            {
                 return None;
             }
         }
@@ -250,12 +262,18 @@ impl Rule {
             return None;
         }
         let mut captures = HashMap::new();
-        for (regex, text) in [(&self.cmdline, process.cmdline), (&self.cgroup, process.cgroup)] {
+        for (regex, text) in [
+            (&self.cmdline, process.cmdline),
+            (&self.cgroup, process.cgroup),
+        ] {
             let Some(regex) = regex else { continue };
             let found = regex.captures(text?)?;
             for name in regex.capture_names().flatten() {
                 if let Some(value) = found.name(name) {
-                    captures.insert(name.to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned());
+                    captures.insert(
+                        name.to_owned(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    );
                 }
             }
         }
@@ -294,7 +312,11 @@ fn default_name(captures: &[&str]) -> String {
     if captures.is_empty() {
         "{comm}".into()
     } else {
-        captures.iter().map(|c| format!("{{{c}}}")).collect::<Vec<_>>().join(":")
+        captures
+            .iter()
+            .map(|c| format!("{{{c}}}"))
+            .collect::<Vec<_>>()
+            .join(":")
     }
 }
 
@@ -325,7 +347,10 @@ fn basename(path: &[u8]) -> &[u8] {
 /// The systemd unit or container scope of a cgroup path: its last `.service` or `.scope`
 /// component, else its last component (`/` for the root cgroup).
 pub fn unit_of(cgroup: &[u8]) -> &[u8] {
-    let parts: Vec<&[u8]> = cgroup.split(|&b| b == b'/').filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&[u8]> = cgroup
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty())
+        .collect();
     parts
         .iter()
         .rev()
@@ -401,7 +426,10 @@ mod tests {
             cgroup: Some(b"/system.slice/nginx.service"),
             ..Candidate::default()
         };
-        assert_eq!(grouping.assign(&web, 1), Some(("www@nginx.service".into(), false)));
+        assert_eq!(
+            grouping.assign(&web, 1),
+            Some(("www@nginx.service".into(), false))
+        );
         let node = Candidate {
             comm: b"node",
             runtime: Some("node"),
@@ -425,7 +453,10 @@ mod tests {
     #[test]
     fn unit_of_cgroup_paths() {
         assert_eq!(unit_of(b"/system.slice/nginx.service"), b"nginx.service");
-        assert_eq!(unit_of(b"/system.slice/docker-ab12.scope/init"), b"docker-ab12.scope");
+        assert_eq!(
+            unit_of(b"/system.slice/docker-ab12.scope/init"),
+            b"docker-ab12.scope"
+        );
         assert_eq!(unit_of(b"/user.slice"), b"user.slice");
         assert_eq!(unit_of(b"/"), b"/");
     }

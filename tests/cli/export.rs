@@ -19,7 +19,9 @@ fn have(program: &str) -> bool {
             std::env::var("CI").as_deref() != Ok("true"),
             "{program} is missing in CI (.ci/run installs it)"
         );
-        eprintln!("skipping: {program} is not installed (Debian package prometheus / prometheus-process-exporter)");
+        eprintln!(
+            "skipping: {program} is not installed (Debian package prometheus / prometheus-process-exporter)"
+        );
     }
     found
 }
@@ -33,7 +35,12 @@ fn promtool(text: &str) -> (Option<i32>, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("promtool starts");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     let findings = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
@@ -48,7 +55,11 @@ fn promtool_accepts_both_expositions() {
     let classic = run(&["export", "--format", "prometheus", "--pss"]);
     assert_eq!(classic.status.code(), Some(0), "{}", stderr(&classic));
     let (code, findings) = promtool(&stdout(&classic));
-    assert_eq!((code, findings.as_str()), (Some(0), ""), "classic text is clean");
+    assert_eq!(
+        (code, findings.as_str()),
+        (Some(0), ""),
+        "classic text is clean"
+    );
 
     let open = run(&["export", "--pss"]);
     let text = stdout(&open);
@@ -57,9 +68,16 @@ fn promtool_accepts_both_expositions() {
     // promtool parses the classic format: an OpenMetrics counter's HELP names the family,
     // not its `_total` sample, which is the only finding allowed.
     for finding in findings.lines() {
-        let sample = finding.strip_suffix(" no help text").unwrap_or_else(|| panic!("{finding}"));
-        let family = sample.strip_suffix("_total").unwrap_or_else(|| panic!("{finding}"));
-        assert!(text.contains(&format!("# TYPE {family} counter\n")), "{finding}");
+        let sample = finding
+            .strip_suffix(" no help text")
+            .unwrap_or_else(|| panic!("{finding}"));
+        let family = sample
+            .strip_suffix("_total")
+            .unwrap_or_else(|| panic!("{finding}"));
+        assert!(
+            text.contains(&format!("# TYPE {family} counter\n")),
+            "{finding}"
+        );
     }
 }
 
@@ -68,8 +86,14 @@ fn fixture_groups_are_deterministic() {
     let output = run_fixture(&["export", "--group-by", "name"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
-    assert!(text.contains("procscope_group_num_procs{group=\"init\"} 1\n"), "{text}");
-    assert!(text.contains("procscope_group_states{group=\"defunct-child\",state=\"zombie\"} 1\n"), "{text}");
+    assert!(
+        text.contains("procscope_group_num_procs{group=\"init\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("procscope_group_states{group=\"defunct-child\",state=\"zombie\"} 1\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -79,20 +103,30 @@ fn bad_config_is_a_usage_error() {
     std::fs::write(&path, "[[group]]\ncmdline = '('\n").unwrap();
     let output = run(&["export", "--config", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("cmdline regex '('"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cmdline regex '('"),
+        "{}",
+        stderr(&output)
+    );
     let output = run(&["serve", "--listen", "localhost"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
 
 /// A port nobody listens on now (the listener is closed again at once).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// GET `path` from 127.0.0.1:`port`: the body, or `None` when nothing answers yet.
 fn get(port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
@@ -111,7 +145,9 @@ fn serve(args: &[&str]) -> (Owned, u16) {
         .spawn()
         .expect("serve starts");
     let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let port = line
         .trim()
         .rsplit_once(':')
@@ -129,7 +165,10 @@ fn serve_answers_while_a_client_stalls_and_stops_on_sigterm() {
     let index = get(port, "/").expect("the index page answers");
     assert!(index.contains("<a href=\"/metrics\">"), "{index}");
     let metrics = get(port, "/metrics").expect("metrics answer");
-    assert!(metrics.contains("procscope_group_num_procs{group=\"procscope\"}"), "{metrics}");
+    assert!(
+        metrics.contains("procscope_group_num_procs{group=\"procscope\"}"),
+        "{metrics}"
+    );
     // SIGTERM to our own un-reaped child: it stops cleanly with 0.
     // SAFETY: kill(2) on the PID of a child we have not reaped (it cannot be reused yet).
     unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) };
@@ -147,7 +186,10 @@ impl Sleeps {
     fn new(dir: &Path) -> Self {
         let name = format!("pse{}", std::process::id());
         let program = dir.join(&name);
-        let sleep = ["/usr/bin/sleep", "/bin/sleep"].into_iter().find(|p| Path::new(p).exists()).unwrap();
+        let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap();
         std::fs::copy(sleep, &program).unwrap();
         Self {
             program,
@@ -156,13 +198,18 @@ impl Sleeps {
     }
 
     fn name(&self) -> String {
-        self.program.file_name().unwrap().to_string_lossy().into_owned()
+        self.program
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn resize(&mut self, count: usize) {
         self.children.truncate(count);
         while self.children.len() < count {
-            self.children.push(Owned::spawn(&self.program, &["1000"]).sleeping());
+            self.children
+                .push(Owned::spawn(&self.program, &["1000"]).sleeping());
         }
     }
 }
@@ -222,7 +269,11 @@ fn prometheus_follows_the_sleeps_and_matches_process_exporter() {
     let name = sleeps.name();
     let group = format!("sleepers-{name}");
     let config = dir.path().join("groups.toml");
-    std::fs::write(&config, format!("[[group]]\ncomm = [\"{name}\"]\nname = \"{group}\"\n")).unwrap();
+    std::fs::write(
+        &config,
+        format!("[[group]]\ncomm = [\"{name}\"]\nname = \"{group}\"\n"),
+    )
+    .unwrap();
     let exporter_config = dir.path().join("process-exporter.yml");
     std::fs::write(
         &exporter_config,
@@ -267,7 +318,11 @@ fn prometheus_follows_the_sleeps_and_matches_process_exporter() {
     sleeps.resize(2);
     wait_for(prometheus_port, &ours("procscope_group_num_procs"), 2.0);
     let theirs = |metric: &str, extra: &str| format!("{metric}{{groupname=\"{group}\"{extra}}}");
-    wait_for(prometheus_port, &theirs("namedprocess_namegroup_num_procs", ""), 2.0);
+    wait_for(
+        prometheus_port,
+        &theirs("namedprocess_namegroup_num_procs", ""),
+        2.0,
+    );
     compare_with_process_exporter(prometheus_port, &ours, &theirs);
 }
 
@@ -278,20 +333,44 @@ fn compare_with_process_exporter(
     theirs: &dyn Fn(&str, &str) -> String,
 ) {
     let exact = [
-        ("procscope_group_memory_resident_bytes", "namedprocess_namegroup_memory_bytes", ",memtype=\"resident\""),
-        ("procscope_group_threads", "namedprocess_namegroup_num_threads", ""),
-        ("procscope_group_open_fds", "namedprocess_namegroup_open_filedesc", ""),
+        (
+            "procscope_group_memory_resident_bytes",
+            "namedprocess_namegroup_memory_bytes",
+            ",memtype=\"resident\"",
+        ),
+        (
+            "procscope_group_threads",
+            "namedprocess_namegroup_num_threads",
+            "",
+        ),
+        (
+            "procscope_group_open_fds",
+            "namedprocess_namegroup_open_filedesc",
+            "",
+        ),
     ];
     for (our_metric, their_metric, extra) in exact {
         let their_value = query(port, &theirs(their_metric, extra)).expect(their_metric);
         wait_for(port, &ours(our_metric), their_value);
     }
     for mode in ["user", "system"] {
-        let our_query = format!("procscope_group_cpu_seconds_total{{mode=\"{mode}\",{}", &ours("")[1..]);
+        let our_query = format!(
+            "procscope_group_cpu_seconds_total{{mode=\"{mode}\",{}",
+            &ours("")[1..]
+        );
         let mine = query(port, &our_query).expect("our cpu series");
-        let theirs = query(port, &theirs("namedprocess_namegroup_cpu_seconds_total", &format!(",mode=\"{mode}\"")))
-            .expect("process-exporter's cpu series");
+        let theirs = query(
+            port,
+            &theirs(
+                "namedprocess_namegroup_cpu_seconds_total",
+                &format!(",mode=\"{mode}\""),
+            ),
+        )
+        .expect("process-exporter's cpu series");
         // Sleeping processes barely run; one scrape interval (1 s) bounds any difference.
-        assert!((mine - theirs).abs() <= 1.0, "cpu {mode}: procscope {mine}, process-exporter {theirs}");
+        assert!(
+            (mine - theirs).abs() <= 1.0,
+            "cpu {mode}: procscope {mine}, process-exporter {theirs}"
+        );
     }
 }

@@ -455,12 +455,22 @@ fn export_has_thread_role_port_and_per_pid_series() {
     let port = node.ready.clone();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("groups.toml");
-    std::fs::write(&config, format!("[[group]]\ncmdline = '{marker}'\nname = 'app'\n")).unwrap();
+    std::fs::write(
+        &config,
+        format!("[[group]]\ncmdline = '{marker}'\nname = 'app'\n"),
+    )
+    .unwrap();
     let (roles, doc) = roles_of(node.pid());
     assert_eq!(roles.get("js-main"), Some(&1), "{doc}");
     assert!(roles.contains_key("libuv-pool"), "{doc}");
     let pid = node.pid().to_string();
-    let args = ["export", "--config", config.to_str().unwrap(), "--pid", &pid];
+    let args = [
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "--pid",
+        &pid,
+    ];
     // Roles settle as threads block; poll until the export agrees with `threads`.
     let deadline = Instant::now() + Duration::from_secs(10);
     let text = loop {
@@ -468,7 +478,9 @@ fn export_has_thread_role_port_and_per_pid_series() {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let text = String::from_utf8(output.stdout).unwrap();
         let agrees = roles.iter().all(|(role, &count)| {
-            let series = format!("procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{role}\"}}");
+            let series = format!(
+                "procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{role}\"}}"
+            );
             sample(&text, &series) == Some(count as f64)
         });
         if agrees || Instant::now() > deadline {
@@ -477,20 +489,47 @@ fn export_has_thread_role_port_and_per_pid_series() {
         std::thread::sleep(Duration::from_millis(200));
     };
     for (role, count) in &roles {
-        let series = format!("procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{role}\"}}");
-        assert_eq!(sample(&text, &series), Some(*count as f64), "{series} in\n{text}");
+        let series = format!(
+            "procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{role}\"}}"
+        );
+        assert_eq!(
+            sample(&text, &series),
+            Some(*count as f64),
+            "{series} in\n{text}"
+        );
     }
-    let busy = sample(&text, "procscope_group_runtime_busy_threads{group=\"app\",runtime=\"node\",role=\"libuv-pool\"}");
-    assert!(busy.is_some_and(|b| b <= roles["libuv-pool"] as f64), "{text}");
+    let busy = sample(
+        &text,
+        "procscope_group_runtime_busy_threads{group=\"app\",runtime=\"node\",role=\"libuv-pool\"}",
+    );
+    assert!(
+        busy.is_some_and(|b| b <= roles["libuv-pool"] as f64),
+        "{text}"
+    );
     let port_info = format!(
         "procscope_group_listening_port_info{{group=\"app\",protocol=\"tcp\",address=\"127.0.0.1\",port=\"{port}\"}}"
     );
     assert_eq!(sample(&text, &port_info), Some(1.0), "{text}");
-    assert_eq!(sample(&text, "procscope_group_num_procs{group=\"app\"}"), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, "procscope_group_num_procs{group=\"app\"}"),
+        Some(1.0),
+        "{text}"
+    );
     let per_pid = format!("procscope_process_threads{{group=\"app\",pid=\"{pid}\",start_time=\"");
-    let line = text.lines().find(|l| l.starts_with(&per_pid)).unwrap_or_else(|| panic!("{text}"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&per_pid))
+        .unwrap_or_else(|| panic!("{text}"));
     let threads = doc["threads"].as_array().unwrap().len() as f64;
-    assert_eq!(line.rsplit(' ').next().unwrap().parse::<f64>().unwrap(), threads, "{line}");
+    assert_eq!(
+        line.rsplit(' ').next().unwrap().parse::<f64>().unwrap(),
+        threads,
+        "{line}"
+    );
     // Nothing per PID for processes not selected.
-    assert_eq!(text.matches("procscope_process_threads{").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("procscope_process_threads{").count(),
+        1,
+        "{text}"
+    );
 }
