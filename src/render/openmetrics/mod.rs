@@ -117,7 +117,7 @@ pub fn render(payload: &ExportPayload, exposition: Exposition) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::export::{ListeningPort, RoleStats};
+    use crate::model::export::{GroupStats, ListeningPort, ProcessStats, RoleStats};
 
     fn payload() -> ExportPayload {
         let mut payload = ExportPayload::default();
