@@ -431,17 +431,17 @@ pub struct ServeArgs {
 }
 
 /// The grouping help of `export` and `serve`.
-pub const EXPORT_HELP: &str = "\
-Config file (--config): [[group]] tables; a process joins the first group whose every given
-matcher accepts it; processes no rule matches are not exported.
+pub const EXPORT_HELP: &str = r#"Config file (--config): [[group]] tables. A process joins the first group whose every
+given matcher accepts it; processes no rule matches are not exported.
   [[group]]
-  comm = [\"postgres\", \"nginx\"]        # executable names (comm)
-  name = \"{comm}\"                        # the default name
+  comm = ["postgres", "nginx"]              # executable names; default name "{comm}"
   [[group]]
-  cmdline = 'node .*/(?P<app>[^/ ]+)\\.js'  # regex over the command line
-  name = \"node:{app}\"                     # named captures name the group
+  cmdline = 'node .*/(?P<app>[^/ ]+)\.js'   # regex over the command line
+  name = "node:{app}"                       # named captures name the group
   [[group]]
-  user = [\"www-data\"]   unit = [\"nginx.service\"]   cgroup = 'regex'   runtime = \"node\"
-  exe = [\"/usr/bin/python3\"]   pids = true   # per-PID series for these processes
+  user = ["www-data"]                       # also: exe = [...], unit = ["nginx.service"],
+  runtime = "node"                          # cgroup = 'regex'
+  pids = true                               # per-PID series for these processes
 Name variables: {comm} {exe} {user} {unit} {cgroup} {runtime} and named captures.
-Textfile collector: procscope export --format prometheus > DIR/procscope.prom.$$ && mv DIR/procscope.prom.$$ DIR/procscope.prom";
+Textfile collector (write aside, then rename):
+  procscope export --format prometheus > DIR/procscope.prom.$$ && mv DIR/procscope.prom.$$ DIR/procscope.prom"#;

@@ -374,3 +374,33 @@ fn compare_with_process_exporter(
         );
     }
 }
+
+#[test]
+fn contrib_config_and_dashboard_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = root.join("contrib/groups.toml");
+    let output = run(&["export", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).ends_with("# EOF\n"));
+    // Every series the dashboard queries is one the README's table documents.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("contrib/grafana-dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let names = regex::Regex::new(r"procscope_[a-z_]+").unwrap();
+    let mut queried = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            for name in names.find_iter(target["expr"].as_str().unwrap()) {
+                queried += 1;
+                assert!(
+                    readme.contains(&format!("`{}`", name.as_str())),
+                    "{} is not documented",
+                    name.as_str()
+                );
+            }
+        }
+    }
+    assert!(queried >= 12, "the dashboard queries procscope series");
+}
