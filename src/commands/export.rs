@@ -11,6 +11,7 @@ use crate::collect::ProcessDir;
 use crate::collect::scan::scan;
 use crate::collect::usage::{FdSummary, Usage, UsageNeeds, listening_inet, read_usage};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
+use crate::columns::{Column, Context, Value};
 use crate::model::export::{ExportPayload, GroupStats, ListeningPort, ProcessStats, RoleStats};
 use crate::parse::codes::state_name;
 use crate::parse::maps::parse_maps;
@@ -78,7 +79,7 @@ pub fn run(
         .pids()
         .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", procfs.root().display()))?;
     let rule_needs = query.grouping.needs();
-    let mut needs = Needs::STAT | Needs::STATUS;
+    let mut needs = Needs::STAT | Needs::STATUS | rss_column().needs;
     if rule_needs.cmdline {
         needs |= Needs::CMDLINE;
     }
@@ -183,10 +184,10 @@ fn add_process(
 ) {
     let sample = &record.sample;
     group.num_procs += 1;
+    group.resident_bytes += resident_bytes(sample, system).unwrap_or(0);
     if let Ok(stat) = sample.stat() {
         group.cpu_user_seconds += system.ticks_to_seconds(stat.utime_ticks);
         group.cpu_system_seconds += system.ticks_to_seconds(stat.stime_ticks);
-        group.resident_bytes += stat.rss_pages * system.page_size;
         group.virtual_bytes += stat.vsize_bytes;
         group.threads += stat.num_threads;
         group.major_faults += stat.majflt;
@@ -250,6 +251,23 @@ fn add_fds(group: &mut GroupStats, fds: &FdSummary, usage: &Usage, listening: &L
     }
 }
 
+/// The `rss` column of `ps`: the exported RSS is read and defined exactly as `ps` shows it.
+fn rss_column() -> &'static Column {
+    crate::columns::registry::find("rss").expect("the rss column exists")
+}
+
+fn resident_bytes(sample: &ProcessSample, system: &SystemInfo) -> Option<u64> {
+    let context = Context {
+        system,
+        users: &UserNames::default(),
+        sampled_cpu: None,
+    };
+    match (rss_column().extract)(sample, &context) {
+        Ok(Value::Bytes(bytes)) => Some(bytes),
+        _ => None,
+    }
+}
+
 /// The per-PID series of one selected process.
 fn process_stats(record: &Record, system: &SystemInfo) -> Option<ProcessStats> {
     let stat = record.sample.stat().ok()?;
@@ -260,7 +278,7 @@ fn process_stats(record: &Record, system: &SystemInfo) -> Option<ProcessStats> {
         start_time_unix: system.start_time_unix(stat.starttime_ticks),
         cpu_user_seconds: system.ticks_to_seconds(stat.utime_ticks),
         cpu_system_seconds: system.ticks_to_seconds(stat.stime_ticks),
-        resident_bytes: stat.rss_pages * system.page_size,
+        resident_bytes: resident_bytes(&record.sample, system).unwrap_or(0),
         proportional_bytes: record.usage.pss_bytes.and_then(Result::ok),
         threads: stat.num_threads,
         open_fds: fds.map(|f| f.open),
