@@ -12,11 +12,12 @@ use crate::collect::scan::scan;
 use crate::collect::usage::{FdSummary, Usage, UsageNeeds, listening_inet, read_usage};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{Column, Context, Value};
+use crate::model::Unavailable;
 use crate::model::export::{ExportPayload, GroupStats, ListeningPort, ProcessStats, RoleStats};
 use crate::parse::codes::state_name;
 use crate::parse::maps::parse_maps;
 use crate::parse::syscall::SyscallState;
-use crate::query::groups::{Candidate, Grouping};
+use crate::query::groups::{Candidate, Grouping, RuleNeeds};
 
 /// The validated request.
 #[derive(Debug, Clone)]
@@ -78,77 +79,8 @@ pub fn run(
     let pids = procfs
         .pids()
         .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", procfs.root().display()))?;
-    let rule_needs = query.grouping.needs();
-    let mut needs = Needs::STAT | Needs::STATUS | rss_column().needs;
-    if rule_needs.cmdline {
-        needs |= Needs::CMDLINE;
-    }
-    if rule_needs.exe {
-        needs |= Needs::EXE;
-    }
-    let usage_needs = UsageNeeds {
-        io: true,
-        fd_limit: true,
-        pss: query.pss,
-        cgroup: false,
-        fd_links: true,
-    };
-    let scanned = scan(&pids, |pid| {
-        let dir = procfs.process(pid)?;
-        let mut sample = ProcessSample::read_dir(&dir, needs)?;
-        let cgroup = rule_needs
-            .cgroup
-            .then(|| read_usage(&dir, CGROUP).cgroup)
-            .flatten();
-        if rule_needs.runtime {
-            read_runtime(&dir, &mut sample)?;
-        }
-        let detected = rule_needs
-            .runtime
-            .then(|| detect(&sample.runtime_facts()))
-            .flatten();
-        let runtime_name = detected.as_ref().map(|(_, info)| info.runtime.clone());
-        let cmdline = sample.cmdline().ok().map(|args| args.join(&b' '));
-        let uid = sample.euid().ok();
-        let user = rule_needs
-            .user
-            .then(|| uid.map(|uid| users.name(uid)))
-            .flatten();
-        let comm = sample.name().unwrap_or_default();
-        let candidate = Candidate {
-            comm: &comm,
-            exe: sample.exe().ok().map(Vec::as_slice),
-            cmdline: cmdline.as_deref(),
-            uid,
-            user: user.as_deref(),
-            cgroup: cgroup.as_ref().and_then(|c| c.as_deref().ok()),
-            runtime: runtime_name.as_deref(),
-        };
-        let Some((group, per_pid)) = query.grouping.assign(&candidate, pid) else {
-            return Ok(None);
-        };
-        // Only the processes exported pay for the rest. A runtime always starts helper
-        // threads: single-threaded processes are not probed.
-        let detected = match detected {
-            Some(found) => Some(found),
-            None if sample.stat().is_ok_and(|stat| stat.num_threads >= 2) => {
-                read_runtime(&dir, &mut sample)?;
-                detect(&sample.runtime_facts())
-            }
-            None => None,
-        };
-        let runtime = detected.map(|(analyzer, info)| RuntimeRecord {
-            roles: runtime_roles(&dir, pid, (analyzer.as_ref(), &info.runtime), system),
-            cluster_worker: matches!(info.cluster, Some(ClusterRole::Worker { .. })),
-        });
-        Ok(Some(Record {
-            group,
-            per_pid,
-            usage: read_usage(&dir, usage_needs),
-            sample,
-            runtime,
-        }))
-    });
+    let reader = Reader::new(query, system, users);
+    let scanned = scan(&pids, |pid| reader.read(&procfs.process(pid)?));
     let holds_sockets = scanned
         .rows
         .iter()
@@ -173,6 +105,110 @@ pub fn run(
     }
     payload.duration_seconds = started.elapsed().as_secs_f64();
     Ok(payload)
+}
+
+/// Reads one process: first what the rules need to place it, then, only for a process
+/// that is exported, the rest.
+struct Reader<'a> {
+    query: &'a ExportQuery,
+    system: &'a SystemInfo,
+    users: &'a UserNames,
+    rules: RuleNeeds,
+    /// What placing a process needs.
+    assign_needs: Needs,
+    usage_needs: UsageNeeds,
+}
+
+impl<'a> Reader<'a> {
+    fn new(query: &'a ExportQuery, system: &'a SystemInfo, users: &'a UserNames) -> Self {
+        let rules = query.grouping.needs();
+        let mut assign_needs = Needs::STAT | rss_column().needs;
+        for (wanted, need) in [
+            (rules.cmdline, Needs::CMDLINE),
+            (rules.exe, Needs::EXE),
+            (rules.user, Needs::STATUS),
+        ] {
+            if wanted {
+                assign_needs |= need;
+            }
+        }
+        let usage_needs = UsageNeeds {
+            io: true,
+            fd_limit: true,
+            pss: query.pss,
+            cgroup: false,
+            fd_links: true,
+        };
+        Self {
+            query,
+            system,
+            users,
+            rules,
+            assign_needs,
+            usage_needs,
+        }
+    }
+
+    fn read(&self, dir: &ProcessDir) -> Result<Option<Record>, Unavailable> {
+        let pid = dir.pid();
+        let rules = self.rules;
+        let mut sample = ProcessSample::read_dir(dir, self.assign_needs)?;
+        let cgroup = rules
+            .cgroup
+            .then(|| read_usage(dir, CGROUP).cgroup)
+            .flatten();
+        if rules.runtime {
+            read_runtime(dir, &mut sample)?;
+        }
+        let detected = rules
+            .runtime
+            .then(|| detect(&sample.runtime_facts()))
+            .flatten();
+        let runtime_name = detected.as_ref().map(|(_, info)| info.runtime.clone());
+        let cmdline = sample.cmdline().ok().map(|args| args.join(&b' '));
+        let uid = sample.euid().ok();
+        let user = rules
+            .user
+            .then(|| uid.map(|uid| self.users.name(uid)))
+            .flatten();
+        let comm = sample.name().unwrap_or_default();
+        let candidate = Candidate {
+            comm: &comm,
+            exe: sample.exe().ok().map(Vec::as_slice),
+            cmdline: cmdline.as_deref(),
+            uid,
+            user: user.as_deref(),
+            cgroup: cgroup.as_ref().and_then(|c| c.as_deref().ok()),
+            runtime: runtime_name.as_deref(),
+        };
+        let Some((group, per_pid)) = self.query.grouping.assign(&candidate, pid) else {
+            return Ok(None);
+        };
+        // Only the processes exported pay for the rest.
+        if sample.status.is_none() {
+            sample.status = ProcessSample::read_dir(dir, Needs::STATUS)?.status;
+        }
+        // A runtime always starts helper threads: single-threaded processes are not probed.
+        let detected = match detected {
+            Some(found) => Some(found),
+            None if sample.stat().is_ok_and(|stat| stat.num_threads >= 2) => {
+                read_runtime(dir, &mut sample)?;
+                detect(&sample.runtime_facts())
+            }
+            None => None,
+        };
+        let runtime = detected.map(|(analyzer, info)| RuntimeRecord {
+            roles: runtime_roles(dir, pid, (analyzer.as_ref(), &info.runtime), self.system),
+            cluster_worker: matches!(info.cluster, Some(ClusterRole::Worker { .. })),
+        });
+        Ok(Some(Record {
+            group,
+            per_pid,
+            usage: read_usage(dir, self.usage_needs),
+            sample,
+            runtime,
+        }))
+    }
 }
 
 /// Adds one process to its group's totals.
