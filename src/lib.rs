@@ -91,6 +91,9 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             emit(&report, &global)
         }
         Some(Command::Kill(args)) => kill(&global, &args),
+        Some(Command::Export(_) | Command::Serve(_)) if global.json || global.ndjson => Err(
+            exit::usage("export and serve print OpenMetrics, not JSON: use `ps --json` for JSON"),
+        ),
         Some(Command::Export(args)) => export(&global, &args),
         Some(Command::Serve(args)) => serve::run(&global, &args),
         Some(Command::Show(args)) => {

@@ -110,6 +110,9 @@ fn bad_config_is_a_usage_error() {
     );
     let output = run(&["serve", "--listen", "localhost"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let output = run(&["export", "--json"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("not JSON"), "{}", stderr(&output));
 }
 
 /// A port nobody listens on now (the listener is closed again at once).
