@@ -162,6 +162,11 @@ pub struct PsArgs {
     /// List in process-tree order, children indented under their parent (like `ps --forest`).
     #[arg(long, conflicts_with = "threads")]
     pub tree: bool,
+
+    /// JSON only: also give the exact bytes of each command line (`cmdline_b64`, at most
+    /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
+    #[arg(long)]
+    pub raw_cmdline: bool,
 }
 
 /// Options of `procscope show`.
@@ -170,6 +175,11 @@ pub struct ShowArgs {
     /// The process to show.
     #[arg(value_parser = parse_pid)]
     pub pid: u32,
+
+    /// JSON only: also give the exact bytes of each command line (`cmdline_b64`, at most
+    /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
+    #[arg(long)]
+    pub raw_cmdline: bool,
 }
 
 /// Options of `procscope threads`.
@@ -370,7 +380,7 @@ mod tests {
         let cli = Cli::try_parse_from(["procscope", "--proc-root", "/x", "show", "1"]).unwrap();
         assert!(matches!(
             cli.command,
-            Some(Command::Show(ShowArgs { pid: 1 }))
+            Some(Command::Show(ShowArgs { pid: 1, .. }))
         ));
         assert_eq!(cli.global.proc_root, PathBuf::from("/x"));
     }
@@ -380,7 +390,7 @@ mod tests {
         let cli = Cli::try_parse_from(["procscope", "show", "1", "--json", "--no-header"]).unwrap();
         assert!(matches!(
             cli.command,
-            Some(Command::Show(ShowArgs { pid: 1 }))
+            Some(Command::Show(ShowArgs { pid: 1, .. }))
         ));
         assert!(cli.global.json && cli.global.no_header);
     }

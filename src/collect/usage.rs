@@ -4,13 +4,13 @@
 
 use crate::analyze::fd_kind::{FdKind, classify};
 use crate::collect::fds::inode_of;
-use crate::collect::net::Proto;
+use crate::collect::net::{Proto, SocketTables};
 use crate::collect::process::Field;
 use crate::collect::{ProcFs, ProcessDir};
 use crate::model::Unavailable;
 use crate::parse::keyed::Keyed;
 use crate::parse::limits::parse_limits;
-use crate::parse::net::{InetSocket, parse_inet};
+use crate::parse::net::InetSocket;
 use crate::parse::smaps::parse_rollup;
 
 /// These files are a few hundred bytes.
@@ -27,31 +27,21 @@ pub struct UsageNeeds {
     pub fd_links: bool,
 }
 
-/// The listening TCP and bound UDP sockets of the proc root's network namespace: only the
-/// four internet tables are read (not unix or netlink), and only these rows kept.
+/// The listening TCP and bound UDP sockets of the proc root's network namespace, from the
+/// same socket tables as `ports` (sock_diag on the live /proc).
 pub fn listening_inet(procfs: &ProcFs) -> Vec<(Proto, InetSocket)> {
-    let mut found = Vec::new();
-    for proto in Proto::ALL {
-        let Ok(raw) = procfs.read(&format!("net/{}", proto.name())) else {
-            continue;
-        };
-        let v6 = matches!(proto, Proto::Tcp6 | Proto::Udp6);
-        found.extend(
-            raw.split(|&b| b == b'\n')
-                .skip(1)
-                .filter_map(|line| parse_inet(line, v6))
-                .filter(|socket| {
-                    socket.inode != 0
-                        && if proto.is_tcp() {
-                            socket.state == TCP_LISTEN
-                        } else {
-                            socket.remote.1 == 0
-                        }
-                })
-                .map(|socket| (proto, socket)),
-        );
-    }
-    found
+    SocketTables::of_root(procfs)
+        .inet
+        .into_iter()
+        .filter(|(proto, socket)| {
+            socket.inode != 0
+                && if proto.is_tcp() {
+                    socket.state == TCP_LISTEN
+                } else {
+                    socket.remote.1 == 0
+                }
+        })
+        .collect()
 }
 
 /// The `st` value of a listening TCP socket.

@@ -331,9 +331,19 @@ pub static COLUMNS: &[Column] = &[
                     "[{}] <defunct>",
                     String::from_utf8_lossy(&p.name()?)
                 )),
+                // Like ps: a process whose argument area is empty (zeroed by itself)
+                // shows its name in brackets.
+                TaskKind::Normal if argv.is_empty() => {
+                    Some(format!("[{}]", String::from_utf8_lossy(&p.name()?)))
+                }
                 TaskKind::Normal => None,
             };
-            Ok(Value::Argv { argv, fallback })
+            Ok(Value::Argv {
+                argv,
+                fallback,
+                truncated: p.argv_truncated,
+                raw: p.cmdline_raw.clone(),
+            })
         },
     },
 ];

@@ -13,6 +13,7 @@ use crate::columns::{self, COLUMNS, Column, Context, Value, value};
 use crate::exit::{self, Exit};
 use crate::model::Unavailable;
 use crate::query::{Matcher, ProcessFilter};
+use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{Report, Style};
 
@@ -47,6 +48,8 @@ pub struct PsQuery {
     pub threads: bool,
     /// Rows in process-tree order.
     pub tree: bool,
+    /// Keep the exact command line bytes (`cmdline_b64`).
+    pub raw_cmdline: bool,
 }
 
 impl PsQuery {
@@ -113,6 +116,7 @@ impl PsQuery {
             interval: args.interval,
             threads: args.threads,
             tree: args.tree,
+            raw_cmdline: args.raw_cmdline,
         })
     }
 
@@ -124,6 +128,9 @@ impl PsQuery {
         }
         if self.interval.is_some() || self.tree {
             needs |= Needs::STAT;
+        }
+        if self.raw_cmdline && needs.contains(Needs::CMDLINE) {
+            needs |= Needs::RAW_CMDLINE;
         }
         needs
     }
@@ -481,7 +488,10 @@ impl Report for PsReport {
                             .filter(|_| Some(column.name) == self.tree_column())
                             && depth > 0
                         {
-                            text = format!("{}\\_ {text}", "  ".repeat(depth - 1));
+                            let mut indented = Escaped::text(&"  ".repeat(depth - 1));
+                            indented.push(&Escaped::literal("\\_ "));
+                            indented.push(&text);
+                            text = indented;
                         }
                         Text::toned(text, tone(column, cell))
                     })
@@ -563,6 +573,16 @@ pub fn schema() -> Json {
                 serde_json::json!({"type": "string", "description": "exact bytes (base64) when not UTF-8"})
             };
             properties.insert(format!("{}_b64", column.json_key), b64);
+        }
+        if column.kind == columns::Kind::Argv {
+            properties.insert(
+                format!("{}_truncated", column.json_key),
+                serde_json::json!({"type": "boolean", "description": "present (true) when arguments were left out: more than 4096, or more than 256 KiB"}),
+            );
+            properties.insert(
+                "cmdline_b64".into(),
+                serde_json::json!({"type": "string", "description": "the exact cmdline bytes (base64, at most 256 KiB), with --raw-cmdline"}),
+            );
         }
     }
     let reasons = serde_json::to_value(schemars::schema_for!(Unavailable)).unwrap_or_default();

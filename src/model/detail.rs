@@ -31,6 +31,9 @@ pub struct ProcessDetail {
     pub listening: Option<Vec<SocketInfo>>,
     /// The cgroup v2 path (the `0::` line), else all lines joined with `;`.
     pub cgroup: Option<String>,
+    /// The exact bytes of `cgroup` (standard base64), only when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_b64: Option<String>,
     /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
     pub unavailable: BTreeMap<String, Unavailable>,
 }
@@ -55,6 +58,12 @@ pub struct Identity {
     pub argv: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub argv_b64: Option<Vec<String>>,
+    /// Present (true) when arguments were left out: more than 4096, or more than 256 KiB.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub argv_truncated: bool,
+    /// The exact `cmdline` bytes (base64, at most 256 KiB), with `--raw-cmdline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmdline_b64: Option<String>,
     pub exe: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exe_b64: Option<String>,

@@ -23,6 +23,10 @@ pub struct SocketInfo {
     pub path: Option<String>,
     /// A netlink socket's protocol number.
     pub netlink_protocol: Option<u32>,
+    /// A connected unix socket's peer: the inode of the socket at the other end (from
+    /// sock_diag; absent where only `/proc/net/unix` could be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_inode: Option<u64>,
     pub inode: u64,
 }
 

@@ -3,9 +3,12 @@
 
 mod common;
 mod contract;
+mod deputy;
 mod export;
 mod fds_ports;
 mod fixtures;
+mod hostile;
+mod hostile_text;
 mod kill;
 mod kill_ns;
 mod mem;
@@ -17,5 +20,6 @@ mod ps_live;
 mod schema;
 mod show_live;
 mod stress;
+mod terminal;
 mod threads;
 mod tree_kill;
