@@ -14,6 +14,7 @@ pub mod model;
 pub mod parse;
 pub mod query;
 pub mod render;
+pub mod serve;
 pub mod signal;
 
 use std::io::{IsTerminal, Write};
@@ -73,7 +74,13 @@ fn command_name(cli: &Cli) -> Option<&'static str> {
         Some(Command::Ports(_)) => "ports",
         Some(Command::Tree(_)) => "tree",
         Some(Command::Kill(_)) => "kill",
-        Some(Command::Schema(_) | Command::Completions(_) | Command::Man(_)) => return None,
+        Some(
+            Command::Schema(_)
+            | Command::Completions(_)
+            | Command::Man(_)
+            | Command::Export(_)
+            | Command::Serve(_),
+        ) => return None,
     })
 }
 
@@ -131,6 +138,11 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             emit(&report, &global)
         }
         Some(Command::Kill(args)) => kill(&global, &args),
+        Some(Command::Export(_) | Command::Serve(_)) if global.json || global.ndjson => Err(
+            exit::usage("export and serve print OpenMetrics, not JSON: use `ps --json` for JSON"),
+        ),
+        Some(Command::Export(args)) => export(&global, &args),
+        Some(Command::Serve(args)) => serve::run(&global, &args),
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();
@@ -197,6 +209,14 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
     };
     let report = commands::kill::run(&query, &env.procfs, &env.system, &users)?;
     emit(&report, global)
+}
+
+fn export(global: &GlobalArgs, args: &cli::ExportCmdArgs) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let query = serve::export_query(&args.export, &env.system)?;
+    let users = UserNames::load();
+    let payload = commands::export::run(&query, &env.procfs, &env.system, &users)?;
+    write_out(render::openmetrics::render(&payload, args.format).as_bytes())
 }
 
 /// The proc tree and system facts of this run.

@@ -17,6 +17,7 @@ pub mod sock_diag;
 pub mod system;
 pub mod target;
 pub mod tree;
+pub mod usage;
 pub mod users;
 pub mod watchdog;
 

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each builds a report (or a text) and never prints.
 
+pub mod export;
 pub mod family;
 pub mod fds;
 pub mod kill;

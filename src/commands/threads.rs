@@ -55,7 +55,11 @@ pub struct ThreadsOptions {
 
 /// What the runtime analyzer needs of each thread: its name, what it is blocked in, its
 /// stack, where a futex it waits on lives, and the epoll set it waits on.
-fn thread_facts(dir: &ProcessDir, threads: &[ProcessSample], maps: &[Mapping]) -> Vec<ThreadFacts> {
+pub(crate) fn thread_facts(
+    dir: &ProcessDir,
+    threads: &[ProcessSample],
+    maps: &[Mapping],
+) -> Vec<ThreadFacts> {
     let mut tables: Option<SocketTables> = None;
     threads
         .iter()
@@ -101,7 +105,7 @@ fn thread_facts(dir: &ProcessDir, threads: &[ProcessSample], maps: &[Mapping]) -
 
 /// The files each thread needs. `wchan` (an expensive read: the kernel unwinds the thread's
 /// stack) is read only for threads whose `syscall` says little.
-const THREAD_NEEDS: Needs = Needs::STAT.union(Needs::STATUS).union(Needs::SYSCALL);
+pub(crate) const THREAD_NEEDS: Needs = Needs::STAT.union(Needs::STATUS).union(Needs::SYSCALL);
 
 /// Reads every thread of `pid`. Running threads are re-read up to `samples` times in all to
 /// catch them blocked.

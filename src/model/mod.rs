@@ -1,6 +1,7 @@
 //! Plain serializable types shared by the commands: no I/O happens here.
 
 pub mod detail;
+pub mod export;
 pub mod fd;
 pub mod kill;
 pub mod memory;

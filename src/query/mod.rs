@@ -2,6 +2,7 @@
 
 pub mod duration;
 pub mod filter;
+pub mod groups;
 pub mod matcher;
 pub mod pid;
 

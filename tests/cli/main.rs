@@ -6,6 +6,7 @@ mod common;
 mod contract;
 mod deputy;
 mod exact;
+mod export;
 mod fds_ports;
 mod fixtures;
 mod hostile;

@@ -477,3 +477,101 @@ fn names_from_newer_node_versions() {
         ]
     );
 }
+
+/// Pool work, then a listener on a loopback port it prints; `MARKER` names the process.
+const POOL_THEN_LISTEN: &str = "const c = require('crypto'); let left = 4; for (let i = 0; i < 4; i++) c.pbkdf2('a', 'b', 1000, 32, 'sha256', () => { if (--left === 0) require('http').createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1', function () { console.log(this.address().port); }); }); /* MARKER */";
+
+/// The value of the sample `series` (name and labels exactly) in an exposition.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[test]
+fn export_has_thread_role_port_and_per_pid_series() {
+    if !node_available() {
+        return;
+    }
+    let marker = format!("export-test-{}", std::process::id());
+    let node = start(&POOL_THEN_LISTEN.replace("MARKER", &marker), &[]);
+    let port = node.ready.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("groups.toml");
+    std::fs::write(
+        &config,
+        format!("[[group]]\ncmdline = '{marker}'\nname = 'app'\n"),
+    )
+    .unwrap();
+    let (roles, doc) = roles_of(node.pid());
+    assert_eq!(roles.get("js-main"), Some(&1), "{doc}");
+    assert!(roles.contains_key("libuv-pool"), "{doc}");
+    let pid = node.pid().to_string();
+    let args = [
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "--pid",
+        &pid,
+    ];
+    // Roles settle as threads block; poll until the export agrees with `threads`.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let text = String::from_utf8(output.stdout).unwrap();
+        let agrees = roles.iter().all(|(role, &count)| {
+            let series = format!(
+                "procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{role}\"}}"
+            );
+            sample(&text, &series) == Some(count as f64)
+        });
+        if agrees || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for (role, count) in &roles {
+        let series = format!(
+            "procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{role}\"}}"
+        );
+        assert_eq!(
+            sample(&text, &series),
+            Some(*count as f64),
+            "{series} in\n{text}"
+        );
+    }
+    let busy = sample(
+        &text,
+        "procscope_group_runtime_busy_threads{group=\"app\",runtime=\"node\",role=\"libuv-pool\"}",
+    );
+    assert!(
+        busy.is_some_and(|b| b <= roles["libuv-pool"] as f64),
+        "{text}"
+    );
+    let port_info = format!(
+        "procscope_group_listening_port_info{{group=\"app\",protocol=\"tcp\",address=\"127.0.0.1\",port=\"{port}\"}}"
+    );
+    assert_eq!(sample(&text, &port_info), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, "procscope_group_num_procs{group=\"app\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    let per_pid = format!("procscope_process_threads{{group=\"app\",pid=\"{pid}\",start_time=\"");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&per_pid))
+        .unwrap_or_else(|| panic!("{text}"));
+    let threads = doc["threads"].as_array().unwrap().len() as f64;
+    assert_eq!(
+        line.rsplit(' ').next().unwrap().parse::<f64>().unwrap(),
+        threads,
+        "{line}"
+    );
+    // Nothing per PID for processes not selected.
+    assert_eq!(
+        text.matches("procscope_process_threads{").count(),
+        1,
+        "{text}"
+    );
+}
