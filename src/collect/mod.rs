@@ -15,6 +15,7 @@ pub mod runtime;
 pub mod scan;
 pub mod system;
 pub mod target;
+pub mod thread_facts;
 pub mod tree;
 pub mod users;
 pub mod watchdog;

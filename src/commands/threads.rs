@@ -6,15 +6,11 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
-use crate::analyze::memory::address_region;
-use crate::analyze::runtime::ThreadFacts;
 use crate::analyze::stacks::stack_of;
 use crate::analyze::symbols::{ModuleSymbols, Symbolizer};
-use crate::analyze::syscalls;
 use crate::analyze::waits;
-use crate::collect::fds::{epoll_targets, socket_inode};
 use crate::collect::modules::{open_debug_file, open_module};
-use crate::collect::net::SocketTables;
+use crate::collect::thread_facts::{self, Observed};
 use crate::collect::process::{Field, read_syscall, read_wchan};
 use crate::collect::scan::scan;
 use crate::collect::target::open_process;
@@ -50,48 +46,17 @@ pub struct ThreadsOptions {
     pub explain: bool,
 }
 
-/// What the runtime analyzer needs of each thread: its name, what it is blocked in, its
-/// stack, where a futex it waits on lives, and the epoll set it waits on.
-fn thread_facts(dir: &ProcessDir, threads: &[ProcessSample], maps: &[Mapping]) -> Vec<ThreadFacts> {
-    let mut tables: Option<SocketTables> = None;
+/// What the role analysis starts from: each thread's name, what it was caught in and
+/// when it started.
+fn observed(threads: &[ProcessSample]) -> Vec<Observed> {
     threads
         .iter()
-        .map(|thread| {
-            let state = thread.syscall().ok();
-            let sp = state.and_then(|s| s.registers()).map(|(sp, _)| sp);
-            let (futex_region, epoll_targets) = match state {
-                Some(SyscallState::InSyscall { nr, args, .. }) => match syscalls::name(nr) {
-                    Some("futex" | "futex_wait" | "futex_waitv") => {
-                        (address_region(maps, args[0]), None)
-                    }
-                    Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2") => {
-                        (None, epoll_targets(dir, args[0] as i32))
-                    }
-                    _ => (None, None),
-                },
-                _ => (None, None),
-            };
-            let epoll_has_listener = epoll_targets.as_ref().is_some_and(|targets| {
-                targets
-                    .iter()
-                    .filter_map(|&fd| socket_inode(dir, fd))
-                    .any(|inode| {
-                        let tables = tables.get_or_insert_with(|| SocketTables::of_process(dir));
-                        tables
-                            .inet
-                            .iter()
-                            .any(|(proto, s)| s.inode == inode && proto.is_tcp() && s.state == 0x0A)
-                    })
-            });
-            ThreadFacts {
-                tid: thread.tid,
-                name: thread.name().unwrap_or_default(),
-                state,
-                stack: sp.and_then(|sp| stack_of(maps, sp)),
-                futex_region,
-                epoll_targets,
-                epoll_has_listener,
-            }
+        .map(|thread| Observed {
+            tid: thread.tid,
+            name: thread.name().unwrap_or_default(),
+            state: thread.syscall().ok(),
+            start_ticks: thread.stat().ok().map(|s| s.starttime_ticks),
+            always_running: false,
         })
         .collect()
 }
@@ -110,7 +75,7 @@ pub fn run(
 ) -> anyhow::Result<ThreadsReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
     let needs = if options.roles {
-        Needs::STAT | Needs::EXE | Needs::RUNTIME
+        Needs::STAT | Needs::EXE | Needs::RUNTIME | Needs::CMDLINE
     } else {
         Needs::STAT
     };
@@ -143,8 +108,14 @@ pub fn run(
     };
     let mut runtime_summary = None;
     if let Some((analyzer, info)) = &runtime {
-        let facts = thread_facts(&dir, &threads, maps.as_deref().unwrap_or(&[]));
-        let roles = analyzer.thread_roles(pid, &facts);
+        let (facts, context) = thread_facts::read(
+            &dir,
+            &process,
+            &observed(&threads),
+            maps.as_deref().unwrap_or(&[]),
+            system,
+        );
+        let roles = analyzer.thread_roles(info, &context, &facts);
         runtime_summary = Some(analyzer.summary(info, &roles));
         for (row, assignment) in rows.iter_mut().zip(roles) {
             row.role = Some(assignment.role);

@@ -1,0 +1,561 @@
+//! Node.js thread roles from evidence. Each thread gets the set of roles its evidence fits
+//! (its wait, stack size, futex address, epoll set, start time, name); the sets are then
+//! narrowed by how many threads of a role can exist (one scheduler, one per isolate...).
+//! A role is given only when exactly one candidate is left, else `unknown` with the
+//! candidates. Pure: no reading.
+
+use std::collections::BTreeSet;
+
+use super::{RoleAssignment, RoleContext, RoleEvidence, RuntimeInfo, ThreadFacts};
+use crate::analyze::syscalls;
+use crate::analyze::waits;
+use crate::parse::syscall::SyscallState;
+
+pub const MAIN: &str = "js-main";
+pub const POOL: &str = "libuv-pool";
+pub const V8: &str = "v8-worker";
+pub const SCHEDULER: &str = "delayed-task-scheduler";
+pub const SIGNAL: &str = "signal-inspector";
+pub const INSPECTOR: &str = "inspector-io";
+pub const WORKER: &str = "worker-thread";
+pub const UNKNOWN: &str = "unknown";
+
+/// Every role but the main thread's, which only TID == PID gives.
+const OTHERS: &[&str] = &[POOL, V8, SCHEDULER, SIGNAL, INSPECTOR, WORKER];
+
+/// Thread names Node.js and libuv set (node ≥ 22.17/23.7 for libuv-worker, ≥ 23.8 for the
+/// rest, `node-` prefixed from 25.5), cut to 15 bytes by the kernel.
+const NAMES: &[(&str, &str)] = &[
+    ("V8Worker", V8),
+    ("node-V8Worker", V8),
+    ("libuv-worker", POOL),
+    ("DelayedTaskSche", SCHEDULER),
+    ("SignalInspector", SIGNAL),
+    ("InspectorIo", INSPECTOR),
+    ("WorkerThread", WORKER),
+];
+
+/// Names that say nothing about a worker_thread (inherited or the default).
+const PLAIN_NAMES: &[&str] = &[
+    "node",
+    "nodejs",
+    "WorkerThread",
+    "MainThread",
+    "node-MainThread",
+];
+
+/// A stack this close to an expected size (mapping plus guard) has that size.
+const STACK_SLACK: u64 = 64 << 10;
+/// The SignalInspector runs on 32 KiB (plus guard).
+const SMALL_STACK: u64 = 64 << 10;
+/// libuv's default stack when RLIMIT_STACK is unlimited.
+const UNLIMITED_STACK: u64 = 2 << 20;
+/// Node's default `--v8-pool-size`.
+const DEFAULT_V8_POOL: usize = 4;
+/// The inspector's default port.
+const INSPECT_PORT: u16 = 9229;
+
+/// What the process-wide settings say about roles.
+struct Expectations {
+    /// The stack of threads created with libuv's default size (V8 workers, the scheduler,
+    /// the inspector thread), when the stack limit was read.
+    platform_stack: Option<u64>,
+    v8_pool: Option<usize>,
+    /// The inspector's port, unless chosen at random (`--inspect=0`).
+    inspect_port: Option<u16>,
+    /// False when the process holds no listener on the inspector's port: no inspector.
+    inspector_possible: bool,
+    worker_threads: Option<usize>,
+    /// Threads started before this tick were started with the process.
+    startup_until: Option<u64>,
+}
+
+/// The role of each thread (same order as `threads`).
+pub fn assign(
+    info: &RuntimeInfo,
+    context: &RoleContext,
+    threads: &[ThreadFacts],
+) -> Vec<RoleAssignment> {
+    let expect = expectations(info, context);
+    let ranks = creation_ranks(threads);
+    let mut judged: Vec<(BTreeSet<&'static str>, String)> = threads
+        .iter()
+        .map(|thread| judge(context.pid, thread, &expect))
+        .collect();
+    narrow(&mut judged, &expect);
+    threads
+        .iter()
+        .zip(judged)
+        .zip(ranks)
+        .map(|((thread, (candidates, rule)), rank)| assignment(thread, candidates, rule, rank))
+        .collect()
+}
+
+fn expectations(info: &RuntimeInfo, context: &RoleContext) -> Expectations {
+    let mut flags: Vec<String> = context
+        .cmdline
+        .as_deref()
+        .map(node_flags)
+        .unwrap_or_default();
+    if let Some((_, options)) = info.settings.iter().find(|(k, _)| k == "NODE_OPTIONS") {
+        flags.extend(options.split_ascii_whitespace().map(str::to_owned));
+    }
+    let v8_pool = match flag_value(&flags, "--v8-pool-size") {
+        None => Some(DEFAULT_V8_POOL),
+        Some(value) => value.parse().ok().filter(|&n: &usize| n > 0),
+    };
+    let inspect_port = ["--inspect-port", "--inspect", "--inspect-brk", "--inspect-wait"]
+        .iter()
+        .filter_map(|flag| flag_value(&flags, flag))
+        .filter_map(|value| value.rsplit(':').next()?.parse().ok())
+        .next()
+        .map_or(Some(INSPECT_PORT), |port| (port != 0).then_some(port));
+    let inspector_possible = match (inspect_port, &context.listener_ports) {
+        (Some(port), Some(listening)) => listening.contains(&port),
+        _ => true,
+    };
+    let platform_stack = context.stack_limit.map(|limit| match limit {
+        Some(bytes) if bytes >= 16 << 10 => bytes,
+        _ => UNLIMITED_STACK,
+    });
+    Expectations {
+        platform_stack,
+        v8_pool,
+        inspect_port,
+        inspector_possible,
+        worker_threads: context.isolates.and_then(|n| n.checked_sub(1)),
+        startup_until: context
+            .start_ticks
+            .map(|start| start + context.ticks_per_second.max(1)),
+    }
+}
+
+/// The Node.js options on a command line: the arguments before the script or `-e` code.
+fn node_flags(cmdline: &[Vec<u8>]) -> Vec<String> {
+    const TAKES_VALUE: &[&str] = &["-r", "--require", "--import", "--loader", "-C"];
+    let mut flags = Vec::new();
+    let mut args = cmdline.iter().skip(1).map(|a| String::from_utf8_lossy(a));
+    while let Some(arg) = args.next() {
+        if arg == "-e" || arg == "--eval" || arg == "-p" || arg == "--print" || arg == "--" {
+            break;
+        }
+        if !arg.starts_with('-') {
+            break;
+        }
+        if TAKES_VALUE.contains(&arg.as_ref()) {
+            args.next();
+        }
+        flags.push(arg.into_owned());
+    }
+    flags
+}
+
+/// The value of `--flag=value` or `--flag value`; an empty value for a bare `--flag`.
+fn flag_value(flags: &[String], flag: &str) -> Option<String> {
+    flags.iter().enumerate().find_map(|(i, arg)| {
+        if let Some(value) = arg.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+            return Some(value.to_owned());
+        }
+        (arg == flag).then(|| match flags.get(i + 1) {
+            Some(next) if !next.starts_with('-') && flag.ends_with("size") => next.clone(),
+            _ => String::new(),
+        })
+    })
+}
+
+/// Creation order by start time (ticks), then TID: TIDs alone mislead once PIDs wrap.
+fn creation_ranks(threads: &[ThreadFacts]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..threads.len()).collect();
+    order.sort_by_key(|&i| (threads[i].start_ticks.unwrap_or(u64::MAX), threads[i].tid));
+    let mut ranks = vec![0; threads.len()];
+    for (rank, index) in order.into_iter().enumerate() {
+        ranks[index] = rank;
+    }
+    ranks
+}
+
+/// The roles one thread's own evidence fits, and that evidence in words.
+fn judge(pid: u32, thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<&'static str>, String) {
+    if thread.tid == pid {
+        return (
+            BTreeSet::from([MAIN]),
+            "TID equals PID: the thread that runs JavaScript".into(),
+        );
+    }
+    let (mut candidates, mut rule) = by_evidence(thread, expect);
+    let name = String::from_utf8_lossy(&thread.name);
+    if let Some((_, role)) = NAMES.iter().find(|(known, _)| *known == name) {
+        if candidates.contains(role) {
+            candidates = BTreeSet::from([*role]);
+            rule = format!("thread name {name}, consistent with: {rule}");
+        } else {
+            candidates.insert(role);
+            rule = format!("thread name {name} contradicts: {rule}");
+        }
+    }
+    (candidates, rule)
+}
+
+fn by_evidence(thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<&'static str>, String) {
+    let stack = thread.stack.map(|s| s.size_bytes + s.guard_bytes);
+    let stack_text = stack.map_or_else(|| "unknown".to_owned(), human);
+    let platform = match (stack, expect.platform_stack) {
+        (Some(size), Some(expected)) => size.abs_diff(expected) <= STACK_SLACK,
+        _ => true,
+    };
+    let set = |roles: &[&'static str]| roles.iter().copied().collect::<BTreeSet<_>>();
+    let Some(state) = thread.state else {
+        return (set(OTHERS), "not sampled (no ptrace access)".into());
+    };
+    let SyscallState::InSyscall { nr, .. } = state else {
+        let why = if thread.always_running {
+            "running in every sample: no registers to judge by"
+        } else {
+            "running when sampled (try --samples)"
+        };
+        return (set(OTHERS), why.into());
+    };
+    match syscalls::name(nr) {
+        Some("futex" | "futex_wait" | "futex_waitv") => {
+            if stack.is_some_and(|s| s <= SMALL_STACK) {
+                return (set(&[SIGNAL]), format!("futex wait on a {stack_text} stack"));
+            }
+            match thread.futex_region {
+                Some("static") => (
+                    set(&[POOL]),
+                    format!("futex in static data (libuv's work queue), {stack_text} stack"),
+                ),
+                Some("heap" | "anonymous") => {
+                    let mut roles = set(&[WORKER]);
+                    if platform {
+                        roles.insert(V8);
+                    }
+                    let text = format!(
+                        "futex in heap memory (V8's task queue, or Atomics.wait), {stack_text} stack"
+                    );
+                    (roles, text)
+                }
+                _ => (set(&[]), "futex address not in a known mapping".into()),
+            }
+        }
+        Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2") => epoll_roles(thread, expect, platform, &stack_text),
+        Some(_) => (
+            set(&[POOL, WORKER]),
+            format!("blocked in {} (work or synchronous I/O)", waits::describe(&state, None).text),
+        ),
+        None => (set(&[POOL, WORKER]), format!("blocked in system call {nr}")),
+    }
+}
+
+fn epoll_roles(
+    thread: &ThreadFacts,
+    expect: &Expectations,
+    platform: bool,
+    stack_text: &str,
+) -> (BTreeSet<&'static str>, String) {
+    let mut roles = BTreeSet::from([WORKER]);
+    let mut notes = vec![format!("own event loop (epoll) on a {stack_text} stack")];
+    let inspector_port = match expect.inspect_port {
+        Some(port) => thread.epoll_listener_ports.contains(&port),
+        None => !thread.epoll_listener_ports.is_empty(),
+    };
+    if platform && inspector_port {
+        roles.insert(INSPECTOR);
+        notes.push("listens on the inspector port".into());
+    }
+    let at_startup = match (thread.start_ticks, expect.startup_until) {
+        (Some(start), Some(until)) => start <= until,
+        _ => true,
+    };
+    if platform && thread.epoll_listener_ports.is_empty() && at_startup {
+        roles.insert(SCHEDULER);
+        notes.push("no listener, started with the process".into());
+    }
+    (roles, notes.join("; "))
+}
+
+/// Removes a role from every undecided thread once as many threads as can have it are
+/// decided: one scheduler, one inspector thread, one per extra isolate, the V8 pool size.
+fn narrow(judged: &mut [(BTreeSet<&'static str>, String)], expect: &Expectations) {
+    let inspectors = usize::from(expect.inspector_possible);
+    let mut quotas: Vec<(&str, usize)> =
+        vec![(MAIN, 1), (SCHEDULER, 1), (SIGNAL, 1), (INSPECTOR, inspectors)];
+    if let Some(n) = expect.worker_threads {
+        quotas.push((WORKER, n));
+    }
+    if let Some(n) = expect.v8_pool {
+        quotas.push((V8, n));
+    }
+    loop {
+        let mut changed = false;
+        for &(role, quota) in &quotas {
+            let decided = judged
+                .iter()
+                .filter(|(c, _)| c.len() == 1 && c.contains(role))
+                .count();
+            if decided < quota {
+                continue;
+            }
+            for (candidates, rule) in judged.iter_mut() {
+                if candidates.len() > 1 && candidates.remove(role) {
+                    rule.push_str(&format!("; not {role}: all {quota} decided"));
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+fn assignment(
+    thread: &ThreadFacts,
+    candidates: BTreeSet<&'static str>,
+    rule: String,
+    rank: usize,
+) -> RoleAssignment {
+    let name = String::from_utf8_lossy(&thread.name).into_owned();
+    let futex = match thread.state {
+        Some(SyscallState::InSyscall { nr, args, .. })
+            if matches!(syscalls::name(nr), Some("futex" | "futex_wait" | "futex_waitv")) =>
+        {
+            Some(args[0])
+        }
+        _ => None,
+    };
+    let role = if candidates.len() == 1 {
+        *candidates.iter().next().unwrap_or(&UNKNOWN)
+    } else {
+        UNKNOWN
+    };
+    let rule = match candidates.len() {
+        1 => rule,
+        0 => format!("no role's evidence fits: {rule}"),
+        _ => format!(
+            "candidates {}: {rule}",
+            candidates.iter().copied().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let detail = (role == WORKER && !PLAIN_NAMES.contains(&name.as_str())).then(|| name.clone());
+    RoleAssignment {
+        role: role.to_owned(),
+        detail,
+        evidence: RoleEvidence {
+            rule,
+            name: Some(name),
+            stack_bytes: thread.stack.map(|s| s.size_bytes + s.guard_bytes),
+            wait: thread.state.map(|state| waits::describe(&state, None).text),
+            futex_address: futex,
+            futex_region: futex.and(thread.futex_region).map(str::to_owned),
+            epoll_targets: thread.epoll_targets.clone(),
+            creation_rank: rank,
+            start_ticks: thread.start_ticks,
+            candidates: candidates.into_iter().map(str::to_owned).collect(),
+        },
+    }
+}
+
+fn human(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::analyze::stacks::StackMapping;
+
+    const MIB: u64 = 1 << 20;
+
+    fn thread(tid: u32, nr: u64, arg0: u64, stack: u64, region: Option<&'static str>) -> ThreadFacts {
+        ThreadFacts {
+            tid,
+            name: b"node".to_vec(),
+            state: Some(SyscallState::InSyscall {
+                nr,
+                args: [arg0, 0, 0, 0, 0, 0],
+                sp: 1,
+                pc: 2,
+            }),
+            stack: Some(StackMapping {
+                start: 0,
+                end: stack - 4096,
+                size_bytes: stack - 4096,
+                guard_bytes: 4096,
+                main: false,
+            }),
+            futex_region: region,
+            epoll_targets: None,
+            epoll_listener_ports: vec![],
+            start_ticks: Some(1000 + u64::from(tid % 100)),
+            always_running: false,
+        }
+    }
+
+    fn context(pid: u32, isolates: usize) -> RoleContext {
+        RoleContext {
+            pid,
+            start_ticks: Some(1000),
+            ticks_per_second: 100,
+            stack_limit: Some(Some(8 * MIB)),
+            isolates: Some(isolates),
+            cmdline: Some(vec![b"node".to_vec(), b"app.js".to_vec()]),
+            listener_ports: Some(vec![41234]),
+        }
+    }
+
+    fn info() -> RuntimeInfo {
+        RuntimeInfo {
+            runtime: "node".into(),
+            version: None,
+            cluster: None,
+            settings: vec![],
+        }
+    }
+
+    fn roles(context: &RoleContext, threads: &[ThreadFacts]) -> Vec<String> {
+        assign(&info(), context, threads)
+            .into_iter()
+            .map(|r| r.role)
+            .collect()
+    }
+
+    /// main, scheduler, 4 V8 workers, SignalInspector: node 20's idle process.
+    fn base() -> Vec<ThreadFacts> {
+        let mut threads = vec![
+            thread(100, 281, 14, 132 << 10, None),
+            thread(102, 281, 9, 8 * MIB, None),
+        ];
+        threads.extend((103..107).map(|tid| thread(tid, 202, 0x6ad0854, 8 * MIB, Some("heap"))));
+        threads.push(thread(107, 202, 0x5660460, 36 << 10, Some("static")));
+        threads
+    }
+
+    const BASE: [&str; 7] = [MAIN, SCHEDULER, V8, V8, V8, V8, SIGNAL];
+
+    #[test]
+    fn node_20_threads_without_names() {
+        let mut threads = base();
+        threads.extend((108..110).map(|tid| thread(tid, 281, 18, 4 * MIB, None)));
+        threads.extend((110..114).map(|tid| thread(tid, 202, 0x566f9cc, 8 * MIB, Some("static"))));
+        let mut expected = BASE.to_vec();
+        expected.extend([WORKER, WORKER, POOL, POOL, POOL, POOL]);
+        assert_eq!(roles(&context(100, 3), &threads), expected);
+    }
+
+    #[test]
+    fn worker_in_atomics_wait_is_not_a_v8_worker() {
+        let mut threads = base();
+        threads.push(thread(108, 202, 0x7f00_1234_0000, 4 * MIB, Some("anonymous")));
+        let mut expected = BASE.to_vec();
+        expected.push(WORKER);
+        assert_eq!(roles(&context(100, 2), &threads), expected);
+        // Without an isolate count, V8 workers stay undecided rather than wrong.
+        let mut unsure = context(100, 2);
+        unsure.isolates = None;
+        let got = roles(&unsure, &threads);
+        assert_eq!(got[6], SIGNAL);
+        assert_eq!(got[7], WORKER);
+        assert!(got[2..6].iter().all(|r| r == UNKNOWN), "{got:?}");
+    }
+
+    #[test]
+    fn worker_with_an_http_server_on_8_mib_is_not_the_inspector() {
+        let mut threads = base();
+        let mut server = thread(108, 281, 20, 8 * MIB, None);
+        server.epoll_listener_ports = vec![41234];
+        server.start_ticks = Some(1500);
+        threads.push(server);
+        let assigned = assign(&info(), &context(100, 2), &threads);
+        let got: Vec<&str> = assigned.iter().map(|r| r.role.as_str()).collect();
+        let mut expected = BASE.to_vec();
+        expected.push(WORKER);
+        assert_eq!(got, expected);
+        // On the inspector's port it could be either: unknown, with both candidates.
+        threads[7].epoll_listener_ports = vec![9229];
+        let mut inspecting = context(100, 2);
+        inspecting.listener_ports = Some(vec![9229]);
+        let assigned = assign(&info(), &inspecting, &threads);
+        assert_eq!(assigned[7].role, UNKNOWN);
+        assert_eq!(assigned[7].evidence.candidates, [INSPECTOR, WORKER]);
+        assert!(assigned[7].evidence.rule.starts_with("candidates"));
+    }
+
+    #[test]
+    fn late_worker_after_pid_wrap_is_not_the_scheduler() {
+        let mut threads = base();
+        // Created late (PIDs wrapped): the lowest TID but the newest start time.
+        let mut late = thread(7, 281, 20, 4 * MIB, None);
+        late.start_ticks = Some(1900);
+        threads.insert(0, late);
+        let got = roles(&context(100, 2), &threads);
+        assert_eq!(got[0], WORKER);
+        assert_eq!(got[1..], BASE);
+        // Even on 8 MiB, its late start rules out the scheduler.
+        threads[0].stack = threads[2].stack;
+        let got = roles(&context(100, 2), &threads);
+        assert_eq!(got[0], WORKER);
+        assert_eq!(got[2], SCHEDULER);
+    }
+
+    #[test]
+    fn busy_pool_is_named_only_when_every_other_role_is_accounted_for() {
+        let mut threads = base();
+        for tid in 110..118 {
+            let mut busy = thread(tid, 0, 0, 8 * MIB, None);
+            busy.state = Some(SyscallState::Running);
+            busy.stack = None;
+            busy.always_running = true;
+            threads.push(busy);
+        }
+        let got = roles(&context(100, 1), &threads);
+        assert!(got[7..].iter().all(|r| r == POOL), "{got:?}");
+        // A second isolate that no blocked thread accounts for: could be a busy worker.
+        let got = roles(&context(100, 2), &threads);
+        assert!(got[7..].iter().all(|r| r == UNKNOWN), "{got:?}");
+    }
+
+    #[test]
+    fn names_decide_only_when_the_evidence_agrees() {
+        let named = |tid: u32, name: &str| {
+            let mut t = thread(tid, 0, 0, 8 * MIB, None);
+            t.state = Some(SyscallState::Running);
+            t.name = name.as_bytes().to_vec();
+            t
+        };
+        let threads = vec![
+            named(1, "node-MainThread"),
+            named(2, "DelayedTaskSche"),
+            named(3, "node-V8Worker"),
+            named(4, "libuv-worker"),
+            named(5, "SignalInspector"),
+            named(6, "InspectorIo"),
+            named(7, "WorkerThread"),
+        ];
+        let mut inspecting = context(1, 2);
+        inspecting.listener_ports = Some(vec![9229]);
+        assert_eq!(
+            roles(&inspecting, &threads),
+            [MAIN, SCHEDULER, V8, POOL, SIGNAL, INSPECTOR, WORKER]
+        );
+        // A worker_thread named `V8Worker` by its user, on a 4 MiB stack.
+        let mut fake = thread(8, 202, 0x7f00_0000_0000, 4 * MIB, Some("anonymous"));
+        fake.name = b"V8Worker".to_vec();
+        let assigned = assign(&info(), &context(1, 2), &[fake]);
+        assert_eq!(assigned[0].role, UNKNOWN);
+    }
+
+    #[test]
+    fn flags_from_the_command_line() {
+        let args = |list: &[&str]| list.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>();
+        let flags = node_flags(&args(&["node", "--v8-pool-size=2", "--inspect=127.0.0.1:9333", "app.js", "--v8-pool-size=9"]));
+        assert_eq!(flag_value(&flags, "--v8-pool-size").as_deref(), Some("2"));
+        assert_eq!(flag_value(&flags, "--inspect").as_deref(), Some("127.0.0.1:9333"));
+        let flags = node_flags(&args(&["node", "-r", "x.js", "-e", "--inspect"]));
+        assert_eq!(flags, ["-r"]);
+    }
+}
