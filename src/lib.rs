@@ -92,6 +92,16 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             emit(&report, &global)
         }
         Some(Command::Kill(args)) => kill(&global, &args),
+        Some(Command::Profile(args)) => {
+            let env = Env::open(&global)?;
+            let options = commands::profile::ProfileOptions {
+                duration: args.duration,
+                hz: args.hz,
+                folded: args.folded,
+            };
+            let report = commands::profile::run(args.pid, options, &env.procfs, &env.system)?;
+            emit(&report, &global)
+        }
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();

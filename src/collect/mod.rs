@@ -12,12 +12,14 @@ pub mod net;
 pub mod process;
 pub mod procfs;
 pub mod runtime;
+pub mod sampler;
 pub mod scan;
 pub mod system;
 pub mod target;
 pub mod thread_facts;
 pub mod tree;
 pub mod users;
+pub mod wait_targets;
 pub mod watchdog;
 
 pub use needs::Needs;

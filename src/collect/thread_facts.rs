@@ -68,7 +68,11 @@ pub fn read(
         .map(|raw| parse_limits(&raw))
         .and_then(|limits| limits.into_iter().find(|l| l.name == "Max stack size"))
         .map(|limit| limit.soft);
-    let exe = process.exe().ok().cloned().or_else(|| dir.readlink("exe").ok());
+    let exe = process
+        .exe()
+        .ok()
+        .cloned()
+        .or_else(|| dir.readlink("exe").ok());
     let mut ports: Vec<u16> = listening.values().copied().collect();
     ports.sort_unstable();
     let context = RoleContext {
@@ -77,11 +81,11 @@ pub fn read(
         ticks_per_second: system.ticks_per_second,
         stack_limit,
         isolates: crate::analyze::runtime::node::isolates(maps, exe.as_deref()),
-        cmdline: process
-            .cmdline()
-            .ok()
-            .cloned()
-            .or_else(|| dir.read("cmdline").ok().map(|raw| crate::parse::cmdline::parse_cmdline(&raw))),
+        cmdline: process.cmdline().ok().cloned().or_else(|| {
+            dir.read("cmdline")
+                .ok()
+                .map(|raw| crate::parse::cmdline::parse_cmdline(&raw))
+        }),
         listener_ports: Some(ports),
     };
     (facts, context)

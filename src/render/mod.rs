@@ -3,6 +3,7 @@
 pub mod escape;
 pub mod fit;
 pub mod json;
+pub mod profile;
 pub mod sheet;
 pub mod table;
 pub mod units;

@@ -4,6 +4,7 @@
 //! without touching the commands.
 
 pub mod node;
+pub mod node_profile;
 pub mod node_roles;
 
 use schemars::JsonSchema;
@@ -174,6 +175,12 @@ pub trait Runtime {
     /// A one-line summary of the thread roles (`1 JavaScript main thread, 4 libuv pool
     /// threads...`).
     fn summary(&self, info: &RuntimeInfo, roles: &[RoleAssignment]) -> String;
+    /// Conclusions over a profile (threads with roles), each with its numbers.
+    fn verdicts(
+        &self,
+        threads: &[crate::model::profile::ThreadProfile],
+        epoll_sets: &[crate::model::profile::EpollSet],
+    ) -> Vec<crate::model::profile::Verdict>;
 }
 
 /// Every runtime procscope knows.

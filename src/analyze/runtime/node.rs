@@ -75,6 +75,14 @@ impl Runtime for Node {
         node_roles::assign(info, context, threads)
     }
 
+    fn verdicts(
+        &self,
+        threads: &[crate::model::profile::ThreadProfile],
+        epoll_sets: &[crate::model::profile::EpollSet],
+    ) -> Vec<crate::model::profile::Verdict> {
+        super::node_profile::verdicts(threads, epoll_sets)
+    }
+
     fn summary(&self, info: &RuntimeInfo, roles: &[RoleAssignment]) -> String {
         let count = |role: &str| roles.iter().filter(|r| r.role == role).count();
         // Undecided threads that could have a role: a count of it is then a lower bound.
@@ -267,13 +275,23 @@ mod tests {
     fn summary_claims_nothing_about_running_threads() {
         // Eight CPU-bound threads that could be the pool, never caught blocked.
         let mut roles = vec![role("js-main", "epoll_pwait(fd 14)", &["js-main"])];
-        roles.extend(
-            (0..8).map(|_| role("unknown", "running", &["libuv-pool", "v8-worker", "worker-thread"])),
-        );
+        roles.extend((0..8).map(|_| {
+            role(
+                "unknown",
+                "running",
+                &["libuv-pool", "v8-worker", "worker-thread"],
+            )
+        }));
         let summary = Node.summary(&info(&[("UV_THREADPOOL_SIZE", "8")]), &roles);
         assert!(!summary.contains("not started"), "{summary}");
-        assert!(summary.contains("at least 0 libuv pool threads (UV_THREADPOOL_SIZE=8)"), "{summary}");
-        assert!(summary.contains("8 threads running, unclassified"), "{summary}");
+        assert!(
+            summary.contains("at least 0 libuv pool threads (UV_THREADPOOL_SIZE=8)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("8 threads running, unclassified"),
+            "{summary}"
+        );
         assert!(!summary.contains("inspector on"), "{summary}");
     }
 

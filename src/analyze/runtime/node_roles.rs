@@ -104,12 +104,17 @@ fn expectations(info: &RuntimeInfo, context: &RoleContext) -> Expectations {
         None => Some(DEFAULT_V8_POOL),
         Some(value) => value.parse().ok().filter(|&n: &usize| n > 0),
     };
-    let inspect_port = ["--inspect-port", "--inspect", "--inspect-brk", "--inspect-wait"]
-        .iter()
-        .filter_map(|flag| flag_value(&flags, flag))
-        .filter_map(|value| value.rsplit(':').next()?.parse().ok())
-        .next()
-        .map_or(Some(INSPECT_PORT), |port| (port != 0).then_some(port));
+    let inspect_port = [
+        "--inspect-port",
+        "--inspect",
+        "--inspect-brk",
+        "--inspect-wait",
+    ]
+    .iter()
+    .filter_map(|flag| flag_value(&flags, flag))
+    .filter_map(|value| value.rsplit(':').next()?.parse().ok())
+    .next()
+    .map_or(Some(INSPECT_PORT), |port| (port != 0).then_some(port));
     let inspector_possible = match (inspect_port, &context.listener_ports) {
         (Some(port), Some(listening)) => listening.contains(&port),
         _ => true,
@@ -175,7 +180,11 @@ fn creation_ranks(threads: &[ThreadFacts]) -> Vec<usize> {
 }
 
 /// The roles one thread's own evidence fits, and that evidence in words.
-fn judge(pid: u32, thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<&'static str>, String) {
+fn judge(
+    pid: u32,
+    thread: &ThreadFacts,
+    expect: &Expectations,
+) -> (BTreeSet<&'static str>, String) {
     if thread.tid == pid {
         return (
             BTreeSet::from([MAIN]),
@@ -218,7 +227,10 @@ fn by_evidence(thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<&'stati
     match syscalls::name(nr) {
         Some("futex" | "futex_wait" | "futex_waitv") => {
             if stack.is_some_and(|s| s <= SMALL_STACK) {
-                return (set(&[SIGNAL]), format!("futex wait on a {stack_text} stack"));
+                return (
+                    set(&[SIGNAL]),
+                    format!("futex wait on a {stack_text} stack"),
+                );
             }
             match thread.futex_region {
                 Some("static") => (
@@ -238,10 +250,15 @@ fn by_evidence(thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<&'stati
                 _ => (set(&[]), "futex address not in a known mapping".into()),
             }
         }
-        Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2") => epoll_roles(thread, expect, platform, &stack_text),
+        Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2") => {
+            epoll_roles(thread, expect, platform, &stack_text)
+        }
         Some(_) => (
             set(&[POOL, WORKER]),
-            format!("blocked in {} (work or synchronous I/O)", waits::describe(&state, None).text),
+            format!(
+                "blocked in {} (work or synchronous I/O)",
+                waits::describe(&state, None).text
+            ),
         ),
         None => (set(&[POOL, WORKER]), format!("blocked in system call {nr}")),
     }
@@ -278,8 +295,12 @@ fn epoll_roles(
 /// decided: one scheduler, one inspector thread, one per extra isolate, the V8 pool size.
 fn narrow(judged: &mut [(BTreeSet<&'static str>, String)], expect: &Expectations) {
     let inspectors = usize::from(expect.inspector_possible);
-    let mut quotas: Vec<(&str, usize)> =
-        vec![(MAIN, 1), (SCHEDULER, 1), (SIGNAL, 1), (INSPECTOR, inspectors)];
+    let mut quotas: Vec<(&str, usize)> = vec![
+        (MAIN, 1),
+        (SCHEDULER, 1),
+        (SIGNAL, 1),
+        (INSPECTOR, inspectors),
+    ];
     if let Some(n) = expect.worker_threads {
         quotas.push((WORKER, n));
     }
@@ -318,7 +339,10 @@ fn assignment(
     let name = String::from_utf8_lossy(&thread.name).into_owned();
     let futex = match thread.state {
         Some(SyscallState::InSyscall { nr, args, .. })
-            if matches!(syscalls::name(nr), Some("futex" | "futex_wait" | "futex_waitv")) =>
+            if matches!(
+                syscalls::name(nr),
+                Some("futex" | "futex_wait" | "futex_waitv")
+            ) =>
         {
             Some(args[0])
         }
@@ -371,7 +395,13 @@ mod tests {
 
     const MIB: u64 = 1 << 20;
 
-    fn thread(tid: u32, nr: u64, arg0: u64, stack: u64, region: Option<&'static str>) -> ThreadFacts {
+    fn thread(
+        tid: u32,
+        nr: u64,
+        arg0: u64,
+        stack: u64,
+        region: Option<&'static str>,
+    ) -> ThreadFacts {
         ThreadFacts {
             tid,
             name: b"node".to_vec(),
@@ -450,7 +480,13 @@ mod tests {
     #[test]
     fn worker_in_atomics_wait_is_not_a_v8_worker() {
         let mut threads = base();
-        threads.push(thread(108, 202, 0x7f00_1234_0000, 4 * MIB, Some("anonymous")));
+        threads.push(thread(
+            108,
+            202,
+            0x7f00_1234_0000,
+            4 * MIB,
+            Some("anonymous"),
+        ));
         let mut expected = BASE.to_vec();
         expected.push(WORKER);
         assert_eq!(roles(&context(100, 2), &threads), expected);
@@ -551,10 +587,23 @@ mod tests {
 
     #[test]
     fn flags_from_the_command_line() {
-        let args = |list: &[&str]| list.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>();
-        let flags = node_flags(&args(&["node", "--v8-pool-size=2", "--inspect=127.0.0.1:9333", "app.js", "--v8-pool-size=9"]));
+        let args = |list: &[&str]| {
+            list.iter()
+                .map(|a| a.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        };
+        let flags = node_flags(&args(&[
+            "node",
+            "--v8-pool-size=2",
+            "--inspect=127.0.0.1:9333",
+            "app.js",
+            "--v8-pool-size=9",
+        ]));
         assert_eq!(flag_value(&flags, "--v8-pool-size").as_deref(), Some("2"));
-        assert_eq!(flag_value(&flags, "--inspect").as_deref(), Some("127.0.0.1:9333"));
+        assert_eq!(
+            flag_value(&flags, "--inspect").as_deref(),
+            Some("127.0.0.1:9333")
+        );
         let flags = node_flags(&args(&["node", "-r", "x.js", "-e", "--inspect"]));
         assert_eq!(flags, ["-r"]);
     }
