@@ -118,7 +118,8 @@ impl<'a> Sampler<'a> {
         ticks
     }
 
-    fn read_task(&mut self, tid: u32) -> Option<ThreadTick> {
+    /// Reads one thread; `None` when it is not known or has ended.
+    pub fn read_task(&mut self, tid: u32) -> Option<ThreadTick> {
         let files = self.tasks.get(&tid)?;
         let stat = pread_all(&files.stat, &mut self.buffer).ok()?;
         let stat = parse_stat(stat).ok()?;

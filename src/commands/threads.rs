@@ -2,15 +2,14 @@
 //! stack, read from /proc without stopping, tracing or signalling the process.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
 use crate::analyze::stacks::stack_of;
-use crate::analyze::symbols::{ModuleSymbols, Symbolizer};
+use crate::analyze::symbols::Symbolizer;
 use crate::analyze::waits;
-use crate::collect::modules::{open_debug_file, open_module};
-use crate::collect::process::{Field, read_syscall, read_wchan};
+use crate::collect::process::{Field, read_wchan};
+use crate::collect::sampler::Sampler;
 use crate::collect::scan::scan;
 use crate::collect::target::open_process;
 use crate::collect::thread_facts::{self, Observed};
@@ -143,17 +142,23 @@ pub fn run(
     })
 }
 
-/// Re-reads `syscall` of threads that were running, until they are caught blocked or
-/// `samples` reads were made in all.
+/// Re-reads threads that were running, through the profile sampler, until each is caught
+/// blocked or `samples` reads were made in all.
 fn resample_running(dir: &ProcessDir, threads: &mut [ProcessSample], samples: u32) {
+    let running = |t: &ProcessSample| matches!(t.syscall, Some(Ok(SyscallState::Running)));
+    if samples <= 1 || !threads.iter().any(running) {
+        return;
+    }
+    let mut sampler = Sampler::new(dir);
     for _ in 1..samples {
         let mut any_running = false;
-        for thread in threads
-            .iter_mut()
-            .filter(|t| matches!(t.syscall, Some(Ok(SyscallState::Running))))
-        {
-            any_running = true;
-            thread.syscall = Some(read_syscall(&dir.task(thread.tid)));
+        for thread in threads.iter_mut().filter(|t| running(t)) {
+            match sampler.read_task(thread.tid).map(|tick| tick.syscall) {
+                Some(Ok(state)) => thread.syscall = Some(Ok(state)),
+                Some(Err(why)) => thread.syscall = Some(Err(why)),
+                None => {}
+            }
+            any_running |= running(thread);
         }
         if !any_running {
             break;
@@ -169,19 +174,7 @@ fn describe_threads(
     maps: Result<&[Mapping], Unavailable>,
     system: &SystemInfo,
 ) -> Vec<ThreadRow> {
-    let load = |mapping: &Mapping| {
-        let file = open_module(dir, mapping)?;
-        let mut symbols = ModuleSymbols::parse(&object::ReadCache::new(file))?;
-        let debug = symbols
-            .debug_path()
-            .and_then(|path| open_debug_file(dir, &path));
-        if let Some(debug) =
-            debug.and_then(|file| ModuleSymbols::parse(&object::ReadCache::new(file)))
-        {
-            symbols.merge_debug(debug);
-        }
-        Some(Arc::new(symbols))
-    };
+    let load = |mapping: &Mapping| crate::collect::wait_targets::module_symbols(dir, mapping);
     let empty: &[Mapping] = &[];
     let mut symbolizer = Symbolizer::new(maps.unwrap_or(empty), &load);
     threads
