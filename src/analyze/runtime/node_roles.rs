@@ -68,6 +68,30 @@ struct Expectations {
     worker_threads: Option<usize>,
     /// Threads started before this tick were started with the process.
     startup_until: Option<u64>,
+    /// How many threads wait on each futex word (address & !7) in heap memory.
+    shared_words: std::collections::HashMap<u64, usize>,
+}
+
+/// The futex word a thread waits on in heap or anonymous memory (8-byte aligned, so both
+/// halves of a glibc condition variable's signal pair count as one).
+fn heap_futex_word(thread: &ThreadFacts) -> Option<u64> {
+    match thread.state {
+        Some(SyscallState::InSyscall { nr, args, .. })
+            if matches!(syscalls::name(nr), Some("futex" | "futex_wait" | "futex_waitv"))
+                && matches!(thread.futex_region, Some("heap" | "anonymous")) =>
+        {
+            Some(args[0] & !7)
+        }
+        _ => None,
+    }
+}
+
+fn shared_futex_words(threads: &[ThreadFacts]) -> std::collections::HashMap<u64, usize> {
+    let mut words = std::collections::HashMap::new();
+    for word in threads.iter().filter_map(heap_futex_word) {
+        *words.entry(word).or_insert(0) += 1;
+    }
+    words
 }
 
 /// The role of each thread (same order as `threads`).
@@ -76,7 +100,8 @@ pub fn assign(
     context: &RoleContext,
     threads: &[ThreadFacts],
 ) -> Vec<RoleAssignment> {
-    let expect = expectations(info, context);
+    let mut expect = expectations(info, context);
+    expect.shared_words = shared_futex_words(threads);
     let ranks = creation_ranks(threads);
     let mut judged: Vec<(BTreeSet<&'static str>, String)> = threads
         .iter()
@@ -129,6 +154,7 @@ fn expectations(info: &RuntimeInfo, context: &RoleContext) -> Expectations {
         inspect_port,
         inspector_possible,
         worker_threads: context.isolates.and_then(|n| n.checked_sub(1)),
+        shared_words: Default::default(),
         startup_until: context
             .start_ticks
             .map(|start| start + context.ticks_per_second.max(1)),
@@ -238,6 +264,17 @@ fn by_evidence(thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<&'stati
                     format!("futex in static data (libuv's work queue), {stack_text} stack"),
                 ),
                 Some("heap" | "anonymous") => {
+                    let sharing = heap_futex_word(thread)
+                        .and_then(|word| expect.shared_words.get(&word))
+                        .copied()
+                        .unwrap_or(0);
+                    let pool_sized = expect.v8_pool.is_none_or(|n| sharing <= n);
+                    if platform && sharing >= 2 && pool_sized {
+                        let text = format!(
+                            "futex in heap memory shared by {sharing} threads (V8's task queue), {stack_text} stack"
+                        );
+                        return (set(&[V8]), text);
+                    }
                     let mut roles = set(&[WORKER]);
                     if platform {
                         roles.insert(V8);
@@ -321,6 +358,24 @@ fn narrow(judged: &mut [(BTreeSet<&'static str>, String)], expect: &Expectations
                 if candidates.len() > 1 && candidates.remove(role) {
                     rule.push_str(&format!("; not {role}: all {quota} decided"));
                     changed = true;
+                }
+            }
+        }
+        // Every live isolate but the main one has its worker_thread: when exactly that many
+        // threads can be one, they all are.
+        if let Some(required) = expect.worker_threads {
+            let able: Vec<usize> = (0..judged.len())
+                .filter(|&i| judged[i].0.contains(WORKER))
+                .collect();
+            if required > 0 && able.len() == required {
+                for i in able {
+                    if judged[i].0.len() > 1 {
+                        judged[i].0 = BTreeSet::from([WORKER]);
+                        judged[i]
+                            .1
+                            .push_str(&format!("; the only thread left for {required} worker isolate(s)"));
+                        changed = true;
+                    }
                 }
             }
         }
@@ -490,13 +545,18 @@ mod tests {
         let mut expected = BASE.to_vec();
         expected.push(WORKER);
         assert_eq!(roles(&context(100, 2), &threads), expected);
-        // Without an isolate count, V8 workers stay undecided rather than wrong.
+        // Without an isolate count, V8 workers are still known by their shared condition
+        // variable; a lone V8-sized thread in a heap futex stays undecided.
+        // (The scheduler could then be a worker started with the process: unknown.)
         let mut unsure = context(100, 2);
         unsure.isolates = None;
-        let got = roles(&unsure, &threads);
-        assert_eq!(got[6], SIGNAL);
-        assert_eq!(got[7], WORKER);
-        assert!(got[2..6].iter().all(|r| r == UNKNOWN), "{got:?}");
+        expected[1] = UNKNOWN;
+        assert_eq!(roles(&unsure, &threads), expected);
+        let mut lone = base();
+        lone.truncate(3);
+        lone.push(thread(108, 202, 0x7f00_1234_0000, 8 * MIB, Some("anonymous")));
+        let got = roles(&unsure, &lone);
+        assert_eq!((got[2].as_str(), got[3].as_str()), (UNKNOWN, UNKNOWN), "{got:?}");
     }
 
     #[test]
@@ -581,8 +641,13 @@ mod tests {
         // A worker_thread named `V8Worker` by its user, on a 4 MiB stack.
         let mut fake = thread(8, 202, 0x7f00_0000_0000, 4 * MIB, Some("anonymous"));
         fake.name = b"V8Worker".to_vec();
-        let assigned = assign(&info(), &context(1, 2), &[fake]);
+        let assigned = assign(&info(), &context(1, 2), std::slice::from_ref(&fake));
+        assert_eq!(assigned[0].role, WORKER, "the one thread for the second isolate");
+        let mut unsure = context(1, 2);
+        unsure.isolates = None;
+        let assigned = assign(&info(), &unsure, &[fake]);
         assert_eq!(assigned[0].role, UNKNOWN);
+        assert_eq!(assigned[0].evidence.candidates, [V8, WORKER]);
     }
 
     #[test]
