@@ -12,6 +12,7 @@ mod mem;
 mod node;
 mod output;
 mod permission;
+mod profile;
 mod props;
 mod ps_live;
 mod schema;

@@ -77,8 +77,10 @@ struct Expectations {
 fn heap_futex_word(thread: &ThreadFacts) -> Option<u64> {
     match thread.state {
         Some(SyscallState::InSyscall { nr, args, .. })
-            if matches!(syscalls::name(nr), Some("futex" | "futex_wait" | "futex_waitv"))
-                && matches!(thread.futex_region, Some("heap" | "anonymous")) =>
+            if matches!(
+                syscalls::name(nr),
+                Some("futex" | "futex_wait" | "futex_waitv")
+            ) && matches!(thread.futex_region, Some("heap" | "anonymous")) =>
         {
             Some(args[0] & !7)
         }
@@ -102,6 +104,18 @@ pub fn assign(
 ) -> Vec<RoleAssignment> {
     let mut expect = expectations(info, context);
     expect.shared_words = shared_futex_words(threads);
+    // The scheduler starts before V8's platform workers (which wait together on one
+    // condition variable): a thread started after them is not it.
+    let platform_started = threads
+        .iter()
+        .filter(|t| {
+            heap_futex_word(t).is_some_and(|w| expect.shared_words.get(&w).is_some_and(|&n| n >= 2))
+        })
+        .filter_map(|t| t.start_ticks)
+        .max();
+    if platform_started.is_some() {
+        expect.startup_until = platform_started;
+    }
     let ranks = creation_ranks(threads);
     let mut judged: Vec<(BTreeSet<&'static str>, String)> = threads
         .iter()
@@ -361,28 +375,44 @@ fn narrow(judged: &mut [(BTreeSet<&'static str>, String)], expect: &Expectations
                 }
             }
         }
-        // Every live isolate but the main one has its worker_thread: when exactly that many
-        // threads can be one, they all are.
-        if let Some(required) = expect.worker_threads {
-            let able: Vec<usize> = (0..judged.len())
-                .filter(|&i| judged[i].0.contains(WORKER))
-                .collect();
-            if required > 0 && able.len() == required {
-                for i in able {
-                    if judged[i].0.len() > 1 {
-                        judged[i].0 = BTreeSet::from([WORKER]);
-                        judged[i]
-                            .1
-                            .push_str(&format!("; the only thread left for {required} worker isolate(s)"));
-                        changed = true;
-                    }
-                }
-            }
+        // Exactly one scheduler exists, and every live isolate but the main one has its
+        // worker_thread: when exactly that many threads can be one, they all are.
+        let mut exact = vec![(SCHEDULER, 1)];
+        if let Some(n) = expect.worker_threads {
+            exact.push((WORKER, n));
+        }
+        for (role, required) in exact {
+            changed |= must_be(judged, role, required);
         }
         if !changed {
             break;
         }
     }
+}
+
+/// Gives `role` to every thread that could have it when exactly `required` can.
+fn must_be(
+    judged: &mut [(BTreeSet<&'static str>, String)],
+    role: &'static str,
+    required: usize,
+) -> bool {
+    let able: Vec<usize> = (0..judged.len())
+        .filter(|&i| judged[i].0.contains(role))
+        .collect();
+    if required == 0 || able.len() != required {
+        return false;
+    }
+    let mut changed = false;
+    for i in able {
+        if judged[i].0.len() > 1 {
+            judged[i].0 = BTreeSet::from([role]);
+            judged[i].1.push_str(&format!(
+                "; the only thread that can be the {required} {role}(s) that must exist"
+            ));
+            changed = true;
+        }
+    }
+    changed
 }
 
 fn assignment(
@@ -547,16 +577,24 @@ mod tests {
         assert_eq!(roles(&context(100, 2), &threads), expected);
         // Without an isolate count, V8 workers are still known by their shared condition
         // variable; a lone V8-sized thread in a heap futex stays undecided.
-        // (The scheduler could then be a worker started with the process: unknown.)
         let mut unsure = context(100, 2);
         unsure.isolates = None;
-        expected[1] = UNKNOWN;
         assert_eq!(roles(&unsure, &threads), expected);
         let mut lone = base();
         lone.truncate(3);
-        lone.push(thread(108, 202, 0x7f00_1234_0000, 8 * MIB, Some("anonymous")));
+        lone.push(thread(
+            108,
+            202,
+            0x7f00_1234_0000,
+            8 * MIB,
+            Some("anonymous"),
+        ));
         let got = roles(&unsure, &lone);
-        assert_eq!((got[2].as_str(), got[3].as_str()), (UNKNOWN, UNKNOWN), "{got:?}");
+        assert_eq!(
+            (got[2].as_str(), got[3].as_str()),
+            (UNKNOWN, UNKNOWN),
+            "{got:?}"
+        );
     }
 
     #[test]
@@ -571,10 +609,17 @@ mod tests {
         let mut expected = BASE.to_vec();
         expected.push(WORKER);
         assert_eq!(got, expected);
-        // On the inspector's port it could be either: unknown, with both candidates.
+        // On the inspector's port, with isolates uncounted, it could be either: unknown,
+        // with both candidates.
         threads[7].epoll_listener_ports = vec![9229];
         let mut inspecting = context(100, 2);
         inspecting.listener_ports = Some(vec![9229]);
+        assert_eq!(
+            assign(&info(), &inspecting, &threads)[7].role,
+            WORKER,
+            "the second isolate's thread"
+        );
+        inspecting.isolates = None;
         let assigned = assign(&info(), &inspecting, &threads);
         assert_eq!(assigned[7].role, UNKNOWN);
         assert_eq!(assigned[7].evidence.candidates, [INSPECTOR, WORKER]);
@@ -642,7 +687,10 @@ mod tests {
         let mut fake = thread(8, 202, 0x7f00_0000_0000, 4 * MIB, Some("anonymous"));
         fake.name = b"V8Worker".to_vec();
         let assigned = assign(&info(), &context(1, 2), std::slice::from_ref(&fake));
-        assert_eq!(assigned[0].role, WORKER, "the one thread for the second isolate");
+        assert_eq!(
+            assigned[0].role, WORKER,
+            "the one thread for the second isolate"
+        );
         let mut unsure = context(1, 2);
         unsure.isolates = None;
         let assigned = assign(&info(), &unsure, &[fake]);
