@@ -232,6 +232,13 @@ fn judge(
         );
     }
     let (mut candidates, mut rule) = by_evidence(thread, expect);
+    let late = matches!(
+        (thread.start_ticks, expect.startup_until),
+        (Some(start), Some(until)) if start > until
+    );
+    if late && candidates.len() > 1 && candidates.remove(SCHEDULER) {
+        rule.push_str("; not the scheduler: started after the platform threads");
+    }
     let name = String::from_utf8_lossy(&thread.name);
     if let Some((_, role)) = NAMES.iter().find(|(known, _)| *known == name) {
         if candidates.contains(role) {
