@@ -10,6 +10,7 @@ mod kill;
 mod kill_ns;
 mod mem;
 mod node;
+mod node_roles;
 mod output;
 mod permission;
 mod profile;

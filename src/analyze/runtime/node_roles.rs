@@ -52,8 +52,6 @@ const SMALL_STACK: u64 = 64 << 10;
 const UNLIMITED_STACK: u64 = 2 << 20;
 /// Node's default `--v8-pool-size`.
 const DEFAULT_V8_POOL: usize = 4;
-/// The inspector's default port.
-const INSPECT_PORT: u16 = 9229;
 
 /// What the process-wide settings say about roles.
 struct Expectations {
@@ -61,9 +59,7 @@ struct Expectations {
     /// the inspector thread), when the stack limit was read.
     platform_stack: Option<u64>,
     v8_pool: Option<usize>,
-    /// The inspector's port, unless chosen at random (`--inspect=0`).
-    inspect_port: Option<u16>,
-    /// False when the process holds no listener on the inspector's port: no inspector.
+    /// False when the process holds no TCP listener: no inspector thread.
     inspector_possible: bool,
     worker_threads: Option<usize>,
     /// Threads started before this tick were started with the process.
@@ -121,6 +117,17 @@ pub fn assign(
         .iter()
         .map(|thread| judge(context.pid, thread, &expect))
         .collect();
+    // Listeners in the loops of threads that cannot be the inspector (the main thread's
+    // server) are not the inspector's; when every listener is such, there is none.
+    let accounted: BTreeSet<u16> = threads
+        .iter()
+        .zip(&judged)
+        .filter(|(_, (candidates, _))| !candidates.contains(INSPECTOR))
+        .flat_map(|(thread, _)| thread.epoll_listener_ports.iter().copied())
+        .collect();
+    if let Some(ports) = &context.listener_ports {
+        expect.inspector_possible = ports.iter().any(|port| !accounted.contains(port));
+    }
     narrow(&mut judged, &expect);
     threads
         .iter()
@@ -143,21 +150,9 @@ fn expectations(info: &RuntimeInfo, context: &RoleContext) -> Expectations {
         None => Some(DEFAULT_V8_POOL),
         Some(value) => value.parse().ok().filter(|&n: &usize| n > 0),
     };
-    let inspect_port = [
-        "--inspect-port",
-        "--inspect",
-        "--inspect-brk",
-        "--inspect-wait",
-    ]
-    .iter()
-    .filter_map(|flag| flag_value(&flags, flag))
-    .filter_map(|value| value.rsplit(':').next()?.parse().ok())
-    .next()
-    .map_or(Some(INSPECT_PORT), |port| (port != 0).then_some(port));
-    let inspector_possible = match (inspect_port, &context.listener_ports) {
-        (Some(port), Some(listening)) => listening.contains(&port),
-        _ => true,
-    };
+    // The inspector listens on a TCP port (9229, a flag's, or any given to
+    // inspector.open(); process.title may hide the flags): without any listener, none.
+    let inspector_possible = true;
     let platform_stack = context.stack_limit.map(|limit| match limit {
         Some(bytes) if bytes >= 16 << 10 => bytes,
         _ => UNLIMITED_STACK,
@@ -165,7 +160,6 @@ fn expectations(info: &RuntimeInfo, context: &RoleContext) -> Expectations {
     Expectations {
         platform_stack,
         v8_pool,
-        inspect_port,
         inspector_possible,
         worker_threads: context.isolates.and_then(|n| n.checked_sub(1)),
         shared_words: Default::default(),
@@ -330,13 +324,12 @@ fn epoll_roles(
 ) -> (BTreeSet<&'static str>, String) {
     let mut roles = BTreeSet::from([WORKER]);
     let mut notes = vec![format!("own event loop (epoll) on a {stack_text} stack")];
-    let inspector_port = match expect.inspect_port {
-        Some(port) => thread.epoll_listener_ports.contains(&port),
-        None => !thread.epoll_listener_ports.is_empty(),
-    };
-    if platform && inspector_port {
+    if platform && !thread.epoll_listener_ports.is_empty() {
         roles.insert(INSPECTOR);
-        notes.push("listens on the inspector port".into());
+        notes.push(format!(
+            "listens on TCP port {:?} (the inspector's, or a server's)",
+            thread.epoll_listener_ports
+        ));
     }
     let at_startup = match (thread.start_ticks, expect.startup_until) {
         (Some(start), Some(until)) => start <= until,
@@ -548,10 +541,9 @@ mod tests {
 
     /// main, scheduler, 4 V8 workers, SignalInspector: node 20's idle process.
     fn base() -> Vec<ThreadFacts> {
-        let mut threads = vec![
-            thread(100, 281, 14, 132 << 10, None),
-            thread(102, 281, 9, 8 * MIB, None),
-        ];
+        let mut server = thread(100, 281, 14, 132 << 10, None);
+        server.epoll_listener_ports = vec![41234];
+        let mut threads = vec![server, thread(102, 281, 9, 8 * MIB, None)];
         threads.extend((103..107).map(|tid| thread(tid, 202, 0x6ad0854, 8 * MIB, Some("heap"))));
         threads.push(thread(107, 202, 0x5660460, 36 << 10, Some("static")));
         threads
@@ -608,10 +600,12 @@ mod tests {
     fn worker_with_an_http_server_on_8_mib_is_not_the_inspector() {
         let mut threads = base();
         let mut server = thread(108, 281, 20, 8 * MIB, None);
-        server.epoll_listener_ports = vec![41234];
+        server.epoll_listener_ports = vec![41235];
         server.start_ticks = Some(1500);
         threads.push(server);
-        let assigned = assign(&info(), &context(100, 2), &threads);
+        let mut serving = context(100, 2);
+        serving.listener_ports = Some(vec![41234, 41235]);
+        let assigned = assign(&info(), &serving, &threads);
         let got: Vec<&str> = assigned.iter().map(|r| r.role.as_str()).collect();
         let mut expected = BASE.to_vec();
         expected.push(WORKER);
