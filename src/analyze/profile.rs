@@ -273,7 +273,7 @@ pub fn role_rows(threads: &[ThreadProfile]) -> Vec<RoleProfile> {
                     percent: percent(n, samples),
                 })
                 .collect();
-            waits.sort_by(|a, b| b.samples.cmp(&a.samples));
+            waits.sort_by_key(|w| std::cmp::Reverse(w.samples));
             RoleProfile {
                 role,
                 threads: members.len() as u32,

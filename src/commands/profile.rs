@@ -115,7 +115,7 @@ fn sample(targets: &[Target], options: ProfileOptions) -> Vec<Gathered> {
     let mut tick = 0u32;
     while start.elapsed() < options.duration {
         for (sampler, target) in samplers.iter_mut().zip(gathered.iter_mut()) {
-            if tick > 0 && tick % RESCAN_EVERY == 0 {
+            if tick > 0 && tick.is_multiple_of(RESCAN_EVERY) {
                 sampler.rescan();
             }
             let samples = sampler.tick();
