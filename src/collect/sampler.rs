@@ -1,8 +1,8 @@
 //! Thread sampling without stopping, tracing or signalling: each tick reads every thread's
-//! `stat` (state, CPU ticks) and `syscall` (call, arguments, sp, pc), and `wchan` only when
-//! `syscall` cannot say what the thread waits on. Files stay open between ticks (one
-//! `pread` each), so 100 Hz over 50 threads stays cheap. Aggregation is in
-//! `analyze::profile`.
+//! `syscall` (running, or the call with its arguments, sp and pc), `stat` (state letter,
+//! CPU ticks, name) only on full ticks or when `syscall` is unreadable, and `wchan` only
+//! when neither says what the thread waits on. Files stay open between ticks (one `pread`
+//! each), so 100 Hz over 50 threads stays cheap. Aggregation is in `analyze::profile`.
 
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
@@ -12,7 +12,7 @@ use rustix::fs::{Mode, OFlags};
 use crate::collect::ProcessDir;
 use crate::collect::process::{Field, read_wchan};
 use crate::model::Unavailable;
-use crate::parse::stat::parse_stat;
+use crate::parse::stat::{Stat, parse_stat};
 use crate::parse::syscall::{SyscallState, parse_syscall};
 
 /// One thread at one tick.
@@ -42,11 +42,12 @@ impl ThreadTick {
     }
 }
 
-/// The open files of one thread.
+/// The open files of one thread, and its last `stat`.
 struct TaskFiles {
     stat: OwnedFd,
     /// `None` once reading it was refused: not asked again.
     syscall: Option<OwnedFd>,
+    last: Option<Stat>,
 }
 
 /// Samples the threads of one process.
@@ -96,18 +97,26 @@ impl<'a> Sampler<'a> {
             };
             if let Some(stat) = open("stat") {
                 let syscall = open("syscall");
-                self.tasks.insert(tid, TaskFiles { stat, syscall });
+                self.tasks.insert(
+                    tid,
+                    TaskFiles {
+                        stat,
+                        syscall,
+                        last: None,
+                    },
+                );
             }
         }
     }
 
-    /// Reads every thread once. A thread that ended is left out (and forgotten).
-    pub fn tick(&mut self) -> Vec<ThreadTick> {
+    /// Reads every thread once, `stat` too when `full` (CPU ticks and names are then
+    /// current). A thread that ended is left out (and forgotten).
+    pub fn tick(&mut self, full: bool) -> Vec<ThreadTick> {
         let mut ticks = Vec::with_capacity(self.tasks.len());
         let mut ended = Vec::new();
         let tids: Vec<u32> = self.tasks.keys().copied().collect();
         for tid in tids {
-            match self.read_task(tid) {
+            match self.read_task(tid, full) {
                 Some(tick) => ticks.push(tick),
                 None => ended.push(tid),
             }
@@ -118,11 +127,10 @@ impl<'a> Sampler<'a> {
         ticks
     }
 
-    /// Reads one thread; `None` when it is not known or has ended.
-    pub fn read_task(&mut self, tid: u32) -> Option<ThreadTick> {
+    /// Reads one thread (`stat` when `full`, or when `syscall` cannot be read); `None`
+    /// when it is not known or has ended.
+    pub fn read_task(&mut self, tid: u32, full: bool) -> Option<ThreadTick> {
         let files = self.tasks.get(&tid)?;
-        let stat = pread_all(&files.stat, &mut self.buffer).ok()?;
-        let stat = parse_stat(stat).ok()?;
         let syscall = match &files.syscall {
             None => Err(Unavailable::PermissionDenied),
             Some(fd) => match pread_all(fd, &mut self.buffer) {
@@ -138,21 +146,35 @@ impl<'a> Sampler<'a> {
         if matches!(syscall, Err(Unavailable::Gone)) {
             return None;
         }
+        let files = self.tasks.get_mut(&tid)?;
+        if full || syscall.is_err() || files.last.is_none() {
+            let raw = pread_all(&files.stat, &mut self.buffer).ok()?;
+            files.last = Some(parse_stat(raw).ok()?);
+        }
+        let stat = files.last.as_ref()?;
+        // Between full reads the state letter follows `syscall`: running is R.
+        let state = match syscall {
+            Ok(SyscallState::Running) => b'R',
+            Ok(_) if stat.state == b'R' => b'S',
+            _ => stat.state,
+        };
         let telling = matches!(
             syscall,
             Ok(SyscallState::InSyscall { .. } | SyscallState::Running)
         );
-        let wchan = if telling || stat.state == b'R' {
+        let (name, cpu_ticks, start_ticks) =
+            (stat.comm.clone(), stat.cpu_ticks(), stat.starttime_ticks);
+        let wchan = if telling || state == b'R' {
             None
         } else {
             read_wchan(&self.dir.task(tid)).ok().flatten()
         };
         Some(ThreadTick {
             tid,
-            name: stat.comm.clone(),
-            state: stat.state,
-            cpu_ticks: stat.cpu_ticks(),
-            start_ticks: stat.starttime_ticks,
+            name,
+            state,
+            cpu_ticks,
+            start_ticks,
             syscall,
             wchan,
         })
@@ -172,7 +194,7 @@ fn pread_all<'b>(fd: &OwnedFd, buffer: &'b mut Vec<u8>) -> Result<&'b [u8], Unav
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
     use crate::collect::ProcFs;
@@ -185,23 +207,26 @@ mod tests {
         let parked = std::thread::spawn(move || rx.recv().ok());
         let mut sampler = Sampler::new(&dir);
         let me = unsafe { libc::gettid() } as u32;
-        let mut ticks = sampler.tick();
+        let mut ticks = sampler.tick(true);
         // Poll until the other thread is parked (it may not have reached its wait yet).
         for _ in 0..1000 {
             if ticks.iter().any(|t| t.tid != me && !t.is_running()) {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(2));
-            ticks = sampler.tick();
+            ticks = sampler.tick(false);
         }
         assert!(ticks.len() >= 2);
-        // This thread is reading: it is on a CPU; the parked one waits.
+        // This thread sees itself in its own system call (the pread); the parked one waits.
         let mine = ticks.iter().find(|t| t.tid == me).unwrap();
-        assert_eq!(mine.state, b'R', "{mine:?}");
+        assert!(
+            matches!(mine.syscall, Ok(SyscallState::InSyscall { nr: 17, .. })),
+            "{mine:?}"
+        );
         assert!(ticks.iter().any(|t| t.tid != me && !t.is_running()));
         drop(tx);
         parked.join().unwrap();
         sampler.rescan();
-        assert!(sampler.tick().iter().all(|t| t.tid != 0));
+        assert!(sampler.tick(true).iter().all(|t| t.tid != 0));
     }
 }

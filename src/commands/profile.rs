@@ -114,11 +114,14 @@ fn sample(targets: &[Target], options: ProfileOptions) -> Vec<Gathered> {
     let mut gathered: Vec<Gathered> = targets.iter().map(|_| Gathered::default()).collect();
     let mut tick = 0u32;
     while start.elapsed() < options.duration {
+        // `stat` (CPU ticks, names) is read on full ticks: every tenth, and the last.
+        let last = start.elapsed() + period >= options.duration;
+        let full = tick.is_multiple_of(RESCAN_EVERY) || last;
         for (sampler, target) in samplers.iter_mut().zip(gathered.iter_mut()) {
             if tick > 0 && tick.is_multiple_of(RESCAN_EVERY) {
                 sampler.rescan();
             }
-            let samples = sampler.tick();
+            let samples = sampler.tick(full);
             for sample in &samples {
                 if let Some(fd) = wait_of(sample).0.fd {
                     target.targets.get(sampler.dir(), fd);

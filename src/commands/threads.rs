@@ -153,7 +153,10 @@ fn resample_running(dir: &ProcessDir, threads: &mut [ProcessSample], samples: u3
     for _ in 1..samples {
         let mut any_running = false;
         for thread in threads.iter_mut().filter(|t| running(t)) {
-            match sampler.read_task(thread.tid).map(|tick| tick.syscall) {
+            match sampler
+                .read_task(thread.tid, false)
+                .map(|tick| tick.syscall)
+            {
                 Some(Ok(state)) => thread.syscall = Some(Ok(state)),
                 Some(Err(why)) => thread.syscall = Some(Err(why)),
                 None => {}
