@@ -297,3 +297,26 @@ pub fn schema() -> serde_json::Value {
         crate::render::json::schema_of::<ProfileReport>(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::maps::parse_maps;
+
+    #[test]
+    fn jit_frames_are_named_from_the_perf_map_else_left_anonymous() {
+        let maps = parse_maps(b"3a0c1a000-3a0c1b000 rwxp 00000000 00:00 0 \n");
+        let none = |_: &Mapping| None;
+        let mut symbolizer = Symbolizer::new(&maps, &none);
+        let perf = PerfMap::parse(b"3a0c1a2c0 40 LazyCompile:*loop /app/x.js:3\n");
+        assert_eq!(
+            locate(&mut symbolizer, Some(&perf), 0x3a0c1a2c4).1,
+            "[jit] LazyCompile:*loop /app/x.js:3"
+        );
+        let (location, frame) = locate(&mut symbolizer, None, 0x3a0c1a2c4);
+        assert_eq!(
+            (location.as_str(), frame.as_str()),
+            ("[jit] 0x3a0c1a2c4", "[jit]")
+        );
+    }
+}

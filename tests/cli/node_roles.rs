@@ -202,14 +202,15 @@ fn late_worker_after_pid_wrap() {
     std::fs::write(dir.path().join("app.js"), app).unwrap();
     // Everything inside dies with the namespace's init (this shell) when it exits.
     let shell = r#"set -e
+        wait_for() { i=0; until grep -q "$1" "$D/out"; do i=$((i + 1)); [ $i -lt 600 ] || exit 9; sleep 0.05; done; }
         M=$(cat /proc/sys/kernel/pid_max)
         echo $((M - 200)) > /proc/sys/kernel/ns_last_pid
         GO="$D/go" "$NODE" -r "$D/truth.js" "$D/app.js" > "$D/out" &
         N=$!
-        until grep -q armed "$D/out"; do sleep 0.05; done
+        wait_for armed
         echo $((M - 1)) > /proc/sys/kernel/ns_last_pid
         : > "$D/go"
-        until grep -q '^{' "$D/out"; do sleep 0.05; done
+        wait_for '^{'
         "$PS" threads $N --json --samples 20 > "$D/threads.json"
         grep '^{' "$D/out""#;
     let out = Command::new("unshare")
