@@ -15,7 +15,7 @@ use crate::query::{parse_duration, parse_pid, parse_ppid, parse_states};
     version,
     disable_help_subcommand = true,
     after_help = "Exit codes: 0 success, 1 nothing matched or a named target was gone/denied, \
-                  2 usage error, 3 fatal error."
+                  2 usage error, 3 fatal error. Each command's manual: procscope man COMMAND."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -86,15 +86,41 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Print the man page (roff); view it with `procscope man | man -l -`.
-    Man,
+    /// Print the man page (roff), or one command's page (`procscope man ps | man -l -`).
+    Man(ManArgs),
+}
+
+/// The subcommands with a page of their own (`procscope-ps(1)` ...).
+pub const MAN_PAGES: &[&str] = &[
+    "ps",
+    "show",
+    "threads",
+    "fds",
+    "mem",
+    "ports",
+    "tree",
+    "kill",
+    "profile",
+    "schema",
+    "completions",
+    "man",
+];
+
+/// Options of `procscope man`.
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// The command whose page to print (`procscope-ps(1)`); without it, the main page.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(MAN_PAGES), value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// Options of `procscope ps`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct PsArgs {
     /// Keep processes whose name or command line contains PATTERN (smart case: case-insensitive
-    /// unless PATTERN has an uppercase letter).
+    /// unless PATTERN has an uppercase letter). The ps habits `aux`, `ax`, `-ef`, `-e` and `-A`
+    /// list every process, as with no PATTERN.
+    #[arg(allow_hyphen_values = true)]
     pub pattern: Option<String>,
 
     /// Match PATTERN exactly against the process name instead.
@@ -157,6 +183,11 @@ pub struct PsArgs {
     /// List in process-tree order, children indented under their parent (like `ps --forest`).
     #[arg(long, conflicts_with = "threads")]
     pub tree: bool,
+
+    /// JSON only: also give the exact bytes of each command line (`cmdline_b64`, at most
+    /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
+    #[arg(long)]
+    pub raw_cmdline: bool,
 }
 
 /// Options of `procscope show`.
@@ -165,6 +196,11 @@ pub struct ShowArgs {
     /// The process to show.
     #[arg(value_parser = parse_pid)]
     pub pid: u32,
+
+    /// JSON only: also give the exact bytes of each command line (`cmdline_b64`, at most
+    /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
+    #[arg(long)]
+    pub raw_cmdline: bool,
 }
 
 /// Options of `procscope threads`.
@@ -375,6 +411,15 @@ mod tests {
     }
 
     #[test]
+    fn every_subcommand_has_a_man_page() {
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        assert_eq!(names, MAN_PAGES);
+    }
+
+    #[test]
     fn no_command_takes_global_flags() {
         let cli = Cli::try_parse_from(["procscope", "--json", "--no-header"]).unwrap();
         assert!(cli.command.is_none());
@@ -386,7 +431,7 @@ mod tests {
         let cli = Cli::try_parse_from(["procscope", "--proc-root", "/x", "show", "1"]).unwrap();
         assert!(matches!(
             cli.command,
-            Some(Command::Show(ShowArgs { pid: 1 }))
+            Some(Command::Show(ShowArgs { pid: 1, .. }))
         ));
         assert_eq!(cli.global.proc_root, PathBuf::from("/x"));
     }
@@ -396,7 +441,7 @@ mod tests {
         let cli = Cli::try_parse_from(["procscope", "show", "1", "--json", "--no-header"]).unwrap();
         assert!(matches!(
             cli.command,
-            Some(Command::Show(ShowArgs { pid: 1 }))
+            Some(Command::Show(ShowArgs { pid: 1, .. }))
         ));
         assert!(cli.global.json && cli.global.no_header);
     }

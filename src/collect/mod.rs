@@ -14,6 +14,7 @@ pub mod procfs;
 pub mod runtime;
 pub mod sampler;
 pub mod scan;
+pub mod sock_diag;
 pub mod system;
 pub mod target;
 pub mod thread_facts;

@@ -7,13 +7,14 @@ use crate::collect::binary::BinaryFacts;
 use crate::collect::needs::Needs;
 use crate::collect::procfs::{Files, ProcFs, ProcessDir};
 use crate::model::Unavailable;
-use crate::parse::cmdline::parse_cmdline;
+use crate::parse::cmdline::parse_argv;
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::{Stat, parse_stat};
 use crate::parse::syscall::{SyscallState, parse_syscall};
 
-/// A command line longer than this is cut (the kernel allows about 6 MiB of arguments).
-pub const MAX_CMDLINE_BYTES: u64 = 8 << 20;
+/// At most this much of a command line is read (`argv_truncated` past it): a process can
+/// fill its argument area with 6 MiB (of NULs, say) that a listing must not copy or hold.
+pub const MAX_ARGV_BYTES: u64 = 256 << 10;
 
 /// `stat` and `status` are a few KiB; anything far larger is not a proc file.
 const MAX_SMALL_FILE: u64 = 1 << 16;
@@ -34,8 +35,14 @@ pub struct ProcessSample {
     pub stat: Option<Field<Stat>>,
     pub status: Option<Field<Keyed>>,
     pub cmdline: Option<Field<Vec<Vec<u8>>>>,
+    /// The command line was cut (more than [`MAX_ARGV_BYTES`] or too many arguments).
+    pub argv_truncated: bool,
+    /// The exact `cmdline` bytes kept (padding included), read only for `Needs::RAW_CMDLINE`.
+    pub cmdline_raw: Option<Vec<u8>>,
     pub exe: Option<Field<Vec<u8>>>,
     pub fd_count: Option<Field<usize>>,
+    /// The exact resident set size (see [`Needs::RSS`]).
+    pub rss: Option<Field<Resident>>,
     pub syscall: Option<Field<SyscallState>>,
     /// The kernel function the task sleeps in; `None` inside when it is not sleeping.
     pub wchan: Option<Field<Option<Vec<u8>>>>,
@@ -43,6 +50,24 @@ pub struct ProcessSample {
     pub binary: Option<Option<Arc<BinaryFacts>>>,
     /// The starting environment, read only for executables of a known runtime.
     pub environ: Option<Field<Environ>>,
+}
+
+/// The resident set size in the unit of its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resident {
+    /// `VmRSS` from status.
+    Kib(u64),
+    /// The second field of statm.
+    Pages(u64),
+}
+
+impl Resident {
+    pub fn bytes(self, page_size: u64) -> u64 {
+        match self {
+            Self::Kib(kib) => kib * 1024,
+            Self::Pages(pages) => pages * page_size,
+        }
+    }
 }
 
 /// What kind of task a process is, which decides what a failed read means.
@@ -58,6 +83,12 @@ impl ProcessSample {
     /// before its essential files (stat, status) could be read: the caller skips it.
     /// The directory handle is closed afterwards: a listing must not hold thousands open.
     pub fn read(procfs: &ProcFs, pid: u32, needs: Needs) -> Result<Self, Unavailable> {
+        // One file needs no directory handle (two system calls fewer per process): with one
+        // read nothing can mix two processes' data. (With no file at all, opening the
+        // directory is what tells a vanished process.)
+        if needs.contains(Needs::STAT) && Needs::STAT.union(Needs::USER_NAMES).contains(needs) {
+            return Self::read_dir(&OneFile { procfs, pid }, needs);
+        }
         let dir = procfs.process(pid)?;
         Self::read_dir(&dir, needs)
     }
@@ -87,20 +118,42 @@ impl ProcessSample {
             stat,
             status,
             cmdline: None,
+            argv_truncated: false,
+            cmdline_raw: None,
             exe: None,
             fd_count: None,
+            rss: None,
             syscall: None,
             wchan: None,
             binary: None,
             environ: None,
         };
         let kind = sample.kind();
+        if needs.contains(Needs::RSS) {
+            let rss = sample
+                .resident_from_status(kind)
+                .unwrap_or_else(|| read_statm_resident(dir).map_err(|why| explain(why, kind)));
+            // Without stat or status, statm is what tells a vanished process apart.
+            if rss == Err(Unavailable::Gone) {
+                return Err(Unavailable::Gone);
+            }
+            sample.rss = Some(rss);
+        }
         if needs.contains(Needs::CMDLINE) {
-            let raw = dir.read_whole("cmdline", MAX_CMDLINE_BYTES);
-            sample.cmdline = Some(
-                raw.map(|raw| parse_cmdline(&raw))
-                    .map_err(|why| explain(why, kind)),
-            );
+            let raw = dir.read_whole("cmdline", MAX_ARGV_BYTES + 1);
+            sample.cmdline = Some(match raw {
+                Ok(mut raw) => {
+                    let cut = raw.len() as u64 > MAX_ARGV_BYTES;
+                    raw.truncate(MAX_ARGV_BYTES as usize);
+                    let argv = parse_argv(&raw, cut);
+                    sample.argv_truncated = argv.truncated;
+                    if needs.contains(Needs::RAW_CMDLINE) {
+                        sample.cmdline_raw = Some(raw);
+                    }
+                    Ok(argv.args)
+                }
+                Err(why) => Err(explain(why, kind)),
+            });
         }
         if needs.contains(Needs::EXE) {
             sample.exe = Some(dir.readlink("exe").map_err(|why| explain(why, kind)));
@@ -149,6 +202,22 @@ impl ProcessSample {
             }
         }
         TaskKind::Normal
+    }
+
+    /// `VmRSS` from status when status was read: a zombie or kernel thread has none and no
+    /// memory (0, as `ps` shows). `None` when status was not read or lacks it unexpectedly.
+    fn resident_from_status(&self, kind: TaskKind) -> Option<Field<Resident>> {
+        let status = self.status.as_ref()?.as_ref().ok()?;
+        match status.number("VmRSS") {
+            Some(kib) => Some(Ok(Resident::Kib(kib))),
+            None if kind != TaskKind::Normal => Some(Ok(Resident::Kib(0))),
+            None => None,
+        }
+    }
+
+    /// The exact resident set size in bytes (with `Needs::RSS`).
+    pub fn rss_bytes(&self, page_size: u64) -> Field<u64> {
+        field(&self.rss).map(|rss| rss.bytes(page_size))
     }
 
     /// The stat fields, or why they are missing (`NotRead` is a programming error guard).
@@ -258,6 +327,48 @@ pub fn read_wchan(dir: &impl Files) -> Field<Option<Vec<u8>>> {
     let name = raw.trim_ascii();
     // "0" means not sleeping, or hidden from us.
     Ok((!name.is_empty() && name != b"0").then(|| name.to_vec()))
+}
+
+/// The resident pages from `statm` (`size resident shared text lib data dt`).
+fn read_statm_resident(dir: &impl Files) -> Field<Resident> {
+    let raw = dir.read_whole("statm", MAX_SMALL_FILE)?;
+    raw.split(|b| b.is_ascii_whitespace())
+        .filter(|word| !word.is_empty())
+        .nth(1)
+        .and_then(|word| std::str::from_utf8(word).ok()?.parse().ok())
+        .map(Resident::Pages)
+        .ok_or(Unavailable::ReadError)
+}
+
+/// A process read by paths below the proc root (`PID/stat`), for requests of one file.
+struct OneFile<'a> {
+    procfs: &'a ProcFs,
+    pid: u32,
+}
+
+impl OneFile<'_> {
+    fn path(&self, name: &str) -> String {
+        format!("{}/{name}", self.pid)
+    }
+}
+
+impl Files for OneFile<'_> {
+    fn id(&self) -> u32 {
+        self.pid
+    }
+
+    fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
+        self.procfs.read_whole(&self.path(name), limit)
+    }
+
+    fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
+        self.procfs.readlink(&self.path(name))
+    }
+
+    fn numeric_entries(&self, _name: &str) -> Result<Vec<u32>, Unavailable> {
+        // Only `stat` is read this way; listings go through a directory handle.
+        Err(Unavailable::Unsupported)
+    }
 }
 
 fn read_stat(dir: &impl Files) -> Field<Stat> {

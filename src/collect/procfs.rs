@@ -131,6 +131,11 @@ impl ProcFs {
         })
     }
 
+    /// Reads a one-piece file below the root (`PID/stat`), as [`ProcessDir::read_whole`].
+    pub fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
+        watchdog::guarded(|| read_fd(&open_file(&self.dir, name)?, limit, true))
+    }
+
     /// The descriptor table of `pid` (`PID/fd`), opened once: its entries are listed and its
     /// links read through the one handle.
     pub fn fd_table(&self, pid: u32) -> Result<FdTable, Unavailable> {
@@ -331,8 +336,19 @@ impl Files for TaskFiles<'_> {
     }
 }
 
+/// No proc file read in whole is larger than this (the smaps of a process at the default
+/// `vm.max_map_count` is about 40 MiB); a larger one is not a proc file (a fixture's
+/// `/dev/zero`) and is refused as [`Unavailable::TooLarge`] instead of filling memory.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 fn read_at(dir: &OwnedFd, name: &str) -> Result<Vec<u8>, Unavailable> {
-    watchdog::guarded(|| read_fd(&open_file(dir, name)?, u64::MAX, false))
+    watchdog::guarded(|| {
+        let bytes = read_fd(&open_file(dir, name)?, MAX_FILE_BYTES + 1, false)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(Unavailable::TooLarge);
+        }
+        Ok(bytes)
+    })
 }
 
 /// Opens a file for reading below `dir`; an open the watchdog interrupted is `TimedOut`.
@@ -351,7 +367,7 @@ fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unav
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(limit));
     while buf.len() < limit {
         if buf.capacity() == buf.len() {
-            buf.reserve(buf.len().max(READ_CHUNK));
+            buf.reserve(buf.len().max(READ_CHUNK).min(limit - buf.len()));
         }
         // Read straight into the spare capacity (no zero-filling), never past `limit`.
         let room = (buf.capacity() - buf.len()).min(limit - buf.len());

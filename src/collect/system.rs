@@ -10,6 +10,21 @@ use crate::parse::stat::parse_num;
 /// The largest pid_max Linux allows (PID_MAX_LIMIT on 64-bit).
 pub const PID_MAX_LIMIT: u32 = 4_194_304;
 
+/// What to suggest when the kernel denied reads: root and the owner see more, unless this
+/// already runs as root (then a capability root lacks here, or a security module, is what
+/// stands in the way).
+pub fn denied_hint() -> &'static str {
+    if nix::unistd::geteuid().is_root() {
+        "denied even to root here (capabilities this process lacks, or a security module)"
+    } else {
+        "run as root or as the owner to see them"
+    }
+}
+
+/// The system files are generated in one piece: a short read is their end (one system call
+/// fewer each), and none is near this size.
+const SYSTEM_FILE_LIMIT: u64 = 1 << 20;
+
 /// Facts about the system, injected into every computation that needs them.
 #[derive(Debug, Clone)]
 pub struct SystemInfo {
@@ -32,12 +47,12 @@ impl SystemInfo {
     /// the kernel's own clocks.
     pub fn read(procfs: &ProcFs) -> anyhow::Result<Self> {
         let from_files = procfs
-            .read("stat")
+            .read_whole("stat", SYSTEM_FILE_LIMIT)
             .ok()
             .and_then(|stat| parse_btime(&stat))
             .zip(
                 procfs
-                    .read("uptime")
+                    .read_whole("uptime", SYSTEM_FILE_LIMIT)
                     .ok()
                     .and_then(|raw| parse_uptime(&raw)),
             );
@@ -51,11 +66,11 @@ impl SystemInfo {
             })?,
         };
         let mem_total_bytes = procfs
-            .read("meminfo")
+            .read_whole("meminfo", SYSTEM_FILE_LIMIT)
             .ok()
             .and_then(|raw| Keyed::new(raw).kib_as_bytes("MemTotal"));
         let pid_max = procfs
-            .read("sys/kernel/pid_max")
+            .read_whole("sys/kernel/pid_max", SYSTEM_FILE_LIMIT)
             .ok()
             .and_then(|raw| parse_num(raw.trim_ascii()))
             .unwrap_or(PID_MAX_LIMIT);

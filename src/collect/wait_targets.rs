@@ -8,10 +8,10 @@ use std::sync::Arc;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use crate::analyze::fd_kind::{FdKind, classify};
-use crate::analyze::symbols::ModuleSymbols;
+use crate::analyze::symbols::{Loaded, ModuleSymbols};
 use crate::collect::ProcessDir;
 use crate::collect::fds::{epoll_targets, inode_of};
-use crate::collect::modules::{open_debug_file, open_module};
+use crate::collect::modules::{ModuleFile, open_debug_file, open_module, read_small_module};
 use crate::collect::net::SocketTables;
 use crate::model::profile::EpollSet;
 use crate::parse::maps::Mapping;
@@ -92,18 +92,34 @@ fn describe_set(set: &EpollSet) -> String {
     }
 }
 
-/// The symbols of the module a mapping belongs to, with its separate debug file's.
-pub fn module_symbols(dir: &ProcessDir, mapping: &Mapping) -> Option<Arc<ModuleSymbols>> {
-    let file = open_module(dir, mapping)?;
-    let mut symbols = ModuleSymbols::parse(&object::ReadCache::new(file))?;
+/// The symbols of the module a mapping belongs to (only a file proven to be the mapped
+/// one), with its separate debug file's when the build IDs match.
+pub fn module_symbols(dir: &ProcessDir, mapping: &Mapping) -> Loaded {
+    let file = match open_module(dir, mapping) {
+        ModuleFile::Verified(file) => file,
+        ModuleFile::Missing => return Loaded::NoSymbols,
+        ModuleFile::Unverified => return Loaded::Unverified,
+    };
+    let Some(mut symbols) = parse_module(file) else {
+        return Loaded::NoSymbols;
+    };
     let debug = symbols
         .debug_path()
-        .and_then(|path| open_debug_file(dir, &path));
-    if let Some(debug) = debug.and_then(|file| ModuleSymbols::parse(&object::ReadCache::new(file)))
-    {
+        .and_then(|path| open_debug_file(dir, &path))
+        .and_then(parse_module)
+        .filter(|debug| debug.build_id.is_some() && debug.build_id == symbols.build_id);
+    if let Some(debug) = debug {
         symbols.merge_debug(debug);
     }
-    Some(Arc::new(symbols))
+    Loaded::Symbols(Arc::new(symbols))
+}
+
+/// Parses a module read whole when small, else on demand.
+fn parse_module(file: std::fs::File) -> Option<ModuleSymbols> {
+    match read_small_module(file) {
+        Ok(bytes) => ModuleSymbols::parse(bytes.as_slice()),
+        Err(file) => ModuleSymbols::parse(&object::ReadCache::new(file)),
+    }
 }
 
 /// The JIT symbol file of a process (`--perf-basic-prof`): `/tmp/perf-NSPID.map` inside

@@ -16,7 +16,7 @@ use crate::model::socket::{PortList, PortRow, SocketHolder};
 use crate::model::text::lossless;
 use crate::render::json;
 use crate::render::table::{self, Align, Text};
-use crate::render::{Report, Style};
+use crate::render::{Report, Style, units};
 
 /// What `ports` lists.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +46,8 @@ impl PortsQuery {
 pub struct PortsReport {
     pub list: PortList,
     pub query: PortsQuery,
+    /// The hint for sockets whose holders were denied (see `SystemInfo::denied_hint`).
+    pub denied_hint: &'static str,
 }
 
 /// Lists the sockets that match, with their holders.
@@ -130,7 +132,11 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
         namespaces: tables.len(),
         denied_processes: holders.denied,
     };
-    Ok(PortsReport { list, query })
+    Ok(PortsReport {
+        list,
+        query,
+        denied_hint: crate::collect::system::denied_hint(),
+    })
 }
 
 /// Marks holders that are Node.js cluster primaries or workers. The family is read only
@@ -357,8 +363,10 @@ impl Report for PortsReport {
             .count();
         if unknown > 0 {
             notes.push(format!(
-                "{unknown} socket(s) without a known holder: {} process(es) could not be read (permission denied); run as root to see every holder",
-                self.list.denied_processes
+                "{} without a known holder: {} could not be read (permission denied); {}",
+                units::count(unknown as u64, "socket", "sockets"),
+                units::count(self.list.denied_processes as u64, "process", "processes"),
+                self.denied_hint
             ));
         }
         if self.list.sockets.is_empty()

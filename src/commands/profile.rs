@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn jit_frames_are_named_from_the_perf_map_else_left_anonymous() {
         let maps = parse_maps(b"3a0c1a000-3a0c1b000 rwxp 00000000 00:00 0 \n");
-        let none = |_: &Mapping| None;
+        let none = |_: &Mapping| crate::analyze::symbols::Loaded::NoSymbols;
         let mut symbolizer = Symbolizer::new(&maps, &none);
         let perf = PerfMap::parse(b"3a0c1a2c0 40 LazyCompile:*loop /app/x.js:3\n");
         assert_eq!(

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::runtime::ClusterRole;
 use crate::analyze::tree::Forest;
 use crate::cli::PsArgs;
 use crate::collect::scan::{Scan, scan};
@@ -15,7 +16,7 @@ use crate::model::Unavailable;
 use crate::query::{Matcher, ProcessFilter};
 use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Text, Tone};
-use crate::render::{Report, Style};
+use crate::render::{ErrorEntry, Report, Style};
 
 /// The listing, ready to render.
 pub struct PsReport {
@@ -25,6 +26,10 @@ pub struct PsReport {
     now_unix: f64,
     vanished: usize,
     filtered: bool,
+    /// Named PIDs (`--pid`) that could not be listed.
+    errors: Vec<ErrorEntry>,
+    /// What to suggest for denied fields.
+    denied_hint: &'static str,
 }
 
 struct Row {
@@ -48,6 +53,8 @@ pub struct PsQuery {
     pub threads: bool,
     /// Rows in process-tree order.
     pub tree: bool,
+    /// Keep the exact command line bytes (`cmdline_b64`).
+    pub raw_cmdline: bool,
 }
 
 impl PsQuery {
@@ -77,9 +84,20 @@ impl PsQuery {
             Some(name) => column(name)?,
             None => columns::registry::find("pid").expect("pid column exists"),
         };
+        if let Some(pattern) = &args.pattern
+            && pattern.starts_with('-')
+            && !args.regex
+            && !args.exact
+            && !PS_HABITS.contains(&pattern.as_str())
+        {
+            return Err(exit::usage(format!(
+                "unknown option '{pattern}': see `procscope ps --help` (to match text that starts with '-', use --regex)"
+            )));
+        }
         let matcher = args
             .pattern
             .as_deref()
+            .filter(|pattern| args.exact || args.regex || !PS_HABITS.contains(pattern))
             .map(|pattern| Matcher::new(pattern, args.exact, args.regex))
             .transpose()
             .map_err(exit::usage)?;
@@ -114,6 +132,7 @@ impl PsQuery {
             interval: args.interval,
             threads: args.threads,
             tree: args.tree,
+            raw_cmdline: args.raw_cmdline,
         })
     }
 
@@ -126,9 +145,19 @@ impl PsQuery {
         if self.interval.is_some() || self.tree {
             needs |= Needs::STAT;
         }
+        if self.raw_cmdline && needs.contains(Needs::CMDLINE) {
+            needs |= Needs::RAW_CMDLINE;
+        }
         needs
     }
 }
+
+/// What BSD and System V `ps` users type to see every process (`ps aux`, `ps -ef`): taken as
+/// "no pattern", so the habit lists everything instead of matching nothing. `--exact aux`
+/// still finds a process named `aux`.
+const PS_HABITS: &[&str] = &[
+    "aux", "auxw", "auxww", "axu", "ax", "-aux", "-ef", "-efw", "-efww", "-eF", "-e", "-A",
+];
 
 /// Rejects a PID above this system's pid_max (it can never exist here).
 pub fn check_pid_max(pid: u32, system: &SystemInfo) -> anyhow::Result<()> {
@@ -235,6 +264,17 @@ pub fn run(
         },
     );
     vanished += scanned.vanished;
+    let by_pid_only = query.filter.matcher.is_none()
+        && query.filter.runtime.is_none()
+        && query.filter.ppids.is_empty()
+        && query.filter.uids.is_empty()
+        && query.filter.states.is_empty();
+    let filtered = !by_pid_only || !query.filter.pids.is_empty();
+    // A process that exited before it could be read counts only when it was selected: when
+    // the selection needs its files (user, name, state...), nobody knows whether it was.
+    if !by_pid_only {
+        vanished = 0;
+    }
     let mut rows = scanned.rows;
     rows.sort_by(|(a, ra), (b, rb)| {
         value::compare(a, b)
@@ -248,15 +288,20 @@ pub fn run(
     if query.tree {
         rows = tree_order(rows);
     }
+    mark_cluster_primaries(
+        procfs,
+        &query.columns,
+        &mut rows,
+        by_pid_only && query.filter.pids.is_empty(),
+    );
+    let errors = if by_pid_only {
+        missing_pids(&query.filter.pids, &rows)
+    } else {
+        Vec::new()
+    };
     if let Some(limit) = query.limit {
         rows.truncate(limit);
     }
-    let filtered = query.filter.matcher.is_some()
-        || query.filter.runtime.is_some()
-        || !query.filter.pids.is_empty()
-        || !query.filter.ppids.is_empty()
-        || !query.filter.uids.is_empty()
-        || !query.filter.states.is_empty();
     Ok(PsReport {
         columns: query.columns.clone(),
         threads: query.threads,
@@ -264,7 +309,77 @@ pub fn run(
         now_unix: system.now_unix(),
         vanished,
         filtered,
+        errors,
+        denied_hint: crate::collect::system::denied_hint(),
     })
+}
+
+/// Gives cluster primaries their role in the runtime column, as `tree`, `ports` and `show`
+/// do: a primary carries no mark of its own, its workers name it. With the whole listing
+/// every worker is a row; a selection may leave them out, so their parents' children are
+/// read then.
+fn mark_cluster_primaries(
+    procfs: &ProcFs,
+    columns: &[&'static Column],
+    rows: &mut [Row],
+    whole_listing: bool,
+) {
+    let Some(index) = columns
+        .iter()
+        .position(|c| c.kind == columns::Kind::Runtime)
+    else {
+        return;
+    };
+    let runtime = |row: &Row| match &row.cells[index] {
+        Ok(Value::Runtime(info)) => Some(info.cluster.clone()),
+        _ => None,
+    };
+    let primaries: HashMap<u32, ClusterRole> = if whole_listing {
+        let mut workers: HashMap<u32, Vec<u32>> = HashMap::new();
+        for row in rows.iter() {
+            if let Some(Some(ClusterRole::Worker { primary, .. })) = runtime(row) {
+                workers.entry(primary).or_default().push(row.pid);
+            }
+        }
+        workers
+            .into_iter()
+            .map(|(primary, mut workers)| {
+                workers.sort_unstable();
+                workers.dedup();
+                (primary, ClusterRole::Primary { workers })
+            })
+            .collect()
+    } else {
+        let unmarked: Vec<u32> = rows
+            .iter()
+            .filter(|row| runtime(row) == Some(None))
+            .map(|row| row.pid)
+            .collect();
+        if unmarked.is_empty() {
+            return;
+        }
+        crate::commands::family::primaries_among(procfs, &unmarked)
+    };
+    for row in rows.iter_mut() {
+        if let Ok(Value::Runtime(info)) = &mut row.cells[index]
+            && info.cluster.is_none()
+        {
+            info.cluster = primaries.get(&row.pid).cloned();
+        }
+    }
+}
+
+/// An `errors` entry for each PID named with `--pid` that no row shows.
+fn missing_pids(pids: &[u32], rows: &[Row]) -> Vec<ErrorEntry> {
+    let listed: std::collections::HashSet<u32> = rows.iter().map(|row| row.pid).collect();
+    pids.iter()
+        .filter(|pid| !listed.contains(pid))
+        .map(|&pid| ErrorEntry {
+            pid: Some(pid),
+            reason: Unavailable::Gone,
+            message: format!("no process with PID {pid}"),
+        })
+        .collect()
 }
 
 /// Puts rows in process-tree order (children under their parent, siblings in their sorted
@@ -450,6 +565,10 @@ impl Report for PsReport {
         Some(self.rows.iter().map(|row| self.row_json(row)).collect())
     }
 
+    fn errors(&self) -> Vec<ErrorEntry> {
+        self.errors.clone()
+    }
+
     fn table(&self, style: &Style) -> String {
         if self.rows.is_empty() {
             return String::new();
@@ -499,19 +618,27 @@ impl Report for PsReport {
         let mut notes: Vec<String> = self
             .unavailable_summary()
             .into_iter()
-            .map(|(why, (processes, headers))| {
+            .map(|(why, (rows, headers))| {
                 let hint = if why == Unavailable::PermissionDenied {
-                    "; run as root or as the owner to see them"
+                    format!("; {}", self.denied_hint)
                 } else {
-                    ""
+                    String::new()
+                };
+                // With -L each row is a thread.
+                let (one, many) = if self.threads {
+                    ("thread", "threads")
+                } else {
+                    ("process", "processes")
                 };
                 format!(
-                    "- means unavailable: {why} ({processes} {}: {}){hint}",
-                    plural(processes, "process", "processes"),
+                    "- means unavailable: {why} ({} {}: {}){hint}",
+                    rows,
+                    plural(rows, one, many),
                     headers.join(", ")
                 )
             })
             .collect();
+        notes.extend(self.errors.iter().map(|error| error.message.clone()));
         if self.vanished > 0 {
             notes.push(format!(
                 "{} {} exited during the listing and {} not shown",
@@ -524,7 +651,7 @@ impl Report for PsReport {
     }
 
     fn exit(&self) -> Exit {
-        if self.filtered && self.rows.is_empty() {
+        if (self.filtered && self.rows.is_empty()) || !self.errors.is_empty() {
             Exit::Partial
         } else {
             Exit::Success
@@ -552,12 +679,14 @@ fn tone(column: &Column, cell: &Field<Value>) -> Tone {
 /// The JSON Schema of `ps --json`, built from the column registry.
 pub fn schema() -> Json {
     let mut properties = Map::new();
+    let mut defs = Map::new();
     properties.insert(
         "pid".into(),
         serde_json::json!({"type": "integer", "minimum": 1}),
     );
     for column in COLUMNS {
         let mut schema = column.kind.schema();
+        defs.extend(column.kind.schema_defs());
         schema["description"] = Json::from(column.about);
         properties.insert(column.json_key.into(), schema);
         if column.kind.has_lossless_form() {
@@ -567,6 +696,16 @@ pub fn schema() -> Json {
                 serde_json::json!({"type": "string", "description": "exact bytes (base64) when not UTF-8"})
             };
             properties.insert(format!("{}_b64", column.json_key), b64);
+        }
+        if column.kind == columns::Kind::Argv {
+            properties.insert(
+                format!("{}_truncated", column.json_key),
+                serde_json::json!({"type": "boolean", "description": "present (true) when arguments were left out: more than 4096, or more than 256 KiB"}),
+            );
+            properties.insert(
+                "cmdline_b64".into(),
+                serde_json::json!({"type": "string", "description": "the exact cmdline bytes (base64, at most 256 KiB), with --raw-cmdline"}),
+            );
         }
     }
     let reasons = serde_json::to_value(schemars::schema_for!(Unavailable)).unwrap_or_default();
@@ -587,5 +726,9 @@ pub fn schema() -> Json {
         "required": ["processes", "vanished"],
         "$defs": {"Unavailable": reason_def}
     });
+    let mut payload = payload;
+    if let Some(all) = payload["$defs"].as_object_mut() {
+        all.extend(defs);
+    }
     crate::render::json::document_schema("ps", "procscope ps --json", payload)
 }

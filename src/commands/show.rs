@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
-use crate::analyze::fd_kind::type_name;
+use crate::analyze::fd_kind::{split_deleted, type_name};
 use crate::analyze::memory::{Category, ThreadSp, classify};
 use crate::analyze::runtime::{ClusterRole, RuntimeInfo};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
@@ -12,6 +12,7 @@ use crate::collect::detail::{ProcessDetailFiles, read_detail};
 use crate::collect::fds::inode_of;
 use crate::collect::net::SocketTables;
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
+use crate::columns::value::round2;
 use crate::commands::not_a_process;
 use crate::exit::Exit;
 use crate::model::Unavailable;
@@ -19,6 +20,7 @@ use crate::model::detail::{
     Counts, CpuSummary, Identity, LimitEntry, MemoryGroup, MemorySummary, ProcessDetail,
 };
 use crate::model::text::{lossless, lossless_list};
+use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::tty::tty_name;
 use crate::render::escape::Escaped;
@@ -41,11 +43,17 @@ pub fn run(
     procfs: &ProcFs,
     system: &SystemInfo,
     users: &UserNames,
+    raw_cmdline: bool,
 ) -> anyhow::Result<ShowReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
     let files = read_detail(procfs, pid).map_err(|why| not_a_process("show", pid, why))?;
     let runtime = runtime_section(&files, procfs, system);
     let mut detail = assemble(&files, system, users);
+    if raw_cmdline {
+        use base64::Engine;
+        detail.identity.cmdline_b64 = (files.sample.cmdline_raw.as_deref())
+            .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw));
+    }
     if let Some((info, summary, by_role)) = runtime {
         detail.runtime = Some(info);
         detail.runtime_summary = Some(summary);
@@ -61,7 +69,7 @@ fn runtime_section(
     procfs: &ProcFs,
     system: &SystemInfo,
 ) -> Option<(RuntimeInfo, String, BTreeMap<String, u64>)> {
-    let (_, mut info) = crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
+    crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
     let pid = files.sample.pid;
     let options = crate::commands::threads::ThreadsOptions {
         samples: 3,
@@ -75,25 +83,8 @@ fn runtime_section(
             *by_role.entry(role.clone()).or_insert(0) += 1;
         }
     }
-    if info.cluster.is_none()
-        && let Ok(nodes) = crate::collect::tree::read_nodes(procfs)
-    {
-        let children: Vec<_> = nodes.into_iter().filter(|n| n.ppid == pid).collect();
-        let family = crate::commands::family::Family::read(procfs, &children);
-        let workers: Vec<u32> = family
-            .roles
-            .iter()
-            .filter(
-                |(_, role)| matches!(role, ClusterRole::Worker { primary, .. } if *primary == pid),
-            )
-            .map(|(&worker, _)| worker)
-            .collect();
-        if !workers.is_empty() {
-            let mut workers = workers;
-            workers.sort_unstable();
-            info.cluster = Some(ClusterRole::Primary { workers });
-        }
-    }
+    // The runtime as `threads` found it, a cluster primary's workers included.
+    let info = threads.list.runtime.clone()?;
     Some((info, threads.list.runtime_summary?, by_role))
 }
 
@@ -126,10 +117,10 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let argv = rec.take("identity.argv", sample.cmdline().cloned());
     let (argv_text, argv_b64) = argv.as_deref().map(lossless_list).unzip();
     let exe = rec.take("identity.exe", sample.exe().cloned());
-    let exe_deleted = exe.as_ref().map(|path| path.ends_with(b" (deleted)"));
-    let exe_path = exe
-        .as_ref()
-        .map(|path| path.strip_suffix(b" (deleted)").unwrap_or(path).to_vec());
+    // Deleted by the file's link count, not by a name that may end in " (deleted)".
+    let exe_split = (exe.as_ref()).map(|path| split_deleted(path, files.exe_nlink));
+    let exe_deleted = exe_split.map(|(_, deleted)| deleted);
+    let exe_path = exe_split.map(|(path, _)| path.to_vec());
     let (exe_text, exe_b64) = exe_path.as_deref().map(lossless).unzip();
     let cwd = rec.take("identity.cwd", files.cwd.clone());
     let (cwd_text, cwd_b64) = cwd.as_deref().map(lossless).unzip();
@@ -155,6 +146,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         gids: sv.and_then(|s| s.numbers("Gid")),
         argv: argv_text,
         argv_b64: argv_b64.flatten(),
+        argv_truncated: sample.argv_truncated,
+        cmdline_b64: None,
         exe: exe_text,
         exe_b64: exe_b64.flatten(),
         exe_deleted,
@@ -186,7 +179,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let cpu = CpuSummary {
         user_seconds: st.map(|s| system.ticks_to_seconds(s.utime_ticks)),
         system_seconds: st.map(|s| system.ticks_to_seconds(s.stime_ticks)),
-        cpu_percent: st.map(|s| system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks)),
+        cpu_percent: st
+            .map(|s| round2(system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks))),
         nice: st.map(|s| s.nice),
         priority: st.map(|s| s.priority),
         policy: st.and_then(|s| s.policy).map(policy_name),
@@ -215,7 +209,7 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         }
     }
     let memory = MemorySummary {
-        rss_bytes: st.map(|s| s.rss_pages * system.page_size),
+        rss_bytes: rec.take("memory.rss_bytes", sample.rss_bytes(system.page_size)),
         vsz_bytes: st.map(|s| s.vsize_bytes),
         pss_bytes: rollup.map(|r| r.pss),
         swap_bytes: rollup.map(|r| r.swap),
@@ -246,7 +240,11 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let fds_by_type = fd_entries.as_ref().map(|entries| {
         let mut by_type = BTreeMap::new();
         for entry in entries {
-            *by_type.entry(type_name(entry, &index)).or_insert(0) += 1;
+            let kind = match entry.target_unavailable {
+                Some(_) => crate::commands::fds::UNKNOWN_KIND.to_owned(),
+                None => type_name(entry, &index),
+            };
+            *by_type.entry(kind).or_insert(0) += 1;
         }
         by_type
     });
@@ -263,6 +261,18 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     if let Err(why) = &files.fds {
         rec.unavailable.insert("listening".into(), *why);
     }
+    // Sockets behind links we may not read are unknown, so "none" would be wrong.
+    let denied_link = fd_entries
+        .iter()
+        .flatten()
+        .find_map(|entry| entry.target_unavailable);
+    let listening = match denied_link {
+        Some(why) => {
+            rec.unavailable.insert("listening".into(), why);
+            None
+        }
+        None => listening,
+    };
     let memory_map = memory_groups(files, &mut rec);
     let counts = Counts {
         threads: st.map(|s| s.num_threads),
@@ -282,9 +292,17 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
             unit: l.unit,
         })
         .collect();
-    let (cgroup, cgroup_b64) = rec
+    let cgroups = rec
         .take("cgroup", files.cgroup.clone())
-        .map(|raw| lossless(&cgroup_path(&raw)))
+        .map(|raw| parse_cgroup(&raw));
+    if let Err(why) = &files.cgroup {
+        rec.unavailable.insert("cgroups".into(), *why);
+    }
+    let (cgroup, cgroup_b64) = files
+        .cgroup
+        .as_ref()
+        .ok()
+        .map(|raw| lossless(&cgroup_summary(raw)))
         .unzip();
 
     ProcessDetail {
@@ -300,11 +318,26 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         listening,
         cgroup,
         cgroup_b64: cgroup_b64.flatten(),
+        cgroups,
         unavailable: rec.unavailable,
     }
 }
 
-/// Heap, stacks, code, libraries and anonymous memory, from the classified memory map.
+/// The groups of `show`'s memory map; every mapping is in one, so their RSS adds up to the
+/// process's.
+const MEMORY_GROUPS: &[&str] = &[
+    "heap",
+    "stacks",
+    "code",
+    "libraries",
+    "anonymous",
+    "shared_memory",
+    "other_files",
+    "special",
+];
+
+/// Heap, stacks, code, libraries, anonymous and shared memory, other files and the kernel's
+/// special mappings, from the classified memory map.
 fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<MemoryGroup>> {
     let memory = match &files.memory {
         Some(memory) => memory,
@@ -330,7 +363,7 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
         })
         .collect();
     let categories = classify(&maps, memory.exe.as_deref(), &sps);
-    let mut groups: Vec<MemoryGroup> = ["heap", "stacks", "code", "libraries", "anonymous"]
+    let mut groups: Vec<MemoryGroup> = MEMORY_GROUPS
         .iter()
         .map(|group| MemoryGroup {
             group: (*group).to_owned(),
@@ -358,7 +391,9 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
             Category::Executable => 2,
             Category::Library(_) => 3,
             Category::AnonData | Category::AnonExec | Category::Reservation => 4,
-            _ => continue,
+            Category::SharedMemory => 5,
+            Category::FileMapping => 6,
+            Category::Special => 7,
         };
         let group = &mut groups[index];
         group.rss_bytes += entry.rss;
@@ -368,17 +403,6 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
     groups[1].thread_stacks = Some(thread_stacks);
     groups[1].unowned_stacks = Some(unowned_stacks);
     Some(groups)
-}
-
-/// The cgroup v2 path, or every hierarchy joined when there is no unified one (bytes: a
-/// cgroup name may hold any byte but `/` and NUL).
-fn cgroup_path(raw: &[u8]) -> Vec<u8> {
-    let lines = raw.split(|&b| b == b'\n').filter(|line| !line.is_empty());
-    lines
-        .clone()
-        .find_map(|line| line.strip_prefix(b"0::"))
-        .map(<[u8]>::to_vec)
-        .unwrap_or_else(|| lines.collect::<Vec<_>>().join(&b';'))
 }
 
 impl Report for ShowReport {
@@ -585,7 +609,10 @@ impl ShowReport {
             None => n.to_string(),
         });
         vec![
-            ("rss", self.or_reason("identity.state", bytes(m.rss_bytes))),
+            (
+                "rss",
+                self.or_reason("memory.rss_bytes", bytes(m.rss_bytes)),
+            ),
             (
                 "pss",
                 self.or_reason("memory.pss_bytes", bytes(m.pss_bytes)),
@@ -636,8 +663,8 @@ impl ShowReport {
         )];
         let cluster = match &info.cluster {
             Some(ClusterRole::Primary { workers }) => Some(format!(
-                "primary of {} worker(s): {}",
-                workers.len(),
+                "primary of {}: {}",
+                units::count(workers.len() as u64, "worker", "workers"),
                 workers
                     .iter()
                     .map(u32::to_string)
@@ -668,18 +695,31 @@ impl ShowReport {
         };
         groups
             .iter()
+            // The groups most processes lack are shown only when they hold something.
+            .filter(|g| g.mappings > 0 || MEMORY_GROUPS[..5].contains(&g.group.as_str()))
             .map(|g| {
                 let key = match g.group.as_str() {
                     "heap" => "heap",
                     "stacks" => "stacks",
                     "code" => "code",
                     "libraries" => "libraries",
-                    _ => "anonymous",
+                    "anonymous" => "anonymous",
+                    "shared_memory" => "shared memory",
+                    "other_files" => "other files",
+                    _ => "special",
                 };
                 let what = match (g.thread_stacks, g.unowned_stacks) {
-                    (Some(n), Some(0) | None) => format!("main + {n} thread stacks: "),
+                    (Some(n), Some(0) | None) => {
+                        format!(
+                            "main + {}: ",
+                            units::count(n, "thread stack", "thread stacks")
+                        )
+                    }
                     (Some(n), Some(u)) => {
-                        format!("main + {n} thread stacks + {u} of unknown owner: ")
+                        format!(
+                            "main + {} + {u} of unknown owner: ",
+                            units::count(n, "thread stack", "thread stacks")
+                        )
                     }
                     _ => String::new(),
                 };

@@ -14,6 +14,7 @@ use crate::collect::scan::scan;
 use crate::collect::target::open_process;
 use crate::collect::thread_facts::{self, Observed};
 use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
+use crate::columns::value::round2;
 use crate::commands::not_a_process;
 use crate::exit::Exit;
 use crate::model::Unavailable;
@@ -30,6 +31,8 @@ use crate::render::{Report, Style, units};
 /// The threads of one process, ready to render.
 pub struct ThreadsReport {
     pub list: ThreadList,
+    /// What to suggest for threads whose registers were denied.
+    denied_hint: &'static str,
     /// Show each role's evidence in the table.
     explain: bool,
 }
@@ -101,7 +104,12 @@ pub fn run(
     }
     let mut rows = describe_threads(&dir, &threads, maps.as_deref().map_err(|why| *why), system);
     let runtime = if options.roles {
-        crate::analyze::runtime::detect(&process.runtime_facts())
+        crate::analyze::runtime::detect(&process.runtime_facts()).map(|(analyzer, mut info)| {
+            if info.cluster.is_none() {
+                info.cluster = crate::commands::family::primary_role(procfs, pid);
+            }
+            (analyzer, info)
+        })
     } else {
         None
     };
@@ -131,6 +139,7 @@ pub fn run(
     let process_name = process.name().ok().map(|name| lossless(&name).0);
     Ok(ThreadsReport {
         explain: options.explain,
+        denied_hint: crate::collect::system::denied_hint(),
         list: ThreadList {
             runtime: runtime.map(|(_, info)| info),
             runtime_summary,
@@ -230,7 +239,8 @@ fn describe(
         role_evidence: None,
         state: stat.map(|s| char::from(s.state).to_string()),
         state_name: stat.map(|s| state_name(s.state).to_owned()),
-        cpu_percent: stat.map(|s| system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks)),
+        cpu_percent: stat
+            .map(|s| round2(system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks))),
         user_seconds: stat.map(|s| system.ticks_to_seconds(s.utime_ticks)),
         system_seconds: stat.map(|s| system.ticks_to_seconds(s.stime_ticks)),
         last_cpu: stat.and_then(|s| s.processor),
@@ -251,7 +261,13 @@ fn describe(
         stack: None,
         unavailable: BTreeMap::new(),
     };
-    match thread.syscall() {
+    // An exited, unreaped thread has no registers: its syscall file says "-1 0x0 0x0",
+    // which is no wait in user space and no program counter.
+    let syscall = match stat.map(|s| s.state) {
+        Some(b'Z' | b'X') => Err(Unavailable::Zombie),
+        _ => thread.syscall(),
+    };
+    match syscall {
         Err(why) => missing(
             &["wait", "syscall", "sp", "pc", "pc_location", "stack"],
             why,
@@ -346,10 +362,10 @@ impl Report for ThreadsReport {
                 .map(|(state, n)| format!("{n} {}", state_name(state.as_bytes()[0])))
                 .collect();
             let title = format!(
-                "PID {}  {}  {} threads: {}",
+                "PID {}  {}  {}: {}",
                 list.pid,
                 list.process_name.as_deref().unwrap_or("-"),
-                list.threads.len(),
+                units::count(list.threads.len() as u64, "thread", "threads"),
                 states.join(", ")
             );
             out.push_str(&table::title_line(&Escaped::text(&title), style));
@@ -372,12 +388,18 @@ impl Report for ThreadsReport {
             .into_iter()
             .map(|(why, n)| match why {
                 Unavailable::PermissionDenied => format!(
-                    "- means unavailable: WAIT, PC and STACK of {n} thread(s) need ptrace access (run as root or as the owner)"
+                    "- means unavailable: WAIT, PC and STACK of {} need ptrace access ({})",
+                    units::count(n as u64, "thread", "threads"),
+                    self.denied_hint
                 ),
                 Unavailable::Running => format!(
-                    "- means unavailable: {n} thread(s) were running when sampled; --samples N re-reads them"
+                    "- means unavailable: {} running when sampled; --samples N re-reads them",
+                    units::count(n as u64, "thread was", "threads were")
                 ),
-                other => format!("- means unavailable: {other} ({n} thread(s))"),
+                other => format!(
+                    "- means unavailable: {other} ({})",
+                    units::count(n as u64, "thread", "threads")
+                ),
             })
             .collect()
     }

@@ -129,9 +129,14 @@ pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) ->
         }
         None => widths.into_iter().map(Some).collect(),
     };
-    let mut out = String::with_capacity(
-        (rows.len() + 1) * (widths.iter().flatten().sum::<usize>() + widths.len()),
-    );
+    // Padding is bounded by the column widths, but the last column is unpadded: one long
+    // command line must not reserve its width for every row.
+    let padded: usize = widths.iter().flatten().sum::<usize>() + widths.len();
+    let cell_bytes: usize = rows
+        .iter()
+        .flat_map(|row| row.iter().map(|cell| cell.text.as_str().len()))
+        .sum();
+    let mut out = String::with_capacity(cell_bytes + (rows.len() + 1) * padded.min(512));
     let mut line = String::new();
     if style.header {
         let cells = headers
@@ -292,6 +297,18 @@ mod tests {
         color: false,
         width: None,
     };
+
+    #[test]
+    fn one_long_last_cell_reserves_only_its_own_bytes() {
+        let mut rows: Vec<Vec<Text>> = (0..10_000)
+            .map(|pid| vec![Text::plain(pid.to_string()), Text::plain("sleep 1")])
+            .collect();
+        rows.push(vec![Text::plain("1"), Text::plain("x".repeat(1 << 20))]);
+        let out = render(&[("PID", Align::Right), ("CMD", Align::Left)], rows, PLAIN);
+        assert!(out.len() > 1 << 20);
+        // Reserving the widest cell for every row would be 10 GB.
+        assert!(out.capacity() < 8 << 20, "capacity {}", out.capacity());
+    }
 
     #[test]
     fn aligns_columns_without_borders() {

@@ -80,12 +80,47 @@ pub fn date_time(unix: f64) -> String {
 
 fn local_time(unix: f64) -> Option<jiff::ZonedDateTime> {
     let timestamp = jiff::Timestamp::from_second(unix as i64).ok()?;
-    Some(timestamp.to_zoned_datetime(jiff::tz::TimeZone::system()))
+    Some(timestamp.to_zoned_datetime(local_zone().clone()))
+}
+
+/// The local time zone, read once and only when a time is shown. It is read as one TZif
+/// file (`/etc/localtime`, or the file `TZ` names): `TimeZone::system()` would first index
+/// the whole zoneinfo database (a walk of about 22 directories) just to name the zone.
+fn local_zone() -> &'static jiff::tz::TimeZone {
+    use jiff::tz::TimeZone;
+    static ZONE: std::sync::OnceLock<TimeZone> = std::sync::OnceLock::new();
+    ZONE.get_or_init(|| {
+        let Some(tz) = std::env::var_os("TZ") else {
+            return read_tzif("/etc/localtime".into()).unwrap_or(TimeZone::UTC);
+        };
+        use std::os::unix::ffi::OsStrExt;
+        let tz = tz.as_bytes();
+        let tz = std::ffi::OsStr::from_bytes(tz.strip_prefix(b":").unwrap_or(tz));
+        if tz.is_empty() || tz == "UTC" {
+            return TimeZone::UTC;
+        }
+        let dir = std::env::var_os("TZDIR").unwrap_or_else(|| "/usr/share/zoneinfo".into());
+        read_tzif(std::path::Path::new(&dir).join(tz))
+            // A POSIX rule (`EST5EDT,M3.2.0,M11.1.0`) names no file.
+            .or_else(|| TimeZone::posix(tz.to_str()?).ok())
+            .unwrap_or_else(TimeZone::system)
+    })
+}
+
+fn read_tzif(path: std::path::PathBuf) -> Option<jiff::tz::TimeZone> {
+    let data = std::fs::read(&path).ok()?;
+    jiff::tz::TimeZone::tzif(&path.to_string_lossy(), &data).ok()
 }
 
 /// A percentage with one decimal.
 pub fn percent(value: f64) -> String {
     format!("{value:.1}")
+}
+
+/// A count with its noun in the right number: `1 thread`, `2 threads`, `0 fds`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

@@ -236,3 +236,18 @@ pub fn spawn_ready(command: &mut Command) -> Option<Owned> {
     assert_eq!(first_line(&mut child).trim(), "ready");
     Some(Owned(child))
 }
+
+/// The row of descriptor `fd` in an `fds --json` document.
+pub fn fd_row<T>(doc: &serde_json::Value, fd: T) -> serde_json::Value
+where
+    T: std::fmt::Display + Copy,
+    serde_json::Value: PartialEq<T>,
+{
+    doc["fds"]
+        .as_array()
+        .expect("fds array")
+        .iter()
+        .find(|row| row["fd"] == fd)
+        .cloned()
+        .unwrap_or_else(|| panic!("fd {fd} listed"))
+}

@@ -1,10 +1,14 @@
 //! Integration tests: the procscope binary run against fixture trees and against processes
 //! the tests start themselves.
 
+mod budget;
 mod common;
 mod contract;
+mod deputy;
+mod exact;
 mod fds_ports;
 mod fixtures;
+mod hostile;
 mod hostile_text;
 mod kill;
 mod kill_ns;
