@@ -198,7 +198,8 @@ fn sixteen_jobs_saturate_a_pool_of_8() {
 
 #[test]
 fn busy_worker_thread_computes_while_main_waits() {
-    let script = "const { Worker } = require('worker_threads'); new Worker('while (true) {}', { eval: true }); setInterval(() => {}, 1000); setTimeout(() => console.log('ready'), 300);";
+    // The running Worker alone keeps the process alive: main has nothing to wake up for.
+    let script = "const { Worker } = require('worker_threads'); new Worker('while (true) {}', { eval: true }); setTimeout(() => console.log('ready'), 300);";
     let Some(node) = node(script, &[]) else {
         return;
     };
@@ -208,7 +209,7 @@ fn busy_worker_thread_computes_while_main_waits() {
     assert!(percent(&worker, "running_percent") >= 90.0, "{worker}");
     let main = verdict(&doc, node.pid(), "event loop");
     assert_eq!(main["verdict"], "waiting", "{main}");
-    assert!(percent(&main, "waiting_percent") >= 95.0, "{main}");
+    assert!(percent(&main, "waiting_percent") >= 90.0, "{main}");
 }
 
 #[test]
