@@ -76,6 +76,19 @@ impl<'a> Sampler<'a> {
         self.dir
     }
 
+    /// A sampler of only these threads (no scan; `rescan` would add the others).
+    pub fn of_threads(dir: &'a ProcessDir, tids: &[u32]) -> Self {
+        let mut sampler = Self {
+            dir,
+            tasks: BTreeMap::new(),
+            buffer: vec![0; 4096],
+        };
+        for &tid in tids {
+            sampler.open_task(tid);
+        }
+        sampler
+    }
+
     /// Opens the files of threads that started since the last scan; forgets ended ones.
     pub fn rescan(&mut self) {
         let Ok(tids) = self.dir.numeric_entries("task") else {
@@ -83,29 +96,34 @@ impl<'a> Sampler<'a> {
         };
         self.tasks.retain(|tid, _| tids.binary_search(tid).is_ok());
         for tid in tids {
-            if self.tasks.contains_key(&tid) {
-                continue;
+            if !self.tasks.contains_key(&tid) {
+                self.open_task(tid);
             }
-            let open = |name: &str| {
-                rustix::fs::openat(
-                    self.dir.handle(),
-                    format!("task/{tid}/{name}"),
-                    OFlags::RDONLY | OFlags::CLOEXEC,
-                    Mode::empty(),
-                )
-                .ok()
-            };
-            if let Some(stat) = open("stat") {
-                let syscall = open("syscall");
-                self.tasks.insert(
-                    tid,
-                    TaskFiles {
-                        stat,
-                        syscall,
-                        last: None,
-                    },
-                );
-            }
+        }
+    }
+
+    /// Opens a thread's `stat` and `syscall` (a thread already gone is left out).
+    fn open_task(&mut self, tid: u32) {
+        let open = |name: &str| {
+            rustix::fs::openat(
+                self.dir.handle(),
+                format!("task/{tid}/{name}"),
+                OFlags::RDONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .ok()
+        };
+        if let Some(stat) = open("stat") {
+            let syscall = open("syscall");
+            let last = None;
+            self.tasks.insert(
+                tid,
+                TaskFiles {
+                    stat,
+                    syscall,
+                    last,
+                },
+            );
         }
     }
 

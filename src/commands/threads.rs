@@ -158,7 +158,12 @@ fn resample_running(dir: &ProcessDir, threads: &mut [ProcessSample], samples: u3
     if samples <= 1 || !threads.iter().any(running) {
         return;
     }
-    let mut sampler = Sampler::new(dir);
+    let tids: Vec<u32> = threads
+        .iter()
+        .filter(|t| running(t))
+        .map(|t| t.tid)
+        .collect();
+    let mut sampler = Sampler::of_threads(dir, &tids);
     for _ in 1..samples {
         let mut any_running = false;
         for thread in threads.iter_mut().filter(|t| running(t)) {
