@@ -87,6 +87,9 @@ pub enum Command {
     /// otherwise).
     #[command(after_help = crate::cli::EXPORT_HELP)]
     Serve(ServeArgs),
+    /// Sample every thread for a while (without stopping or tracing it): what each thread
+    /// and role did; Node.js: event loop computing vs waiting, libuv pool saturation.
+    Profile(ProfileArgs),
     /// Print the JSON Schema of a command's `--json` output.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -107,6 +110,7 @@ pub const MAN_PAGES: &[&str] = &[
     "kill",
     "export",
     "serve",
+    "profile",
     "schema",
     "completions",
     "man",
@@ -227,6 +231,26 @@ pub struct ThreadsArgs {
     /// Do not recognise the runtime or give threads roles.
     #[arg(long, conflicts_with = "explain")]
     pub no_roles: bool,
+}
+
+/// Options of `procscope profile`.
+#[derive(Args, Debug, Clone)]
+pub struct ProfileArgs {
+    /// The process to profile (a cluster primary's workers are profiled with it).
+    #[arg(value_parser = parse_pid)]
+    pub pid: u32,
+
+    /// How long to sample, e.g. 5s, 500ms.
+    #[arg(long = "for", value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
+    pub duration: Duration,
+
+    /// Samples per second (1 to 1000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000), value_name = "HZ")]
+    pub hz: u32,
+
+    /// Print folded stacks (`role;wait;frame count`) for flamegraph.pl or speedscope.
+    #[arg(long)]
+    pub folded: bool,
 }
 
 /// A command that takes one process.
@@ -375,6 +399,7 @@ pub enum SchemaTarget {
     Mem,
     Tree,
     Kill,
+    Profile,
 }
 
 /// Options of `procscope completions`.

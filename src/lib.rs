@@ -74,6 +74,7 @@ fn command_name(cli: &Cli) -> Option<&'static str> {
         Some(Command::Ports(_)) => "ports",
         Some(Command::Tree(_)) => "tree",
         Some(Command::Kill(_)) => "kill",
+        Some(Command::Profile(_)) => "profile",
         Some(
             Command::Schema(_)
             | Command::Completions(_)
@@ -143,6 +144,16 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         ),
         Some(Command::Export(args)) => export(&global, &args),
         Some(Command::Serve(args)) => serve::run(&global, &args),
+        Some(Command::Profile(args)) => {
+            let env = Env::open(&global)?;
+            let options = commands::profile::ProfileOptions {
+                duration: args.duration,
+                hz: args.hz,
+                folded: args.folded,
+            };
+            let report = commands::profile::run(args.pid, options, &env.procfs, &env.system)?;
+            emit(&report, &global)
+        }
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();

@@ -3,6 +3,7 @@
 
 pub mod fd_kind;
 pub mod memory;
+pub mod profile;
 pub mod runtime;
 pub mod sockets;
 pub mod stacks;

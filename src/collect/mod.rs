@@ -12,13 +12,16 @@ pub mod net;
 pub mod process;
 pub mod procfs;
 pub mod runtime;
+pub mod sampler;
 pub mod scan;
 pub mod sock_diag;
 pub mod system;
 pub mod target;
+pub mod thread_facts;
 pub mod tree;
 pub mod usage;
 pub mod users;
+pub mod wait_targets;
 pub mod watchdog;
 
 pub use needs::Needs;

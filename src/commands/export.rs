@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::analyze::runtime::{ClusterRole, Runtime, detect};
+use crate::analyze::runtime::{ClusterRole, Runtime, RuntimeInfo, detect};
 use crate::analyze::syscalls;
 use crate::collect::ProcessDir;
 use crate::collect::scan::scan;
+use crate::collect::thread_facts::{self, Observed};
 use crate::collect::usage::{FdSummary, Usage, UsageNeeds, listening_inet, read_usage};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{Column, Context, Value};
@@ -198,7 +199,7 @@ impl<'a> Reader<'a> {
             None => None,
         };
         let runtime = detected.map(|(analyzer, info)| RuntimeRecord {
-            roles: runtime_roles(dir, pid, (analyzer.as_ref(), &info.runtime), self.system),
+            roles: runtime_roles(dir, &sample, (analyzer.as_ref(), &info), self.system),
             cluster_worker: matches!(info.cluster, Some(ClusterRole::Worker { .. })),
         });
         Ok(Some(Record {
@@ -339,8 +340,8 @@ fn listening_sockets(procfs: &ProcFs) -> Listening {
 /// The threads of a runtime process by role: how many, how many busy now, their CPU time.
 fn runtime_roles(
     dir: &ProcessDir,
-    pid: u32,
-    (analyzer, runtime): (&dyn Runtime, &str),
+    process: &ProcessSample,
+    (analyzer, info): (&dyn Runtime, &RuntimeInfo),
     system: &SystemInfo,
 ) -> Vec<(String, String, RoleStats)> {
     let Ok(tids) = dir.numeric_entries("task") else {
@@ -354,8 +355,10 @@ fn runtime_roles(
         .read("maps")
         .map(|raw| parse_maps(&raw))
         .unwrap_or_default();
-    let facts = super::threads::thread_facts(dir, &threads, &maps);
-    let roles = analyzer.thread_roles(pid, &facts);
+    let observed = Observed::of_samples(&threads);
+    let (facts, context) = thread_facts::read(dir, process, &observed, &maps, system);
+    let roles = analyzer.thread_roles(info, &context, &facts);
+    let runtime = info.runtime.as_str();
     let mut by_role: Vec<(String, String, RoleStats)> = Vec::new();
     for (thread, assignment) in threads.iter().zip(roles) {
         let index = match by_role

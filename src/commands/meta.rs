@@ -15,6 +15,7 @@ pub fn schema(target: SchemaTarget) -> String {
         SchemaTarget::Mem => crate::commands::mem::schema(),
         SchemaTarget::Tree => crate::commands::tree::schema(),
         SchemaTarget::Kill => crate::commands::kill::schema(),
+        SchemaTarget::Profile => crate::commands::profile::schema(),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

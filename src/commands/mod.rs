@@ -7,6 +7,7 @@ pub mod kill;
 pub mod mem;
 pub mod meta;
 pub mod ports;
+pub mod profile;
 pub mod ps;
 pub mod show;
 pub mod threads;

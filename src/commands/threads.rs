@@ -2,22 +2,17 @@
 //! stack, read from /proc without stopping, tracing or signalling the process.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
-use crate::analyze::memory::address_region;
-use crate::analyze::runtime::ThreadFacts;
 use crate::analyze::stacks::stack_of;
-use crate::analyze::symbols::{Loaded, ModuleSymbols, Symbolizer};
-use crate::analyze::syscalls;
+use crate::analyze::symbols::Symbolizer;
 use crate::analyze::waits;
-use crate::collect::fds::{epoll_targets, socket_inode};
-use crate::collect::modules::{ModuleFile, open_debug_file, open_module, read_small_module};
-use crate::collect::net::SocketTables;
-use crate::collect::process::{Field, read_syscall, read_wchan};
+use crate::collect::process::{Field, read_wchan};
+use crate::collect::sampler::Sampler;
 use crate::collect::scan::scan;
 use crate::collect::target::open_process;
+use crate::collect::thread_facts::{self, Observed};
 use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
@@ -53,56 +48,6 @@ pub struct ThreadsOptions {
     pub explain: bool,
 }
 
-/// What the runtime analyzer needs of each thread: its name, what it is blocked in, its
-/// stack, where a futex it waits on lives, and the epoll set it waits on.
-pub(crate) fn thread_facts(
-    dir: &ProcessDir,
-    threads: &[ProcessSample],
-    maps: &[Mapping],
-) -> Vec<ThreadFacts> {
-    let mut tables: Option<SocketTables> = None;
-    threads
-        .iter()
-        .map(|thread| {
-            let state = thread.syscall().ok();
-            let sp = state.and_then(|s| s.registers()).map(|(sp, _)| sp);
-            let (futex_region, epoll_targets) = match state {
-                Some(SyscallState::InSyscall { nr, args, .. }) => match syscalls::name(nr) {
-                    Some("futex" | "futex_wait" | "futex_waitv") => {
-                        (address_region(maps, args[0]), None)
-                    }
-                    Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2") => {
-                        (None, epoll_targets(dir, args[0] as i32))
-                    }
-                    _ => (None, None),
-                },
-                _ => (None, None),
-            };
-            let epoll_has_listener = epoll_targets.as_ref().is_some_and(|targets| {
-                targets
-                    .iter()
-                    .filter_map(|&fd| socket_inode(dir, fd))
-                    .any(|inode| {
-                        let tables = tables.get_or_insert_with(|| SocketTables::of_process(dir));
-                        tables
-                            .inet
-                            .iter()
-                            .any(|(proto, s)| s.inode == inode && proto.is_tcp() && s.state == 0x0A)
-                    })
-            });
-            ThreadFacts {
-                tid: thread.tid,
-                name: thread.name().unwrap_or_default(),
-                state,
-                stack: sp.and_then(|sp| stack_of(maps, sp)),
-                futex_region,
-                epoll_targets,
-                epoll_has_listener,
-            }
-        })
-        .collect()
-}
-
 /// The files each thread needs. `wchan` (an expensive read: the kernel unwinds the thread's
 /// stack) is read only for threads whose `syscall` says little.
 pub(crate) const THREAD_NEEDS: Needs = Needs::STAT.union(Needs::STATUS).union(Needs::SYSCALL);
@@ -117,7 +62,7 @@ pub fn run(
 ) -> anyhow::Result<ThreadsReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
     let needs = if options.roles {
-        Needs::STAT | Needs::EXE | Needs::RUNTIME
+        Needs::STAT | Needs::EXE | Needs::RUNTIME | Needs::CMDLINE
     } else {
         Needs::STAT
     };
@@ -155,8 +100,14 @@ pub fn run(
     };
     let mut runtime_summary = None;
     if let Some((analyzer, info)) = &runtime {
-        let facts = thread_facts(&dir, &threads, maps.as_deref().unwrap_or(&[]));
-        let roles = analyzer.thread_roles(pid, &facts);
+        let (facts, context) = thread_facts::read(
+            &dir,
+            &process,
+            &Observed::of_samples(&threads),
+            maps.as_deref().unwrap_or(&[]),
+            system,
+        );
+        let roles = analyzer.thread_roles(info, &context, &facts);
         runtime_summary = Some(analyzer.summary(info, &roles));
         for (row, assignment) in rows.iter_mut().zip(roles) {
             row.role = Some(assignment.role);
@@ -185,30 +136,36 @@ pub fn run(
     })
 }
 
-/// Re-reads `syscall` of threads that were running, until they are caught blocked or
-/// `samples` reads were made in all.
+/// Re-reads threads that were running, through the profile sampler, until each is caught
+/// blocked or `samples` reads were made in all.
 fn resample_running(dir: &ProcessDir, threads: &mut [ProcessSample], samples: u32) {
+    let running = |t: &ProcessSample| matches!(t.syscall, Some(Ok(SyscallState::Running)));
+    if samples <= 1 || !threads.iter().any(running) {
+        return;
+    }
+    let tids: Vec<u32> = threads
+        .iter()
+        .filter(|t| running(t))
+        .map(|t| t.tid)
+        .collect();
+    let mut sampler = Sampler::of_threads(dir, &tids);
     for _ in 1..samples {
         let mut any_running = false;
-        for thread in threads
-            .iter_mut()
-            .filter(|t| matches!(t.syscall, Some(Ok(SyscallState::Running))))
-        {
-            any_running = true;
-            thread.syscall = Some(read_syscall(&dir.task(thread.tid)));
+        for thread in threads.iter_mut().filter(|t| running(t)) {
+            match sampler
+                .read_task(thread.tid, false)
+                .map(|tick| tick.syscall)
+            {
+                Some(Ok(state)) => thread.syscall = Some(Ok(state)),
+                Some(Err(why)) => thread.syscall = Some(Err(why)),
+                None => {}
+            }
+            any_running |= running(thread);
         }
         if !any_running {
             break;
         }
         std::thread::yield_now();
-    }
-}
-
-/// The symbols of a module file: read whole when small, else on demand.
-fn parse_module(file: std::fs::File) -> Option<ModuleSymbols> {
-    match read_small_module(file) {
-        Ok(bytes) => ModuleSymbols::parse(bytes.as_slice()),
-        Err(file) => ModuleSymbols::parse(&object::ReadCache::new(file)),
     }
 }
 
@@ -219,25 +176,7 @@ fn describe_threads(
     maps: Result<&[Mapping], Unavailable>,
     system: &SystemInfo,
 ) -> Vec<ThreadRow> {
-    let load = |mapping: &Mapping| {
-        let file = match open_module(dir, mapping) {
-            ModuleFile::Verified(file) => file,
-            ModuleFile::Missing => return Loaded::NoSymbols,
-            ModuleFile::Unverified => return Loaded::Unverified,
-        };
-        let Some(mut symbols) = parse_module(file) else {
-            return Loaded::NoSymbols;
-        };
-        let debug = symbols
-            .debug_path()
-            .and_then(|path| open_debug_file(dir, &path))
-            .and_then(parse_module)
-            .filter(|debug| debug.build_id.is_some() && debug.build_id == symbols.build_id);
-        if let Some(debug) = debug {
-            symbols.merge_debug(debug);
-        }
-        Loaded::Symbols(Arc::new(symbols))
-    };
+    let load = |mapping: &Mapping| crate::collect::wait_targets::module_symbols(dir, mapping);
     let empty: &[Mapping] = &[];
     let mut symbolizer = Symbolizer::new(maps.unwrap_or(empty), &load);
     threads

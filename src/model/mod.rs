@@ -5,6 +5,7 @@ pub mod export;
 pub mod fd;
 pub mod kill;
 pub mod memory;
+pub mod profile;
 pub mod socket;
 pub mod text;
 pub mod thread;

@@ -8,6 +8,7 @@ pub mod keyed;
 pub mod limits;
 pub mod maps;
 pub mod net;
+pub mod perfmap;
 pub mod smaps;
 pub mod stat;
 pub mod syscall;

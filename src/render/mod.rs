@@ -4,6 +4,7 @@ pub mod escape;
 pub mod fit;
 pub mod json;
 pub mod openmetrics;
+pub mod profile;
 pub mod sheet;
 pub mod table;
 pub mod units;

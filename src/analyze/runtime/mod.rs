@@ -4,6 +4,8 @@
 //! without touching the commands.
 
 pub mod node;
+pub mod node_profile;
+pub mod node_roles;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -97,8 +99,33 @@ pub struct ThreadFacts {
     pub futex_region: Option<&'static str>,
     /// For a thread in epoll_wait: the descriptors its epoll instance watches.
     pub epoll_targets: Option<Vec<i32>>,
-    /// True when one of those descriptors is a listening TCP socket (an inspector port).
-    pub epoll_has_listener: bool,
+    /// The local ports of listening TCP sockets among those descriptors (an inspector port,
+    /// or a server's).
+    pub epoll_listener_ports: Vec<u16>,
+    /// When the thread started, in clock ticks after boot (`task/TID/stat` starttime):
+    /// creation order that survives PID wrap-around.
+    pub start_ticks: Option<u64>,
+    /// True when the thread was running in every sample taken (it never showed registers).
+    pub always_running: bool,
+}
+
+/// What is known about the whole process when giving its threads roles.
+#[derive(Debug, Clone, Default)]
+pub struct RoleContext {
+    pub pid: u32,
+    /// The process's start, in clock ticks after boot.
+    pub start_ticks: Option<u64>,
+    /// Clock ticks per second.
+    pub ticks_per_second: u64,
+    /// RLIMIT_STACK's soft limit: `Some(None)` when unlimited, `None` when unread.
+    pub stack_limit: Option<Option<u64>>,
+    /// Live V8 isolates counted in the memory map (one remap of the embedded builtins
+    /// each), when countable.
+    pub isolates: Option<usize>,
+    /// The command line (flags such as `--v8-pool-size`, `--inspect`), if readable.
+    pub cmdline: Option<Vec<Vec<u8>>>,
+    /// The local ports of every listening TCP socket the process holds, if read.
+    pub listener_ports: Option<Vec<u16>>,
 }
 
 /// Why a thread was given its role.
@@ -113,8 +140,13 @@ pub struct RoleEvidence {
     pub futex_address: Option<u64>,
     pub futex_region: Option<String>,
     pub epoll_targets: Option<Vec<i32>>,
-    /// The thread's position in creation (TID) order, 0 for the main thread.
+    /// The thread's position in creation order (start time, then TID), 0 for the main
+    /// thread.
     pub creation_rank: usize,
+    /// When the thread started, in clock ticks after boot.
+    pub start_ticks: Option<u64>,
+    /// The roles whose evidence fits this thread; more than one means `unknown`.
+    pub candidates: Vec<String>,
 }
 
 /// A thread's role with its evidence.
@@ -150,11 +182,23 @@ pub const PROBE: BinaryProbe = BinaryProbe {
 pub trait Runtime {
     /// The runtime of a process, if it is this one.
     fn detect(&self, process: &ProcessFacts) -> Option<RuntimeInfo>;
-    /// The role of each thread (same order as `threads`, sorted by TID).
-    fn thread_roles(&self, pid: u32, threads: &[ThreadFacts]) -> Vec<RoleAssignment>;
+    /// The role of each thread (same order as `threads`): given only when the evidence is
+    /// consistent and no other role's evidence also fits, else `unknown` with candidates.
+    fn thread_roles(
+        &self,
+        info: &RuntimeInfo,
+        context: &RoleContext,
+        threads: &[ThreadFacts],
+    ) -> Vec<RoleAssignment>;
     /// A one-line summary of the thread roles (`1 JavaScript main thread, 4 libuv pool
     /// threads...`).
     fn summary(&self, info: &RuntimeInfo, roles: &[RoleAssignment]) -> String;
+    /// Conclusions over a profile (threads with roles), each with its numbers.
+    fn verdicts(
+        &self,
+        threads: &[crate::model::profile::ThreadProfile],
+        epoll_sets: &[crate::model::profile::EpollSet],
+    ) -> Vec<crate::model::profile::Verdict>;
 }
 
 /// Every runtime procscope knows.

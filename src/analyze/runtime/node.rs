@@ -5,12 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use super::node_roles::{self, INSPECTOR, MAIN, POOL, UNKNOWN, V8, WORKER};
 use super::{
-    ClusterRole, ProcessFacts, RoleAssignment, RoleEvidence, Runtime, RuntimeInfo, ThreadFacts,
+    ClusterRole, ProcessFacts, RoleAssignment, RoleContext, Runtime, RuntimeInfo, ThreadFacts,
 };
-use crate::analyze::syscalls;
-use crate::analyze::waits;
-use crate::parse::syscall::SyscallState;
+use crate::parse::maps::Mapping;
 
 /// Symbols only a Node.js binary (or libnode) exports.
 pub const SYMBOLS: &[&str] = &["napi_module_register", "node_module_register"];
@@ -25,23 +24,6 @@ const SETTINGS: &[&str] = &[
     "NODE_OPTIONS",
     "NODE_CLUSTER_SCHED_POLICY",
 ];
-
-/// Thread names Node.js and libuv set (node ≥ 22.17/23.7 for libuv-worker, ≥ 23.8 for the
-/// rest, `node-` prefixed from 25.5), cut to 15 bytes by the kernel.
-const NAMES: &[(&str, &str)] = &[
-    ("V8Worker", "v8-worker"),
-    ("node-V8Worker", "v8-worker"),
-    ("libuv-worker", "libuv-pool"),
-    ("DelayedTaskSche", "delayed-task-scheduler"),
-    ("SignalInspector", "signal-inspector"),
-    ("InspectorIo", "inspector-io"),
-    ("WorkerThread", "worker-thread"),
-];
-
-/// worker_threads run on a 4 MiB stack (`kStackSize`), libuv's pool on 8 MiB, the
-/// SignalInspector on 32 KiB; sizes include the guard page.
-const WORKER_STACK: std::ops::RangeInclusive<u64> = (4 << 20) - (64 << 10)..=(4 << 20) + (64 << 10);
-const SMALL_STACK: u64 = 64 << 10;
 
 /// The Node.js analyzer.
 pub struct Node;
@@ -84,16 +66,32 @@ impl Runtime for Node {
         })
     }
 
-    fn thread_roles(&self, pid: u32, threads: &[ThreadFacts]) -> Vec<RoleAssignment> {
-        threads
-            .iter()
-            .enumerate()
-            .map(|(rank, thread)| classify(pid, rank, thread))
-            .collect()
+    fn thread_roles(
+        &self,
+        info: &RuntimeInfo,
+        context: &RoleContext,
+        threads: &[ThreadFacts],
+    ) -> Vec<RoleAssignment> {
+        node_roles::assign(info, context, threads)
+    }
+
+    fn verdicts(
+        &self,
+        threads: &[crate::model::profile::ThreadProfile],
+        epoll_sets: &[crate::model::profile::EpollSet],
+    ) -> Vec<crate::model::profile::Verdict> {
+        super::node_profile::verdicts(threads, epoll_sets)
     }
 
     fn summary(&self, info: &RuntimeInfo, roles: &[RoleAssignment]) -> String {
         let count = |role: &str| roles.iter().filter(|r| r.role == role).count();
+        // Undecided threads that could have a role: a count of it is then a lower bound.
+        let open = |role: &str| {
+            roles
+                .iter()
+                .any(|r| r.role == UNKNOWN && r.evidence.candidates.iter().any(|c| c == role))
+        };
+        let at_least = |role: &str| if open(role) { "at least " } else { "" };
         let pool_setting = match info
             .settings
             .iter()
@@ -102,35 +100,43 @@ impl Runtime for Node {
             Some((_, size)) => format!("UV_THREADPOOL_SIZE={size}"),
             None => "UV_THREADPOOL_SIZE unset: default 4".into(),
         };
-        let pool = match count("libuv-pool") {
-            0 => format!("libuv pool not started yet ({pool_setting})"),
-            n => format!("{n} libuv pool thread{} ({pool_setting})", plural(n)),
+        let pool = match count(POOL) {
+            0 if !open(POOL) => format!("libuv pool not started yet ({pool_setting})"),
+            n => format!(
+                "{}{n} libuv pool thread{} ({pool_setting})",
+                at_least(POOL),
+                plural(n)
+            ),
+        };
+        let counted = |role: &str, noun: &str| {
+            let n = count(role);
+            format!("{}{n} {noun}{}", at_least(role), plural(n))
+        };
+        let inspector = match (count(INSPECTOR), open(INSPECTOR)) {
+            (0, false) => "inspector off",
+            (0, true) => "inspector unknown",
+            _ => "inspector on",
         };
         let mut parts = vec![
-            format!("{} JavaScript main thread", count("js-main")),
+            format!("{} JavaScript main thread", count(MAIN)),
             pool,
-            format!(
-                "{} V8 worker{}",
-                count("v8-worker"),
-                plural(count("v8-worker"))
-            ),
-            format!(
-                "{} worker_thread{}",
-                count("worker-thread"),
-                plural(count("worker-thread"))
-            ),
-            format!(
-                "inspector {}",
-                if count("inspector-io") > 0 {
-                    "on"
-                } else {
-                    "off"
-                }
-            ),
+            counted(V8, "V8 worker"),
+            counted(WORKER, "worker_thread"),
+            inspector.to_owned(),
         ];
-        let unknown = count("unknown");
-        if unknown > 0 {
-            parts.push(format!("{unknown} unknown"));
+        let unknown: Vec<&RoleAssignment> = roles.iter().filter(|r| r.role == UNKNOWN).collect();
+        let running = unknown
+            .iter()
+            .filter(|r| r.evidence.wait.as_deref() == Some("running"))
+            .count();
+        if running > 0 {
+            parts.push(format!(
+                "{running} thread{} running, unclassified",
+                plural(running)
+            ));
+        }
+        if unknown.len() > running {
+            parts.push(format!("{} unknown", unknown.len() - running));
         }
         let version = info
             .version
@@ -141,142 +147,34 @@ impl Runtime for Node {
     }
 }
 
+/// Live V8 isolates: each remaps the embedded builtins of the Node.js binary (or libnode)
+/// as a lone executable mapping of that file, away from the binary's own segments.
+/// `None` when no such mapping is seen (nothing to count by).
+pub fn isolates(maps: &[Mapping], exe: Option<&[u8]>) -> Option<usize> {
+    let is_runtime = |m: &Mapping| {
+        m.is_file()
+            && (Some(m.path.as_slice()) == exe
+                || m.path
+                    .rsplit(|&b| b == b'/')
+                    .next()
+                    .is_some_and(|name| name.starts_with(LIBRARY.as_bytes())))
+    };
+    let same_file = |a: &Mapping, b: &Mapping| a.path == b.path && a.inode == b.inode;
+    let count = maps
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| {
+            m.exec
+                && is_runtime(m)
+                && !(i.checked_sub(1).is_some_and(|j| same_file(&maps[j], m)))
+                && !maps.get(i + 1).is_some_and(|next| same_file(next, m))
+        })
+        .count();
+    (count > 0).then_some(count)
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-/// The role of one thread, by the first rule that applies.
-fn classify(pid: u32, rank: usize, thread: &ThreadFacts) -> RoleAssignment {
-    let name = String::from_utf8_lossy(&thread.name).into_owned();
-    let futex = match thread.state {
-        Some(SyscallState::InSyscall { nr, args, .. }) if is_futex(nr) => Some(args[0]),
-        _ => None,
-    };
-    let mut evidence = RoleEvidence {
-        rule: String::new(),
-        name: Some(name.clone()),
-        stack_bytes: thread.stack.map(|s| s.size_bytes + s.guard_bytes),
-        wait: thread.state.map(|state| waits::describe(&state, None).text),
-        futex_address: futex,
-        futex_region: futex.and(thread.futex_region).map(str::to_owned),
-        epoll_targets: thread.epoll_targets.clone(),
-        creation_rank: rank,
-    };
-    let (role, rule) = decide(
-        pid,
-        rank,
-        thread,
-        &name,
-        futex.is_some(),
-        evidence.stack_bytes,
-    );
-    evidence.rule = rule;
-    let detail = (role == "worker-thread"
-        && ![
-            "node",
-            "nodejs",
-            "WorkerThread",
-            "MainThread",
-            "node-MainThread",
-        ]
-        .contains(&name.as_str()))
-    .then_some(name);
-    RoleAssignment {
-        role: role.to_owned(),
-        detail,
-        evidence,
-    }
-}
-
-fn decide(
-    pid: u32,
-    rank: usize,
-    thread: &ThreadFacts,
-    name: &str,
-    in_futex: bool,
-    stack: Option<u64>,
-) -> (&'static str, String) {
-    if thread.tid == pid {
-        return (
-            "js-main",
-            "TID equals PID: the thread that runs JavaScript".into(),
-        );
-    }
-    if let Some((_, role)) = NAMES.iter().find(|(known, _)| *known == name) {
-        return (role, format!("thread name {name}"));
-    }
-    let in_epoll = matches!(thread.state, Some(SyscallState::InSyscall { nr, .. }) if is_epoll(nr));
-    let stack_text = stack.map(human).unwrap_or_else(|| "unknown".into());
-    if in_futex {
-        if stack.is_some_and(|s| s <= SMALL_STACK) {
-            return (
-                "signal-inspector",
-                format!("futex wait on a {stack_text} stack"),
-            );
-        }
-        return match thread.futex_region {
-            Some("static") => (
-                "libuv-pool",
-                format!("futex in static data (libuv's work queue), {stack_text} stack"),
-            ),
-            Some("heap" | "anonymous") => (
-                "v8-worker",
-                format!("futex in heap memory (V8's task queue), {stack_text} stack"),
-            ),
-            _ => ("unknown", "futex address not in a known mapping".into()),
-        };
-    }
-    if in_epoll {
-        if stack.is_some_and(|s| WORKER_STACK.contains(&s)) {
-            return (
-                "worker-thread",
-                format!("own event loop (epoll) on a {stack_text} stack"),
-            );
-        }
-        if thread.epoll_has_listener {
-            return (
-                "inspector-io",
-                "epoll set holds a listening socket (the inspector port)".into(),
-            );
-        }
-        if rank == 1 {
-            return (
-                "delayed-task-scheduler",
-                "first thread after main, waiting in epoll".into(),
-            );
-        }
-        return (
-            "unknown",
-            "waits in epoll but matches no known thread".into(),
-        );
-    }
-    match thread.state {
-        Some(SyscallState::Running) => ("unknown", "running when sampled (try --samples)".into()),
-        None => ("unknown", "not sampled (no ptrace access)".into()),
-        _ => ("unknown", "blocked in a call no known thread uses".into()),
-    }
-}
-
-fn is_futex(nr: u64) -> bool {
-    matches!(
-        syscalls::name(nr),
-        Some("futex" | "futex_wait" | "futex_waitv")
-    )
-}
-
-fn is_epoll(nr: u64) -> bool {
-    matches!(
-        syscalls::name(nr),
-        Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2")
-    )
-}
-
-fn human(bytes: u64) -> String {
-    if bytes >= 1 << 20 {
-        format!("{} MiB", bytes >> 20)
-    } else {
-        format!("{} KiB", bytes >> 10)
-    }
 }
 
 /// Cluster primaries: each process whose children include cluster workers, with them.
@@ -294,133 +192,9 @@ pub fn primaries(workers: &[(u32, u32)]) -> BTreeMap<u32, Vec<u32>> {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-    use crate::analyze::stacks::StackMapping;
+    use crate::analyze::runtime::RoleEvidence;
     use crate::collect::binary::BinaryFacts;
-
-    fn stack(size: u64) -> Option<StackMapping> {
-        Some(StackMapping {
-            start: 0,
-            end: size - 4096,
-            size_bytes: size - 4096,
-            guard_bytes: 4096,
-            main: false,
-        })
-    }
-
-    fn thread(
-        tid: u32,
-        nr: u64,
-        arg0: u64,
-        stack_size: u64,
-        region: Option<&'static str>,
-    ) -> ThreadFacts {
-        ThreadFacts {
-            tid,
-            name: b"node".to_vec(),
-            state: Some(SyscallState::InSyscall {
-                nr,
-                args: [arg0, 0, 0, 0, 0, 0],
-                sp: 1,
-                pc: 2,
-            }),
-            stack: stack(stack_size),
-            futex_region: region,
-            epoll_targets: None,
-            epoll_has_listener: false,
-        }
-    }
-
-    #[test]
-    fn node_20_threads_without_names() {
-        // The shape of the captured node 20 process: main, DelayedTaskScheduler, 4 V8
-        // workers, SignalInspector, 2 worker_threads, 4 libuv pool threads.
-        let mib8 = 8 << 20;
-        let mut threads = vec![
-            thread(100, 281, 14, 132 << 10, None),
-            thread(102, 281, 9, mib8, None),
-        ];
-        threads.extend((103..107).map(|tid| thread(tid, 202, 0x6ad0854, mib8, Some("heap"))));
-        threads.push(thread(107, 202, 0x5660460, 36 << 10, Some("static")));
-        threads.extend((108..110).map(|tid| thread(tid, 281, 18, 4 << 20, None)));
-        threads.extend((110..114).map(|tid| thread(tid, 202, 0x566f9cc, mib8, Some("static"))));
-        let roles: Vec<String> = Node
-            .thread_roles(100, &threads)
-            .into_iter()
-            .map(|r| r.role)
-            .collect();
-        let expected = [
-            "js-main",
-            "delayed-task-scheduler",
-            "v8-worker",
-            "v8-worker",
-            "v8-worker",
-            "v8-worker",
-            "signal-inspector",
-            "worker-thread",
-            "worker-thread",
-            "libuv-pool",
-            "libuv-pool",
-            "libuv-pool",
-            "libuv-pool",
-        ];
-        assert_eq!(roles, expected);
-    }
-
-    #[test]
-    fn names_from_newer_versions() {
-        let named = |tid: u32, name: &str| {
-            let mut t = thread(tid, 202, 0, 8 << 20, None);
-            t.name = name.as_bytes().to_vec();
-            t
-        };
-        let threads = vec![
-            named(1, "node-MainThread"),
-            named(2, "DelayedTaskSche"),
-            named(3, "node-V8Worker"),
-            named(4, "libuv-worker"),
-            named(5, "SignalInspector"),
-            named(6, "InspectorIo"),
-            named(7, "WorkerThread"),
-        ];
-        let roles: Vec<String> = Node
-            .thread_roles(1, &threads)
-            .into_iter()
-            .map(|r| r.role)
-            .collect();
-        assert_eq!(
-            roles,
-            [
-                "js-main",
-                "delayed-task-scheduler",
-                "v8-worker",
-                "libuv-pool",
-                "signal-inspector",
-                "inspector-io",
-                "worker-thread"
-            ]
-        );
-    }
-
-    #[test]
-    fn named_worker_thread_keeps_its_name_and_inspector_is_found_by_its_listener() {
-        let mut worker = thread(9, 281, 20, 4 << 20, None);
-        worker.name = b"bg-worker".to_vec();
-        let mut inspector = thread(10, 281, 30, 8 << 20, None);
-        inspector.epoll_has_listener = true;
-        let roles = Node.thread_roles(1, &[thread(1, 281, 14, 132 << 10, None), worker, inspector]);
-        assert_eq!(roles[1].role, "worker-thread");
-        assert_eq!(roles[1].detail.as_deref(), Some("bg-worker"));
-        assert_eq!(roles[2].role, "inspector-io");
-    }
-
-    #[test]
-    fn running_threads_stay_unknown() {
-        let mut running = thread(5, 0, 0, 8 << 20, None);
-        running.state = Some(SyscallState::Running);
-        let roles = Node.thread_roles(1, &[thread(1, 281, 14, 1 << 17, None), running]);
-        assert_eq!(roles[1].role, "unknown");
-        assert!(roles[1].evidence.rule.contains("running"));
-    }
+    use crate::parse::maps::parse_maps;
 
     #[test]
     fn detection_and_cluster_roles() {
@@ -461,25 +235,79 @@ mod tests {
         );
     }
 
-    #[test]
-    fn summary_line() {
-        let info = RuntimeInfo {
+    fn info(settings: &[(&str, &str)]) -> RuntimeInfo {
+        RuntimeInfo {
             runtime: "node".into(),
             version: Some("20.20.2".into()),
             cluster: None,
-            settings: vec![],
-        };
+            settings: settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn role(role: &str, wait: &str, candidates: &[&str]) -> RoleAssignment {
+        RoleAssignment {
+            role: role.into(),
+            detail: None,
+            evidence: RoleEvidence {
+                wait: Some(wait.into()),
+                candidates: candidates.iter().map(|c| (*c).to_owned()).collect(),
+                ..RoleEvidence::default()
+            },
+        }
+    }
+
+    #[test]
+    fn summary_line() {
         let roles: Vec<RoleAssignment> = ["js-main", "v8-worker", "v8-worker", "libuv-pool"]
             .iter()
-            .map(|r| RoleAssignment {
-                role: (*r).into(),
-                detail: None,
-                evidence: RoleEvidence::default(),
-            })
+            .map(|r| role(r, "futex", &[r]))
             .collect();
         assert_eq!(
-            Node.summary(&info, &roles),
+            Node.summary(&info(&[]), &roles),
             "Node.js v20.20.2 — 1 JavaScript main thread, 1 libuv pool thread (UV_THREADPOOL_SIZE unset: default 4), 2 V8 workers, 0 worker_threads, inspector off"
         );
+    }
+
+    #[test]
+    fn summary_claims_nothing_about_running_threads() {
+        // Eight CPU-bound threads that could be the pool, never caught blocked.
+        let mut roles = vec![role("js-main", "epoll_pwait(fd 14)", &["js-main"])];
+        roles.extend((0..8).map(|_| {
+            role(
+                "unknown",
+                "running",
+                &["libuv-pool", "v8-worker", "worker-thread"],
+            )
+        }));
+        let summary = Node.summary(&info(&[("UV_THREADPOOL_SIZE", "8")]), &roles);
+        assert!(!summary.contains("not started"), "{summary}");
+        assert!(
+            summary.contains("at least 0 libuv pool threads (UV_THREADPOOL_SIZE=8)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("8 threads running, unclassified"),
+            "{summary}"
+        );
+        assert!(!summary.contains("inspector on"), "{summary}");
+    }
+
+    #[test]
+    fn isolates_are_counted_by_remapped_builtins() {
+        let maps = parse_maps(
+            b"00400000-00b6f000 r--p 00000000 fe:00 7 /usr/bin/node\n\
+00b72000-025fe000 r-xp 00772000 fe:00 7 /usr/bin/node\n\
+025fe000-02600000 r--p 021fe000 fe:00 7 /usr/bin/node\n\
+7f0000000000-7f000003c000 rwxp 00000000 00:00 0 \n\
+7f000003c000-7f00001ce000 r-xp 014c4000 fe:00 7 /usr/bin/node\n\
+7f00001ce000-7f0000200000 ---p 00000000 00:00 0 \n\
+7f1000000000-7f100003c000 rwxp 00000000 00:00 0 \n\
+7f100003c000-7f10001ce000 r-xp 014c4000 fe:00 7 /usr/bin/node\n",
+        );
+        assert_eq!(isolates(&maps, Some(b"/usr/bin/node")), Some(2));
+        assert_eq!(isolates(&maps[..3], Some(b"/usr/bin/node")), None);
     }
 }

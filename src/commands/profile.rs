@@ -1,0 +1,322 @@
+//! `procscope profile PID`: samples every thread of a process (and of a cluster primary's
+//! workers) for a window without stopping, tracing or signalling them, then says what each
+//! thread and role did and, for Node.js, whether the event loop computes or waits and
+//! whether the libuv pool is saturated.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use crate::analyze::profile::{Accumulator, Describe, WaitKey, role_rows, thread_row, wait_of};
+use crate::analyze::runtime::{self, ClusterRole, RuntimeInfo};
+use crate::analyze::symbols::Symbolizer;
+use crate::collect::net::SocketTables;
+use crate::collect::sampler::{RESCAN_EVERY, Sampler};
+use crate::collect::target::open_process;
+use crate::collect::thread_facts::{self, Observed};
+use crate::collect::wait_targets::{self, TargetCache};
+use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
+use crate::commands::not_a_process;
+use crate::model::profile::{EpollSet, ProcessProfile, ProfileReport, ThreadProfile};
+use crate::model::text::lossless;
+use crate::parse::maps::{Mapping, parse_maps};
+use crate::parse::perfmap::PerfMap;
+use crate::render::profile::ProfileView;
+
+/// How `profile` samples and shows.
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileOptions {
+    pub duration: Duration,
+    pub hz: u32,
+    /// Print folded stacks (`role;wait;frame count`) instead of the table.
+    pub folded: bool,
+}
+
+const NEEDS: Needs = Needs::STAT
+    .union(Needs::EXE)
+    .union(Needs::RUNTIME)
+    .union(Needs::CMDLINE);
+
+/// One sampled process: its directory and what was read of it.
+struct Target {
+    dir: ProcessDir,
+    process: ProcessSample,
+}
+
+/// What sampling one process gathered: its samples and the descriptors it waited on.
+#[derive(Default)]
+struct Gathered {
+    accumulator: Accumulator,
+    targets: TargetCache,
+}
+
+/// Samples `pid` (and, for a cluster primary, its workers) and aggregates.
+pub fn run(
+    pid: u32,
+    options: ProfileOptions,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+) -> anyhow::Result<ProfileView> {
+    crate::commands::ps::check_pid_max(pid, system)?;
+    let (dir, process) =
+        open_process(procfs, pid, NEEDS).map_err(|why| not_a_process("profile", pid, why))?;
+    let mut targets = vec![Target { dir, process }];
+    targets.extend(cluster_workers(procfs, pid));
+    let started = Instant::now();
+    let gathered = sample(&targets, options);
+    let duration = started.elapsed().as_secs_f64();
+    let ticks = gathered
+        .iter()
+        .map(|g| g.accumulator.ticks)
+        .max()
+        .unwrap_or(0);
+    let processes = targets
+        .iter()
+        .zip(&gathered)
+        .map(|(target, gathered)| build(target, gathered, duration, system))
+        .collect();
+    Ok(ProfileView {
+        report: ProfileReport {
+            pid,
+            hz: options.hz,
+            duration_seconds: (duration * 1000.0).round() / 1000.0,
+            ticks,
+            processes,
+        },
+        folded: options.folded,
+    })
+}
+
+/// The cluster workers among `pid`'s children (recognised from their environment).
+fn cluster_workers(procfs: &ProcFs, pid: u32) -> Vec<Target> {
+    let Ok(nodes) = crate::collect::tree::read_nodes(procfs) else {
+        return Vec::new();
+    };
+    nodes
+        .iter()
+        .filter(|node| node.ppid == pid)
+        .filter_map(|node| open_process(procfs, node.pid, NEEDS).ok())
+        .filter(|(_, sample)| {
+            matches!(
+                runtime::detect(&sample.runtime_facts()),
+                Some((_, RuntimeInfo { cluster: Some(ClusterRole::Worker { primary, .. }), .. })) if primary == pid
+            )
+        })
+        .map(|(dir, process)| Target { dir, process })
+        .collect()
+}
+
+/// Reads every thread of every target `hz` times a second for the window. Ticks keep
+/// their schedule; a late tick is not made up for with a burst.
+fn sample(targets: &[Target], options: ProfileOptions) -> Vec<Gathered> {
+    let period = Duration::from_secs_f64(1.0 / f64::from(options.hz.max(1)));
+    let start = Instant::now();
+    let mut samplers: Vec<Sampler> = targets.iter().map(|t| Sampler::new(&t.dir)).collect();
+    let mut gathered: Vec<Gathered> = targets.iter().map(|_| Gathered::default()).collect();
+    let mut tick = 0u32;
+    while start.elapsed() < options.duration {
+        // `stat` (CPU ticks, names) is read on full ticks: every tenth, and the last.
+        let last = start.elapsed() + period >= options.duration;
+        let full = tick.is_multiple_of(RESCAN_EVERY) || last;
+        for (sampler, target) in samplers.iter_mut().zip(gathered.iter_mut()) {
+            if tick > 0 && tick.is_multiple_of(RESCAN_EVERY) {
+                sampler.rescan();
+            }
+            let samples = sampler.tick(full);
+            for sample in &samples {
+                if let Some(fd) = wait_of(sample).0.fd {
+                    target.targets.get(sampler.dir(), fd);
+                }
+            }
+            target.accumulator.add(&samples);
+        }
+        tick += 1;
+        let next = period * tick;
+        let now = start.elapsed();
+        if next > now {
+            std::thread::sleep(next - now);
+        } else {
+            // Behind schedule: skip the missed ticks.
+            tick = (now.as_secs_f64() / period.as_secs_f64()) as u32;
+        }
+    }
+    gathered
+}
+
+/// The profile of one sampled process.
+fn build(
+    target: &Target,
+    gathered: &Gathered,
+    duration: f64,
+    system: &SystemInfo,
+) -> ProcessProfile {
+    let dir = &target.dir;
+    let maps: Vec<Mapping> = dir
+        .read("maps")
+        .map(|raw| parse_maps(&raw))
+        .unwrap_or_default();
+    let tables = SocketTables::of_process(dir);
+    let epoll_sets = epoll_sets(dir, gathered, &tables);
+    let perf_map = wait_targets::perf_map(dir).filter(|map| !map.is_empty());
+    let wait = |key: &WaitKey| resolve_wait(key, &gathered.targets, &epoll_sets);
+    let load = |mapping: &Mapping| wait_targets::module_symbols(dir, mapping);
+    let mut symbolizer = Symbolizer::new(&maps, &load);
+    let mut cache: HashMap<u64, (String, String)> = HashMap::new();
+    let mut pc = |pc: u64| {
+        cache
+            .entry(pc)
+            .or_insert_with(|| locate(&mut symbolizer, perf_map.as_ref(), pc))
+            .clone()
+    };
+    let mut describe = Describe {
+        wait: &wait,
+        pc: &mut pc,
+    };
+    let cpu = |ticks: u64| system.ticks_to_seconds(ticks) / duration.max(1e-9) * 100.0;
+    let mut threads: Vec<ThreadProfile> = gathered
+        .accumulator
+        .threads
+        .iter()
+        .map(|(&tid, acc)| {
+            let used = acc
+                .cpu_first
+                .map(|first| acc.cpu_last.saturating_sub(first));
+            let cpu_percent = used.map(|t| (cpu(t) * 10.0).round() / 10.0);
+            thread_row(tid, acc, &mut describe, cpu_percent)
+        })
+        .collect();
+    let detected = runtime::detect(&target.process.runtime_facts());
+    let mut verdicts = Vec::new();
+    let mut summary = None;
+    if let Some((analyzer, info)) = &detected {
+        let observed = observed(gathered);
+        let (facts, context) = thread_facts::read(dir, &target.process, &observed, &maps, system);
+        let roles = analyzer.thread_roles(info, &context, &facts);
+        summary = Some(analyzer.summary(info, &roles));
+        for (row, role) in threads.iter_mut().zip(roles) {
+            row.role = Some(role.role);
+            row.role_name = role.detail;
+            row.role_evidence = Some(role.evidence);
+        }
+        verdicts = analyzer.verdicts(&threads, &epoll_sets);
+    }
+    ProcessProfile {
+        pid: target.process.pid,
+        name: target.process.name().ok().map(|n| lossless(&n).0),
+        runtime: detected.map(|(_, info)| info),
+        runtime_summary: summary,
+        verdicts,
+        roles: role_rows(&threads),
+        threads,
+        epoll_sets,
+        perf_map: perf_map.is_some(),
+    }
+}
+
+/// What the role analysis starts from, per sampled thread (same order as the rows).
+fn observed(gathered: &Gathered) -> Vec<Observed> {
+    gathered
+        .accumulator
+        .threads
+        .iter()
+        .map(|(&tid, acc)| Observed {
+            tid,
+            name: acc.name.clone(),
+            state: acc.telling_state(),
+            start_ticks: Some(acc.start_ticks),
+            always_running: acc.always_running(),
+        })
+        .collect()
+}
+
+/// The epoll sets any thread waited on.
+fn epoll_sets(dir: &ProcessDir, gathered: &Gathered, tables: &SocketTables) -> Vec<EpollSet> {
+    let fds: BTreeSet<i64> = gathered
+        .accumulator
+        .threads
+        .values()
+        .flat_map(|t| t.waits.keys())
+        .filter(|key| {
+            matches!(
+                key.syscall,
+                Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2")
+            )
+        })
+        .filter_map(|key| key.fd)
+        .collect();
+    fds.into_iter()
+        .filter_map(|fd| wait_targets::epoll_set(dir, fd, tables))
+        .collect()
+}
+
+/// `read(fd 23 → /data/a.csv)`, `epoll_pwait(fd 14: 1 listener, 1 eventfd)`.
+fn resolve_wait(
+    key: &WaitKey,
+    targets: &TargetCache,
+    epoll_sets: &[EpollSet],
+) -> (String, Option<String>) {
+    let (Some(name), Some(fd)) = (key.syscall, key.fd) else {
+        return (key.text.clone(), None);
+    };
+    if let Some(set) = epoll_sets.iter().find(|set| set.fd == fd) {
+        return (
+            format!("{name}(fd {fd}: {})", set.text),
+            Some(set.text.clone()),
+        );
+    }
+    match targets.resolved().get(&fd).and_then(|t| t.as_deref()) {
+        Some(target) => {
+            let target = String::from_utf8_lossy(target).into_owned();
+            (format!("{name}(fd {fd} → {target})"), Some(target))
+        }
+        None => (key.text.clone(), None),
+    }
+}
+
+/// A program counter with offset, and as a frame without it; JIT code by the perf map.
+fn locate(symbolizer: &mut Symbolizer, perf_map: Option<&PerfMap>, pc: u64) -> (String, String) {
+    let location = symbolizer.locate(pc);
+    if location.region == "jit" {
+        return match perf_map.and_then(|map| map.lookup(pc)) {
+            Some(name) => (format!("[jit] {name}"), format!("[jit] {name}")),
+            None => (format!("[jit] {pc:#x}"), "[jit]".to_owned()),
+        };
+    }
+    let frame = match (&location.symbol, &location.module) {
+        (Some(symbol), Some(module)) => format!("{symbol} in {module}"),
+        (None, Some(module)) => module.clone(),
+        _ => format!("[{}]", location.region),
+    };
+    (location.display(pc), frame)
+}
+
+/// The JSON Schema of `profile --json`.
+pub fn schema() -> serde_json::Value {
+    crate::render::json::document_schema(
+        "profile",
+        "procscope profile --json",
+        crate::render::json::schema_of::<ProfileReport>(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::maps::parse_maps;
+
+    #[test]
+    fn jit_frames_are_named_from_the_perf_map_else_left_anonymous() {
+        let maps = parse_maps(b"3a0c1a000-3a0c1b000 rwxp 00000000 00:00 0 \n");
+        let none = |_: &Mapping| crate::analyze::symbols::Loaded::NoSymbols;
+        let mut symbolizer = Symbolizer::new(&maps, &none);
+        let perf = PerfMap::parse(b"3a0c1a2c0 40 LazyCompile:*loop /app/x.js:3\n");
+        assert_eq!(
+            locate(&mut symbolizer, Some(&perf), 0x3a0c1a2c4).1,
+            "[jit] LazyCompile:*loop /app/x.js:3"
+        );
+        let (location, frame) = locate(&mut symbolizer, None, 0x3a0c1a2c4);
+        assert_eq!(
+            (location.as_str(), frame.as_str()),
+            ("[jit] 0x3a0c1a2c4", "[jit]")
+        );
+    }
+}
