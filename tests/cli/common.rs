@@ -64,14 +64,22 @@ pub fn json_ok(output: &Output) -> serde_json::Value {
     json(output)
 }
 
+/// How long polling waits for a child to reach a state before the test goes on (and its
+/// assertions then say what was wrong): generous, for a loaded machine.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A child process the test started; killed and reaped when dropped.
 pub struct Owned(pub Child);
 
 impl Owned {
     /// Starts `program args` with no output.
     pub fn spawn(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Self {
-        let child = Command::new(program)
-            .args(args)
+        Self::start(Command::new(program).args(args))
+    }
+
+    /// Starts `command` with no input or output, waiting until it has exec'd.
+    fn start(command: &mut Command) -> Self {
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -84,7 +92,9 @@ impl Owned {
 
     /// Waits until the child sleeps (state S), so tests can assert its state.
     pub fn sleeping(self) -> Self {
-        for _ in 0..400 {
+        self.wait_exec();
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while std::time::Instant::now() < deadline {
             let stat =
                 std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
             if stat
@@ -106,7 +116,8 @@ impl Owned {
     /// Waits until the child has exec'd (its comm is no longer the test binary's).
     fn wait_exec(&self) {
         let me = std::fs::read(format!("/proc/{}/comm", std::process::id())).unwrap_or_default();
-        for _ in 0..200 {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while std::time::Instant::now() < deadline {
             let comm = std::fs::read(format!("/proc/{}/comm", self.pid())).unwrap_or_default();
             if !comm.is_empty() && comm != me {
                 return;
@@ -121,6 +132,33 @@ impl Drop for Owned {
         // Only ever our own child, by its handle.
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A child started as the leader of its own process group. When dropped, the whole group
+/// (the child and everything it started) is killed through the group ID while the leader is
+/// still our un-reaped child, so the ID cannot name anyone else; no descendant is ever
+/// signalled by a remembered PID.
+pub struct Group(pub Owned);
+
+impl Group {
+    pub fn spawn(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Self {
+        use std::os::unix::process::CommandExt;
+        Self(Owned::start(
+            Command::new(program).args(args).process_group(0),
+        ))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.pid()
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // SAFETY: killpg on the group this test created; its leader is not reaped yet (the
+        // `Owned` inside is dropped, killed and reaped after this).
+        unsafe { libc::killpg(self.0.pid() as i32, libc::SIGKILL) };
     }
 }
 

@@ -96,6 +96,78 @@ fn ps_reads_only_what_columns_need() {
     );
 }
 
+/// The per-process files (names relative to a `PID` directory) that `ps ARGS` opens or
+/// reads as links over the basic fixture tree, seen by `strace -f`; `None` (with a notice)
+/// without strace, which CI installs.
+fn per_process_files(args: &[&str]) -> Option<std::collections::BTreeSet<String>> {
+    let available = std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but strace is missing"
+        );
+        eprintln!("notice: strace is not installed; per-process file check skipped");
+        return None;
+    }
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let root = crate::common::fixture("basic");
+    let status = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=openat,openat2,readlinkat", "-o"])
+        .arg(log.path())
+        .arg(crate::common::bin())
+        .arg("--proc-root")
+        .arg(&root)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.code().is_some(), "procscope ran under strace");
+    let call =
+        regex::Regex::new(r#"(openat2?|readlinkat)\((\d+), "([^"]*)".*\) = (-?\d+)"#).unwrap();
+    // Descriptors that are PID directories (opened by a numeric name), as they come and go.
+    let mut pid_dirs = std::collections::HashSet::new();
+    let mut files = std::collections::BTreeSet::new();
+    for line in std::fs::read_to_string(log.path()).unwrap().lines() {
+        let Some(found) = call.captures(line) else {
+            continue;
+        };
+        let (dir, name, result) = (&found[2], &found[3], &found[4]);
+        if pid_dirs.contains(dir) {
+            files.insert(name.to_owned());
+        }
+        if found[1].starts_with("openat") && !result.starts_with('-') {
+            if name.bytes().all(|b| b.is_ascii_digit()) {
+                pid_dirs.insert(result.to_owned());
+            } else {
+                pid_dirs.remove(result);
+            }
+        }
+    }
+    Some(files)
+}
+
+#[test]
+fn ps_opens_exactly_the_files_its_columns_need() {
+    let set = |names: &[&str]| -> std::collections::BTreeSet<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    };
+    for (columns, needed) in [
+        ("pid,name", set(&["stat"])),
+        ("pid,ppid,name,state", set(&["stat"])),
+        ("pid,cmd", set(&["stat", "cmdline"])),
+        ("pid,user", set(&["status"])),
+    ] {
+        let Some(opened) = per_process_files(&["ps", "-o", columns]) else {
+            return;
+        };
+        assert_eq!(opened, needed, "ps -o {columns}");
+    }
+}
+
 #[test]
 fn ps_filters_sort_and_limit() {
     let output = run_fixture(&["ps", "-o", "pid", "--no-header", "--ppid", "1"]);

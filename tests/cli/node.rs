@@ -7,14 +7,13 @@ use std::time::{Duration, Instant};
 
 use crate::common::{json, run, run_fixture_tree, stderr};
 
-/// A Node.js process running a script; killed (SIGKILL, never SIGUSR1) with any children
-/// it reported, when dropped.
+/// A Node.js process running a script in its own process group; when dropped, the whole
+/// group (it and any cluster workers) is killed (SIGKILL, never SIGUSR1) while the leader is
+/// still our un-reaped child, so the group ID cannot name anyone else.
 struct NodeProcess {
     child: Child,
     /// The first line the script printed.
     ready: String,
-    /// Child PIDs the script reported (cluster workers), killed first.
-    children: Vec<u32>,
     /// Where a script file lives, when it needs one (cluster workers re-run the file).
     _dir: Option<tempfile::TempDir>,
 }
@@ -27,10 +26,8 @@ impl NodeProcess {
 
 impl Drop for NodeProcess {
     fn drop(&mut self) {
-        for &pid in &self.children {
-            // Our own cluster workers, by the PIDs the primary reported.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
+        // SAFETY: killpg on the group this test created; its leader is our un-reaped child.
+        unsafe { libc::killpg(self.child.id() as i32, libc::SIGKILL) };
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -75,6 +72,7 @@ fn start_file(script: &str, env: &[(&str, &str)]) -> NodeProcess {
 
 fn start_with(args: &[&str], env: &[(&str, &str)], dir: Option<tempfile::TempDir>) -> NodeProcess {
     let mut command = Command::new("node");
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command
         .args(args)
         .stdin(Stdio::null())
@@ -88,7 +86,6 @@ fn start_with(args: &[&str], env: &[(&str, &str)], dir: Option<tempfile::TempDir
     NodeProcess {
         child,
         ready: line.trim().to_owned(),
-        children: Vec::new(),
         _dir: dir,
     }
 }
@@ -261,13 +258,12 @@ fn cluster(policy: Option<&str>) -> (NodeProcess, u16, Vec<u32>) {
     if let Some(policy) = policy {
         env.push(("NODE_CLUSTER_SCHED_POLICY", policy));
     }
-    let mut node = start_file(script, &env);
+    let node = start_file(script, &env);
     let workers: Vec<u32> = node
         .ready
         .split(',')
         .filter_map(|p| p.parse().ok())
         .collect();
-    node.children = workers.clone();
     (node, port, workers)
 }
 

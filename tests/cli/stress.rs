@@ -432,9 +432,8 @@ fn scale() {
             Ok(())
         });
     }
-    let mut long = sleeper.spawn().expect("a 4 MiB command line starts");
-    std::thread::sleep(Duration::from_millis(300));
-    let pid = long.id().to_string();
+    let long = Owned(sleeper.spawn().expect("a 4 MiB command line starts")).sleeping();
+    let pid = long.pid().to_string();
     let doc = json(&run(&["ps", "--pid", &pid, "--json", "-o", "cmd"]));
     let argv = doc["processes"][0]["argv"].as_array().unwrap();
     assert_eq!(
@@ -444,8 +443,7 @@ fn scale() {
     );
     assert_eq!(argv[36].as_str().unwrap().len(), 2 + 127 * 1024);
     assert_eq!(run(&["show", &pid]).status.code(), Some(0));
-    let _ = long.kill();
-    let _ = long.wait();
+    drop(long);
 
     // 5000 processes.
     let sleepers: Vec<Owned> = (0..5000)
