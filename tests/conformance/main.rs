@@ -1,0 +1,11 @@
+//! Conformance: procscope against the peer tools (ps, top, lsof, ss, pmap, pstree and
+//! /proc/PID/status) on real servers this binary starts itself (see `servers`). Each
+//! comparison states its tolerance and the reason next to it. Every difference is printed
+//! as `field, process: procscope value vs peer value`.
+
+mod compare_files;
+mod compare_memory;
+mod compare_ps;
+mod compare_tree;
+mod peers;
+mod servers;

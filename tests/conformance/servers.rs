@@ -1,0 +1,538 @@
+//! The real servers the conformance suite compares on: PostgreSQL (postmaster, auxiliaries
+//! and a backend in `pg_sleep`), nginx (master + 2 workers on 127.0.0.1 and [::1]), redis,
+//! a Node.js cluster (2 workers, one with a worker thread), Python `http.server` and a UDP
+//! server on 127.0.0.1 and ::1. Started once per test binary, all on loopback with free
+//! ports and temporary directories.
+//!
+//! Each server runs as PID 1 of its own PID namespace (`unshare --pid --fork --kill-child`),
+//! started from a keeper thread that lives as long as the test process. Stopping goes only
+//! through our own children: at exit the unshare processes we spawned are killed and reaped,
+//! which kills each namespace's init and so, by the kernel, everything inside; if the test
+//! process dies abnormally, the parent-death signal of each unshare does the same. No
+//! worker or grandchild is ever signalled by a remembered PID.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// One started server: its name, the unshare child we own, and the namespace init (the
+/// server's own top process, e.g. the postmaster) as a host PID.
+pub struct Server {
+    pub name: &'static str,
+    /// The top process of the server (postmaster, nginx master, cluster primary...).
+    pub root: u32,
+    /// TCP ports it listens on (UDP for the UDP server).
+    pub ports: Vec<u16>,
+}
+
+pub struct Servers {
+    pub list: Vec<Server>,
+    /// Servers whose program is not installed (a failure in CI, a notice elsewhere).
+    pub missing: Vec<String>,
+}
+
+impl Servers {
+    pub fn get(&self, name: &str) -> Option<&Server> {
+        self.list.iter().find(|s| s.name == name)
+    }
+}
+
+/// Children we own (the unshare wrappers and psql), killed and reaped at exit.
+static OWNED: Mutex<Vec<Child>> = Mutex::new(Vec::new());
+/// Temporary directories to remove at exit.
+static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// True when a missing server or tool must fail the suite.
+pub fn required() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+        || std::env::var("PROCSCOPE_REQUIRE_SERVERS").as_deref() == Ok("1")
+}
+
+/// The shared servers, started on first use; `None` (with a notice) when this machine
+/// cannot run them and they are not required.
+pub fn servers() -> Option<&'static Servers> {
+    static SERVERS: OnceLock<Option<Servers>> = OnceLock::new();
+    SERVERS
+        .get_or_init(|| {
+            // SAFETY: geteuid has no preconditions.
+            if unsafe { libc::geteuid() } != 0 {
+                assert!(!required(), "the conformance suite must run as root here");
+                eprintln!("notice: not root (servers need own users and PID namespaces); conformance suite skipped");
+                return None;
+            }
+            // Orphans of our servers (a namespace init whose unshare ended) come to us, to be
+            // reaped at exit, not to the host's init.
+            // SAFETY: prctl with these arguments only marks this process as a subreaper.
+            unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+            // The keeper thread spawns every server and never ends, so the parent-death
+            // signal of each server fires only when the whole test process ends.
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("server-keeper".into())
+                .spawn(move || {
+                    tx.send(start_all()).unwrap();
+                    loop {
+                        std::thread::park();
+                    }
+                })
+                .unwrap();
+            let servers = rx.recv().expect("servers started");
+            // SAFETY: registering a plain extern "C" function.
+            unsafe { libc::atexit(stop_all) };
+            if !servers.missing.is_empty() {
+                assert!(!required(), "servers missing: {:?}", servers.missing);
+                eprintln!("notice: not installed, so not compared: {:?}", servers.missing);
+            }
+            Some(servers)
+        })
+        .as_ref()
+}
+
+extern "C" fn stop_all() {
+    let mut owned = OWNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for child in owned.iter_mut() {
+        // Our own un-reaped children; killing an unshare kills its namespace.
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    // Each killed unshare's namespace init (killed by its parent-death signal) was
+    // reparented to us: reap until no child is left.
+    // SAFETY: waitpid with a null status pointer; every test has ended by now.
+    while unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) } > 0 {}
+    for dir in DIRS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+    {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+fn start_all() -> Servers {
+    let mut servers = Servers {
+        list: Vec::new(),
+        missing: Vec::new(),
+    };
+    type Start = fn() -> Result<Server, String>;
+    let starts: [(&str, &str, Start); 6] = [
+        ("postgres", "psql", postgres),
+        ("nginx", "nginx", nginx),
+        ("redis", "redis-server", redis),
+        ("node", "node", node_cluster),
+        ("python-http", "python3", python_http),
+        ("python-udp", "python3", python_udp),
+    ];
+    for (name, program, start) in starts {
+        if !installed(program) || (name == "postgres" && postgres_bin().is_none()) {
+            servers.missing.push(name.to_owned());
+            continue;
+        }
+        match start() {
+            Ok(server) => servers.list.push(server),
+            Err(why) => panic!("{name} did not start: {why}"),
+        }
+    }
+    servers
+}
+
+fn installed(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A port free on both 127.0.0.1 and ::1 a moment ago (bound, then released).
+pub fn free_port() -> u16 {
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if TcpListener::bind(("::1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = tempfile::Builder::new()
+        .prefix("procscope-conformance-")
+        .tempdir()
+        .unwrap()
+        .keep();
+    DIRS.lock().unwrap().push(dir.clone());
+    dir
+}
+
+/// Spawns `argv` as PID 1 of a new PID namespace, killed with its namespace when the
+/// unshare wrapper (our child) dies; returns the wrapper's PID and, when `piped`, its
+/// standard output (else it goes to a log file in `dir`).
+fn spawn_in_namespace(
+    argv: &[&str],
+    dir: &Path,
+    piped: bool,
+) -> (u32, Option<std::process::ChildStdout>) {
+    let log = |name: &str| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(name))
+            .unwrap()
+    };
+    let mut command = Command::new("unshare");
+    command
+        .args(["--pid", "--fork", "--kill-child", "--"])
+        .args(argv)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(if piped {
+            Stdio::piped()
+        } else {
+            Stdio::from(log("stdout.log"))
+        })
+        .stderr(Stdio::from(log("stderr.log")));
+    adopt(command)
+}
+
+/// Spawns `command` with a parent-death signal and keeps the child for the exit hook.
+fn adopt(mut command: Command) -> (u32, Option<std::process::ChildStdout>) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; it only sets the child's parent-death signal.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("unshare runs");
+    let stdout = child.stdout.take();
+    let pid = child.id();
+    OWNED.lock().unwrap().push(child);
+    (pid, stdout)
+}
+
+/// Polls `ready` every 50 ms for up to 60 s.
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        if Instant::now() > deadline {
+            return Err(format!("{what}: not ready after 60 s"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// The children of `pid`, from /proc (the test's own reading, not a tool's).
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn cmdline(pid: u32) -> String {
+    String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default())
+        .replace('\0', " ")
+}
+
+/// The namespace init under the unshare wrapper `wrapper`: the server's top process.
+fn init_of(wrapper: u32, what: &str) -> Result<u32, String> {
+    wait_for(what, || children(wrapper).len() == 1)?;
+    Ok(children(wrapper)[0])
+}
+
+fn connects(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+fn postgres_bin() -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("postgres").exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+const PG_USER: &str = "procscope-pg";
+
+fn ensure_user(name: &str) -> Result<(), String> {
+    let exists = Command::new("id").arg("-u").arg(name).output();
+    if exists.is_ok_and(|o| o.status.success()) {
+        return Ok(());
+    }
+    let made = Command::new("useradd")
+        .args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            name,
+        ])
+        .status()
+        .map_err(|e| e.to_string())?;
+    made.success()
+        .then_some(())
+        .ok_or_else(|| format!("useradd {name} failed"))
+}
+
+fn as_pg_user(program: &Path) -> Vec<String> {
+    vec![
+        "setpriv".into(),
+        format!("--reuid={PG_USER}"),
+        format!("--regid={PG_USER}"),
+        "--clear-groups".into(),
+        "--".into(),
+        program.display().to_string(),
+    ]
+}
+
+fn postgres() -> Result<Server, String> {
+    let bin = postgres_bin().ok_or("no PostgreSQL server binary")?;
+    ensure_user(PG_USER)?;
+    let dir = temp_dir();
+    let chown = Command::new("chown").arg(PG_USER).arg(&dir).status();
+    if !chown.is_ok_and(|s| s.success()) {
+        return Err("chown failed".into());
+    }
+    let data = dir.join("data");
+    let mut initdb: Vec<String> = as_pg_user(&bin.join("initdb"));
+    initdb.extend([
+        "-D".into(),
+        data.display().to_string(),
+        "-A".into(),
+        "trust".into(),
+    ]);
+    initdb.extend(["-U".into(), "postgres".into()]);
+    let out = Command::new(&initdb[0])
+        .args(&initdb[1..])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("initdb: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let port = free_port();
+    let mut argv = as_pg_user(&bin.join("postgres"));
+    let (d, p) = (dir.display().to_string(), port.to_string());
+    let data = data.display().to_string();
+    argv.extend(
+        [
+            "-D",
+            &data,
+            "-k",
+            &d,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &p,
+            "-c",
+            "shared_buffers=16MB",
+        ]
+        .map(String::from),
+    );
+    // setpriv's change of user clears the parent-death signal `--kill-child` set, so the
+    // namespace init is a root shell that waits for the postmaster: when the shell dies,
+    // the namespace (and the postmaster in it) goes with it.
+    let mut wrapped = vec!["sh", "-c", "\"$@\" & wait", "sh"];
+    wrapped.extend(argv.iter().map(String::as_str));
+    let (wrapper, _) = spawn_in_namespace(&wrapped, &dir, false);
+    let shell = init_of(wrapper, "postgres' namespace init")?;
+    let root = init_of(shell, "postmaster")?;
+    wait_for("postgres port", || connects(port))?;
+    // A client whose backend waits in pg_sleep (its own PID namespace too).
+    let psql = [
+        "psql",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-U",
+        "postgres",
+        "-c",
+        "select pg_sleep(3600)",
+    ];
+    spawn_in_namespace(&psql, &dir, false);
+    wait_for("postgres backend and auxiliaries", || {
+        let kids = children(root);
+        kids.len() >= 6 && kids.iter().any(|&k| cmdline(k).contains("SELECT"))
+    })?;
+    Ok(Server {
+        name: "postgres",
+        root,
+        ports: vec![port],
+    })
+}
+
+fn nginx() -> Result<Server, String> {
+    let dir = temp_dir();
+    let port = free_port();
+    let d = dir.display();
+    let config = format!(
+        "daemon off; master_process on; worker_processes 2;
+pid {d}/nginx.pid; error_log {d}/error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  server {{ listen 127.0.0.1:{port}; listen [::1]:{port}; location / {{ return 200 \"ok\\n\"; }} }}
+}}
+"
+    );
+    let conf = dir.join("nginx.conf");
+    std::fs::write(&conf, config).unwrap();
+    let (c, p) = (conf.display().to_string(), dir.display().to_string());
+    let (wrapper, _) = spawn_in_namespace(&["nginx", "-c", &c, "-p", &p], &dir, false);
+    let root = init_of(wrapper, "nginx master")?;
+    wait_for("nginx workers and ports", || {
+        children(root).len() == 2 && connects(port) && TcpStream::connect(("::1", port)).is_ok()
+    })?;
+    Ok(Server {
+        name: "nginx",
+        root,
+        ports: vec![port],
+    })
+}
+
+fn redis() -> Result<Server, String> {
+    let dir = temp_dir();
+    let port = free_port();
+    let (p, d) = (port.to_string(), dir.display().to_string());
+    let argv = [
+        "redis-server",
+        "--port",
+        &p,
+        "--bind",
+        "127.0.0.1",
+        "::1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--dir",
+        &d,
+    ];
+    let (wrapper, _) = spawn_in_namespace(&argv, &dir, false);
+    let root = init_of(wrapper, "redis")?;
+    wait_for("redis port", || connects(port))?;
+    Ok(Server {
+        name: "redis",
+        root,
+        ports: vec![port],
+    })
+}
+
+/// Waits for the first line `stdout` prints.
+fn ready_line(stdout: Option<std::process::ChildStdout>) -> Result<String, String> {
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(stdout.ok_or("no stdout")?),
+        &mut line,
+    )
+    .map_err(|e| e.to_string())?;
+    if line.is_empty() {
+        return Err("ended before it was ready".into());
+    }
+    Ok(line)
+}
+
+const CLUSTER: &str = "const cluster = require('cluster'); const http = require('http');
+const { Worker } = require('worker_threads');
+const port = Number(process.env.TEST_PORT);
+if (cluster.isPrimary) {
+  let listening = 0;
+  for (let i = 0; i < 2; i++) {
+    cluster.fork().on('listening', () => { if (++listening === 2) console.log('ready'); });
+  }
+} else {
+  const serve = () => http.createServer((q, r) => r.end('ok')).listen(port, '127.0.0.1');
+  if (cluster.worker.id === 1) {
+    new Worker('setInterval(() => {}, 1 << 30)', { eval: true }).on('online', serve);
+  } else { serve(); }
+}
+";
+
+fn node_cluster() -> Result<Server, String> {
+    let dir = temp_dir();
+    let script = dir.join("cluster.js");
+    std::fs::write(&script, CLUSTER).unwrap();
+    let port = free_port();
+    let mut command = Command::new("unshare");
+    command
+        .args(["--pid", "--fork", "--kill-child", "--", "node"])
+        .arg(&script)
+        .env("TEST_PORT", port.to_string())
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let (wrapper, stdout) = adopt(command);
+    ready_line(stdout)?;
+    let root = init_of(wrapper, "node primary")?;
+    Ok(Server {
+        name: "node",
+        root,
+        ports: vec![port],
+    })
+}
+
+fn python_http() -> Result<Server, String> {
+    let dir = temp_dir();
+    let port = free_port();
+    let p = port.to_string();
+    let argv = ["python3", "-m", "http.server", &p, "--bind", "127.0.0.1"];
+    let (wrapper, _) = spawn_in_namespace(&argv, &dir, false);
+    let root = init_of(wrapper, "python http.server")?;
+    wait_for("python http.server port", || connects(port))?;
+    Ok(Server {
+        name: "python-http",
+        root,
+        ports: vec![port],
+    })
+}
+
+const UDP: &str = "import socket, sys, time
+port = int(sys.argv[1])
+held = []
+for family, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')):
+    s = socket.socket(family, socket.SOCK_DGRAM); s.bind((host, port)); held.append(s)
+print('ready', flush=True)
+time.sleep(3600)
+";
+
+fn python_udp() -> Result<Server, String> {
+    let dir = temp_dir();
+    let port = loop {
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if std::net::UdpSocket::bind(("::1", port)).is_ok() {
+            break port;
+        }
+    };
+    let p = port.to_string();
+    let (wrapper, stdout) = spawn_in_namespace(&["python3", "-c", UDP, &p], &dir, true);
+    ready_line(stdout)?;
+    let root = init_of(wrapper, "python UDP server")?;
+    Ok(Server {
+        name: "python-udp",
+        root,
+        ports: vec![port],
+    })
+}
