@@ -8,4 +8,5 @@ mod compare_memory;
 mod compare_ps;
 mod compare_tree;
 mod peers;
+mod recipes;
 mod servers;
