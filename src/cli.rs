@@ -15,7 +15,7 @@ use crate::query::{parse_duration, parse_pid, parse_ppid, parse_states};
     version,
     disable_help_subcommand = true,
     after_help = "Exit codes: 0 success, 1 nothing matched or a named target was gone/denied, \
-                  2 usage error, 3 fatal error."
+                  2 usage error, 3 fatal error. Each command's manual: procscope man COMMAND."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -83,15 +83,40 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Print the man page (roff); view it with `procscope man | man -l -`.
-    Man,
+    /// Print the man page (roff), or one command's page (`procscope man ps | man -l -`).
+    Man(ManArgs),
+}
+
+/// The subcommands with a page of their own (`procscope-ps(1)` ...).
+pub const MAN_PAGES: &[&str] = &[
+    "ps",
+    "show",
+    "threads",
+    "fds",
+    "mem",
+    "ports",
+    "tree",
+    "kill",
+    "schema",
+    "completions",
+    "man",
+];
+
+/// Options of `procscope man`.
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// The command whose page to print (`procscope-ps(1)`); without it, the main page.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(MAN_PAGES), value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// Options of `procscope ps`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct PsArgs {
     /// Keep processes whose name or command line contains PATTERN (smart case: case-insensitive
-    /// unless PATTERN has an uppercase letter).
+    /// unless PATTERN has an uppercase letter). The ps habits `aux`, `ax`, `-ef`, `-e` and `-A`
+    /// list every process, as with no PATTERN.
+    #[arg(allow_hyphen_values = true)]
     pub pattern: Option<String>,
 
     /// Match PATTERN exactly against the process name instead.
@@ -342,6 +367,15 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_has_a_man_page() {
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        assert_eq!(names, MAN_PAGES);
     }
 
     #[test]

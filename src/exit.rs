@@ -46,8 +46,42 @@ pub fn target(message: impl Into<String>) -> anyhow::Error {
     .into()
 }
 
+/// A named process that could not be reported on at all (exit 1): which one and why, so a
+/// `--json` run can still print a document with the entry in `errors`.
+#[derive(Debug)]
+pub struct TargetError {
+    pub pid: u32,
+    pub reason: crate::model::Unavailable,
+    pub message: String,
+}
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TargetError {}
+
+/// A named process that is gone, denied, a zombie or not a process (exit 1).
+pub fn target_pid(
+    pid: u32,
+    reason: crate::model::Unavailable,
+    message: impl Into<String>,
+) -> anyhow::Error {
+    TargetError {
+        pid,
+        reason,
+        message: message.into(),
+    }
+    .into()
+}
+
 /// The exit code an error ends the run with: its own, else fatal.
 pub fn code_of(error: &anyhow::Error) -> Exit {
+    if error.downcast_ref::<TargetError>().is_some() {
+        return Exit::Partial;
+    }
     error
         .downcast_ref::<Failure>()
         .map_or(Exit::Fatal, |failure| failure.exit)

@@ -25,15 +25,53 @@ use render::{Format, Report, Style};
 
 /// Runs procscope with parsed arguments, writes its output, and returns the exit code.
 pub fn run(cli: Cli) -> Exit {
+    let json = cli.global.json.then(|| command_name(&cli));
     match execute(cli) {
         Ok(exit) => exit,
         Err(error) if is_broken_pipe(&error) => Exit::Success,
         Err(error) => {
             let message = format!("{error:#}").replace('\n', " ");
             let _ = writeln!(std::io::stderr(), "procscope: {message}");
-            exit::code_of(&error)
+            let code = exit::code_of(&error);
+            if let Some(command) = json.flatten()
+                && code == Exit::Partial
+            {
+                // --json always prints a document: here one whose `errors` says why.
+                let document = render::json::error_document(command, error_entry(&error, message));
+                if let Err(err) = write_out(document.as_bytes())
+                    && !is_broken_pipe(&err)
+                {
+                    return Exit::Fatal;
+                }
+            }
+            code
         }
     }
+}
+
+/// The `errors` entry of a run that failed on a named target.
+fn error_entry(error: &anyhow::Error, message: String) -> render::ErrorEntry {
+    let target = error.downcast_ref::<exit::TargetError>();
+    render::ErrorEntry {
+        pid: target.map(|t| t.pid),
+        reason: target.map_or(model::Unavailable::Gone, |t| t.reason),
+        message,
+    }
+}
+
+/// The command name in the JSON envelope, for commands that print a document.
+fn command_name(cli: &Cli) -> Option<&'static str> {
+    Some(match &cli.command {
+        None | Some(Command::Ps(_)) => "ps",
+        Some(Command::Show(_)) => "show",
+        Some(Command::Threads(_)) => "threads",
+        Some(Command::Fds(_)) => "fds",
+        Some(Command::Mem(_)) => "mem",
+        Some(Command::Ports(_)) => "ports",
+        Some(Command::Tree(_)) => "tree",
+        Some(Command::Kill(_)) => "kill",
+        Some(Command::Schema(_) | Command::Completions(_) | Command::Man(_)) => return None,
+    })
 }
 
 fn execute(cli: Cli) -> anyhow::Result<Exit> {
@@ -41,7 +79,7 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Some(Command::Schema(args)) => write_out(commands::meta::schema(args.command).as_bytes()),
         Some(Command::Completions(args)) => write_out(&commands::meta::completions(args.shell)),
-        Some(Command::Man) => write_out(&commands::meta::man()?),
+        Some(Command::Man(args)) => write_out(&commands::meta::man(args.command.as_deref())?),
         Some(Command::Ps(args)) => ps(&global, &args),
         None => ps(&global, &PsArgs::default()),
         Some(Command::Threads(args)) => {

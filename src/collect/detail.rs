@@ -32,7 +32,8 @@ pub struct ProcessDetailFiles {
 
 /// Reads one process for `show`. A TID is refused: `Tgid` must equal the PID.
 pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotAProcess> {
-    let needs = Needs::STAT | Needs::STATUS | Needs::CMDLINE | Needs::EXE | Needs::RUNTIME;
+    let needs =
+        Needs::STAT | Needs::STATUS | Needs::RSS | Needs::CMDLINE | Needs::EXE | Needs::RUNTIME;
     let (dir, sample) = open_process(procfs, pid, needs)?;
     let kind = sample.kind();
     let read = |name: &str| dir.read(name).map_err(|why| explain(why, kind));

@@ -36,6 +36,8 @@ pub struct ProcessSample {
     pub cmdline: Option<Field<Vec<Vec<u8>>>>,
     pub exe: Option<Field<Vec<u8>>>,
     pub fd_count: Option<Field<usize>>,
+    /// The exact resident set size (see [`Needs::RSS`]).
+    pub rss: Option<Field<Resident>>,
     pub syscall: Option<Field<SyscallState>>,
     /// The kernel function the task sleeps in; `None` inside when it is not sleeping.
     pub wchan: Option<Field<Option<Vec<u8>>>>,
@@ -43,6 +45,24 @@ pub struct ProcessSample {
     pub binary: Option<Option<Arc<BinaryFacts>>>,
     /// The starting environment, read only for executables of a known runtime.
     pub environ: Option<Field<Environ>>,
+}
+
+/// The resident set size in the unit of its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resident {
+    /// `VmRSS` from status.
+    Kib(u64),
+    /// The second field of statm.
+    Pages(u64),
+}
+
+impl Resident {
+    pub fn bytes(self, page_size: u64) -> u64 {
+        match self {
+            Self::Kib(kib) => kib * 1024,
+            Self::Pages(pages) => pages * page_size,
+        }
+    }
 }
 
 /// What kind of task a process is, which decides what a failed read means.
@@ -89,12 +109,23 @@ impl ProcessSample {
             cmdline: None,
             exe: None,
             fd_count: None,
+            rss: None,
             syscall: None,
             wchan: None,
             binary: None,
             environ: None,
         };
         let kind = sample.kind();
+        if needs.contains(Needs::RSS) {
+            let rss = sample
+                .resident_from_status(kind)
+                .unwrap_or_else(|| read_statm_resident(dir).map_err(|why| explain(why, kind)));
+            // Without stat or status, statm is what tells a vanished process apart.
+            if rss == Err(Unavailable::Gone) {
+                return Err(Unavailable::Gone);
+            }
+            sample.rss = Some(rss);
+        }
         if needs.contains(Needs::CMDLINE) {
             let raw = dir.read_whole("cmdline", MAX_CMDLINE_BYTES);
             sample.cmdline = Some(
@@ -149,6 +180,22 @@ impl ProcessSample {
             }
         }
         TaskKind::Normal
+    }
+
+    /// `VmRSS` from status when status was read: a zombie or kernel thread has none and no
+    /// memory (0, as `ps` shows). `None` when status was not read or lacks it unexpectedly.
+    fn resident_from_status(&self, kind: TaskKind) -> Option<Field<Resident>> {
+        let status = self.status.as_ref()?.as_ref().ok()?;
+        match status.number("VmRSS") {
+            Some(kib) => Some(Ok(Resident::Kib(kib))),
+            None if kind != TaskKind::Normal => Some(Ok(Resident::Kib(0))),
+            None => None,
+        }
+    }
+
+    /// The exact resident set size in bytes (with `Needs::RSS`).
+    pub fn rss_bytes(&self, page_size: u64) -> Field<u64> {
+        field(&self.rss).map(|rss| rss.bytes(page_size))
     }
 
     /// The stat fields, or why they are missing (`NotRead` is a programming error guard).
@@ -258,6 +305,17 @@ pub fn read_wchan(dir: &impl Files) -> Field<Option<Vec<u8>>> {
     let name = raw.trim_ascii();
     // "0" means not sleeping, or hidden from us.
     Ok((!name.is_empty() && name != b"0").then(|| name.to_vec()))
+}
+
+/// The resident pages from `statm` (`size resident shared text lib data dt`).
+fn read_statm_resident(dir: &impl Files) -> Field<Resident> {
+    let raw = dir.read_whole("statm", MAX_SMALL_FILE)?;
+    raw.split(|b| b.is_ascii_whitespace())
+        .filter(|word| !word.is_empty())
+        .nth(1)
+        .and_then(|word| std::str::from_utf8(word).ok()?.parse().ok())
+        .map(Resident::Pages)
+        .ok_or(Unavailable::ReadError)
 }
 
 fn read_stat(dir: &impl Files) -> Field<Stat> {

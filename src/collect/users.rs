@@ -1,32 +1,38 @@
-//! User names by uid (and uids by name), from the system's user list through sysinfo.
+//! User names by uid (and uids by name), asked of NSS (getpwuid_r/getpwnam_r through nix) and
+//! cached for the run, so every account `ps` shows by name shows by name here too.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
-/// A uid ↔ name table, loaded once per run when a column or filter needs names.
+use nix::unistd::{Uid, User};
+
+/// A uid ↔ name cache, filled on demand from NSS when a column or filter needs names.
 #[derive(Debug, Default)]
 pub struct UserNames {
-    by_uid: HashMap<u32, String>,
+    by_uid: Mutex<HashMap<u32, Option<String>>>,
 }
 
 impl UserNames {
-    /// Loads the system's users (sysinfo reads `/etc/passwd`).
+    /// An empty cache; names are looked up the first time each uid is asked for.
     pub fn load() -> Self {
-        let by_uid = sysinfo::Users::new_with_refreshed_list()
-            .map(|users| {
-                users
-                    .iter()
-                    .map(|user| (**user.id(), user.name().to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Self { by_uid }
+        Self::default()
     }
 
     /// The user's name, or the uid as text when it has no name (like `ps`).
     pub fn name(&self, uid: u32) -> String {
-        self.by_uid
-            .get(&uid)
-            .cloned()
+        let mut cache = self
+            .by_uid
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(uid)
+            .or_insert_with(|| {
+                User::from_uid(Uid::from_raw(uid))
+                    .ok()
+                    .flatten()
+                    .map(|user| user.name)
+            })
+            .clone()
             .unwrap_or_else(|| uid.to_string())
     }
 
@@ -35,10 +41,13 @@ impl UserNames {
         if let Ok(uid) = name_or_uid.parse() {
             return Some(uid);
         }
+        let user = User::from_name(name_or_uid).ok().flatten()?;
+        let uid = user.uid.as_raw();
         self.by_uid
-            .iter()
-            .find(|(_, name)| name.as_str() == name_or_uid)
-            .map(|(&uid, _)| uid)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(uid, Some(user.name));
+        Some(uid)
     }
 }
 

@@ -116,11 +116,11 @@ pub static COLUMNS: &[Column] = &[
         header: "%MEM",
         json_key: "mem_percent",
         kind: Kind::Percent,
-        needs: Needs::STAT,
+        needs: Needs::RSS,
         about: "resident memory in % of total memory",
         extract: |p, ctx| {
             let total = ctx.system.mem_total_bytes.ok_or(Unavailable::Unsupported)?;
-            let rss = p.stat()?.rss_pages * ctx.system.page_size;
+            let rss = p.rss_bytes(ctx.system.page_size)?;
             Ok(Value::Percent(rss as f64 / total as f64 * 100.0))
         },
     },
@@ -129,9 +129,9 @@ pub static COLUMNS: &[Column] = &[
         header: "RSS",
         json_key: "rss_bytes",
         kind: Kind::Bytes,
-        needs: Needs::STAT,
-        about: "resident set size",
-        extract: |p, ctx| Ok(Value::Bytes(p.stat()?.rss_pages * ctx.system.page_size)),
+        needs: Needs::RSS,
+        about: "resident set size (VmRSS or statm, exact like ps; not stat's lagging field)",
+        extract: |p, ctx| Ok(Value::Bytes(p.rss_bytes(ctx.system.page_size)?)),
     },
     Column {
         name: "vsz",

@@ -154,7 +154,8 @@ pub fn put_json(
     object.insert(key.to_owned(), value);
 }
 
-fn round2(x: f64) -> f64 {
+/// Rounds to two decimals, as every JSON percentage and duration is.
+pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 

@@ -22,7 +22,7 @@ use crate::parse::limits::parse_limits;
 use crate::render::escape::{escape, escape_str};
 use crate::render::json;
 use crate::render::table::{self, Align, Text};
-use crate::render::{Report, Style};
+use crate::render::{Report, Style, units};
 
 /// The descriptors of one process, ready to render.
 pub struct FdsReport {
@@ -36,9 +36,11 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("fds", pid, why))?;
     let entries = read_fds(&dir).map_err(|why| match why {
         Unavailable::Gone => not_a_process("fds", pid, NotAProcess::Missing),
-        why => exit::target(format!(
-            "cannot read the file descriptors of PID {pid}: {why}"
-        )),
+        why => exit::target_pid(
+            pid,
+            why,
+            format!("cannot read the file descriptors of PID {pid}: {why}"),
+        ),
     })?;
     let has = |prefix: &[u8]| entries.iter().any(|e| e.target.starts_with(prefix));
     let tables = if has(b"socket:") {
@@ -271,13 +273,13 @@ impl Report for FdsReport {
                 .map(|l| format!(" (soft limit {l})"))
                 .unwrap_or_default();
             out.push_str(&format!(
-                "PID {}  {}  {} fds{limit}: {}\n",
+                "PID {}  {}  {}{limit}: {}\n",
                 list.pid,
                 list.process_name
                     .as_deref()
                     .map(escape_str)
                     .unwrap_or_else(|| "-".into()),
-                list.fds.len(),
+                units::count(list.fds.len() as u64, "fd", "fds"),
                 counts.join(", ")
             ));
         }

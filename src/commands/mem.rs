@@ -12,6 +12,7 @@ use crate::collect::target::open_process;
 use crate::collect::{Needs, ProcFs, SystemInfo, TaskKind};
 use crate::commands::not_a_process;
 use crate::exit::{self, Exit};
+use crate::model::Unavailable;
 use crate::model::memory::{CategoryRow, MappingRow, MemoryReport, RollupTotals, Sizes};
 use crate::model::text::lossless;
 use crate::parse::smaps::SmapsEntry;
@@ -47,21 +48,29 @@ pub fn run(
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("mem", pid, why))?;
     match process.kind() {
         TaskKind::KernelThread => {
-            return Err(exit::target(format!(
-                "PID {pid} is a kernel thread: it has no user-space memory"
-            )));
+            return Err(exit::target_pid(
+                pid,
+                Unavailable::KernelThread,
+                format!("PID {pid} is a kernel thread: it has no user-space memory"),
+            ));
         }
         TaskKind::Zombie => {
-            return Err(exit::target(format!(
-                "PID {pid} is a zombie: its memory is already freed"
-            )));
+            return Err(exit::target_pid(
+                pid,
+                Unavailable::Zombie,
+                format!("PID {pid} is a zombie: its memory is already freed"),
+            ));
         }
         TaskKind::Normal => {}
     }
     let files = read_memory(&dir, !query.maps);
-    let entries = files
-        .smaps
-        .map_err(|why| exit::target(format!("cannot read the memory map of PID {pid}: {why}")))?;
+    let entries = files.smaps.map_err(|why| {
+        exit::target_pid(
+            pid,
+            why,
+            format!("cannot read the memory map of PID {pid}: {why}"),
+        )
+    })?;
     let names: HashMap<u32, String> = files
         .threads
         .iter()
@@ -322,7 +331,8 @@ impl Report for MemReport {
         match self.report.unsampled_threads {
             0 => Vec::new(),
             n => vec![format!(
-                "{n} thread(s) could not be sampled (running, or no ptrace access); their stacks show as \"owner unknown\""
+                "{} not be sampled (running, or no ptrace access); their stacks show as \"owner unknown\"",
+                crate::render::units::count(n, "thread could", "threads could")
             )],
         }
     }

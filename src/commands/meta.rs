@@ -28,9 +28,29 @@ pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
     out
 }
 
-/// The man page in roff.
-pub fn man() -> std::io::Result<Vec<u8>> {
+/// The man page in roff: the main page, or `procscope-COMMAND(1)` for one subcommand (the
+/// pages the main page's SUBCOMMANDS section refers to), with the global options included.
+pub fn man(command: Option<&str>) -> std::io::Result<Vec<u8>> {
+    let mut cli = Cli::command();
+    // Building propagates the global options and the version into the subcommands.
+    cli.build();
+    let page = match command {
+        None => cli,
+        Some(name) => {
+            let sub = cli.find_subcommand(name).cloned().ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no man page for '{name}'"),
+                )
+            })?;
+            let title = format!("procscope-{name}");
+            sub.name(title.clone())
+                .bin_name(format!("procscope {name}"))
+                .display_name(title)
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    clap_mangen::Man::new(page).render(&mut out)?;
     Ok(out)
 }

@@ -14,7 +14,7 @@ use crate::exit::{self, Exit};
 use crate::model::Unavailable;
 use crate::query::{Matcher, ProcessFilter};
 use crate::render::table::{self, Align, Text, Tone};
-use crate::render::{Report, Style};
+use crate::render::{ErrorEntry, Report, Style};
 
 /// The listing, ready to render.
 pub struct PsReport {
@@ -24,6 +24,8 @@ pub struct PsReport {
     now_unix: f64,
     vanished: usize,
     filtered: bool,
+    /// Named PIDs (`--pid`) that could not be listed.
+    errors: Vec<ErrorEntry>,
 }
 
 struct Row {
@@ -76,9 +78,20 @@ impl PsQuery {
             Some(name) => column(name)?,
             None => columns::registry::find("pid").expect("pid column exists"),
         };
+        if let Some(pattern) = &args.pattern
+            && pattern.starts_with('-')
+            && !args.regex
+            && !args.exact
+            && !PS_HABITS.contains(&pattern.as_str())
+        {
+            return Err(exit::usage(format!(
+                "unknown option '{pattern}': see `procscope ps --help` (to match text that starts with '-', use --regex)"
+            )));
+        }
         let matcher = args
             .pattern
             .as_deref()
+            .filter(|pattern| args.exact || args.regex || !PS_HABITS.contains(pattern))
             .map(|pattern| Matcher::new(pattern, args.exact, args.regex))
             .transpose()
             .map_err(exit::usage)?;
@@ -128,6 +141,13 @@ impl PsQuery {
         needs
     }
 }
+
+/// What BSD and System V `ps` users type to see every process (`ps aux`, `ps -ef`): taken as
+/// "no pattern", so the habit lists everything instead of matching nothing. `--exact aux`
+/// still finds a process named `aux`.
+const PS_HABITS: &[&str] = &[
+    "aux", "auxw", "auxww", "axu", "ax", "-aux", "-ef", "-efw", "-efww", "-eF", "-e", "-A",
+];
 
 /// Rejects a PID above this system's pid_max (it can never exist here).
 pub fn check_pid_max(pid: u32, system: &SystemInfo) -> anyhow::Result<()> {
@@ -234,6 +254,17 @@ pub fn run(
         },
     );
     vanished += scanned.vanished;
+    let by_pid_only = query.filter.matcher.is_none()
+        && query.filter.runtime.is_none()
+        && query.filter.ppids.is_empty()
+        && query.filter.uids.is_empty()
+        && query.filter.states.is_empty();
+    let filtered = !by_pid_only || !query.filter.pids.is_empty();
+    // A process that exited before it could be read counts only when it was selected: when
+    // the selection needs its files (user, name, state...), nobody knows whether it was.
+    if !by_pid_only {
+        vanished = 0;
+    }
     let mut rows = scanned.rows;
     rows.sort_by(|(a, ra), (b, rb)| {
         value::compare(a, b)
@@ -247,15 +278,14 @@ pub fn run(
     if query.tree {
         rows = tree_order(rows);
     }
+    let errors = if by_pid_only {
+        missing_pids(&query.filter.pids, &rows)
+    } else {
+        Vec::new()
+    };
     if let Some(limit) = query.limit {
         rows.truncate(limit);
     }
-    let filtered = query.filter.matcher.is_some()
-        || query.filter.runtime.is_some()
-        || !query.filter.pids.is_empty()
-        || !query.filter.ppids.is_empty()
-        || !query.filter.uids.is_empty()
-        || !query.filter.states.is_empty();
     Ok(PsReport {
         columns: query.columns.clone(),
         threads: query.threads,
@@ -263,7 +293,21 @@ pub fn run(
         now_unix: system.now_unix(),
         vanished,
         filtered,
+        errors,
     })
+}
+
+/// An `errors` entry for each PID named with `--pid` that no row shows.
+fn missing_pids(pids: &[u32], rows: &[Row]) -> Vec<ErrorEntry> {
+    let listed: std::collections::HashSet<u32> = rows.iter().map(|row| row.pid).collect();
+    pids.iter()
+        .filter(|pid| !listed.contains(pid))
+        .map(|&pid| ErrorEntry {
+            pid: Some(pid),
+            reason: Unavailable::Gone,
+            message: format!("no process with PID {pid}"),
+        })
+        .collect()
 }
 
 /// Puts rows in process-tree order (children under their parent, siblings in their sorted
@@ -449,6 +493,10 @@ impl Report for PsReport {
         Some(self.rows.iter().map(|row| self.row_json(row)).collect())
     }
 
+    fn errors(&self) -> Vec<ErrorEntry> {
+        self.errors.clone()
+    }
+
     fn table(&self, style: &Style) -> String {
         if self.rows.is_empty() {
             return String::new();
@@ -508,6 +556,7 @@ impl Report for PsReport {
                 )
             })
             .collect();
+        notes.extend(self.errors.iter().map(|error| error.message.clone()));
         if self.vanished > 0 {
             notes.push(format!(
                 "{} {} exited during the listing and {} not shown",
@@ -520,7 +569,7 @@ impl Report for PsReport {
     }
 
     fn exit(&self) -> Exit {
-        if self.filtered && self.rows.is_empty() {
+        if (self.filtered && self.rows.is_empty()) || !self.errors.is_empty() {
             Exit::Partial
         } else {
             Exit::Success

@@ -19,6 +19,7 @@ use crate::model::detail::{
     Counts, CpuSummary, Identity, LimitEntry, MemoryGroup, MemorySummary, ProcessDetail,
 };
 use crate::model::text::{lossless, lossless_list};
+use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::tty::tty_name;
 use crate::render::escape::{escape, escape_str};
@@ -215,7 +216,7 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         }
     }
     let memory = MemorySummary {
-        rss_bytes: st.map(|s| s.rss_pages * system.page_size),
+        rss_bytes: rec.take("memory.rss_bytes", sample.rss_bytes(system.page_size)),
         vsz_bytes: st.map(|s| s.vsize_bytes),
         pss_bytes: rollup.map(|r| r.pss),
         swap_bytes: rollup.map(|r| r.swap),
@@ -282,9 +283,12 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
             unit: l.unit,
         })
         .collect();
-    let cgroup = rec
+    let cgroups = rec
         .take("cgroup", files.cgroup.clone())
-        .map(|raw| cgroup_path(&raw));
+        .map(|raw| parse_cgroup(&raw));
+    if let Err(why) = &files.cgroup {
+        rec.unavailable.insert("cgroups".into(), *why);
+    }
 
     ProcessDetail {
         pid: sample.pid,
@@ -297,7 +301,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         runtime_summary: None,
         memory_map,
         listening,
-        cgroup,
+        cgroup: cgroups.as_deref().map(cgroup_summary),
+        cgroups,
         unavailable: rec.unavailable,
     }
 }
@@ -366,15 +371,6 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
     groups[1].thread_stacks = Some(thread_stacks);
     groups[1].unowned_stacks = Some(unowned_stacks);
     Some(groups)
-}
-
-/// The cgroup v2 path, or every hierarchy joined when there is no unified one.
-fn cgroup_path(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    text.lines()
-        .find_map(|line| line.strip_prefix("0::"))
-        .map(str::to_owned)
-        .unwrap_or_else(|| text.lines().collect::<Vec<_>>().join(";"))
 }
 
 impl Report for ShowReport {
@@ -579,7 +575,10 @@ impl ShowReport {
             None => n.to_string(),
         });
         vec![
-            ("rss", self.or_reason("identity.state", bytes(m.rss_bytes))),
+            (
+                "rss",
+                self.or_reason("memory.rss_bytes", bytes(m.rss_bytes)),
+            ),
             (
                 "pss",
                 self.or_reason("memory.pss_bytes", bytes(m.pss_bytes)),

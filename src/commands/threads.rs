@@ -19,6 +19,7 @@ use crate::collect::process::{Field, read_syscall, read_wchan};
 use crate::collect::scan::scan;
 use crate::collect::target::open_process;
 use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
+use crate::columns::value::round2;
 use crate::commands::not_a_process;
 use crate::exit::Exit;
 use crate::model::Unavailable;
@@ -263,7 +264,8 @@ fn describe(
         role_evidence: None,
         state: stat.map(|s| char::from(s.state).to_string()),
         state_name: stat.map(|s| state_name(s.state).to_owned()),
-        cpu_percent: stat.map(|s| system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks)),
+        cpu_percent: stat
+            .map(|s| round2(system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks))),
         user_seconds: stat.map(|s| system.ticks_to_seconds(s.utime_ticks)),
         system_seconds: stat.map(|s| system.ticks_to_seconds(s.stime_ticks)),
         last_cpu: stat.and_then(|s| s.processor),
@@ -369,13 +371,13 @@ impl Report for ThreadsReport {
                 .map(|(state, n)| format!("{n} {}", state_name(state.as_bytes()[0])))
                 .collect();
             out.push_str(&format!(
-                "PID {}  {}  {} threads: {}\n",
+                "PID {}  {}  {}: {}\n",
                 list.pid,
                 list.process_name
                     .as_deref()
                     .map(escape_str)
                     .unwrap_or_else(|| "-".into()),
-                list.threads.len(),
+                units::count(list.threads.len() as u64, "thread", "threads"),
                 states.join(", ")
             ));
             if let Some(summary) = &list.runtime_summary {
@@ -398,12 +400,17 @@ impl Report for ThreadsReport {
             .into_iter()
             .map(|(why, n)| match why {
                 Unavailable::PermissionDenied => format!(
-                    "- means unavailable: WAIT, PC and STACK of {n} thread(s) need ptrace access (run as root or as the owner)"
+                    "- means unavailable: WAIT, PC and STACK of {} need ptrace access (run as root or as the owner)",
+                    units::count(n as u64, "thread", "threads")
                 ),
                 Unavailable::Running => format!(
-                    "- means unavailable: {n} thread(s) were running when sampled; --samples N re-reads them"
+                    "- means unavailable: {} running when sampled; --samples N re-reads them",
+                    units::count(n as u64, "thread was", "threads were")
                 ),
-                other => format!("- means unavailable: {other} ({n} thread(s))"),
+                other => format!(
+                    "- means unavailable: {other} ({})",
+                    units::count(n as u64, "thread", "threads")
+                ),
             })
             .collect()
     }

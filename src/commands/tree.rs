@@ -45,7 +45,13 @@ pub fn run(
     let forest = Forest::new(nodes.iter().map(|n| (n.pid, n.ppid)));
     let (roots, ancestors) = match pid {
         Some(pid) if forest.contains(pid) => (vec![pid], forest.ancestors(pid)),
-        Some(pid) => return Err(exit::target(format!("no process with PID {pid}"))),
+        Some(pid) => {
+            return Err(exit::target_pid(
+                pid,
+                crate::model::Unavailable::Gone,
+                format!("no process with PID {pid}"),
+            ));
+        }
         None => (forest.roots().to_vec(), Vec::new()),
     };
     let build = Builder {
@@ -61,6 +67,7 @@ pub fn run(
             .map(|n| AncestorRef {
                 pid: n.pid,
                 name: lossless(&n.name).0,
+                uid: n.uid,
             })
             .collect(),
         tree: roots
@@ -177,10 +184,12 @@ impl Report for TreeReport {
             out.push_str(&chain.join(" > "));
             out.push_str(" >\n");
         }
+        // A subtree root is compared with its real parent, as `pstree -u PID` does.
+        let parent_uid = self.payload.ancestors.last().and_then(|a| a.uid);
         for (i, root) in self.payload.tree.iter().enumerate() {
             self.draw(
                 root,
-                None,
+                parent_uid,
                 &mut Vec::new(),
                 i + 1 == self.payload.tree.len(),
                 &mut out,

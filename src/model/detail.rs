@@ -29,8 +29,11 @@ pub struct ProcessDetail {
     pub memory_map: Option<Vec<MemoryGroup>>,
     /// Sockets the process listens on (TCP LISTEN, bound UDP, listening unix sockets).
     pub listening: Option<Vec<SocketInfo>>,
-    /// The cgroup v2 path (the `0::` line), else all lines joined with `;`.
+    /// The cgroup v2 path (the `0::` line), or on a hybrid host whose v2 line is only `/`,
+    /// the v1 lines (`12:memory:/job`) joined with `; `.
     pub cgroup: Option<String>,
+    /// Every line of `/proc/PID/cgroup`, v1 and v2.
+    pub cgroups: Option<Vec<crate::parse::cgroup::CgroupLine>>,
     /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
     pub unavailable: BTreeMap<String, Unavailable>,
 }

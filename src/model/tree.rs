@@ -33,4 +33,6 @@ pub struct TreePayload {
 pub struct AncestorRef {
     pub pid: u32,
     pub name: String,
+    /// The owner's uid, so the subtree root's user shows where it differs (like `pstree -u`).
+    pub uid: Option<u32>,
 }

@@ -31,6 +31,15 @@ pub fn document(command: &str, payload: Map<String, Json>, errors: &[ErrorEntry]
     Json::Object(document)
 }
 
+/// The document of a run that could not report on its named target: the envelope and
+/// `errors`, without the payload member (the schemas allow that only with an error).
+pub fn error_document(command: &str, error: ErrorEntry) -> String {
+    let mut line = serde_json::to_string(&document(command, Map::new(), &[error]))
+        .unwrap_or_else(|_| "null".into());
+    line.push('\n');
+    line
+}
+
 /// The JSON Schema of a document whose payload members are described by `payload`
 /// (an object schema with `properties` and `required`).
 pub fn document_schema(command: &str, title: &str, payload: Json) -> Json {
@@ -69,12 +78,18 @@ pub fn document_schema(command: &str, title: &str, payload: Json) -> Json {
     if let Some(payload_required) = payload.get("required").and_then(Json::as_array) {
         required.extend(payload_required.iter().cloned());
     }
+    // The payload is required unless the run failed on its target and says so in `errors`.
+    let payload_required: Vec<Json> = required.split_off(3);
     serde_json::json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": title,
         "type": "object",
         "properties": properties,
         "required": required,
+        "anyOf": [
+            {"required": payload_required},
+            {"properties": {"errors": {"minItems": 1}}}
+        ],
         "$defs": defs,
     })
 }

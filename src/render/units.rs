@@ -88,6 +88,12 @@ pub fn percent(value: f64) -> String {
     format!("{value:.1}")
 }
 
+/// A count with its noun in the right number: `1 thread`, `2 threads`, `0 fds`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

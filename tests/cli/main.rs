@@ -3,6 +3,7 @@
 
 mod common;
 mod contract;
+mod exact;
 mod fds_ports;
 mod fixtures;
 mod mem;

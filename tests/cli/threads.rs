@@ -285,7 +285,7 @@ TID NAME     S %CPU USER  SYS CPU CTXSW     STACK WAIT           PC
     assert_eq!(stdout(&output), expected);
     assert_eq!(
         stderr(&output),
-        "- means unavailable: 1 thread(s) were running when sampled; --samples N re-reads them\n"
+        "- means unavailable: 1 thread was running when sampled; --samples N re-reads them\n"
     );
 
     let doc = json(&run_fixture_tree("threads", &["threads", "300", "--json"]));
