@@ -4,11 +4,11 @@
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::servers::{
-    Server, adopt, children, cmdline, connects, free_port, init_of, ready_line, spawn_in_namespace,
-    temp_dir, wait_for,
+    Server, children, cmdline, connects, free_port, only_child, ready_line, spawn_in_namespace,
+    temp_dir, top_of, wait_for,
 };
 
 pub fn postgres_bin() -> Option<PathBuf> {
@@ -105,8 +105,8 @@ pub fn postgres() -> Result<Server, String> {
     let mut wrapped = vec!["sh", "-c", "\"$@\" & wait", "sh"];
     wrapped.extend(argv.iter().map(String::as_str));
     let (wrapper, _) = spawn_in_namespace(&wrapped, &dir, false);
-    let shell = init_of(wrapper, "postgres' namespace init")?;
-    let root = init_of(shell, "postmaster")?;
+    let shell = top_of(wrapper, "postgres' waiting shell")?;
+    let root = only_child(shell, "postmaster")?;
     wait_for("postgres port", || connects(port))?;
     // A client whose backend waits in pg_sleep (its own PID namespace too).
     let psql = [
@@ -152,7 +152,7 @@ http {{
     std::fs::write(&conf, config).unwrap();
     let (c, p) = (conf.display().to_string(), dir.display().to_string());
     let (wrapper, _) = spawn_in_namespace(&["nginx", "-c", &c, "-p", &p], &dir, false);
-    let root = init_of(wrapper, "nginx master")?;
+    let root = top_of(wrapper, "nginx master")?;
     wait_for("nginx workers and ports", || {
         children(root).len() == 2 && connects(port) && TcpStream::connect(("::1", port)).is_ok()
     })?;
@@ -184,7 +184,7 @@ pub fn redis() -> Result<Server, String> {
         &d,
     ];
     let (wrapper, _) = spawn_in_namespace(&argv, &dir, false);
-    let root = init_of(wrapper, "redis")?;
+    let root = top_of(wrapper, "redis")?;
     wait_for("redis port", || connects(port))?;
     Ok(Server {
         name: "redis",
@@ -195,7 +195,7 @@ pub fn redis() -> Result<Server, String> {
 
 const CLUSTER: &str = "const cluster = require('cluster'); const http = require('http');
 const { Worker } = require('worker_threads');
-const port = Number(process.env.TEST_PORT);
+const port = Number(process.argv[2]);
 if (cluster.isPrimary) {
   let listening = 0;
   for (let i = 0; i < 2; i++) {
@@ -214,18 +214,10 @@ pub fn node_cluster() -> Result<Server, String> {
     let script = dir.join("cluster.js");
     std::fs::write(&script, CLUSTER).unwrap();
     let port = free_port();
-    let mut command = Command::new("unshare");
-    command
-        .args(["--pid", "--fork", "--kill-child", "--", "node"])
-        .arg(&script)
-        .env("TEST_PORT", port.to_string())
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let (wrapper, stdout) = adopt(command);
+    let (s, p) = (script.display().to_string(), port.to_string());
+    let (wrapper, stdout) = spawn_in_namespace(&["node", &s, &p], &dir, true);
     ready_line(stdout)?;
-    let root = init_of(wrapper, "node primary")?;
+    let root = top_of(wrapper, "node primary")?;
     Ok(Server {
         name: "node",
         root,
@@ -239,7 +231,7 @@ pub fn python_http() -> Result<Server, String> {
     let p = port.to_string();
     let argv = ["python3", "-m", "http.server", &p, "--bind", "127.0.0.1"];
     let (wrapper, _) = spawn_in_namespace(&argv, &dir, false);
-    let root = init_of(wrapper, "python http.server")?;
+    let root = top_of(wrapper, "python http.server")?;
     wait_for("python http.server port", || connects(port))?;
     Ok(Server {
         name: "python-http",
@@ -272,7 +264,7 @@ pub fn python_udp() -> Result<Server, String> {
     let p = port.to_string();
     let (wrapper, stdout) = spawn_in_namespace(&["python3", "-c", UDP, &p], &dir, true);
     ready_line(stdout)?;
-    let root = init_of(wrapper, "python UDP server")?;
+    let root = top_of(wrapper, "python UDP server")?;
     Ok(Server {
         name: "python-udp",
         root,

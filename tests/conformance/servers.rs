@@ -97,6 +97,10 @@ extern "C" fn stop_all() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     for child in owned.iter_mut() {
+        if !namespaces_work() {
+            // SAFETY: the group our own un-reaped child leads (it was started as a leader).
+            unsafe { libc::killpg(child.id() as i32, libc::SIGKILL) };
+        }
         // Our own un-reaped children; killing an unshare kills its namespace.
         let _ = child.kill();
         let _ = child.wait();
@@ -173,9 +177,28 @@ pub(crate) fn temp_dir() -> PathBuf {
     dir
 }
 
+/// Whether this machine lets us make PID namespaces (a container without CAP_SYS_ADMIN may
+/// not); asked once.
+fn namespaces_work() -> bool {
+    static WORKS: OnceLock<bool> = OnceLock::new();
+    *WORKS.get_or_init(|| {
+        let works = Command::new("unshare")
+            .args(["--pid", "--fork", "--kill-child", "true"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !works {
+            eprintln!("notice: no PID namespaces here; servers run in their own process groups");
+        }
+        works
+    })
+}
+
 /// Spawns `argv` as PID 1 of a new PID namespace, killed with its namespace when the
-/// unshare wrapper (our child) dies; returns the wrapper's PID and, when `piped`, its
-/// standard output (else it goes to a log file in `dir`).
+/// unshare wrapper (our child) dies (or, without namespaces, as the leader of its own
+/// process group, killed as a group at exit); returns our child's PID and, when `piped`,
+/// its standard output (else it goes to a log file in `dir`). [`top_of`] then gives the
+/// server's top process.
 pub(crate) fn spawn_in_namespace(
     argv: &[&str],
     dir: &Path,
@@ -188,10 +211,18 @@ pub(crate) fn spawn_in_namespace(
             .open(dir.join(name))
             .unwrap()
     };
-    let mut command = Command::new("unshare");
+    let mut command = if namespaces_work() {
+        let mut command = Command::new("unshare");
+        command
+            .args(["--pid", "--fork", "--kill-child", "--"])
+            .args(argv);
+        command
+    } else {
+        let mut command = Command::new(argv[0]);
+        std::os::unix::process::CommandExt::process_group(command.args(&argv[1..]), 0);
+        command
+    };
     command
-        .args(["--pid", "--fork", "--kill-child", "--"])
-        .args(argv)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(if piped {
@@ -201,6 +232,16 @@ pub(crate) fn spawn_in_namespace(
         })
         .stderr(Stdio::from(log("stderr.log")));
     adopt(command)
+}
+
+/// The server's top process for our child `spawned`: the namespace init under the unshare
+/// wrapper, or the child itself without namespaces.
+pub(crate) fn top_of(spawned: u32, what: &str) -> Result<u32, String> {
+    if namespaces_work() {
+        only_child(spawned, what)
+    } else {
+        Ok(spawned)
+    }
 }
 
 /// Spawns `command` with a parent-death signal and keeps the child for the exit hook.
@@ -246,10 +287,10 @@ pub(crate) fn cmdline(pid: u32) -> String {
         .replace('\0', " ")
 }
 
-/// The namespace init under the unshare wrapper `wrapper`: the server's top process.
-pub(crate) fn init_of(wrapper: u32, what: &str) -> Result<u32, String> {
-    wait_for(what, || children(wrapper).len() == 1)?;
-    Ok(children(wrapper)[0])
+/// The one child of `parent`, once it has one.
+pub(crate) fn only_child(parent: u32, what: &str) -> Result<u32, String> {
+    wait_for(what, || children(parent).len() == 1)?;
+    Ok(children(parent)[0])
 }
 
 pub(crate) fn connects(port: u16) -> bool {
