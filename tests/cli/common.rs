@@ -3,6 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+/// Prints `notice: ...` straight to standard error, which libtest does not capture, so a
+/// skipped check shows in the output of a passing run too (`eprintln!` would be captured).
+macro_rules! notice {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "notice: {}", format_args!($($arg)*));
+    }};
+}
+pub(crate) use notice;
+
 /// The binary under test.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_procscope"))

@@ -125,7 +125,7 @@ fn per_process_files(args: &[&str]) -> Option<std::collections::BTreeSet<String>
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true but strace is missing"
         );
-        eprintln!("notice: strace is not installed; per-process file check skipped");
+        crate::common::notice!("strace is not installed; per-process file check skipped");
         return None;
     }
     let log = tempfile::NamedTempFile::new().unwrap();
@@ -153,7 +153,7 @@ fn per_process_files(args: &[&str]) -> Option<std::collections::BTreeSet<String>
             std::env::var("CI").as_deref() != Ok("true"),
             "strace could not trace procscope here ({status}): {traced}"
         );
-        eprintln!("notice: strace cannot trace here; per-process file check skipped");
+        crate::common::notice!("strace cannot trace here; per-process file check skipped");
         return None;
     }
     let call =

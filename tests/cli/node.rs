@@ -43,7 +43,7 @@ fn node_available() -> bool {
             std::env::var_os("PROCSCOPE_REQUIRE_NODE").is_none(),
             "PROCSCOPE_REQUIRE_NODE=1 but node is missing"
         );
-        eprintln!("notice: node is not installed; Node.js tests skipped");
+        crate::common::notice!("node is not installed; Node.js tests skipped");
     }
     found
 }

@@ -44,7 +44,7 @@ fn closed_pipe_ends_quietly() {
 fn full_disk_is_a_fatal_error() {
     let full = std::fs::File::create("/dev/full");
     let Ok(full) = full else {
-        eprintln!("notice: /dev/full is not available; skipped");
+        crate::common::notice!("/dev/full is not available; skipped");
         return;
     };
     let output = command(&["ps"]).stdout(Stdio::from(full)).output().unwrap();

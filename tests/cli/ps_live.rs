@@ -201,8 +201,8 @@ fn interval_measures_current_cpu() {
             busy_seen = true;
             break;
         }
-        eprintln!(
-            "notice: the busy loop got no tick in the window ({busy_ticks} around it); again"
+        crate::common::notice!(
+            "the busy loop got no tick in the window ({busy_ticks} around it); again"
         );
     }
     assert!(

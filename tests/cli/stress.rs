@@ -76,7 +76,7 @@ impl ProcMount {
             .status()
             .ok()?;
         if !mounted.success() {
-            eprintln!("notice: cannot mount a procfs with {options}; test skipped");
+            crate::common::notice!("cannot mount a procfs with {options}; test skipped");
             return None;
         }
         Some(Self { dir })
@@ -158,7 +158,7 @@ fn subset_pid_has_no_sockets_and_says_so() {
 fn a_foreign_pid_namespace_is_refused() {
     let probe = Command::new("unshare").args(["-Urpf", "true"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("notice: user namespaces are unavailable here; PID namespace test skipped");
+        crate::common::notice!("user namespaces are unavailable here; PID namespace test skipped");
         return;
     }
     let sentinel = Owned::spawn("sleep", &["300"]).sleeping();
@@ -227,7 +227,7 @@ fn every_command_as_an_unprivileged_user() {
     let Some(user) = unprivileged() else { return };
     let root_sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let Some(mut hidden) = non_dumpable(&user) else {
-        eprintln!("notice: no system python3 for the test user; permission suite skipped");
+        crate::common::notice!("no system python3 for the test user; permission suite skipped");
         return;
     };
     for target in [root_sleeper.pid(), hidden.id()] {

@@ -249,7 +249,7 @@ fn a_reused_pid_is_never_signalled() {
         .args(["-Urpf", "--mount-proc", "true"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("notice: user namespaces are unavailable here; PID reuse test skipped");
+        crate::common::notice!("user namespaces are unavailable here; PID reuse test skipped");
         return;
     }
     let script = r#"

@@ -34,7 +34,7 @@ pub fn peer(program: &str, args: &[&str]) -> Option<String> {
         Ok(output) => Some(String::from_utf8_lossy(&output.stdout).into_owned()),
         Err(err) => {
             assert!(!required(), "peer tool {program} is missing: {err}");
-            eprintln!("notice: {program} is not installed; its comparison skipped");
+            crate::notice!("{program} is not installed; its comparison skipped");
             None
         }
     }

@@ -61,7 +61,7 @@ pub fn servers() -> Option<&'static Servers> {
             // SAFETY: geteuid has no preconditions.
             if unsafe { libc::geteuid() } != 0 {
                 assert!(!required(), "the conformance suite must run as root here");
-                eprintln!("notice: not root (servers need own users and PID namespaces); conformance suite skipped");
+                crate::notice!("not root (servers need own users and PID namespaces); conformance suite skipped");
                 return None;
             }
             // Orphans of our servers (a namespace init whose unshare ended) come to us, to be
@@ -85,7 +85,7 @@ pub fn servers() -> Option<&'static Servers> {
             unsafe { libc::atexit(stop_all) };
             if !servers.missing.is_empty() {
                 assert!(!required(), "servers missing: {:?}", servers.missing);
-                eprintln!("notice: not installed, so not compared: {:?}", servers.missing);
+                crate::notice!("not installed, so not compared: {:?}", servers.missing);
             }
             Some(servers)
         })
@@ -188,7 +188,7 @@ fn namespaces_work() -> bool {
             .status()
             .is_ok_and(|s| s.success());
         if !works {
-            eprintln!("notice: no PID namespaces here; servers run in their own process groups");
+            crate::notice!("no PID namespaces here; servers run in their own process groups");
         }
         works
     })
