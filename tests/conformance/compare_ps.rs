@@ -93,12 +93,11 @@ fn compare_row(diffs: &mut Diffs, pid: u64, row: &serde_json::Value, line: &PsLi
         row["user"].as_str(),
         Some(line.user.as_str()),
     );
-    // State: exact; a process caught running in one read is re-read (settle).
-    diffs.eq(
+    diffs.state(
         "state",
         &what,
-        row["state"].as_str().and_then(|s| s.chars().next()),
-        Some(line.state),
+        row["state"].as_str().unwrap_or(""),
+        &line.state.to_string(),
     );
     let rss = row["rss_bytes"].as_u64().unwrap_or(0) / 1024;
     diffs.near("rss", &what, rss, line.rss_kib, rss_tolerance(line.rss_kib));
@@ -171,11 +170,11 @@ fn show_matches_proc_status() {
                         process["identity"]["name"].as_str().map(str::to_owned),
                         Some(status["Name"].clone()),
                     );
-                    diffs.eq(
+                    diffs.state(
                         "state",
                         &what,
-                        process["identity"]["state"].as_str().map(str::to_owned),
-                        word("State", 0),
+                        process["identity"]["state"].as_str().unwrap_or(""),
+                        &word("State", 0).unwrap_or_default(),
                     );
                     diffs.eq(
                         "ppid",
@@ -264,7 +263,7 @@ fn threads_match_top() {
                 diffs.sets("thread set", server.name, &our_tids, &their_tids);
                 for tid in our_tids.intersection(&their_tids) {
                     let what = format!("TID {tid}");
-                    diffs.eq("thread state", &what, &ours[tid].0, &theirs[tid].0);
+                    diffs.state("thread state", &what, &ours[tid].0, &theirs[tid].0);
                     // top prints the thread's name (comm), as procscope's name.
                     diffs.eq("thread name", &what, &ours[tid].1, &theirs[tid].1);
                 }

@@ -97,6 +97,17 @@ impl Diffs {
         }
     }
 
+    /// Records a difference of state letters. Tolerance: R in one read and S in the other
+    /// is a thread that woke (or went to sleep) between them; on a loaded machine a woken
+    /// thread can stay runnable for a while, so re-reading may not settle it. Any other
+    /// pair (I vs S, D, Z, T, a wrong letter) is a difference.
+    pub fn state(&mut self, field: &str, what: &str, ours: &str, peer: &str) {
+        let flip = matches!((ours, peer), ("R", "S") | ("S", "R"));
+        if !flip {
+            self.eq(field, what, ours, peer);
+        }
+    }
+
     pub fn sets<T: Ord + std::fmt::Debug + Clone>(
         &mut self,
         field: &str,
