@@ -156,7 +156,7 @@ pub struct PsArgs {
     #[arg(short = 'u', long, value_delimiter = ',', value_name = "USER")]
     pub user: Vec<String>,
 
-    /// Keep only processes in these states (letters: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle).
+    /// Keep only processes in these states (letters, alone or comma-separated: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle).
     #[arg(long, value_parser = parse_states, value_name = "LETTERS")]
     pub state: Option<String>,
 
@@ -179,6 +179,11 @@ pub struct PsArgs {
     /// List in process-tree order, children indented under their parent (like `ps --forest`).
     #[arg(long, conflicts_with = "threads")]
     pub tree: bool,
+
+    /// JSON only: also give the exact bytes of each command line (`cmdline_b64`, at most
+    /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
+    #[arg(long)]
+    pub raw_cmdline: bool,
 }
 
 /// Options of `procscope show`.
@@ -187,6 +192,11 @@ pub struct ShowArgs {
     /// The process to show.
     #[arg(value_parser = parse_pid)]
     pub pid: u32,
+
+    /// JSON only: also give the exact bytes of each command line (`cmdline_b64`, at most
+    /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
+    #[arg(long)]
+    pub raw_cmdline: bool,
 }
 
 /// Options of `procscope threads`.
@@ -252,15 +262,21 @@ pub struct KillArgs {
     #[arg(value_parser = parse_pid, value_name = "PID")]
     pub pids: Vec<u32>,
 
-    /// Signal the processes holding a listener on this port.
+    /// Signal the processes holding a listener on this port (in procscope's own network
+    /// namespace unless --all-netns).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..), value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Signal the processes with exactly this name.
-    #[arg(long, value_name = "NAME")]
+    /// With --port: the holders in every network namespace, not only procscope's own.
+    #[arg(long, requires = "port")]
+    pub all_netns: bool,
+
+    /// Signal the processes with exactly this name (as `ps NAME --exact`).
+    #[arg(long, value_name = "NAME", conflicts_with = "pattern")]
     pub name: Option<String>,
 
-    /// Signal the processes whose command line matches this regular expression.
+    /// Signal the processes whose name or command line matches this regular expression (as
+    /// `ps REGEX --regex`).
     #[arg(long, value_name = "REGEX")]
     pub pattern: Option<String>,
 
@@ -288,8 +304,8 @@ pub struct KillArgs {
     #[arg(long, requires = "timeout")]
     pub escalate: bool,
 
-    /// Allow PID 1, kernel threads, procscope itself, its parent shell, and a thread ID
-    /// (which signals its whole process, as kill(2) does).
+    /// Allow kernel threads and a thread ID (which signals its whole process, as kill(2)
+    /// does); PID 1, procscope itself and its ancestors only when named as PIDs.
     #[arg(long)]
     pub force: bool,
 
@@ -390,7 +406,7 @@ mod tests {
         let cli = Cli::try_parse_from(["procscope", "--proc-root", "/x", "show", "1"]).unwrap();
         assert!(matches!(
             cli.command,
-            Some(Command::Show(ShowArgs { pid: 1 }))
+            Some(Command::Show(ShowArgs { pid: 1, .. }))
         ));
         assert_eq!(cli.global.proc_root, PathBuf::from("/x"));
     }
@@ -400,7 +416,7 @@ mod tests {
         let cli = Cli::try_parse_from(["procscope", "show", "1", "--json", "--no-header"]).unwrap();
         assert!(matches!(
             cli.command,
-            Some(Command::Show(ShowArgs { pid: 1 }))
+            Some(Command::Show(ShowArgs { pid: 1, .. }))
         ));
         assert!(cli.global.json && cli.global.no_header);
     }

@@ -30,13 +30,16 @@ pub fn run(cli: Cli) -> Exit {
         Ok(exit) => exit,
         Err(error) if is_broken_pipe(&error) => Exit::Success,
         Err(error) => {
+            // The message may quote what the user typed (`--user`, `--regex`, `-o`): escaped.
             let message = format!("{error:#}").replace('\n', " ");
-            let _ = writeln!(std::io::stderr(), "procscope: {message}");
+            let shown = render::escape::Escaped::text(&message);
+            let _ = writeln!(std::io::stderr(), "procscope: {}", shown.as_str());
             let code = exit::code_of(&error);
             if let Some(command) = json.flatten()
                 && code == Exit::Partial
             {
-                // --json always prints a document: here one whose `errors` says why.
+                // --json always prints a document: here one whose `errors` says why (JSON
+                // keeps the message as it is).
                 let document = render::json::error_document(command, error_entry(&error, message));
                 if let Err(err) = write_out(document.as_bytes())
                     && !is_broken_pipe(&err)
@@ -131,7 +134,8 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();
-            let report = commands::show::run(args.pid, &env.procfs, &env.system, &users)?;
+            let report =
+                commands::show::run(args.pid, &env.procfs, &env.system, &users, args.raw_cmdline)?;
             emit(&report, &global)
         }
     }
@@ -167,25 +171,21 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
             "nothing to signal: give PIDs, --port, --name or --pattern",
         ));
     }
-    let pattern = args
-        .pattern
-        .as_deref()
-        .map(|p| {
-            regex::bytes::Regex::new(p).map_err(|err| {
-                exit::usage(format!(
-                    "invalid regex '{p}': {}",
-                    err.to_string().lines().last().unwrap_or("")
-                ))
-            })
-        })
-        .transpose()?;
-    let env = Env::open(global)?;
+    let matcher = match (&args.name, &args.pattern) {
+        (Some(name), _) => Some(query::Matcher::new(name, true, false)),
+        (None, Some(pattern)) => Some(query::Matcher::new(pattern, false, true)),
+        (None, None) => None,
+    }
+    .transpose()
+    .map_err(exit::usage)?;
+    // No warning about the proc tree: kill itself refuses (exit 3) when its PIDs are not ours.
+    let env = Env::open_tree(global)?;
     let users = UserNames::load();
     let query = commands::kill::KillQuery {
         pids: args.pids.clone(),
         port: args.port,
-        name: args.name.clone(),
-        pattern,
+        all_netns: args.all_netns,
+        matcher,
         tree: args.tree,
         signal: args.signal,
         wait: args.wait,
@@ -206,26 +206,26 @@ struct Env {
 }
 
 impl Env {
+    /// Opens the proc tree; when its PIDs may not be the caller's (another PID namespace),
+    /// says so once on stderr and goes on.
     fn open(global: &GlobalArgs) -> anyhow::Result<Self> {
+        let env = Self::open_tree(global)?;
+        if let collect::procfs::PidView::Foreign(why) = env.procfs.pid_view() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "procscope: warning: {why}; the PIDs shown may not match the caller's"
+            );
+        }
+        Ok(env)
+    }
+
+    /// Opens the proc tree and reads the system facts, without judging the tree.
+    fn open_tree(global: &GlobalArgs) -> anyhow::Result<Self> {
         let root = &global.proc_root;
         let procfs = ProcFs::open(root).map_err(|err| {
             anyhow::anyhow!("cannot open the proc tree {}: {err}", root.display())
         })?;
         let system = SystemInfo::read(&procfs)?;
-        if procfs.is_live()
-            && let Some(seen) = system.self_pid
-            && seen != std::process::id()
-        {
-            return Err(exit::Failure {
-                exit: Exit::Fatal,
-                message: format!(
-                    "{} belongs to another PID namespace: it calls this process {seen}, the kernel here calls it {}; its PIDs would not match yours, so nothing is shown or signalled (mount a /proc for this namespace, e.g. unshare --mount-proc)",
-                    root.display(),
-                    std::process::id()
-                ),
-            }
-            .into());
-        }
         Ok(Self { procfs, system })
     }
 }
@@ -246,16 +246,20 @@ fn emit(report: &dyn Report, global: &GlobalArgs) -> anyhow::Result<Exit> {
             report.command()
         ))
     })?;
-    let text = if format == Format::Json && std::io::stdout().is_terminal() {
-        pretty(&text)
-    } else {
-        text
+    let text = match format {
+        Format::Json if std::io::stdout().is_terminal() => {
+            render::escape::json_for_terminal(&pretty(&text))
+        }
+        Format::Ndjson if std::io::stdout().is_terminal() => {
+            render::escape::json_for_terminal(&text)
+        }
+        _ => text,
     };
     write_out(text.as_bytes())?;
     if format == Format::Table {
         let mut stderr = std::io::stderr().lock();
         for note in report.notes() {
-            let _ = writeln!(stderr, "{note}");
+            let _ = writeln!(stderr, "{}", render::escape::Escaped::text(&note).as_str());
         }
     }
     Ok(report.exit())
@@ -271,13 +275,16 @@ fn pretty(compact: &str) -> String {
         .unwrap_or_else(|_| compact.to_owned())
 }
 
+/// Colour, header and width for tables: colour when asked, or on a terminal that is not
+/// `TERM=dumb` without `NO_COLOR`; lines cut to the terminal's width unless `--wide`.
 fn style(global: &GlobalArgs) -> Style {
     let tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
     let color = match global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => tty && !no_color,
+        ColorChoice::Auto => tty && !no_color && !dumb,
     };
     let width = (tty && !global.wide).then(terminal_width).flatten();
     Style {

@@ -103,11 +103,21 @@ pub fn type_name(entry: &FdEntry, index: &SocketIndex) -> String {
     }
 }
 
-/// The path of a target without the kernel's ` (deleted)` suffix, and whether it had one.
-pub fn split_deleted(target: &[u8]) -> (&[u8], bool) {
-    match target.strip_suffix(b" (deleted)") {
-        Some(path) if target.first() == Some(&b'/') => (path, true),
-        _ => (target, false),
+/// The path of a target and whether its file is deleted. The file's link count decides
+/// (`nlink` 0: deleted, and the kernel's ` (deleted)` suffix is taken off); a name that
+/// merely ends in ` (deleted)` is a live file's name and stays whole. Only when the file
+/// could not be stat'ed (`nlink` unknown, as in fixture trees) does the suffix decide.
+pub fn split_deleted(target: &[u8], nlink: Option<u64>) -> (&[u8], bool) {
+    if target.first() != Some(&b'/') {
+        return (target, false);
+    }
+    let stripped = target.strip_suffix(b" (deleted)");
+    match (nlink, stripped) {
+        (Some(0), Some(path)) => (path, true),
+        (Some(0), None) => (target, true),
+        (Some(_), _) => (target, false),
+        (None, Some(path)) => (path, true),
+        (None, None) => (target, false),
     }
 }
 
@@ -142,9 +152,25 @@ mod tests {
     }
 
     #[test]
-    fn deleted_suffix() {
-        assert_eq!(split_deleted(b"/tmp/x (deleted)"), (&b"/tmp/x"[..], true));
-        assert_eq!(split_deleted(b"/tmp/x"), (&b"/tmp/x"[..], false));
-        assert_eq!(split_deleted(b"pipe:[1]"), (&b"pipe:[1]"[..], false));
+    fn deleted_from_link_count() {
+        assert_eq!(
+            split_deleted(b"/tmp/x (deleted)", Some(0)),
+            (&b"/tmp/x"[..], true)
+        );
+        // A live file whose name ends in " (deleted)" is not deleted.
+        assert_eq!(
+            split_deleted(b"/tmp/x (deleted)", Some(1)),
+            (&b"/tmp/x (deleted)"[..], false)
+        );
+        assert_eq!(split_deleted(b"/tmp/x", Some(1)), (&b"/tmp/x"[..], false));
+        assert_eq!(split_deleted(b"/tmp/x", None), (&b"/tmp/x"[..], false));
+        assert_eq!(
+            split_deleted(b"/tmp/x (deleted)", None),
+            (&b"/tmp/x"[..], true)
+        );
+        assert_eq!(
+            split_deleted(b"pipe:[1]", Some(0)),
+            (&b"pipe:[1]"[..], false)
+        );
     }
 }

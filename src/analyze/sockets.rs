@@ -27,6 +27,7 @@ pub fn unix_info(socket: &UnixSocket) -> SocketInfo {
     info.state = Some(socket.state.into());
     info.path =
         (!socket.path.is_empty()).then(|| String::from_utf8_lossy(&socket.path).into_owned());
+    info.peer_inode = socket.peer;
     info
 }
 
@@ -40,6 +41,7 @@ fn unknown(inode: u64) -> SocketInfo {
         state: None,
         path: None,
         netlink_protocol: None,
+        peer_inode: None,
         inode,
     }
 }
@@ -52,7 +54,7 @@ pub fn socket_info(index: &SocketIndex, inode: u64) -> SocketInfo {
         Some(KnownSocket::Netlink(protocol)) => {
             let mut info = unknown(inode);
             info.proto = "netlink".into();
-            info.netlink_protocol = Some(*protocol);
+            info.netlink_protocol = *protocol;
             info
         }
         None => unknown(inode),
@@ -103,7 +105,10 @@ pub fn describe(info: &SocketInfo) -> String {
             Some(path) => format!("unix {path} {}", info.state.as_deref().unwrap_or("")),
             None => format!("unix {}", info.state.as_deref().unwrap_or("")),
         },
-        "netlink" => format!("netlink protocol {}", info.netlink_protocol.unwrap_or(0)),
+        "netlink" => match info.netlink_protocol {
+            Some(protocol) => format!("netlink protocol {protocol}"),
+            None => "netlink (unbound)".to_owned(),
+        },
         _ => format!("socket:[{}]", info.inode),
     }
     .trim_end()
@@ -124,6 +129,7 @@ mod tests {
             state: Some(state.into()),
             path: None,
             netlink_protocol: None,
+            peer_inode: None,
             inode: 1,
         }
     }

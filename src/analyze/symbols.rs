@@ -103,31 +103,47 @@ pub struct CodeLocation {
     pub symbol: Option<String>,
     /// The offset from the symbol, else from the module's load base, else from the mapping.
     pub offset: u64,
+    /// Present (true) when the module's file could not be proven to be the mapped one
+    /// (another file or a link was put over its path): no symbol is read from it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unverified: bool,
 }
 
 impl CodeLocation {
-    /// `epoll_pwait+0x4e in libc.so.6`, `libnode.so.108+0x1234`, `[jit] 0x7f3b2a401000`.
+    /// `epoll_pwait+0x4e in libc.so.6`, `libnode.so.108+0x1234`, `[jit] 0x7f3b2a401000`,
+    /// `libx.so+0x1234 unverified`.
     pub fn display(&self, pc: u64) -> String {
         match (&self.symbol, &self.module) {
             (Some(symbol), Some(module)) => format!("{symbol}+{:#x} in {module}", self.offset),
+            (None, Some(module)) if self.unverified => {
+                format!("{module}+{:#x} unverified", self.offset)
+            }
             (None, Some(module)) => format!("{module}+{:#x}", self.offset),
             _ => format!("[{}] {pc:#x}", self.region),
         }
     }
 }
 
-/// Symbolizes addresses of one process; modules are loaded through `load` and cached.
+/// What loading a module's symbols gave.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    Symbols(Arc<ModuleSymbols>),
+    /// The file is the mapped one but holds no ELF symbols we can read.
+    NoSymbols,
+    /// The file could not be opened, or not proven to be the mapped one.
+    Unverified,
+}
+
+/// Symbolizes addresses of one process; modules are loaded through `load` and cached by
+/// (device, inode), never by path.
 pub struct Symbolizer<'a> {
     maps: &'a [Mapping],
-    load: &'a dyn Fn(&Mapping) -> Option<Arc<ModuleSymbols>>,
-    cache: HashMap<Vec<u8>, Option<Arc<ModuleSymbols>>>,
+    load: &'a dyn Fn(&Mapping) -> Loaded,
+    cache: HashMap<((u32, u32), u64), Loaded>,
 }
 
 impl<'a> Symbolizer<'a> {
-    pub fn new(
-        maps: &'a [Mapping],
-        load: &'a dyn Fn(&Mapping) -> Option<Arc<ModuleSymbols>>,
-    ) -> Self {
+    pub fn new(maps: &'a [Mapping], load: &'a dyn Fn(&Mapping) -> Loaded) -> Self {
         Self {
             maps,
             load,
@@ -143,6 +159,7 @@ impl<'a> Symbolizer<'a> {
                 module: None,
                 symbol: None,
                 offset: 0,
+                unverified: false,
             };
         };
         let mapping = &self.maps[index];
@@ -160,29 +177,35 @@ impl<'a> Symbolizer<'a> {
                 module: None,
                 symbol: None,
                 offset: pc - mapping.start,
+                unverified: false,
             };
         }
         let file_offset = pc - mapping.start + mapping.offset;
         let module = basename(&mapping.path);
         let load = self.load;
-        let symbols = self
+        let loaded = self
             .cache
-            .entry(mapping.path.clone())
+            .entry((mapping.device, mapping.inode))
             .or_insert_with(|| load(mapping))
             .clone();
-        let found = symbols.as_ref().and_then(|s| s.lookup(file_offset));
+        let found = match &loaded {
+            Loaded::Symbols(symbols) => symbols.lookup(file_offset),
+            Loaded::NoSymbols | Loaded::Unverified => None,
+        };
         match found {
             Some((name, offset)) => CodeLocation {
                 region: "file".into(),
                 module: Some(module),
                 symbol: Some(demangle(name)),
                 offset,
+                unverified: false,
             },
             None => CodeLocation {
                 region: "file".into(),
                 module: Some(module),
                 symbol: None,
                 offset: module_offset(self.maps, index, pc),
+                unverified: matches!(loaded, Loaded::Unverified),
             },
         }
     }
@@ -228,7 +251,7 @@ mod tests {
     #[test]
     fn anonymous_and_special_regions() {
         let maps = parse_maps(b"1000-2000 rwxp 00000000 00:00 0 \n3000-4000 r-xp 00000000 00:00 0 [vdso]\n5000-6000 rw-p 00000000 00:00 0 \n");
-        let none = |_: &Mapping| None;
+        let none = |_: &Mapping| Loaded::NoSymbols;
         let mut symbolizer = Symbolizer::new(&maps, &none);
         let jit = symbolizer.locate(0x1010);
         assert_eq!((jit.region.as_str(), jit.offset), ("jit", 0x10));
@@ -241,10 +264,15 @@ mod tests {
     #[test]
     fn module_without_symbols_gives_offset_from_base() {
         let maps = parse_maps(b"10000-11000 r--p 00000000 fe:01 5 /lib/libx.so\n11000-13000 r-xp 00001000 fe:01 5 /lib/libx.so\n");
-        let none = |_: &Mapping| None;
+        let none = |_: &Mapping| Loaded::NoSymbols;
         let mut symbolizer = Symbolizer::new(&maps, &none);
         let location = symbolizer.locate(0x11234);
         assert_eq!(location.display(0x11234), "libx.so+0x1234");
+        let unverified = |_: &Mapping| Loaded::Unverified;
+        let mut symbolizer = Symbolizer::new(&maps, &unverified);
+        let location = symbolizer.locate(0x11234);
+        assert!(location.unverified && location.symbol.is_none());
+        assert_eq!(location.display(0x11234), "libx.so+0x1234 unverified");
     }
 
     #[test]

@@ -79,7 +79,11 @@ pub fn describe(nr: u64, args: &[u64; 6]) -> SyscallWait {
     let text = match name {
         "wait4" | "waitid" if args[0] as i64 as i32 == -1 => format!("{name}(any child)"),
         "wait4" => format!("{name}(pid {})", args[0] as i32),
-        "poll" | "ppoll" => format!("{name}({} fds)", args[1]),
+        "poll" | "ppoll" => format!(
+            "{name}({} fd{})",
+            args[1],
+            if args[1] == 1 { "" } else { "s" }
+        ),
         _ => name.to_owned(),
     };
     SyscallWait {

@@ -15,6 +15,8 @@ use crate::parse::smaps::Rollup;
 #[derive(Debug)]
 pub struct ProcessDetailFiles {
     pub sample: ProcessSample,
+    /// The link count of the executable file (0: deleted), when it could be stat'ed.
+    pub exe_nlink: Option<u64>,
     pub cwd: Field<Vec<u8>>,
     /// The kernel's memory totals (`smaps_rollup`, read once with the memory map).
     pub rollup: Field<Rollup>,
@@ -32,12 +34,14 @@ pub struct ProcessDetailFiles {
 
 /// Reads one process for `show`. A TID is refused: `Tgid` must equal the PID.
 pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotAProcess> {
+    // One process: keeping its exact command line too costs nothing more to read.
     let needs =
-        Needs::STAT | Needs::STATUS | Needs::RSS | Needs::CMDLINE | Needs::EXE | Needs::RUNTIME;
+        Needs::STAT | Needs::STATUS | Needs::RSS | Needs::RAW_CMDLINE | Needs::EXE | Needs::RUNTIME;
     let (dir, sample) = open_process(procfs, pid, needs)?;
     let kind = sample.kind();
     let read = |name: &str| dir.read(name).map_err(|why| explain(why, kind));
     let cwd = dir.readlink("cwd").map_err(|why| explain(why, kind));
+    let exe_nlink = dir.stat_target("exe").ok().map(|(_, nlink)| nlink);
     let memory = (kind == TaskKind::Normal).then(|| read_memory(&dir, false));
     let rollup = match (&memory, kind) {
         (Some(memory), _) => memory.rollup,
@@ -46,11 +50,17 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
     };
     let limits = read("limits").map(|raw| parse_limits(&raw));
     let cgroup = read("cgroup");
-    let fds = read_fds(&dir).map_err(|why| explain(why, kind));
+    // A zombie's fd directory lists nothing: that is "no files", not "0 open files".
+    let fds = match kind {
+        TaskKind::Zombie => Err(Unavailable::Zombie),
+        _ => read_fds(&dir).map_err(|why| explain(why, kind)),
+    };
     let holds_sockets = fds
         .as_ref()
         .is_ok_and(|fds| fds.iter().any(|fd| fd.target.starts_with(b"socket:")));
-    let sockets = holds_sockets.then(|| SocketTables::of_process(&dir));
+    let sockets = (fds.as_ref().ok())
+        .filter(|_| holds_sockets)
+        .map(|entries| SocketTables::for_descriptors(&dir, entries));
     let thread_states = dir.numeric_entries("task").map(|tids| {
         scan(&tids, |tid| {
             let thread = ProcessSample::read_thread(&dir, tid, Needs::STAT)?;
@@ -59,6 +69,7 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
         .rows
     });
     Ok(ProcessDetailFiles {
+        exe_nlink,
         cwd,
         rollup,
         limits,

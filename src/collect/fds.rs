@@ -20,6 +20,13 @@ pub struct FdEntry {
     pub info: Field<FdInfo>,
     /// The type of the file a path target names (regular, directory, device, FIFO).
     pub file_type: Option<FileType>,
+    /// Why the link could not be read (`target` is then empty): the descriptor still
+    /// counts, as `lsof` lists it, when the kernel lists the fd directory but denies the
+    /// links (a process with capabilities the reader lacks).
+    pub target_unavailable: Option<Unavailable>,
+    /// The link count of that file (`st_nlink`): 0 for a deleted file. `None` when the file
+    /// could not be stat'ed (or the target is not a path).
+    pub nlink: Option<u64>,
 }
 
 /// Reads every descriptor of a process; a descriptor closed during the read is skipped.
@@ -31,7 +38,12 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
     let info_dir = dir.subdir("fdinfo");
     let mut entries = scan(&fds, |fd| {
         let name = fd.to_string();
-        let target = fd_dir.readlink(&name)?;
+        let (target, target_unavailable) = match fd_dir.readlink(&name) {
+            Ok(target) => (target, None),
+            // Closed since the listing: skipped.
+            Err(Unavailable::Gone) => return Err(Unavailable::Gone),
+            Err(why) => (Vec::new(), Some(why)),
+        };
         let info = info_dir
             .as_ref()
             .map_err(|why| *why)
@@ -42,6 +54,8 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
             target,
             info,
             file_type: None,
+            target_unavailable,
+            nlink: None,
         }))
     })
     .rows;
@@ -56,7 +70,7 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
         }
     }
     let to_stat: Vec<((u64, u64), u32)> = representatives.into_iter().collect();
-    let types: HashMap<(u64, u64), FileType> = scan(&to_stat, |(key, fd)| {
+    let types: HashMap<(u64, u64), (FileType, u64)> = scan(&to_stat, |(key, fd)| {
         Ok(dir
             .stat_target(&format!("fd/{fd}"))
             .ok()
@@ -66,7 +80,7 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
     .into_iter()
     .collect();
     for entry in &mut entries {
-        entry.file_type = match file_key(entry) {
+        let stat = match file_key(entry) {
             Some(key) => types.get(&key).copied(),
             // No fdinfo (denied or raced): ask about this descriptor itself.
             None if entry.target.first() == Some(&b'/') => {
@@ -74,6 +88,8 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
             }
             None => None,
         };
+        entry.file_type = stat.map(|(kind, _)| kind);
+        entry.nlink = stat.map(|(_, nlink)| nlink);
     }
     Ok(entries)
 }
@@ -97,11 +113,11 @@ pub fn inode_of(target: &[u8], prefix: &[u8]) -> Option<u64> {
 }
 
 impl ProcessDir {
-    /// The type of the file a link (`fd/3`) points to.
-    pub fn stat_target(&self, link: &str) -> Result<FileType, Unavailable> {
+    /// The type and link count of the file a link (`fd/3`) points to.
+    pub fn stat_target(&self, link: &str) -> Result<(FileType, u64), Unavailable> {
         let stat = rustix::fs::statat(self.handle(), link, AtFlags::empty())
             .map_err(|errno| Unavailable::from_errno(errno.raw_os_error()))?;
-        Ok(FileType::from_raw_mode(stat.st_mode))
+        Ok((FileType::from_raw_mode(stat.st_mode), stat.st_nlink as u64))
     }
 }
 

@@ -116,6 +116,18 @@ pub fn scan_holders(procfs: &ProcFs, kind: Kind, with_netns: bool) -> HolderScan
     result
 }
 
+/// True when `pid` holds a descriptor for socket `inode` now (read through one fd table).
+pub fn holds_socket(procfs: &ProcFs, pid: u32, inode: u64) -> bool {
+    let Ok(mut table) = procfs.fd_table(pid) else {
+        return false;
+    };
+    let Ok(fds) = table.fds() else {
+        return false;
+    };
+    read_links(&table, pid, &fds, Kind::Sockets.prefix())
+        .is_ok_and(|held| held.iter().any(|(held_inode, _)| *held_inode == inode))
+}
+
 /// A process's fd table after the first pass.
 enum Table {
     /// Read already: the holders found, or why the table could not be read.
@@ -151,6 +163,17 @@ fn read_links(
         }
     }
     Ok(held)
+}
+
+/// The access mode (`O_ACCMODE` bits: 0 read, 1 write, 2 both) a holder opened its
+/// descriptor with, from its fdinfo flags: which end of a pipe it holds.
+pub fn access_mode(procfs: &ProcFs, holder: Holder) -> Option<u32> {
+    let raw = procfs
+        .read(&format!("{}/fdinfo/{}", holder.pid, holder.fd))
+        .ok()?;
+    crate::parse::fdinfo::parse_fdinfo(&raw)
+        .flags
+        .map(|flags| flags & 0o3)
 }
 
 /// The inode of a process's network namespace (`net:[4026531840]`).

@@ -25,9 +25,11 @@ impl Needs {
     /// The executable's runtime facts (cached per executable) and, for a recognised
     /// runtime, the starting environment.
     pub const RUNTIME: Self = Self(1 << 8);
+    /// The exact bytes of `cmdline` kept as well (`--raw-cmdline`); implies `CMDLINE`.
+    pub const RAW_CMDLINE: Self = Self(1 << 9 | 1 << 2);
     /// The exact resident set size, as procps reads it: `VmRSS` when `status` is read anyway,
     /// else `statm` (stat's field 24 lags on kernels with per-CPU RSS counters).
-    pub const RSS: Self = Self(1 << 9);
+    pub const RSS: Self = Self(1 << 10);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

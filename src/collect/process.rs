@@ -7,13 +7,14 @@ use crate::collect::binary::BinaryFacts;
 use crate::collect::needs::Needs;
 use crate::collect::procfs::{Files, ProcFs, ProcessDir};
 use crate::model::Unavailable;
-use crate::parse::cmdline::parse_cmdline;
+use crate::parse::cmdline::parse_argv;
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::{Stat, parse_stat};
 use crate::parse::syscall::{SyscallState, parse_syscall};
 
-/// A command line longer than this is cut (the kernel allows about 6 MiB of arguments).
-pub const MAX_CMDLINE_BYTES: u64 = 8 << 20;
+/// At most this much of a command line is read (`argv_truncated` past it): a process can
+/// fill its argument area with 6 MiB (of NULs, say) that a listing must not copy or hold.
+pub const MAX_ARGV_BYTES: u64 = 256 << 10;
 
 /// `stat` and `status` are a few KiB; anything far larger is not a proc file.
 const MAX_SMALL_FILE: u64 = 1 << 16;
@@ -34,6 +35,10 @@ pub struct ProcessSample {
     pub stat: Option<Field<Stat>>,
     pub status: Option<Field<Keyed>>,
     pub cmdline: Option<Field<Vec<Vec<u8>>>>,
+    /// The command line was cut (more than [`MAX_ARGV_BYTES`] or too many arguments).
+    pub argv_truncated: bool,
+    /// The exact `cmdline` bytes kept (padding included), read only for `Needs::RAW_CMDLINE`.
+    pub cmdline_raw: Option<Vec<u8>>,
     pub exe: Option<Field<Vec<u8>>>,
     pub fd_count: Option<Field<usize>>,
     /// The exact resident set size (see [`Needs::RSS`]).
@@ -107,6 +112,8 @@ impl ProcessSample {
             stat,
             status,
             cmdline: None,
+            argv_truncated: false,
+            cmdline_raw: None,
             exe: None,
             fd_count: None,
             rss: None,
@@ -127,11 +134,20 @@ impl ProcessSample {
             sample.rss = Some(rss);
         }
         if needs.contains(Needs::CMDLINE) {
-            let raw = dir.read_whole("cmdline", MAX_CMDLINE_BYTES);
-            sample.cmdline = Some(
-                raw.map(|raw| parse_cmdline(&raw))
-                    .map_err(|why| explain(why, kind)),
-            );
+            let raw = dir.read_whole("cmdline", MAX_ARGV_BYTES + 1);
+            sample.cmdline = Some(match raw {
+                Ok(mut raw) => {
+                    let cut = raw.len() as u64 > MAX_ARGV_BYTES;
+                    raw.truncate(MAX_ARGV_BYTES as usize);
+                    let argv = parse_argv(&raw, cut);
+                    sample.argv_truncated = argv.truncated;
+                    if needs.contains(Needs::RAW_CMDLINE) {
+                        sample.cmdline_raw = Some(raw);
+                    }
+                    Ok(argv.args)
+                }
+                Err(why) => Err(explain(why, kind)),
+            });
         }
         if needs.contains(Needs::EXE) {
             sample.exe = Some(dir.readlink("exe").map_err(|why| explain(why, kind)));

@@ -17,6 +17,21 @@ pub struct ProcFs {
     dir: OwnedFd,
 }
 
+/// How far the PIDs of a proc tree can be trusted (see [`ProcFs::pid_view`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PidView {
+    /// The live `/proc` of procscope's own PID namespace: its PIDs may be signalled.
+    Live,
+    /// Not the live `/proc` (a fixture tree, another mount): readable, never signalled.
+    Elsewhere(String),
+    /// A proc tree of another PID namespace: its PIDs may name other processes than the
+    /// caller's. The reason is one line.
+    Foreign(String),
+}
+
+/// `f_type` of a proc filesystem (linux/magic.h).
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+
 /// One process (or thread) directory, opened once and read relative to its handle.
 #[derive(Debug)]
 pub struct ProcessDir {
@@ -50,6 +65,45 @@ impl ProcFs {
     /// True when this is the live `/proc` of the running system.
     pub fn is_live(&self) -> bool {
         self.root == Path::new("/proc")
+    }
+
+    /// Whether this tree's PIDs are the ones the kernel uses for procscope's caller: only the
+    /// live `/proc` of procscope's own PID namespace is [`PidView::Live`].
+    pub fn pid_view(&self) -> PidView {
+        let root = self.root.display();
+        let is_procfs = rustix::fs::fstatfs(&self.dir)
+            .is_ok_and(|fs| i64::from(fs.f_type as i32) == PROC_SUPER_MAGIC);
+        if !is_procfs {
+            return PidView::Elsewhere(format!("{root} is not a proc filesystem"));
+        }
+        let me = std::process::id();
+        let Ok(link) = self.readlink("self") else {
+            return PidView::Foreign(format!(
+                "{root}/self does not resolve: procscope is not in the PID namespace of this proc tree (only its mount namespace was entered?)"
+            ));
+        };
+        let seen = crate::parse::stat::parse_num::<u32>(&link);
+        if seen != Some(me) {
+            return PidView::Foreign(format!(
+                "{root} belongs to another PID namespace: it calls this process {}, the kernel here calls it {me}",
+                String::from_utf8_lossy(&link)
+            ));
+        }
+        // The same number could be a coincidence; NSpid lists one PID per namespace level
+        // from the tree's namespace down to ours, so one entry means they are the same.
+        let levels = self
+            .read("self/status")
+            .ok()
+            .and_then(|raw| crate::parse::keyed::Keyed::new(raw).numbers("NSpid"));
+        if levels.as_ref().is_some_and(|levels| levels.len() > 1) {
+            return PidView::Foreign(format!(
+                "{root} belongs to an outer PID namespace (NSpid {levels:?})"
+            ));
+        }
+        if !self.is_live() {
+            return PidView::Elsewhere(format!("{root} is not the live /proc"));
+        }
+        PidView::Live
     }
 
     /// The numeric entries of the root, ascending: every process visible to us. A process can
@@ -277,8 +331,19 @@ impl Files for TaskFiles<'_> {
     }
 }
 
+/// No proc file read in whole is larger than this (the smaps of a process at the default
+/// `vm.max_map_count` is about 40 MiB); a larger one is not a proc file (a fixture's
+/// `/dev/zero`) and is refused as [`Unavailable::TooLarge`] instead of filling memory.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 fn read_at(dir: &OwnedFd, name: &str) -> Result<Vec<u8>, Unavailable> {
-    watchdog::guarded(|| read_fd(&open_file(dir, name)?, u64::MAX, false))
+    watchdog::guarded(|| {
+        let bytes = read_fd(&open_file(dir, name)?, MAX_FILE_BYTES + 1, false)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(Unavailable::TooLarge);
+        }
+        Ok(bytes)
+    })
 }
 
 /// Opens a file for reading below `dir`; an open the watchdog interrupted is `TimedOut`.
@@ -297,7 +362,7 @@ fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unav
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(limit));
     while buf.len() < limit {
         if buf.capacity() == buf.len() {
-            buf.reserve(buf.len().max(READ_CHUNK));
+            buf.reserve(buf.len().max(READ_CHUNK).min(limit - buf.len()));
         }
         // Read straight into the spare capacity (no zero-filling), never past `limit`.
         let room = (buf.capacity() - buf.len()).min(limit - buf.len());

@@ -10,6 +10,17 @@ use crate::parse::stat::parse_num;
 /// The largest pid_max Linux allows (PID_MAX_LIMIT on 64-bit).
 pub const PID_MAX_LIMIT: u32 = 4_194_304;
 
+/// What to suggest when the kernel denied reads: root and the owner see more, unless this
+/// already runs as root (then a capability root lacks here, or a security module, is what
+/// stands in the way).
+pub fn denied_hint() -> &'static str {
+    if nix::unistd::geteuid().is_root() {
+        "denied even to root here (capabilities this process lacks, or a security module)"
+    } else {
+        "run as root or as the owner to see them"
+    }
+}
+
 /// Facts about the system, injected into every computation that needs them.
 #[derive(Debug, Clone)]
 pub struct SystemInfo {

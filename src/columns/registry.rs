@@ -158,7 +158,13 @@ pub static COLUMNS: &[Column] = &[
         kind: Kind::Integer,
         needs: Needs::STAT.union(Needs::FD_COUNT),
         about: "number of open file descriptors",
-        extract: |p, _| Ok(Value::Integer(p.fd_count()? as i64)),
+        extract: |p, _| {
+            // A zombie's empty fd directory means no files, not 0 open files.
+            if p.kind() == TaskKind::Zombie {
+                return Err(Unavailable::Zombie);
+            }
+            Ok(Value::Integer(p.fd_count()? as i64))
+        },
     },
     Column {
         name: "core",
@@ -180,7 +186,13 @@ pub static COLUMNS: &[Column] = &[
         kind: Kind::Label,
         needs: Needs::STAT.union(Needs::SYSCALL),
         about: "the system call it is blocked in, with its key argument (read(fd 3)), or running",
-        extract: |p, _| Ok(Value::Label(waits::describe(&p.syscall()?, None).text)),
+        extract: |p, _| {
+            // An exited thread's syscall file reads "-1 0 0": no wait, no registers.
+            if p.kind() == TaskKind::Zombie {
+                return Err(Unavailable::Zombie);
+            }
+            Ok(Value::Label(waits::describe(&p.syscall()?, None).text))
+        },
     },
     Column {
         name: "wchan",
@@ -301,9 +313,9 @@ pub static COLUMNS: &[Column] = &[
         name: "runtime",
         header: "RUNTIME",
         json_key: "runtime",
-        kind: Kind::Label,
+        kind: Kind::Runtime,
         needs: Needs::STAT.union(Needs::EXE).union(Needs::RUNTIME),
-        about: "the runtime recognised from the executable, with version and cluster role (node 20.20.2 cluster worker 2)",
+        about: "the runtime recognised from the executable, with version and cluster role (node 20.20.2 cluster primary); JSON: the object show and threads give",
         extract: |p, _| {
             if let Some(Err(why)) = &p.exe
                 && p.kind() == TaskKind::Normal
@@ -311,7 +323,7 @@ pub static COLUMNS: &[Column] = &[
                 return Err(*why);
             }
             Ok(crate::analyze::runtime::detect(&p.runtime_facts())
-                .map_or(Value::Empty, |(_, info)| Value::Label(info.label())))
+                .map_or(Value::Empty, |(_, info)| Value::Runtime(Box::new(info))))
         },
     },
     Column {
@@ -331,9 +343,19 @@ pub static COLUMNS: &[Column] = &[
                     "[{}] <defunct>",
                     String::from_utf8_lossy(&p.name()?)
                 )),
+                // Like ps: a process whose argument area is empty (zeroed by itself)
+                // shows its name in brackets.
+                TaskKind::Normal if argv.is_empty() => {
+                    Some(format!("[{}]", String::from_utf8_lossy(&p.name()?)))
+                }
                 TaskKind::Normal => None,
             };
-            Ok(Value::Argv { argv, fallback })
+            Ok(Value::Argv {
+                argv,
+                fallback,
+                truncated: p.argv_truncated,
+                raw: p.cmdline_raw.clone(),
+            })
         },
     },
 ];

@@ -4,9 +4,10 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::runtime::RuntimeInfo;
 use crate::collect::Field;
 use crate::model::text::{lossless, lossless_list};
-use crate::render::escape::{escape, escape_str};
+use crate::render::escape::Escaped;
 use crate::render::units;
 
 /// What a column holds; decides alignment, table format and JSON schema type.
@@ -30,6 +31,8 @@ pub enum Kind {
     Label,
     /// A list of arguments.
     Argv,
+    /// A recognised runtime: an object in JSON, its label in tables.
+    Runtime,
 }
 
 impl Kind {
@@ -58,7 +61,27 @@ impl Kind {
             Self::Argv => {
                 serde_json::json!({"type": ["array", "null"], "items": {"type": "string"}})
             }
+            // The definition is put in the document's `$defs` by [`schema_defs`].
+            Self::Runtime => {
+                serde_json::json!({"anyOf": [{"$ref": "#/$defs/RuntimeInfo"}, {"type": "null"}]})
+            }
         }
+    }
+
+    /// The definitions the schema fragment refers to, for the document's `$defs`.
+    pub fn schema_defs(self) -> Map<String, Json> {
+        let mut defs = Map::new();
+        if self == Self::Runtime {
+            let mut schema = crate::render::json::schema_of::<RuntimeInfo>();
+            if let Some(object) = schema.as_object_mut() {
+                object.remove("$schema");
+                if let Some(Json::Object(nested)) = object.remove("$defs") {
+                    defs.extend(nested);
+                }
+            }
+            defs.insert("RuntimeInfo".into(), schema);
+        }
+        defs
     }
 
     /// True when the JSON form may carry an extra `<key>_b64` member.
@@ -78,10 +101,16 @@ pub enum Value {
     Timestamp(f64),
     Text(Vec<u8>),
     Label(String),
+    /// A recognised runtime (the same object `show` and `threads` give).
+    Runtime(Box<RuntimeInfo>),
     /// Arguments; `fallback` is what a table shows when there are none (`[kthreadd]`).
     Argv {
         argv: Vec<Vec<u8>>,
         fallback: Option<String>,
+        /// Arguments were left out (too many, or too many bytes): `<key>_truncated` in JSON.
+        truncated: bool,
+        /// The exact `cmdline` bytes, when asked for (`--raw-cmdline`): `cmdline_b64`.
+        raw: Option<Vec<u8>>,
     },
     /// Not applicable (no controlling terminal): `?` in tables, `null` in JSON.
     Absent,
@@ -89,30 +118,27 @@ pub enum Value {
     Empty,
 }
 
-/// What a table shows for a cell, given "now" for start times.
-pub fn table_text(cell: &Field<Value>, now_unix: f64) -> String {
+/// What a table shows for a cell, given "now" for start times; escaped.
+pub fn table_text(cell: &Field<Value>, now_unix: f64) -> Escaped {
     let Ok(value) = cell else {
-        return "-".to_owned();
+        return Escaped::text("-");
     };
     match value {
-        Value::Integer(n) => n.to_string(),
-        Value::Bytes(n) => units::bytes(*n),
-        Value::Percent(p) => units::percent(*p),
-        Value::CpuSeconds(s) => units::cpu_time(*s),
-        Value::Duration(s) => units::age(*s),
-        Value::Timestamp(t) => units::start_time(*t, now_unix),
-        Value::Text(bytes) => escape(bytes),
-        Value::Label(text) => escape_str(text),
-        Value::Argv { argv, fallback } => match (argv.is_empty(), fallback) {
-            (true, Some(fallback)) => escape_str(fallback),
-            _ => argv
-                .iter()
-                .map(|arg| escape(arg))
-                .collect::<Vec<_>>()
-                .join(" "),
+        Value::Integer(n) => Escaped::text(&n.to_string()),
+        Value::Bytes(n) => Escaped::text(&units::bytes(*n)),
+        Value::Percent(p) => Escaped::text(&units::percent(*p)),
+        Value::CpuSeconds(s) => Escaped::text(&units::cpu_time(*s)),
+        Value::Duration(s) => Escaped::text(&units::age(*s)),
+        Value::Timestamp(t) => Escaped::text(&units::start_time(*t, now_unix)),
+        Value::Text(bytes) => Escaped::bytes(bytes),
+        Value::Label(text) => Escaped::text(text),
+        Value::Runtime(info) => Escaped::text(&info.label()),
+        Value::Argv { argv, fallback, .. } => match (argv.is_empty(), fallback) {
+            (true, Some(fallback)) => Escaped::text(fallback),
+            _ => Escaped::join(argv.iter().map(|arg| Escaped::bytes(arg)), " "),
         },
-        Value::Absent => "?".to_owned(),
-        Value::Empty => String::new(),
+        Value::Absent => Escaped::text("?"),
+        Value::Empty => Escaped::default(),
     }
 }
 
@@ -135,6 +161,7 @@ pub fn put_json(
             Json::from(round2(*x))
         }
         Ok(Value::Label(text)) => Json::from(text.as_str()),
+        Ok(Value::Runtime(info)) => serde_json::to_value(info).unwrap_or(Json::Null),
         Ok(Value::Text(bytes)) => {
             let (text, exact) = lossless(bytes);
             if let Some(exact) = exact {
@@ -142,10 +169,23 @@ pub fn put_json(
             }
             Json::from(text)
         }
-        Ok(Value::Argv { argv, .. }) => {
+        Ok(Value::Argv {
+            argv,
+            truncated,
+            raw,
+            ..
+        }) => {
             let (texts, exact) = lossless_list(argv);
             if let Some(exact) = exact {
                 object.insert(format!("{key}_b64"), Json::from(exact));
+            }
+            if *truncated {
+                object.insert(format!("{key}_truncated"), Json::from(true));
+            }
+            if let Some(raw) = raw {
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
+                object.insert("cmdline_b64".to_owned(), Json::from(b64));
             }
             Json::from(texts)
         }
@@ -191,7 +231,8 @@ fn sort_bytes(value: &Value) -> Vec<u8> {
     match value {
         Value::Text(bytes) => bytes.clone(),
         Value::Label(text) => text.clone().into_bytes(),
-        Value::Argv { argv, fallback } if argv.is_empty() => {
+        Value::Runtime(info) => info.label().into_bytes(),
+        Value::Argv { argv, fallback, .. } if argv.is_empty() => {
             fallback.clone().unwrap_or_default().into_bytes()
         }
         Value::Argv { argv, .. } => argv.join(&b' '),
@@ -206,19 +247,26 @@ mod tests {
 
     #[test]
     fn table_faces() {
-        assert_eq!(table_text(&Ok(Value::Bytes(2048)), 0.0), "2.0K");
-        assert_eq!(table_text(&Err(Unavailable::PermissionDenied), 0.0), "-");
-        assert_eq!(table_text(&Ok(Value::Absent), 0.0), "?");
+        assert_eq!(table_text(&Ok(Value::Bytes(2048)), 0.0).as_str(), "2.0K");
+        assert_eq!(
+            table_text(&Err(Unavailable::PermissionDenied), 0.0).as_str(),
+            "-"
+        );
+        assert_eq!(table_text(&Ok(Value::Absent), 0.0).as_str(), "?");
         let kthread = Value::Argv {
             argv: vec![],
             fallback: Some("[kthreadd]".into()),
+            truncated: false,
+            raw: None,
         };
-        assert_eq!(table_text(&Ok(kthread), 0.0), "[kthreadd]");
+        assert_eq!(table_text(&Ok(kthread), 0.0).as_str(), "[kthreadd]");
         let argv = Value::Argv {
             argv: vec![b"sleep".to_vec(), b"1\n".to_vec()],
             fallback: None,
+            truncated: false,
+            raw: None,
         };
-        assert_eq!(table_text(&Ok(argv), 0.0), "sleep 1\\n");
+        assert_eq!(table_text(&Ok(argv), 0.0).as_str(), "sleep 1\\n");
     }
 
     #[test]

@@ -45,12 +45,41 @@ impl Family {
         Self { roles }
     }
 
-    /// `cluster primary` or `cluster worker N`.
+    /// `cluster primary`, `cluster worker N` or `forked child`.
     pub fn label(&self, pid: u32) -> Option<String> {
-        match self.roles.get(&pid)? {
-            ClusterRole::Primary { .. } => Some("cluster primary".into()),
-            ClusterRole::Worker { id, .. } => Some(format!("cluster worker {id}")),
-            ClusterRole::ForkedChild { .. } => Some("forked child".into()),
+        self.roles.get(&pid).map(ClusterRole::label)
+    }
+}
+
+/// The cluster role of `pid` when it is a primary: its workers are the children whose
+/// environment names it (a primary itself carries no mark).
+pub fn primary_role(procfs: &ProcFs, pid: u32) -> Option<ClusterRole> {
+    primaries_among(procfs, &[pid]).remove(&pid)
+}
+
+/// Which of `pids` are cluster primaries, with their workers. Reads the parent links once
+/// and the runtime of those processes' children only.
+pub fn primaries_among(procfs: &ProcFs, pids: &[u32]) -> HashMap<u32, ClusterRole> {
+    let Ok(nodes) = crate::collect::tree::read_nodes(procfs) else {
+        return HashMap::new();
+    };
+    let children: Vec<ProcessNode> = nodes
+        .into_iter()
+        .filter(|n| pids.contains(&n.ppid))
+        .collect();
+    let mut workers: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (&worker, role) in &Family::read(procfs, &children).roles {
+        if let ClusterRole::Worker { primary, .. } = role
+            && pids.contains(primary)
+        {
+            workers.entry(*primary).or_default().push(worker);
         }
     }
+    workers
+        .into_iter()
+        .map(|(primary, mut workers)| {
+            workers.sort_unstable();
+            (primary, ClusterRole::Primary { workers })
+        })
+        .collect()
 }

@@ -1,17 +1,17 @@
 //! `procscope fds PID`: every open file descriptor with its type, mode, offset and what it
 //! points to (a path, a socket's endpoints, a pipe's other ends, an epoll set).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value as Json};
 
 use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::fds::{FdEntry, inode_of, read_fds};
-use crate::collect::holders::{Kind, scan_holders};
+use crate::collect::holders::{Kind, access_mode, scan_holders};
 use crate::collect::net::SocketTables;
 use crate::collect::target::{NotAProcess, open_process};
-use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo};
+use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, TaskKind};
 use crate::commands::not_a_process;
 use crate::exit::{self, Exit};
 use crate::model::Unavailable;
@@ -19,7 +19,7 @@ use crate::model::fd::{FdList, FdRow, PeerFd};
 use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
 use crate::parse::limits::parse_limits;
-use crate::render::escape::{escape, escape_str};
+use crate::render::escape::Escaped;
 use crate::render::json;
 use crate::render::table::{self, Align, Text};
 use crate::render::{Report, Style, units};
@@ -34,6 +34,15 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     crate::commands::ps::check_pid_max(pid, system)?;
     let (dir, process) =
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("fds", pid, why))?;
+    if process.kind() == TaskKind::Zombie {
+        return Err(exit::target_pid(
+            pid,
+            Unavailable::Zombie,
+            format!(
+                "PID {pid} is a zombie: it has exited and holds no open files (its parent has not reaped it yet)"
+            ),
+        ));
+    }
     let entries = read_fds(&dir).map_err(|why| match why {
         Unavailable::Gone => not_a_process("fds", pid, NotAProcess::Missing),
         why => exit::target_pid(
@@ -44,15 +53,19 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     })?;
     let has = |prefix: &[u8]| entries.iter().any(|e| e.target.starts_with(prefix));
     let tables = if has(b"socket:") {
-        SocketTables::of_process(&dir)
+        SocketTables::for_descriptors(&dir, &entries)
     } else {
         SocketTables::default()
     };
     let index = tables.index();
-    let (peers, peer_scan_denied) = if has(b"pipe:") {
-        pipe_peers(procfs)
-    } else {
+    let pipes: HashSet<u64> = entries
+        .iter()
+        .filter_map(|e| inode_of(&e.target, b"pipe"))
+        .collect();
+    let (peers, peer_scan_denied) = if pipes.is_empty() {
         (HashMap::new(), 0)
+    } else {
+        pipe_peers(procfs, &pipes)
     };
     let fds: Vec<FdRow> = entries
         .iter()
@@ -67,14 +80,10 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
                 row.socket = Some(info);
             }
             if let Some(inode) = inode_of(&entry.target, b"pipe") {
-                let others: Vec<PeerFd> = peers
-                    .get(&inode)
-                    .into_iter()
-                    .flatten()
-                    .filter(|peer| !(peer.pid == pid && peer.fd == entry.fd))
-                    .cloned()
-                    .collect();
-                row.description = pipe_description(&row.target, &others, pid);
+                let own = entry.info.as_ref().ok().and_then(|info| info.flags);
+                let holders = peers.get(&inode).map_or(&[][..], Vec::as_slice);
+                let others = other_ends(holders, (pid, entry.fd), own);
+                row.description = pipe_description(&row.target, &others, pid, own);
                 row.pipe_peers = Some(others);
             }
             row
@@ -103,9 +112,11 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     })
 }
 
-/// Every holder of every pipe, by pipe inode, with process names.
-fn pipe_peers(procfs: &ProcFs) -> (HashMap<u64, Vec<PeerFd>>, usize) {
+/// Every holder of the pipes in `inodes`, by pipe inode, with process names and the end
+/// each holds.
+fn pipe_peers(procfs: &ProcFs, inodes: &HashSet<u64>) -> (HashMap<u64, Vec<PeerFd>>, usize) {
     let mut holders = scan_holders(procfs, Kind::Pipes, false);
+    holders.by_inode.retain(|inode, _| inodes.contains(inode));
     // procscope's own descriptors (inherited from the shell) are not the user's business.
     let me = std::process::id();
     for list in holders.by_inode.values_mut() {
@@ -133,6 +144,9 @@ fn pipe_peers(procfs: &ProcFs) -> (HashMap<u64, Vec<PeerFd>>, usize) {
                     pid: h.pid,
                     name: name_of(h.pid),
                     fd: h.fd,
+                    direction: access_mode(procfs, h)
+                        .and_then(direction_name)
+                        .map(str::to_owned),
                 })
                 .collect();
             (inode, peers)
@@ -141,11 +155,42 @@ fn pipe_peers(procfs: &ProcFs) -> (HashMap<u64, Vec<PeerFd>>, usize) {
     (peers, holders.denied)
 }
 
+/// `read`, `write` or `read_write` for an access mode.
+fn direction_name(mode: u32) -> Option<&'static str> {
+    match mode {
+        0 => Some("read"),
+        1 => Some("write"),
+        2 => Some("read_write"),
+        _ => None,
+    }
+}
+
+/// The holders on the other end from descriptor `own` (pid, fd) with open flags `flags`: a
+/// read end's writers, a write end's readers. Holders whose end is unknown may be either,
+/// so they stay; an end opened read-write (a FIFO) has every other holder as its peer.
+fn other_ends(holders: &[PeerFd], own: (u32, u32), flags: Option<u32>) -> Vec<PeerFd> {
+    let wanted = match flags.map(|f| f & 0o3).and_then(direction_name) {
+        Some("read") => Some("write"),
+        Some("write") => Some("read"),
+        _ => None,
+    };
+    holders
+        .iter()
+        .filter(|peer| (peer.pid, peer.fd) != own)
+        .filter(|peer| match (wanted, peer.direction.as_deref()) {
+            (Some(wanted), Some(direction)) => direction == wanted || direction == "read_write",
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
+
 /// At most this many other ends are named in a table; JSON lists them all.
 const SHOWN_PEERS: usize = 3;
 
-/// `pipe:[123] <-> 4711 node fd 5, fd 4` (and `+N more` past a few).
-fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
+/// `pipe:[123] <- 4711 node fd 5, fd 4` for a read end (the arrow points the way data
+/// flows), `->` for a write end, `<->` when unknown (and `+N more` past a few).
+fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32, flags: Option<u32>) -> String {
     if peers.is_empty() {
         return target.to_owned();
     }
@@ -156,11 +201,7 @@ fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
             if peer.pid == own_pid {
                 format!("fd {}", peer.fd)
             } else {
-                let name = peer
-                    .name
-                    .as_deref()
-                    .map(escape_str)
-                    .unwrap_or_else(|| "?".into());
+                let name = peer.name.as_deref().unwrap_or("?");
                 format!("{} {name} fd {}", peer.pid, peer.fd)
             }
         })
@@ -168,13 +209,21 @@ fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
     if peers.len() > SHOWN_PEERS {
         ends.push(format!("+{} more", peers.len() - SHOWN_PEERS));
     }
-    format!("{target} <-> {}", ends.join(", "))
+    let arrow = match flags.map(|f| f & 0o3) {
+        Some(0) => "<-",
+        Some(1) => "->",
+        _ => "<->",
+    };
+    format!("{target} {arrow} {}", ends.join(", "))
 }
 
 /// The row of one descriptor from what the kernel said about it.
 fn describe_entry(entry: &FdEntry) -> FdRow {
+    if let Some(why) = entry.target_unavailable {
+        return unreadable_entry(entry, why);
+    }
     let kind = classify(&entry.target, entry.file_type);
-    let (path, deleted) = split_deleted(&entry.target);
+    let (path, deleted) = split_deleted(&entry.target, entry.nlink);
     let (target, target_b64) = lossless(path);
     let mut unavailable = BTreeMap::new();
     let info = match &entry.info {
@@ -190,9 +239,9 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
     let mut description = match kind {
         FdKind::MemFd => {
             let name = path.strip_prefix(b"/memfd:").unwrap_or(path);
-            format!("memfd {}", escape(name))
+            format!("memfd {}", String::from_utf8_lossy(name))
         }
-        _ => escape(path),
+        _ => String::from_utf8_lossy(path).into_owned(),
     };
     if deleted {
         description.push_str(" (deleted)");
@@ -224,7 +273,10 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
     }
     let inotify_watches = (kind == FdKind::Inotify).then(|| info.map_or(0, |i| i.inotify_watches));
     if let Some(watches) = inotify_watches {
-        description = format!("inotify {watches} watch(es)");
+        description = format!(
+            "inotify {}",
+            units::count(watches as u64, "watch", "watches")
+        );
     }
     FdRow {
         fd: entry.fd,
@@ -245,6 +297,40 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
         unavailable,
     }
 }
+
+/// A descriptor whose link the kernel would not show: listed, typed `unknown`, its target
+/// marked (like lsof's `unknown` entries with `readlink: Permission denied`).
+fn unreadable_entry(entry: &FdEntry, why: Unavailable) -> FdRow {
+    let info = entry.info.as_ref().ok();
+    let flags = info.and_then(|i| i.flags).map(describe_flags);
+    let mut unavailable = BTreeMap::from([("target".to_owned(), why)]);
+    if let Err(info_why) = &entry.info {
+        for key in ["mode", "flags", "pos"] {
+            unavailable.insert(key.to_owned(), *info_why);
+        }
+    }
+    FdRow {
+        fd: entry.fd,
+        kind: UNKNOWN_KIND.to_owned(),
+        mode: flags.as_ref().map(|(access, _)| (*access).to_owned()),
+        flags: flags.map(|(_, names)| names.into_iter().map(str::to_owned).collect()),
+        pos: info.and_then(|i| i.pos),
+        target: String::new(),
+        target_b64: None,
+        deleted: false,
+        description: format!("- ({why})"),
+        socket: None,
+        pipe_peers: None,
+        epoll_targets: None,
+        eventfd_count: None,
+        pidfd_pid: None,
+        inotify_watches: None,
+        unavailable,
+    }
+}
+
+/// The type of a descriptor whose link could not be read.
+pub const UNKNOWN_KIND: &str = "unknown";
 
 impl Report for FdsReport {
     fn command(&self) -> &'static str {
@@ -272,16 +358,14 @@ impl Report for FdsReport {
                 .soft_limit
                 .map(|l| format!(" (soft limit {l})"))
                 .unwrap_or_default();
-            out.push_str(&format!(
-                "PID {}  {}  {}{limit}: {}\n",
+            let title = format!(
+                "PID {}  {}  {}{limit}: {}",
                 list.pid,
-                list.process_name
-                    .as_deref()
-                    .map(escape_str)
-                    .unwrap_or_else(|| "-".into()),
+                list.process_name.as_deref().unwrap_or("-"),
                 units::count(list.fds.len() as u64, "fd", "fds"),
                 counts.join(", ")
-            ));
+            );
+            out.push_str(&table::title_line(&Escaped::text(&title), style));
         }
         let headers = [
             ("FD", Align::Right),
@@ -306,7 +390,7 @@ impl Report for FdsReport {
                     Text::plain(row.kind.clone()),
                     Text::plain(mode),
                     Text::plain(row.pos.map_or_else(|| "-".into(), |p| p.to_string())),
-                    Text::plain(row.description.clone()),
+                    Text::plain(target_text(row)),
                 ]
             })
             .collect();
@@ -315,18 +399,50 @@ impl Report for FdsReport {
     }
 
     fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let unreadable = self
+            .list
+            .fds
+            .iter()
+            .filter(|f| f.unavailable.contains_key("target"))
+            .count();
+        if unreadable > 0 {
+            notes.push(format!(
+                "the targets of {} could not be read (permission denied); {}",
+                units::count(unreadable as u64, "fd", "fds"),
+                crate::collect::system::denied_hint()
+            ));
+        }
         let denied = self.list.peer_scan_denied;
         if denied > 0 && self.list.fds.iter().any(|f| f.kind == "pipe") {
-            vec![format!(
-                "pipe ends held by {denied} other process(es) could not be checked: permission denied"
-            )]
-        } else {
-            Vec::new()
+            notes.push(format!(
+                "pipe ends held by {} could not be checked: permission denied",
+                units::count(denied as u64, "other process", "other processes")
+            ));
         }
+        notes
     }
 
     fn exit(&self) -> Exit {
         Exit::Success
+    }
+}
+
+/// The TARGET cell: the description, escaped, with a path that is not UTF-8 taken from its
+/// exact bytes (so `\xff` shows as such, not as U+FFFD).
+fn target_text(row: &FdRow) -> Escaped {
+    use base64::Engine;
+    let exact = row
+        .target_b64
+        .as_deref()
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
+    match (exact, row.description.strip_prefix(&row.target)) {
+        (Some(bytes), Some(rest)) => {
+            let mut text = Escaped::bytes(&bytes);
+            text.push_text(rest);
+            text
+        }
+        _ => Escaped::text(&row.description),
     }
 }
 

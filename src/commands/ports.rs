@@ -14,10 +14,9 @@ use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;
 use crate::model::socket::{PortList, PortRow, SocketHolder};
 use crate::model::text::lossless;
-use crate::render::escape::escape_str;
 use crate::render::json;
 use crate::render::table::{self, Align, Text};
-use crate::render::{Report, Style};
+use crate::render::{Report, Style, units};
 
 /// What `ports` lists.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +46,8 @@ impl PortsQuery {
 pub struct PortsReport {
     pub list: PortList,
     pub query: PortsQuery,
+    /// The hint for sockets whose holders were denied (see `SystemInfo::denied_hint`).
+    pub denied_hint: &'static str,
 }
 
 /// Lists the sockets that match, with their holders.
@@ -131,7 +132,11 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
         namespaces: tables.len(),
         denied_processes: holders.denied,
     };
-    Ok(PortsReport { list, query })
+    Ok(PortsReport {
+        list,
+        query,
+        denied_hint: crate::collect::system::denied_hint(),
+    })
 }
 
 /// Marks holders that are Node.js cluster primaries or workers. The family is read only
@@ -245,11 +250,7 @@ fn group_holders(
 
 /// `node [cluster primary]`.
 fn holder_text(holder: &SocketHolder) -> String {
-    let name = holder
-        .name
-        .as_deref()
-        .map(escape_str)
-        .unwrap_or_else(|| "-".into());
+    let name = holder.name.clone().unwrap_or_else(|| "-".into());
     match &holder.role {
         Some(role) => format!("{name} [{role}]"),
         None => name,
@@ -289,7 +290,7 @@ impl Report for PortsReport {
             let info = &socket.socket;
             let local = match (&info.local_address, info.local_port, &info.path) {
                 (Some(address), Some(port), _) => endpoint(address, port),
-                (_, _, Some(path)) => escape_str(path),
+                (_, _, Some(path)) => path.clone(),
                 _ => "-".into(),
             };
             let remote = match (&info.remote_address, info.remote_port) {
@@ -362,8 +363,10 @@ impl Report for PortsReport {
             .count();
         if unknown > 0 {
             notes.push(format!(
-                "{unknown} socket(s) without a known holder: {} process(es) could not be read (permission denied); run as root to see every holder",
-                self.list.denied_processes
+                "{} without a known holder: {} could not be read (permission denied); {}",
+                units::count(unknown as u64, "socket", "sockets"),
+                units::count(self.list.denied_processes as u64, "process", "processes"),
+                self.denied_hint
             ));
         }
         if self.list.sockets.is_empty()

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::runtime::ClusterRole;
 use crate::analyze::tree::Forest;
 use crate::cli::PsArgs;
 use crate::collect::scan::{Scan, scan};
@@ -13,6 +14,7 @@ use crate::columns::{self, COLUMNS, Column, Context, Value, value};
 use crate::exit::{self, Exit};
 use crate::model::Unavailable;
 use crate::query::{Matcher, ProcessFilter};
+use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{ErrorEntry, Report, Style};
 
@@ -26,6 +28,8 @@ pub struct PsReport {
     filtered: bool,
     /// Named PIDs (`--pid`) that could not be listed.
     errors: Vec<ErrorEntry>,
+    /// What to suggest for denied fields.
+    denied_hint: &'static str,
 }
 
 struct Row {
@@ -49,6 +53,8 @@ pub struct PsQuery {
     pub threads: bool,
     /// Rows in process-tree order.
     pub tree: bool,
+    /// Keep the exact command line bytes (`cmdline_b64`).
+    pub raw_cmdline: bool,
 }
 
 impl PsQuery {
@@ -126,6 +132,7 @@ impl PsQuery {
             interval: args.interval,
             threads: args.threads,
             tree: args.tree,
+            raw_cmdline: args.raw_cmdline,
         })
     }
 
@@ -137,6 +144,9 @@ impl PsQuery {
         }
         if self.interval.is_some() || self.tree {
             needs |= Needs::STAT;
+        }
+        if self.raw_cmdline && needs.contains(Needs::CMDLINE) {
+            needs |= Needs::RAW_CMDLINE;
         }
         needs
     }
@@ -278,6 +288,12 @@ pub fn run(
     if query.tree {
         rows = tree_order(rows);
     }
+    mark_cluster_primaries(
+        procfs,
+        &query.columns,
+        &mut rows,
+        by_pid_only && query.filter.pids.is_empty(),
+    );
     let errors = if by_pid_only {
         missing_pids(&query.filter.pids, &rows)
     } else {
@@ -294,7 +310,63 @@ pub fn run(
         vanished,
         filtered,
         errors,
+        denied_hint: crate::collect::system::denied_hint(),
     })
+}
+
+/// Gives cluster primaries their role in the runtime column, as `tree`, `ports` and `show`
+/// do: a primary carries no mark of its own, its workers name it. With the whole listing
+/// every worker is a row; a selection may leave them out, so their parents' children are
+/// read then.
+fn mark_cluster_primaries(
+    procfs: &ProcFs,
+    columns: &[&'static Column],
+    rows: &mut [Row],
+    whole_listing: bool,
+) {
+    let Some(index) = columns
+        .iter()
+        .position(|c| c.kind == columns::Kind::Runtime)
+    else {
+        return;
+    };
+    let runtime = |row: &Row| match &row.cells[index] {
+        Ok(Value::Runtime(info)) => Some(info.cluster.clone()),
+        _ => None,
+    };
+    let primaries: HashMap<u32, ClusterRole> = if whole_listing {
+        let mut workers: HashMap<u32, Vec<u32>> = HashMap::new();
+        for row in rows.iter() {
+            if let Some(Some(ClusterRole::Worker { primary, .. })) = runtime(row) {
+                workers.entry(primary).or_default().push(row.pid);
+            }
+        }
+        workers
+            .into_iter()
+            .map(|(primary, mut workers)| {
+                workers.sort_unstable();
+                workers.dedup();
+                (primary, ClusterRole::Primary { workers })
+            })
+            .collect()
+    } else {
+        let unmarked: Vec<u32> = rows
+            .iter()
+            .filter(|row| runtime(row) == Some(None))
+            .map(|row| row.pid)
+            .collect();
+        if unmarked.is_empty() {
+            return;
+        }
+        crate::commands::family::primaries_among(procfs, &unmarked)
+    };
+    for row in rows.iter_mut() {
+        if let Ok(Value::Runtime(info)) = &mut row.cells[index]
+            && info.cluster.is_none()
+        {
+            info.cluster = primaries.get(&row.pid).cloned();
+        }
+    }
 }
 
 /// An `errors` entry for each PID named with `--pid` that no row shows.
@@ -529,7 +601,10 @@ impl Report for PsReport {
                             .filter(|_| Some(column.name) == self.tree_column())
                             && depth > 0
                         {
-                            text = format!("{}\\_ {text}", "  ".repeat(depth - 1));
+                            let mut indented = Escaped::text(&"  ".repeat(depth - 1));
+                            indented.push(&Escaped::literal("\\_ "));
+                            indented.push(&text);
+                            text = indented;
                         }
                         Text::toned(text, tone(column, cell))
                     })
@@ -543,15 +618,22 @@ impl Report for PsReport {
         let mut notes: Vec<String> = self
             .unavailable_summary()
             .into_iter()
-            .map(|(why, (processes, headers))| {
+            .map(|(why, (rows, headers))| {
                 let hint = if why == Unavailable::PermissionDenied {
-                    "; run as root or as the owner to see them"
+                    format!("; {}", self.denied_hint)
                 } else {
-                    ""
+                    String::new()
+                };
+                // With -L each row is a thread.
+                let (one, many) = if self.threads {
+                    ("thread", "threads")
+                } else {
+                    ("process", "processes")
                 };
                 format!(
-                    "- means unavailable: {why} ({processes} {}: {}){hint}",
-                    plural(processes, "process", "processes"),
+                    "- means unavailable: {why} ({} {}: {}){hint}",
+                    rows,
+                    plural(rows, one, many),
                     headers.join(", ")
                 )
             })
@@ -597,12 +679,14 @@ fn tone(column: &Column, cell: &Field<Value>) -> Tone {
 /// The JSON Schema of `ps --json`, built from the column registry.
 pub fn schema() -> Json {
     let mut properties = Map::new();
+    let mut defs = Map::new();
     properties.insert(
         "pid".into(),
         serde_json::json!({"type": "integer", "minimum": 1}),
     );
     for column in COLUMNS {
         let mut schema = column.kind.schema();
+        defs.extend(column.kind.schema_defs());
         schema["description"] = Json::from(column.about);
         properties.insert(column.json_key.into(), schema);
         if column.kind.has_lossless_form() {
@@ -612,6 +696,16 @@ pub fn schema() -> Json {
                 serde_json::json!({"type": "string", "description": "exact bytes (base64) when not UTF-8"})
             };
             properties.insert(format!("{}_b64", column.json_key), b64);
+        }
+        if column.kind == columns::Kind::Argv {
+            properties.insert(
+                format!("{}_truncated", column.json_key),
+                serde_json::json!({"type": "boolean", "description": "present (true) when arguments were left out: more than 4096, or more than 256 KiB"}),
+            );
+            properties.insert(
+                "cmdline_b64".into(),
+                serde_json::json!({"type": "string", "description": "the exact cmdline bytes (base64, at most 256 KiB), with --raw-cmdline"}),
+            );
         }
     }
     let reasons = serde_json::to_value(schemars::schema_for!(Unavailable)).unwrap_or_default();
@@ -632,5 +726,9 @@ pub fn schema() -> Json {
         "required": ["processes", "vanished"],
         "$defs": {"Unavailable": reason_def}
     });
+    let mut payload = payload;
+    if let Some(all) = payload["$defs"].as_object_mut() {
+        all.extend(defs);
+    }
     crate::render::json::document_schema("ps", "procscope ps --json", payload)
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
-use crate::analyze::fd_kind::type_name;
+use crate::analyze::fd_kind::{split_deleted, type_name};
 use crate::analyze::memory::{Category, ThreadSp, classify};
 use crate::analyze::runtime::{ClusterRole, RuntimeInfo};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
@@ -12,6 +12,7 @@ use crate::collect::detail::{ProcessDetailFiles, read_detail};
 use crate::collect::fds::inode_of;
 use crate::collect::net::SocketTables;
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
+use crate::columns::value::round2;
 use crate::commands::not_a_process;
 use crate::exit::Exit;
 use crate::model::Unavailable;
@@ -22,7 +23,7 @@ use crate::model::text::{lossless, lossless_list};
 use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::tty::tty_name;
-use crate::render::escape::{escape, escape_str};
+use crate::render::escape::Escaped;
 use crate::render::json;
 use crate::render::sheet;
 use crate::render::table::{Text, Tone};
@@ -42,11 +43,17 @@ pub fn run(
     procfs: &ProcFs,
     system: &SystemInfo,
     users: &UserNames,
+    raw_cmdline: bool,
 ) -> anyhow::Result<ShowReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
     let files = read_detail(procfs, pid).map_err(|why| not_a_process("show", pid, why))?;
     let runtime = runtime_section(&files, procfs, system);
     let mut detail = assemble(&files, system, users);
+    if raw_cmdline {
+        use base64::Engine;
+        detail.identity.cmdline_b64 = (files.sample.cmdline_raw.as_deref())
+            .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw));
+    }
     if let Some((info, summary, by_role)) = runtime {
         detail.runtime = Some(info);
         detail.runtime_summary = Some(summary);
@@ -62,7 +69,7 @@ fn runtime_section(
     procfs: &ProcFs,
     system: &SystemInfo,
 ) -> Option<(RuntimeInfo, String, BTreeMap<String, u64>)> {
-    let (_, mut info) = crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
+    crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
     let pid = files.sample.pid;
     let options = crate::commands::threads::ThreadsOptions {
         samples: 3,
@@ -76,25 +83,8 @@ fn runtime_section(
             *by_role.entry(role.clone()).or_insert(0) += 1;
         }
     }
-    if info.cluster.is_none()
-        && let Ok(nodes) = crate::collect::tree::read_nodes(procfs)
-    {
-        let children: Vec<_> = nodes.into_iter().filter(|n| n.ppid == pid).collect();
-        let family = crate::commands::family::Family::read(procfs, &children);
-        let workers: Vec<u32> = family
-            .roles
-            .iter()
-            .filter(
-                |(_, role)| matches!(role, ClusterRole::Worker { primary, .. } if *primary == pid),
-            )
-            .map(|(&worker, _)| worker)
-            .collect();
-        if !workers.is_empty() {
-            let mut workers = workers;
-            workers.sort_unstable();
-            info.cluster = Some(ClusterRole::Primary { workers });
-        }
-    }
+    // The runtime as `threads` found it, a cluster primary's workers included.
+    let info = threads.list.runtime.clone()?;
     Some((info, threads.list.runtime_summary?, by_role))
 }
 
@@ -127,10 +117,10 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let argv = rec.take("identity.argv", sample.cmdline().cloned());
     let (argv_text, argv_b64) = argv.as_deref().map(lossless_list).unzip();
     let exe = rec.take("identity.exe", sample.exe().cloned());
-    let exe_deleted = exe.as_ref().map(|path| path.ends_with(b" (deleted)"));
-    let exe_path = exe
-        .as_ref()
-        .map(|path| path.strip_suffix(b" (deleted)").unwrap_or(path).to_vec());
+    // Deleted by the file's link count, not by a name that may end in " (deleted)".
+    let exe_split = (exe.as_ref()).map(|path| split_deleted(path, files.exe_nlink));
+    let exe_deleted = exe_split.map(|(_, deleted)| deleted);
+    let exe_path = exe_split.map(|(path, _)| path.to_vec());
     let (exe_text, exe_b64) = exe_path.as_deref().map(lossless).unzip();
     let cwd = rec.take("identity.cwd", files.cwd.clone());
     let (cwd_text, cwd_b64) = cwd.as_deref().map(lossless).unzip();
@@ -156,6 +146,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         gids: sv.and_then(|s| s.numbers("Gid")),
         argv: argv_text,
         argv_b64: argv_b64.flatten(),
+        argv_truncated: sample.argv_truncated,
+        cmdline_b64: None,
         exe: exe_text,
         exe_b64: exe_b64.flatten(),
         exe_deleted,
@@ -187,7 +179,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let cpu = CpuSummary {
         user_seconds: st.map(|s| system.ticks_to_seconds(s.utime_ticks)),
         system_seconds: st.map(|s| system.ticks_to_seconds(s.stime_ticks)),
-        cpu_percent: st.map(|s| system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks)),
+        cpu_percent: st
+            .map(|s| round2(system.lifetime_cpu_percent(s.cpu_ticks(), s.starttime_ticks))),
         nice: st.map(|s| s.nice),
         priority: st.map(|s| s.priority),
         policy: st.and_then(|s| s.policy).map(policy_name),
@@ -247,7 +240,11 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     let fds_by_type = fd_entries.as_ref().map(|entries| {
         let mut by_type = BTreeMap::new();
         for entry in entries {
-            *by_type.entry(type_name(entry, &index)).or_insert(0) += 1;
+            let kind = match entry.target_unavailable {
+                Some(_) => crate::commands::fds::UNKNOWN_KIND.to_owned(),
+                None => type_name(entry, &index),
+            };
+            *by_type.entry(kind).or_insert(0) += 1;
         }
         by_type
     });
@@ -264,6 +261,18 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     if let Err(why) = &files.fds {
         rec.unavailable.insert("listening".into(), *why);
     }
+    // Sockets behind links we may not read are unknown, so "none" would be wrong.
+    let denied_link = fd_entries
+        .iter()
+        .flatten()
+        .find_map(|entry| entry.target_unavailable);
+    let listening = match denied_link {
+        Some(why) => {
+            rec.unavailable.insert("listening".into(), why);
+            None
+        }
+        None => listening,
+    };
     let memory_map = memory_groups(files, &mut rec);
     let counts = Counts {
         threads: st.map(|s| s.num_threads),
@@ -289,6 +298,12 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     if let Err(why) = &files.cgroup {
         rec.unavailable.insert("cgroups".into(), *why);
     }
+    let (cgroup, cgroup_b64) = files
+        .cgroup
+        .as_ref()
+        .ok()
+        .map(|raw| lossless(&cgroup_summary(raw)))
+        .unzip();
 
     ProcessDetail {
         pid: sample.pid,
@@ -301,13 +316,28 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         runtime_summary: None,
         memory_map,
         listening,
-        cgroup: cgroups.as_deref().map(cgroup_summary),
+        cgroup,
+        cgroup_b64: cgroup_b64.flatten(),
         cgroups,
         unavailable: rec.unavailable,
     }
 }
 
-/// Heap, stacks, code, libraries and anonymous memory, from the classified memory map.
+/// The groups of `show`'s memory map; every mapping is in one, so their RSS adds up to the
+/// process's.
+const MEMORY_GROUPS: &[&str] = &[
+    "heap",
+    "stacks",
+    "code",
+    "libraries",
+    "anonymous",
+    "shared_memory",
+    "other_files",
+    "special",
+];
+
+/// Heap, stacks, code, libraries, anonymous and shared memory, other files and the kernel's
+/// special mappings, from the classified memory map.
 fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<MemoryGroup>> {
     let memory = match &files.memory {
         Some(memory) => memory,
@@ -333,7 +363,7 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
         })
         .collect();
     let categories = classify(&maps, memory.exe.as_deref(), &sps);
-    let mut groups: Vec<MemoryGroup> = ["heap", "stacks", "code", "libraries", "anonymous"]
+    let mut groups: Vec<MemoryGroup> = MEMORY_GROUPS
         .iter()
         .map(|group| MemoryGroup {
             group: (*group).to_owned(),
@@ -361,7 +391,9 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
             Category::Executable => 2,
             Category::Library(_) => 3,
             Category::AnonData | Category::AnonExec | Category::Reservation => 4,
-            _ => continue,
+            Category::SharedMemory => 5,
+            Category::FileMapping => 6,
+            Category::Special => 7,
         };
         let group = &mut groups[index];
         group.rss_bytes += entry.rss;
@@ -384,24 +416,20 @@ impl Report for ShowReport {
 
     fn table(&self, style: &Style) -> String {
         let d = &self.detail;
-        let title = format!(
-            "PID {}  {}",
-            d.pid,
-            d.identity
-                .name
-                .as_deref()
-                .map(|name| exact_text(name, d.identity.name_b64.as_deref()))
-                .unwrap_or_else(|| "-".into())
-        );
+        let mut title = Escaped::text(&format!("PID {}  ", d.pid));
+        match d.identity.name.as_deref() {
+            Some(name) => title.push(&exact_text(name, d.identity.name_b64.as_deref())),
+            None => title.push_text("-"),
+        }
         [
             sheet::section(&title, self.identity_rows(), style),
-            sheet::section("CPU", self.cpu_rows(), style),
+            sheet::section(&"CPU".into(), self.cpu_rows(), style),
             self.runtime_rows()
-                .map(|rows| sheet::section("Runtime", rows, style))
+                .map(|rows| sheet::section(&"Runtime".into(), rows, style))
                 .unwrap_or_default(),
-            sheet::section("Memory", self.memory_rows(), style),
-            sheet::section("Memory map", self.memory_map_rows(), style),
-            sheet::section("Limits", self.limit_rows(), style),
+            sheet::section(&"Memory".into(), self.memory_rows(), style),
+            sheet::section(&"Memory map".into(), self.memory_map_rows(), style),
+            sheet::section(&"Limits".into(), self.limit_rows(), style),
         ]
         .concat()
     }
@@ -415,7 +443,7 @@ type Rows = Vec<(&'static str, Text)>;
 
 impl ShowReport {
     /// A value, or `-` with the reason recorded for `key`.
-    fn or_reason(&self, key: &str, value: Option<String>) -> Text {
+    fn or_reason(&self, key: &str, value: Option<impl Into<Escaped>>) -> Text {
         match value {
             Some(text) => Text::plain(text),
             None => match self.detail.unavailable.get(key) {
@@ -443,12 +471,10 @@ impl ShowReport {
             .argv
             .as_ref()
             .map(|argv| match (argv.is_empty(), id.kind.as_str()) {
-                (true, "kernel_thread") => "(none: kernel thread)".to_owned(),
-                (true, "zombie") => "(none: zombie)".to_owned(),
-                _ => argv
-                    .iter()
-                    .enumerate()
-                    .map(|(i, arg)| {
+                (true, "kernel_thread") => Escaped::text("(none: kernel thread)"),
+                (true, "zombie") => Escaped::text("(none: zombie)"),
+                _ => Escaped::join(
+                    argv.iter().enumerate().map(|(i, arg)| {
                         exact_text(
                             arg,
                             id.argv_b64
@@ -456,9 +482,9 @@ impl ShowReport {
                                 .and_then(|b| b.get(i))
                                 .map(String::as_str),
                         )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                    }),
+                    " ",
+                ),
             });
         let exe = id.exe.as_ref().map(|exe| {
             let deleted = if id.exe_deleted == Some(true) {
@@ -466,7 +492,9 @@ impl ShowReport {
             } else {
                 ""
             };
-            format!("{}{deleted}", exact_text(exe, id.exe_b64.as_deref()))
+            let mut text = exact_text(exe, id.exe_b64.as_deref());
+            text.push_text(deleted);
+            text
         });
         let started = id.start_time_unix.map(|t| {
             format!(
@@ -514,7 +542,13 @@ impl ShowReport {
             ),
             (
                 "cgroup",
-                self.or_reason("cgroup", self.detail.cgroup.clone()),
+                self.or_reason(
+                    "cgroup",
+                    self.detail
+                        .cgroup
+                        .as_deref()
+                        .map(|cgroup| exact_text(cgroup, self.detail.cgroup_b64.as_deref())),
+                ),
             ),
         ];
         if let Some(ns) = ns {
@@ -629,8 +663,8 @@ impl ShowReport {
         )];
         let cluster = match &info.cluster {
             Some(ClusterRole::Primary { workers }) => Some(format!(
-                "primary of {} worker(s): {}",
-                workers.len(),
+                "primary of {}: {}",
+                units::count(workers.len() as u64, "worker", "workers"),
                 workers
                     .iter()
                     .map(u32::to_string)
@@ -649,10 +683,7 @@ impl ShowReport {
             rows.push(("cluster", Text::plain(cluster)));
         }
         for (key, value) in &info.settings {
-            rows.push((
-                "setting",
-                Text::plain(format!("{key}={}", escape_str(value))),
-            ));
+            rows.push(("setting", Text::plain(format!("{key}={value}"))));
         }
         Some(rows)
     }
@@ -660,22 +691,35 @@ impl ShowReport {
     /// Heap, stacks, code, libraries and anonymous memory: RSS (virtual).
     fn memory_map_rows(&self) -> Rows {
         let Some(groups) = &self.detail.memory_map else {
-            return vec![("map", self.or_reason("memory_map", None))];
+            return vec![("map", self.or_reason("memory_map", None::<Escaped>))];
         };
         groups
             .iter()
+            // The groups most processes lack are shown only when they hold something.
+            .filter(|g| g.mappings > 0 || MEMORY_GROUPS[..5].contains(&g.group.as_str()))
             .map(|g| {
                 let key = match g.group.as_str() {
                     "heap" => "heap",
                     "stacks" => "stacks",
                     "code" => "code",
                     "libraries" => "libraries",
-                    _ => "anonymous",
+                    "anonymous" => "anonymous",
+                    "shared_memory" => "shared memory",
+                    "other_files" => "other files",
+                    _ => "special",
                 };
                 let what = match (g.thread_stacks, g.unowned_stacks) {
-                    (Some(n), Some(0) | None) => format!("main + {n} thread stacks: "),
+                    (Some(n), Some(0) | None) => {
+                        format!(
+                            "main + {}: ",
+                            units::count(n, "thread stack", "thread stacks")
+                        )
+                    }
                     (Some(n), Some(u)) => {
-                        format!("main + {n} thread stacks + {u} of unknown owner: ")
+                        format!(
+                            "main + {} + {u} of unknown owner: ",
+                            units::count(n, "thread stack", "thread stacks")
+                        )
                     }
                     _ => String::new(),
                 };
@@ -734,7 +778,7 @@ impl ShowReport {
 
     fn limit_rows(&self) -> Rows {
         if self.detail.limits.is_empty() {
-            return vec![("limits", self.or_reason("limits", None))];
+            return vec![("limits", self.or_reason("limits", None::<Escaped>))];
         }
         self.detail
             .limits
@@ -761,11 +805,11 @@ impl ShowReport {
 
 /// The table form of a text field: its exact bytes (from the base64 form when the bytes are
 /// not UTF-8), escaped.
-pub fn exact_text(text: &str, b64: Option<&str>) -> String {
+pub fn exact_text(text: &str, b64: Option<&str>) -> Escaped {
     use base64::Engine;
     match b64.and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok()) {
-        Some(bytes) => escape(&bytes),
-        None => escape_str(text),
+        Some(bytes) => Escaped::bytes(&bytes),
+        None => Escaped::text(text),
     }
 }
 

@@ -9,11 +9,11 @@ use serde_json::{Map, Value as Json};
 use crate::analyze::memory::address_region;
 use crate::analyze::runtime::ThreadFacts;
 use crate::analyze::stacks::stack_of;
-use crate::analyze::symbols::{ModuleSymbols, Symbolizer};
+use crate::analyze::symbols::{Loaded, ModuleSymbols, Symbolizer};
 use crate::analyze::syscalls;
 use crate::analyze::waits;
 use crate::collect::fds::{epoll_targets, socket_inode};
-use crate::collect::modules::{open_debug_file, open_module};
+use crate::collect::modules::{ModuleFile, open_debug_file, open_module};
 use crate::collect::net::SocketTables;
 use crate::collect::process::{Field, read_syscall, read_wchan};
 use crate::collect::scan::scan;
@@ -28,14 +28,16 @@ use crate::model::thread::{ThreadList, ThreadRow};
 use crate::parse::codes::state_name;
 use crate::parse::maps::{Mapping, parse_maps};
 use crate::parse::syscall::SyscallState;
-use crate::render::escape::escape_str;
+use crate::render::escape::Escaped;
 use crate::render::json;
-use crate::render::table::{self, Align, Text, Tone};
+use crate::render::table::{self, Align, Column, Fit, Text, Tone};
 use crate::render::{Report, Style, units};
 
 /// The threads of one process, ready to render.
 pub struct ThreadsReport {
     pub list: ThreadList,
+    /// What to suggest for threads whose registers were denied.
+    denied_hint: &'static str,
     /// Show each role's evidence in the table.
     explain: bool,
 }
@@ -138,7 +140,12 @@ pub fn run(
     }
     let mut rows = describe_threads(&dir, &threads, maps.as_deref().map_err(|why| *why), system);
     let runtime = if options.roles {
-        crate::analyze::runtime::detect(&process.runtime_facts())
+        crate::analyze::runtime::detect(&process.runtime_facts()).map(|(analyzer, mut info)| {
+            if info.cluster.is_none() {
+                info.cluster = crate::commands::family::primary_role(procfs, pid);
+            }
+            (analyzer, info)
+        })
     } else {
         None
     };
@@ -162,6 +169,7 @@ pub fn run(
     let process_name = process.name().ok().map(|name| lossless(&name).0);
     Ok(ThreadsReport {
         explain: options.explain,
+        denied_hint: crate::collect::system::denied_hint(),
         list: ThreadList {
             runtime: runtime.map(|(_, info)| info),
             runtime_summary,
@@ -200,17 +208,23 @@ fn describe_threads(
     system: &SystemInfo,
 ) -> Vec<ThreadRow> {
     let load = |mapping: &Mapping| {
-        let file = open_module(dir, mapping)?;
-        let mut symbols = ModuleSymbols::parse(&object::ReadCache::new(file))?;
+        let file = match open_module(dir, mapping) {
+            ModuleFile::Verified(file) => file,
+            ModuleFile::Missing => return Loaded::NoSymbols,
+            ModuleFile::Unverified => return Loaded::Unverified,
+        };
+        let Some(mut symbols) = ModuleSymbols::parse(&object::ReadCache::new(file)) else {
+            return Loaded::NoSymbols;
+        };
         let debug = symbols
             .debug_path()
-            .and_then(|path| open_debug_file(dir, &path));
-        if let Some(debug) =
-            debug.and_then(|file| ModuleSymbols::parse(&object::ReadCache::new(file)))
-        {
+            .and_then(|path| open_debug_file(dir, &path))
+            .and_then(|file| ModuleSymbols::parse(&object::ReadCache::new(file)))
+            .filter(|debug| debug.build_id.is_some() && debug.build_id == symbols.build_id);
+        if let Some(debug) = debug {
             symbols.merge_debug(debug);
         }
-        Some(Arc::new(symbols))
+        Loaded::Symbols(Arc::new(symbols))
     };
     let empty: &[Mapping] = &[];
     let mut symbolizer = Symbolizer::new(maps.unwrap_or(empty), &load);
@@ -286,7 +300,13 @@ fn describe(
         stack: None,
         unavailable: BTreeMap::new(),
     };
-    match thread.syscall() {
+    // An exited, unreaped thread has no registers: its syscall file says "-1 0x0 0x0",
+    // which is no wait in user space and no program counter.
+    let syscall = match stat.map(|s| s.state) {
+        Some(b'Z' | b'X') => Err(Unavailable::Zombie),
+        _ => thread.syscall(),
+    };
+    match syscall {
         Err(why) => missing(
             &["wait", "syscall", "sp", "pc", "pc_location", "stack"],
             why,
@@ -338,25 +358,35 @@ impl Report for ThreadsReport {
     fn table(&self, style: &Style) -> String {
         let list = &self.list;
         let with_roles = list.threads.iter().any(|t| t.role.is_some());
-        let mut headers = vec![("TID", Align::Right), ("NAME", Align::Left)];
+        // On a narrow terminal the counters give way first, then names are cut, so WAIT and
+        // PC (the answer to "what is it doing") stay readable at 80 columns.
+        let mut columns = vec![
+            Column::new("TID", Align::Right, Fit::Keep),
+            Column::new("NAME", Align::Left, Fit::Narrow { order: 8, min: 8 }),
+        ];
         if with_roles {
-            headers.push(("ROLE", Align::Left));
+            columns.push(Column::new(
+                "ROLE",
+                Align::Left,
+                Fit::Narrow { order: 7, min: 10 },
+            ));
         }
         let explain = with_roles && self.explain;
-        headers.extend([
-            ("S", Align::Left),
-            ("%CPU", Align::Right),
-            ("USER", Align::Right),
-            ("SYS", Align::Right),
-            ("CPU", Align::Right),
-            ("CTXSW", Align::Right),
-            ("STACK", Align::Right),
-            ("WAIT", Align::Left),
+        columns.extend([
+            Column::new("S", Align::Left, Fit::Keep),
+            Column::new("%CPU", Align::Right, Fit::Keep),
+            Column::new("USER", Align::Right, Fit::Drop(3)),
+            Column::new("SYS", Align::Right, Fit::Drop(2)),
+            Column::new("CPU", Align::Right, Fit::Drop(4)),
+            Column::new("CTXSW", Align::Right, Fit::Drop(1)),
+            Column::new("STACK", Align::Right, Fit::Drop(5)),
+            Column::new("WAIT", Align::Left, Fit::Keep),
         ]);
-        headers.push(if explain {
-            ("EVIDENCE", Align::Left)
+        let last = Fit::Cut { order: 6, min: 32 };
+        columns.push(if explain {
+            Column::new("EVIDENCE", Align::Left, last)
         } else {
-            ("PC", Align::Left)
+            Column::new("PC", Align::Left, last)
         });
         let rows = list
             .threads
@@ -370,22 +400,19 @@ impl Report for ThreadsReport {
                 .iter()
                 .map(|(state, n)| format!("{n} {}", state_name(state.as_bytes()[0])))
                 .collect();
-            out.push_str(&format!(
-                "PID {}  {}  {}: {}\n",
+            let title = format!(
+                "PID {}  {}  {}: {}",
                 list.pid,
-                list.process_name
-                    .as_deref()
-                    .map(escape_str)
-                    .unwrap_or_else(|| "-".into()),
+                list.process_name.as_deref().unwrap_or("-"),
                 units::count(list.threads.len() as u64, "thread", "threads"),
                 states.join(", ")
-            ));
+            );
+            out.push_str(&table::title_line(&Escaped::text(&title), style));
             if let Some(summary) = &list.runtime_summary {
-                out.push_str(summary);
-                out.push('\n');
+                out.push_str(&table::title_line(&Escaped::text(summary), style));
             }
         }
-        out.push_str(&table::render(&headers, rows, *style));
+        out.push_str(&table::render_columns(&columns, rows, *style));
         out
     }
 
@@ -400,8 +427,9 @@ impl Report for ThreadsReport {
             .into_iter()
             .map(|(why, n)| match why {
                 Unavailable::PermissionDenied => format!(
-                    "- means unavailable: WAIT, PC and STACK of {} need ptrace access (run as root or as the owner)",
-                    units::count(n as u64, "thread", "threads")
+                    "- means unavailable: WAIT, PC and STACK of {} need ptrace access ({})",
+                    units::count(n as u64, "thread", "threads"),
+                    self.denied_hint
                 ),
                 Unavailable::Running => format!(
                     "- means unavailable: {} running when sampled; --samples N re-reads them",
@@ -423,14 +451,17 @@ impl Report for ThreadsReport {
 fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
     let dash = || Text::toned("-", Tone::Dim);
     let text = |value: Option<String>| value.map_or_else(dash, Text::plain);
-    let name = t.name.as_ref().map(|name| match &t.name_b64 {
-        Some(b64) => crate::commands::show::exact_text(name, Some(b64)),
-        None => escape_str(name),
-    });
-    let mut row = vec![Text::plain(t.tid.to_string()), text(name)];
+    let name = t
+        .name
+        .as_ref()
+        .map(|name| crate::commands::show::exact_text(name, t.name_b64.as_deref()));
+    let mut row = vec![
+        Text::plain(t.tid.to_string()),
+        name.map_or_else(dash, Text::plain),
+    ];
     if with_roles {
         let role = t.role.as_ref().map(|role| match &t.role_name {
-            Some(name) => format!("{role} ({})", escape_str(name)),
+            Some(name) => format!("{role} ({name})"),
             None => role.clone(),
         });
         row.push(text(role));
@@ -466,7 +497,7 @@ fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
     if explain {
         row.push(text(t.role_evidence.as_ref().map(|e| e.rule.clone())));
     } else {
-        row.push(text(t.pc_text.as_deref().map(escape_str)));
+        row.push(text(t.pc_text.clone()));
     }
     row
 }

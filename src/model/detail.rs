@@ -25,7 +25,8 @@ pub struct ProcessDetail {
     pub runtime: Option<RuntimeInfo>,
     /// `Node.js v20.20.2 — 1 JavaScript main thread, 4 libuv pool threads...`.
     pub runtime_summary: Option<String>,
-    /// Memory by broad kind: heap, stacks, code, libraries, anonymous (RSS and virtual).
+    /// Memory by broad kind (RSS and virtual): every mapping is in one group, so the groups'
+    /// RSS adds up to the process's (as `smaps_rollup` counts it).
     pub memory_map: Option<Vec<MemoryGroup>>,
     /// Sockets the process listens on (TCP LISTEN, bound UDP, listening unix sockets).
     pub listening: Option<Vec<SocketInfo>>,
@@ -34,6 +35,9 @@ pub struct ProcessDetail {
     pub cgroup: Option<String>,
     /// Every line of `/proc/PID/cgroup`, v1 and v2.
     pub cgroups: Option<Vec<crate::parse::cgroup::CgroupLine>>,
+    /// The exact bytes of `cgroup` (standard base64), only when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_b64: Option<String>,
     /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
     pub unavailable: BTreeMap<String, Unavailable>,
 }
@@ -58,6 +62,12 @@ pub struct Identity {
     pub argv: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub argv_b64: Option<Vec<String>>,
+    /// Present (true) when arguments were left out: more than 4096, or more than 256 KiB.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub argv_truncated: bool,
+    /// The exact `cmdline` bytes (base64, at most 256 KiB), with `--raw-cmdline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmdline_b64: Option<String>,
     pub exe: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exe_b64: Option<String>,
@@ -136,7 +146,9 @@ pub struct LimitEntry {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MemoryGroup {
     /// heap (brk heap and malloc arenas), stacks (main and threads), code (the
-    /// executable), libraries, or anonymous (other anonymous memory).
+    /// executable), libraries, anonymous (other anonymous memory), shared_memory (SysV,
+    /// /dev/shm, memfd and shared anonymous), other_files (any other mapped file), or
+    /// special (the kernel's [vdso], [vvar], [vsyscall]).
     pub group: String,
     pub rss_bytes: u64,
     pub virtual_bytes: u64,

@@ -23,15 +23,22 @@ pub struct SocketInfo {
     pub path: Option<String>,
     /// A netlink socket's protocol number.
     pub netlink_protocol: Option<u32>,
+    /// A connected unix socket's peer: the inode of the socket at the other end (from
+    /// sock_diag; absent where only `/proc/net/unix` could be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_inode: Option<u64>,
     pub inode: u64,
 }
 
-/// Another descriptor (maybe in another process) on the same pipe.
+/// A descriptor (maybe in another process) on the other end of the same pipe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PeerFd {
     pub pid: u32,
     pub name: Option<String>,
     pub fd: u32,
+    /// The end it holds, from its open flags: `read`, `write`, or `read_write` (a FIFO
+    /// opened O_RDWR); null when its fdinfo could not be read.
+    pub direction: Option<String>,
 }
 
 /// One open file descriptor.
@@ -57,7 +64,8 @@ pub struct FdRow {
     /// What a table shows: the endpoints of a socket, a pipe's other ends, an epoll set.
     pub description: String,
     pub socket: Option<SocketInfo>,
-    /// Other descriptors on the same pipe (this process or others).
+    /// The descriptors on the other end of the pipe (this process or others): a read end's
+    /// writers, a write end's readers; not other holders of the same end.
     pub pipe_peers: Option<Vec<PeerFd>>,
     /// The descriptors an epoll instance watches.
     pub epoll_targets: Option<Vec<i32>>,

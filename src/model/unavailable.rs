@@ -21,6 +21,8 @@ pub enum Unavailable {
     Running,
     /// The read did not finish in time (a process stuck in uninterruptible sleep, a FUSE mapping).
     TimedOut,
+    /// The file was larger than any such file can be (a fixture's `/dev/zero`): not read.
+    TooLarge,
     /// Any other read error (EIO and the like) or a file whose content could not be parsed.
     ReadError,
 }
@@ -56,6 +58,7 @@ impl Unavailable {
             Self::Unsupported => "unsupported",
             Self::Running => "running",
             Self::TimedOut => "timed_out",
+            Self::TooLarge => "too_large",
             Self::ReadError => "read_error",
         }
     }
@@ -70,6 +73,7 @@ impl Unavailable {
             Self::Unsupported => "not supported by this kernel",
             Self::Running => "running, not sampled",
             Self::TimedOut => "read timed out",
+            Self::TooLarge => "file too large",
             Self::ReadError => "read error",
         }
     }

@@ -48,18 +48,35 @@ pub fn parse_cgroup(raw: &[u8]) -> Vec<CgroupLine> {
         .collect()
 }
 
-/// The one-line summary: the v2 path when there is one that says more than `/`, else the v1
-/// lines (a hybrid host keeps the real placement in the v1 controllers), joined with `; `.
-pub fn summary(lines: &[CgroupLine]) -> String {
-    let unified = lines.iter().find(|line| line.hierarchy == 0);
-    let legacy: Vec<String> = lines
-        .iter()
-        .filter(|line| line.hierarchy != 0)
-        .map(CgroupLine::text)
+/// The one-line summary, as exact bytes (a cgroup name may hold any byte but `/` and NUL):
+/// the v2 path when it says more than `/`, else the v1 lines that do (a hybrid host keeps
+/// the real placement in the v1 controllers), joined with `; `, else `/`.
+pub fn summary(raw: &[u8]) -> Vec<u8> {
+    // (hierarchy ID, the whole line, the path)
+    let lines: Vec<(&[u8], &[u8], &[u8])> = raw
+        .split(|&b| b == b'\n')
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, |&b| b == b':');
+            let hierarchy = parts.next()?;
+            parts.next()?;
+            Some((hierarchy, line, parts.next()?))
+        })
         .collect();
-    match unified {
-        Some(v2) if v2.path != "/" || legacy.is_empty() => v2.path.clone(),
-        _ => legacy.join("; "),
+    if let Some((_, _, path)) = lines
+        .iter()
+        .find(|(id, _, path)| *id == b"0" && *path != b"/")
+    {
+        return path.to_vec();
+    }
+    let legacy: Vec<&[u8]> = lines
+        .iter()
+        .filter(|(id, _, path)| *id != b"0" && *path != b"/")
+        .map(|(_, line, _)| *line)
+        .collect();
+    if legacy.is_empty() {
+        b"/".to_vec()
+    } else {
+        legacy.join(&b"; "[..])
     }
 }
 
@@ -72,7 +89,10 @@ mod tests {
         let lines = parse_cgroup(b"0::/user.slice/session-1.scope\n");
         assert_eq!(lines[0].hierarchy, 0);
         assert!(lines[0].controllers.is_empty());
-        assert_eq!(summary(&lines), "/user.slice/session-1.scope");
+        assert_eq!(
+            summary(b"0::/user.slice/session-1.scope\n"),
+            b"/user.slice/session-1.scope"
+        );
     }
 
     #[test]
@@ -82,11 +102,13 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[1].controllers, ["cpu", "cpuacct"]);
         assert_eq!(
-            summary(&lines),
-            "12:memory:/process_api/job-7; 4:cpu,cpuacct:/process_api/job-7"
+            summary(raw),
+            b"12:memory:/process_api/job-7; 4:cpu,cpuacct:/process_api/job-7"
         );
-        let with_v2 = parse_cgroup(b"12:memory:/a\n0::/system.slice/x.service\n");
-        assert_eq!(summary(&with_v2), "/system.slice/x.service");
+        assert_eq!(
+            summary(b"12:memory:/a\n0::/system.slice/x.service\n"),
+            b"/system.slice/x.service"
+        );
     }
 
     #[test]
@@ -94,6 +116,8 @@ mod tests {
         let lines = parse_cgroup(b"0::/a:b\nnot a line\n");
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].path, "/a:b");
-        assert_eq!(summary(&parse_cgroup(b"0::/\n")), "/");
+        assert_eq!(summary(b"0::/\n"), b"/");
+        assert_eq!(summary(b"4:memory:/\n1:cpu:/\n"), b"/");
+        assert_eq!(summary(b"0::/a\xffb\n"), b"/a\xffb");
     }
 }

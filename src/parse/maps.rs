@@ -11,6 +11,8 @@ pub struct Mapping {
     /// `s`: shared; `p`: private (copy-on-write).
     pub shared: bool,
     pub offset: u64,
+    /// The device of the file (major, minor), as the kernel prints it (`fe:01`).
+    pub device: (u32, u32),
     pub inode: u64,
     /// The path or pseudo-name (`[heap]`, `[stack]`, `[vdso]`), raw bytes; empty for anonymous.
     /// Newlines in file names appear as `\012` (the kernel's escape).
@@ -61,7 +63,7 @@ pub fn parse_mapping(line: &[u8]) -> Option<Mapping> {
     let range = fields.next()?;
     let perms = fields.next()?;
     let offset = fields.next()?;
-    let _device = fields.next()?;
+    let device = fields.next()?;
     let inode = fields.next()?;
     let dash = range.iter().position(|&b| b == b'-')?;
     let start = hex(&range[..dash])?;
@@ -79,9 +81,17 @@ pub fn parse_mapping(line: &[u8]) -> Option<Mapping> {
         exec: perms[2] == b'x',
         shared: perms[3] == b's',
         offset: hex(offset)?,
+        device: parse_device(device)?,
         inode: std::str::from_utf8(inode).ok()?.parse().ok()?,
         path,
     })
+}
+
+/// `fe:01` → (0xfe, 0x01).
+fn parse_device(text: &[u8]) -> Option<(u32, u32)> {
+    let colon = text.iter().position(|&b| b == b':')?;
+    let number = |part: &[u8]| u32::from_str_radix(std::str::from_utf8(part).ok()?, 16).ok();
+    Some((number(&text[..colon])?, number(&text[colon + 1..])?))
 }
 
 /// Parses a whole maps file, skipping lines that do not parse.
@@ -127,6 +137,7 @@ mod tests {
         assert!(maps[1].exec && !maps[1].write && !maps[1].shared);
         assert_eq!(maps[1].offset, 0x2000);
         assert_eq!(maps[1].inode, 1442);
+        assert_eq!(maps[1].device, (0xfe, 0x01));
         assert_eq!(maps[2].path, b"[heap]");
         assert!(maps[3].is_inaccessible() && maps[3].is_anonymous());
         assert_eq!(maps[4].size(), 8 << 20);

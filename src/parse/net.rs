@@ -91,6 +91,8 @@ pub struct UnixSocket {
     pub state: &'static str,
     /// The bound path, `@name` for an abstract name; empty when unbound.
     pub path: Vec<u8>,
+    /// The inode of the connected peer socket (sock_diag only; `/proc/net/unix` lacks it).
+    pub peer: Option<u64>,
 }
 
 /// Parses one line of `/proc/net/unix`.
@@ -127,6 +129,7 @@ pub fn parse_unix(line: &[u8]) -> Option<UnixSocket> {
         listening,
         state,
         path,
+        peer: None,
     })
 }
 

@@ -1,9 +1,11 @@
-//! Validated, pure descriptions of what the user asked for: PIDs, durations, filters.
+//! Validated, pure descriptions of what the user asked for: PIDs, durations, filters, the process matcher.
 
 pub mod duration;
 pub mod filter;
+pub mod matcher;
 pub mod pid;
 
 pub use duration::parse_duration;
-pub use filter::{Matcher, ProcessFilter, parse_states};
+pub use filter::{ProcessFilter, parse_states};
+pub use matcher::Matcher;
 pub use pid::{parse_pid, parse_ppid};

@@ -7,7 +7,9 @@ use serde_json::{Map, Value as Json};
 use crate::model::Unavailable;
 
 /// Bumped when a field is renamed, retyped or removed; adding fields keeps it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: `runtime` is one object everywhere (`ps -o runtime` gave a string; its `runtime`
+/// member is now `name`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A target the command could not report on (gone, denied), listed in `errors`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

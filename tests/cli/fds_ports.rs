@@ -5,17 +5,7 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
-use crate::common::{json, run, run_fixture_tree, sleep_holding, stderr, stdout};
-
-fn fd_row(doc: &serde_json::Value, fd: i32) -> serde_json::Value {
-    doc["fds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["fd"] == fd)
-        .cloned()
-        .unwrap_or_else(|| panic!("fd {fd} listed"))
-}
+use crate::common::{fd_row, json, run, run_fixture_tree, sleep_holding, stderr, stdout};
 
 #[test]
 fn every_kind_of_descriptor_the_test_opened() {

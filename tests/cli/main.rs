@@ -3,9 +3,14 @@
 
 mod common;
 mod contract;
+mod deputy;
 mod exact;
 mod fds_ports;
 mod fixtures;
+mod hostile;
+mod hostile_text;
+mod kill;
+mod kill_ns;
 mod mem;
 mod node;
 mod output;
@@ -15,5 +20,6 @@ mod ps_live;
 mod schema;
 mod show_live;
 mod stress;
+mod terminal;
 mod threads;
 mod tree_kill;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{json, run, run_fixture_tree, stderr};
+use crate::common::{json, run, run_fixture_tree, stderr, stdout};
 
 /// A Node.js process running a script in its own process group; when dropped, the whole
 /// group (it and any cluster workers) is killed (SIGKILL, never SIGUSR1) while the leader is
@@ -140,7 +140,7 @@ fn idle_http_server() {
         ]),
         "{doc}"
     );
-    assert_eq!(doc["runtime"]["runtime"], "node");
+    assert_eq!(doc["runtime"]["name"], "node");
     assert_eq!(doc["runtime"]["version"], node_version());
     let main = doc["threads"]
         .as_array()
@@ -230,7 +230,8 @@ fn process_title_does_not_hide_node() {
     ]));
     let row = &doc["processes"][0];
     assert_eq!(row["name"], "my-api", "comm is the title");
-    assert_eq!(row["runtime"], format!("node {}", node_version()));
+    assert_eq!(row["runtime"]["name"], "node");
+    assert_eq!(row["runtime"]["version"], node_version());
     let listed = json(&run(&["ps", "--runtime", "node", "--json", "-o", "pid"]));
     assert!(
         listed["processes"]
@@ -321,8 +322,18 @@ fn cluster_roles_round_robin() {
         "-o",
         "runtime",
     ]));
+    assert_eq!(ps["processes"][0]["runtime"]["cluster"]["role"], "worker");
+    assert_eq!(ps["processes"][0]["runtime"]["cluster"]["id"], 2);
+    let worker_text = stdout(&run(&[
+        "ps",
+        "--no-header",
+        "--pid",
+        &workers[1].to_string(),
+        "-o",
+        "runtime",
+    ]));
     assert_eq!(
-        ps["processes"][0]["runtime"],
+        worker_text.trim_end(),
         format!("node {} cluster worker 2", node_version())
     );
     let show = json(&run(&["show", &primary.pid().to_string(), "--json"]));
@@ -330,6 +341,37 @@ fn cluster_roles_round_robin() {
     assert_eq!(
         show["process"]["runtime"]["cluster"]["workers"],
         serde_json::json!(workers)
+    );
+    // ps marks the primary too, selected alone or in the whole listing, with the same
+    // object show and threads give; the table text is that object's label.
+    let primary_pid = primary.pid().to_string();
+    let ps = json(&run(&[
+        "ps",
+        "--json",
+        "--pid",
+        &primary_pid,
+        "-o",
+        "runtime",
+    ]));
+    assert_eq!(ps["processes"][0]["runtime"], show["process"]["runtime"]);
+    let threads = json(&run(&["threads", &primary_pid, "--json"]));
+    assert_eq!(threads["runtime"], show["process"]["runtime"]);
+    let all = json(&run(&["ps", "--json", "-o", "pid,runtime"]));
+    assert_eq!(
+        crate::common::row_of(&all, primary.pid())["runtime"],
+        show["process"]["runtime"]
+    );
+    let text = stdout(&run(&[
+        "ps",
+        "--no-header",
+        "--pid",
+        &primary_pid,
+        "-o",
+        "runtime",
+    ]));
+    assert_eq!(
+        text.trim_end(),
+        format!("node {} cluster primary", node_version())
     );
 }
 

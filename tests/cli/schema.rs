@@ -42,9 +42,9 @@ fn ps_output_matches_its_schema() {
 #[test]
 fn ps_schema_rejects_a_wrong_document() {
     let ps = validator("ps");
-    let wrong = serde_json::json!({"schema_version": 1, "command": "ps", "processes": [{"pid": "one"}], "vanished": 0, "errors": []});
+    let wrong = serde_json::json!({"schema_version": 2, "command": "ps", "processes": [{"pid": "one"}], "vanished": 0, "errors": []});
     assert!(!ps.is_valid(&wrong));
-    let unknown_key = serde_json::json!({"schema_version": 1, "command": "ps", "processes": [{"pid": 1, "bogus": 2}], "vanished": 0, "errors": []});
+    let unknown_key = serde_json::json!({"schema_version": 2, "command": "ps", "processes": [{"pid": 1, "bogus": 2}], "vanished": 0, "errors": []});
     assert!(!ps.is_valid(&unknown_key));
 }
 
@@ -58,7 +58,7 @@ fn show_output_matches_its_schema() {
     for pid in ["1", "2", "42", "77"] {
         assert_valid(&show, &json(&run_fixture(&["show", pid, "--json"])));
     }
-    let wrong = serde_json::json!({"schema_version": 1, "command": "show", "process": {"pid": -3}, "errors": []});
+    let wrong = serde_json::json!({"schema_version": 2, "command": "show", "process": {"pid": -3}, "errors": []});
     assert!(!show.is_valid(&wrong));
 }
 

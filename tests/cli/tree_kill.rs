@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::common::{Group, Owned, bin, json, run, sleep_holding, stderr, stdout};
+use crate::common::{Group, Owned, json, run, sleep_holding, stderr, stdout};
 
 /// PIDs of the children of `pid` (from /proc), sorted.
 fn children_of(pid: u32) -> Vec<u32> {
@@ -184,118 +184,63 @@ fn kill_by_a_port_nobody_holds_signals_nothing() {
     assert!(alive(sentinel.pid()));
 }
 
-#[test]
-fn bad_and_dangerous_targets_are_refused() {
-    let sentinel = Owned::spawn("sleep", &["300"]).sleeping();
-    for bad in ["0", "-1", "4294967295", "2147483648", "1e3", "0x10", "abc"] {
-        let output = run(&["kill", "--", bad]);
-        assert_eq!(output.status.code(), Some(2), "{bad}");
-        assert_eq!(
-            stderr(&output).trim_end().lines().count(),
-            1,
-            "{bad}: {}",
-            stderr(&output)
-        );
-    }
-    let refused = |args: &[&str], reason: &str| {
-        let output = run(args);
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
-        let doc_output = {
-            let mut with_json = args.to_vec();
-            with_json.push("--json");
-            run(&with_json)
-        };
-        let doc = json(&doc_output);
-        assert_eq!(doc["results"][0]["result"], "refused", "{args:?}: {doc}");
-        assert!(
-            doc["results"][0]["reason"]
-                .as_str()
-                .unwrap()
-                .contains(reason),
-            "{args:?}: {doc}"
-        );
-    };
-    refused(&["kill", "1"], "PID 1");
-    refused(&["kill", "2"], "kernel thread");
-    let me = std::process::id().to_string();
-    refused(&["kill", &me], "the shell procscope runs from");
-    // A thread of ours is not a process.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        // SAFETY: gettid has no preconditions.
-        tx.send(unsafe { libc::gettid() }).unwrap();
-        let _ = stop_rx.recv();
-    });
-    let tid = rx.recv().unwrap().to_string();
-    refused(&["kill", &tid], "is a thread of process");
-    drop(stop_tx);
-    thread.join().unwrap();
-    // A name nothing has: nothing is signalled.
-    let nobody = run(&["kill", "--name", "no-such-name-procscope-test", "--yes"]);
-    assert_eq!(nobody.status.code(), Some(1));
-    assert_eq!(
-        stderr(&nobody),
-        "procscope: nothing to signal: no process matched\n"
-    );
-    assert!(alive(sentinel.pid()), "the sentinel survived every refusal");
+/// (PID, start time) of `pid`, if it exists.
+fn started(pid: u32) -> Option<(u32, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let start = stat
+        .rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(19)?
+        .to_owned();
+    Some((pid, start))
 }
 
 #[test]
-fn a_reused_pid_is_never_signalled() {
-    // Inside a new user and PID namespace (unprivileged), force the reuse of the selected PID
-    // while procscope pauses between selecting and signalling.
-    let probe = std::process::Command::new("unshare")
-        .args(["-Urpf", "--mount-proc", "true"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        crate::common::notice!("user namespaces are unavailable here; PID reuse test skipped");
-        return;
+#[ignore = "heavy: 50 tree kills of a shell-wrapper family"]
+fn a_tree_whose_parents_exit_by_themselves_is_all_exited() {
+    // The shells exit on their own once their children die, often before procscope gets to
+    // signal them: that is `exited`, and the run succeeds.
+    for run_number in 0..50 {
+        let mut outer = Owned::spawn(
+            "bash",
+            &["-c", r#"bash -c "sleep 300 & sleep 300 & wait" & wait"#],
+        );
+        let inner = wait_children(outer.pid(), 1);
+        assert_eq!(inner.len(), 1, "run {run_number}");
+        let sleeps = wait_children(inner[0], 2);
+        assert_eq!(sleeps.len(), 2, "run {run_number}");
+        let family: Vec<(u32, String)> = inner
+            .iter()
+            .chain(&sleeps)
+            .filter_map(|&p| started(p))
+            .collect();
+        let output = run(&[
+            "kill",
+            &outer.pid().to_string(),
+            "--tree",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "20s",
+            "--json",
+        ]);
+        let doc = json(&output);
+        assert_eq!(output.status.code(), Some(0), "run {run_number}: {doc}");
+        let results = doc["results"].as_array().unwrap();
+        assert_eq!(results.len(), 4, "run {run_number}: {doc}");
+        assert!(
+            results.iter().all(|r| r["result"] == "exited"),
+            "run {run_number}: {doc}"
+        );
+        outer.0.wait().unwrap();
+        // Gone: no such process, another one with the PID, or exited (a zombie its new
+        // parent has yet to reap).
+        for (pid, start) in &family {
+            let same = started(*pid).is_some_and(|now| &now.1 == start);
+            assert!(!same || !alive(*pid), "run {run_number}: {pid} still runs");
+        }
     }
-    let script = r#"
-        sleep 1000 &
-        victim=$!
-        PROCSCOPE_TEST_PAUSE_MS=1500 "$PROCSCOPE" kill "$victim" --json > "$OUT" 2>&1 &
-        killer=$!
-        sleep 0.5
-        kill -9 "$victim"
-        wait "$victim" 2>/dev/null
-        echo $((victim - 1)) > /proc/sys/kernel/ns_last_pid
-        sleep 1000 &
-        impostor=$!
-        wait "$killer"
-        echo "victim=$victim impostor=$impostor"
-        if kill -0 "$impostor" 2>/dev/null; then echo impostor-alive; fi
-        kill -9 "$impostor"
-    "#;
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("kill.json");
-    let output = std::process::Command::new("unshare")
-        .args(["-Urpf", "--mount-proc", "bash", "-c", script])
-        .env("PROCSCOPE", bin())
-        .env("OUT", &out)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let ids: Vec<&str> = text
-        .split_whitespace()
-        .filter_map(|w| w.split_once('=').map(|(_, v)| v))
-        .collect();
-    assert_eq!(ids.len(), 2, "{text}");
-    assert_eq!(ids[0], ids[1], "the PID was reused: {text}");
-    assert!(
-        text.contains("impostor-alive"),
-        "the new process was not signalled: {text}"
-    );
-    let written = std::fs::read(&out).unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&written).unwrap_or_else(|err| {
-        panic!(
-            "{err}: {:?} / {}",
-            String::from_utf8_lossy(&written),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    assert_eq!(doc["results"][0]["result"], "gone", "{doc}");
 }
 
 #[test]

@@ -23,10 +23,12 @@ pub struct ProcessFacts<'a> {
     pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,
 }
 
-/// A process's runtime.
+/// A process's runtime: the same JSON object in every command (`ps -o runtime`, `show`,
+/// `threads`), and the one source of its table text ([`RuntimeInfo::label`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct RuntimeInfo {
     /// `node`.
+    #[serde(rename = "name")]
     pub runtime: String,
     /// `20.20.2`, read from the binary.
     pub version: Option<String>,
@@ -37,19 +39,35 @@ pub struct RuntimeInfo {
 }
 
 impl RuntimeInfo {
-    /// `node 20.20.2`, `node 20.20.2 cluster worker 2`.
+    /// `node 20.20.2`, `node 20.20.2 cluster primary`, `node 20.20.2 cluster worker 2`.
     pub fn label(&self) -> String {
         let mut text = self.runtime.clone();
         if let Some(version) = &self.version {
             text.push(' ');
             text.push_str(version);
         }
-        match &self.cluster {
-            Some(ClusterRole::Primary { .. }) => text.push_str(" cluster primary"),
-            Some(ClusterRole::Worker { id, .. }) => text.push_str(&format!(" cluster worker {id}")),
-            Some(ClusterRole::ForkedChild { .. }) | None => {}
+        if let Some(role) = self.cluster.as_ref().and_then(ClusterRole::cluster_label) {
+            text.push(' ');
+            text.push_str(&role);
         }
         text
+    }
+}
+
+impl ClusterRole {
+    /// `cluster primary`, `cluster worker 2`; `None` for a forked child (not a cluster role).
+    pub fn cluster_label(&self) -> Option<String> {
+        match self {
+            Self::Primary { .. } => Some("cluster primary".into()),
+            Self::Worker { id, .. } => Some(format!("cluster worker {id}")),
+            Self::ForkedChild { .. } => None,
+        }
+    }
+
+    /// The role as `tree` and `ports` label a process: the cluster role, or `forked child`.
+    pub fn label(&self) -> String {
+        self.cluster_label()
+            .unwrap_or_else(|| "forked child".to_owned())
     }
 }
 
