@@ -304,3 +304,17 @@ where
         .cloned()
         .unwrap_or_else(|| panic!("fd {fd} listed"))
 }
+
+/// The stack size glibc gave `thread` (its guard page not included).
+pub fn stack_size_of(thread: libc::pthread_t) -> u64 {
+    // SAFETY: the thread is alive (parked at the gate); the attribute object is initialised
+    // by pthread_getattr_np and destroyed after use.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        assert_eq!(libc::pthread_getattr_np(thread, &mut attr), 0);
+        let mut size: libc::size_t = 0;
+        libc::pthread_attr_getstacksize(&attr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        size as u64
+    }
+}

@@ -80,7 +80,7 @@ fn three_named_thread_stacks_with_their_sizes() {
     // The stack each thread really got: glibc may hand out a cached stack up to 4 times
     // the size asked for (threads of other tests end and leave theirs in its cache).
     let granted: Vec<u64> = (0..threads.len())
-        .map(|index| stack_size_of(gate.pthread(index)))
+        .map(|index| crate::common::stack_size_of(gate.pthread(index)))
         .collect();
     let doc = json(&run(&["mem", &std::process::id().to_string(), "--json"]));
     gate.open();
@@ -98,20 +98,6 @@ fn three_named_thread_stacks_with_their_sizes() {
             "{name}: {virtual_bytes} for {size}"
         );
         assert_eq!(row["mappings"], 2, "stack and guard page");
-    }
-}
-
-/// The stack size glibc gave `thread` (its guard page not included).
-fn stack_size_of(thread: libc::pthread_t) -> u64 {
-    // SAFETY: the thread is alive (parked at the gate); the attribute object is initialised
-    // by pthread_getattr_np and destroyed after use.
-    unsafe {
-        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
-        assert_eq!(libc::pthread_getattr_np(thread, &mut attr), 0);
-        let mut size: libc::size_t = 0;
-        libc::pthread_attr_getstacksize(&attr, &mut size);
-        libc::pthread_attr_destroy(&mut attr);
-        size as u64
     }
 }
 

@@ -207,9 +207,11 @@ fn own_parked_threads_are_seen_exactly() {
     let small = thread(&doc, parked.small_stack);
     assert_eq!(small["name"], "pt-stack1m");
     let size = small["stack"]["size_bytes"].as_u64().unwrap();
+    // What glibc granted for the 1 MiB asked: it may reuse a larger cached stack.
+    let granted = crate::common::stack_size_of(parked.gate.pthread(1));
     assert!(
-        ((1 << 20) - (64 << 10)..=(1 << 20) + (64 << 10)).contains(&size),
-        "1 MiB stack, saw {size}"
+        (granted - (64 << 10)..=granted + (64 << 10)).contains(&size),
+        "a stack of {granted} bytes, saw {size}"
     );
     assert_eq!(small["stack"]["main"], false);
     assert!(
