@@ -3,10 +3,14 @@
 //! process cannot hang a listing. A watchdog thread signals (SIGURG, handled by a no-op
 //! without SA_RESTART) any reader thread stuck past the deadline; the interrupted system
 //! call returns EINTR. A read in uninterruptible sleep (D state) cannot be interrupted.
+//!
+//! Each reader thread holds one slot of a fixed table while it lives (released by a
+//! thread-local destructor when the thread ends, so slots are recycled). The watchdog
+//! signals a thread only while holding its slot's lock and only while that thread is inside
+//! a guarded call; the thread must take the same lock to leave the call, so the signal
+//! always targets a live thread that is still in its guarded read, never one that exited.
 
-use std::cell::Cell;
-use std::sync::Once;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 use nix::sys::pthread::{Pthread, pthread_kill, pthread_self};
@@ -15,37 +19,72 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction
 /// How long one read may block.
 pub const TIMEOUT: Duration = Duration::from_millis(1000);
 const CHECK_EVERY: Duration = Duration::from_millis(100);
+/// Reader threads that can be guarded at the same time; a thread beyond them reads unguarded.
 const SLOTS: usize = 64;
 
-/// One reader thread's state: its pthread, when its current read started (ms since the
-/// watchdog's epoch, 0 when idle), and whether it was interrupted.
-struct Slot {
-    thread: AtomicU64,
-    started_ms: AtomicU64,
-    fired: AtomicBool,
+/// One slot: the thread holding it, when its current guarded call started (`None` outside
+/// a call), and whether the watchdog signalled it during that call.
+struct SlotState {
+    owner: Option<Pthread>,
+    started: Option<Instant>,
+    fired: bool,
 }
 
+struct Slot(Mutex<SlotState>);
+
 #[allow(clippy::declare_interior_mutable_const)]
-const IDLE: Slot = Slot {
-    thread: AtomicU64::new(0),
-    started_ms: AtomicU64::new(0),
-    fired: AtomicBool::new(false),
-};
-static TABLE: [Slot; SLOTS] = [IDLE; SLOTS];
-static NEXT_SLOT: AtomicU64 = AtomicU64::new(0);
+const FREE: Slot = Slot(Mutex::new(SlotState {
+    owner: None,
+    started: None,
+    fired: false,
+}));
+static TABLE: [Slot; SLOTS] = [FREE; SLOTS];
 static START: Once = Once::new();
-static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The current thread's slot index; the slot is freed when the thread ends.
+struct Registration(Option<usize>);
+
+impl Registration {
+    fn claim() -> Self {
+        let me = pthread_self();
+        Self(TABLE.iter().position(|slot| {
+            let mut state = slot.lock();
+            let free = state.owner.is_none();
+            if free {
+                *state = SlotState {
+                    owner: Some(me),
+                    started: None,
+                    fired: false,
+                };
+            }
+            free
+        }))
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(index) = self.0 {
+            *TABLE[index].lock() = SlotState {
+                owner: None,
+                started: None,
+                fired: false,
+            };
+        }
+    }
+}
 
 thread_local! {
-    static MY_SLOT: Cell<Option<usize>> = const { Cell::new(None) };
+    static MY_SLOT: Registration = Registration::claim();
 }
 
 extern "C" fn ignore(_: libc::c_int) {}
-
-fn now_ms() -> u64 {
-    let epoch = EPOCH.get_or_init(Instant::now);
-    epoch.elapsed().as_millis() as u64 + 1
-}
 
 fn start_watchdog() {
     START.call_once(|| {
@@ -64,81 +103,124 @@ fn start_watchdog() {
             .spawn(|| {
                 loop {
                     std::thread::sleep(CHECK_EVERY);
-                    let now = now_ms();
-                    for slot in &TABLE {
-                        let started = slot.started_ms.load(Ordering::Acquire);
-                        if started != 0 && now.saturating_sub(started) > TIMEOUT.as_millis() as u64
-                        {
-                            slot.fired.store(true, Ordering::Release);
-                            let thread = slot.thread.load(Ordering::Acquire) as Pthread;
-                            let _ = pthread_kill(thread, Signal::SIGURG);
-                        }
-                    }
+                    TABLE.iter().for_each(interrupt_if_overdue);
                 }
             });
     });
 }
 
-fn my_slot() -> Option<&'static Slot> {
-    MY_SLOT.with(|cell| {
-        if cell.get().is_none() {
-            let index = NEXT_SLOT.fetch_add(1, Ordering::Relaxed) as usize;
-            if index >= SLOTS {
-                return None;
-            }
-            TABLE[index]
-                .thread
-                .store(pthread_self() as u64, Ordering::Release);
-            cell.set(Some(index));
-        }
-        cell.get().map(|index| &TABLE[index])
-    })
+/// Signals the slot's thread if its guarded call has run past the deadline. The lock is
+/// held across the signal: the thread cannot leave the call (nor end) meanwhile.
+fn interrupt_if_overdue(slot: &Slot) {
+    let mut state = slot.lock();
+    if let (Some(owner), Some(started)) = (state.owner, state.started)
+        && started.elapsed() > TIMEOUT
+    {
+        state.fired = true;
+        let _ = pthread_kill(owner, Signal::SIGURG);
+    }
 }
 
-/// Runs a blocking open or read under the watchdog. Returns `Err(())` if the watchdog
-/// interrupted it (the caller reports `timed_out`).
+fn my_slot() -> Option<&'static Slot> {
+    // `try_with`: during thread teardown the registration may already be gone.
+    MY_SLOT
+        .try_with(|registration| registration.0)
+        .ok()
+        .flatten()
+        .map(|index| &TABLE[index])
+}
+
+/// Runs a blocking open or read under the watchdog. When the watchdog interrupted it, the
+/// call saw EINTR and [`timed_out`] is true (the caller reports `timed_out`).
 pub fn guarded<T>(call: impl FnOnce() -> T) -> T {
     start_watchdog();
-    let slot = my_slot();
-    if let Some(slot) = slot {
-        slot.fired.store(false, Ordering::Release);
-        slot.started_ms.store(now_ms(), Ordering::Release);
+    let Some(slot) = my_slot() else {
+        return call();
+    };
+    {
+        let mut state = slot.lock();
+        state.fired = false;
+        state.started = Some(Instant::now());
     }
     let result = call();
-    if let Some(slot) = slot {
-        slot.started_ms.store(0, Ordering::Release);
+    let fired = {
+        let mut state = slot.lock();
+        state.started = None;
+        state.fired
+    };
+    if fired {
+        // A signal sent just before we took the lock may still be pending: let the kernel
+        // deliver it now (on the way back from this call, which cannot fail with EINTR),
+        // not in some later, unguarded system call.
+        // SAFETY: sched_yield has no preconditions.
+        unsafe { libc::sched_yield() };
     }
     result
 }
 
 /// True when the current thread's last guarded call was interrupted by the watchdog.
 pub fn timed_out() -> bool {
-    MY_SLOT.with(|cell| {
-        cell.get()
-            .is_some_and(|index| TABLE[index].fired.load(Ordering::Acquire))
-    })
+    my_slot().is_some_and(|slot| slot.lock().fired)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Opens a FIFO nobody writes to under the watchdog: blocks until interrupted.
+    fn blocked_open(fifo: &std::path::Path) -> rustix::io::Result<rustix::fd::OwnedFd> {
+        // rustix does not retry EINTR, unlike std.
+        guarded(|| rustix::fs::open(fifo, rustix::fs::OFlags::RDONLY, rustix::fs::Mode::empty()))
+    }
+
+    fn fifo_in(dir: &tempfile::TempDir) -> std::path::PathBuf {
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        fifo
+    }
+
+    fn slots_in_use() -> usize {
+        TABLE
+            .iter()
+            .filter(|slot| slot.lock().owner.is_some())
+            .count()
+    }
+
     #[test]
     fn a_blocked_fifo_read_is_interrupted() {
-        let dir = std::env::temp_dir().join(format!("procscope-watchdog-{}", std::process::id()));
-        let _ = std::fs::create_dir(&dir);
-        let fifo = dir.join("fifo");
-        let _ = std::fs::remove_file(&fifo);
-        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = fifo_in(&dir);
         let started = Instant::now();
-        // Opening a FIFO for reading blocks until a writer comes; nobody will. (rustix does
-        // not retry EINTR, unlike std.)
-        let opened = guarded(|| {
-            rustix::fs::open(&fifo, rustix::fs::OFlags::RDONLY, rustix::fs::Mode::empty())
-        });
-        assert!(opened.is_err(), "interrupted");
+        let opened = blocked_open(&fifo);
+        assert_eq!(opened.err(), Some(rustix::io::Errno::INTR), "interrupted");
         assert!(timed_out());
-        assert!(started.elapsed() >= TIMEOUT && started.elapsed() < TIMEOUT * 5);
-        let _ = std::fs::remove_dir_all(&dir);
+        assert!(started.elapsed() >= TIMEOUT, "not before the deadline");
+        // The next guarded call starts clean.
+        assert!(guarded(|| 1) == 1 && !timed_out());
+    }
+
+    #[test]
+    fn slots_are_recycled_when_reader_threads_end() {
+        // Far more short-lived reader threads than slots, one after another.
+        for _ in 0..SLOTS * 3 {
+            std::thread::spawn(|| {
+                guarded(|| ());
+                assert!(my_slot().is_some(), "a slot was free");
+            })
+            .join()
+            .unwrap();
+        }
+        // Other tests of this binary may hold a few slots, never all of them.
+        assert!(slots_in_use() < SLOTS / 2, "{} in use", slots_in_use());
+        // A thread started after all of them is still guarded.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = fifo_in(&dir);
+        let interrupted = std::thread::spawn(move || {
+            let opened = blocked_open(&fifo);
+            opened.is_err() && timed_out()
+        })
+        .join()
+        .unwrap();
+        assert!(interrupted);
     }
 }

@@ -3,6 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+/// Prints `notice: ...` straight to standard error, which libtest does not capture, so a
+/// skipped check shows in the output of a passing run too (`eprintln!` would be captured).
+macro_rules! notice {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "notice: {}", format_args!($($arg)*));
+    }};
+}
+pub(crate) use notice;
+
 /// The binary under test.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_procscope"))
@@ -64,14 +74,22 @@ pub fn json_ok(output: &Output) -> serde_json::Value {
     json(output)
 }
 
+/// How long polling waits for a child to reach a state before the test goes on (and its
+/// assertions then say what was wrong): generous, for a loaded machine.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A child process the test started; killed and reaped when dropped.
 pub struct Owned(pub Child);
 
 impl Owned {
     /// Starts `program args` with no output.
     pub fn spawn(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Self {
-        let child = Command::new(program)
-            .args(args)
+        Self::start(Command::new(program).args(args))
+    }
+
+    /// Starts `command` with no input or output, waiting until it has exec'd.
+    fn start(command: &mut Command) -> Self {
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -84,7 +102,9 @@ impl Owned {
 
     /// Waits until the child sleeps (state S), so tests can assert its state.
     pub fn sleeping(self) -> Self {
-        for _ in 0..400 {
+        self.wait_exec();
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while std::time::Instant::now() < deadline {
             let stat =
                 std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
             if stat
@@ -106,7 +126,8 @@ impl Owned {
     /// Waits until the child has exec'd (its comm is no longer the test binary's).
     fn wait_exec(&self) {
         let me = std::fs::read(format!("/proc/{}/comm", std::process::id())).unwrap_or_default();
-        for _ in 0..200 {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while std::time::Instant::now() < deadline {
             let comm = std::fs::read(format!("/proc/{}/comm", self.pid())).unwrap_or_default();
             if !comm.is_empty() && comm != me {
                 return;
@@ -121,6 +142,33 @@ impl Drop for Owned {
         // Only ever our own child, by its handle.
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A child started as the leader of its own process group. When dropped, the whole group
+/// (the child and everything it started) is killed through the group ID while the leader is
+/// still our un-reaped child, so the ID cannot name anyone else; no descendant is ever
+/// signalled by a remembered PID.
+pub struct Group(pub Owned);
+
+impl Group {
+    pub fn spawn(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Self {
+        use std::os::unix::process::CommandExt;
+        Self(Owned::start(
+            Command::new(program).args(args).process_group(0),
+        ))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.pid()
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // SAFETY: killpg on the group this test created; its leader is not reaped yet (the
+        // `Owned` inside is dropped, killed and reaped after this).
+        unsafe { libc::killpg(self.0.pid() as i32, libc::SIGKILL) };
     }
 }
 
@@ -192,6 +240,11 @@ impl Gate {
         rx.recv().unwrap()
     }
 
+    /// The pthread handle of the `index`th parked thread (for `pthread_getattr_np`).
+    pub fn pthread(&self, index: usize) -> libc::pthread_t {
+        std::os::unix::thread::JoinHandleExt::as_pthread_t(&self.handles[index])
+    }
+
     /// Releases every parked thread and waits for it to end.
     pub fn open(&mut self) {
         let (lock, cvar) = &*self.open;
@@ -250,4 +303,18 @@ where
         .find(|row| row["fd"] == fd)
         .cloned()
         .unwrap_or_else(|| panic!("fd {fd} listed"))
+}
+
+/// The stack size glibc gave `thread` (its guard page not included).
+pub fn stack_size_of(thread: libc::pthread_t) -> u64 {
+    // SAFETY: the thread is alive (parked at the gate); the attribute object is initialised
+    // by pthread_getattr_np and destroyed after use.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        assert_eq!(libc::pthread_getattr_np(thread, &mut attr), 0);
+        let mut size: libc::size_t = 0;
+        libc::pthread_attr_getstacksize(&attr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        size as u64
+    }
 }

@@ -10,7 +10,7 @@ use crate::common::{Owned, json, json_ok, row_of, run, stderr, stdout};
 fn false_shell_user(name: &str) -> Option<u32> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("notice: not root, so no test user can be made; NSS user test skipped");
+        crate::common::notice!("not root, so no test user can be made; NSS user test skipped");
         return None;
     }
     let exists = Command::new("id").arg("-u").arg(name).output().ok()?;
@@ -176,7 +176,9 @@ fn tree_of_a_pid_shows_its_root_user_like_pstree_u() {
             "pstree: {}",
             String::from_utf8_lossy(&peer.stdout)
         ),
-        Err(_) => eprintln!("notice: pstree not installed; compared with the expected text only"),
+        Err(_) => {
+            crate::common::notice!("pstree not installed; compared with the expected text only")
+        }
     }
 }
 
@@ -338,7 +340,7 @@ fn every_page_the_main_man_page_refers_to_can_be_printed() {
 fn run_without_caps(args: &[&str]) -> Option<std::process::Output> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("notice: not root; the denied-links tests are skipped");
+        crate::common::notice!("not root; the denied-links tests are skipped");
         return None;
     }
     let output = Command::new("setpriv")

@@ -281,8 +281,8 @@ fn ten_thousand_descriptors_are_all_listed() {
     // SAFETY: plain getrlimit/setrlimit on our own process.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
     if limit.rlim_max < 10_300 {
-        eprintln!(
-            "notice: the hard RLIMIT_NOFILE is {}, below 10300; 10000-fd test skipped",
+        crate::common::notice!(
+            "the hard RLIMIT_NOFILE is {}, below 10300; 10000-fd test skipped",
             limit.rlim_max
         );
         return;
@@ -293,7 +293,7 @@ fn ten_thousand_descriptors_are_all_listed() {
             rlim_max: limit.rlim_max,
         };
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
-            eprintln!("notice: setrlimit failed; 10000-fd test skipped");
+            crate::common::notice!("setrlimit failed; 10000-fd test skipped");
             return;
         }
     }

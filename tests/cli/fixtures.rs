@@ -94,6 +94,95 @@ fn ps_reads_only_what_columns_need() {
         row_of(&json(&output), 555)["unavailable"]["uid"],
         "read_error"
     );
+    // Exactly which per-process files a listing opens (seen by strace): a change that
+    // widens what a query reads (say, always status and cmdline) fails here.
+    let set = |names: &[&str]| -> std::collections::BTreeSet<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    };
+    for (columns, needed) in [
+        ("pid,name", set(&["stat"])),
+        ("pid,ppid,name,state", set(&["stat"])),
+        ("pid,cmd", set(&["stat", "cmdline"])),
+        ("pid,user", set(&["status"])),
+    ] {
+        let Some(opened) = per_process_files(&["ps", "-o", columns]) else {
+            return;
+        };
+        assert_eq!(opened, needed, "ps -o {columns}");
+    }
+}
+
+/// The per-process files (names relative to a `PID` directory) that `ps ARGS` opens or
+/// reads as links over the basic fixture tree, seen by `strace -f`; `None` (with a notice)
+/// without strace, which CI installs.
+fn per_process_files(args: &[&str]) -> Option<std::collections::BTreeSet<String>> {
+    let available = std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but strace is missing"
+        );
+        crate::common::notice!("strace is not installed; per-process file check skipped");
+        return None;
+    }
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let root = crate::common::fixture("basic");
+    let status = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=open,openat,openat2,readlinkat,close",
+            "-o",
+        ])
+        .arg(log.path())
+        .arg(crate::common::bin())
+        .arg("--proc-root")
+        .arg(&root)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    let traced = std::fs::read_to_string(log.path()).unwrap();
+    if !status.success() || !traced.contains("openat") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "strace could not trace procscope here ({status}): {traced}"
+        );
+        crate::common::notice!("strace cannot trace here; per-process file check skipped");
+        return None;
+    }
+    let call =
+        regex::Regex::new(r#"^(?:\d+ +)?(\w+)\((?:(\w+), )?"?([^",)]*)"?.*\) = (-?\d+)"#).unwrap();
+    // Descriptors that are PID directories (opened by a numeric name), as they come and go.
+    let mut pid_dirs = std::collections::HashSet::new();
+    let mut files = std::collections::BTreeSet::new();
+    for line in traced.lines() {
+        let Some(found) = call.captures(line) else {
+            continue;
+        };
+        let (syscall, name, result) = (&found[1], &found[3], &found[4]);
+        let dir = found.get(2).map_or("", |m| m.as_str());
+        if syscall == "close" {
+            pid_dirs.remove(name);
+            continue;
+        }
+        if pid_dirs.contains(dir) {
+            files.insert(name.to_owned());
+        }
+        if syscall.starts_with("open") && !result.starts_with('-') {
+            if syscall != "open" && name.bytes().all(|b| b.is_ascii_digit()) {
+                pid_dirs.insert(result.to_owned());
+            } else {
+                pid_dirs.remove(result);
+            }
+        }
+    }
+    Some(files)
 }
 
 #[test]

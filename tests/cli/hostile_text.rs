@@ -58,7 +58,7 @@ fn writable_cgroup2() -> Option<std::path::PathBuf> {
 #[test]
 fn cgroup_path_with_escapes_is_escaped_in_show() {
     let Some(root) = writable_cgroup2() else {
-        eprintln!("notice: no writable cgroup2 mount; cgroup escaping test skipped");
+        crate::common::notice!("no writable cgroup2 mount; cgroup escaping test skipped");
         return;
     };
     use std::os::unix::ffi::OsStrExt;
@@ -78,8 +78,8 @@ fn cgroup_path_with_escapes_is_escaped_in_show() {
     // The child is reaped: the group is empty and can go.
     let _ = std::fs::remove_dir(&group);
     if let Err(err) = moved {
-        eprintln!(
-            "notice: cannot move a process into {}: {err}; test skipped",
+        crate::common::notice!(
+            "cannot move a process into {}: {err}; test skipped",
             group.display()
         );
         return;
@@ -109,7 +109,7 @@ fn node_environment_value_is_escaped_in_show_and_threads() {
             .args(["-e", "console.log('ready'); setInterval(() => {}, 1000)"])
             .env("UV_THREADPOOL_SIZE", "4\x1b[2J"),
     ) else {
-        eprintln!("notice: node is not installed; environment escaping test skipped");
+        crate::common::notice!("node is not installed; environment escaping test skipped");
         return;
     };
     for command in ["show", "threads"] {

@@ -153,7 +153,9 @@ fn own_netns() -> u64 {
 fn kill_by_port_stays_in_its_network_namespace() {
     let probe = Command::new("unshare").args(["-Urn", "true"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("notice: user namespaces are unavailable here; network namespace test skipped");
+        crate::common::notice!(
+            "user namespaces are unavailable here; network namespace test skipped"
+        );
         return;
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

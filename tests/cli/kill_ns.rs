@@ -18,7 +18,7 @@ fn in_namespace(script: &str, envs: &[(&str, &str)]) -> Option<Ran> {
         .args(["-Urpf", "--mount-proc", "true"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("notice: user namespaces are unavailable here; namespace kill test skipped");
+        crate::common::notice!("user namespaces are unavailable here; namespace kill test skipped");
         return None;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::{json, run, run_fixture_tree, stderr, stdout};
 
-/// A Node.js process running a script; killed through its `Child` (SIGKILL, never
-/// SIGUSR1) when dropped. Its cluster workers are never signalled by PID: they exit by
-/// themselves when their primary's IPC channel closes.
+/// A Node.js process running a script in its own process group; when dropped, the whole
+/// group (it and any cluster workers) is killed (SIGKILL, never SIGUSR1) while the leader is
+/// still our un-reaped child, so the group ID cannot name anyone else.
 pub struct NodeProcess {
     child: Child,
     /// The first line the script printed.
@@ -26,6 +26,8 @@ impl NodeProcess {
 
 impl Drop for NodeProcess {
     fn drop(&mut self) {
+        // SAFETY: killpg on the group this test created; its leader is our un-reaped child.
+        unsafe { libc::killpg(self.child.id() as i32, libc::SIGKILL) };
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -41,7 +43,7 @@ pub fn node_available() -> bool {
             std::env::var_os("PROCSCOPE_REQUIRE_NODE").is_none(),
             "PROCSCOPE_REQUIRE_NODE=1 but node is missing"
         );
-        eprintln!("notice: node is not installed; Node.js tests skipped");
+        crate::common::notice!("node is not installed; Node.js tests skipped");
     }
     found
 }
@@ -74,6 +76,7 @@ pub fn start_with(
     dir: Option<tempfile::TempDir>,
 ) -> NodeProcess {
     let mut command = Command::new("node");
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command
         .args(args)
         .stdin(Stdio::null())

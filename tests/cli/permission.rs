@@ -18,7 +18,7 @@ pub struct Unprivileged {
 pub fn unprivileged() -> Option<Unprivileged> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("notice: not root, so no test user can be made; permission tests skipped");
+        crate::common::notice!("not root, so no test user can be made; permission tests skipped");
         return None;
     }
     let exists = Command::new("id").arg("-u").arg(TEST_USER).output().ok()?;
@@ -34,7 +34,7 @@ pub fn unprivileged() -> Option<Unprivileged> {
             .status()
             .ok()?;
         if !made.success() {
-            eprintln!("notice: useradd failed; permission tests skipped");
+            crate::common::notice!("useradd failed; permission tests skipped");
             return None;
         }
     }

@@ -110,25 +110,105 @@ fn control_bytes_in_a_name_are_escaped_in_tables_and_exact_in_json() {
     assert_eq!(exact, b"x\ny\x1b[31m\xff");
 }
 
-#[test]
-fn interval_measures_current_cpu() {
-    let busy = Owned::spawn("sh", &["-c", "while :; do :; done"]);
-    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
-    let pids = format!("{},{}", busy.pid(), sleeper.pid());
+/// utime + stime of `pid` in clock ticks, from /proc/PID/stat.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    // After the name: state is field 3, utime 14 and stime 15 (1-based).
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Runs `ps --interval 400ms -o pid,cpu` on `pids` and returns each one's CPU%, with the
+/// ticks each used from just before procscope started to just after it ended.
+fn interval_cpu(pids: &[u32]) -> Vec<(f64, u64)> {
+    let before: Vec<u64> = pids.iter().map(|&p| cpu_ticks(p)).collect();
+    let list = pids
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     let doc = json(&run(&[
         "ps",
         "--json",
         "--pid",
-        &pids,
+        &list,
         "--interval",
         "400ms",
         "-o",
         "pid,cpu",
     ]));
-    let busy_cpu = row_of(&doc, busy.pid())["cpu_percent"].as_f64().unwrap();
-    let idle_cpu = row_of(&doc, sleeper.pid())["cpu_percent"].as_f64().unwrap();
-    assert!(busy_cpu > 30.0, "busy loop at {busy_cpu}%");
-    assert!(idle_cpu < 5.0, "sleep at {idle_cpu}%");
+    pids.iter()
+        .zip(before)
+        .map(|(&pid, before)| {
+            let cpu = row_of(&doc, pid)["cpu_percent"].as_f64().unwrap();
+            (cpu, cpu_ticks(pid) - before)
+        })
+        .collect()
+}
+
+/// CPU% over an interval is judged by the clock ticks the processes really used, not by a
+/// wall-time percentage a loaded machine may not grant: a process that used no tick in the
+/// window is at exactly 0 even though its lifetime average is high; a busy loop is above 0
+/// whenever it got ticks, and never above what its ticks allow.
+#[test]
+fn interval_measures_current_cpu() {
+    // SAFETY: sysconf has no preconditions.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let busy = Owned::spawn("sh", &["-c", "while :; do :; done"]);
+    // Burns CPU first, then sleeps: a lifetime average above 0, a current use of 0.
+    let burnt = Owned::spawn(
+        "sh",
+        &[
+            "-c",
+            "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exec sleep 300",
+        ],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !(cpu_ticks(burnt.pid()) > 0
+        && std::fs::read_to_string(format!("/proc/{}/comm", burnt.pid()))
+            .is_ok_and(|c| c.trim() == "sleep"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the burner never slept"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let burnt = burnt.sleeping();
+    let mut busy_seen = false;
+    for _ in 0..20 {
+        let measured = interval_cpu(&[busy.pid(), burnt.pid()]);
+        let (busy_cpu, busy_ticks) = measured[0];
+        let (burnt_cpu, burnt_ticks) = measured[1];
+        assert_eq!(burnt_ticks, 0, "the sleeper used no tick");
+        assert_eq!(
+            burnt_cpu, 0.0,
+            "no tick in the window is 0%, not the lifetime average"
+        );
+        // The window lasts at least 400 ms and lies inside the bracket: its ticks, at most
+        // busy_ticks (+1 for a tick counted at the edge), over 0.4 s bound the percentage.
+        let ceiling = (busy_ticks + 1) as f64 / ticks_per_second / 0.4 * 100.0 + 0.1;
+        assert!(
+            busy_cpu <= ceiling,
+            "busy loop at {busy_cpu}% with {busy_ticks} ticks"
+        );
+        if busy_cpu > 0.0 {
+            busy_seen = true;
+            break;
+        }
+        crate::common::notice!(
+            "the busy loop got no tick in the window ({busy_ticks} around it); again"
+        );
+    }
+    assert!(
+        busy_seen,
+        "a busy loop never measured above 0% in 20 windows"
+    );
 }
 
 #[test]

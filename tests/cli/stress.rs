@@ -76,7 +76,7 @@ impl ProcMount {
             .status()
             .ok()?;
         if !mounted.success() {
-            eprintln!("notice: cannot mount a procfs with {options}; test skipped");
+            crate::common::notice!("cannot mount a procfs with {options}; test skipped");
             return None;
         }
         Some(Self { dir })
@@ -158,7 +158,7 @@ fn subset_pid_has_no_sockets_and_says_so() {
 fn a_foreign_pid_namespace_warns_listings_and_refuses_kill() {
     let probe = Command::new("unshare").args(["-Urpf", "true"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("notice: user namespaces are unavailable here; PID namespace test skipped");
+        crate::common::notice!("user namespaces are unavailable here; PID namespace test skipped");
         return;
     }
     let sentinel = Owned::spawn("sleep", &["300"]).sleeping();
@@ -238,7 +238,7 @@ fn every_command_as_an_unprivileged_user() {
     let Some(user) = unprivileged() else { return };
     let root_sleeper = Owned::spawn("sleep", &["300"]).sleeping();
     let Some(mut hidden) = non_dumpable(&user) else {
-        eprintln!("notice: no system python3 for the test user; permission suite skipped");
+        crate::common::notice!("no system python3 for the test user; permission suite skipped");
         return;
     };
     for target in [root_sleeper.pid(), hidden.id()] {
@@ -443,9 +443,8 @@ fn scale() {
             Ok(())
         });
     }
-    let mut long = sleeper.spawn().expect("a 4 MiB command line starts");
-    std::thread::sleep(Duration::from_millis(300));
-    let pid = long.id().to_string();
+    let long = Owned(sleeper.spawn().expect("a 4 MiB command line starts")).sleeping();
+    let pid = long.pid().to_string();
     let doc = json(&run(&["ps", "--pid", &pid, "--json", "-o", "cmd"]));
     // Read up to the 256 KiB cap (whole arguments in order, the rest flagged), not all 4 MiB.
     let row = &doc["processes"][0];
@@ -456,8 +455,7 @@ fn scale() {
     assert!((200 << 10..=256 << 10).contains(&read), "{read} bytes read");
     assert!(argv[4].as_str().unwrap().starts_with("00xxx"));
     assert_eq!(run(&["show", &pid]).status.code(), Some(0));
-    let _ = long.kill();
-    let _ = long.wait();
+    drop(long);
 
     // 5000 processes.
     let sleepers: Vec<Owned> = (0..5000)

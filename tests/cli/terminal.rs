@@ -122,8 +122,8 @@ fn kill_keeps_result_visible_when_narrow() {
             .expect("unshare runs");
         let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
         if !output.status.success() && !text.contains("PID") {
-            eprintln!(
-                "notice: unshare -Urpf is not permitted here ({}); narrow kill test skipped",
+            crate::common::notice!(
+                "unshare -Urpf is not permitted here ({}); narrow kill test skipped",
                 String::from_utf8_lossy(&output.stderr).trim()
             );
             return;
@@ -143,7 +143,7 @@ fn threads_at_80_columns_keep_wait_and_pc() {
     let Some(node) = spawn_ready(
         Command::new("node").args(["-e", "console.log('ready'); setInterval(() => {}, 100000)"]),
     ) else {
-        eprintln!("notice: node is not installed; threads width test skipped");
+        crate::common::notice!("node is not installed; threads width test skipped");
         return;
     };
     let pid = node.pid().to_string();

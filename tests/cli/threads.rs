@@ -11,7 +11,7 @@ use crate::common::{Gate, Owned, gettid, json, run, run_fixture_tree, stderr, st
 
 /// The system call number a thread of ours is blocked in, once it is.
 fn wait_blocked_in(tid: u32, nr: &[u64]) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         let text =
             std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).unwrap_or_default();
@@ -81,8 +81,10 @@ impl Parked {
                 .name("pt-sleep".into())
                 .spawn(move || {
                     tx.send(("sleeper", gettid())).unwrap();
+                    // Long sleeps: awake (not in nanosleep) only for an instant every 5 s,
+                    // even on a loaded machine; dropping waits for at most one of them.
                     while !flag.load(Ordering::Relaxed) {
-                        std::thread::sleep(Duration::from_secs(30).min(Duration::from_millis(200)));
+                        std::thread::sleep(Duration::from_secs(5));
                     }
                 })
                 .unwrap(),
@@ -205,9 +207,11 @@ fn own_parked_threads_are_seen_exactly() {
     let small = thread(&doc, parked.small_stack);
     assert_eq!(small["name"], "pt-stack1m");
     let size = small["stack"]["size_bytes"].as_u64().unwrap();
+    // What glibc granted for the 1 MiB asked: it may reuse a larger cached stack.
+    let granted = crate::common::stack_size_of(parked.gate.pthread(1));
     assert!(
-        ((1 << 20) - (64 << 10)..=(1 << 20) + (64 << 10)).contains(&size),
-        "1 MiB stack, saw {size}"
+        (granted - (64 << 10)..=granted + (64 << 10)).contains(&size),
+        "a stack of {granted} bytes, saw {size}"
     );
     assert_eq!(small["stack"]["main"], false);
     assert!(

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use crate::common::{Owned, json, run, sleep_holding, stderr, stdout};
+use crate::common::{Group, Owned, json, run, sleep_holding, stderr, stdout};
 
 /// PIDs of the children of `pid` (from /proc), sorted.
 fn children_of(pid: u32) -> Vec<u32> {
@@ -245,7 +245,7 @@ fn a_tree_whose_parents_exit_by_themselves_is_all_exited() {
 
 #[test]
 fn tree_of_three_levels() {
-    let top = Owned::spawn("sh", &["-c", "sh -c 'sleep 301; :' & sleep 302 & wait"]);
+    let top = Group::spawn("sh", &["-c", "sh -c 'sleep 301; :' & sleep 302 & wait"]);
     let kids = wait_children(top.pid(), 2);
     assert_eq!(kids.len(), 2);
     let (middle, leaf) = (kids[0], kids[1]);
@@ -253,7 +253,7 @@ fn tree_of_three_levels() {
     assert_eq!(grandkids.len(), 1);
     let grandchild = grandkids[0];
     // Both sleeps must have exec'd so their names are settled.
-    std::thread::sleep(Duration::from_millis(100));
+    wait_named(&[grandchild, leaf], "sleep");
     let text = stdout(&run(&["tree", &top.pid().to_string(), "--ascii"]));
     let lines: Vec<&str> = text.lines().collect();
     assert!(
@@ -313,10 +313,18 @@ fn tree_of_three_levels() {
         ],
         "{listing}"
     );
-    // The whole family was started by this test: stop it, children first.
-    for pid in [grandchild, leaf, middle] {
-        // SAFETY: kill on PIDs this test's own child started.
-        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-    }
+    // The whole family is in the group this test created: dropping `top` kills the group.
     drop(top);
+}
+
+/// Waits until each of `pids` has the name `name` (it exec'd).
+fn wait_named(pids: &[u32], name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline
+        && !pids.iter().all(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+        })
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -1,0 +1,273 @@
+//! How each server of the conformance suite is started and known to be ready: PostgreSQL
+//! (initdb and postgres as an unprivileged user), nginx, redis, a Node.js cluster with a
+//! worker thread, Python `http.server` and a UDP server. Each runs in its own PID namespace.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::servers::{
+    Server, children, cmdline, connects, free_port, only_child, ready_line, spawn_in_namespace,
+    temp_dir, top_of, wait_for,
+};
+
+pub fn postgres_bin() -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("postgres").exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+const PG_USER: &str = "procscope-pg";
+
+fn ensure_user(name: &str) -> Result<(), String> {
+    let exists = Command::new("id").arg("-u").arg(name).output();
+    if exists.is_ok_and(|o| o.status.success()) {
+        return Ok(());
+    }
+    let made = Command::new("useradd")
+        .args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            name,
+        ])
+        .status()
+        .map_err(|e| e.to_string())?;
+    made.success()
+        .then_some(())
+        .ok_or_else(|| format!("useradd {name} failed"))
+}
+
+fn as_pg_user(program: &Path) -> Vec<String> {
+    vec![
+        "setpriv".into(),
+        format!("--reuid={PG_USER}"),
+        format!("--regid={PG_USER}"),
+        "--clear-groups".into(),
+        "--".into(),
+        program.display().to_string(),
+    ]
+}
+
+pub fn postgres() -> Result<Server, String> {
+    let bin = postgres_bin().ok_or("no PostgreSQL server binary")?;
+    ensure_user(PG_USER)?;
+    let dir = temp_dir();
+    let chown = Command::new("chown").arg(PG_USER).arg(&dir).status();
+    if !chown.is_ok_and(|s| s.success()) {
+        return Err("chown failed".into());
+    }
+    let data = dir.join("data");
+    let mut initdb: Vec<String> = as_pg_user(&bin.join("initdb"));
+    initdb.extend([
+        "-D".into(),
+        data.display().to_string(),
+        "-A".into(),
+        "trust".into(),
+    ]);
+    initdb.extend(["-U".into(), "postgres".into()]);
+    let out = Command::new(&initdb[0])
+        .args(&initdb[1..])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("initdb: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let port = free_port();
+    let mut argv = as_pg_user(&bin.join("postgres"));
+    let (d, p) = (dir.display().to_string(), port.to_string());
+    let data = data.display().to_string();
+    argv.extend(
+        [
+            "-D",
+            &data,
+            "-k",
+            &d,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &p,
+            "-c",
+            "shared_buffers=16MB",
+        ]
+        .map(String::from),
+    );
+    // setpriv's change of user clears the parent-death signal `--kill-child` set, so the
+    // namespace init is a root shell that waits for the postmaster: when the shell dies,
+    // the namespace (and the postmaster in it) goes with it.
+    let mut wrapped = vec!["sh", "-c", "\"$@\" & wait", "sh"];
+    wrapped.extend(argv.iter().map(String::as_str));
+    let (wrapper, _) = spawn_in_namespace(&wrapped, &dir, false);
+    let shell = top_of(wrapper, "postgres' waiting shell")?;
+    let root = only_child(shell, "postmaster")?;
+    wait_for("postgres port", || connects(port))?;
+    // A client whose backend waits in pg_sleep (its own PID namespace too).
+    let psql = [
+        "psql",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-U",
+        "postgres",
+        "-c",
+        "select pg_sleep(3600)",
+    ];
+    spawn_in_namespace(&psql, &dir, false);
+    wait_for("postgres backend and auxiliaries", || {
+        let kids = children(root);
+        kids.len() >= 6 && kids.iter().any(|&k| cmdline(k).contains("SELECT"))
+    })?;
+    Ok(Server {
+        name: "postgres",
+        root,
+        ports: vec![port],
+    })
+}
+
+pub fn nginx() -> Result<Server, String> {
+    let dir = temp_dir();
+    let port = free_port();
+    let d = dir.display();
+    let config = format!(
+        "daemon off; master_process on; worker_processes 2;
+pid {d}/nginx.pid; error_log {d}/error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  server {{ listen 127.0.0.1:{port}; listen [::1]:{port}; location / {{ return 200 \"ok\\n\"; }} }}
+}}
+"
+    );
+    let conf = dir.join("nginx.conf");
+    std::fs::write(&conf, config).unwrap();
+    let (c, p) = (conf.display().to_string(), dir.display().to_string());
+    let (wrapper, _) = spawn_in_namespace(&["nginx", "-c", &c, "-p", &p], &dir, false);
+    let root = top_of(wrapper, "nginx master")?;
+    wait_for("nginx workers and ports", || {
+        children(root).len() == 2 && connects(port) && TcpStream::connect(("::1", port)).is_ok()
+    })?;
+    Ok(Server {
+        name: "nginx",
+        root,
+        ports: vec![port],
+    })
+}
+
+pub fn redis() -> Result<Server, String> {
+    let dir = temp_dir();
+    let port = free_port();
+    let (p, d) = (port.to_string(), dir.display().to_string());
+    let argv = [
+        "redis-server",
+        "--port",
+        &p,
+        "--bind",
+        "127.0.0.1",
+        "::1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--dir",
+        &d,
+    ];
+    let (wrapper, _) = spawn_in_namespace(&argv, &dir, false);
+    let root = top_of(wrapper, "redis")?;
+    wait_for("redis port", || connects(port))?;
+    Ok(Server {
+        name: "redis",
+        root,
+        ports: vec![port],
+    })
+}
+
+const CLUSTER: &str = "const cluster = require('cluster'); const http = require('http');
+const { Worker } = require('worker_threads');
+const port = Number(process.argv[2]);
+if (cluster.isPrimary) {
+  let listening = 0;
+  for (let i = 0; i < 2; i++) {
+    cluster.fork().on('listening', () => { if (++listening === 2) console.log('ready'); });
+  }
+} else {
+  const serve = () => http.createServer((q, r) => r.end('ok')).listen(port, '127.0.0.1');
+  if (cluster.worker.id === 1) {
+    new Worker('setInterval(() => {}, 1 << 30)', { eval: true }).on('online', serve);
+  } else { serve(); }
+}
+";
+
+pub fn node_cluster() -> Result<Server, String> {
+    let dir = temp_dir();
+    let script = dir.join("cluster.js");
+    std::fs::write(&script, CLUSTER).unwrap();
+    let port = free_port();
+    let (s, p) = (script.display().to_string(), port.to_string());
+    let (wrapper, stdout) = spawn_in_namespace(&["node", &s, &p], &dir, true);
+    ready_line(stdout)?;
+    let root = top_of(wrapper, "node primary")?;
+    Ok(Server {
+        name: "node",
+        root,
+        ports: vec![port],
+    })
+}
+
+pub fn python_http() -> Result<Server, String> {
+    let dir = temp_dir();
+    let port = free_port();
+    let p = port.to_string();
+    let argv = ["python3", "-m", "http.server", &p, "--bind", "127.0.0.1"];
+    let (wrapper, _) = spawn_in_namespace(&argv, &dir, false);
+    let root = top_of(wrapper, "python http.server")?;
+    wait_for("python http.server port", || connects(port))?;
+    Ok(Server {
+        name: "python-http",
+        root,
+        ports: vec![port],
+    })
+}
+
+const UDP: &str = "import socket, sys, time
+port = int(sys.argv[1])
+held = []
+for family, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')):
+    s = socket.socket(family, socket.SOCK_DGRAM); s.bind((host, port)); held.append(s)
+print('ready', flush=True)
+time.sleep(3600)
+";
+
+pub fn python_udp() -> Result<Server, String> {
+    let dir = temp_dir();
+    let port = loop {
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if std::net::UdpSocket::bind(("::1", port)).is_ok() {
+            break port;
+        }
+    };
+    let p = port.to_string();
+    let (wrapper, stdout) = spawn_in_namespace(&["python3", "-c", UDP, &p], &dir, true);
+    ready_line(stdout)?;
+    let root = top_of(wrapper, "python UDP server")?;
+    Ok(Server {
+        name: "python-udp",
+        root,
+        ports: vec![port],
+    })
+}
