@@ -79,6 +79,8 @@ pub enum Command {
     Tree(TreeArgs),
     /// Signal processes safely (by PID, port, name, pattern or tree), wait, escalate.
     Kill(KillArgs),
+    /// The live view, like top and htop (`--batch` for snapshots on stdout).
+    Top(Box<TopArgs>),
     /// Print the JSON Schema of a command's `--json` output.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -135,9 +137,15 @@ pub struct PsArgs {
     #[arg(long, value_parser = parse_states, value_name = "LETTERS")]
     pub state: Option<String>,
 
-    /// Show at most N processes (after sorting).
+    /// Show at most N processes (after sorting); with --watch (and in `top --batch`), stop
+    /// after N snapshots instead, like `top -n`.
     #[arg(short = 'n', long, value_name = "N")]
     pub limit: Option<usize>,
+
+    /// Print a snapshot every DURATION (e.g. 1s) until interrupted (or -n snapshots); with
+    /// --ndjson, one object per process per snapshot with per-interval rates.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", conflicts_with = "interval")]
+    pub watch: Option<Duration>,
 
     /// Measure %CPU over this interval (like top) instead of the lifetime average (like ps).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
@@ -154,6 +162,21 @@ pub struct PsArgs {
     /// List in process-tree order, children indented under their parent (like `ps --forest`).
     #[arg(long, conflicts_with = "threads")]
     pub tree: bool,
+}
+
+/// Options of `procscope top`: the filters and columns of `ps`, and the refresh.
+#[derive(Args, Debug, Clone)]
+pub struct TopArgs {
+    #[command(flatten)]
+    pub ps: PsArgs,
+
+    /// Refresh every DURATION (e.g. 2s, 500ms); the keys + and - change it.
+    #[arg(short = 'd', long, value_parser = parse_duration, default_value = "1.5s", value_name = "DURATION")]
+    pub delay: Duration,
+
+    /// Print snapshots on stdout instead of the full-screen view (stop after -n N).
+    #[arg(short = 'b', long)]
+    pub batch: bool,
 }
 
 /// Options of `procscope show`.

@@ -90,6 +90,7 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             emit(&report, &global)
         }
         Some(Command::Kill(args)) => kill(&global, &args),
+        Some(Command::Top(args)) => top(&global, &args.ps, Some((args.delay, args.batch))),
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();
@@ -102,6 +103,9 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
 fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
     if args.columns.iter().any(|c| c == "help") {
         return write_out(commands::ps::column_help().as_bytes());
+    }
+    if args.watch.is_some() {
+        return top(global, args, None);
     }
     let env = Env::open(global)?;
     let users = if args.user.is_empty() {
@@ -155,6 +159,57 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
     };
     let report = commands::kill::run(&query, &env.procfs, &env.system, &users)?;
     emit(&report, global)
+}
+
+/// `top` (with `Some((delay, batch))`) or `ps --watch`: the live view, or a snapshot stream.
+fn top(
+    global: &GlobalArgs,
+    args: &PsArgs,
+    top: Option<(std::time::Duration, bool)>,
+) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let users = UserNames::load();
+    let (delay, live) = match top {
+        Some((delay, batch)) => (delay, !batch),
+        None => (args.watch.unwrap_or_default(), false),
+    };
+    if global.json {
+        return Err(exit::usage(
+            "a live view prints many snapshots: use --ndjson (one object per process per snapshot) or a table",
+        ));
+    }
+    let rates = global.ndjson;
+    let query =
+        commands::top::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
+    let style = style(global);
+    if live {
+        if !std::io::stdout().is_terminal() {
+            return Err(exit::usage(
+                "top needs a terminal: use --batch (or ps --watch) for output to a pipe or file",
+            ));
+        }
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        let color = style.color && !dumb;
+        return commands::top::app::run(&query, &env.procfs, &env.system, &users, color);
+    }
+    let mut stdout = std::io::stdout().lock();
+    let mut print = |frame: &commands::top::stream::Frame| {
+        let text = if global.ndjson {
+            render::watch::ndjson(frame)
+        } else {
+            render::watch::table(frame, &style)
+        };
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()
+    };
+    commands::top::stream::run(
+        &query,
+        &env.procfs,
+        &env.system,
+        &users,
+        top.is_some(),
+        &mut print,
+    )
 }
 
 /// The proc tree and system facts of this run.

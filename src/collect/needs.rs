@@ -25,6 +25,8 @@ impl Needs {
     /// The executable's runtime facts (cached per executable) and, for a recognised
     /// runtime, the starting environment.
     pub const RUNTIME: Self = Self(1 << 8);
+    /// `io`: read and written bytes (readable for our own processes, or as root).
+    pub const IO: Self = Self(1 << 9);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

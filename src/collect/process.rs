@@ -8,6 +8,7 @@ use crate::collect::needs::Needs;
 use crate::collect::procfs::{Files, ProcFs, ProcessDir};
 use crate::model::Unavailable;
 use crate::parse::cmdline::parse_cmdline;
+use crate::parse::io::{IoCounters, parse_io};
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::{Stat, parse_stat};
 use crate::parse::syscall::{SyscallState, parse_syscall};
@@ -43,6 +44,8 @@ pub struct ProcessSample {
     pub binary: Option<Option<Arc<BinaryFacts>>>,
     /// The starting environment, read only for executables of a known runtime.
     pub environ: Option<Field<Environ>>,
+    /// The I/O counters (`io`).
+    pub io: Option<Field<IoCounters>>,
 }
 
 /// What kind of task a process is, which decides what a failed read means.
@@ -93,6 +96,7 @@ impl ProcessSample {
             wchan: None,
             binary: None,
             environ: None,
+            io: None,
         };
         let kind = sample.kind();
         if needs.contains(Needs::CMDLINE) {
@@ -122,6 +126,11 @@ impl ProcessSample {
                 sample.environ = Some(dir.environ());
             }
             sample.binary = Some(binary);
+        }
+        if needs.contains(Needs::IO) {
+            let raw = dir.read_whole("io", MAX_SMALL_FILE);
+            let io = raw.and_then(|raw| parse_io(raw).ok_or(Unavailable::ReadError));
+            sample.io = Some(io.map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::WCHAN) {
             sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));
@@ -174,6 +183,10 @@ impl ProcessSample {
 
     pub fn syscall(&self) -> Field<SyscallState> {
         field(&self.syscall).copied()
+    }
+
+    pub fn io(&self) -> Field<IoCounters> {
+        field(&self.io).copied()
     }
 
     pub fn wchan(&self) -> Field<&Option<Vec<u8>>> {

@@ -9,6 +9,7 @@ pub mod ports;
 pub mod ps;
 pub mod show;
 pub mod threads;
+pub mod top;
 pub mod tree;
 
 use crate::collect::target::NotAProcess;

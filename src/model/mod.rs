@@ -3,6 +3,7 @@
 pub mod detail;
 pub mod fd;
 pub mod kill;
+pub mod machine;
 pub mod memory;
 pub mod socket;
 pub mod text;

@@ -4,7 +4,9 @@ pub mod escape;
 pub mod json;
 pub mod sheet;
 pub mod table;
+pub mod tui;
 pub mod units;
+pub mod watch;
 
 use serde_json::{Map, Value as Json};
 
