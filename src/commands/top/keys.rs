@@ -146,3 +146,94 @@ fn kill_menu(view: &mut View, code: KeyCode, cursor: usize, selected: Option<&To
     }
     Action::Nothing
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::columns::registry;
+    use crate::commands::top::sampler::Snapshot;
+    use std::time::Duration;
+
+    fn view() -> View {
+        let columns = ["pid", "cpu", "name"]
+            .iter()
+            .filter_map(|n| registry::find(n))
+            .collect();
+        View::new(columns, 0, false, Duration::from_secs(1))
+    }
+
+    fn press(view: &mut View, code: KeyCode) -> Action {
+        on_key(view, KeyEvent::new(code, KeyModifiers::NONE), None)
+    }
+
+    #[test]
+    fn filter_is_typed_and_cleared() {
+        let mut view = view();
+        press(&mut view, KeyCode::Char('/'));
+        assert!(view.editing_filter);
+        for c in "sle".chars() {
+            press(&mut view, KeyCode::Char(c));
+        }
+        // Keys typed into the filter do not act: q is text here.
+        assert_eq!(press(&mut view, KeyCode::Char('q')), Action::Nothing);
+        assert_eq!(view.filter, "sleq");
+        press(&mut view, KeyCode::Backspace);
+        press(&mut view, KeyCode::Enter);
+        assert_eq!(view.filter, "sle");
+        assert!(!view.editing_filter);
+        press(&mut view, KeyCode::Esc);
+        assert!(view.filter.is_empty());
+    }
+
+    #[test]
+    fn sort_keys_modes_and_quit() {
+        let mut view = view();
+        press(&mut view, KeyCode::Char('>'));
+        assert_eq!(view.sort, 1);
+        press(&mut view, KeyCode::Char('<'));
+        press(&mut view, KeyCode::Char('<'));
+        assert_eq!(view.sort, 2);
+        press(&mut view, KeyCode::F(6));
+        assert_eq!(view.popup, Popup::Sort(2));
+        press(&mut view, KeyCode::Up);
+        press(&mut view, KeyCode::Enter);
+        assert_eq!((view.sort, view.popup.clone()), (1, Popup::None));
+        press(&mut view, KeyCode::Char('t'));
+        assert!(view.tree);
+        assert_eq!(press(&mut view, KeyCode::Char('H')), Action::Refresh);
+        assert!(view.threads);
+        press(&mut view, KeyCode::Char(' '));
+        assert!(view.paused);
+        press(&mut view, KeyCode::Char('z'));
+        assert!(!view.paused);
+        press(&mut view, KeyCode::Char('?'));
+        assert_eq!(view.popup, Popup::Help);
+        press(&mut view, KeyCode::Char('x'));
+        assert_eq!(view.popup, Popup::None);
+        assert_eq!(press(&mut view, KeyCode::Char('q')), Action::Quit);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(on_key(&mut view, ctrl_c, None), Action::Quit);
+    }
+
+    #[test]
+    fn refresh_interval_stays_in_bounds() {
+        let mut view = view();
+        for _ in 0..20 {
+            press(&mut view, KeyCode::Char('-'));
+        }
+        assert_eq!(view.delay, Duration::from_millis(100));
+        for _ in 0..20 {
+            press(&mut view, KeyCode::Char('+'));
+        }
+        assert_eq!(view.delay, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn kill_needs_a_selection_and_follow_keeps_it() {
+        let mut view = view();
+        press(&mut view, KeyCode::Char('k'));
+        assert_eq!(view.popup, Popup::None, "no row selected: no menu");
+        view.rebuild(&Snapshot::default());
+        assert_eq!(view.selected_index(), None);
+    }
+}

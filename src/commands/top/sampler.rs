@@ -179,10 +179,15 @@ impl Sampler {
         let mut priors = HashMap::with_capacity(scanned.rows.len());
         for mut read in scanned.rows {
             let key = (read.row.pid, read.row.tid);
-            let prior = self
-                .priors
-                .remove(&key)
-                .filter(|p| p.start_ticks == read.row.start_ticks);
+            let prior = match self.priors.remove(&key) {
+                Some(prior) if prior.start_ticks == read.row.start_ticks => Some(prior),
+                // The PID now names another process: the one it named exited.
+                Some(old) => {
+                    snapshot.exited.push(exited(key, old));
+                    None
+                }
+                None => None,
+            };
             read.row.fresh = prior.is_none() && interval.is_some();
             read.row.rates = self.rates(&read, prior.as_ref(), interval);
             if let Some(cpu) = read.row.rates.cpu_percent {
@@ -204,15 +209,8 @@ impl Sampler {
             snapshot.rows.push(read.row);
         }
         // What is left of the old map exited (or was replaced by a reused PID).
-        snapshot.exited = self
-            .priors
-            .drain()
-            .map(|((pid, tid), prior)| Exited {
-                pid,
-                tid,
-                name: prior.name,
-            })
-            .collect();
+        let gone = self.priors.drain().map(|(key, prior)| exited(key, prior));
+        snapshot.exited.extend(gone);
         snapshot.exited.sort_by_key(|e| (e.pid, e.tid));
         self.priors = priors;
         snapshot
@@ -250,6 +248,14 @@ impl Sampler {
     }
 }
 
+fn exited((pid, tid): (u32, u32), prior: Prior) -> Exited {
+    Exited {
+        pid,
+        tid,
+        name: prior.name,
+    }
+}
+
 /// Turns one sample into a row with its counters, in the reader thread.
 fn read_one(sample: &ProcessSample, columns: &[&'static Column], context: &Context) -> Option<Read> {
     let stat = sample.stat().ok()?;
@@ -281,5 +287,76 @@ fn set_cpu_cell(columns: &[&'static Column], cells: &mut [Field<Value>], cpu: f6
         if column.name == "cpu" && cell.is_ok() {
             *cell = Ok(Value::Percent(cpu));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own_process() -> (ProcFs, Sampler) {
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let system = SystemInfo::read(&procfs).unwrap();
+        let spec = SampleSpec {
+            columns: vec![crate::columns::registry::find("cpu").unwrap()],
+            filter: ProcessFilter {
+                pids: vec![std::process::id()],
+                ..ProcessFilter::default()
+            },
+            threads: false,
+            rates: true,
+        };
+        (procfs, Sampler::new(spec, system))
+    }
+
+    #[test]
+    fn a_reused_pid_never_mixes_two_processes_counters() {
+        let (procfs, mut sampler) = own_process();
+        let users = UserNames::default();
+        let first = sampler.refresh(&procfs, &users);
+        assert_eq!(first.rows.len(), 1);
+        let key = (std::process::id(), std::process::id());
+        // The same PID, another start time: another process held it before.
+        let prior = sampler.priors.get_mut(&key).unwrap();
+        prior.start_ticks += 1;
+        prior.cpu_ticks = 0;
+        let second = sampler.refresh(&procfs, &users);
+        let row = &second.rows[0];
+        assert!(row.fresh, "a new process, not a continuation");
+        assert_eq!(second.exited.len(), 1, "the old holder of the PID exited");
+        // Its CPU% is over its own life, not counted from the other process's ticks.
+        let lifetime = sampler.system.lifetime_cpu_percent(
+            ProcessSample::read(&procfs, key.0, Needs::STAT)
+                .unwrap()
+                .stat()
+                .unwrap()
+                .cpu_ticks(),
+            row.start_ticks,
+        );
+        assert!((row.rates.cpu_percent.unwrap() - lifetime).abs() < 5.0);
+    }
+
+    #[test]
+    fn state_is_only_the_last_refresh() {
+        let (procfs, mut sampler) = own_process();
+        let users = UserNames::default();
+        sampler.priors.insert(
+            (u32::MAX, u32::MAX),
+            Prior {
+                start_ticks: 0,
+                cpu_ticks: 0,
+                ctxt: None,
+                io: None,
+                name: b"gone".to_vec(),
+            },
+        );
+        for _ in 0..5 {
+            let snapshot = sampler.refresh(&procfs, &users);
+            assert_eq!(sampler.kept(), snapshot.rows.len());
+        }
+        let snapshot = sampler.refresh(&procfs, &users);
+        let rates = snapshot.rows[0].rates;
+        assert!(rates.ctxt_switches_per_second.is_some());
+        assert!(rates.read_bytes_per_second.is_some(), "our own io is readable");
     }
 }

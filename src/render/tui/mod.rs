@@ -101,3 +101,6 @@ fn status_line(screen: &Screen) -> Line<'static> {
         view.visible.len()
     ))
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,9 +3,10 @@
 //! the command (or name) column. Only the rows on screen are built.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::widgets::{Row, Table};
+use ratatui::text::Text;
+use ratatui::widgets::{Cell, Row, Table};
 
 use crate::columns::{Column, Kind, value};
 use crate::commands::top::sampler::Snapshot;
@@ -43,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snapshot: &Snapshot, view: &View) -> 
                 if Some(i) == tree_column && visible.depth > 0 {
                     text = format!("{}└ {text}", "  ".repeat(visible.depth - 1));
                 }
-                text
+                aligned(text, view.columns[i])
             });
             let mut style = if row.fresh {
                 marked(Style::default().fg(Color::Green))
@@ -67,11 +68,12 @@ pub fn draw(frame: &mut Frame, area: Rect, snapshot: &Snapshot, view: &View) -> 
         rows.push(Row::new(cells).style(marked(Style::default().fg(Color::Red))));
     }
     let headers = view.columns.iter().enumerate().map(|(i, c)| {
-        if i == view.sort {
+        let header = if i == view.sort {
             format!("{}{}", c.header, if view.reverse { "▼" } else { "▲" })
         } else {
             c.header.to_owned()
-        }
+        };
+        aligned(header, c)
     });
     let header_style = if view.color {
         Style::default().bg(Color::Blue).fg(Color::White)
@@ -84,6 +86,16 @@ pub fn draw(frame: &mut Frame, area: Rect, snapshot: &Snapshot, view: &View) -> 
         .column_spacing(1);
     frame.render_widget(table, area);
     first
+}
+
+/// A cell aligned as its column: numbers right, text left.
+fn aligned(text: String, column: &Column) -> Cell<'static> {
+    let alignment = if column.kind.is_numeric() {
+        Alignment::Right
+    } else {
+        Alignment::Left
+    };
+    Cell::from(Text::from(text).alignment(alignment))
 }
 
 /// A column's width on screen: numbers fixed, text sized to fit, the command takes the rest.
