@@ -17,4 +17,5 @@ mod schema;
 mod show_live;
 mod stress;
 mod threads;
+mod top;
 mod tree_kill;

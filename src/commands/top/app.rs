@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, MouseButton, MouseEventKind};
-use crossterm::execute;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::execute;
 
 use crate::collect::machine::MachineSampler;
 use crate::collect::{ProcFs, SystemInfo, UserNames};
@@ -235,10 +235,13 @@ fn kill_outcome(report: kill::KillReport) -> String {
         .results
         .iter()
         .map(|r| {
-            let reason = r.reason.as_deref().map(|w| format!(": {w}")).unwrap_or_default();
+            let reason = r
+                .reason
+                .as_deref()
+                .map(|w| format!(": {w}"))
+                .unwrap_or_default();
             format!("PID {} {} {:?}{reason}", r.pid, r.signal, r.result)
         })
         .collect::<Vec<_>>()
         .join("; ")
 }
-

@@ -162,7 +162,9 @@ impl Detail {
             return;
         };
         let now = Instant::now();
-        let interval = self.thread_at.map(|at| now.duration_since(at).as_secs_f64());
+        let interval = self
+            .thread_at
+            .map(|at| now.duration_since(at).as_secs_f64());
         self.thread_at = Some(now);
         let mut ticks = HashMap::new();
         self.thread_cpu.clear();
@@ -174,8 +176,7 @@ impl Detail {
             let used = stat.cpu_ticks();
             let percent = match (self.thread_ticks.get(&tid), interval) {
                 (Some(&(start, before)), Some(seconds)) if start == stat.starttime_ticks => {
-                    system.ticks_to_seconds(used.saturating_sub(before)) / seconds.max(1e-3)
-                        * 100.0
+                    system.ticks_to_seconds(used.saturating_sub(before)) / seconds.max(1e-3) * 100.0
                 }
                 _ => system.lifetime_cpu_percent(used, stat.starttime_ticks),
             };
@@ -239,7 +240,11 @@ fn runtime_load(
             .filter(|t| t.role.as_deref() == Some("worker-thread"))
             .map(|t| {
                 let name = t.role_name.clone().or_else(|| t.name.clone());
-                (t.tid, name.unwrap_or_default(), cpu.get(&t.tid).copied().unwrap_or(0.0))
+                (
+                    t.tid,
+                    name.unwrap_or_default(),
+                    cpu.get(&t.tid).copied().unwrap_or(0.0),
+                )
             })
             .collect(),
         cluster_workers,

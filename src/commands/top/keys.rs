@@ -120,10 +120,7 @@ fn sort_menu(view: &mut View, code: KeyCode, cursor: usize) -> Action {
         KeyCode::Up => Popup::Sort(cursor.saturating_sub(1)),
         KeyCode::Down => Popup::Sort((cursor + 1).min(last)),
         KeyCode::Enter => {
-            if view.sort == cursor {
-                view.reverse = !view.reverse;
-            }
-            view.sort = cursor;
+            view.sort_by(cursor);
             Popup::None
         }
         _ => Popup::None,

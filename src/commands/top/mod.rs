@@ -85,7 +85,12 @@ impl TopQuery {
 
     /// The view this query starts with.
     pub fn view(&self) -> View {
-        let mut view = View::new(self.spec.columns.clone(), self.sort, self.reverse, self.delay);
+        let mut view = View::new(
+            self.spec.columns.clone(),
+            self.sort,
+            self.reverse,
+            self.delay,
+        );
         view.tree = self.tree;
         view.threads = self.spec.threads;
         view

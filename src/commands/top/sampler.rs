@@ -257,7 +257,11 @@ fn exited((pid, tid): (u32, u32), prior: Prior) -> Exited {
 }
 
 /// Turns one sample into a row with its counters, in the reader thread.
-fn read_one(sample: &ProcessSample, columns: &[&'static Column], context: &Context) -> Option<Read> {
+fn read_one(
+    sample: &ProcessSample,
+    columns: &[&'static Column],
+    context: &Context,
+) -> Option<Read> {
     let stat = sample.stat().ok()?;
     let status = sample.status().ok();
     let ctxt = status.and_then(|s| {
@@ -271,7 +275,10 @@ fn read_one(sample: &ProcessSample, columns: &[&'static Column], context: &Conte
             start_ticks: stat.starttime_ticks,
             state: stat.state,
             name: stat.comm.clone(),
-            cells: columns.iter().map(|c| (c.extract)(sample, context)).collect(),
+            cells: columns
+                .iter()
+                .map(|c| (c.extract)(sample, context))
+                .collect(),
             rates: Rates::default(),
             fresh: false,
         },
@@ -357,6 +364,9 @@ mod tests {
         let snapshot = sampler.refresh(&procfs, &users);
         let rates = snapshot.rows[0].rates;
         assert!(rates.ctxt_switches_per_second.is_some());
-        assert!(rates.read_bytes_per_second.is_some(), "our own io is readable");
+        assert!(
+            rates.read_bytes_per_second.is_some(),
+            "our own io is readable"
+        );
     }
 }

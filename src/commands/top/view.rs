@@ -51,7 +51,11 @@ impl Tab {
     fn step(self, forward: bool) -> Tab {
         let at = Tab::ALL.iter().position(|&t| t == self).unwrap_or(0);
         let n = Tab::ALL.len();
-        Tab::ALL[if forward { (at + 1) % n } else { (at + n - 1) % n }]
+        Tab::ALL[if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        }]
     }
 }
 
@@ -65,7 +69,10 @@ pub enum Popup {
     /// Choosing a signal for the selected process; the cursor indexes [`KILL_SIGNALS`].
     KillMenu(usize),
     /// The bound target and its command line, waiting for `y`.
-    KillConfirm { lines: Vec<String>, can_send: bool },
+    KillConfirm {
+        lines: Vec<String>,
+        can_send: bool,
+    },
 }
 
 /// A row on screen: an index into the snapshot's rows and its tree depth.
@@ -161,7 +168,10 @@ impl View {
         self.visible = if self.tree && !self.threads {
             tree_order(snapshot, &order)
         } else {
-            order.into_iter().map(|index| Visible { index, depth: 0 }).collect()
+            order
+                .into_iter()
+                .map(|index| Visible { index, depth: 0 })
+                .collect()
         };
         if let Some((pid, tid, start)) = self.follow {
             match self.visible.iter().position(|v| {
@@ -208,11 +218,23 @@ impl View {
     /// Sorts by the next (or previous) column.
     pub fn shift_sort(&mut self, forward: bool) {
         let n = self.columns.len().max(1);
-        self.sort = if forward {
+        let next = if forward {
             (self.sort + 1) % n
         } else {
             (self.sort + n - 1) % n
         };
+        self.sort_by(next);
+    }
+
+    /// Sorts by column `index`: numbers highest first, text in order, as htop does; the
+    /// same column again reverses the order.
+    pub fn sort_by(&mut self, index: usize) {
+        if index == self.sort {
+            self.reverse = !self.reverse;
+        } else if let Some(column) = self.columns.get(index) {
+            self.sort = index;
+            self.reverse = column.kind.is_numeric();
+        }
     }
 
     /// Moves the detail pane to the next or previous tab.

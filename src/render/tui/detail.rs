@@ -184,7 +184,8 @@ fn runtime(frame: &mut Frame, area: Rect, load: Option<&RuntimeLoad>) {
     }
     lines.push(Line::from(format!(
         "JS main thread busy {}",
-        load.main_thread_percent.map_or("-".into(), |p| format!("{}%", percent(p)))
+        load.main_thread_percent
+            .map_or("-".into(), |p| format!("{}%", percent(p)))
     )));
     lines.push(Line::from(format!(
         "libuv pool busy {}/{}   V8 workers busy {}/{}",

@@ -44,10 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
             " Sort by ",
             menu(view.columns.iter().map(|c| c.name), *cursor),
         ),
-        Popup::KillMenu(cursor) => (
-            " Send signal ",
-            menu(KILL_SIGNALS.iter().copied(), *cursor),
-        ),
+        Popup::KillMenu(cursor) => (" Send signal ", menu(KILL_SIGNALS.iter().copied(), *cursor)),
         Popup::KillConfirm { lines, can_send } => {
             let mut text: Vec<Line> = lines.iter().map(|l| Line::from(safe_str(l))).collect();
             text.push(Line::from(""));

@@ -96,7 +96,13 @@ fn view(snapshot: &Snapshot) -> View {
 }
 
 /// Draws a frame of `width` x `height` and returns its text, one line per row.
-fn render(width: u16, height: u16, view: &View, snapshot: &Snapshot, detail: Option<&Detail>) -> String {
+fn render(
+    width: u16,
+    height: u16,
+    view: &View,
+    snapshot: &Snapshot,
+    detail: Option<&Detail>,
+) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     let machine = machine();
     let screen = Screen {
@@ -105,10 +111,11 @@ fn render(width: u16, height: u16, view: &View, snapshot: &Snapshot, detail: Opt
         view,
         detail,
     };
-    terminal.draw(|frame| {
-        draw(frame, &screen);
-    })
-    .unwrap();
+    terminal
+        .draw(|frame| {
+            draw(frame, &screen);
+        })
+        .unwrap();
     let buffer = terminal.backend().buffer();
     (0..height)
         .map(|y| {
@@ -124,7 +131,10 @@ fn render(width: u16, height: u16, view: &View, snapshot: &Snapshot, detail: Opt
 fn header_shows_the_machine() {
     let snapshot = snapshot();
     let text = render(100, 30, &view(&snapshot), &snapshot, None);
-    assert!(text.contains("up 3d 01:02, load average 1.00 0.50 0.25"), "{text}");
+    assert!(
+        text.contains("up 3d 01:02, load average 1.00 0.50 0.25"),
+        "{text}"
+    );
     assert!(text.contains("Tasks 3: 1 running, 2 sleeping"), "{text}");
     assert!(text.contains("30.0 us, 10.0 sy, 2.0 wa, 0.5 st"), "{text}");
     assert!(text.contains("Mem 2.0G used of 8.0G"), "{text}");
@@ -211,7 +221,10 @@ fn detail_tabs_show_threads_and_runtime() {
     detail.threads = Some(ThreadList {
         pid: 100,
         process_name: Some("node".into()),
-        threads: vec![thread(100, "js-main", "epoll_wait(fd 3)"), thread(101, "libuv-pool", "futex")],
+        threads: vec![
+            thread(100, "js-main", "epoll_wait(fd 3)"),
+            thread(101, "libuv-pool", "futex"),
+        ],
         by_state: BTreeMap::new(),
         runtime: None,
         runtime_summary: None,
@@ -247,7 +260,10 @@ fn kill_confirmation_shows_the_command_line() {
     let snapshot = snapshot();
     let mut view = view(&snapshot);
     view.popup = Popup::KillConfirm {
-        lines: vec!["SIGTERM to PID 100 (sleep)".into(), "command: sleep\x1b 1000".into()],
+        lines: vec![
+            "SIGTERM to PID 100 (sleep)".into(),
+            "command: sleep\x1b 1000".into(),
+        ],
         can_send: true,
     };
     let text = render(100, 30, &view, &snapshot, None);
