@@ -56,7 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
             (" Confirm ", text)
         }
     };
-    let width = area.width.min(70).max(20);
+    let width = area.width.min(70);
     let height = (lines.len() as u16 + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width.saturating_sub(width)) / 2,
