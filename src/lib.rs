@@ -183,6 +183,11 @@ fn top(
         commands::top::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
     let style = style(global);
     if live {
+        if global.ndjson {
+            return Err(exit::usage(
+                "--ndjson streams snapshots: use it with top --batch (or ps --watch)",
+            ));
+        }
         if !std::io::stdout().is_terminal() {
             return Err(exit::usage(
                 "top needs a terminal: use --batch (or ps --watch) for output to a pipe or file",

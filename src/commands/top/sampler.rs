@@ -126,6 +126,7 @@ impl Sampler {
         if self.spec.threads != threads {
             self.spec.threads = threads;
             self.priors.clear();
+            self.previous_at = None;
         }
     }
 
