@@ -29,8 +29,10 @@ pub fn run(cli: Cli) -> Exit {
         Ok(exit) => exit,
         Err(error) if is_broken_pipe(&error) => Exit::Success,
         Err(error) => {
+            // The message may quote what the user typed (`--user`, `--regex`, `-o`): escaped.
             let message = format!("{error:#}").replace('\n', " ");
-            let _ = writeln!(std::io::stderr(), "procscope: {message}");
+            let message = render::escape::Escaped::text(&message);
+            let _ = writeln!(std::io::stderr(), "procscope: {}", message.as_str());
             exit::code_of(&error)
         }
     }
@@ -193,9 +195,7 @@ fn top(
                 "top needs a terminal: use --batch (or ps --watch) for output to a pipe or file",
             ));
         }
-        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-        let color = style.color && !dumb;
-        return commands::top::app::run(&query, &env.procfs, &env.system, &users, color);
+        return commands::top::app::run(&query, &env.procfs, &env.system, &users, style.color);
     }
     let mut stdout = std::io::stdout().lock();
     let mut print = |frame: &commands::top::stream::Frame| {
@@ -264,16 +264,20 @@ fn emit(report: &dyn Report, global: &GlobalArgs) -> anyhow::Result<Exit> {
             report.command()
         ))
     })?;
-    let text = if format == Format::Json && std::io::stdout().is_terminal() {
-        pretty(&text)
-    } else {
-        text
+    let text = match format {
+        Format::Json if std::io::stdout().is_terminal() => {
+            render::escape::json_for_terminal(&pretty(&text))
+        }
+        Format::Ndjson if std::io::stdout().is_terminal() => {
+            render::escape::json_for_terminal(&text)
+        }
+        _ => text,
     };
     write_out(text.as_bytes())?;
     if format == Format::Table {
         let mut stderr = std::io::stderr().lock();
         for note in report.notes() {
-            let _ = writeln!(stderr, "{note}");
+            let _ = writeln!(stderr, "{}", render::escape::Escaped::text(&note).as_str());
         }
     }
     Ok(report.exit())
@@ -289,13 +293,16 @@ fn pretty(compact: &str) -> String {
         .unwrap_or_else(|_| compact.to_owned())
 }
 
+/// Colour, header and width for tables: colour when asked, or on a terminal that is not
+/// `TERM=dumb` without `NO_COLOR`; lines cut to the terminal's width unless `--wide`.
 fn style(global: &GlobalArgs) -> Style {
     let tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|term| term == "dumb");
     let color = match global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => tty && !no_color,
+        ColorChoice::Auto => tty && !no_color && !dumb,
     };
     let width = (tty && !global.wide).then(terminal_width).flatten();
     Style {

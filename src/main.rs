@@ -27,6 +27,12 @@ fn clap_exit(error: &clap::Error) -> ExitCode {
         .next()
         .unwrap_or(&rendered)
         .trim_end();
-    eprintln!("{message}");
+    // clap quotes the offending argument as typed: escape it, line by line.
+    for line in message.lines() {
+        eprintln!(
+            "{}",
+            procscope::render::escape::Escaped::text(line).as_str()
+        );
+    }
     ExitCode::from(Exit::Usage as u8)
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::collect::Field;
 use crate::model::text::{lossless, lossless_list};
-use crate::render::escape::{escape, escape_str};
+use crate::render::escape::Escaped;
 use crate::render::units;
 
 /// What a column holds; decides alignment, table format and JSON schema type.
@@ -89,30 +89,26 @@ pub enum Value {
     Empty,
 }
 
-/// What a table shows for a cell, given "now" for start times.
-pub fn table_text(cell: &Field<Value>, now_unix: f64) -> String {
+/// What a table shows for a cell, given "now" for start times; escaped.
+pub fn table_text(cell: &Field<Value>, now_unix: f64) -> Escaped {
     let Ok(value) = cell else {
-        return "-".to_owned();
+        return Escaped::text("-");
     };
     match value {
-        Value::Integer(n) => n.to_string(),
-        Value::Bytes(n) => units::bytes(*n),
-        Value::Percent(p) => units::percent(*p),
-        Value::CpuSeconds(s) => units::cpu_time(*s),
-        Value::Duration(s) => units::age(*s),
-        Value::Timestamp(t) => units::start_time(*t, now_unix),
-        Value::Text(bytes) => escape(bytes),
-        Value::Label(text) => escape_str(text),
+        Value::Integer(n) => Escaped::text(&n.to_string()),
+        Value::Bytes(n) => Escaped::text(&units::bytes(*n)),
+        Value::Percent(p) => Escaped::text(&units::percent(*p)),
+        Value::CpuSeconds(s) => Escaped::text(&units::cpu_time(*s)),
+        Value::Duration(s) => Escaped::text(&units::age(*s)),
+        Value::Timestamp(t) => Escaped::text(&units::start_time(*t, now_unix)),
+        Value::Text(bytes) => Escaped::bytes(bytes),
+        Value::Label(text) => Escaped::text(text),
         Value::Argv { argv, fallback } => match (argv.is_empty(), fallback) {
-            (true, Some(fallback)) => escape_str(fallback),
-            _ => argv
-                .iter()
-                .map(|arg| escape(arg))
-                .collect::<Vec<_>>()
-                .join(" "),
+            (true, Some(fallback)) => Escaped::text(fallback),
+            _ => Escaped::join(argv.iter().map(|arg| Escaped::bytes(arg)), " "),
         },
-        Value::Absent => "?".to_owned(),
-        Value::Empty => String::new(),
+        Value::Absent => Escaped::text("?"),
+        Value::Empty => Escaped::default(),
     }
 }
 
@@ -205,19 +201,22 @@ mod tests {
 
     #[test]
     fn table_faces() {
-        assert_eq!(table_text(&Ok(Value::Bytes(2048)), 0.0), "2.0K");
-        assert_eq!(table_text(&Err(Unavailable::PermissionDenied), 0.0), "-");
-        assert_eq!(table_text(&Ok(Value::Absent), 0.0), "?");
+        assert_eq!(table_text(&Ok(Value::Bytes(2048)), 0.0).as_str(), "2.0K");
+        assert_eq!(
+            table_text(&Err(Unavailable::PermissionDenied), 0.0).as_str(),
+            "-"
+        );
+        assert_eq!(table_text(&Ok(Value::Absent), 0.0).as_str(), "?");
         let kthread = Value::Argv {
             argv: vec![],
             fallback: Some("[kthreadd]".into()),
         };
-        assert_eq!(table_text(&Ok(kthread), 0.0), "[kthreadd]");
+        assert_eq!(table_text(&Ok(kthread), 0.0).as_str(), "[kthreadd]");
         let argv = Value::Argv {
             argv: vec![b"sleep".to_vec(), b"1\n".to_vec()],
             fallback: None,
         };
-        assert_eq!(table_text(&Ok(argv), 0.0), "sleep 1\\n");
+        assert_eq!(table_text(&Ok(argv), 0.0).as_str(), "sleep 1\\n");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::model::fd::{FdList, FdRow, PeerFd};
 use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
 use crate::parse::limits::parse_limits;
-use crate::render::escape::{escape, escape_str};
+use crate::render::escape::Escaped;
 use crate::render::json;
 use crate::render::table::{self, Align, Text};
 use crate::render::{Report, Style};
@@ -154,11 +154,7 @@ fn pipe_description(target: &str, peers: &[PeerFd], own_pid: u32) -> String {
             if peer.pid == own_pid {
                 format!("fd {}", peer.fd)
             } else {
-                let name = peer
-                    .name
-                    .as_deref()
-                    .map(escape_str)
-                    .unwrap_or_else(|| "?".into());
+                let name = peer.name.as_deref().unwrap_or("?");
                 format!("{} {name} fd {}", peer.pid, peer.fd)
             }
         })
@@ -188,9 +184,9 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
     let mut description = match kind {
         FdKind::MemFd => {
             let name = path.strip_prefix(b"/memfd:").unwrap_or(path);
-            format!("memfd {}", escape(name))
+            format!("memfd {}", String::from_utf8_lossy(name))
         }
-        _ => escape(path),
+        _ => String::from_utf8_lossy(path).into_owned(),
     };
     if deleted {
         description.push_str(" (deleted)");
@@ -270,16 +266,14 @@ impl Report for FdsReport {
                 .soft_limit
                 .map(|l| format!(" (soft limit {l})"))
                 .unwrap_or_default();
-            out.push_str(&format!(
-                "PID {}  {}  {} fds{limit}: {}\n",
+            let title = format!(
+                "PID {}  {}  {} fds{limit}: {}",
                 list.pid,
-                list.process_name
-                    .as_deref()
-                    .map(escape_str)
-                    .unwrap_or_else(|| "-".into()),
+                list.process_name.as_deref().unwrap_or("-"),
                 list.fds.len(),
                 counts.join(", ")
-            ));
+            );
+            out.push_str(&table::title_line(&Escaped::text(&title), style));
         }
         let headers = [
             ("FD", Align::Right),
@@ -304,7 +298,7 @@ impl Report for FdsReport {
                     Text::plain(row.kind.clone()),
                     Text::plain(mode),
                     Text::plain(row.pos.map_or_else(|| "-".into(), |p| p.to_string())),
-                    Text::plain(row.description.clone()),
+                    Text::plain(target_text(row)),
                 ]
             })
             .collect();
@@ -325,6 +319,24 @@ impl Report for FdsReport {
 
     fn exit(&self) -> Exit {
         Exit::Success
+    }
+}
+
+/// The TARGET cell: the description, escaped, with a path that is not UTF-8 taken from its
+/// exact bytes (so `\xff` shows as such, not as U+FFFD).
+fn target_text(row: &FdRow) -> Escaped {
+    use base64::Engine;
+    let exact = row
+        .target_b64
+        .as_deref()
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
+    match (exact, row.description.strip_prefix(&row.target)) {
+        (Some(bytes), Some(rest)) => {
+            let mut text = Escaped::bytes(&bytes);
+            text.push_text(rest);
+            text
+        }
+        _ => Escaped::text(&row.description),
     }
 }
 

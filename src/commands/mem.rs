@@ -15,7 +15,7 @@ use crate::exit::{self, Exit};
 use crate::model::memory::{CategoryRow, MappingRow, MemoryReport, RollupTotals, Sizes};
 use crate::model::text::lossless;
 use crate::parse::smaps::SmapsEntry;
-use crate::render::escape::{escape, escape_str};
+use crate::render::escape::Escaped;
 use crate::render::json;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{Report, Style, units};
@@ -217,9 +217,9 @@ impl MemReport {
             .iter()
             .map(|row| {
                 let owner = match (row.tid, &row.thread_name, &row.file) {
-                    (Some(tid), Some(name), _) => format!("{tid} {}", escape_str(name)),
+                    (Some(tid), Some(name), _) => format!("{tid} {name}"),
                     (Some(tid), None, _) => tid.to_string(),
-                    (_, _, Some(file)) => escape_str(file),
+                    (_, _, Some(file)) => file.clone(),
                     _ => String::new(),
                 };
                 let mut cells = vec![Text::plain(row.label.clone()), Text::plain(owner)];
@@ -251,10 +251,7 @@ impl MemReport {
         let rows = mappings
             .iter()
             .map(|m| {
-                let path = match &m.path_b64 {
-                    Some(b64) => crate::commands::show::exact_text(&m.path, Some(b64)),
-                    None => escape(m.path.as_bytes()),
-                };
+                let path = crate::commands::show::exact_text(&m.path, m.path_b64.as_deref());
                 let category = match m.tid {
                     Some(tid) => format!("{} {tid}", m.category),
                     None => m.category.clone(),
@@ -302,14 +299,12 @@ impl Report for MemReport {
                     )
                 })
                 .unwrap_or_default();
-            out.push_str(&format!(
-                "PID {}  {}{kernel}\n",
+            let title = format!(
+                "PID {}  {}{kernel}",
                 r.pid,
-                r.process_name
-                    .as_deref()
-                    .map(escape_str)
-                    .unwrap_or_else(|| "-".into())
-            ));
+                r.process_name.as_deref().unwrap_or("-")
+            );
+            out.push_str(&table::title_line(&Escaped::text(&title), style));
         }
         match (&r.mappings, self.query.maps) {
             (Some(mappings), true) => out.push_str(&self.maps_table(mappings, style)),

@@ -14,7 +14,6 @@ use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;
 use crate::model::socket::{PortList, PortRow, SocketHolder};
 use crate::model::text::lossless;
-use crate::render::escape::escape_str;
 use crate::render::json;
 use crate::render::table::{self, Align, Text};
 use crate::render::{Report, Style};
@@ -245,11 +244,7 @@ fn group_holders(
 
 /// `node [cluster primary]`.
 fn holder_text(holder: &SocketHolder) -> String {
-    let name = holder
-        .name
-        .as_deref()
-        .map(escape_str)
-        .unwrap_or_else(|| "-".into());
+    let name = holder.name.clone().unwrap_or_else(|| "-".into());
     match &holder.role {
         Some(role) => format!("{name} [{role}]"),
         None => name,
@@ -289,7 +284,7 @@ impl Report for PortsReport {
             let info = &socket.socket;
             let local = match (&info.local_address, info.local_port, &info.path) {
                 (Some(address), Some(port), _) => endpoint(address, port),
-                (_, _, Some(path)) => escape_str(path),
+                (_, _, Some(path)) => path.clone(),
                 _ => "-".into(),
             };
             let remote = match (&info.remote_address, info.remote_port) {

@@ -13,6 +13,7 @@ use crate::columns::{self, COLUMNS, Column, Context, Value, value};
 use crate::exit::{self, Exit};
 use crate::model::Unavailable;
 use crate::query::{Matcher, ProcessFilter};
+use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{Report, Style};
 
@@ -481,7 +482,10 @@ impl Report for PsReport {
                             .filter(|_| Some(column.name) == self.tree_column())
                             && depth > 0
                         {
-                            text = format!("{}\\_ {text}", "  ".repeat(depth - 1));
+                            let mut indented = Escaped::text(&"  ".repeat(depth - 1));
+                            indented.push(&Escaped::literal("\\_ "));
+                            indented.push(&text);
+                            text = indented;
                         }
                         Text::toned(text, tone(column, cell))
                     })

@@ -21,7 +21,7 @@ use crate::model::detail::{
 use crate::model::text::{lossless, lossless_list};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::tty::tty_name;
-use crate::render::escape::{escape, escape_str};
+use crate::render::escape::Escaped;
 use crate::render::json;
 use crate::render::sheet;
 use crate::render::table::{Text, Tone};
@@ -282,9 +282,10 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
             unit: l.unit,
         })
         .collect();
-    let cgroup = rec
+    let (cgroup, cgroup_b64) = rec
         .take("cgroup", files.cgroup.clone())
-        .map(|raw| cgroup_path(&raw));
+        .map(|raw| lossless(&cgroup_path(&raw)))
+        .unzip();
 
     ProcessDetail {
         pid: sample.pid,
@@ -298,6 +299,7 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         memory_map,
         listening,
         cgroup,
+        cgroup_b64: cgroup_b64.flatten(),
         unavailable: rec.unavailable,
     }
 }
@@ -368,13 +370,15 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
     Some(groups)
 }
 
-/// The cgroup v2 path, or every hierarchy joined when there is no unified one.
-fn cgroup_path(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    text.lines()
-        .find_map(|line| line.strip_prefix("0::"))
-        .map(str::to_owned)
-        .unwrap_or_else(|| text.lines().collect::<Vec<_>>().join(";"))
+/// The cgroup v2 path, or every hierarchy joined when there is no unified one (bytes: a
+/// cgroup name may hold any byte but `/` and NUL).
+fn cgroup_path(raw: &[u8]) -> Vec<u8> {
+    let lines = raw.split(|&b| b == b'\n').filter(|line| !line.is_empty());
+    lines
+        .clone()
+        .find_map(|line| line.strip_prefix(b"0::"))
+        .map(<[u8]>::to_vec)
+        .unwrap_or_else(|| lines.collect::<Vec<_>>().join(&b';'))
 }
 
 impl Report for ShowReport {
@@ -388,24 +392,20 @@ impl Report for ShowReport {
 
     fn table(&self, style: &Style) -> String {
         let d = &self.detail;
-        let title = format!(
-            "PID {}  {}",
-            d.pid,
-            d.identity
-                .name
-                .as_deref()
-                .map(|name| exact_text(name, d.identity.name_b64.as_deref()))
-                .unwrap_or_else(|| "-".into())
-        );
+        let mut title = Escaped::text(&format!("PID {}  ", d.pid));
+        match d.identity.name.as_deref() {
+            Some(name) => title.push(&exact_text(name, d.identity.name_b64.as_deref())),
+            None => title.push_text("-"),
+        }
         [
             sheet::section(&title, self.identity_rows(), style),
-            sheet::section("CPU", self.cpu_rows(), style),
+            sheet::section(&"CPU".into(), self.cpu_rows(), style),
             self.runtime_rows()
-                .map(|rows| sheet::section("Runtime", rows, style))
+                .map(|rows| sheet::section(&"Runtime".into(), rows, style))
                 .unwrap_or_default(),
-            sheet::section("Memory", self.memory_rows(), style),
-            sheet::section("Memory map", self.memory_map_rows(), style),
-            sheet::section("Limits", self.limit_rows(), style),
+            sheet::section(&"Memory".into(), self.memory_rows(), style),
+            sheet::section(&"Memory map".into(), self.memory_map_rows(), style),
+            sheet::section(&"Limits".into(), self.limit_rows(), style),
         ]
         .concat()
     }
@@ -419,7 +419,7 @@ type Rows = Vec<(&'static str, Text)>;
 
 impl ShowReport {
     /// A value, or `-` with the reason recorded for `key`.
-    fn or_reason(&self, key: &str, value: Option<String>) -> Text {
+    fn or_reason(&self, key: &str, value: Option<impl Into<Escaped>>) -> Text {
         match value {
             Some(text) => Text::plain(text),
             None => match self.detail.unavailable.get(key) {
@@ -447,12 +447,10 @@ impl ShowReport {
             .argv
             .as_ref()
             .map(|argv| match (argv.is_empty(), id.kind.as_str()) {
-                (true, "kernel_thread") => "(none: kernel thread)".to_owned(),
-                (true, "zombie") => "(none: zombie)".to_owned(),
-                _ => argv
-                    .iter()
-                    .enumerate()
-                    .map(|(i, arg)| {
+                (true, "kernel_thread") => Escaped::text("(none: kernel thread)"),
+                (true, "zombie") => Escaped::text("(none: zombie)"),
+                _ => Escaped::join(
+                    argv.iter().enumerate().map(|(i, arg)| {
                         exact_text(
                             arg,
                             id.argv_b64
@@ -460,9 +458,9 @@ impl ShowReport {
                                 .and_then(|b| b.get(i))
                                 .map(String::as_str),
                         )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                    }),
+                    " ",
+                ),
             });
         let exe = id.exe.as_ref().map(|exe| {
             let deleted = if id.exe_deleted == Some(true) {
@@ -470,7 +468,9 @@ impl ShowReport {
             } else {
                 ""
             };
-            format!("{}{deleted}", exact_text(exe, id.exe_b64.as_deref()))
+            let mut text = exact_text(exe, id.exe_b64.as_deref());
+            text.push_text(deleted);
+            text
         });
         let started = id.start_time_unix.map(|t| {
             format!(
@@ -518,7 +518,13 @@ impl ShowReport {
             ),
             (
                 "cgroup",
-                self.or_reason("cgroup", self.detail.cgroup.clone()),
+                self.or_reason(
+                    "cgroup",
+                    self.detail
+                        .cgroup
+                        .as_deref()
+                        .map(|cgroup| exact_text(cgroup, self.detail.cgroup_b64.as_deref())),
+                ),
             ),
         ];
         if let Some(ns) = ns {
@@ -650,10 +656,7 @@ impl ShowReport {
             rows.push(("cluster", Text::plain(cluster)));
         }
         for (key, value) in &info.settings {
-            rows.push((
-                "setting",
-                Text::plain(format!("{key}={}", escape_str(value))),
-            ));
+            rows.push(("setting", Text::plain(format!("{key}={value}"))));
         }
         Some(rows)
     }
@@ -661,7 +664,7 @@ impl ShowReport {
     /// Heap, stacks, code, libraries and anonymous memory: RSS (virtual).
     fn memory_map_rows(&self) -> Rows {
         let Some(groups) = &self.detail.memory_map else {
-            return vec![("map", self.or_reason("memory_map", None))];
+            return vec![("map", self.or_reason("memory_map", None::<Escaped>))];
         };
         groups
             .iter()
@@ -735,7 +738,7 @@ impl ShowReport {
 
     fn limit_rows(&self) -> Rows {
         if self.detail.limits.is_empty() {
-            return vec![("limits", self.or_reason("limits", None))];
+            return vec![("limits", self.or_reason("limits", None::<Escaped>))];
         }
         self.detail
             .limits
@@ -762,11 +765,11 @@ impl ShowReport {
 
 /// The table form of a text field: its exact bytes (from the base64 form when the bytes are
 /// not UTF-8), escaped.
-pub fn exact_text(text: &str, b64: Option<&str>) -> String {
+pub fn exact_text(text: &str, b64: Option<&str>) -> Escaped {
     use base64::Engine;
     match b64.and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok()) {
-        Some(bytes) => escape(&bytes),
-        None => escape_str(text),
+        Some(bytes) => Escaped::bytes(&bytes),
+        None => Escaped::text(text),
     }
 }
 

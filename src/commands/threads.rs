@@ -27,9 +27,9 @@ use crate::model::thread::{ThreadList, ThreadRow};
 use crate::parse::codes::state_name;
 use crate::parse::maps::{Mapping, parse_maps};
 use crate::parse::syscall::SyscallState;
-use crate::render::escape::escape_str;
+use crate::render::escape::Escaped;
 use crate::render::json;
-use crate::render::table::{self, Align, Text, Tone};
+use crate::render::table::{self, Align, Column, Fit, Text, Tone};
 use crate::render::{Report, Style, units};
 
 /// The threads of one process, ready to render.
@@ -336,25 +336,35 @@ impl Report for ThreadsReport {
     fn table(&self, style: &Style) -> String {
         let list = &self.list;
         let with_roles = list.threads.iter().any(|t| t.role.is_some());
-        let mut headers = vec![("TID", Align::Right), ("NAME", Align::Left)];
+        // On a narrow terminal the counters give way first, then names are cut, so WAIT and
+        // PC (the answer to "what is it doing") stay readable at 80 columns.
+        let mut columns = vec![
+            Column::new("TID", Align::Right, Fit::Keep),
+            Column::new("NAME", Align::Left, Fit::Narrow { order: 8, min: 8 }),
+        ];
         if with_roles {
-            headers.push(("ROLE", Align::Left));
+            columns.push(Column::new(
+                "ROLE",
+                Align::Left,
+                Fit::Narrow { order: 7, min: 10 },
+            ));
         }
         let explain = with_roles && self.explain;
-        headers.extend([
-            ("S", Align::Left),
-            ("%CPU", Align::Right),
-            ("USER", Align::Right),
-            ("SYS", Align::Right),
-            ("CPU", Align::Right),
-            ("CTXSW", Align::Right),
-            ("STACK", Align::Right),
-            ("WAIT", Align::Left),
+        columns.extend([
+            Column::new("S", Align::Left, Fit::Keep),
+            Column::new("%CPU", Align::Right, Fit::Keep),
+            Column::new("USER", Align::Right, Fit::Drop(3)),
+            Column::new("SYS", Align::Right, Fit::Drop(2)),
+            Column::new("CPU", Align::Right, Fit::Drop(4)),
+            Column::new("CTXSW", Align::Right, Fit::Drop(1)),
+            Column::new("STACK", Align::Right, Fit::Drop(5)),
+            Column::new("WAIT", Align::Left, Fit::Keep),
         ]);
-        headers.push(if explain {
-            ("EVIDENCE", Align::Left)
+        let last = Fit::Cut { order: 6, min: 32 };
+        columns.push(if explain {
+            Column::new("EVIDENCE", Align::Left, last)
         } else {
-            ("PC", Align::Left)
+            Column::new("PC", Align::Left, last)
         });
         let rows = list
             .threads
@@ -368,22 +378,19 @@ impl Report for ThreadsReport {
                 .iter()
                 .map(|(state, n)| format!("{n} {}", state_name(state.as_bytes()[0])))
                 .collect();
-            out.push_str(&format!(
-                "PID {}  {}  {} threads: {}\n",
+            let title = format!(
+                "PID {}  {}  {} threads: {}",
                 list.pid,
-                list.process_name
-                    .as_deref()
-                    .map(escape_str)
-                    .unwrap_or_else(|| "-".into()),
+                list.process_name.as_deref().unwrap_or("-"),
                 list.threads.len(),
                 states.join(", ")
-            ));
+            );
+            out.push_str(&table::title_line(&Escaped::text(&title), style));
             if let Some(summary) = &list.runtime_summary {
-                out.push_str(summary);
-                out.push('\n');
+                out.push_str(&table::title_line(&Escaped::text(summary), style));
             }
         }
-        out.push_str(&table::render(&headers, rows, *style));
+        out.push_str(&table::render_columns(&columns, rows, *style));
         out
     }
 
@@ -416,14 +423,17 @@ impl Report for ThreadsReport {
 fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
     let dash = || Text::toned("-", Tone::Dim);
     let text = |value: Option<String>| value.map_or_else(dash, Text::plain);
-    let name = t.name.as_ref().map(|name| match &t.name_b64 {
-        Some(b64) => crate::commands::show::exact_text(name, Some(b64)),
-        None => escape_str(name),
-    });
-    let mut row = vec![Text::plain(t.tid.to_string()), text(name)];
+    let name = t
+        .name
+        .as_ref()
+        .map(|name| crate::commands::show::exact_text(name, t.name_b64.as_deref()));
+    let mut row = vec![
+        Text::plain(t.tid.to_string()),
+        name.map_or_else(dash, Text::plain),
+    ];
     if with_roles {
         let role = t.role.as_ref().map(|role| match &t.role_name {
-            Some(name) => format!("{role} ({})", escape_str(name)),
+            Some(name) => format!("{role} ({name})"),
             None => role.clone(),
         });
         row.push(text(role));
@@ -459,7 +469,7 @@ fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
     if explain {
         row.push(text(t.role_evidence.as_ref().map(|e| e.rule.clone())));
     } else {
-        row.push(text(t.pc_text.as_deref().map(escape_str)));
+        row.push(text(t.pc_text.clone()));
     }
     row
 }

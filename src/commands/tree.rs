@@ -12,7 +12,7 @@ use crate::commands::family::Family;
 use crate::exit::{self, Exit};
 use crate::model::text::lossless;
 use crate::model::tree::{AncestorRef, TreeNode, TreePayload};
-use crate::render::escape::escape;
+use crate::render::escape::Escaped;
 use crate::render::json;
 use crate::render::{Report, Style};
 
@@ -123,7 +123,7 @@ impl TreeReport {
             last,
         };
         out.push_str(&prefix(&step, self.ascii));
-        out.push_str(&label(node, parent_uid));
+        out.push_str(label(node, parent_uid).as_str());
         out.push('\n');
         lasts.push(last);
         for (i, child) in node.children.iter().enumerate() {
@@ -135,23 +135,23 @@ impl TreeReport {
 
 /// `1234 node {11} (alice) [cluster primary]`: threads when more than one, the user where it
 /// changes from the parent's, the runtime role when known.
-fn label(node: &TreeNode, parent_uid: Option<u32>) -> String {
-    let name = match &node.name_b64 {
-        Some(b64) => crate::commands::show::exact_text(&node.name, Some(b64)),
-        None => escape(node.name.as_bytes()),
-    };
-    let mut text = format!("{} {name}", node.pid);
+fn label(node: &TreeNode, parent_uid: Option<u32>) -> Escaped {
+    let mut text = Escaped::text(&format!("{} ", node.pid));
+    text.push(&crate::commands::show::exact_text(
+        &node.name,
+        node.name_b64.as_deref(),
+    ));
     if node.threads > 1 {
-        text.push_str(&format!(" {{{}}}", node.threads));
+        text.push_text(&format!(" {{{}}}", node.threads));
     }
     if parent_uid.is_some()
         && node.uid != parent_uid
         && let Some(user) = &node.user
     {
-        text.push_str(&format!(" ({user})"));
+        text.push_text(&format!(" ({user})"));
     }
     if let Some(role) = &node.role {
-        text.push_str(&format!(" [{role}]"));
+        text.push_text(&format!(" [{role}]"));
     }
     text
 }
@@ -165,17 +165,19 @@ impl Report for TreeReport {
         json::members(&self.payload)
     }
 
-    fn table(&self, _style: &Style) -> String {
+    fn table(&self, style: &Style) -> String {
         let mut out = String::new();
         if !self.payload.ancestors.is_empty() {
-            let chain: Vec<String> = self
+            let chain = self
                 .payload
                 .ancestors
                 .iter()
-                .map(|a| format!("{} {}", a.pid, escape(a.name.as_bytes())))
-                .collect();
-            out.push_str(&chain.join(" > "));
-            out.push_str(" >\n");
+                .map(|a| format!("{} {}", a.pid, a.name));
+            let chain = format!("{} >", chain.collect::<Vec<_>>().join(" > "));
+            out.push_str(&crate::render::table::title_line(
+                &Escaped::text(&chain),
+                style,
+            ));
         }
         for (i, root) in self.payload.tree.iter().enumerate() {
             self.draw(
@@ -186,7 +188,13 @@ impl Report for TreeReport {
                 &mut out,
             );
         }
-        out
+        match style.width {
+            Some(width) => out
+                .lines()
+                .map(|line| crate::render::table::cut(line, width) + "\n")
+                .collect(),
+            None => out,
+        }
     }
 
     fn exit(&self) -> Exit {

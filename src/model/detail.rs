@@ -31,6 +31,9 @@ pub struct ProcessDetail {
     pub listening: Option<Vec<SocketInfo>>,
     /// The cgroup v2 path (the `0::` line), else all lines joined with `;`.
     pub cgroup: Option<String>,
+    /// The exact bytes of `cgroup` (standard base64), only when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cgroup_b64: Option<String>,
     /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
     pub unavailable: BTreeMap<String, Unavailable>,
 }

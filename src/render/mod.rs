@@ -1,6 +1,7 @@
 //! Turning reports into text: tables for people, JSON and NDJSON for scripts.
 
 pub mod escape;
+pub mod fit;
 pub mod json;
 pub mod sheet;
 pub mod table;

@@ -223,3 +223,16 @@ pub fn first_line(child: &mut Child) -> String {
         .expect("the child prints a line");
     line
 }
+
+/// Starts `command` with stdin and stdout piped and waits for it to print `ready`; `None`
+/// when the program cannot start (not installed). Stdin stays open until the child is dropped.
+pub fn spawn_ready(command: &mut Command) -> Option<Owned> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    assert_eq!(first_line(&mut child).trim(), "ready");
+    Some(Owned(child))
+}

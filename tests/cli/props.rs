@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use procscope::model::text::{lossless, lossless_list};
 use procscope::parse;
-use procscope::render::escape::escape;
+use procscope::render::escape::{Escaped, is_hidden};
 
 /// Arbitrary bytes, biased towards the characters /proc formats are made of.
 fn proc_bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -95,8 +95,88 @@ proptest! {
     }
 
     #[test]
-    fn tables_never_get_control_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-        let shown = escape(&bytes);
-        prop_assert!(shown.chars().all(|c| !c.is_control()), "{:?}", shown);
+    fn tables_never_get_control_bytes(bytes in hostile_bytes()) {
+        let shown = Escaped::bytes(&bytes).into_string();
+        prop_assert!(
+            shown.chars().all(|c| !c.is_control() && !is_hidden(c) && !is_invisible(c)),
+            "{:?}",
+            shown
+        );
+        prop_assert_eq!(unescape(&shown), bytes);
     }
+}
+
+/// Arbitrary bytes, and UTF-8 text mixing letters with controls, C1, bidi, zero-width and
+/// separator code points and backslash escapes written literally.
+fn hostile_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let hostile_char = prop_oneof![
+        any::<char>(),
+        Just('\\'),
+        Just('\u{1b}'),
+        Just('\n'),
+        Just('\u{85}'),
+        Just('\u{9b}'),
+        Just('\u{7f}'),
+        (0x202au32..=0x202e).prop_map(|c| char::from_u32(c).unwrap()),
+        (0x2066u32..=0x2069).prop_map(|c| char::from_u32(c).unwrap()),
+        (0x200bu32..=0x200d).prop_map(|c| char::from_u32(c).unwrap()),
+        Just('\u{2060}'),
+        Just('\u{feff}'),
+        Just('\u{2028}'),
+        Just('\u{2029}'),
+        Just('n'),
+        Just('x'),
+        Just('e'),
+    ];
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..256),
+        proptest::collection::vec(hostile_char, 0..64)
+            .prop_map(|chars| chars.into_iter().collect::<String>().into_bytes()),
+    ]
+}
+
+/// The code points the escape promises never to print (issue 12's list).
+fn is_invisible(c: char) -> bool {
+    matches!(c as u32, 0x202a..=0x202e | 0x2066..=0x2069 | 0x200b..=0x200d | 0x2060 | 0xfeff | 0x2028 | 0x2029)
+}
+
+/// Undoes the escape, proving it loses nothing: two inputs never print the same.
+fn unescape(shown: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = shown;
+    while let Some(ch) = rest.chars().next() {
+        rest = &rest[ch.len_utf8()..];
+        if ch != '\\' {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        let kind = rest.chars().next().expect("dangling backslash");
+        rest = &rest[1..];
+        match kind {
+            '\\' => out.push(b'\\'),
+            'n' => out.push(b'\n'),
+            't' => out.push(b'\t'),
+            'r' => out.push(b'\r'),
+            'e' => out.push(0x1b),
+            'x' => {
+                out.push(u8::from_str_radix(&rest[..2], 16).unwrap());
+                rest = &rest[2..];
+            }
+            'u' => {
+                let end = rest.find('}').unwrap();
+                let code = u32::from_str_radix(&rest[1..end], 16).unwrap();
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(
+                    char::from_u32(code)
+                        .unwrap()
+                        .encode_utf8(&mut buf)
+                        .as_bytes(),
+                );
+                rest = &rest[end + 1..];
+            }
+            other => panic!("unknown escape \\{other}"),
+        }
+    }
+    out
 }

@@ -95,7 +95,7 @@ impl Protected {
                 .ok()
                 .and_then(|s| s.name().ok())
                 .unwrap_or_default();
-            let name = crate::render::escape::escape(&parent);
+            let name = String::from_utf8_lossy(&parent).into_owned();
             ancestors.push((stat.ppid, name));
             current = stat.ppid;
         }

@@ -7,9 +7,9 @@ use serde_json::{Map, Value as Json};
 
 use crate::exit::{self, Exit};
 use crate::model::kill::{KillOutcome, KillPayload, KillResult};
-use crate::render::escape::{escape, escape_str};
+use crate::render::escape::Escaped;
 use crate::render::json;
-use crate::render::table::{self, Align, Text, Tone};
+use crate::render::table::{self, Align, Column, Fit, Text, Tone};
 use crate::render::{Report, Style};
 
 use super::select::{Identity, Selected};
@@ -19,14 +19,9 @@ use super::{KillQuery, KillReport};
 /// none (a kernel thread, a zombie).
 fn command_text(identity: &Identity) -> String {
     if identity.argv.is_empty() {
-        format!("[{}]", escape(&identity.name))
+        format!("[{}]", Escaped::bytes(&identity.name).into_string())
     } else {
-        identity
-            .argv
-            .iter()
-            .map(|arg| escape(arg))
-            .collect::<Vec<_>>()
-            .join(" ")
+        Escaped::join(identity.argv.iter().map(|arg| Escaped::bytes(arg)), " ").into_string()
     }
 }
 
@@ -84,7 +79,7 @@ pub(super) fn confirm(selected: &[Selected], query: &KillQuery) -> anyhow::Resul
 fn result_text(result: &KillResult) -> String {
     let name = result.result.wire_name();
     match (&result.reason, result.result) {
-        (Some(reason), KillOutcome::Refused) => format!("{name}: {}", escape_str(reason)),
+        (Some(reason), KillOutcome::Refused) => format!("{name}: {reason}"),
         (Some(reason), KillOutcome::Zombie) => format!("{name} ({reason})"),
         _ => name,
     }
@@ -134,19 +129,24 @@ impl Report for KillReport {
     }
 
     fn table(&self, style: &Style) -> String {
-        let mut headers = vec![
-            ("PID", Align::Right),
-            ("NAME", Align::Left),
-            ("SIGNAL", Align::Left),
-            ("RESULT", Align::Left),
-            ("TIME", Align::Right),
+        // On a narrow terminal COMMAND, TIME, SIGNAL and NAME give way so RESULT stays readable.
+        let mut columns = vec![
+            Column::new("PID", Align::Right, Fit::Keep),
+            Column::new("NAME", Align::Left, Fit::Narrow { order: 4, min: 4 }),
+            Column::new("SIGNAL", Align::Left, Fit::Drop(2)),
+            Column::new("RESULT", Align::Left, Fit::Cut { order: 3, min: 16 }),
+            Column::new("TIME", Align::Right, Fit::Drop(1)),
         ];
         let (netns, command) = (self.shows_netns(), self.shows_command());
         if netns {
-            headers.push(("NETNS", Align::Right));
+            columns.push(Column::new("NETNS", Align::Right, Fit::Drop(1)));
         }
         if command {
-            headers.push(("COMMAND", Align::Left));
+            columns.push(Column::new(
+                "COMMAND",
+                Align::Left,
+                Fit::Narrow { order: 0, min: 8 },
+            ));
         }
         let rows = self
             .payload
@@ -160,7 +160,7 @@ impl Report for KillReport {
                 };
                 let mut row = vec![
                     Text::plain(r.pid.to_string()),
-                    Text::plain(r.name.as_deref().map_or_else(|| "-".into(), escape_str)),
+                    Text::plain(r.name.as_deref().unwrap_or("-")),
                     Text::plain(r.signal.clone()),
                     Text::toned(result_text(r), tone),
                     Text::plain(
@@ -176,21 +176,15 @@ impl Report for KillReport {
                 if command {
                     let argv = r.argv.as_deref().unwrap_or_default();
                     row.push(Text::plain(if argv.is_empty() {
-                        format!(
-                            "[{}]",
-                            r.name.as_deref().map(escape_str).unwrap_or_default()
-                        )
+                        Escaped::text(&format!("[{}]", r.name.as_deref().unwrap_or_default()))
                     } else {
-                        argv.iter()
-                            .map(|a| escape_str(a))
-                            .collect::<Vec<_>>()
-                            .join(" ")
+                        Escaped::join(argv.iter().map(|a| Escaped::text(a)), " ")
                     }));
                 }
                 row
             })
             .collect();
-        table::render(&headers, rows, *style)
+        table::render_columns(&columns, rows, *style)
     }
 
     fn exit(&self) -> Exit {

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use crate::analyze::tree::Forest;
 use crate::columns::{Column, value};
-use crate::render::escape::escape;
 use crate::signal::SignalChoice;
 
 use super::sampler::Snapshot;
@@ -248,14 +247,14 @@ impl View {
 /// The lower-case text the filter searches: the name and every text cell.
 fn row_text(snapshot: &Snapshot, index: usize) -> String {
     let row = &snapshot.rows[index];
-    let mut text = escape(&row.name);
+    let mut text = String::from_utf8_lossy(&row.name).into_owned();
     for cell in &row.cells {
         if let Ok(
             value @ (value::Value::Text(_) | value::Value::Argv { .. } | value::Value::Label(_)),
         ) = cell
         {
             text.push(' ');
-            text.push_str(&value::table_text(&Ok(value.clone()), 0.0));
+            text.push_str(value::table_text(&Ok(value.clone()), 0.0).as_str());
         }
     }
     text.to_lowercase()

@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, snapshot: &Snapshot, view: &View) -> 
         .map(|(at, visible)| {
             let row = &snapshot.rows[visible.index];
             let cells = row.cells.iter().enumerate().map(|(i, cell)| {
-                let mut text = value::table_text(cell, snapshot.taken_unix);
+                let mut text = value::table_text(cell, snapshot.taken_unix).into_string();
                 if Some(i) == tree_column && visible.depth > 0 {
                     text = format!("{}└ {text}", "  ".repeat(visible.depth - 1));
                 }
