@@ -7,6 +7,7 @@ use serde_json::{Map, Value as Json};
 use crate::columns::value;
 use crate::commands::top::sampler::TopRow;
 use crate::commands::top::stream::Frame;
+use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Style, Text};
 use crate::render::tui::header;
 
@@ -37,6 +38,9 @@ pub fn table(frame: &Frame, style: &Style) -> String {
             (c.header, align)
         })
         .collect();
+    let tree_column = ["cmd", "name"]
+        .iter()
+        .find_map(|name| view.columns.iter().position(|c| c.name == *name));
     let rows = view
         .visible
         .iter()
@@ -44,7 +48,18 @@ pub fn table(frame: &Frame, style: &Style) -> String {
             let row = &frame.snapshot.rows[v.index];
             row.cells
                 .iter()
-                .map(|cell| Text::plain(value::table_text(cell, frame.snapshot.taken_unix)))
+                .enumerate()
+                .map(|(i, cell)| {
+                    let text = value::table_text(cell, frame.snapshot.taken_unix);
+                    if Some(i) != tree_column || v.depth == 0 {
+                        return Text::plain(text);
+                    }
+                    // Indented under its parent, as `ps --tree` draws it.
+                    let mut indented = Escaped::text(&"  ".repeat(v.depth - 1));
+                    indented.push(&Escaped::literal("\\_ "));
+                    indented.push(&text);
+                    Text::plain(indented)
+                })
                 .collect()
         })
         .collect();

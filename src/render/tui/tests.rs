@@ -271,3 +271,30 @@ fn kill_confirmation_shows_the_command_line() {
     assert!(text.contains("command: sleep\\e 1000"), "{text}");
     assert!(text.contains("y: send"), "{text}");
 }
+
+#[test]
+fn colour_only_when_asked() {
+    let snapshot = snapshot();
+    let machine = machine();
+    let mut view = view(&snapshot);
+    for color in [false, true] {
+        view.color = color;
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        let screen = Screen {
+            snapshot: &snapshot,
+            machine: &machine,
+            view: &view,
+            detail: None,
+        };
+        terminal
+            .draw(|frame| {
+                draw(frame, &screen);
+            })
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        let coloured = buffer.content().iter().any(|cell| {
+            cell.fg != ratatui::style::Color::Reset || cell.bg != ratatui::style::Color::Reset
+        });
+        assert_eq!(coloured, color, "colour {color}");
+    }
+}
