@@ -8,9 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use crate::collect::system::parse_uptime;
-use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
+use crate::collect::{Field, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{Column, Context, Value};
-use crate::commands::ps::{candidate_pids, read_rows};
+use crate::commands::ps::candidate_pids;
+use crate::model::Unavailable;
+
+use super::reader::{self, Pass};
 use crate::parse::io::IoCounters;
 use crate::query::ProcessFilter;
 
@@ -79,12 +82,14 @@ pub struct Snapshot {
 
 /// The counters of one row at the previous refresh.
 #[derive(Debug, Clone)]
-struct Prior {
-    start_ticks: u64,
+pub struct Prior {
+    pub start_ticks: u64,
     cpu_ticks: u64,
     ctxt: Option<u64>,
     io: Option<IoCounters>,
     name: Vec<u8>,
+    /// The cells of the static columns (see `reader`), in column order.
+    pub statics: Vec<Field<Value>>,
 }
 
 /// What a reader thread keeps of one sample.
@@ -101,6 +106,7 @@ pub struct Sampler {
     system: SystemInfo,
     priors: HashMap<(u32, u32), Prior>,
     previous_at: Option<Instant>,
+    refreshes: u64,
 }
 
 impl Sampler {
@@ -110,6 +116,7 @@ impl Sampler {
             system,
             priors: HashMap::new(),
             previous_at: None,
+            refreshes: 0,
         }
     }
 
@@ -135,17 +142,6 @@ impl Sampler {
         self.priors.len()
     }
 
-    fn needs(&self) -> Needs {
-        let mut needs = self.spec.filter.needs() | Needs::STAT;
-        for column in &self.spec.columns {
-            needs |= column.needs;
-        }
-        if self.spec.rates {
-            needs |= Needs::STATUS | Needs::IO;
-        }
-        needs
-    }
-
     /// Reads every process once and computes the rates since the previous refresh.
     pub fn refresh(&mut self, procfs: &ProcFs, users: &UserNames) -> Snapshot {
         if let Some(uptime) = procfs.read("uptime").ok().and_then(|r| parse_uptime(&r)) {
@@ -163,14 +159,17 @@ impl Sampler {
             sampled_cpu: None,
         };
         let columns = &self.spec.columns;
-        let scanned = read_rows(
+        self.refreshes += 1;
+        let pass = Pass {
             procfs,
-            &pids,
-            &self.spec.filter,
-            self.needs(),
-            self.spec.threads,
-            |sample| read_one(sample, columns, &context),
-        );
+            spec: &self.spec,
+            context: &context,
+            priors: &self.priors,
+            refresh: self.refreshes,
+        };
+        let scanned = reader::read(&pass, &pids, |sample, statics| {
+            read_one(sample, columns, &context, statics)
+        });
         let mut snapshot = Snapshot {
             taken_unix: self.system.now_unix(),
             interval_seconds: interval,
@@ -205,6 +204,7 @@ impl Sampler {
                     ctxt: read.ctxt,
                     io: read.io,
                     name: read.row.name.clone(),
+                    statics: statics_of(columns, &read.row.cells),
                 },
             );
             snapshot.rows.push(read.row);
@@ -262,6 +262,7 @@ fn read_one(
     sample: &ProcessSample,
     columns: &[&'static Column],
     context: &Context,
+    statics: Option<&[Field<Value>]>,
 ) -> Option<Read> {
     let stat = sample.stat().ok()?;
     let status = sample.status().ok();
@@ -276,10 +277,7 @@ fn read_one(
             start_ticks: stat.starttime_ticks,
             state: stat.state,
             name: stat.comm.clone(),
-            cells: columns
-                .iter()
-                .map(|c| (c.extract)(sample, context))
-                .collect(),
+            cells: cells(sample, columns, context, statics),
             rates: Rates::default(),
             fresh: false,
         },
@@ -287,6 +285,34 @@ fn read_one(
         ctxt,
         io: sample.io().ok(),
     })
+}
+
+/// The cells of the static columns of a row.
+fn statics_of(columns: &[&'static Column], cells: &[Field<Value>]) -> Vec<Field<Value>> {
+    columns
+        .iter()
+        .zip(cells)
+        .filter(|(column, _)| reader::is_static(column))
+        .map(|(_, cell)| cell.clone())
+        .collect()
+}
+
+/// The row's cells: static ones from `statics` (the previous refresh's) when given, the
+/// others extracted.
+fn cells(
+    sample: &ProcessSample,
+    columns: &[&'static Column],
+    context: &Context,
+    statics: Option<&[Field<Value>]>,
+) -> Vec<Field<Value>> {
+    let mut kept = statics.into_iter().flatten();
+    columns
+        .iter()
+        .map(|column| match (reader::is_static(column), statics) {
+            (true, Some(_)) => kept.next().cloned().unwrap_or(Err(Unavailable::ReadError)),
+            _ => (column.extract)(sample, context),
+        })
+        .collect()
 }
 
 /// Puts the interval's CPU% into the `cpu` column, if shown.
@@ -301,6 +327,7 @@ fn set_cpu_cell(columns: &[&'static Column], cells: &mut [Field<Value>], cpu: f6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::Needs;
 
     fn own_process() -> (ProcFs, Sampler) {
         let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
@@ -356,6 +383,7 @@ mod tests {
                 ctxt: None,
                 io: None,
                 name: b"gone".to_vec(),
+                statics: Vec::new(),
             },
         );
         for _ in 0..5 {
@@ -369,5 +397,52 @@ mod tests {
             rates.read_bytes_per_second.is_some(),
             "our own io is readable"
         );
+    }
+}
+
+#[cfg(test)]
+mod static_tests {
+    use super::*;
+    use crate::columns::registry::find;
+
+    #[test]
+    fn static_cells_come_from_the_previous_refresh_of_the_same_process() {
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let system = SystemInfo::read(&procfs).unwrap();
+        let me = std::process::id();
+        let spec = SampleSpec {
+            columns: vec![find("pid").unwrap(), find("cmd").unwrap()],
+            filter: ProcessFilter {
+                pids: vec![me],
+                ..ProcessFilter::default()
+            },
+            threads: false,
+            rates: false,
+        };
+        let mut sampler = Sampler::new(spec, system);
+        let users = UserNames::default();
+        let first = sampler.refresh(&procfs, &users);
+        assert!(matches!(first.rows[0].cells[1], Ok(Value::Argv { .. })));
+        // A marker in the kept cell shows whether the next refresh reused it.
+        let marker = Ok(Value::Label("kept".into()));
+        sampler.priors.get_mut(&(me, me)).unwrap().statics = vec![marker.clone()];
+        let mut reused = 0;
+        for _ in 0..reader::STATIC_REFRESH {
+            let snapshot = sampler.refresh(&procfs, &users);
+            if snapshot.rows[0].cells[1] == marker {
+                reused += 1;
+            } else {
+                // Read again from /proc (once in STATIC_REFRESH refreshes).
+                assert!(matches!(snapshot.rows[0].cells[1], Ok(Value::Argv { .. })));
+                sampler.priors.get_mut(&(me, me)).unwrap().statics = vec![marker.clone()];
+            }
+        }
+        assert_eq!(reused, reader::STATIC_REFRESH - 1);
+        // Another process on the same PID (another start time) is read from scratch.
+        let prior = sampler.priors.get_mut(&(me, me)).unwrap();
+        prior.statics = vec![marker.clone()];
+        prior.start_ticks += 1;
+        let snapshot = sampler.refresh(&procfs, &users);
+        assert!(matches!(snapshot.rows[0].cells[1], Ok(Value::Argv { .. })));
     }
 }
