@@ -86,7 +86,7 @@ where
             .priors
             .get(&(pid, pid))
             .filter(|prior| Some(prior.start_ticks) == start)
-            .filter(|_| (u64::from(pid) + pass.refresh) % STATIC_REFRESH != 0)
+            .filter(|_| !(u64::from(pid) + pass.refresh).is_multiple_of(STATIC_REFRESH))
             .map(|prior| prior.statics.as_slice());
         if reusable.is_none() && all != known {
             let extra = ProcessSample::read_dir(&dir, all)?;
