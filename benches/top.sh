@@ -103,25 +103,26 @@ print(f"{statistics.median(run(2) - run(1) for _ in range(5)) * 1000:.1f}")
 PY
 }
 
+# Everything below also goes to FILE; no subshell, so every sleeper is in `sleepers` and the
+# exit trap stops them all.
+exec > >(tee -a "${out:-/dev/null}")
 start_sleepers 2000
 processes=$(ls /proc | grep -c '^[0-9]')
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-{
-  echo "### procscope top, $seconds s at 1 s refresh, $processes processes, load $load_before"
-  echo
-  echo "| viewer | CPU time | CPU | peak RSS |"
-  echo "|---|---|---|---|"
-  in_tmux "procscope top -d 1s" "$procscope" top -d 1s
-  in_tmux "htop -d 10" htop -d 10
-  in_tmux "top -d 1" top -d 1
-  piped "procscope ps --watch 1s --ndjson" "$procscope" ps --watch 1s --ndjson
-  piped "top -b -d 1" top -b -d 1
-  echo
-  echo "| one refresh (read + render) | ms |"
-  echo "|---|---|"
-  echo "| $processes processes | $(refresh_ms) |"
-  start_sleepers 10000
-  echo "| $(ls /proc | grep -c '^[0-9]') processes | $(refresh_ms) |"
-  echo
-  echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-} | tee -a "${out:-/dev/null}"
+echo "### procscope top, $seconds s at 1 s refresh, $processes processes, load $load_before"
+echo
+echo "| viewer | CPU time | CPU | peak RSS |"
+echo "|---|---|---|---|"
+in_tmux "procscope top -d 1s" "$procscope" top -d 1s
+in_tmux "htop -d 10" htop -d 10
+in_tmux "top -d 1" top -d 1
+piped "procscope ps --watch 1s --ndjson" "$procscope" ps --watch 1s --ndjson
+piped "top -b -d 1" top -b -d 1
+echo
+echo "| one refresh (read + render) | ms |"
+echo "|---|---|"
+echo "| $processes processes | $(refresh_ms) |"
+start_sleepers 10000
+echo "| $(ls /proc | grep -c '^[0-9]') processes | $(refresh_ms) |"
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -129,9 +129,10 @@ pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) ->
         }
         None => widths.into_iter().map(Some).collect(),
     };
-    let mut out = String::with_capacity(
-        (rows.len() + 1) * (widths.iter().flatten().sum::<usize>() + widths.len()),
-    );
+    // An estimate only, capped: one 6 MB command line among 10000 rows must not ask for
+    // 60 GB up front (every row is as wide as the widest only when padded).
+    let estimate = (rows.len() + 1) * (widths.iter().flatten().sum::<usize>() + widths.len());
+    let mut out = String::with_capacity(estimate.min(1 << 20));
     let mut line = String::new();
     if style.header {
         let cells = headers
