@@ -197,6 +197,43 @@ fn first_row(screen: &str) -> String {
     lines.nth(1).unwrap_or_default().to_owned()
 }
 
+/// Sorts by CPU through the sort menu (F6/s, cursor to `cpu`, Enter): `busy` comes first.
+fn sort_by_cpu(tmux: &Tmux, busy: &str) {
+    tmux.keys(&["s"]);
+    let screen = tmux.until("the sort menu", |s| s.contains("Sort by"));
+    let below = screen.lines().skip_while(|l| !l.contains("Sort by")).skip(1);
+    let steps = below.take_while(|l| !l.contains(" cpu ")).count();
+    for _ in 0..steps {
+        tmux.keys(&["Down"]);
+    }
+    tmux.keys(&["Enter"]);
+    tmux.until("the busy loop sorts first", |s| {
+        s.contains("%CPU▼") && first_row(s).trim_start().starts_with(busy)
+    });
+}
+
+/// Types `/NAME` Enter: only `kept` is listed, `dropped` is not.
+fn filter_to(tmux: &Tmux, name: &str, kept: &str, dropped: &str) {
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", name]);
+    tmux.keys(&["Enter"]);
+    tmux.until("the filter keeps the sleep only", |s| {
+        first_row(s).trim_start().starts_with(kept)
+            && !s.lines().any(|l| l.trim_start().starts_with(dropped))
+    });
+}
+
+/// `k`, Enter (TERM), the confirmation naming PID and command line, `y`.
+fn kill_from_the_ui(tmux: &Tmux, pid: &str) {
+    tmux.keys(&["k"]);
+    tmux.until("the signal menu", |s| s.contains("Send signal"));
+    tmux.keys(&["Enter"]);
+    tmux.until("the confirmation with the command line", |s| {
+        s.contains(&format!("SIGTERM to PID {pid}")) && s.contains("command:")
+    });
+    tmux.keys(&["y"]);
+}
+
 #[test]
 fn full_screen_view_in_a_real_terminal() {
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -217,65 +254,23 @@ fn full_screen_view_in_a_real_terminal() {
         crate::common::bin().display(),
         std::process::id()
     );
-    let started = tmux.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "top",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &script,
-    ]);
+    let started = tmux.tmux(&["new-session", "-d", "-s", "top", "-x", "120", "-y", "40", &script]);
     assert!(started.status.success(), "{}", stderr(&started));
     let (sleeper_pid, busy_pid) = (sleeper.pid().to_string(), busy.pid().to_string());
-    tmux.until("the test's sleep appears", |s| {
-        s.contains(&name) && s.contains(&sleeper_pid)
-    });
-    // Sort by CPU through the sort menu: the busy loop comes first.
-    tmux.keys(&["s"]);
-    let screen = tmux.until("the sort menu", |s| s.contains("Sort by"));
-    let below = screen
-        .lines()
-        .skip_while(|l| !l.contains("Sort by"))
-        .skip(1);
-    let steps = below.take_while(|l| !l.contains(" cpu ")).count();
-    for _ in 0..steps {
-        tmux.keys(&["Down"]);
-    }
-    tmux.keys(&["Enter"]);
-    tmux.until("the busy loop sorts first", |s| {
-        s.contains("%CPU▼") && first_row(s).trim_start().starts_with(&busy_pid)
-    });
-    // The filter keeps only the sleeper.
-    tmux.keys(&["/"]);
-    tmux.keys(&["-l", &name]);
-    tmux.keys(&["Enter"]);
-    tmux.until("the filter keeps the sleep only", |s| {
-        first_row(s).trim_start().starts_with(&sleeper_pid)
-            && !s.contains(&format!("\n{busy_pid} "))
-            && !s.lines().any(|l| l.trim_start().starts_with(&busy_pid))
-    });
+    tmux.until("the test's sleep appears", |s| s.contains(&name) && s.contains(&sleeper_pid));
+    sort_by_cpu(&tmux, &busy_pid);
+    filter_to(&tmux, &name, &sleeper_pid, &busy_pid);
     // Its threads, with what each waits on.
     tmux.keys(&["Enter"]);
     tmux.until("the detail pane shows its thread and WAIT", |s| {
         s.contains("WAIT") && s.contains("Threads") && s.contains("nanosleep")
     });
     tmux.keys(&["Escape"]);
-    // Kill it through the pidfd path, after a confirmation that names its command line.
-    tmux.keys(&["k"]);
-    tmux.until("the signal menu", |s| s.contains("Send signal"));
-    tmux.keys(&["Enter"]);
-    tmux.until("the confirmation with the command line", |s| {
-        s.contains(&format!("SIGTERM to PID {sleeper_pid}")) && s.contains("command:")
-    });
-    tmux.keys(&["y"]);
+    kill_from_the_ui(&tmux, &sleeper_pid);
+    // Our own child: reap it, then its row goes.
     let status = sleeper.0.wait().unwrap();
-    assert_eq!(
-        std::os::unix::process::ExitStatusExt::signal(&status),
-        Some(libc::SIGTERM)
-    );
+    let signal = std::os::unix::process::ExitStatusExt::signal(&status);
+    assert_eq!(signal, Some(libc::SIGTERM));
     tmux.until("the row disappears", |s| {
         !s.lines().any(|l| l.trim_start().starts_with(&sleeper_pid))
     });
@@ -287,9 +282,6 @@ fn full_screen_view_in_a_real_terminal() {
     assert!(narrow.contains("load average"), "{narrow}");
     tmux.keys(&["q"]);
     let done = tmux.until("top exits 0", |s| s.contains("EXIT=0"));
-    assert!(
-        !done.contains("load average"),
-        "the alternate screen is gone:\n{done}"
-    );
+    assert!(!done.contains("load average"), "the alternate screen is gone:\n{done}");
     drop(busy);
 }
