@@ -201,7 +201,10 @@ fn first_row(screen: &str) -> String {
 fn sort_by_cpu(tmux: &Tmux, busy: &str) {
     tmux.keys(&["s"]);
     let screen = tmux.until("the sort menu", |s| s.contains("Sort by"));
-    let below = screen.lines().skip_while(|l| !l.contains("Sort by")).skip(1);
+    let below = screen
+        .lines()
+        .skip_while(|l| !l.contains("Sort by"))
+        .skip(1);
     let steps = below.take_while(|l| !l.contains(" cpu ")).count();
     for _ in 0..steps {
         tmux.keys(&["Down"]);
@@ -254,10 +257,22 @@ fn full_screen_view_in_a_real_terminal() {
         crate::common::bin().display(),
         std::process::id()
     );
-    let started = tmux.tmux(&["new-session", "-d", "-s", "top", "-x", "120", "-y", "40", &script]);
+    let started = tmux.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "top",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &script,
+    ]);
     assert!(started.status.success(), "{}", stderr(&started));
     let (sleeper_pid, busy_pid) = (sleeper.pid().to_string(), busy.pid().to_string());
-    tmux.until("the test's sleep appears", |s| s.contains(&name) && s.contains(&sleeper_pid));
+    tmux.until("the test's sleep appears", |s| {
+        s.contains(&name) && s.contains(&sleeper_pid)
+    });
     sort_by_cpu(&tmux, &busy_pid);
     filter_to(&tmux, &name, &sleeper_pid, &busy_pid);
     // Its threads, with what each waits on.
@@ -282,6 +297,9 @@ fn full_screen_view_in_a_real_terminal() {
     assert!(narrow.contains("load average"), "{narrow}");
     tmux.keys(&["q"]);
     let done = tmux.until("top exits 0", |s| s.contains("EXIT=0"));
-    assert!(!done.contains("load average"), "the alternate screen is gone:\n{done}");
+    assert!(
+        !done.contains("load average"),
+        "the alternate screen is gone:\n{done}"
+    );
     drop(busy);
 }
