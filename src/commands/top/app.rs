@@ -45,10 +45,8 @@ pub fn run(
     color: bool,
 ) -> anyhow::Result<Exit> {
     let spec = SampleSpec {
-        columns: query.spec.columns.clone(),
-        filter: query.spec.filter.clone(),
-        threads: query.spec.threads,
         rates: false,
+        ..query.spec.clone()
     };
     let mut app = App {
         procfs,

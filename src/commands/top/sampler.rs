@@ -18,6 +18,7 @@ use crate::parse::io::IoCounters;
 use crate::query::ProcessFilter;
 
 /// What each refresh reads.
+#[derive(Clone)]
 pub struct SampleSpec {
     pub columns: Vec<&'static Column>,
     pub filter: ProcessFilter,

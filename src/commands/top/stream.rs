@@ -44,13 +44,7 @@ pub fn run(
     print: &mut dyn FnMut(&Frame) -> std::io::Result<()>,
 ) -> anyhow::Result<Exit> {
     catch_interrupt();
-    let spec = super::sampler::SampleSpec {
-        columns: query.spec.columns.clone(),
-        filter: query.spec.filter.clone(),
-        threads: query.spec.threads,
-        rates: query.spec.rates,
-    };
-    let mut sampler = Sampler::new(spec, system.clone());
+    let mut sampler = Sampler::new(query.spec.clone(), system.clone());
     let mut machine = with_machine.then(MachineSampler::new);
     let mut view = query.view();
     sampler.refresh(procfs, users);
