@@ -90,6 +90,8 @@ pub enum Command {
     /// Sample every thread for a while (without stopping or tracing it): what each thread
     /// and role did; Node.js: event loop computing vs waiting, libuv pool saturation.
     Profile(ProfileArgs),
+    /// The live view, like top and htop (`--batch` for snapshots on stdout).
+    Top(Box<TopArgs>),
     /// Print the JSON Schema of a command's `--json` output.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -111,6 +113,7 @@ pub const MAN_PAGES: &[&str] = &[
     "export",
     "serve",
     "profile",
+    "top",
     "schema",
     "completions",
     "man",
@@ -174,9 +177,15 @@ pub struct PsArgs {
     #[arg(long, value_parser = parse_states, value_name = "LETTERS")]
     pub state: Option<String>,
 
-    /// Show at most N processes (after sorting).
+    /// Show at most N processes (after sorting); with --watch (and in `top --batch`), stop
+    /// after N snapshots instead, like `top -n`.
     #[arg(short = 'n', long, value_name = "N")]
     pub limit: Option<usize>,
+
+    /// Print a snapshot every DURATION (e.g. 1s) until interrupted (or -n snapshots); with
+    /// --ndjson, one object per process per snapshot with per-interval rates.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", conflicts_with = "interval")]
+    pub watch: Option<Duration>,
 
     /// Measure %CPU over this interval (like top) instead of the lifetime average (like ps).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
@@ -198,6 +207,21 @@ pub struct PsArgs {
     /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
     #[arg(long)]
     pub raw_cmdline: bool,
+}
+
+/// Options of `procscope top`: the filters and columns of `ps`, and the refresh.
+#[derive(Args, Debug, Clone)]
+pub struct TopArgs {
+    #[command(flatten)]
+    pub ps: PsArgs,
+
+    /// Refresh every DURATION (e.g. 2s, 500ms); the keys + and - change it.
+    #[arg(short = 'd', long, value_parser = parse_duration, default_value = "1.5s", value_name = "DURATION")]
+    pub delay: Duration,
+
+    /// Print snapshots on stdout instead of the full-screen view (stop after -n N).
+    #[arg(short = 'b', long)]
+    pub batch: bool,
 }
 
 /// Options of `procscope show`.

@@ -80,7 +80,8 @@ fn command_name(cli: &Cli) -> Option<&'static str> {
             | Command::Completions(_)
             | Command::Man(_)
             | Command::Export(_)
-            | Command::Serve(_),
+            | Command::Serve(_)
+            | Command::Top(_),
         ) => return None,
     })
 }
@@ -154,6 +155,7 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             let report = commands::profile::run(args.pid, options, &env.procfs, &env.system)?;
             emit(&report, &global)
         }
+        Some(Command::Top(args)) => top(&global, &args.ps, Some((args.delay, args.batch))),
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();
@@ -167,6 +169,9 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
 fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
     if args.columns.iter().any(|c| c == "help") {
         return write_out(commands::ps::column_help().as_bytes());
+    }
+    if args.watch.is_some() {
+        return top(global, args, None);
     }
     let env = Env::open(global)?;
     let users = if args.user.is_empty() {
@@ -228,6 +233,60 @@ fn export(global: &GlobalArgs, args: &cli::ExportCmdArgs) -> anyhow::Result<Exit
     let users = UserNames::load();
     let payload = commands::export::run(&query, &env.procfs, &env.system, &users)?;
     write_out(render::openmetrics::render(&payload, args.format).as_bytes())
+}
+
+/// `top` (with `Some((delay, batch))`) or `ps --watch`: the live view, or a snapshot stream.
+fn top(
+    global: &GlobalArgs,
+    args: &PsArgs,
+    top: Option<(std::time::Duration, bool)>,
+) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let users = UserNames::load();
+    let (delay, live) = match top {
+        Some((delay, batch)) => (delay, !batch),
+        None => (args.watch.unwrap_or_default(), false),
+    };
+    if global.json {
+        return Err(exit::usage(
+            "a live view prints many snapshots: use --ndjson (one object per process per snapshot) or a table",
+        ));
+    }
+    let rates = global.ndjson;
+    let query =
+        commands::top::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
+    let style = style(global);
+    if live {
+        if global.ndjson {
+            return Err(exit::usage(
+                "--ndjson streams snapshots: use it with top --batch (or ps --watch)",
+            ));
+        }
+        if !std::io::stdout().is_terminal() {
+            return Err(exit::usage(
+                "top needs a terminal: use --batch (or ps --watch) for output to a pipe or file",
+            ));
+        }
+        return commands::top::app::run(&query, &env.procfs, &env.system, &users, style.color);
+    }
+    let mut stdout = std::io::stdout().lock();
+    let mut print = |frame: &commands::top::stream::Frame| {
+        let text = if global.ndjson {
+            render::watch::ndjson(frame)
+        } else {
+            render::watch::table(frame, &style)
+        };
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()
+    };
+    commands::top::stream::run(
+        &query,
+        &env.procfs,
+        &env.system,
+        &users,
+        top.is_some(),
+        &mut print,
+    )
 }
 
 /// The proc tree and system facts of this run.

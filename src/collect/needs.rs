@@ -30,6 +30,8 @@ impl Needs {
     /// The exact resident set size, as procps reads it: `VmRSS` when `status` is read anyway,
     /// else `statm` (stat's field 24 lags on kernels with per-CPU RSS counters).
     pub const RSS: Self = Self(1 << 10);
+    /// `io`: read and written bytes (readable for our own processes, or as root).
+    pub const IO: Self = Self(1 << 11);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

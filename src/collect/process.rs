@@ -8,6 +8,7 @@ use crate::collect::needs::Needs;
 use crate::collect::procfs::{Files, ProcFs, ProcessDir};
 use crate::model::Unavailable;
 use crate::parse::cmdline::parse_argv;
+use crate::parse::io::{IoCounters, parse_io};
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::{Stat, parse_stat};
 use crate::parse::syscall::{SyscallState, parse_syscall};
@@ -50,6 +51,8 @@ pub struct ProcessSample {
     pub binary: Option<Option<Arc<BinaryFacts>>>,
     /// The starting environment, read only for executables of a known runtime.
     pub environ: Option<Field<Environ>>,
+    /// The I/O counters (`io`).
+    pub io: Option<Field<IoCounters>>,
 }
 
 /// The resident set size in the unit of its source.
@@ -127,6 +130,7 @@ impl ProcessSample {
             wchan: None,
             binary: None,
             environ: None,
+            io: None,
         };
         let kind = sample.kind();
         if needs.contains(Needs::RSS) {
@@ -175,6 +179,11 @@ impl ProcessSample {
                 sample.environ = Some(dir.environ());
             }
             sample.binary = Some(binary);
+        }
+        if needs.contains(Needs::IO) {
+            let raw = dir.read_whole("io", MAX_SMALL_FILE);
+            let io = raw.and_then(|raw| parse_io(raw).ok_or(Unavailable::ReadError));
+            sample.io = Some(io.map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::WCHAN) {
             sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));
@@ -243,6 +252,10 @@ impl ProcessSample {
 
     pub fn syscall(&self) -> Field<SyscallState> {
         field(&self.syscall).copied()
+    }
+
+    pub fn io(&self) -> Field<IoCounters> {
+        field(&self.io).copied()
     }
 
     pub fn wchan(&self) -> Field<&Option<Vec<u8>>> {

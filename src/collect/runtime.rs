@@ -1,8 +1,8 @@
 //! What runtime detection reads: the facts of a process's executable (and of the runtime
-//! library it loads, such as libnode), cached per executable for the whole run, and the
+//! library it loads, such as libnode), cached per executable file (device and inode, the newest 256), and the
 //! process's starting environment.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::analyze::runtime::PROBE;
@@ -12,13 +12,42 @@ use crate::collect::modules::{file_identity, is_file_of, open_module};
 use crate::collect::process::{Environ, Field};
 use crate::parse::maps::{Mapping, parse_maps};
 
-/// Facts by executable file (device, inode); `None`: not an ELF file we could read.
-type FactsByFile = HashMap<(u64, u64), Option<Arc<BinaryFacts>>>;
+/// The identity of an executable file: device and inode (a path can be replaced, and two
+/// paths can name one file).
+type FileKey = (u64, u64);
 
-/// Facts by executable file, shared by the reader threads of one run.
-fn cache() -> &'static Mutex<FactsByFile> {
-    static CACHE: OnceLock<Mutex<FactsByFile>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+/// At most this many executables' facts are kept; the oldest go first. A long-running view
+/// sees processes come and go without the cache growing.
+const CACHE_LIMIT: usize = 256;
+
+/// Facts by executable file (`None`: not an ELF file we could read), oldest first.
+#[derive(Default)]
+struct FactsCache {
+    facts: HashMap<FileKey, Option<Arc<BinaryFacts>>>,
+    order: VecDeque<FileKey>,
+}
+
+impl FactsCache {
+    fn get(&self, key: &FileKey) -> Option<Option<Arc<BinaryFacts>>> {
+        self.facts.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: FileKey, facts: Option<Arc<BinaryFacts>>) {
+        if self.facts.insert(key, facts).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > CACHE_LIMIT {
+            if let Some(oldest) = self.order.pop_front() {
+                self.facts.remove(&oldest);
+            }
+        }
+    }
+}
+
+/// The facts cache, shared by the reader threads of one run (and every refresh of `top`).
+fn cache() -> &'static Mutex<FactsCache> {
+    static CACHE: OnceLock<Mutex<FactsCache>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(FactsCache::default()))
 }
 
 /// The facts of the process's executable, read once per executable file (device and
@@ -31,7 +60,7 @@ pub fn binary_facts(dir: &ProcessDir, _exe: &[u8]) -> Option<Arc<BinaryFacts>> {
     let exe = dir.open(b"exe").ok()?;
     let identity = file_identity(&exe)?;
     if let Some(known) = cache().lock().ok()?.get(&identity) {
-        return known.clone();
+        return known;
     }
     let maps = parse_maps(&dir.read("maps").ok()?);
     if !maps
@@ -81,4 +110,23 @@ pub fn read_environ(dir: &ProcessDir) -> Field<Environ> {
             Some((entry[..eq].to_vec(), entry[eq + 1..].to_vec()))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_keeps_the_newest_executables_only() {
+        let mut cache = FactsCache::default();
+        for inode in 0..(CACHE_LIMIT as u64 + 10) {
+            cache.insert((1, inode), None);
+        }
+        assert_eq!(cache.facts.len(), CACHE_LIMIT);
+        assert_eq!(cache.order.len(), CACHE_LIMIT);
+        assert!(cache.get(&(1, 0)).is_none());
+        assert!(cache.get(&(1, CACHE_LIMIT as u64 + 9)).is_some());
+        cache.insert((1, CACHE_LIMIT as u64 + 9), None);
+        assert_eq!(cache.order.len(), CACHE_LIMIT);
+    }
 }

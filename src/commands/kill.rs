@@ -68,6 +68,68 @@ pub fn run(
     system: &SystemInfo,
     users: &UserNames,
 ) -> anyhow::Result<KillReport> {
+    let prepared = prepare(query, procfs, system, users)?;
+    if prepared.selected.is_empty() {
+        return Err(exit::target("nothing to signal: no process matched"));
+    }
+    if query.needs_confirmation() && !query.yes && !query.dry_run {
+        view::confirm(&prepared.selected, query)?;
+    }
+    Ok(finish(prepared, query))
+}
+
+/// The targets of a query, each bound to its pidfd (or refused), nothing signalled yet.
+pub struct Prepared {
+    selected: Vec<Selected>,
+}
+
+/// A prepared target as a caller that confirms by itself (the live view) shows it.
+#[derive(Debug, Clone)]
+pub struct PreparedTarget {
+    pub pid: u32,
+    pub name: Option<Vec<u8>>,
+    pub argv: Vec<Vec<u8>>,
+    /// Start time (clock ticks since boot) read after the binding.
+    pub start_ticks: Option<u64>,
+    /// Bound: a signal would go through its pidfd.
+    pub bound: bool,
+    /// Why it is not signalled (refused, zombie, gone).
+    pub refusal: Option<String>,
+}
+
+impl Prepared {
+    /// Every target, as bound or refused.
+    pub fn targets(&self) -> Vec<PreparedTarget> {
+        self.selected
+            .iter()
+            .map(|target| {
+                let identity = target.identity.as_ref();
+                PreparedTarget {
+                    pid: target.pid,
+                    name: identity.map(|i| i.name.clone()),
+                    argv: identity.map(|i| i.argv.clone()).unwrap_or_default(),
+                    start_ticks: identity.map(|i| i.start_ticks),
+                    bound: target.is_bound(),
+                    refusal: match &target.choice {
+                        Choice::Bound(_) => None,
+                        Choice::Refused(reason) => Some(reason.clone()),
+                        Choice::Missing => Some("no such process (it exited)".into()),
+                        Choice::Zombie => Some("a zombie: it has exited already".into()),
+                    },
+                }
+            })
+            .collect()
+    }
+}
+
+/// Checks that the proc tree's PIDs are ours and selects (binds or refuses) every target:
+/// the first half of [`run`], for callers that confirm by themselves.
+pub fn prepare(
+    query: &KillQuery,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+    users: &UserNames,
+) -> anyhow::Result<Prepared> {
     match procfs.pid_view() {
         PidView::Live => {}
         PidView::Elsewhere(why) | PidView::Foreign(why) => {
@@ -83,16 +145,18 @@ pub fn run(
     for &pid in &query.pids {
         crate::commands::ps::check_pid_max(pid, system)?;
     }
-    let selected = select(query, procfs, users)?;
-    if selected.is_empty() {
-        return Err(exit::target("nothing to signal: no process matched"));
-    }
-    if query.needs_confirmation() && !query.yes && !query.dry_run {
-        view::confirm(&selected, query)?;
-    }
+    Ok(Prepared {
+        selected: select(query, procfs, users)?,
+    })
+}
+
+/// Signals (and waits for) the bound targets of a prepared query through their pidfds: the
+/// second half of [`run`].
+pub fn finish(prepared: Prepared, query: &KillQuery) -> KillReport {
     if let Some(pause) = test_pause() {
         std::thread::sleep(pause);
     }
+    let selected = prepared.selected;
     let mut results = Vec::with_capacity(selected.len());
     let mut sent: Vec<(usize, &Pidfd, Instant)> = Vec::new();
     for target in &selected {
@@ -107,10 +171,10 @@ pub fn run(
     if query.waits() && !sent.is_empty() {
         wait_and_escalate(query, &sent, &mut results);
     }
-    Ok(KillReport {
+    KillReport {
         payload: KillPayload { results },
         waited: query.waits(),
-    })
+    }
 }
 
 /// The result of a target as selected (refused, missing, zombie; bound ones are filled in

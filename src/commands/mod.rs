@@ -11,6 +11,7 @@ pub mod profile;
 pub mod ps;
 pub mod show;
 pub mod threads;
+pub mod top;
 pub mod tree;
 
 use crate::collect::target::NotAProcess;

@@ -407,7 +407,7 @@ fn tree_order(rows: Vec<Row>) -> Vec<Row> {
 
 /// Reads the processes that pass the filter (or, with `threads`, every thread of each) and
 /// maps each through `map`, in the reader threads.
-fn read_rows<T, F>(
+pub fn read_rows<T, F>(
     procfs: &ProcFs,
     pids: &[u32],
     filter: &ProcessFilter,

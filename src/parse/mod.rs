@@ -3,7 +3,9 @@
 pub mod cgroup;
 pub mod cmdline;
 pub mod codes;
+pub mod cpustat;
 pub mod fdinfo;
+pub mod io;
 pub mod keyed;
 pub mod limits;
 pub mod maps;

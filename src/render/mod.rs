@@ -7,7 +7,9 @@ pub mod openmetrics;
 pub mod profile;
 pub mod sheet;
 pub mod table;
+pub mod tui;
 pub mod units;
+pub mod watch;
 
 use serde_json::{Map, Value as Json};
 

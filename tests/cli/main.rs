@@ -26,4 +26,5 @@ mod show_live;
 mod stress;
 mod terminal;
 mod threads;
+mod top;
 mod tree_kill;

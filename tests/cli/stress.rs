@@ -288,7 +288,7 @@ fn every_command_as_an_unprivileged_user() {
 }
 
 /// A helper that forks and reaps short-lived children as fast as it can (about 500/s here).
-fn churn() -> Owned {
+pub fn churn() -> Owned {
     Owned::spawn(
         "sh",
         &[

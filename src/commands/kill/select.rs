@@ -21,6 +21,8 @@ pub(super) struct Identity {
     pub name: Vec<u8>,
     pub argv: Vec<Vec<u8>>,
     pub ppid: u32,
+    /// Start time in clock ticks since boot (with the PID, the process's identity).
+    pub start_ticks: u64,
     pub zombie: bool,
     pub kernel_thread: bool,
 }
@@ -337,6 +339,7 @@ fn identity_of(sample: &ProcessSample) -> Option<Identity> {
         name: stat.comm.clone(),
         argv: sample.cmdline().cloned().unwrap_or_default(),
         ppid: stat.ppid,
+        start_ticks: stat.starttime_ticks,
         zombie: sample.kind() == TaskKind::Zombie,
         kernel_thread: sample.kind() == TaskKind::KernelThread,
     })

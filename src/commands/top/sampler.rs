@@ -1,0 +1,449 @@
+//! One refresh of the live process table: every process (or thread) read with the columns'
+//! needs, with rates over the interval since the previous refresh (CPU%, context switches,
+//! I/O bytes). Keeps only the previous refresh's counters, keyed by (PID, TID) and checked
+//! against the start time, so state never grows with refreshes and a reused PID never mixes
+//! two processes' counters.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use crate::collect::system::parse_uptime;
+use crate::collect::{Field, ProcFs, ProcessSample, SystemInfo, UserNames};
+use crate::columns::{Column, Context, Value};
+use crate::commands::ps::candidate_pids;
+use crate::model::Unavailable;
+
+use super::reader::{self, Pass};
+use crate::parse::io::IoCounters;
+use crate::query::ProcessFilter;
+
+/// What each refresh reads.
+#[derive(Clone)]
+pub struct SampleSpec {
+    pub columns: Vec<&'static Column>,
+    pub filter: ProcessFilter,
+    /// One row per thread.
+    pub threads: bool,
+    /// Also read `status` and `io` for context-switch and I/O rates.
+    pub rates: bool,
+}
+
+/// Per-interval rates of one row; `None` where the counter could not be read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Rates {
+    pub cpu_percent: Option<f64>,
+    /// Voluntary + involuntary context switches per second (of the process's main thread,
+    /// or of the thread in a thread listing: the kernel counts them per thread).
+    pub ctxt_switches_per_second: Option<f64>,
+    pub read_bytes_per_second: Option<f64>,
+    pub write_bytes_per_second: Option<f64>,
+    pub rchar_per_second: Option<f64>,
+    pub wchar_per_second: Option<f64>,
+}
+
+/// One process (or thread) of a refresh.
+#[derive(Debug, Clone)]
+pub struct TopRow {
+    pub pid: u32,
+    pub tid: u32,
+    pub ppid: u32,
+    /// Start time in clock ticks since boot: with the PID, the process's identity.
+    pub start_ticks: u64,
+    pub state: u8,
+    pub name: Vec<u8>,
+    /// One cell per column of the spec; the `cpu` column holds the interval's CPU%.
+    pub cells: Vec<Field<Value>>,
+    pub rates: Rates,
+    /// Not in the previous refresh (or its PID now names another process).
+    pub fresh: bool,
+}
+
+/// A row of the previous refresh that is gone now, shown once more as exited.
+#[derive(Debug, Clone)]
+pub struct Exited {
+    pub pid: u32,
+    pub tid: u32,
+    pub name: Vec<u8>,
+}
+
+/// One refresh.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// When it was taken, in seconds since the epoch.
+    pub taken_unix: f64,
+    /// Seconds since the previous refresh (`None` on the first).
+    pub interval_seconds: Option<f64>,
+    pub rows: Vec<TopRow>,
+    pub exited: Vec<Exited>,
+    /// Processes by state letter.
+    pub states: BTreeMap<u8, usize>,
+    /// Processes that vanished while they were read.
+    pub vanished: usize,
+}
+
+/// The counters of one row at the previous refresh.
+#[derive(Debug, Clone)]
+pub struct Prior {
+    pub start_ticks: u64,
+    cpu_ticks: u64,
+    ctxt: Option<u64>,
+    io: Option<IoCounters>,
+    name: Vec<u8>,
+    /// The cells of the static columns (see `reader`), in column order.
+    pub statics: Vec<Field<Value>>,
+}
+
+/// What a reader thread keeps of one sample.
+struct Read {
+    row: TopRow,
+    cpu_ticks: u64,
+    ctxt: Option<u64>,
+    io: Option<IoCounters>,
+}
+
+/// Takes refreshes one after another.
+pub struct Sampler {
+    spec: SampleSpec,
+    system: SystemInfo,
+    priors: HashMap<(u32, u32), Prior>,
+    previous_at: Option<Instant>,
+    refreshes: u64,
+}
+
+impl Sampler {
+    pub fn new(spec: SampleSpec, system: SystemInfo) -> Self {
+        Self {
+            spec,
+            system,
+            priors: HashMap::new(),
+            previous_at: None,
+            refreshes: 0,
+        }
+    }
+
+    pub fn spec(&self) -> &SampleSpec {
+        &self.spec
+    }
+
+    pub fn system(&self) -> &SystemInfo {
+        &self.system
+    }
+
+    /// Switches between processes and threads (the next refresh starts without rates).
+    pub fn set_threads(&mut self, threads: bool) {
+        if self.spec.threads != threads {
+            self.spec.threads = threads;
+            self.priors.clear();
+            self.previous_at = None;
+        }
+    }
+
+    /// How many rows' counters are kept (for the tests of bounded state).
+    pub fn kept(&self) -> usize {
+        self.priors.len()
+    }
+
+    /// Reads every process once and computes the rates since the previous refresh.
+    pub fn refresh(&mut self, procfs: &ProcFs, users: &UserNames) -> Snapshot {
+        if let Some(uptime) = procfs.read("uptime").ok().and_then(|r| parse_uptime(&r)) {
+            self.system.uptime_seconds = uptime;
+        }
+        let now = Instant::now();
+        let interval = self
+            .previous_at
+            .map(|at| now.duration_since(at).as_secs_f64().max(1e-3));
+        self.previous_at = Some(now);
+        let pids = candidate_pids(procfs, &self.spec.filter).unwrap_or_default();
+        let context = Context {
+            system: &self.system,
+            users,
+            sampled_cpu: None,
+        };
+        let columns = &self.spec.columns;
+        self.refreshes += 1;
+        let pass = Pass {
+            procfs,
+            spec: &self.spec,
+            context: &context,
+            priors: &self.priors,
+            refresh: self.refreshes,
+        };
+        let scanned = reader::read(&pass, &pids, |sample, statics| {
+            read_one(sample, columns, &context, statics)
+        });
+        let mut snapshot = Snapshot {
+            taken_unix: self.system.now_unix(),
+            interval_seconds: interval,
+            vanished: scanned.vanished,
+            ..Snapshot::default()
+        };
+        let mut priors = HashMap::with_capacity(scanned.rows.len());
+        for mut read in scanned.rows {
+            let key = (read.row.pid, read.row.tid);
+            let prior = match self.priors.remove(&key) {
+                Some(prior) if prior.start_ticks == read.row.start_ticks => Some(prior),
+                // The PID now names another process: the one it named exited.
+                Some(old) => {
+                    snapshot.exited.push(exited(key, old));
+                    None
+                }
+                None => None,
+            };
+            read.row.fresh = prior.is_none() && interval.is_some();
+            read.row.rates = self.rates(&read, prior.as_ref(), interval);
+            if let Some(cpu) = read.row.rates.cpu_percent {
+                set_cpu_cell(columns, &mut read.row.cells, cpu);
+            }
+            if read.row.pid == read.row.tid || !self.spec.threads {
+                *snapshot.states.entry(read.row.state).or_default() += 1;
+            }
+            priors.insert(
+                key,
+                Prior {
+                    start_ticks: read.row.start_ticks,
+                    cpu_ticks: read.cpu_ticks,
+                    ctxt: read.ctxt,
+                    io: read.io,
+                    name: read.row.name.clone(),
+                    statics: statics_of(columns, &read.row.cells),
+                },
+            );
+            snapshot.rows.push(read.row);
+        }
+        // What is left of the old map exited (or was replaced by a reused PID).
+        let gone = self.priors.drain().map(|(key, prior)| exited(key, prior));
+        snapshot.exited.extend(gone);
+        snapshot.exited.sort_by_key(|e| (e.pid, e.tid));
+        self.priors = priors;
+        snapshot
+    }
+
+    /// Rates since `prior`; for a row without one (new, or the first refresh), its counters
+    /// over its whole life, which for a process born in the interval is the interval.
+    fn rates(&self, read: &Read, prior: Option<&Prior>, interval: Option<f64>) -> Rates {
+        let age = self.system.age_seconds(read.row.start_ticks).max(1e-3);
+        let (seconds, base) = match (prior, interval) {
+            (Some(prior), Some(seconds)) => (seconds, Some(prior)),
+            _ => (age, None),
+        };
+        let per_second = |now: u64, then: u64| now.saturating_sub(then) as f64 / seconds;
+        let io_rate = |pick: fn(&IoCounters) -> u64| {
+            let now = read.io.as_ref()?;
+            let then = base.map_or(Some(0), |b| b.io.as_ref().map(pick))?;
+            Some(per_second(pick(now), then))
+        };
+        let ticks_then = base.map_or(0, |b| b.cpu_ticks);
+        let cpu_seconds = self
+            .system
+            .ticks_to_seconds(read.cpu_ticks.saturating_sub(ticks_then));
+        Rates {
+            cpu_percent: Some(cpu_seconds / seconds * 100.0),
+            ctxt_switches_per_second: read.ctxt.and_then(|now| {
+                let then = base.map_or(Some(0), |b| b.ctxt)?;
+                Some(per_second(now, then))
+            }),
+            read_bytes_per_second: io_rate(|io| io.read_bytes),
+            write_bytes_per_second: io_rate(|io| io.write_bytes),
+            rchar_per_second: io_rate(|io| io.rchar),
+            wchar_per_second: io_rate(|io| io.wchar),
+        }
+    }
+}
+
+fn exited((pid, tid): (u32, u32), prior: Prior) -> Exited {
+    Exited {
+        pid,
+        tid,
+        name: prior.name,
+    }
+}
+
+/// Turns one sample into a row with its counters, in the reader thread.
+fn read_one(
+    sample: &ProcessSample,
+    columns: &[&'static Column],
+    context: &Context,
+    statics: Option<&[Field<Value>]>,
+) -> Option<Read> {
+    let stat = sample.stat().ok()?;
+    let status = sample.status().ok();
+    let ctxt = status.and_then(|s| {
+        Some(s.number("voluntary_ctxt_switches")? + s.number("nonvoluntary_ctxt_switches")?)
+    });
+    Some(Read {
+        row: TopRow {
+            pid: sample.pid,
+            tid: sample.tid,
+            ppid: stat.ppid,
+            start_ticks: stat.starttime_ticks,
+            state: stat.state,
+            name: stat.comm.clone(),
+            cells: cells(sample, columns, context, statics),
+            rates: Rates::default(),
+            fresh: false,
+        },
+        cpu_ticks: stat.cpu_ticks(),
+        ctxt,
+        io: sample.io().ok(),
+    })
+}
+
+/// The cells of the static columns of a row.
+fn statics_of(columns: &[&'static Column], cells: &[Field<Value>]) -> Vec<Field<Value>> {
+    columns
+        .iter()
+        .zip(cells)
+        .filter(|(column, _)| reader::is_static(column))
+        .map(|(_, cell)| cell.clone())
+        .collect()
+}
+
+/// The row's cells: static ones from `statics` (the previous refresh's) when given, the
+/// others extracted.
+fn cells(
+    sample: &ProcessSample,
+    columns: &[&'static Column],
+    context: &Context,
+    statics: Option<&[Field<Value>]>,
+) -> Vec<Field<Value>> {
+    let mut kept = statics.into_iter().flatten();
+    columns
+        .iter()
+        .map(|column| match (reader::is_static(column), statics) {
+            (true, Some(_)) => kept.next().cloned().unwrap_or(Err(Unavailable::ReadError)),
+            _ => (column.extract)(sample, context),
+        })
+        .collect()
+}
+
+/// Puts the interval's CPU% into the `cpu` column, if shown.
+fn set_cpu_cell(columns: &[&'static Column], cells: &mut [Field<Value>], cpu: f64) {
+    for (column, cell) in columns.iter().zip(cells.iter_mut()) {
+        if column.name == "cpu" && cell.is_ok() {
+            *cell = Ok(Value::Percent(cpu));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::Needs;
+
+    fn own_process() -> (ProcFs, Sampler) {
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let system = SystemInfo::read(&procfs).unwrap();
+        let spec = SampleSpec {
+            columns: vec![crate::columns::registry::find("cpu").unwrap()],
+            filter: ProcessFilter {
+                pids: vec![std::process::id()],
+                ..ProcessFilter::default()
+            },
+            threads: false,
+            rates: true,
+        };
+        (procfs, Sampler::new(spec, system))
+    }
+
+    #[test]
+    fn a_reused_pid_never_mixes_two_processes_counters() {
+        let (procfs, mut sampler) = own_process();
+        let users = UserNames::default();
+        let first = sampler.refresh(&procfs, &users);
+        assert_eq!(first.rows.len(), 1);
+        let key = (std::process::id(), std::process::id());
+        // The same PID, another start time: another process held it before.
+        let prior = sampler.priors.get_mut(&key).unwrap();
+        prior.start_ticks += 1;
+        prior.cpu_ticks = 0;
+        let second = sampler.refresh(&procfs, &users);
+        let row = &second.rows[0];
+        assert!(row.fresh, "a new process, not a continuation");
+        assert_eq!(second.exited.len(), 1, "the old holder of the PID exited");
+        // Its CPU% is over its own life, not counted from the other process's ticks.
+        let lifetime = sampler.system.lifetime_cpu_percent(
+            ProcessSample::read(&procfs, key.0, Needs::STAT)
+                .unwrap()
+                .stat()
+                .unwrap()
+                .cpu_ticks(),
+            row.start_ticks,
+        );
+        assert!((row.rates.cpu_percent.unwrap() - lifetime).abs() < 5.0);
+    }
+
+    #[test]
+    fn state_is_only_the_last_refresh() {
+        let (procfs, mut sampler) = own_process();
+        let users = UserNames::default();
+        sampler.priors.insert(
+            (u32::MAX, u32::MAX),
+            Prior {
+                start_ticks: 0,
+                cpu_ticks: 0,
+                ctxt: None,
+                io: None,
+                name: b"gone".to_vec(),
+                statics: Vec::new(),
+            },
+        );
+        for _ in 0..5 {
+            let snapshot = sampler.refresh(&procfs, &users);
+            assert_eq!(sampler.kept(), snapshot.rows.len());
+        }
+        let snapshot = sampler.refresh(&procfs, &users);
+        let rates = snapshot.rows[0].rates;
+        assert!(rates.ctxt_switches_per_second.is_some());
+        assert!(
+            rates.read_bytes_per_second.is_some(),
+            "our own io is readable"
+        );
+    }
+}
+
+#[cfg(test)]
+mod static_tests {
+    use super::*;
+    use crate::columns::registry::find;
+
+    #[test]
+    fn static_cells_come_from_the_previous_refresh_of_the_same_process() {
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let system = SystemInfo::read(&procfs).unwrap();
+        let me = std::process::id();
+        let spec = SampleSpec {
+            columns: vec![find("pid").unwrap(), find("cmd").unwrap()],
+            filter: ProcessFilter {
+                pids: vec![me],
+                ..ProcessFilter::default()
+            },
+            threads: false,
+            rates: false,
+        };
+        let mut sampler = Sampler::new(spec, system);
+        let users = UserNames::default();
+        let first = sampler.refresh(&procfs, &users);
+        assert!(matches!(first.rows[0].cells[1], Ok(Value::Argv { .. })));
+        // A marker in the kept cell shows whether the next refresh reused it.
+        let marker = Ok(Value::Label("kept".into()));
+        sampler.priors.get_mut(&(me, me)).unwrap().statics = vec![marker.clone()];
+        let mut reused = 0;
+        for _ in 0..reader::STATIC_REFRESH {
+            let snapshot = sampler.refresh(&procfs, &users);
+            if snapshot.rows[0].cells[1] == marker {
+                reused += 1;
+            } else {
+                // Read again from /proc (once in STATIC_REFRESH refreshes).
+                assert!(matches!(snapshot.rows[0].cells[1], Ok(Value::Argv { .. })));
+                sampler.priors.get_mut(&(me, me)).unwrap().statics = vec![marker.clone()];
+            }
+        }
+        assert_eq!(reused, reader::STATIC_REFRESH - 1);
+        // Another process on the same PID (another start time) is read from scratch.
+        let prior = sampler.priors.get_mut(&(me, me)).unwrap();
+        prior.statics = vec![marker.clone()];
+        prior.start_ticks += 1;
+        let snapshot = sampler.refresh(&procfs, &users);
+        assert!(matches!(snapshot.rows[0].cells[1], Ok(Value::Argv { .. })));
+    }
+}

@@ -1,0 +1,99 @@
+//! Snapshot streams (`ps --watch`, `top --batch`): one refresh per interval handed to the
+//! caller's printer, until `-n` snapshots, SIGINT, or a closed pipe (the printer's error).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+
+use crate::collect::machine::MachineSampler;
+use crate::collect::{ProcFs, SystemInfo, UserNames};
+use crate::exit::Exit;
+use crate::model::machine::Machine;
+
+use super::TopQuery;
+use super::sampler::{Sampler, Snapshot};
+use super::view::View;
+
+/// Set by the SIGINT handler; the stream stops before its next snapshot.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// How long one wait slice is: the latency of noticing SIGINT.
+const SLICE: Duration = Duration::from_millis(50);
+
+/// One snapshot as the printer gets it: the rows in view order, and the machine's figures
+/// when asked for.
+pub struct Frame<'a> {
+    pub snapshot: &'a Snapshot,
+    pub view: &'a View,
+    pub machine: Option<&'a Machine>,
+}
+
+/// Prints a snapshot per interval through `print`. The first snapshot comes one interval
+/// after a baseline reading, so every snapshot has rates.
+pub fn run(
+    query: &TopQuery,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+    users: &UserNames,
+    with_machine: bool,
+    print: &mut dyn FnMut(&Frame) -> std::io::Result<()>,
+) -> anyhow::Result<Exit> {
+    catch_interrupt();
+    let mut sampler = Sampler::new(query.spec.clone(), system.clone());
+    let mut machine = with_machine.then(MachineSampler::new);
+    let mut view = query.view();
+    sampler.refresh(procfs, users);
+    if let Some(machine) = &mut machine {
+        machine.refresh(procfs);
+    }
+    let mut next = Instant::now() + query.delay;
+    let mut printed = 0;
+    while query.count.is_none_or(|count| printed < count) {
+        if !sleep_until(next) {
+            break;
+        }
+        next += query.delay;
+        let snapshot = sampler.refresh(procfs, users);
+        let figures = machine.as_mut().map(|m| m.refresh(procfs));
+        view.rebuild(&snapshot);
+        print(&Frame {
+            snapshot: &snapshot,
+            view: &view,
+            machine: figures.as_ref(),
+        })?;
+        printed += 1;
+        // A slow refresh must not make the next ones come in a burst.
+        next = next.max(Instant::now());
+    }
+    Ok(Exit::Success)
+}
+
+/// Sleeps until `deadline` in short slices; false when SIGINT came.
+fn sleep_until(deadline: Instant) -> bool {
+    loop {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return false;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(SLICE));
+    }
+}
+
+/// Turns SIGINT into a clean stop after the snapshot being printed.
+fn catch_interrupt() {
+    let action = SigAction::new(
+        SigHandler::Handler(on_interrupt),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    let _ = unsafe { sigaction(Signal::SIGINT, &action) };
+}
