@@ -75,6 +75,9 @@ pub enum Command {
     Mem(MemArgs),
     /// Which process listens on which port, like `ss -ltnp` and `lsof -i :PORT`.
     Ports(PortsArgs),
+    /// Which processes hold a file, directory or mount, like `lsof FILE` and `fuser`; or the
+    /// deleted-but-open files (`--deleted`, like `lsof +L1`).
+    Who(WhoArgs),
     /// The process family tree, like `pstree -p`: the whole tree or the subtree under PID.
     Tree(TreeArgs),
     /// Signal processes safely (by PID, port, name, pattern or tree), wait, escalate.
@@ -321,6 +324,26 @@ pub struct PortsArgs {
     pub unix: bool,
 }
 
+/// Options of `procscope who`.
+#[derive(Args, Debug, Clone)]
+pub struct WhoArgs {
+    /// Files, directories or mount points (matched by device and inode, not by name).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Every file below each directory too, like `lsof +D`.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+
+    /// Every file on the file system each PATH is on, like `fuser -m`.
+    #[arg(short = 'm', long)]
+    pub mount: bool,
+
+    /// Deleted files still held open, system-wide, largest first, like `lsof +L1`.
+    #[arg(long)]
+    pub deleted: bool,
+}
+
 /// Options of `procscope schema`.
 #[derive(Args, Debug, Clone)]
 pub struct SchemaArgs {
@@ -337,6 +360,7 @@ pub enum SchemaTarget {
     Threads,
     Fds,
     Ports,
+    Who,
     Mem,
     Tree,
     Kill,

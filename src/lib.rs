@@ -75,6 +75,18 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             let report = commands::ports::run(query, &env.procfs, &users)?;
             emit(&report, &global)
         }
+        Some(Command::Who(args)) => {
+            let env = Env::open(&global)?;
+            let users = UserNames::load();
+            let query = commands::who::WhoQuery {
+                paths: args.paths,
+                recursive: args.recursive,
+                mount: args.mount,
+                deleted: args.deleted,
+            };
+            let report = commands::who::run(&query, &env.procfs, &users)?;
+            emit(&report, &global)
+        }
         Some(Command::Mem(args)) => {
             let env = Env::open(&global)?;
             let query = commands::mem::MemQuery {

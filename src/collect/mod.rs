@@ -18,6 +18,7 @@ pub mod system;
 pub mod target;
 pub mod tree;
 pub mod users;
+pub mod who;
 pub mod watchdog;
 
 pub use needs::Needs;

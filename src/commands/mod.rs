@@ -2,6 +2,7 @@
 
 pub mod family;
 pub mod fds;
+pub mod holder_names;
 pub mod kill;
 pub mod mem;
 pub mod meta;
@@ -10,6 +11,7 @@ pub mod ps;
 pub mod show;
 pub mod threads;
 pub mod tree;
+pub mod who;
 
 use crate::collect::target::NotAProcess;
 use crate::exit;

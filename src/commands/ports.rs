@@ -1,7 +1,7 @@
 //! `procscope ports [PORT]`: which process listens on (or talks over) which port, across
 //! every network namespace, with every holder of a shared socket.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value as Json};
 
@@ -9,11 +9,11 @@ use crate::analyze::sockets::{endpoint, inet_info, unix_info};
 use crate::collect::holders::{HolderScan, Kind, netns_of, scan_holders};
 use crate::collect::net::{Proto, SocketTables};
 use crate::collect::{Needs, ProcFs, ProcessSample, UserNames};
+use crate::commands::holder_names::HolderNames;
 use crate::exit::{self, Exit};
 use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;
 use crate::model::socket::{PortList, PortRow, SocketHolder};
-use crate::model::text::lossless;
 use crate::render::json;
 use crate::render::table::{self, Align, Text};
 use crate::render::{Report, Style};
@@ -184,39 +184,6 @@ fn namespaces(
         tables.push((None, SocketTables::of_root(procfs)));
     }
     tables
-}
-
-/// Process names and users, read once per holder.
-struct HolderNames<'a> {
-    procfs: &'a ProcFs,
-    users: &'a UserNames,
-    cache: HashMap<u32, (Option<String>, Option<String>)>,
-}
-
-impl<'a> HolderNames<'a> {
-    fn new(procfs: &'a ProcFs, users: &'a UserNames) -> Self {
-        Self {
-            procfs,
-            users,
-            cache: HashMap::new(),
-        }
-    }
-
-    fn of(&mut self, pid: u32) -> (Option<String>, Option<String>) {
-        let (procfs, users) = (self.procfs, self.users);
-        self.cache
-            .entry(pid)
-            .or_insert_with(|| {
-                match ProcessSample::read(procfs, pid, Needs::STAT | Needs::STATUS) {
-                    Ok(sample) => (
-                        sample.name().ok().map(|n| lossless(&n).0),
-                        sample.euid().ok().map(|uid| users.name(uid)),
-                    ),
-                    Err(_) => (None, None),
-                }
-            })
-            .clone()
-    }
 }
 
 fn group_holders(
