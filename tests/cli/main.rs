@@ -22,3 +22,4 @@ mod stress;
 mod terminal;
 mod threads;
 mod tree_kill;
+mod who;
