@@ -319,9 +319,22 @@ pub struct PortsArgs {
     #[arg(long)]
     pub udp: bool,
 
-    /// Unix-domain sockets (listening ones; all with --all).
+    /// Unix-domain sockets (listening ones; all with --all), with their type and peer.
     #[arg(long)]
     pub unix: bool,
+
+    /// Only sockets in these states, like `ss state`: `established,close-wait`
+    /// (every state is looked at, as with --all).
+    #[arg(long, value_delimiter = ',', value_parser = crate::query::socket_states::parse_socket_state, value_name = "STATES")]
+    pub state: Vec<String>,
+
+    /// Show TCP timers, retransmits and round-trip times, like `ss -o -i`.
+    #[arg(short = 'i', long)]
+    pub info: bool,
+
+    /// Measure each TCP connection's throughput over this interval (TX/s, RX/s).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Option<Duration>,
 }
 
 /// Options of `procscope who`.

@@ -71,6 +71,9 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
                 udp: args.udp,
                 unix: args.unix,
                 pid: args.pid,
+                states: args.state.clone(),
+                interval: args.interval,
+                info: args.info,
             };
             let report = commands::ports::run(query, &env.procfs, &users)?;
             emit(&report, &global)

@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use crate::collect::net::{KnownSocket, Proto, SocketIndex};
 use crate::model::fd::SocketInfo;
+use crate::model::socket::{TcpStats, Throughput};
+use crate::parse::tcp_info::TcpInfo;
 use crate::parse::net::tcp_state_name;
 use crate::parse::net::{InetSocket, UnixSocket};
 
@@ -70,6 +72,51 @@ pub fn inet_state(proto: Proto, state: u8, remote_port: u16) -> &'static str {
     } else {
         "CONNECTED"
     }
+}
+
+/// The `ss -i` facts of a TCP socket for the payload.
+pub fn tcp_stats(info: TcpInfo) -> TcpStats {
+    TcpStats {
+        retransmits: info.retransmits,
+        total_retransmits: info.total_retrans,
+        rtt_us: info.rtt_us,
+        rttvar_us: info.rttvar_us,
+        bytes_acked: info.bytes_acked,
+        bytes_received: info.bytes_received,
+    }
+}
+
+/// The throughput between two samples of (bytes acked, bytes received) `seconds` apart.
+/// A counter that went down (the inode was reused by a new connection) counts from zero.
+pub fn throughput(before: (u64, u64), after: (u64, u64), seconds: f64) -> Throughput {
+    let delta = |b: u64, a: u64| if a >= b { a - b } else { a };
+    let (tx, rx) = (delta(before.0, after.0), delta(before.1, after.1));
+    let rate = |bytes: u64| {
+        if seconds > 0.0 {
+            bytes as f64 / seconds
+        } else {
+            0.0
+        }
+    };
+    Throughput {
+        interval_seconds: seconds,
+        tx_bytes: tx,
+        rx_bytes: rx,
+        tx_bytes_per_second: rate(tx),
+        rx_bytes_per_second: rate(rx),
+    }
+}
+
+/// What per-connection and per-process throughput cannot see, for README, JSON and notes.
+pub fn throughput_limits() -> Vec<String> {
+    [
+        "TCP only (UDP and unix sockets keep no byte counters)",
+        "connections opened and closed between the two samples are missed",
+        "a socket shared across fork counts for every holder (marked shared)",
+        "other network namespaces need privileges (sock_diag answers for our own)",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// `127.0.0.1:3000`, `[::1]:3000`, `*:3000` for the unspecified address.

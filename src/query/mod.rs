@@ -4,6 +4,7 @@ pub mod duration;
 pub mod filter;
 pub mod matcher;
 pub mod pid;
+pub mod socket_states;
 
 pub use duration::parse_duration;
 pub use filter::{ProcessFilter, parse_states};
