@@ -1,11 +1,13 @@
 //! Sockets for people: endpoints, state and a one-line description (`tcp 127.0.0.1:3000
 //! LISTEN`), from the socket tables.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::collect::net::{KnownSocket, Proto, SocketIndex};
 use crate::model::fd::SocketInfo;
-use crate::model::socket::{TcpStats, Throughput};
+use crate::collect::holders::Holder;
+use crate::model::socket::{ProcessNet, TcpStats, Throughput};
 use crate::parse::tcp_info::TcpInfo;
 use crate::parse::net::tcp_state_name;
 use crate::parse::net::{InetSocket, UnixSocket};
@@ -105,6 +107,34 @@ pub fn throughput(before: (u64, u64), after: (u64, u64), seconds: f64) -> Throug
         tx_bytes_per_second: rate(tx),
         rx_bytes_per_second: rate(rx),
     }
+}
+
+/// Each process's TCP throughput: the change of every socket's counters between the two
+/// samples `seconds` apart, added to every process that holds the socket (a socket with
+/// several holders marks each of them `shared`). Sockets not in both samples are missed.
+pub fn per_process_throughput(
+    before: &HashMap<u64, (u64, u64)>,
+    after: &HashMap<u64, (u64, u64)>,
+    holders: &HashMap<u64, Vec<Holder>>,
+    seconds: f64,
+) -> HashMap<u32, ProcessNet> {
+    let mut by_pid: HashMap<u32, ProcessNet> = HashMap::new();
+    for (inode, now) in after {
+        let (Some(then), Some(held)) = (before.get(inode), holders.get(inode)) else {
+            continue;
+        };
+        let rate = throughput(*then, *now, seconds);
+        let mut pids: Vec<u32> = held.iter().map(|h| h.pid).collect();
+        pids.sort_unstable();
+        pids.dedup();
+        for &pid in &pids {
+            let net = by_pid.entry(pid).or_default();
+            net.tx_bytes_per_second += rate.tx_bytes_per_second;
+            net.rx_bytes_per_second += rate.rx_bytes_per_second;
+            net.shared |= pids.len() > 1;
+        }
+    }
+    by_pid
 }
 
 /// What per-connection and per-process throughput cannot see, for README, JSON and notes.

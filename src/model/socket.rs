@@ -112,3 +112,12 @@ pub struct PortList {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throughput_limits: Option<Vec<String>>,
 }
+
+/// A process's TCP throughput between two samples (`ps -o net_tx,net_rx --interval`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, JsonSchema)]
+pub struct ProcessNet {
+    pub tx_bytes_per_second: f64,
+    pub rx_bytes_per_second: f64,
+    /// Some socket counted here is held by other processes too.
+    pub shared: bool,
+}
