@@ -14,6 +14,7 @@ mod mem;
 mod node;
 mod output;
 mod permission;
+mod ports_diag;
 mod props;
 mod ps_live;
 mod schema;
