@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::collect::holders::Holder;
 use crate::collect::net::{KnownSocket, Proto, SocketIndex};
 use crate::model::fd::SocketInfo;
-use crate::collect::holders::Holder;
 use crate::model::socket::{ProcessNet, TcpStats, Throughput};
-use crate::parse::tcp_info::TcpInfo;
 use crate::parse::net::tcp_state_name;
 use crate::parse::net::{InetSocket, UnixSocket};
+use crate::parse::tcp_info::TcpInfo;
 
 /// An internet socket from its table entry.
 pub fn inet_info(proto: Proto, socket: &InetSocket) -> SocketInfo {
@@ -32,6 +32,7 @@ pub fn unix_info(socket: &UnixSocket) -> SocketInfo {
     info.path =
         (!socket.path.is_empty()).then(|| String::from_utf8_lossy(&socket.path).into_owned());
     info.peer_inode = socket.peer;
+    info.socket_type = Some(socket.kind.into());
     info
 }
 
@@ -46,6 +47,7 @@ fn unknown(inode: u64) -> SocketInfo {
         path: None,
         netlink_protocol: None,
         peer_inode: None,
+        socket_type: None,
         inode,
     }
 }
@@ -137,6 +139,38 @@ pub fn per_process_throughput(
     by_pid
 }
 
+#[cfg(test)]
+mod throughput_tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_shared_by_two_processes_counts_for_both_and_is_marked() {
+        let before = HashMap::from([(10, (100, 0)), (11, (0, 0))]);
+        let after = HashMap::from([(10, (300, 50)), (11, (40, 0)), (12, (999, 999))]);
+        let holders = HashMap::from([
+            (10, vec![Holder { pid: 1, fd: 3 }, Holder { pid: 2, fd: 3 }]),
+            (11, vec![Holder { pid: 2, fd: 4 }, Holder { pid: 2, fd: 5 }]),
+            (12, vec![Holder { pid: 3, fd: 3 }]),
+        ]);
+        let by_pid = per_process_throughput(&before, &after, &holders, 2.0);
+        assert_eq!(by_pid[&1].tx_bytes_per_second, 100.0);
+        assert_eq!(by_pid[&1].rx_bytes_per_second, 25.0);
+        assert!(by_pid[&1].shared);
+        assert_eq!(by_pid[&2].tx_bytes_per_second, 120.0);
+        assert!(by_pid[&2].shared);
+        assert!(
+            !by_pid.contains_key(&3),
+            "opened between the samples: missed"
+        );
+    }
+
+    #[test]
+    fn a_reused_inode_counts_from_zero() {
+        let rate = throughput((5000, 5000), (70, 30), 1.0);
+        assert_eq!((rate.tx_bytes, rate.rx_bytes), (70, 30));
+    }
+}
+
 /// What per-connection and per-process throughput cannot see, for README, JSON and notes.
 pub fn throughput_limits() -> Vec<String> {
     [
@@ -207,6 +241,7 @@ mod tests {
             path: None,
             netlink_protocol: None,
             peer_inode: None,
+            socket_type: None,
             inode: 1,
         }
     }

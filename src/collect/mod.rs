@@ -18,8 +18,8 @@ pub mod system;
 pub mod target;
 pub mod tree;
 pub mod users;
-pub mod who;
 pub mod watchdog;
+pub mod who;
 
 pub use needs::Needs;
 pub use process::{Field, ProcessSample, TaskKind};

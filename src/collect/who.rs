@@ -154,19 +154,17 @@ pub fn scan_holds(procfs: &ProcFs, wanted: &Wanted) -> HoldScan {
 fn holds_of(dir: &ProcessDir, wanted: &Wanted) -> (Vec<Hold>, bool) {
     let mut holds = Vec::new();
     let mut denied = false;
-    {
-        for (link, access) in [
-            ("cwd", Access::Cwd),
-            ("root", Access::Root),
-            ("exe", Access::Exe),
-        ] {
-            match stat_link(dir, link) {
-                Ok(stat) if wanted.matches(&stat) => {
-                    holds.push(hold(dir, access, link, &stat, None));
-                }
-                Err(Unavailable::PermissionDenied) => denied = true,
-                _ => {}
+    for (link, access) in [
+        ("cwd", Access::Cwd),
+        ("root", Access::Root),
+        ("exe", Access::Exe),
+    ] {
+        match stat_link(dir, link) {
+            Ok(stat) if wanted.matches(&stat) => {
+                holds.push(hold(dir, access, link, &stat, None));
             }
+            Err(Unavailable::PermissionDenied) => denied = true,
+            _ => {}
         }
     }
     denied |= fd_holds(dir, wanted, &mut holds);
@@ -215,7 +213,8 @@ fn hold(
         file: (stat.st_dev, stat.st_ino),
         path: dir.readlink(link).unwrap_or_default(),
         size: Some(stat.st_size as u64),
-        nlink: Some(stat.st_nlink as u64),
+        #[allow(clippy::useless_conversion)] // u32 on some architectures
+        nlink: Some(u64::from(stat.st_nlink)),
         file_type: Some(FileType::from_raw_mode(stat.st_mode)),
         info,
     }

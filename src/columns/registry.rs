@@ -355,7 +355,9 @@ pub static COLUMNS: &[Column] = &[
         kind: Kind::Bytes,
         needs: Needs::NONE,
         about: "TCP bytes/s sent (acked by the peer) over --interval, summed over the process's sockets",
-        extract: |p, ctx| net_of(p, ctx).map(|net| Value::Bytes(net.tx_bytes_per_second.round() as u64)),
+        extract: |p, ctx| {
+            net_of(p, ctx).map(|net| Value::Bytes(net.tx_bytes_per_second.round() as u64))
+        },
     },
     Column {
         name: "net_rx",
@@ -364,7 +366,9 @@ pub static COLUMNS: &[Column] = &[
         kind: Kind::Bytes,
         needs: Needs::NONE,
         about: "TCP bytes/s received over --interval, summed over the process's sockets",
-        extract: |p, ctx| net_of(p, ctx).map(|net| Value::Bytes(net.rx_bytes_per_second.round() as u64)),
+        extract: |p, ctx| {
+            net_of(p, ctx).map(|net| Value::Bytes(net.rx_bytes_per_second.round() as u64))
+        },
     },
     Column {
         name: "net_shared",
@@ -373,7 +377,9 @@ pub static COLUMNS: &[Column] = &[
         kind: Kind::Label,
         needs: Needs::NONE,
         about: "yes when a socket counted in net_tx/net_rx is held by other processes too (its traffic counts for each)",
-        extract: |p, ctx| net_of(p, ctx).map(|net| Value::Label(if net.shared { "yes" } else { "no" }.into())),
+        extract: |p, ctx| {
+            net_of(p, ctx).map(|net| Value::Label(if net.shared { "yes" } else { "no" }.into()))
+        },
     },
 ];
 
@@ -386,10 +392,7 @@ pub fn find(name: &str) -> Option<&'static Column> {
 pub const NET_COLUMNS: &[&str] = &["net_tx", "net_rx", "net_shared"];
 
 /// A process's TCP throughput: zero for a process that held no TCP socket in both samples.
-fn net_of(
-    p: &ProcessSample,
-    ctx: &Context,
-) -> Field<crate::model::socket::ProcessNet> {
+fn net_of(p: &ProcessSample, ctx: &Context) -> Field<crate::model::socket::ProcessNet> {
     let sampled = ctx.sampled_net.ok_or(Unavailable::Unsupported)?;
     Ok(sampled.get(&p.pid).copied().unwrap_or_default())
 }

@@ -95,7 +95,7 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
     let mut names = HolderNames::new(procfs, users);
     let mut sockets = Vec::new();
     for (netns, table) in &tables {
-        for (info, uid, details, kind) in matching(&query, table) {
+        for (info, uid, details) in matching(&query, table) {
             let mut row = PortRow {
                 socket: info,
                 uid,
@@ -103,7 +103,6 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
                 netns: *netns,
                 holders: Vec::new(),
                 shared: false,
-                socket_type: kind.map(str::to_owned),
                 peer_holders: None,
                 recv_queue: details.map(|d| d.recv_queue),
                 send_queue: details.map(|d| d.send_queue),
@@ -147,11 +146,11 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
 }
 
 /// The sockets of one table that the query asks for: their description, creator uid,
-/// queues/timer/tcp_info (internet sockets) and type (unix sockets).
+/// and queues/timer/tcp_info (internet sockets).
 fn matching<'t>(
     query: &PortsQuery,
     table: &'t SocketTables,
-) -> Vec<(SocketInfo, Option<u32>, Option<&'t InetDetails>, Option<&'static str>)> {
+) -> Vec<(SocketInfo, Option<u32>, Option<&'t InetDetails>)> {
     let mut found = Vec::new();
     for (proto, socket) in &table.inet {
         let listening = if proto.is_tcp() {
@@ -168,7 +167,7 @@ fn matching<'t>(
             && query.port.is_none_or(on_port)
             && query.state_matches(info.state.as_deref())
         {
-            found.push((info, Some(socket.uid), Some(&socket.details), None));
+            found.push((info, Some(socket.uid), Some(&socket.details)));
         }
     }
     if query.unix && query.port.is_none() {
@@ -176,7 +175,7 @@ fn matching<'t>(
             let info = unix_info(socket);
             let every_state = query.all || !query.states.is_empty();
             if (every_state || socket.listening) && query.state_matches(info.state.as_deref()) {
-                found.push((info, None, None, Some(socket.kind)));
+                found.push((info, None, None));
             }
         }
     }
@@ -362,7 +361,11 @@ fn cell(name: &str, socket: &PortRow, holder: Option<&SocketHolder>) -> String {
             format!("{}/{}", t.retransmits, t.total_retransmits)
         }),
         "RTT" => socket.tcp_info.as_ref().map_or_else(dash, |t| {
-            format!("{:.1}/{:.1}ms", f64::from(t.rtt_us) / 1000.0, f64::from(t.rttvar_us) / 1000.0)
+            format!(
+                "{:.1}/{:.1}ms",
+                f64::from(t.rtt_us) / 1000.0,
+                f64::from(t.rttvar_us) / 1000.0
+            )
         }),
         "TX/s" => socket
             .throughput

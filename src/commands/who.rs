@@ -58,11 +58,8 @@ pub fn run(query: &WhoQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Resu
                 .then_with(|| a.path.cmp(&b.path))
         }),
         "paths" => {
-            let order: HashMap<FileId, usize> = names
-                .keys()
-                .enumerate()
-                .map(|(i, id)| (*id, i))
-                .collect();
+            let order: HashMap<FileId, usize> =
+                names.keys().enumerate().map(|(i, id)| (*id, i)).collect();
             let position = |f: &HeldFile| order.get(&(f.device, f.inode)).copied();
             files.sort_by_key(|f| (position(f), f.path.clone()));
         }
@@ -327,9 +324,5 @@ impl Report for WhoReport {
 
 /// The JSON Schema of `who --json`.
 pub fn schema() -> Json {
-    json::document_schema(
-        "who",
-        "procscope who --json",
-        json::schema_of::<WhoList>(),
-    )
+    json::document_schema("who", "procscope who --json", json::schema_of::<WhoList>())
 }

@@ -71,9 +71,6 @@ pub struct PortRow {
     /// More than one process holds the socket (inherited across fork): its traffic is
     /// attributed to each of them.
     pub shared: bool,
-    /// A unix socket's type: `stream`, `dgram` or `seqpacket`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub socket_type: Option<String>,
     /// A connected unix socket: the processes holding the other end (`peer_inode`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer_holders: Option<Vec<SocketHolder>>,

@@ -18,11 +18,15 @@ pub struct TcpInfo {
 }
 
 fn u32_at(raw: &[u8], offset: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(raw.get(offset..offset + 4)?.try_into().ok()?))
+    Some(u32::from_ne_bytes(
+        raw.get(offset..offset + 4)?.try_into().ok()?,
+    ))
 }
 
 fn u64_at(raw: &[u8], offset: usize) -> Option<u64> {
-    Some(u64::from_ne_bytes(raw.get(offset..offset + 8)?.try_into().ok()?))
+    Some(u64::from_ne_bytes(
+        raw.get(offset..offset + 8)?.try_into().ok()?,
+    ))
 }
 
 /// Parses a `tcp_info` in the kernel's byte order; `None` when it is shorter than the

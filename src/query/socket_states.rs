@@ -58,7 +58,10 @@ mod tests {
     #[test]
     fn an_unknown_state_is_an_error_naming_the_value() {
         let err = parse_socket_state("opened").unwrap_err();
-        assert!(err.contains("\"opened\"") && err.contains("close-wait"), "{err}");
+        assert!(
+            err.contains("\"opened\"") && err.contains("close-wait"),
+            "{err}"
+        );
         assert!(parse_socket_state("").is_err());
     }
 }

@@ -32,7 +32,10 @@ fn have_ss() -> bool {
         .status()
         .is_ok();
     if !found {
-        assert!(std::env::var_os("CI").is_none(), "ss is installed by .ci/run");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ss is installed by .ci/run"
+        );
         eprintln!("skipped: ss is not installed");
     }
     found
@@ -68,7 +71,10 @@ fn unix_socketpair_peers_across_two_processes_match_ss_xp() {
             .lines()
             .find(|l| l.split_whitespace().nth(5) == Some(&inode_a.to_string()))
             .unwrap_or_else(|| panic!("ss -xp lists inode {inode_a}: {text}"));
-        assert_eq!(line.split_whitespace().nth(7), Some(inode_b.to_string().as_str()));
+        assert_eq!(
+            line.split_whitespace().nth(7),
+            Some(inode_b.to_string().as_str())
+        );
         let peer_line = text
             .lines()
             .find(|l| l.split_whitespace().nth(5) == Some(&inode_b.to_string()))
@@ -100,7 +106,12 @@ fn recv_queue_shows_52_unread_bytes_like_ss_tn() {
     };
     let mut row = serde_json::Value::Null;
     for _ in 0..400 {
-        row = server_row(&json(&run(&["ports", &port.to_string(), "--all", "--json"])));
+        row = server_row(&json(&run(&[
+            "ports",
+            &port.to_string(),
+            "--all",
+            "--json",
+        ])));
         if row["recv_queue"] == 52 {
             break;
         }
@@ -109,7 +120,10 @@ fn recv_queue_shows_52_unread_bytes_like_ss_tn() {
     assert_eq!(row["recv_queue"], 52, "{row}");
     assert_eq!(row["send_queue"], 0);
     assert_eq!(row["tcp_info"]["bytes_received"], 52);
-    assert_eq!(row["holders"][0]["fds"], serde_json::json!([server.as_raw_fd()]));
+    assert_eq!(
+        row["holders"][0]["fds"],
+        serde_json::json!([server.as_raw_fd()])
+    );
     if have_ss() {
         let filter = format!("( sport = :{port} and dport = :{client_port} )");
         let out = Command::new("ss").args(["-tnH", &filter]).output().unwrap();
@@ -126,16 +140,22 @@ fn port_with_all_finds_both_ends_and_state_filters() {
     let doc = json(&run(&["ports", &port.to_string(), "--all", "--json"]));
     let rows = sockets(&doc);
     let has = |local: u16, remote: u16, state: &str| {
-        rows.iter().any(|s| {
-            s["local_port"] == local && s["remote_port"] == remote && s["state"] == state
-        })
+        rows.iter()
+            .any(|s| s["local_port"] == local && s["remote_port"] == remote && s["state"] == state)
     };
     let client_port = client.local_addr().unwrap().port();
     assert!(has(port, 0, "LISTEN"), "{doc}");
     assert!(has(port, client_port, "ESTABLISHED"), "{doc}");
-    assert!(has(client_port, port, "ESTABLISHED"), "the client end: {doc}");
+    assert!(
+        has(client_port, port, "ESTABLISHED"),
+        "the client end: {doc}"
+    );
     let listening = json(&run(&["ports", &port.to_string(), "--json"]));
-    assert_eq!(sockets(&listening).len(), 1, "without --all only the listener");
+    assert_eq!(
+        sockets(&listening).len(),
+        1,
+        "without --all only the listener"
+    );
     let doc = json(&run(&[
         "ports",
         &port.to_string(),
@@ -151,7 +171,13 @@ fn port_with_all_finds_both_ends_and_state_filters() {
     drop(client);
     let mut closed = Vec::new();
     for _ in 0..400 {
-        let doc = json(&run(&["ports", &port.to_string(), "--state", "close-wait", "--json"]));
+        let doc = json(&run(&[
+            "ports",
+            &port.to_string(),
+            "--state",
+            "close-wait",
+            "--json",
+        ]));
         closed = sockets(&doc);
         if !closed.is_empty() {
             break;
@@ -159,7 +185,10 @@ fn port_with_all_finds_both_ends_and_state_filters() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     assert_eq!(closed.len(), 1);
-    assert_eq!(closed[0]["holders"][0]["fds"], serde_json::json!([server.as_raw_fd()]));
+    assert_eq!(
+        closed[0]["holders"][0]["fds"],
+        serde_json::json!([server.as_raw_fd()])
+    );
     let bad = run(&["ports", "--state", "opened"]);
     assert_eq!(bad.status.code(), Some(2));
 }
@@ -179,7 +208,9 @@ fn client(port: u16, bytes: usize) -> Option<Owned> {
         .ok()?;
     let mut line = String::new();
     let stdout = child.stdout.as_mut().unwrap();
-    std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
     assert_eq!(line.trim(), "ready");
     Some(Owned(child))
 }
@@ -193,9 +224,13 @@ fn wait_until_sampling(child: &std::process::Child) {
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     const SLEEPS: &[&str] = &[];
     for _ in 0..4000 {
-        let syscall = std::fs::read_to_string(format!("/proc/{}/syscall", child.id()))
-            .unwrap_or_default();
-        if syscall.split_whitespace().next().is_some_and(|n| SLEEPS.contains(&n)) {
+        let syscall =
+            std::fs::read_to_string(format!("/proc/{}/syscall", child.id())).unwrap_or_default();
+        if syscall
+            .split_whitespace()
+            .next()
+            .is_some_and(|n| SLEEPS.contains(&n))
+        {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
@@ -209,7 +244,10 @@ fn tcp_bytes_over_an_interval_match_what_the_client_sent() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let Some(mut sender) = client(port, SENT) else {
-        assert!(std::env::var_os("CI").is_none(), "python3 is installed by .ci/run");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 is installed by .ci/run"
+        );
         eprintln!("skipped: python3 is not installed");
         return;
     };
@@ -226,7 +264,16 @@ fn tcp_bytes_over_an_interval_match_what_the_client_sent() {
     let pid = sender.pid().to_string();
     for args in [
         vec!["ports", "--all", "--tcp", "--interval", "2s", "--json"],
-        vec!["ps", "-o", "pid,net_tx,net_rx,net_shared", "--pid", &pid, "--interval", "2s", "--json"],
+        vec![
+            "ps",
+            "-o",
+            "pid,net_tx,net_rx,net_shared",
+            "--pid",
+            &pid,
+            "--interval",
+            "2s",
+            "--json",
+        ],
     ] {
         let watcher = command(&args).stdout(Stdio::piped()).spawn().unwrap();
         wait_until_sampling(&watcher);
@@ -256,7 +303,9 @@ fn tcp_bytes_over_an_interval_match_what_the_client_sent() {
         }
         let mut line = String::new();
         let stdout = sender.0.stdout.as_mut().unwrap();
-        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
         assert_eq!(line.trim(), "sent");
     }
     let without = run(&["ps", "-o", "pid,net_tx"]);

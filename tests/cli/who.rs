@@ -28,7 +28,11 @@ fn have(tool: &str) -> bool {
 
 /// (pid, fd) pairs lsof lists for `args` (`-F pf` output: `p` lines, then `f` lines).
 fn lsof_fds(args: &[&str]) -> BTreeSet<(u64, String)> {
-    let out = Command::new("lsof").args(["-w", "-F", "pfs"]).args(args).output().unwrap();
+    let out = Command::new("lsof")
+        .args(["-w", "-F", "pfs"])
+        .args(args)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut pid = 0;
     let mut found = BTreeSet::new();
@@ -71,7 +75,10 @@ fn who_fds(doc: &serde_json::Value) -> BTreeSet<(u64, String)> {
 }
 
 fn only(set: &BTreeSet<(u64, String)>, pids: &[u64]) -> BTreeSet<(u64, String)> {
-    set.iter().filter(|(pid, _)| pids.contains(pid)).cloned().collect()
+    set.iter()
+        .filter(|(pid, _)| pids.contains(pid))
+        .cloned()
+        .collect()
 }
 
 #[test]
@@ -125,7 +132,10 @@ fn who_dir_finds_a_working_directory_and_recursive_finds_files_below() {
     let inner = sub.join("deep.log");
     std::fs::write(&inner, b"x").unwrap();
     let mut in_dir = Command::new("sleep");
-    in_dir.arg("300").current_dir(dir.path()).stdin(Stdio::null());
+    in_dir
+        .arg("300")
+        .current_dir(dir.path())
+        .stdin(Stdio::null());
     let cwd_child = Owned(in_dir.spawn().unwrap()).sleeping();
     let file = std::fs::File::open(&inner).unwrap();
     let file_child = sleep_holding(file.as_raw_fd());
@@ -133,8 +143,15 @@ fn who_dir_finds_a_working_directory_and_recursive_finds_files_below() {
 
     let plain = json(&run(&["who", "--json", dir_text]));
     let found = who_fds(&plain);
-    assert!(found.contains(&(u64::from(cwd_child.pid()), "cwd".into())), "{plain}");
-    assert!(!found.iter().any(|(pid, _)| *pid == u64::from(file_child.pid())));
+    assert!(
+        found.contains(&(u64::from(cwd_child.pid()), "cwd".into())),
+        "{plain}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(pid, _)| *pid == u64::from(file_child.pid()))
+    );
     if have("fuser") {
         assert!(fuser_pids(&[dir_text]).contains(&u64::from(cwd_child.pid())));
     }
@@ -142,12 +159,18 @@ fn who_dir_finds_a_working_directory_and_recursive_finds_files_below() {
     let deep = json(&run(&["who", "--json", "--recursive", dir_text]));
     let found = who_fds(&deep);
     let fd = file.as_raw_fd().to_string();
-    assert!(found.contains(&(u64::from(file_child.pid()), fd.clone())), "{deep}");
+    assert!(
+        found.contains(&(u64::from(file_child.pid()), fd.clone())),
+        "{deep}"
+    );
     assert!(found.contains(&(u64::from(cwd_child.pid()), "cwd".into())));
     if have("lsof") {
         let pids = [u64::from(file_child.pid()), u64::from(cwd_child.pid())];
         let theirs = only(&lsof_fds(&["+D", dir_text]), &pids);
-        assert!(theirs.contains(&(u64::from(file_child.pid()), fd.clone())), "{theirs:?}");
+        assert!(
+            theirs.contains(&(u64::from(file_child.pid()), fd.clone())),
+            "{theirs:?}"
+        );
         assert!(theirs.contains(&(u64::from(cwd_child.pid()), "cwd".into())));
     }
 
@@ -172,13 +195,25 @@ fn who_deleted_lists_an_unlinked_file_with_its_size_like_lsof_l1() {
     let files = doc["files"].as_array().unwrap();
     let ours = files
         .iter()
-        .find(|f| f["holders"].as_array().unwrap().iter().any(|h| h["pid"] == child.pid()))
+        .find(|f| {
+            f["holders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["pid"] == child.pid())
+        })
         .expect("the child's deleted file is listed");
     assert_eq!(ours["deleted"], true);
     assert_eq!(ours["size_bytes"], 5000);
     assert_eq!(ours["path"], path.to_str().unwrap());
-    let sizes: Vec<u64> = files.iter().map(|f| f["size_bytes"].as_u64().unwrap_or(0)).collect();
-    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "largest first: {sizes:?}");
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| f["size_bytes"].as_u64().unwrap_or(0))
+        .collect();
+    assert!(
+        sizes.windows(2).all(|w| w[0] >= w[1]),
+        "largest first: {sizes:?}"
+    );
     if have("lsof") {
         let pid = child.pid().to_string();
         let out = Command::new("lsof")
@@ -217,7 +252,11 @@ fn who_output_matches_its_schema() {
     let child = sleep_holding(file.as_file().as_raw_fd());
     let doc = json(&run(&["who", "--json", file.path().to_str().unwrap()]));
     assert!(validator.is_valid(&doc), "{doc}");
-    assert!(who_fds(&doc).iter().any(|(pid, _)| *pid == u64::from(child.pid())));
+    assert!(
+        who_fds(&doc)
+            .iter()
+            .any(|(pid, _)| *pid == u64::from(child.pid()))
+    );
     let ndjson = run(&["who", "--ndjson", file.path().to_str().unwrap()]);
     let line: serde_json::Value =
         serde_json::from_str(crate::common::stdout(&ndjson).lines().next().unwrap()).unwrap();
