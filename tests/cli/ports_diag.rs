@@ -13,32 +13,12 @@ fn sockets(doc: &serde_json::Value) -> Vec<serde_json::Value> {
     doc["sockets"].as_array().expect("sockets").clone()
 }
 
-/// The socket inode of descriptor `fd` of this test process.
 fn inode_of(fd: i32) -> u64 {
-    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
-    let text = link.to_string_lossy().into_owned();
-    text.trim_start_matches("socket:[")
-        .trim_end_matches(']')
-        .parse()
-        .unwrap()
+    crate::common::own_socket_inode(fd)
 }
 
-/// True when `ss` runs here; CI installs iproute2, so it must not skip there.
 fn have_ss() -> bool {
-    let found = Command::new("ss")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "ss is installed by .ci/run"
-        );
-        eprintln!("skipped: ss is not installed");
-    }
-    found
+    crate::common::have_tool("ss")
 }
 
 #[test]

@@ -8,22 +8,8 @@ use std::process::{Command, Stdio};
 
 use crate::common::{Owned, json, run, sleep_holding};
 
-/// True when `tool` runs here; CI installs lsof and psmisc, so they must not skip there.
 fn have(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("-v")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is installed by .ci/run"
-        );
-        eprintln!("skipped: {tool} is not installed");
-    }
-    found
+    crate::common::have_tool(tool)
 }
 
 /// (pid, fd) pairs lsof lists for `args` (`-F pf` output: `p` lines, then `f` lines).
