@@ -124,15 +124,8 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
             }
         }
     }
-    if let Some((before, elapsed)) = &sampled {
-        let after = tcp_byte_counters();
-        let seconds = (elapsed.elapsed()).as_secs_f64();
-        for row in &mut sockets {
-            let inode = row.socket.inode;
-            if let (Some(b), Some(a)) = (before.get(&inode), after.get(&inode)) {
-                row.throughput = Some(throughput(*b, *a, seconds));
-            }
-        }
+    if let Some((before, started)) = &sampled {
+        attach_throughput(&mut sockets, before, *started);
     }
     label_runtime_roles(procfs, &mut sockets);
     let list = PortList {
@@ -180,6 +173,22 @@ fn matching<'t>(
         }
     }
     found
+}
+
+/// Each TCP connection's throughput since `started`, from the counters sampled then and now.
+fn attach_throughput(
+    sockets: &mut [PortRow],
+    before: &std::collections::HashMap<u64, (u64, u64)>,
+    started: std::time::Instant,
+) {
+    let after = tcp_byte_counters();
+    let seconds = started.elapsed().as_secs_f64();
+    for row in sockets {
+        let inode = row.socket.inode;
+        if let (Some(b), Some(a)) = (before.get(&inode), after.get(&inode)) {
+            row.throughput = Some(throughput(*b, *a, seconds));
+        }
+    }
 }
 
 /// Fills in who holds the socket (and, for a connected unix socket, who holds its peer).
