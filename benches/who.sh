@@ -57,7 +57,7 @@ sleep 1
 json="$work/times.json"
 median() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$json" "$1"; }
 
-echo "with $(ls -d /proc/[0-9]* | wc -l) processes; hyperfine median of $runs runs after 2 warm-ups; $(uptime)"
+echo "with $(ls -d /proc/[0-9]* 2>/dev/null | wc -l) processes; hyperfine median of $runs runs after 2 warm-ups; $(uptime)"
 echo
 echo "| question | procscope | peer | peer time | ratio | goal |"
 echo "|---|---|---|---|---|---|"
@@ -67,7 +67,10 @@ row() { # QUESTION PROCSCOPE_CMD PEER_CMD
   local ours peer
   ours="$(median 0)"
   peer="$(median 1)"
-  python3 -c 'import sys; o,p=float(sys.argv[1]),float(sys.argv[2]); print(f"| {sys.argv[3]} | {o*1000:.1f} ms | `{sys.argv[4]}` | {p*1000:.1f} ms | {o/p:.2f}x | {\"met\" if o/p <= 0.5 else \"NOT met\"} (≤ 0.5x) |")' \
+  python3 -c 'import sys
+o, p = float(sys.argv[1]), float(sys.argv[2])
+met = "met" if o / p <= 0.5 else "NOT met"
+print("| %s | %.1f ms | `%s` | %.1f ms | %.2fx | %s (≤ 0.5x) |" % (sys.argv[3], o * 1000, sys.argv[4], p * 1000, o / p, met))' \
     "$ours" "$peer" "$1" "$3"
 }
 row "who FILE" "$bin who $work/held.log" "lsof -w $work/held.log"
