@@ -177,21 +177,20 @@ fn holds_of(dir: &ProcessDir, wanted: &Wanted) -> (Vec<Hold>, bool) {
 /// The descriptors of one process on wanted files: one `stat` per descriptor, and the
 /// link and fdinfo read only for the matches. True when the table could not be read.
 fn fd_holds(dir: &ProcessDir, wanted: &Wanted, holds: &mut Vec<Hold>) -> bool {
-    let Ok(fd_dir) = dir.subdir("fd") else {
-        return true;
-    };
-    let fds = match fd_dir.numeric_entries(".") {
+    // Listed, then stat'ed as `fd/N` through the process's own handle: no second handle
+    // on `fd/` to open and close per process.
+    let fds = match dir.numeric_entries("fd") {
         Ok(fds) => fds,
         Err(why) => return why == Unavailable::PermissionDenied,
     };
     for fd in fds {
-        let name = fd.to_string();
-        match stat_link(&fd_dir, &name) {
+        let link = format!("fd/{fd}");
+        match stat_link(dir, &link) {
             Ok(stat) if wanted.matches(&stat) => {
                 let info = dir
                     .read_whole(&format!("fdinfo/{fd}"), 1 << 16)
                     .map(|raw| parse_fdinfo(&raw));
-                holds.push(hold(&fd_dir, Access::Fd(fd), &name, &stat, Some(info)));
+                holds.push(hold(dir, Access::Fd(fd), &link, &stat, Some(info)));
             }
             Err(Unavailable::PermissionDenied) => return true,
             _ => {}
