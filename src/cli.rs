@@ -75,6 +75,9 @@ pub enum Command {
     Mem(MemArgs),
     /// Which process listens on which port, like `ss -ltnp` and `lsof -i :PORT`.
     Ports(PortsArgs),
+    /// Which processes hold a file, directory or mount, like `lsof FILE` and `fuser`; or the
+    /// deleted-but-open files (`--deleted`, like `lsof +L1`).
+    Who(WhoArgs),
     /// The process family tree, like `pstree -p`: the whole tree or the subtree under PID.
     Tree(TreeArgs),
     /// Signal processes safely (by PID, port, name, pattern or tree), wait, escalate.
@@ -108,6 +111,7 @@ pub const MAN_PAGES: &[&str] = &[
     "fds",
     "mem",
     "ports",
+    "who",
     "tree",
     "kill",
     "export",
@@ -399,9 +403,42 @@ pub struct PortsArgs {
     #[arg(long)]
     pub udp: bool,
 
-    /// Unix-domain sockets (listening ones; all with --all).
+    /// Unix-domain sockets (listening ones; all with --all), with their type and peer.
     #[arg(long)]
     pub unix: bool,
+
+    /// Only sockets in these states, like `ss state`: `established,close-wait`
+    /// (every state is looked at, as with --all).
+    #[arg(long, value_delimiter = ',', value_parser = crate::query::socket_states::parse_socket_state, value_name = "STATES")]
+    pub state: Vec<String>,
+
+    /// Show TCP timers, retransmits and round-trip times, like `ss -o -i`.
+    #[arg(short = 'i', long)]
+    pub info: bool,
+
+    /// Measure each TCP connection's throughput over this interval (TX/s, RX/s).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Option<Duration>,
+}
+
+/// Options of `procscope who`.
+#[derive(Args, Debug, Clone)]
+pub struct WhoArgs {
+    /// Files, directories or mount points (matched by device and inode, not by name).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Every file below each directory too, like `lsof +D`.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+
+    /// Every file on the file system each PATH is on, like `fuser -m`.
+    #[arg(short = 'm', long)]
+    pub mount: bool,
+
+    /// Deleted files still held open, system-wide, largest first, like `lsof +L1`.
+    #[arg(long)]
+    pub deleted: bool,
 }
 
 /// Options of `procscope schema`.
@@ -420,6 +457,7 @@ pub enum SchemaTarget {
     Threads,
     Fds,
     Ports,
+    Who,
     Mem,
     Tree,
     Kill,

@@ -75,6 +75,7 @@ fn command_name(cli: &Cli) -> Option<&'static str> {
         Some(Command::Tree(_)) => "tree",
         Some(Command::Kill(_)) => "kill",
         Some(Command::Profile(_)) => "profile",
+        Some(Command::Who(_)) => "who",
         Some(
             Command::Schema(_)
             | Command::Completions(_)
@@ -119,8 +120,23 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
                 udp: args.udp,
                 unix: args.unix,
                 pid: args.pid,
+                states: args.state.clone(),
+                interval: args.interval,
+                info: args.info,
             };
             let report = commands::ports::run(query, &env.procfs, &users)?;
+            emit(&report, &global)
+        }
+        Some(Command::Who(args)) => {
+            let env = Env::open(&global)?;
+            let users = UserNames::load();
+            let query = commands::who::WhoQuery {
+                paths: args.paths,
+                recursive: args.recursive,
+                mount: args.mount,
+                deleted: args.deleted,
+            };
+            let report = commands::who::run(&query, &env.procfs, &users)?;
             emit(&report, &global)
         }
         Some(Command::Mem(args)) => {

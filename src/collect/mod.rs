@@ -24,6 +24,7 @@ pub mod usage;
 pub mod users;
 pub mod wait_targets;
 pub mod watchdog;
+pub mod who;
 
 pub use needs::Needs;
 pub use process::{Field, ProcessSample, TaskKind};

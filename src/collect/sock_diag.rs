@@ -4,18 +4,23 @@
 //! Answers for the network namespace procscope itself is in.
 
 use std::io;
+use std::time::Duration;
 
 use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP};
-use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
+use netlink_packet_sock_diag::inet::nlas::Nla;
+use netlink_packet_sock_diag::inet::{
+    ExtensionFlags, InetRequest, InetResponse, SocketId, StateFlags, Timer,
+};
 use netlink_packet_sock_diag::unix::nlas::UnixDiagName;
 use netlink_packet_sock_diag::unix::{self, ShowFlags, UnixRequest};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 
 use crate::parse::net::{InetSocket, UnixSocket};
+use crate::parse::tcp_info::{InetDetails, TcpTimer, parse_tcp_info};
 
 /// Every unix socket of our network namespace, with its bound name and peer.
 pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
@@ -80,7 +85,12 @@ pub fn inet_sockets(udp: bool, v6: bool) -> io::Result<Vec<InetSocket>> {
     let request = SockDiagMessage::InetRequest(InetRequest {
         family: if v6 { AF_INET6 } else { AF_INET },
         protocol: if udp { IPPROTO_UDP } else { IPPROTO_TCP },
-        extensions: ExtensionFlags::empty(),
+        // tcp_info (queues, retransmits, byte counters) for TCP; nothing extra for UDP.
+        extensions: if udp {
+            ExtensionFlags::empty()
+        } else {
+            ExtensionFlags::INFO
+        },
         states: StateFlags::from_bits_retain(u32::MAX),
         socket_id: if v6 {
             SocketId::new_v6()
@@ -99,10 +109,39 @@ pub fn inet_sockets(udp: bool, v6: bool) -> io::Result<Vec<InetSocket>> {
                 state: header.state,
                 uid: header.uid,
                 inode: u64::from(header.inode),
+                details: details(&response),
             });
         }
     })?;
     Ok(sockets)
+}
+
+/// The queues, timer and tcp_info of one answer.
+fn details(response: &InetResponse) -> InetDetails {
+    let header = &response.header;
+    let timer = header.timer.as_ref().map(|timer| {
+        let (kind, expires, retransmits) = match timer {
+            Timer::Retransmit(expires, count) => ("on", *expires, *count),
+            Timer::KeepAlive(expires) => ("keepalive", *expires, 0),
+            Timer::TimeWait => ("timewait", Duration::ZERO, 0),
+            Timer::Probe(expires) => ("persist", *expires, 0),
+        };
+        TcpTimer {
+            kind,
+            expires_ms: expires.as_millis() as u64,
+            retransmits,
+        }
+    });
+    let tcp = response.nlas.iter().find_map(|nla| match nla {
+        Nla::TcpInfo(raw) => parse_tcp_info(raw),
+        _ => None,
+    });
+    InetDetails {
+        recv_queue: header.recv_queue,
+        send_queue: header.send_queue,
+        timer,
+        tcp,
+    }
 }
 
 /// Sends one dump request and hands every answer to `each`, until the kernel says done.

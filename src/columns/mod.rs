@@ -16,4 +16,6 @@ pub struct Context<'a> {
     pub users: &'a UserNames,
     /// CPU% measured over an interval, by (PID, TID), when `--interval` was given.
     pub sampled_cpu: Option<&'a HashMap<(u32, u32), f64>>,
+    /// TCP throughput by PID over `--interval`, when a net column was asked for.
+    pub sampled_net: Option<&'a HashMap<u32, crate::model::socket::ProcessNet>>,
 }

@@ -394,11 +394,55 @@ pub static COLUMNS: &[Column] = &[
             })
         },
     },
+    // Per-process TCP throughput over --interval (tcp_info byte counters of the sockets a
+    // process holds, summed): see README "ports" for what it cannot see.
+    Column {
+        name: "net_tx",
+        header: "NET_TX",
+        json_key: "net_tx_bytes_per_second",
+        kind: Kind::Bytes,
+        needs: Needs::NONE,
+        about: "TCP bytes/s sent (acked by the peer) over --interval, summed over the process's sockets",
+        extract: |p, ctx| {
+            net_of(p, ctx).map(|net| Value::Bytes(net.tx_bytes_per_second.round() as u64))
+        },
+    },
+    Column {
+        name: "net_rx",
+        header: "NET_RX",
+        json_key: "net_rx_bytes_per_second",
+        kind: Kind::Bytes,
+        needs: Needs::NONE,
+        about: "TCP bytes/s received over --interval, summed over the process's sockets",
+        extract: |p, ctx| {
+            net_of(p, ctx).map(|net| Value::Bytes(net.rx_bytes_per_second.round() as u64))
+        },
+    },
+    Column {
+        name: "net_shared",
+        header: "NET_SHARED",
+        json_key: "net_shared",
+        kind: Kind::Label,
+        needs: Needs::NONE,
+        about: "yes when a socket counted in net_tx/net_rx is held by other processes too (its traffic counts for each)",
+        extract: |p, ctx| {
+            net_of(p, ctx).map(|net| Value::Label(if net.shared { "yes" } else { "no" }.into()))
+        },
+    },
 ];
 
 /// Looks a column up by its `-o` name.
 pub fn find(name: &str) -> Option<&'static Column> {
     COLUMNS.iter().find(|column| column.name == name)
+}
+
+/// Names of the columns that need per-process TCP throughput sampled over `--interval`.
+pub const NET_COLUMNS: &[&str] = &["net_tx", "net_rx", "net_shared"];
+
+/// A process's TCP throughput: zero for a process that held no TCP socket in both samples.
+fn net_of(p: &ProcessSample, ctx: &Context) -> Field<crate::model::socket::ProcessNet> {
+    let sampled = ctx.sampled_net.ok_or(Unavailable::Unsupported)?;
+    Ok(sampled.get(&p.pid).copied().unwrap_or_default())
 }
 
 /// The valid names, comma-separated, for error messages.

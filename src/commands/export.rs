@@ -298,6 +298,7 @@ fn resident_bytes(sample: &ProcessSample, system: &SystemInfo) -> Option<u64> {
         system,
         users: &UserNames::default(),
         sampled_cpu: None,
+        sampled_net: None,
     };
     match (rss_column().extract)(sample, &context) {
         Ok(Value::Bytes(bytes)) => Some(bytes),

@@ -12,6 +12,7 @@ pub fn schema(target: SchemaTarget) -> String {
         SchemaTarget::Threads => crate::commands::threads::schema(),
         SchemaTarget::Fds => crate::commands::fds::schema(),
         SchemaTarget::Ports => crate::commands::ports::schema(),
+        SchemaTarget::Who => crate::commands::who::schema(),
         SchemaTarget::Mem => crate::commands::mem::schema(),
         SchemaTarget::Tree => crate::commands::tree::schema(),
         SchemaTarget::Kill => crate::commands::kill::schema(),

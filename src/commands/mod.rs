@@ -3,6 +3,7 @@
 pub mod export;
 pub mod family;
 pub mod fds;
+pub mod holder_names;
 pub mod kill;
 pub mod mem;
 pub mod meta;
@@ -13,6 +14,7 @@ pub mod show;
 pub mod threads;
 pub mod top;
 pub mod tree;
+pub mod who;
 
 use crate::collect::target::NotAProcess;
 use crate::exit;

@@ -223,6 +223,16 @@ pub fn run(
     let needs = query.needs();
     let mut pids = candidate_pids(procfs, &query.filter)?;
     let mut vanished = 0;
+    let wants_net = query
+        .columns
+        .iter()
+        .any(|c| columns::registry::NET_COLUMNS.contains(&c.name));
+    if wants_net && query.interval.is_none() {
+        return Err(exit::usage(
+            "net_tx, net_rx and net_shared are rates: add --interval (e.g. --interval 1s)",
+        ));
+    }
+    let net_before = wants_net.then(|| (crate::collect::net::tcp_byte_counters(), Instant::now()));
     let sampled_cpu = match query.interval {
         Some(interval) => {
             let (cpu, gone) = sample_cpu(procfs, query, &pids, interval, system);
@@ -234,10 +244,12 @@ pub fn run(
         }
         None => None,
     };
+    let sampled_net = net_before.map(|(before, started)| sample_net(procfs, &before, started));
     let context = Context {
         system,
         users,
         sampled_cpu: sampled_cpu.as_ref(),
+        sampled_net: sampled_net.as_ref(),
     };
     let scanned = read_rows(
         procfs,
@@ -444,6 +456,19 @@ where
         vanished: nested.vanished,
         hidden: nested.hidden,
     }
+}
+
+/// Per-process TCP throughput from the counters sampled at `started` and now.
+fn sample_net(
+    procfs: &ProcFs,
+    before: &HashMap<u64, (u64, u64)>,
+    started: Instant,
+) -> HashMap<u32, crate::model::socket::ProcessNet> {
+    use crate::collect::holders::{Kind, scan_holders};
+    let after = crate::collect::net::tcp_byte_counters();
+    let seconds = started.elapsed().as_secs_f64();
+    let holders = scan_holders(procfs, Kind::Sockets, false);
+    crate::analyze::sockets::per_process_throughput(before, &after, &holders.by_inode, seconds)
 }
 
 /// Measures CPU% over `interval`: CPU ticks of every selected process (or thread) read

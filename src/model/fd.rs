@@ -27,6 +27,9 @@ pub struct SocketInfo {
     /// sock_diag; absent where only `/proc/net/unix` could be read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_inode: Option<u64>,
+    /// A unix socket's type: `stream`, `dgram` or `seqpacket`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_type: Option<String>,
     pub inode: u64,
 }
 

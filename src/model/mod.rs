@@ -12,5 +12,6 @@ pub mod text;
 pub mod thread;
 pub mod tree;
 pub mod unavailable;
+pub mod who;
 
 pub use unavailable::Unavailable;

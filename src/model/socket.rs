@@ -19,6 +19,43 @@ pub struct SocketHolder {
     pub role: Option<String>,
 }
 
+/// The timer a TCP socket has armed, like `ss -o` (`timer:(keepalive,119min,0)`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SocketTimer {
+    /// `on` (retransmit), `keepalive`, `timewait` or `persist` (zero-window probe).
+    pub kind: String,
+    pub expires_ms: u64,
+    /// Retransmissions (or probes) the timer has done.
+    pub retransmits: u8,
+}
+
+/// What `ss -i` shows about a TCP connection (INET_DIAG_INFO's `tcp_info`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TcpStats {
+    /// Retransmissions of the current unacknowledged segment.
+    pub retransmits: u8,
+    /// Retransmitted segments over the connection's life.
+    pub total_retransmits: u32,
+    pub rtt_us: u32,
+    pub rttvar_us: u32,
+    /// Bytes sent by this end and acknowledged by the peer (Linux ≥ 4.1).
+    pub bytes_acked: Option<u64>,
+    /// Bytes received by this end (Linux ≥ 4.1).
+    pub bytes_received: Option<u64>,
+}
+
+/// A connection's throughput between two samples (`ports --interval`), from the change of
+/// `bytes_acked` and `bytes_received`. TCP only; a connection opened or closed between the
+/// samples has none.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub struct Throughput {
+    pub interval_seconds: f64,
+    pub tx_bytes: u64,
+    pub rx_bytes: u64,
+    pub tx_bytes_per_second: f64,
+    pub rx_bytes_per_second: f64,
+}
+
 /// One socket and everyone who holds it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PortRow {
@@ -31,6 +68,26 @@ pub struct PortRow {
     pub netns: Option<u64>,
     /// Every process holding the socket; empty when none could be found.
     pub holders: Vec<SocketHolder>,
+    /// More than one process holds the socket (inherited across fork): its traffic is
+    /// attributed to each of them.
+    pub shared: bool,
+    /// A connected unix socket: the processes holding the other end (`peer_inode`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_holders: Option<Vec<SocketHolder>>,
+    /// Bytes received and not yet read (a listener: connections waiting to be accepted),
+    /// like ss's Recv-Q.
+    pub recv_queue: Option<u32>,
+    /// Bytes sent and not yet acknowledged (a listener: its backlog), like ss's Send-Q.
+    pub send_queue: Option<u32>,
+    /// TCP: the armed timer, like `ss -o`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timer: Option<SocketTimer>,
+    /// TCP: retransmits, round-trip time and byte counters, like `ss -i`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_info: Option<TcpStats>,
+    /// With `--interval`: the connection's throughput between the two samples.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<Throughput>,
     /// Why a null field (or an empty holder list) has no value: `holders` is
     /// `permission_denied` when some fd tables could not be read.
     pub unavailable: BTreeMap<String, Unavailable>,
@@ -46,4 +103,18 @@ pub struct PortList {
     pub namespaces: usize,
     /// Processes whose fd tables could not be read (their sockets have no known holder).
     pub denied_processes: usize,
+    /// With `--interval`: what the throughput figures cannot see (TCP only; connections
+    /// opened and closed between samples are missed; a shared socket counts for every
+    /// holder; other network namespaces need privileges).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throughput_limits: Option<Vec<String>>,
+}
+
+/// A process's TCP throughput between two samples (`ps -o net_tx,net_rx --interval`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, JsonSchema)]
+pub struct ProcessNet {
+    pub tx_bytes_per_second: f64,
+    pub rx_bytes_per_second: f64,
+    /// Some socket counted here is held by other processes too.
+    pub shared: bool,
 }

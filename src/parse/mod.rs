@@ -14,6 +14,7 @@ pub mod perfmap;
 pub mod smaps;
 pub mod stat;
 pub mod syscall;
+pub mod tcp_info;
 pub mod tty;
 
 /// Whitespace-separated fields of a line, with what is left after them (a path that may

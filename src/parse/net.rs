@@ -15,6 +15,8 @@ pub struct InetSocket {
     /// The socket inode (`socket:[N]` in a process's fd table); 0 for sockets no file
     /// refers to (a connection not yet accepted, TIME_WAIT).
     pub inode: u64,
+    /// Queues, timer and tcp_info, where the table gave them.
+    pub details: super::tcp_info::InetDetails,
 }
 
 /// Parses one line of `tcp`/`udp` (`v6 = false`) or `tcp6`/`udp6` (`v6 = true`).
@@ -31,6 +33,13 @@ pub fn parse_inet(line: &[u8], v6: bool) -> Option<InetSocket> {
         state: u8::from_str_radix(fields[3], 16).ok()?,
         uid: fields[7].parse().ok()?,
         inode: fields[9].parse().ok()?,
+        details: super::tcp_info::parse_queues(fields[4])
+            .map(|(recv_queue, send_queue)| super::tcp_info::InetDetails {
+                recv_queue,
+                send_queue,
+                ..Default::default()
+            })
+            .unwrap_or_default(),
     })
 }
 

@@ -5,6 +5,7 @@ pub mod filter;
 pub mod groups;
 pub mod matcher;
 pub mod pid;
+pub mod socket_states;
 
 pub use duration::parse_duration;
 pub use filter::{ProcessFilter, parse_states};

@@ -318,3 +318,34 @@ pub fn stack_size_of(thread: libc::pthread_t) -> u64 {
         size as u64
     }
 }
+
+/// True when `tool` runs here (`tool -V`/`-v` answered or not). CI (`CI` set) installs
+/// lsof, psmisc and iproute2, so a missing tool fails there instead of skipping.
+pub fn have_tool(tool: &str) -> bool {
+    // `lsof -V` would list every file; its version flag is `-v`.
+    let version = if tool == "lsof" { "-v" } else { "-V" };
+    let found = Command::new(tool)
+        .arg(version)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is installed by .ci/run"
+        );
+        eprintln!("skipped: {tool} is not installed");
+    }
+    found
+}
+
+/// The inode of one of the test's own socket descriptors (`socket:[N]`).
+pub fn own_socket_inode(fd: i32) -> u64 {
+    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
+    let text = link.to_string_lossy().into_owned();
+    text.trim_start_matches("socket:[")
+        .trim_end_matches(']')
+        .parse()
+        .unwrap()
+}

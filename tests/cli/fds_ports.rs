@@ -248,7 +248,7 @@ fn ports_all_shows_connections() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["state"] == "ESTABLISHED")
+        .find(|s| s["state"] == "ESTABLISHED" && s["local_port"] == port)
         .unwrap();
     assert_eq!(
         established["holders"][0]["fds"],
@@ -321,14 +321,14 @@ fn fixture_sockets_and_holders() {
     let output = run_fixture_tree("net", &["ports", "--all"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let expected = "\
-PROTO LOCAL          REMOTE          STATE       PID PROCESS FD USER
-tcp   127.0.0.1:3000 -               LISTEN      500 server  3  root
-tcp   127.0.0.1:3000 -               LISTEN      501 worker  7  root
-tcp   127.0.0.1:3000 127.0.0.1:41234 ESTABLISHED 500 server  5  root
-tcp   10.0.0.5:22    -               LISTEN        - -       -  root
-tcp6  *:8080         -               LISTEN      500 server  4  root
-tcp6  [::1]:80       [::1]:50000     ESTABLISHED   - -       -  root
-udp   127.0.0.53:53  -               BOUND         - -       -  54321
+PROTO LOCAL          REMOTE          STATE       RECV-Q SEND-Q PID PROCESS FD USER
+tcp   127.0.0.1:3000 -               LISTEN           0      0 500 server  3  root
+tcp   127.0.0.1:3000 -               LISTEN           0      0 501 worker  7  root
+tcp   127.0.0.1:3000 127.0.0.1:41234 ESTABLISHED      0      0 500 server  5  root
+tcp   10.0.0.5:22    -               LISTEN           0      0   - -       -  root
+tcp6  *:8080         -               LISTEN           0      0 500 server  4  root
+tcp6  [::1]:80       [::1]:50000     ESTABLISHED      0      0   - -       -  root
+udp   127.0.0.53:53  -               BOUND            0      0   - -       -  54321
 ";
     assert_eq!(stdout(&output), expected);
     let doc = json(&run_fixture_tree("net", &["fds", "500", "--json"]));

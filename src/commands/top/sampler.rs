@@ -158,6 +158,7 @@ impl Sampler {
             system: &self.system,
             users,
             sampled_cpu: None,
+            sampled_net: None,
         };
         let columns = &self.spec.columns;
         self.refreshes += 1;
