@@ -174,6 +174,14 @@ fn per_process_files(args: &[&str]) -> Option<std::collections::BTreeSet<String>
         if pid_dirs.contains(dir) {
             files.insert(name.to_owned());
         }
+        // A request for one file opens `PID/FILE` below the proc root, without a handle.
+        if let Some((pid, file)) = name.split_once('/')
+            && !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && !file.contains('/')
+        {
+            files.insert(file.to_owned());
+        }
         if syscall.starts_with("open") && !result.starts_with('-') {
             if syscall != "open" && name.bytes().all(|b| b.is_ascii_digit()) {
                 pid_dirs.insert(result.to_owned());
