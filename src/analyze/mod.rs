@@ -3,6 +3,7 @@
 
 pub mod fd_kind;
 pub mod memory;
+pub mod placement;
 pub mod runtime;
 pub mod sockets;
 pub mod stacks;
