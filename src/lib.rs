@@ -165,10 +165,14 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
     if args.list_signals {
         return write_out(commands::kill::signal_table().as_bytes());
     }
-    if args.pids.is_empty() && args.port.is_none() && args.name.is_none() && args.pattern.is_none()
+    if args.pids.is_empty()
+        && args.port.is_none()
+        && args.name.is_none()
+        && args.pattern.is_none()
+        && args.unit.is_none()
     {
         return Err(exit::usage(
-            "nothing to signal: give PIDs, --port, --name or --pattern",
+            "nothing to signal: give PIDs, --port, --name, --pattern or --unit",
         ));
     }
     let matcher = match (&args.name, &args.pattern) {
@@ -186,6 +190,7 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
         port: args.port,
         all_netns: args.all_netns,
         matcher,
+        unit: args.unit.clone(),
         tree: args.tree,
         signal: args.signal,
         wait: args.wait,

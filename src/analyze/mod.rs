@@ -3,8 +3,10 @@
 
 pub mod fd_kind;
 pub mod memory;
+pub mod ps_state;
 pub mod placement;
 pub mod runtime;
+pub mod secrets;
 pub mod sockets;
 pub mod stacks;
 pub mod symbols;

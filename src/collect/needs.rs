@@ -30,6 +30,10 @@ impl Needs {
     /// The exact resident set size, as procps reads it: `VmRSS` when `status` is read anyway,
     /// else `statm` (stat's field 24 lags on kernels with per-CPU RSS counters).
     pub const RSS: Self = Self(1 << 10);
+    /// `/proc/PID/cgroup`: the unit, container and cgroup columns.
+    pub const CGROUP: Self = Self(1 << 11);
+    /// `/proc/PID/environ`: `env:NAME` columns.
+    pub const ENVIRON: Self = Self(1 << 12);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

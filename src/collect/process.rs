@@ -50,6 +50,8 @@ pub struct ProcessSample {
     pub binary: Option<Option<Arc<BinaryFacts>>>,
     /// The starting environment, read only for executables of a known runtime.
     pub environ: Option<Field<Environ>>,
+    /// The bytes of `cgroup` (with `Needs::CGROUP`).
+    pub cgroup: Option<Field<Vec<u8>>>,
 }
 
 /// The resident set size in the unit of its source.
@@ -121,6 +123,7 @@ impl ProcessSample {
             wchan: None,
             binary: None,
             environ: None,
+            cgroup: None,
         };
         let kind = sample.kind();
         if needs.contains(Needs::RSS) {
@@ -169,6 +172,15 @@ impl ProcessSample {
                 sample.environ = Some(dir.environ());
             }
             sample.binary = Some(binary);
+        }
+        if needs.contains(Needs::CGROUP) {
+            sample.cgroup = Some(
+                dir.read_whole("cgroup", MAX_SMALL_FILE)
+                    .map_err(|why| explain(why, kind)),
+            );
+        }
+        if needs.contains(Needs::ENVIRON) && sample.environ.is_none() {
+            sample.environ = Some(dir.environ().map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::WCHAN) {
             sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));
@@ -281,6 +293,16 @@ impl ProcessSample {
     /// Real, effective, saved and filesystem gid from status.
     pub fn gids(&self) -> Field<Vec<u64>> {
         ids(self.status()?, "Gid")
+    }
+
+    /// The bytes of `/proc/PID/cgroup`.
+    pub fn cgroup(&self) -> Field<&Vec<u8>> {
+        field(&self.cgroup)
+    }
+
+    /// The starting environment (with `Needs::ENVIRON`).
+    pub fn environ(&self) -> Field<&Environ> {
+        field(&self.environ)
     }
 
     /// The effective uid.

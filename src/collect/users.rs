@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use nix::unistd::{Uid, User};
+use nix::unistd::{Gid, Group, Uid, User};
 
 /// A uid ↔ name cache, filled on demand from NSS when a column or filter needs names.
 #[derive(Debug, Default)]
 pub struct UserNames {
     by_uid: Mutex<HashMap<u32, Option<String>>>,
+    by_gid: Mutex<HashMap<u32, Option<String>>>,
 }
 
 impl UserNames {
@@ -34,6 +35,24 @@ impl UserNames {
             })
             .clone()
             .unwrap_or_else(|| uid.to_string())
+    }
+
+    /// The group's name (getgrgid_r through NSS), or the gid as text when it has none.
+    pub fn group_name(&self, gid: u32) -> String {
+        let mut cache = self
+            .by_gid
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(gid)
+            .or_insert_with(|| {
+                Group::from_gid(Gid::from_raw(gid))
+                    .ok()
+                    .flatten()
+                    .map(|group| group.name)
+            })
+            .clone()
+            .unwrap_or_else(|| gid.to_string())
     }
 
     /// The uid for a user name or a numeric uid.
@@ -63,5 +82,7 @@ mod tests {
         assert_eq!(users.resolve("4242"), Some(4242));
         assert_eq!(users.name(4_000_000), "4000000");
         assert_eq!(users.resolve("no-such-user-here"), None);
+        assert_eq!(users.group_name(0), "root");
+        assert_eq!(users.group_name(4_000_000), "4000000");
     }
 }

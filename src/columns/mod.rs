@@ -1,5 +1,6 @@
 //! The column registry for process listings and the values columns produce.
 
+pub mod extended;
 pub mod registry;
 pub mod value;
 

@@ -7,6 +7,7 @@ use crate::model::Unavailable;
 use crate::parse::tty::tty_name;
 
 use super::Context;
+use super::extended;
 use super::value::{Kind, Value};
 
 /// One column of the process listing.
@@ -89,6 +90,7 @@ pub static COLUMNS: &[Column] = &[
         about: "state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle",
         extract: |p, _| Ok(Value::Label(char::from(p.stat()?.state).to_string())),
     },
+    extended::STAT,
     Column {
         name: "cpu",
         header: "%CPU",
@@ -358,11 +360,25 @@ pub static COLUMNS: &[Column] = &[
             })
         },
     },
+    extended::ETIME,
+    extended::LSTART,
+    extended::MINFLT,
+    extended::MAJFLT,
+    extended::GID,
+    extended::GROUP,
+    extended::RUID,
+    extended::SUID,
+    extended::UNIT,
+    extended::CONTAINER,
+    extended::CGROUP,
 ];
 
-/// Looks a column up by its `-o` name.
+/// Looks a column up by its `-o` name (`env:NAME` builds that variable's column).
 pub fn find(name: &str) -> Option<&'static Column> {
-    COLUMNS.iter().find(|column| column.name == name)
+    COLUMNS
+        .iter()
+        .find(|column| column.name == name)
+        .or_else(|| extended::env_column(name))
 }
 
 /// The valid names, comma-separated, for error messages.
@@ -372,6 +388,7 @@ pub fn names() -> String {
         .map(|column| column.name)
         .collect::<Vec<_>>()
         .join(", ")
+        + ", env:NAME"
 }
 
 /// The default thread listing (`ps --threads`), like `ps -L`.
@@ -379,9 +396,11 @@ pub const DEFAULT_THREADS: &[&str] = &[
     "tgid", "tid", "user", "state", "cpu", "time", "wait", "name",
 ];
 
-/// The default listing: PID, PPID, USER, STATE, %CPU, %MEM, RSS, THREADS, START, TIME, COMMAND.
+/// The default listing, like `ps aux` with PPID and threads: PID, PPID, USER, STAT, %CPU,
+/// %MEM, VSZ, RSS, TTY, THREADS, START, TIME, COMMAND.
 pub const DEFAULT: &[&str] = &[
-    "pid", "ppid", "user", "state", "cpu", "mem", "rss", "threads", "start", "time", "cmd",
+    "pid", "ppid", "user", "stat", "cpu", "mem", "vsz", "rss", "tty", "threads", "start", "time",
+    "cmd",
 ];
 
 #[cfg(test)]
