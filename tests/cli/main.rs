@@ -1,6 +1,7 @@
 //! Integration tests: the procscope binary run against fixture trees and against processes
 //! the tests start themselves.
 
+mod columns;
 mod common;
 mod contract;
 mod deputy;
