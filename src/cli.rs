@@ -243,6 +243,18 @@ pub struct ShowArgs {
     /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
     #[arg(long)]
     pub raw_cmdline: bool,
+
+    /// Also show the starting environment (secret-looking values redacted unless
+    /// --show-secrets).
+    #[arg(long)]
+    pub env: bool,
+
+    /// Show all 16 resource limits, not only open files, stack size and processes.
+    #[arg(long)]
+    pub limits: bool,
+
+    #[command(flatten)]
+    pub secrets: SecretArgs,
 }
 
 /// Options of `procscope threads`.

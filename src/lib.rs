@@ -134,8 +134,19 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();
-            let report =
-                commands::show::run(args.pid, &env.procfs, &env.system, &users, args.raw_cmdline)?;
+            let extras = commands::show_security::ShowExtras {
+                env: args.env,
+                all_limits: args.limits,
+                secrets: args.secrets.policy(),
+            };
+            let report = commands::show::run(
+                args.pid,
+                &env.procfs,
+                &env.system,
+                &users,
+                args.raw_cmdline,
+                &extras,
+            )?;
             emit(&report, &global)
         }
     }

@@ -13,6 +13,7 @@ pub mod process;
 pub mod procfs;
 pub mod runtime;
 pub mod scan;
+pub mod security;
 pub mod sock_diag;
 pub mod system;
 pub mod target;

@@ -8,6 +8,7 @@ pub mod meta;
 pub mod ports;
 pub mod ps;
 pub mod show;
+pub mod show_security;
 pub mod threads;
 pub mod tree;
 

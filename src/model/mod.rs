@@ -4,6 +4,7 @@ pub mod detail;
 pub mod fd;
 pub mod kill;
 pub mod memory;
+pub mod security;
 pub mod socket;
 pub mod text;
 pub mod thread;

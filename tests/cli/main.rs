@@ -19,6 +19,7 @@ mod permission;
 mod props;
 mod ps_live;
 mod schema;
+mod security;
 mod show_live;
 mod stress;
 mod terminal;
