@@ -205,6 +205,26 @@ pub struct PsArgs {
 
     #[command(flatten)]
     pub secrets: SecretArgs,
+
+    /// Sum the selected processes per application: count, CPU, RSS, threads and fds (and
+    /// PSS with --pss), one row per name, user, systemd unit, container or runtime.
+    #[arg(long, value_enum, value_name = "KEY", conflicts_with_all = ["columns", "tree", "threads"])]
+    pub group_by: Option<GroupBy>,
+
+    /// With --group-by: also sum PSS from smaps_rollup, so pages shared between the
+    /// processes are not counted twice (reads each process's page tables: slower).
+    #[arg(long, requires = "group_by")]
+    pub pss: bool,
+}
+
+/// What `ps --group-by` sums processes by.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Name,
+    User,
+    Unit,
+    Container,
+    Runtime,
 }
 
 /// How `env:NAME` columns and `show --env` treat secret-looking variables.

@@ -168,6 +168,12 @@ fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
     } else {
         users
     };
+    if let Some(by) = args.group_by {
+        let users = UserNames::load();
+        let report =
+            commands::ps_groups::run(&query, by, args.pss, &env.procfs, &env.system, &users)?;
+        return emit(&report, global);
+    }
     let report = commands::ps::run(&query, &env.procfs, &env.system, &users)?;
     emit(&report, global)
 }

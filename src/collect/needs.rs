@@ -34,6 +34,8 @@ impl Needs {
     pub const CGROUP: Self = Self(1 << 11);
     /// `/proc/PID/environ`: `env:NAME` columns.
     pub const ENVIRON: Self = Self(1 << 12);
+    /// `/proc/PID/smaps_rollup`: the proportional set size.
+    pub const PSS: Self = Self(1 << 13);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

@@ -52,6 +52,8 @@ pub struct ProcessSample {
     pub environ: Option<Field<Environ>>,
     /// The bytes of `cgroup` (with `Needs::CGROUP`).
     pub cgroup: Option<Field<Vec<u8>>>,
+    /// The proportional set size in bytes, from `smaps_rollup` (with `Needs::PSS`).
+    pub pss: Option<Field<u64>>,
 }
 
 /// The resident set size in the unit of its source.
@@ -124,6 +126,7 @@ impl ProcessSample {
             binary: None,
             environ: None,
             cgroup: None,
+            pss: None,
         };
         let kind = sample.kind();
         if needs.contains(Needs::RSS) {
@@ -178,6 +181,12 @@ impl ProcessSample {
                 dir.read_whole("cgroup", MAX_SMALL_FILE)
                     .map_err(|why| explain(why, kind)),
             );
+        }
+        if needs.contains(Needs::PSS) {
+            let rollup = dir.read_whole("smaps_rollup", MAX_SMALL_FILE).and_then(|raw| {
+                crate::parse::smaps::parse_rollup(&raw).ok_or(Unavailable::ReadError)
+            });
+            sample.pss = Some(rollup.map(|r| r.pss).map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::ENVIRON) && sample.environ.is_none() {
             sample.environ = Some(dir.environ().map_err(|why| explain(why, kind)));
@@ -298,6 +307,11 @@ impl ProcessSample {
     /// The bytes of `/proc/PID/cgroup`.
     pub fn cgroup(&self) -> Field<&Vec<u8>> {
         field(&self.cgroup)
+    }
+
+    /// The proportional set size in bytes (with `Needs::PSS`).
+    pub fn pss_bytes(&self) -> Field<u64> {
+        field(&self.pss).copied()
     }
 
     /// The starting environment (with `Needs::ENVIRON`).

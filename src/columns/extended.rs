@@ -128,6 +128,19 @@ pub const SUID: Column = Column {
     extract: |p, _| Ok(Value::Integer(id_at(p.uids(), 2)?.into())),
 };
 
+pub const PSS: Column = Column {
+    name: "pss",
+    header: "PSS",
+    json_key: "pss_bytes",
+    kind: Kind::Bytes,
+    needs: Needs::STAT.union(Needs::PSS),
+    about: "proportional set size: shared pages divided among their users (smaps_rollup; costs a page-table walk)",
+    extract: |p, _| match p.kind() {
+        TaskKind::KernelThread => Ok(Value::Bytes(0)),
+        _ => Ok(Value::Bytes(p.pss_bytes()?)),
+    },
+};
+
 /// The unit and container of a sample (with `Needs::CGROUP`).
 pub fn placement_of(p: &ProcessSample) -> Field<Placement> {
     Ok(placement(&parse_cgroup(p.cgroup()?)))

@@ -368,6 +368,7 @@ pub static COLUMNS: &[Column] = &[
     extended::GROUP,
     extended::RUID,
     extended::SUID,
+    extended::PSS,
     extended::UNIT,
     extended::CONTAINER,
     extended::CGROUP,

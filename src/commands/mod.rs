@@ -7,6 +7,7 @@ pub mod mem;
 pub mod meta;
 pub mod ports;
 pub mod ps;
+pub mod ps_groups;
 pub mod show;
 pub mod show_security;
 pub mod threads;

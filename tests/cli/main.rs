@@ -8,6 +8,7 @@ mod deputy;
 mod exact;
 mod fds_ports;
 mod fixtures;
+mod groups;
 mod hostile;
 mod hostile_text;
 mod kill;
