@@ -87,3 +87,21 @@ fn group_by_container_and_unit_on_a_fixture_tree() {
     let conflict = run(&["ps", "--group-by", "name", "-o", "pid"]);
     assert_eq!(conflict.status.code(), Some(2));
 }
+
+#[test]
+fn new_outputs_match_the_published_schemas() {
+    use crate::schema::{assert_valid, validator};
+    let (ps, show) = (validator("ps"), validator("show"));
+    let me = std::process::id().to_string();
+    let columns = "pid,stat,etime,lstart,minflt,majflt,gid,group,ruid,suid,pss,unit,container,cgroup,env:HOME,env:API_TOKEN";
+    assert_valid(&ps, &json_ok(&run(&["ps", "--json", "-o", columns, "--pid", &me])));
+    let fixture = crate::common::run_fixture_tree(
+        "containers",
+        &["ps", "--json", "-o", "pid,unit,container,cgroup"],
+    );
+    assert_valid(&ps, &json_ok(&fixture));
+    assert_valid(&ps, &json_ok(&run(&["ps", "--json", "--group-by", "user", "--pss"])));
+    let detail = json_ok(&run(&["show", &me, "--json", "--env", "--limits"]));
+    assert_valid(&show, &detail);
+    assert!(detail["process"]["security"]["namespaces"].is_array());
+}

@@ -17,6 +17,7 @@ mod mem;
 mod node;
 mod output;
 mod permission;
+mod pmap_x;
 mod props;
 mod ps_live;
 mod schema;
