@@ -3,8 +3,8 @@
 
 pub mod fd_kind;
 pub mod memory;
-pub mod ps_state;
 pub mod placement;
+pub mod ps_state;
 pub mod runtime;
 pub mod secrets;
 pub mod sockets;

@@ -56,7 +56,10 @@ fn kubernetes_cgroupfs_driver() {
     assert_eq!(c.label(), "k8s 9b1c2d3e4f50");
     assert_eq!(v1.unit, None);
     let guaranteed = fixture!("k8s-cgroupfs-guaranteed-v2.txt");
-    assert_eq!(container(&guaranteed).qos_class.as_deref(), Some("guaranteed"));
+    assert_eq!(
+        container(&guaranteed).qos_class.as_deref(),
+        Some("guaranteed")
+    );
     assert_eq!(container(&guaranteed).pod_uid.as_deref(), Some(POD_UID));
 }
 

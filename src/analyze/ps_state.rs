@@ -47,7 +47,8 @@ mod tests {
         let fg = stat("120 (sleep) S 100 120 100 34816 120 4194304 0 0 0 0 0 0 0 0 25 5 3 0 5 6 7");
         assert_eq!(ps_stat(&fg, 120, 0), "SNl+");
         assert_eq!(ps_stat(&fg, 120, 8), "SNLl+");
-        let kworker = stat("7 (kworker/0:0H) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 0 -20 1 0 5 6 7");
+        let kworker =
+            stat("7 (kworker/0:0H) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 0 -20 1 0 5 6 7");
         assert_eq!(ps_stat(&kworker, 7, 0), "I<");
     }
 }

@@ -2,7 +2,8 @@
 //! Pure: a name in, a yes or no out.
 
 /// The name fragments that mark a variable secret by default (case-insensitive).
-pub const DEFAULT_PATTERNS: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL"];
+pub const DEFAULT_PATTERNS: &[&str] =
+    &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL"];
 
 /// The environment variable that replaces the default patterns (comma-separated).
 pub const PATTERNS_VAR: &str = "PROCSCOPE_SECRET_PATTERNS";
@@ -67,7 +68,12 @@ mod tests {
     #[test]
     fn default_patterns_in_any_case() {
         let policy = SecretPolicy::default();
-        for secret in ["GITHUB_TOKEN", "aws_secret_access_key", "DB_Password", "SSH_AUTH_KEY"] {
+        for secret in [
+            "GITHUB_TOKEN",
+            "aws_secret_access_key",
+            "DB_Password",
+            "SSH_AUTH_KEY",
+        ] {
             assert!(policy.redacts(secret.as_bytes()), "{secret}");
         }
         for plain in ["HOME", "PATH", "LANG", "TERM"] {

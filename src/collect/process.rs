@@ -183,9 +183,11 @@ impl ProcessSample {
             );
         }
         if needs.contains(Needs::PSS) {
-            let rollup = dir.read_whole("smaps_rollup", MAX_SMALL_FILE).and_then(|raw| {
-                crate::parse::smaps::parse_rollup(&raw).ok_or(Unavailable::ReadError)
-            });
+            let rollup = dir
+                .read_whole("smaps_rollup", MAX_SMALL_FILE)
+                .and_then(|raw| {
+                    crate::parse::smaps::parse_rollup(&raw).ok_or(Unavailable::ReadError)
+                });
             sample.pss = Some(rollup.map(|r| r.pss).map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::ENVIRON) && sample.environ.is_none() {

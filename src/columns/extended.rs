@@ -211,7 +211,9 @@ pub fn env_column(name: &str) -> Option<&'static Column> {
     if var.is_empty() || var.contains(['=', '\0', ',']) {
         return None;
     }
-    let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(column) = built.iter().find(|c| c.name == name) {
         return Some(column);
     }

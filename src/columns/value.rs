@@ -120,7 +120,10 @@ pub enum Value {
     /// The container a process runs in.
     Container(Box<ContainerInfo>),
     /// A number with its own table text (`etime` 01:02:03, `lstart` as a date).
-    Number { value: f64, text: String },
+    Number {
+        value: f64,
+        text: String,
+    },
     /// Arguments; `fallback` is what a table shows when there are none (`[kthreadd]`).
     Argv {
         argv: Vec<Vec<u8>>,

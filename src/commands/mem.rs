@@ -186,7 +186,10 @@ fn mapping_rows(entries: &[SmapsEntry], categories: &[Category]) -> Vec<MappingR
                 path,
                 path_b64,
                 sizes: sizes_of(entry),
-                device: format!("{:02x}:{:02x}", entry.mapping.device.0, entry.mapping.device.1),
+                device: format!(
+                    "{:02x}:{:02x}",
+                    entry.mapping.device.0, entry.mapping.device.1
+                ),
                 inode: entry.mapping.inode,
                 referenced_bytes: entry.extra.referenced,
                 anonymous_bytes: entry.extra.anonymous,

@@ -722,12 +722,14 @@ fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
 fn tone(column: &Column, cell: &Field<Value>) -> Tone {
     match cell {
         Err(_) => Tone::Dim,
-        Ok(Value::Label(state)) if matches!(column.name, "state" | "stat") => match state.get(..1).unwrap_or_default() {
-            "R" => Tone::Good,
-            "D" => Tone::Warn,
-            "Z" | "X" => Tone::Bad,
-            _ => Tone::Plain,
-        },
+        Ok(Value::Label(state)) if matches!(column.name, "state" | "stat") => {
+            match state.get(..1).unwrap_or_default() {
+                "R" => Tone::Good,
+                "D" => Tone::Warn,
+                "Z" | "X" => Tone::Bad,
+                _ => Tone::Plain,
+            }
+        }
         _ => Tone::Plain,
     }
 }

@@ -50,11 +50,16 @@ pub fn run(
     extras: &ShowExtras,
 ) -> anyhow::Result<ShowReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
-    let files = read_detail_with(procfs, pid, extras.env)
-        .map_err(|why| not_a_process("show", pid, why))?;
+    let files =
+        read_detail_with(procfs, pid, extras.env).map_err(|why| not_a_process("show", pid, why))?;
     let runtime = runtime_section(&files, procfs, system);
     let mut detail = assemble(&files, system, users, extras.all_limits);
-    detail.security = security(&files.sample, &files.security, users, &mut detail.unavailable);
+    detail.security = security(
+        &files.sample,
+        &files.security,
+        users,
+        &mut detail.unavailable,
+    );
     match &files.security.environ {
         Some(Ok(environ)) => detail.environment = Some(environment(environ, &extras.secrets)),
         Some(Err(why)) => {

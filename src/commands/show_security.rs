@@ -77,7 +77,11 @@ pub fn security(
         status.and_then(|s| s.number("Seccomp")).map(seccomp_mode),
         status_reason,
     );
-    let groups = why.option("groups", status.and_then(|s| groups(s, users)), status_reason);
+    let groups = why.option(
+        "groups",
+        status.and_then(|s| groups(s, users)),
+        status_reason,
+    );
     let lsm_label = why.field(
         "lsm_label",
         files

@@ -137,7 +137,12 @@ VmFlags: rd wr mr mw me gd ac
         let entries = parse_smaps(SMAPS);
         let stack = &entries[1].extra;
         assert_eq!(
-            (stack.referenced, stack.anonymous, stack.lazy_free, stack.locked),
+            (
+                stack.referenced,
+                stack.anonymous,
+                stack.lazy_free,
+                stack.locked
+            ),
             (44 << 10, 40 << 10, 4 << 10, 12 << 10)
         );
         assert_eq!(stack.thp_eligible, Some(true));

@@ -46,7 +46,10 @@ fn wait_sleeping(pid: u32, comm: &str) -> bool {
     for _ in 0..400 {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         if stat.contains(&format!("({comm})"))
-            && stat.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('S'))
+            && stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('S'))
         {
             return true;
         }
@@ -99,7 +102,10 @@ fn stat_matches_procps_for_leaders_threads_nice_and_foreground() {
         seen.push(expected);
     }
     // The cases the test set up, as procps names them.
-    assert!(seen[0].starts_with('S') && seen[0].contains('s'), "{seen:?}");
+    assert!(
+        seen[0].starts_with('S') && seen[0].contains('s'),
+        "{seen:?}"
+    );
     assert!(seen[1].contains('N'), "{seen:?}");
     assert!(seen[2].contains('l'), "{seen:?}");
     assert!(seen[3].contains('+') && seen[3].contains('s'), "{seen:?}");
@@ -144,7 +150,11 @@ fn ids_faults_and_times_match_procps() {
         "--pid",
         &pid.to_string(),
     ]));
-    let words = |text: &str| text.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let words = |text: &str| {
+        text.split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(words(&ours_text), words(&procps_text));
     assert!(ours("lstart", pid).as_f64().unwrap() > 1.0e9);
 }
@@ -160,7 +170,14 @@ fn several_sort_keys_with_directions() {
         .collect::<Vec<_>>()
         .join(",");
     let doc = json_ok(&run(&[
-        "ps", "--json", "-o", "pid,name", "-s", "name,-pid", "--pid", &list,
+        "ps",
+        "--json",
+        "-o",
+        "pid,name",
+        "-s",
+        "name,-pid",
+        "--pid",
+        &list,
     ]));
     let mut expected: Vec<u64> = sleepers.iter().map(|s| u64::from(s.pid())).collect();
     expected.sort_unstable_by(|a, b| b.cmp(a));
@@ -215,7 +232,10 @@ fn env_columns_redact_secret_names_unless_asked() {
     assert_eq!(from_var["env_PROCSCOPE_VISIBLE"], "<redacted>");
     assert_eq!(from_var["env_API_TOKEN"], "s3cret");
     let table = stdout(&run(&["ps", "-o", "pid,env:API_TOKEN", "--pid", &pid]));
-    assert!(table.contains("<redacted>") && !table.contains("s3cret"), "{table}");
+    assert!(
+        table.contains("<redacted>") && !table.contains("s3cret"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -233,7 +253,10 @@ fn units_containers_and_cgroups_from_a_fixture_tree() {
     );
     let pod = row_of(&doc, 555);
     assert_eq!(pod["container"]["orchestrator"], "kubernetes");
-    assert_eq!(pod["container"]["pod_uid"], "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b");
+    assert_eq!(
+        pod["container"]["pod_uid"],
+        "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+    );
     assert_eq!(row_of(&doc, 42)["unit"], "nginx.service");
     assert_eq!(row_of(&doc, 1)["unit"], "init.scope");
     assert!(row_of(&doc, 1)["container"].is_null());
@@ -271,7 +294,10 @@ fn ps_unit_and_kill_unit_on_a_cgroup_the_test_made() {
     if let Err(err) = moved {
         drop(target);
         let _ = std::fs::remove_dir(&group);
-        eprintln!("notice: cannot move a process into {}: {err}; test skipped", group.display());
+        eprintln!(
+            "notice: cannot move a process into {}: {err}; test skipped",
+            group.display()
+        );
         return;
     }
     let short = unit.trim_end_matches(".service");

@@ -22,7 +22,12 @@ fn group_by_name_sums_match_a_hand_sum() {
     let pids: Vec<String> = sleeps.iter().map(|s| s.pid().to_string()).collect();
     let list = pids.join(",");
     let rows = json_ok(&run(&[
-        "ps", "--json", "-o", "pid,name,rss,pss,threads,fds", "--pid", &list,
+        "ps",
+        "--json",
+        "-o",
+        "pid,name,rss,pss,threads,fds",
+        "--pid",
+        &list,
     ]))["processes"]
         .as_array()
         .unwrap()
@@ -30,7 +35,13 @@ fn group_by_name_sums_match_a_hand_sum() {
     assert_eq!(rows.len(), 4);
     let hand = |key: &str| rows.iter().map(|r| r[key].as_u64().unwrap()).sum::<u64>();
     let doc = json_ok(&run(&[
-        "ps", "--json", "--group-by", "name", "--pss", "--exact", &name,
+        "ps",
+        "--json",
+        "--group-by",
+        "name",
+        "--pss",
+        "--exact",
+        &name,
     ]));
     let groups = doc["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 1, "{doc}");
@@ -43,8 +54,14 @@ fn group_by_name_sums_match_a_hand_sum() {
     assert_eq!(group["rss_bytes"], hand("rss_bytes"));
     // PSS moves when other processes map or unmap the same library pages; within 10%.
     let (pss, hand_pss) = (group["pss_bytes"].as_u64().unwrap(), hand("pss_bytes"));
-    assert!(pss.abs_diff(hand_pss) * 10 <= hand_pss, "{pss} vs {hand_pss}");
-    assert!(pss < group["rss_bytes"].as_u64().unwrap(), "shared pages are divided");
+    assert!(
+        pss.abs_diff(hand_pss) * 10 <= hand_pss,
+        "{pss} vs {hand_pss}"
+    );
+    assert!(
+        pss < group["rss_bytes"].as_u64().unwrap(),
+        "shared pages are divided"
+    );
     let mut listed: Vec<u64> = group["pids"]
         .as_array()
         .unwrap()
@@ -57,7 +74,10 @@ fn group_by_name_sums_match_a_hand_sum() {
     assert_eq!(listed, expected);
     let table = crate::common::stdout(&run(&["ps", "--group-by", "name", "--exact", &name]));
     let line = table.lines().nth(1).unwrap();
-    assert!(line.starts_with(&name) && line.split_whitespace().nth(1) == Some("4"), "{table}");
+    assert!(
+        line.starts_with(&name) && line.split_whitespace().nth(1) == Some("4"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -94,13 +114,19 @@ fn new_outputs_match_the_published_schemas() {
     let (ps, show) = (validator("ps"), validator("show"));
     let me = std::process::id().to_string();
     let columns = "pid,stat,etime,lstart,minflt,majflt,gid,group,ruid,suid,pss,unit,container,cgroup,env:HOME,env:API_TOKEN";
-    assert_valid(&ps, &json_ok(&run(&["ps", "--json", "-o", columns, "--pid", &me])));
+    assert_valid(
+        &ps,
+        &json_ok(&run(&["ps", "--json", "-o", columns, "--pid", &me])),
+    );
     let fixture = crate::common::run_fixture_tree(
         "containers",
         &["ps", "--json", "-o", "pid,unit,container,cgroup"],
     );
     assert_valid(&ps, &json_ok(&fixture));
-    assert_valid(&ps, &json_ok(&run(&["ps", "--json", "--group-by", "user", "--pss"])));
+    assert_valid(
+        &ps,
+        &json_ok(&run(&["ps", "--json", "--group-by", "user", "--pss"])),
+    );
     let detail = json_ok(&run(&["show", &me, "--json", "--env", "--limits"]));
     assert_valid(&show, &detail);
     assert!(detail["process"]["security"]["namespaces"].is_array());

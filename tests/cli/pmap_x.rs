@@ -6,12 +6,22 @@ use std::process::Command;
 
 use crate::common::{Owned, json_ok, run};
 
-/// pmap's rows by start address: field name → text, plus the VmFlags.
-fn pmap_rows(pid: u32) -> Option<HashMap<u64, (HashMap<String, String>, Vec<String>)>> {
-    let output = Command::new("pmap").args(["-XX", &pid.to_string()]).output().ok()?;
+/// One pmap row: field name → text, and the VmFlags.
+type PmapRow = (HashMap<String, String>, Vec<String>);
+
+/// pmap's rows by start address.
+fn pmap_rows(pid: u32) -> Option<HashMap<u64, PmapRow>> {
+    let output = Command::new("pmap")
+        .args(["-XX", &pid.to_string()])
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let mut lines = text.lines().skip(1);
-    let header: Vec<String> = lines.next()?.split_whitespace().map(str::to_owned).collect();
+    let header: Vec<String> = lines
+        .next()?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     let thp = header.iter().position(|h| h == "THPeligible")?;
     let mut rows = HashMap::new();
     for line in lines {
@@ -50,7 +60,9 @@ fn maps_match_pmap_xx_of_own_child() {
     let mut compared = 0;
     for m in mappings {
         let start = m["start"].as_u64().unwrap();
-        let (fields, flags) = pmap.get(&start).unwrap_or_else(|| panic!("{start:x} in pmap"));
+        let (fields, flags) = pmap
+            .get(&start)
+            .unwrap_or_else(|| panic!("{start:x} in pmap"));
         let kib = |name: &str| fields[name].parse::<u64>().unwrap() * 1024;
         assert_eq!(m["device"], fields["Device"].as_str(), "{start:x}");
         assert_eq!(m["inode"].to_string(), fields["Inode"], "{start:x}");
@@ -61,7 +73,11 @@ fn maps_match_pmap_xx_of_own_child() {
             ("shmem_pmd_mapped_bytes", "ShmemPmdMapped"),
             ("locked_bytes", "Locked"),
         ] {
-            assert_eq!(m[ours].as_u64().unwrap(), kib(theirs), "{theirs} of {start:x}");
+            assert_eq!(
+                m[ours].as_u64().unwrap(),
+                kib(theirs),
+                "{theirs} of {start:x}"
+            );
         }
         assert_eq!(m["thp_eligible"], fields["THPeligible"] == "1", "{start:x}");
         let ours_flags: Vec<&str> = m["vm_flags"]
@@ -75,6 +91,8 @@ fn maps_match_pmap_xx_of_own_child() {
     }
     assert_eq!(compared, pmap.len());
     // The stack is the one mapping every process has with `gd` (grows down).
-    assert!(mappings.iter().any(|m| m["path"] == "[stack]"
-        && m["vm_flags"].as_array().unwrap().iter().any(|f| f == "gd")));
+    assert!(
+        mappings.iter().any(|m| m["path"] == "[stack]"
+            && m["vm_flags"].as_array().unwrap().iter().any(|f| f == "gd"))
+    );
 }

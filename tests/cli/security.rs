@@ -10,7 +10,8 @@ use crate::common::{Owned, json_ok, run, stdout};
 fn sleeper(program: &str, args: &[&str]) -> Option<Owned> {
     let mut child = Owned::spawn(program, args);
     for _ in 0..400 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.pid())).unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", child.pid())).unwrap_or_default();
         if stat.contains("(sleep) S") {
             return Some(child);
         }
@@ -63,14 +64,23 @@ fn capabilities_match_getpcaps_and_capsh() {
         tool("getpcaps", &[&child.pid().to_string()]),
         tool(
             "capsh",
-            &[&format!("--decode={}", caps["effective"]["mask"].as_str().unwrap())],
+            &[&format!(
+                "--decode={}",
+                caps["effective"]["mask"].as_str().unwrap()
+            )],
         ),
     ) else {
         eprintln!("notice: getpcaps/capsh (libcap2-bin) not installed; peer comparison skipped");
         return;
     };
     // getpcaps: "PID: cap_kill,cap_net_raw=ep"; capsh: "0x...=cap_kill,cap_net_raw".
-    let from_getpcaps = getpcaps.split_once(": ").unwrap().1.split('=').next().unwrap();
+    let from_getpcaps = getpcaps
+        .split_once(": ")
+        .unwrap()
+        .1
+        .split('=')
+        .next()
+        .unwrap();
     let from_capsh = decoded.split_once('=').unwrap().1;
     assert_eq!(from_getpcaps, effective.join(","));
     assert_eq!(from_capsh, effective.join(","));
@@ -133,7 +143,10 @@ fn groups_oom_io_priority_and_no_new_privs_as_set_up() {
         .trim()
         .parse()
         .unwrap();
-    assert!((security["oom_score"].as_i64().unwrap() - oom).abs() <= 1, "{security}");
+    assert!(
+        (security["oom_score"].as_i64().unwrap() - oom).abs() <= 1,
+        "{security}"
+    );
     assert_eq!(security["io_priority"]["class"], "best-effort");
     assert_eq!(security["io_priority"]["level"], 5);
     if let Some(peer) = tool("ionice", &["-p", &pid.to_string()]) {
@@ -146,7 +159,10 @@ fn groups_oom_io_priority_and_no_new_privs_as_set_up() {
     assert_eq!(groups[0]["effective"], true);
     // procps names the supplementary groups the same way (NSS).
     let supgrp = tool("ps", &["-o", "supgrp=", "-p", &pid.to_string()]).unwrap();
-    let ours: Vec<&str> = groups[1..].iter().map(|g| g["name"].as_str().unwrap()).collect();
+    let ours: Vec<&str> = groups[1..]
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
     let mut theirs: Vec<&str> = supgrp.split(',').collect();
     let mut sorted = ours.clone();
     sorted.sort_unstable();
@@ -168,7 +184,10 @@ fn environment_is_redacted_unless_asked_and_limits_are_all_sixteen() {
     let pid = child.pid();
     let mut detail = show(pid, &["--env"]);
     for _ in 0..200 {
-        if detail["environment"].as_array().is_some_and(|e| !e.is_empty()) {
+        if detail["environment"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+        {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -181,9 +200,16 @@ fn environment_is_redacted_unless_asked_and_limits_are_all_sixteen() {
     assert_eq!(value("DB_PASSWORD")["redacted"], true);
     let shown = show(pid, &["--env", "--show-secrets"]);
     let shown = shown["environment"].as_array().unwrap();
-    assert!(shown.iter().any(|e| e["name"] == "DB_PASSWORD" && e["value"] == "hunter2"));
+    assert!(
+        shown
+            .iter()
+            .any(|e| e["name"] == "DB_PASSWORD" && e["value"] == "hunter2")
+    );
     let table = stdout(&run(&["show", &pid.to_string(), "--env"]));
-    assert!(table.contains("DB_PASSWORD=<redacted>") && !table.contains("hunter2"), "{table}");
+    assert!(
+        table.contains("DB_PASSWORD=<redacted>") && !table.contains("hunter2"),
+        "{table}"
+    );
     assert!(show(pid, &[]).get("environment").is_none());
 
     let limits = show(pid, &["--limits"])["limits"].clone();
