@@ -21,38 +21,22 @@ impl UserNames {
 
     /// The user's name, or the uid as text when it has no name (like `ps`).
     pub fn name(&self, uid: u32) -> String {
-        let mut cache = self
-            .by_uid
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache
-            .entry(uid)
-            .or_insert_with(|| {
-                User::from_uid(Uid::from_raw(uid))
-                    .ok()
-                    .flatten()
-                    .map(|user| user.name)
-            })
-            .clone()
-            .unwrap_or_else(|| uid.to_string())
+        cached(&self.by_uid, uid, || {
+            User::from_uid(Uid::from_raw(uid))
+                .ok()
+                .flatten()
+                .map(|user| user.name)
+        })
     }
 
     /// The group's name (getgrgid_r through NSS), or the gid as text when it has none.
     pub fn group_name(&self, gid: u32) -> String {
-        let mut cache = self
-            .by_gid
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache
-            .entry(gid)
-            .or_insert_with(|| {
-                Group::from_gid(Gid::from_raw(gid))
-                    .ok()
-                    .flatten()
-                    .map(|group| group.name)
-            })
-            .clone()
-            .unwrap_or_else(|| gid.to_string())
+        cached(&self.by_gid, gid, || {
+            Group::from_gid(Gid::from_raw(gid))
+                .ok()
+                .flatten()
+                .map(|group| group.name)
+        })
     }
 
     /// The uid for a user name or a numeric uid.
@@ -68,6 +52,23 @@ impl UserNames {
             .insert(uid, Some(user.name));
         Some(uid)
     }
+}
+
+/// The name of `id` from `cache`, asking `lookup` the first time; the id as text when it has
+/// no name.
+fn cached(
+    cache: &Mutex<HashMap<u32, Option<String>>>,
+    id: u32,
+    lookup: impl FnOnce() -> Option<String>,
+) -> String {
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache
+        .entry(id)
+        .or_insert_with(lookup)
+        .clone()
+        .unwrap_or_else(|| id.to_string())
 }
 
 #[cfg(test)]

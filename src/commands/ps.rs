@@ -734,28 +734,6 @@ fn tone(column: &Column, cell: &Field<Value>) -> Tone {
     }
 }
 
-/// One `--group-by` row.
-fn group_schema() -> Json {
-    let count = serde_json::json!({"type": "integer", "minimum": 0});
-    serde_json::json!({
-        "type": "object",
-        "properties": {
-            "group_by": {"enum": ["name", "user", "unit", "container", "runtime"]},
-            "key": {"type": ["string", "null"], "description": "the name, user, unit, full container ID or runtime; null for processes without one"},
-            "processes": count,
-            "cpu_percent": {"type": "number", "description": "sum of lifetime CPU% (of one core)"},
-            "rss_bytes": count,
-            "pss_bytes": {"type": "integer", "minimum": 0, "description": "with --pss"},
-            "threads": count,
-            "fds": count,
-            "pids": {"type": "array", "items": {"type": "integer"}},
-            "unavailable_counts": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "how many processes' value of a field could not be read (left out of its sum)"}
-        },
-        "required": ["group_by", "key", "processes", "cpu_percent", "rss_bytes", "threads", "fds", "pids"],
-        "additionalProperties": false
-    })
-}
-
 /// The JSON Schema of `ps --json`, built from the column registry.
 pub fn schema() -> Json {
     let mut properties = Map::new();
@@ -802,7 +780,7 @@ pub fn schema() -> Json {
     let payload = serde_json::json!({
         "properties": {
             "processes": {"type": "array", "items": row},
-            "groups": {"type": "array", "items": group_schema(), "description": "with --group-by: one object per application (instead of processes)"},
+            "groups": {"type": "array", "items": crate::commands::ps_groups::row_schema(), "description": "with --group-by: one object per application (instead of processes)"},
             "vanished": {"type": "integer", "minimum": 0, "description": "processes that exited during the listing"}
         },
         "required": ["vanished"],

@@ -292,3 +292,25 @@ impl Report for GroupReport {
         }
     }
 }
+
+/// One `--group-by` row.
+pub fn row_schema() -> Json {
+    let count = serde_json::json!({"type": "integer", "minimum": 0});
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "group_by": {"enum": ["name", "user", "unit", "container", "runtime"]},
+            "key": {"type": ["string", "null"], "description": "the name, user, unit, full container ID or runtime; null for processes without one"},
+            "processes": count,
+            "cpu_percent": {"type": "number", "description": "sum of lifetime CPU% (of one core)"},
+            "rss_bytes": count,
+            "pss_bytes": {"type": "integer", "minimum": 0, "description": "with --pss"},
+            "threads": count,
+            "fds": count,
+            "pids": {"type": "array", "items": {"type": "integer"}},
+            "unavailable_counts": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "how many processes' value of a field could not be read (left out of its sum)"}
+        },
+        "required": ["group_by", "key", "processes", "cpu_percent", "rss_bytes", "threads", "fds", "pids"],
+        "additionalProperties": false
+    })
+}
