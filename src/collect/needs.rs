@@ -2,7 +2,7 @@
 
 /// A set of per-process files. Combine with `|`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Needs(u16);
+pub struct Needs(u32);
 
 impl Needs {
     pub const NONE: Self = Self(0);
@@ -36,6 +36,10 @@ impl Needs {
     pub const ENVIRON: Self = Self(1 << 12);
     /// `/proc/PID/smaps_rollup`: the proportional set size.
     pub const PSS: Self = Self(1 << 13);
+    /// The namespace links under `/proc/PID/ns`.
+    pub const NAMESPACES: Self = Self(1 << 14);
+    /// `oom_score`, `oom_score_adj` and `attr/current` (the LSM label).
+    pub const SECURITY: Self = Self(1 << 15);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

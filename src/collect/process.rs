@@ -54,6 +54,18 @@ pub struct ProcessSample {
     pub cgroup: Option<Field<Vec<u8>>>,
     /// The proportional set size in bytes, from `smaps_rollup` (with `Needs::PSS`).
     pub pss: Option<Field<u64>>,
+    /// (kind, inode) of each namespace (with `Needs::NAMESPACES`).
+    pub namespaces: Option<Field<Vec<(&'static str, u64)>>>,
+    /// `oom_score`, `oom_score_adj` and the LSM label (with `Needs::SECURITY`).
+    pub security: Option<SecuritySample>,
+}
+
+/// The per-process security files a listing may read.
+#[derive(Debug, Clone)]
+pub struct SecuritySample {
+    pub oom_score: Field<i64>,
+    pub oom_score_adj: Field<i64>,
+    pub label: Field<Vec<u8>>,
 }
 
 /// The resident set size in the unit of its source.
@@ -127,6 +139,8 @@ impl ProcessSample {
             environ: None,
             cgroup: None,
             pss: None,
+            namespaces: None,
+            security: None,
         };
         let kind = sample.kind();
         if needs.contains(Needs::RSS) {
@@ -189,6 +203,18 @@ impl ProcessSample {
                     crate::parse::smaps::parse_rollup(&raw).ok_or(Unavailable::ReadError)
                 });
             sample.pss = Some(rollup.map(|r| r.pss).map_err(|why| explain(why, kind)));
+        }
+        if needs.contains(Needs::NAMESPACES) {
+            let links = crate::collect::security::read_namespaces(dir);
+            sample.namespaces = Some(links.map_err(|why| explain(why, kind)));
+        }
+        if needs.contains(Needs::SECURITY) {
+            use crate::collect::security::{read_label, read_number};
+            sample.security = Some(SecuritySample {
+                oom_score: read_number(dir, "oom_score").map_err(|why| explain(why, kind)),
+                oom_score_adj: read_number(dir, "oom_score_adj").map_err(|why| explain(why, kind)),
+                label: read_label(dir).map_err(|why| explain(why, kind)),
+            });
         }
         if needs.contains(Needs::ENVIRON) && sample.environ.is_none() {
             sample.environ = Some(dir.environ().map_err(|why| explain(why, kind)));
@@ -309,6 +335,20 @@ impl ProcessSample {
     /// The bytes of `/proc/PID/cgroup`.
     pub fn cgroup(&self) -> Field<&Vec<u8>> {
         field(&self.cgroup)
+    }
+
+    /// The inode of namespace `kind` (with `Needs::NAMESPACES`).
+    pub fn namespace(&self, kind: &str) -> Field<u64> {
+        field(&self.namespaces)?
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|&(_, inode)| inode)
+            .ok_or(Unavailable::Unsupported)
+    }
+
+    /// The security files (with `Needs::SECURITY`).
+    pub fn security(&self) -> Field<&SecuritySample> {
+        self.security.as_ref().ok_or(Unavailable::ReadError)
     }
 
     /// The proportional set size in bytes (with `Needs::PSS`).

@@ -2,6 +2,7 @@
 //! OOM score files, the LSM label, the I/O priority (`ioprio_get`) and the environment.
 
 use crate::collect::process::{Environ, Field};
+use crate::collect::procfs::Files;
 use crate::collect::{ProcFs, ProcessDir};
 use crate::model::Unavailable;
 
@@ -26,28 +27,39 @@ pub struct SecurityFiles {
 
 /// Reads the security files of an opened process.
 pub fn read_security(procfs: &ProcFs, dir: &ProcessDir, environ: bool) -> SecurityFiles {
-    let number = |name: &str| -> Field<i64> {
-        let raw = dir.read_whole(name, 64)?;
-        std::str::from_utf8(raw.trim_ascii())
-            .ok()
-            .and_then(|text| text.parse().ok())
-            .ok_or(Unavailable::ReadError)
-    };
     let reference = ["1", "self"].iter().find_map(|who| {
         let links = namespaces(|kind| procfs.readlink(&format!("{who}/ns/{kind}"))).ok()?;
         (!links.is_empty()).then_some(links)
     });
     SecurityFiles {
-        namespaces: namespaces(|kind| dir.readlink(&format!("ns/{kind}"))),
+        namespaces: read_namespaces(dir),
         reference,
-        oom_score: number("oom_score"),
-        oom_score_adj: number("oom_score_adj"),
-        lsm_label: dir
-            .read_whole("attr/current", 4096)
-            .map(|raw| trim_label(&raw)),
+        oom_score: read_number(dir, "oom_score"),
+        oom_score_adj: read_number(dir, "oom_score_adj"),
+        lsm_label: read_label(dir),
         io_priority: io_priority(dir.pid()),
         environ: environ.then(|| crate::collect::runtime::read_environ(dir)),
     }
+}
+
+/// The namespace links of a process or thread directory, as (kind, inode).
+pub fn read_namespaces(dir: &impl Files) -> Field<Vec<(&'static str, u64)>> {
+    namespaces(|kind| dir.readlink(&format!("ns/{kind}")))
+}
+
+/// A number file (`oom_score`).
+pub fn read_number(dir: &impl Files, name: &str) -> Field<i64> {
+    let raw = dir.read_whole(name, 64)?;
+    std::str::from_utf8(raw.trim_ascii())
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .ok_or(Unavailable::ReadError)
+}
+
+/// The LSM label (`attr/current`) without its trailing newline and NULs.
+pub fn read_label(dir: &impl Files) -> Field<Vec<u8>> {
+    dir.read_whole("attr/current", 4096)
+        .map(|raw| trim_label(&raw))
 }
 
 /// Each namespace link, by kind; a kind the kernel lacks is left out; the first other

@@ -2,6 +2,7 @@
 
 pub mod extended;
 pub mod registry;
+pub mod security;
 pub mod value;
 
 use std::collections::HashMap;

@@ -8,6 +8,7 @@ use crate::parse::tty::tty_name;
 
 use super::Context;
 use super::extended;
+use super::security;
 use super::value::{Kind, Value};
 
 /// One column of the process listing.
@@ -372,6 +373,19 @@ pub static COLUMNS: &[Column] = &[
     extended::UNIT,
     extended::CONTAINER,
     extended::CGROUP,
+    security::CAPS,
+    security::SECCOMP,
+    security::NNP,
+    security::NETNS,
+    security::PIDNS,
+    security::MNTNS,
+    security::USERNS,
+    security::UTSNS,
+    security::IPCNS,
+    security::CGROUPNS,
+    security::OOM,
+    security::OOMADJ,
+    security::LABEL,
 ];
 
 /// Looks a column up by its `-o` name (`env:NAME` builds that variable's column).

@@ -227,3 +227,61 @@ fn environment_is_redacted_unless_asked_and_limits_are_all_sixteen() {
     }
     assert_eq!(show(pid, &[])["limits"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn security_columns_match_procps() {
+    let Some(child) = sleeper(
+        "unshare",
+        &["-Urn", "choom", "-n", "300", "--", "sleep", "300"],
+    ) else {
+        return;
+    };
+    let pid = child.pid().to_string();
+    let columns = "pid,netns,pidns,mntns,userns,utsns,ipcns,oom,oomadj";
+    let ours = json_ok(&run(&["ps", "--json", "-o", columns, "--pid", &pid]));
+    let row = &ours["processes"][0];
+    let theirs = tool(
+        "ps",
+        &[
+            "-o",
+            "netns=,pidns=,mntns=,userns=,utsns=,ipcns=,oom=,oomadj=",
+            "-p",
+            &pid,
+        ],
+    )
+    .unwrap();
+    let theirs: Vec<&str> = theirs.split_whitespace().collect();
+    let keys = [
+        "netns_inode",
+        "pidns_inode",
+        "mntns_inode",
+        "userns_inode",
+        "utsns_inode",
+        "ipcns_inode",
+        "oom_score",
+        "oom_score_adj",
+    ];
+    for (key, peer) in keys.iter().zip(&theirs) {
+        assert_eq!(row[key].to_string(), *peer, "{key}: {row}");
+    }
+    assert_eq!(row["oom_score_adj"], 300);
+    let caps = json_ok(&run(&[
+        "ps",
+        "--json",
+        "-o",
+        "caps,seccomp,nnp",
+        "--pid",
+        &pid,
+    ]));
+    // In its own user namespace the process holds every capability there.
+    assert_eq!(caps["processes"][0]["cap_effective"], "all");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let mode = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Seccomp:"))
+        .unwrap()
+        .trim();
+    let expected = ["disabled", "strict", "filter"][mode.parse::<usize>().unwrap().min(2)];
+    assert_eq!(caps["processes"][0]["seccomp"], expected);
+    assert_eq!(caps["processes"][0]["no_new_privs"], 0);
+}
