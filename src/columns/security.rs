@@ -103,7 +103,7 @@ pub const OOM: Column = Column {
     kind: Kind::Integer,
     needs: Needs::STAT.union(Needs::SECURITY),
     about: "OOM killer score (oom_score)",
-    extract: |p, _| Ok(Value::Integer(p.security()?.oom_score.clone()?)),
+    extract: |p, _| Ok(Value::Integer(p.security()?.oom_score?)),
 };
 
 pub const OOMADJ: Column = Column {
@@ -113,7 +113,7 @@ pub const OOMADJ: Column = Column {
     kind: Kind::Integer,
     needs: Needs::STAT.union(Needs::SECURITY),
     about: "OOM score adjustment (oom_score_adj, -1000 to 1000)",
-    extract: |p, _| Ok(Value::Integer(p.security()?.oom_score_adj.clone()?)),
+    extract: |p, _| Ok(Value::Integer(p.security()?.oom_score_adj?)),
 };
 
 pub const LABEL: Column = Column {
