@@ -37,7 +37,11 @@ pub fn read_security(procfs: &ProcFs, dir: &ProcessDir, environ: bool) -> Securi
         oom_score: read_number(dir, "oom_score"),
         oom_score_adj: read_number(dir, "oom_score_adj"),
         lsm_label: read_label(dir),
-        io_priority: io_priority(dir.pid()),
+        // A syscall names a PID of procscope's own namespace: only for the live /proc.
+        io_priority: match procfs.pid_view() {
+            crate::collect::procfs::PidView::Live => io_priority(dir.pid()),
+            _ => Err(Unavailable::Unsupported),
+        },
         environ: environ.then(|| crate::collect::runtime::read_environ(dir)),
     }
 }

@@ -456,7 +456,11 @@ impl Report for ShowReport {
             sheet::section(&"Memory".into(), self.memory_rows(), style),
             sheet::section(&"Memory map".into(), self.memory_map_rows(), style),
             sheet::section(&"Limits".into(), self.limit_rows(), style),
-            sheet::section(&"Security".into(), security_rows(&d.security), style),
+            sheet::section(
+                &"Security".into(),
+                security_rows(&d.security, &d.unavailable),
+                style,
+            ),
             d.environment
                 .as_ref()
                 .map(|env| sheet::section(&"Environment".into(), environment_rows(env), style))
@@ -822,7 +826,6 @@ impl ShowReport {
                 let show = |v: Option<u64>| match (v, limit.unit.as_str()) {
                     (None, _) => "unlimited".to_owned(),
                     (Some(v), "bytes") => units::bytes(v),
-                    (Some(v), unit) if !unit.is_empty() => format!("{v} {unit}"),
                     (Some(v), _) => v.to_string(),
                 };
                 (

@@ -224,21 +224,32 @@ pub fn environment(environ: &Environ, policy: &SecretPolicy) -> Vec<EnvEntry> {
         .collect()
 }
 
-/// Sheet rows of the security section.
-pub fn security_rows(s: &Security) -> Vec<(&'static str, Text)> {
-    let dash = || Text::toned("-", Tone::Dim);
-    let text = |value: Option<String>| value.map_or_else(dash, Text::plain);
+/// Sheet rows of the security section; a null field shows `-` with its reason.
+pub fn security_rows(
+    s: &Security,
+    unavailable: &BTreeMap<String, Unavailable>,
+) -> Vec<(&'static str, Text)> {
+    let shown = |field: &str, value: Option<String>| match value {
+        Some(text) => Text::plain(Escaped::text(&text)),
+        None => match unavailable.get(&format!("security.{field}")) {
+            Some(why) => Text::toned(format!("- ({why})"), Tone::Dim),
+            None => Text::toned("-", Tone::Dim),
+        },
+    };
     let caps = |pick: fn(&Capabilities) -> &CapSet| {
-        text(s.capabilities.as_ref().map(|c| {
-            let set = pick(c);
-            if set.names.is_empty() {
-                "none".to_owned()
-            } else if set.names.len() >= 41 {
-                format!("all ({})", set.mask)
-            } else {
-                set.names.join(",")
-            }
-        }))
+        shown(
+            "capabilities",
+            s.capabilities.as_ref().map(|c| {
+                let set = pick(c);
+                if set.names.is_empty() {
+                    "none".to_owned()
+                } else if set.names.len() >= 41 {
+                    format!("all ({})", set.mask)
+                } else {
+                    set.names.join(",")
+                }
+            }),
+        )
     };
     let namespaces = s.namespaces.as_ref().map(|list| {
         list.iter()
@@ -257,33 +268,37 @@ pub fn security_rows(s: &Security) -> Vec<(&'static str, Text)> {
             .join(" ")
     });
     vec![
-        ("namespaces", text(namespaces)),
+        ("namespaces", shown("namespaces", namespaces)),
         ("cap effective", caps(|c| &c.effective)),
         ("cap permitted", caps(|c| &c.permitted)),
         ("cap bounding", caps(|c| &c.bounding)),
-        ("no new privs", text(s.no_new_privs.map(|b| b.to_string()))),
-        ("seccomp", text(s.seccomp.clone())),
         (
-            "lsm label",
-            s.lsm_label
-                .as_deref()
-                .map_or_else(dash, |l| Text::plain(Escaped::text(l))),
+            "no new privs",
+            shown("no_new_privs", s.no_new_privs.map(|b| b.to_string())),
         ),
+        ("seccomp", shown("seccomp", s.seccomp.clone())),
+        ("lsm label", shown("lsm_label", s.lsm_label.clone())),
         (
             "oom score",
-            text(s.oom_score.map(|score| {
-                let adj = s.oom_score_adj.map_or("-".into(), |a| a.to_string());
-                format!("{score} (adj {adj})")
-            })),
+            shown(
+                "oom_score",
+                s.oom_score.map(|score| {
+                    let adj = s.oom_score_adj.map_or("-".into(), |a| a.to_string());
+                    format!("{score} (adj {adj})")
+                }),
+            ),
         ),
         (
             "io priority",
-            text(s.io_priority.as_ref().map(|io| match io.level {
-                Some(level) => format!("{}: prio {level}", io.class),
-                None => io.class.clone(),
-            })),
+            shown(
+                "io_priority",
+                s.io_priority.as_ref().map(|io| match io.level {
+                    Some(level) => format!("{}: prio {level}", io.class),
+                    None => io.class.clone(),
+                }),
+            ),
         ),
-        ("groups", text(groups)),
+        ("groups", shown("groups", groups)),
     ]
 }
 

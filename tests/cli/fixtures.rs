@@ -195,6 +195,17 @@ Limits
   stack size 8.0M (hard unlimited)
   processes  63413 (hard 63413)
   open files 1024 (hard 524288)
+Security
+  namespaces    - (process gone)
+  cap effective - (not supported by this kernel)
+  cap permitted - (not supported by this kernel)
+  cap bounding  - (not supported by this kernel)
+  no new privs  - (not supported by this kernel)
+  seccomp       - (not supported by this kernel)
+  lsm label     - (process gone)
+  oom score     - (process gone)
+  io priority   - (not supported by this kernel)
+  groups        root(0)
 ";
     assert_eq!(stdout(&output), expected);
 }
