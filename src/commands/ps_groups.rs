@@ -95,6 +95,9 @@ pub fn run(
     }
     let mut groups: Vec<GroupRow> = groups.into_values().collect();
     groups.sort_by(|a, b| b.rss_bytes.cmp(&a.rss_bytes).then(a.label.cmp(&b.label)));
+    if let Some(limit) = query.limit {
+        groups.truncate(limit);
+    }
     Ok(GroupReport {
         by,
         pss,

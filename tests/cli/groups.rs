@@ -104,6 +104,11 @@ fn group_by_container_and_unit_on_a_fixture_tree() {
         .unwrap()
         .clone();
     assert_eq!(nginx["processes"], 1);
+    let top = json_ok(&crate::common::run_fixture_tree(
+        "containers",
+        &["ps", "--json", "--group-by", "unit", "-n", "1"],
+    ));
+    assert_eq!(top["groups"].as_array().unwrap().len(), 1);
     let conflict = run(&["ps", "--group-by", "name", "-o", "pid"]);
     assert_eq!(conflict.status.code(), Some(2));
 }
