@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::query::filter::parse_cgroup_path;
 use crate::query::{parse_duration, parse_pid, parse_ppid, parse_states};
 
 /// Inspect Linux processes and threads: what runs, what it costs, what it holds and what it
@@ -157,8 +158,9 @@ pub struct PsArgs {
     )]
     pub columns: Vec<String>,
 
-    /// Sort by this column (a column name, see `-o help`); default: pid.
-    #[arg(short = 's', long, value_name = "COLUMN")]
+    /// Sort by these columns (see `-o help`), comma-separated, the first deciding first; a
+    /// leading `-` sorts that key descending (`-s rss,-cpu`); default: pid.
+    #[arg(short = 's', long, value_name = "COLUMNS", allow_hyphen_values = true)]
     pub sort: Option<String>,
 
     /// Reverse the sort order.
@@ -211,6 +213,70 @@ pub struct PsArgs {
     /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
     #[arg(long)]
     pub raw_cmdline: bool,
+
+    /// Keep only processes in these systemd units (comma-separated; `nginx` means
+    /// `nginx.service`; scopes by their full name).
+    #[arg(long, value_delimiter = ',', value_name = "UNIT")]
+    pub unit: Vec<String>,
+
+    /// Keep only processes in these containers (comma-separated): a container ID or its
+    /// prefix (4+ hex digits), an LXC name, an engine (docker, podman, containerd, cri-o, lxc)
+    /// or `k8s` for any Kubernetes pod.
+    #[arg(long, value_delimiter = ',', value_name = "CONTAINER")]
+    pub container: Vec<String>,
+
+    /// Keep only processes in these cgroups or below them (absolute paths as
+    /// /proc/PID/cgroup shows them, v2 or v1).
+    #[arg(long, value_parser = parse_cgroup_path, value_name = "PATH")]
+    pub cgroup: Vec<String>,
+
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+
+    /// Sum the selected processes per application: count, CPU, RSS, threads and fds (and
+    /// PSS with --pss), one row per name, user, systemd unit, container or runtime.
+    #[arg(long, value_enum, value_name = "KEY", conflicts_with_all = ["columns", "tree", "threads"])]
+    pub group_by: Option<GroupBy>,
+
+    /// With --group-by: also sum PSS from smaps_rollup, so pages shared between the
+    /// processes are not counted twice (reads each process's page tables: slower).
+    #[arg(long, requires = "group_by")]
+    pub pss: bool,
+}
+
+/// What `ps --group-by` sums processes by.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Name,
+    User,
+    Unit,
+    Container,
+    Runtime,
+}
+
+/// How `env:NAME` columns and `show --env` treat secret-looking variables.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SecretArgs {
+    /// Show the values of secret-looking environment variables instead of `<redacted>`.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Name fragments (comma-separated, any case) that mark a variable secret; replaces the
+    /// default TOKEN,SECRET,PASSWORD,PASSWD,KEY,CREDENTIAL and $PROCSCOPE_SECRET_PATTERNS.
+    #[arg(long, value_name = "LIST")]
+    pub secret_pattern: Option<String>,
+}
+
+impl SecretArgs {
+    /// The policy these flags and $PROCSCOPE_SECRET_PATTERNS give.
+    pub fn policy(&self) -> crate::analyze::secrets::SecretPolicy {
+        let var = std::env::var(crate::analyze::secrets::PATTERNS_VAR).ok();
+        crate::analyze::secrets::SecretPolicy::from_sources(
+            self.secret_pattern.as_deref(),
+            var.as_deref(),
+            self.show_secrets,
+        )
+    }
 }
 
 /// Options of `procscope top`: the filters and columns of `ps`, and the refresh.
@@ -239,6 +305,18 @@ pub struct ShowArgs {
     /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
     #[arg(long)]
     pub raw_cmdline: bool,
+
+    /// Also show the starting environment (secret-looking values redacted unless
+    /// --show-secrets).
+    #[arg(long)]
+    pub env: bool,
+
+    /// Show all 16 resource limits, not only open files, stack size and processes.
+    #[arg(long)]
+    pub limits: bool,
+
+    #[command(flatten)]
+    pub secrets: SecretArgs,
 }
 
 /// Options of `procscope threads`.
@@ -341,6 +419,11 @@ pub struct KillArgs {
     /// `ps REGEX --regex`).
     #[arg(long, value_name = "REGEX")]
     pub pattern: Option<String>,
+
+    /// Signal the processes in this systemd unit (as `ps --unit`; `nginx` means
+    /// `nginx.service`); with --name or --pattern, those of them that match.
+    #[arg(long, value_name = "UNIT")]
+    pub unit: Option<String>,
 
     /// Also signal every descendant of each target, children before parents.
     #[arg(long)]

@@ -175,8 +175,19 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Show(args)) => {
             let env = Env::open(&global)?;
             let users = UserNames::load();
-            let report =
-                commands::show::run(args.pid, &env.procfs, &env.system, &users, args.raw_cmdline)?;
+            let extras = commands::show_security::ShowExtras {
+                env: args.env,
+                all_limits: args.limits,
+                secrets: args.secrets.policy(),
+            };
+            let report = commands::show::run(
+                args.pid,
+                &env.procfs,
+                &env.system,
+                &users,
+                args.raw_cmdline,
+                &extras,
+            )?;
             emit(&report, &global)
         }
     }
@@ -201,6 +212,12 @@ fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
     } else {
         users
     };
+    if let Some(by) = args.group_by {
+        let users = UserNames::load();
+        let report =
+            commands::ps_groups::run(&query, by, args.pss, &env.procfs, &env.system, &users)?;
+        return emit(&report, global);
+    }
     let report = commands::ps::run(&query, &env.procfs, &env.system, &users)?;
     emit(&report, global)
 }
@@ -209,10 +226,14 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
     if args.list_signals {
         return write_out(commands::kill::signal_table().as_bytes());
     }
-    if args.pids.is_empty() && args.port.is_none() && args.name.is_none() && args.pattern.is_none()
+    if args.pids.is_empty()
+        && args.port.is_none()
+        && args.name.is_none()
+        && args.pattern.is_none()
+        && args.unit.is_none()
     {
         return Err(exit::usage(
-            "nothing to signal: give PIDs, --port, --name or --pattern",
+            "nothing to signal: give PIDs, --port, --name, --pattern or --unit",
         ));
     }
     let matcher = match (&args.name, &args.pattern) {
@@ -230,6 +251,7 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
         port: args.port,
         all_netns: args.all_netns,
         matcher,
+        unit: args.unit.clone(),
         tree: args.tree,
         signal: args.signal,
         wait: args.wait,

@@ -3,8 +3,11 @@
 
 pub mod fd_kind;
 pub mod memory;
+pub mod placement;
 pub mod profile;
+pub mod ps_state;
 pub mod runtime;
+pub mod secrets;
 pub mod sockets;
 pub mod stacks;
 pub mod symbols;

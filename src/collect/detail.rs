@@ -5,6 +5,7 @@ use crate::collect::memory::{MemoryFiles, read_memory};
 use crate::collect::net::SocketTables;
 use crate::collect::process::{Field, ProcessSample, TaskKind, explain};
 use crate::collect::scan::scan;
+use crate::collect::security::{SecurityFiles, read_security};
 use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::{Needs, ProcFs};
 use crate::model::Unavailable;
@@ -30,10 +31,21 @@ pub struct ProcessDetailFiles {
     pub sockets: Option<SocketTables>,
     /// The memory map and thread stack pointers (not for zombies and kernel threads).
     pub memory: Option<MemoryFiles>,
+    /// Namespaces, OOM, LSM label, I/O priority and (when asked) the environment.
+    pub security: SecurityFiles,
 }
 
 /// Reads one process for `show`. A TID is refused: `Tgid` must equal the PID.
 pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotAProcess> {
+    read_detail_with(procfs, pid, false)
+}
+
+/// [`read_detail`], with the starting environment too when `environ` is set.
+pub fn read_detail_with(
+    procfs: &ProcFs,
+    pid: u32,
+    environ: bool,
+) -> Result<ProcessDetailFiles, NotAProcess> {
     // One process: keeping its exact command line too costs nothing more to read.
     let needs =
         Needs::STAT | Needs::STATUS | Needs::RSS | Needs::RAW_CMDLINE | Needs::EXE | Needs::RUNTIME;
@@ -68,7 +80,9 @@ pub fn read_detail(procfs: &ProcFs, pid: u32) -> Result<ProcessDetailFiles, NotA
         })
         .rows
     });
+    let security = read_security(procfs, &dir, environ);
     Ok(ProcessDetailFiles {
+        security,
         exe_nlink,
         cwd,
         rollup,

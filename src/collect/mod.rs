@@ -15,6 +15,7 @@ pub mod procfs;
 pub mod runtime;
 pub mod sampler;
 pub mod scan;
+pub mod security;
 pub mod sock_diag;
 pub mod system;
 pub mod target;

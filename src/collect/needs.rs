@@ -2,7 +2,7 @@
 
 /// A set of per-process files. Combine with `|`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Needs(u16);
+pub struct Needs(u32);
 
 impl Needs {
     pub const NONE: Self = Self(0);
@@ -30,8 +30,18 @@ impl Needs {
     /// The exact resident set size, as procps reads it: `VmRSS` when `status` is read anyway,
     /// else `statm` (stat's field 24 lags on kernels with per-CPU RSS counters).
     pub const RSS: Self = Self(1 << 10);
+    /// `/proc/PID/cgroup`: the unit, container and cgroup columns.
+    pub const CGROUP: Self = Self(1 << 11);
+    /// `/proc/PID/environ`: `env:NAME` columns.
+    pub const ENVIRON: Self = Self(1 << 12);
+    /// `/proc/PID/smaps_rollup`: the proportional set size.
+    pub const PSS: Self = Self(1 << 13);
+    /// The namespace links under `/proc/PID/ns`.
+    pub const NAMESPACES: Self = Self(1 << 14);
+    /// `oom_score`, `oom_score_adj` and `attr/current` (the LSM label).
+    pub const SECURITY: Self = Self(1 << 15);
     /// `io`: read and written bytes (readable for our own processes, or as root).
-    pub const IO: Self = Self(1 << 11);
+    pub const IO: Self = Self(1 << 16);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

@@ -53,6 +53,22 @@ pub struct ProcessSample {
     pub environ: Option<Field<Environ>>,
     /// The I/O counters (`io`).
     pub io: Option<Field<IoCounters>>,
+    /// The bytes of `cgroup` (with `Needs::CGROUP`).
+    pub cgroup: Option<Field<Vec<u8>>>,
+    /// The proportional set size in bytes, from `smaps_rollup` (with `Needs::PSS`).
+    pub pss: Option<Field<u64>>,
+    /// (kind, inode) of each namespace (with `Needs::NAMESPACES`).
+    pub namespaces: Option<Field<Vec<(&'static str, u64)>>>,
+    /// `oom_score`, `oom_score_adj` and the LSM label (with `Needs::SECURITY`).
+    pub security: Option<SecuritySample>,
+}
+
+/// The per-process security files a listing may read.
+#[derive(Debug, Clone)]
+pub struct SecuritySample {
+    pub oom_score: Field<i64>,
+    pub oom_score_adj: Field<i64>,
+    pub label: Field<Vec<u8>>,
 }
 
 /// The resident set size in the unit of its source.
@@ -131,6 +147,10 @@ impl ProcessSample {
             binary: None,
             environ: None,
             io: None,
+            cgroup: None,
+            pss: None,
+            namespaces: None,
+            security: None,
         };
         let kind = sample.kind();
         if needs.contains(Needs::RSS) {
@@ -184,6 +204,35 @@ impl ProcessSample {
             let raw = dir.read_whole("io", MAX_SMALL_FILE);
             let io = raw.and_then(|raw| parse_io(raw).ok_or(Unavailable::ReadError));
             sample.io = Some(io.map_err(|why| explain(why, kind)));
+        }
+        if needs.contains(Needs::CGROUP) {
+            sample.cgroup = Some(
+                dir.read_whole("cgroup", MAX_SMALL_FILE)
+                    .map_err(|why| explain(why, kind)),
+            );
+        }
+        if needs.contains(Needs::PSS) {
+            let rollup = dir
+                .read_whole("smaps_rollup", MAX_SMALL_FILE)
+                .and_then(|raw| {
+                    crate::parse::smaps::parse_rollup(&raw).ok_or(Unavailable::ReadError)
+                });
+            sample.pss = Some(rollup.map(|r| r.pss).map_err(|why| explain(why, kind)));
+        }
+        if needs.contains(Needs::NAMESPACES) {
+            let links = crate::collect::security::read_namespaces(dir);
+            sample.namespaces = Some(links.map_err(|why| explain(why, kind)));
+        }
+        if needs.contains(Needs::SECURITY) {
+            use crate::collect::security::{read_label, read_number};
+            sample.security = Some(SecuritySample {
+                oom_score: read_number(dir, "oom_score").map_err(|why| explain(why, kind)),
+                oom_score_adj: read_number(dir, "oom_score_adj").map_err(|why| explain(why, kind)),
+                label: read_label(dir).map_err(|why| explain(why, kind)),
+            });
+        }
+        if needs.contains(Needs::ENVIRON) && sample.environ.is_none() {
+            sample.environ = Some(dir.environ().map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::WCHAN) {
             sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));
@@ -300,6 +349,35 @@ impl ProcessSample {
     /// Real, effective, saved and filesystem gid from status.
     pub fn gids(&self) -> Field<Vec<u64>> {
         ids(self.status()?, "Gid")
+    }
+
+    /// The bytes of `/proc/PID/cgroup`.
+    pub fn cgroup(&self) -> Field<&Vec<u8>> {
+        field(&self.cgroup)
+    }
+
+    /// The inode of namespace `kind` (with `Needs::NAMESPACES`).
+    pub fn namespace(&self, kind: &str) -> Field<u64> {
+        field(&self.namespaces)?
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|&(_, inode)| inode)
+            .ok_or(Unavailable::Unsupported)
+    }
+
+    /// The security files (with `Needs::SECURITY`).
+    pub fn security(&self) -> Field<&SecuritySample> {
+        self.security.as_ref().ok_or(Unavailable::ReadError)
+    }
+
+    /// The proportional set size in bytes (with `Needs::PSS`).
+    pub fn pss_bytes(&self) -> Field<u64> {
+        field(&self.pss).copied()
+    }
+
+    /// The starting environment (with `Needs::ENVIRON`).
+    pub fn environ(&self) -> Field<&Environ> {
+        field(&self.environ)
     }
 
     /// The effective uid.

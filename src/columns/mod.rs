@@ -1,6 +1,8 @@
 //! The column registry for process listings and the values columns produce.
 
+pub mod extended;
 pub mod registry;
+pub mod security;
 pub mod value;
 
 use std::collections::HashMap;

@@ -7,6 +7,8 @@ use crate::model::Unavailable;
 use crate::parse::tty::tty_name;
 
 use super::Context;
+use super::extended;
+use super::security;
 use super::value::{Kind, Value};
 
 /// One column of the process listing.
@@ -89,6 +91,7 @@ pub static COLUMNS: &[Column] = &[
         about: "state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle",
         extract: |p, _| Ok(Value::Label(char::from(p.stat()?.state).to_string())),
     },
+    extended::STAT,
     Column {
         name: "cpu",
         header: "%CPU",
@@ -429,12 +432,47 @@ pub static COLUMNS: &[Column] = &[
             net_of(p, ctx).map(|net| Value::Label(if net.shared { "yes" } else { "no" }.into()))
         },
     },
+    extended::ETIME,
+    extended::LSTART,
+    extended::MINFLT,
+    extended::MAJFLT,
+    extended::GID,
+    extended::GROUP,
+    extended::RUID,
+    extended::SUID,
+    extended::PSS,
+    extended::UNIT,
+    extended::CONTAINER,
+    extended::CGROUP,
+    security::CAPS,
+    security::SECCOMP,
+    security::NNP,
+    security::NETNS,
+    security::PIDNS,
+    security::MNTNS,
+    security::USERNS,
+    security::UTSNS,
+    security::IPCNS,
+    security::CGROUPNS,
+    security::OOM,
+    security::OOMADJ,
+    security::LABEL,
 ];
 
-/// Looks a column up by its `-o` name.
+/// Looks a column up by its `-o` name (`env:NAME` builds that variable's column).
 pub fn find(name: &str) -> Option<&'static Column> {
-    COLUMNS.iter().find(|column| column.name == name)
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, canonical)| canonical);
+    COLUMNS
+        .iter()
+        .find(|column| column.name == name)
+        .or_else(|| extended::env_column(name))
 }
+
+/// Other names people type for a column (the column keeps its own header and JSON key).
+pub const ALIASES: &[(&str, &str)] = &[("io_read", "read_bytes"), ("io_write", "write_bytes")];
 
 /// Names of the columns that need per-process TCP throughput sampled over `--interval`.
 pub const NET_COLUMNS: &[&str] = &["net_tx", "net_rx", "net_shared"];
@@ -452,6 +490,7 @@ pub fn names() -> String {
         .map(|column| column.name)
         .collect::<Vec<_>>()
         .join(", ")
+        + ", env:NAME"
 }
 
 /// The default thread listing (`ps --threads`), like `ps -L`.
@@ -459,14 +498,24 @@ pub const DEFAULT_THREADS: &[&str] = &[
     "tgid", "tid", "user", "state", "cpu", "time", "wait", "name",
 ];
 
-/// The default listing: PID, PPID, USER, STATE, %CPU, %MEM, RSS, THREADS, START, TIME, COMMAND.
+/// The default listing, like `ps aux` with PPID and threads: PID, PPID, USER, STAT, %CPU,
+/// %MEM, VSZ, RSS, TTY, THREADS, START, TIME, COMMAND.
 pub const DEFAULT: &[&str] = &[
-    "pid", "ppid", "user", "state", "cpu", "mem", "rss", "threads", "start", "time", "cmd",
+    "pid", "ppid", "user", "stat", "cpu", "mem", "vsz", "rss", "tty", "threads", "start", "time",
+    "cmd",
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_name_existing_columns_and_no_column_of_their_own() {
+        for (alias, canonical) in ALIASES {
+            assert!(COLUMNS.iter().all(|c| c.name != *alias), "{alias}");
+            assert_eq!(find(alias).map(|c| c.name), Some(*canonical));
+        }
+    }
 
     #[test]
     fn names_and_json_keys_are_unique() {

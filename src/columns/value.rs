@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::placement::ContainerInfo;
 use crate::analyze::runtime::RuntimeInfo;
 use crate::collect::Field;
 use crate::model::text::{lossless, lossless_list};
@@ -33,6 +34,8 @@ pub enum Kind {
     Argv,
     /// A recognised runtime: an object in JSON, its label in tables.
     Runtime,
+    /// A container: an object in JSON (full ID), engine and short ID in tables.
+    Container,
 }
 
 impl Kind {
@@ -65,22 +68,33 @@ impl Kind {
             Self::Runtime => {
                 serde_json::json!({"anyOf": [{"$ref": "#/$defs/RuntimeInfo"}, {"type": "null"}]})
             }
+            Self::Container => {
+                serde_json::json!({"anyOf": [{"$ref": "#/$defs/ContainerInfo"}, {"type": "null"}]})
+            }
         }
     }
 
     /// The definitions the schema fragment refers to, for the document's `$defs`.
     pub fn schema_defs(self) -> Map<String, Json> {
         let mut defs = Map::new();
-        if self == Self::Runtime {
-            let mut schema = crate::render::json::schema_of::<RuntimeInfo>();
-            if let Some(object) = schema.as_object_mut() {
-                object.remove("$schema");
-                if let Some(Json::Object(nested)) = object.remove("$defs") {
-                    defs.extend(nested);
-                }
+        let (name, mut schema) = match self {
+            Self::Runtime => (
+                "RuntimeInfo",
+                crate::render::json::schema_of::<RuntimeInfo>(),
+            ),
+            Self::Container => (
+                "ContainerInfo",
+                crate::render::json::schema_of::<ContainerInfo>(),
+            ),
+            _ => return defs,
+        };
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("$schema");
+            if let Some(Json::Object(nested)) = object.remove("$defs") {
+                defs.extend(nested);
             }
-            defs.insert("RuntimeInfo".into(), schema);
         }
+        defs.insert(name.into(), schema);
         defs
     }
 
@@ -103,6 +117,13 @@ pub enum Value {
     Label(String),
     /// A recognised runtime (the same object `show` and `threads` give).
     Runtime(Box<RuntimeInfo>),
+    /// The container a process runs in.
+    Container(Box<ContainerInfo>),
+    /// A number with its own table text (`etime` 01:02:03, `lstart` as a date).
+    Number {
+        value: f64,
+        text: String,
+    },
     /// Arguments; `fallback` is what a table shows when there are none (`[kthreadd]`).
     Argv {
         argv: Vec<Vec<u8>>,
@@ -133,6 +154,8 @@ pub fn table_text(cell: &Field<Value>, now_unix: f64) -> Escaped {
         Value::Text(bytes) => Escaped::bytes(bytes),
         Value::Label(text) => Escaped::text(text),
         Value::Runtime(info) => Escaped::text(&info.label()),
+        Value::Container(info) => Escaped::text(&info.label()),
+        Value::Number { text, .. } => Escaped::text(text),
         Value::Argv { argv, fallback, .. } => match (argv.is_empty(), fallback) {
             (true, Some(fallback)) => Escaped::text(fallback),
             _ => Escaped::join(argv.iter().map(|arg| Escaped::bytes(arg)), " "),
@@ -162,6 +185,8 @@ pub fn put_json(
         }
         Ok(Value::Label(text)) => Json::from(text.as_str()),
         Ok(Value::Runtime(info)) => serde_json::to_value(info).unwrap_or(Json::Null),
+        Ok(Value::Container(info)) => serde_json::to_value(info).unwrap_or(Json::Null),
+        Ok(Value::Number { value, .. }) => Json::from(round2(*value)),
         Ok(Value::Text(bytes)) => {
             let (text, exact) = lossless(bytes);
             if let Some(exact) = exact {
@@ -223,6 +248,7 @@ fn sort_number(value: &Value) -> Option<f64> {
         Value::Percent(x) | Value::CpuSeconds(x) | Value::Duration(x) | Value::Timestamp(x) => {
             Some(*x)
         }
+        Value::Number { value, .. } => Some(*value),
         _ => None,
     }
 }
@@ -232,6 +258,7 @@ fn sort_bytes(value: &Value) -> Vec<u8> {
         Value::Text(bytes) => bytes.clone(),
         Value::Label(text) => text.clone().into_bytes(),
         Value::Runtime(info) => info.label().into_bytes(),
+        Value::Container(info) => info.id.clone().into_bytes(),
         Value::Argv { argv, fallback, .. } if argv.is_empty() => {
             fallback.clone().unwrap_or_default().into_bytes()
         }

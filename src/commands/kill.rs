@@ -32,6 +32,8 @@ pub struct KillQuery {
     /// `--name` (exact name) or `--pattern` (regex over name and command line), the same
     /// matcher `ps` uses.
     pub matcher: Option<Matcher>,
+    /// `--unit`: the processes of this systemd unit (with a matcher: those that match).
+    pub unit: Option<String>,
     pub tree: bool,
     pub signal: SignalChoice,
     pub wait: bool,
@@ -45,7 +47,7 @@ pub struct KillQuery {
 impl KillQuery {
     /// Selection by something other than explicit PIDs asks for confirmation.
     fn needs_confirmation(&self) -> bool {
-        self.port.is_some() || self.matcher.is_some() || self.tree
+        self.port.is_some() || self.matcher.is_some() || self.unit.is_some() || self.tree
     }
 
     /// True when the run waits for the targets to exit.

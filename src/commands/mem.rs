@@ -186,6 +186,18 @@ fn mapping_rows(entries: &[SmapsEntry], categories: &[Category]) -> Vec<MappingR
                 path,
                 path_b64,
                 sizes: sizes_of(entry),
+                device: format!(
+                    "{:02x}:{:02x}",
+                    entry.mapping.device.0, entry.mapping.device.1
+                ),
+                inode: entry.mapping.inode,
+                referenced_bytes: entry.extra.referenced,
+                anonymous_bytes: entry.extra.anonymous,
+                lazy_free_bytes: entry.extra.lazy_free,
+                shmem_pmd_mapped_bytes: entry.extra.shmem_pmd_mapped,
+                locked_bytes: entry.extra.locked,
+                thp_eligible: entry.extra.thp_eligible,
+                vm_flags: entry.extra.vm_flags.clone(),
             }
         })
         .collect()
@@ -243,20 +255,29 @@ impl MemReport {
     }
 
     fn maps_table(&self, mappings: &[MappingRow], style: &Style) -> String {
-        let mut headers = vec![
-            ("ADDRESS", Align::Left),
-            ("PERMS", Align::Left),
-            ("OFFSET", Align::Right),
-            ("CATEGORY", Align::Left),
+        let left = |h| (h, Align::Left);
+        let right = |h| (h, Align::Right);
+        let headers = [
+            left("ADDRESS"),
+            left("PERMS"),
+            right("OFFSET"),
+            left("DEVICE"),
+            right("INODE"),
+            left("CATEGORY"),
+            right("SIZE"),
+            right("RSS"),
+            right("PSS"),
+            right("PRIVATE"),
+            right("SWAP"),
+            right("REFERENCED"),
+            right("ANONYMOUS"),
+            right("LAZYFREE"),
+            right("SHMEMPMD"),
+            right("LOCKED"),
+            left("THP"),
+            left("FLAGS"),
+            left("PATH"),
         ];
-        headers.extend(
-            SIZE_HEADERS
-                .iter()
-                .filter(|(h, _)| *h != "MAPS" && *h != "VIRTUAL")
-                .copied(),
-        );
-        headers.insert(4, ("SIZE", Align::Right));
-        headers.push(("PATH", Align::Left));
         let rows = mappings
             .iter()
             .map(|m| {
@@ -265,16 +286,31 @@ impl MemReport {
                     Some(tid) => format!("{} {tid}", m.category),
                     None => m.category.clone(),
                 };
+                let thp = match m.thp_eligible {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "-",
+                };
+                let bytes = |n: u64| Text::plain(units::bytes(n));
                 vec![
                     Text::plain(format!("{:x}-{:x}", m.start, m.end)),
                     Text::plain(m.perms.clone()),
                     Text::plain(format!("{:x}", m.offset)),
+                    Text::plain(m.device.clone()),
+                    Text::plain(m.inode.to_string()),
                     Text::plain(category),
-                    Text::plain(units::bytes(m.sizes.virtual_bytes)),
-                    Text::plain(units::bytes(m.sizes.rss_bytes)),
-                    Text::plain(units::bytes(m.sizes.pss_bytes)),
-                    Text::plain(units::bytes(m.sizes.private_bytes)),
-                    Text::plain(units::bytes(m.sizes.swap_bytes)),
+                    bytes(m.sizes.virtual_bytes),
+                    bytes(m.sizes.rss_bytes),
+                    bytes(m.sizes.pss_bytes),
+                    bytes(m.sizes.private_bytes),
+                    bytes(m.sizes.swap_bytes),
+                    bytes(m.referenced_bytes),
+                    bytes(m.anonymous_bytes),
+                    bytes(m.lazy_free_bytes),
+                    bytes(m.shmem_pmd_mapped_bytes),
+                    bytes(m.locked_bytes),
+                    Text::plain(thp),
+                    Text::plain(m.vm_flags.join(" ")),
                     Text::plain(path),
                 ]
             })

@@ -44,7 +44,10 @@ struct Row {
 /// The validated request.
 pub struct PsQuery {
     pub columns: Vec<&'static Column>,
+    /// The first sort key (every key, with its direction, is in `sort_keys`).
     pub sort: &'static Column,
+    /// Every sort key in order; `true` sorts that key descending (`-s rss,-cpu`).
+    pub sort_keys: Vec<(&'static Column, bool)>,
     pub reverse: bool,
     pub filter: ProcessFilter,
     pub limit: Option<usize>,
@@ -80,10 +83,15 @@ impl PsQuery {
                 .map(|name| column(name))
                 .collect::<anyhow::Result<Vec<_>>>()?
         };
-        let sort = match &args.sort {
-            Some(name) => column(name)?,
-            None => columns::registry::find("pid").expect("pid column exists"),
+        let sort_keys = match &args.sort {
+            Some(list) => sort_keys(list)?,
+            None => vec![(
+                columns::registry::find("pid").expect("pid column exists"),
+                false,
+            )],
         };
+        let sort = sort_keys[0].0;
+        columns::extended::set_secret_policy(args.secrets.policy());
         if let Some(pattern) = &args.pattern
             && pattern.starts_with('-')
             && !args.regex
@@ -118,6 +126,7 @@ impl PsQuery {
         Ok(Self {
             columns,
             sort,
+            sort_keys,
             reverse: args.reverse,
             filter: ProcessFilter {
                 matcher,
@@ -127,6 +136,9 @@ impl PsQuery {
                 states: args.state.clone().unwrap_or_default().into_bytes(),
                 exclude: Some(std::process::id()),
                 runtime: args.runtime.clone(),
+                units: args.unit.clone(),
+                containers: args.container.clone(),
+                cgroups: args.cgroup.clone(),
             },
             limit: args.limit,
             interval: args.interval,
@@ -138,7 +150,10 @@ impl PsQuery {
 
     /// Everything each process must have read: columns, sort key and filter.
     pub fn needs(&self) -> Needs {
-        let mut needs = self.filter.needs() | self.sort.needs;
+        let mut needs = self.filter.needs();
+        for (key, _) in &self.sort_keys {
+            needs |= key.needs;
+        }
         for column in &self.columns {
             needs |= column.needs;
         }
@@ -168,6 +183,24 @@ pub fn check_pid_max(pid: u32, system: &SystemInfo) -> anyhow::Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Parses `-s rss,-cpu`: column names, each with an optional `-` for descending.
+fn sort_keys(list: &str) -> anyhow::Result<Vec<(&'static Column, bool)>> {
+    list.split(',')
+        .map(|key| {
+            let (name, descending) = match key.strip_prefix('-') {
+                Some(name) => (name, true),
+                None => (key.strip_prefix('+').unwrap_or(key), false),
+            };
+            if name.is_empty() {
+                return Err(exit::usage(format!(
+                    "'{list}' is not a list of sort keys: expected column names, comma-separated, each optionally prefixed with - for descending (e.g. rss,-cpu)"
+                )));
+            }
+            Ok((column(name)?, descending))
+        })
+        .collect()
 }
 
 fn column(name: &str) -> anyhow::Result<&'static Column> {
@@ -261,10 +294,15 @@ pub fn run(
             let cells = query
                 .columns
                 .iter()
-                .map(|c| (c.extract)(sample, &context))
+                .map(|c| c.value(sample, &context))
+                .collect();
+            let keys: Vec<Field<Value>> = query
+                .sort_keys
+                .iter()
+                .map(|(c, _)| c.value(sample, &context))
                 .collect();
             Some((
-                (query.sort.extract)(sample, &context),
+                keys,
                 Row {
                     pid: sample.pid,
                     tid: sample.tid,
@@ -280,7 +318,8 @@ pub fn run(
         && query.filter.runtime.is_none()
         && query.filter.ppids.is_empty()
         && query.filter.uids.is_empty()
-        && query.filter.states.is_empty();
+        && query.filter.states.is_empty()
+        && !query.filter.selects_by_cgroup();
     let filtered = !by_pid_only || !query.filter.pids.is_empty();
     // A process that exited before it could be read counts only when it was selected: when
     // the selection needs its files (user, name, state...), nobody knows whether it was.
@@ -289,7 +328,7 @@ pub fn run(
     }
     let mut rows = scanned.rows;
     rows.sort_by(|(a, ra), (b, rb)| {
-        value::compare(a, b)
+        compare_keys(&query.sort_keys, a, b)
             .then(ra.pid.cmp(&rb.pid))
             .then(ra.tid.cmp(&rb.tid))
     });
@@ -324,6 +363,23 @@ pub fn run(
         errors,
         denied_hint: crate::collect::system::denied_hint(),
     })
+}
+
+/// Compares two rows' sort keys in order; a descending key reverses its values but keeps
+/// unavailable cells last.
+fn compare_keys(
+    keys: &[(&'static Column, bool)],
+    a: &[Field<Value>],
+    b: &[Field<Value>],
+) -> std::cmp::Ordering {
+    keys.iter()
+        .zip(a.iter().zip(b))
+        .map(|((_, descending), (a, b))| match (a, b) {
+            (Ok(_), Ok(_)) if *descending => value::compare(b, a),
+            _ => value::compare(a, b),
+        })
+        .find(|order| order.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
 }
 
 /// Gives cluster primaries their role in the runtime column, as `tree`, `ports` and `show`
@@ -691,12 +747,14 @@ fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
 fn tone(column: &Column, cell: &Field<Value>) -> Tone {
     match cell {
         Err(_) => Tone::Dim,
-        Ok(Value::Label(state)) if column.name == "state" => match state.as_str() {
-            "R" => Tone::Good,
-            "D" => Tone::Warn,
-            "Z" | "X" => Tone::Bad,
-            _ => Tone::Plain,
-        },
+        Ok(Value::Label(state)) if matches!(column.name, "state" | "stat") => {
+            match state.get(..1).unwrap_or_default() {
+                "R" => Tone::Good,
+                "D" => Tone::Warn,
+                "Z" | "X" => Tone::Bad,
+                _ => Tone::Plain,
+            }
+        }
         _ => Tone::Plain,
     }
 }
@@ -742,13 +800,16 @@ pub fn schema() -> Json {
     if let Some(object) = reason_def.as_object_mut() {
         object.remove("$schema");
     }
-    let row = serde_json::json!({"type": "object", "properties": properties, "required": ["pid"], "additionalProperties": false});
+    let env_values = serde_json::json!({"type": ["string", "null"], "description": "-o env:NAME: the variable's starting value (env_NAME), <redacted> for secret-looking names, with env_NAME_b64 for non-UTF-8 bytes"});
+    let row = serde_json::json!({"type": "object", "properties": properties, "patternProperties": {"^env_": env_values}, "required": ["pid"], "additionalProperties": false});
     let payload = serde_json::json!({
         "properties": {
             "processes": {"type": "array", "items": row},
+            "groups": {"type": "array", "items": crate::commands::ps_groups::row_schema(), "description": "with --group-by: one object per application (instead of processes)"},
             "vanished": {"type": "integer", "minimum": 0, "description": "processes that exited during the listing"}
         },
-        "required": ["processes", "vanished"],
+        "required": ["vanished"],
+        "oneOf": [{"required": ["processes"]}, {"required": ["groups"]}],
         "$defs": {"Unavailable": reason_def}
     });
     let mut payload = payload;

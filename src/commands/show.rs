@@ -8,12 +8,15 @@ use crate::analyze::fd_kind::{split_deleted, type_name};
 use crate::analyze::memory::{Category, ThreadSp, classify};
 use crate::analyze::runtime::{ClusterRole, RuntimeInfo};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
-use crate::collect::detail::{ProcessDetailFiles, read_detail};
+use crate::collect::detail::{ProcessDetailFiles, read_detail_with};
 use crate::collect::fds::inode_of;
 use crate::collect::net::SocketTables;
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
+use crate::commands::show_security::{
+    LIMIT_LABELS, ShowExtras, environment, environment_rows, security, security_rows,
+};
 use crate::exit::Exit;
 use crate::model::Unavailable;
 use crate::model::detail::{
@@ -44,11 +47,27 @@ pub fn run(
     system: &SystemInfo,
     users: &UserNames,
     raw_cmdline: bool,
+    extras: &ShowExtras,
 ) -> anyhow::Result<ShowReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
-    let files = read_detail(procfs, pid).map_err(|why| not_a_process("show", pid, why))?;
+    let files =
+        read_detail_with(procfs, pid, extras.env).map_err(|why| not_a_process("show", pid, why))?;
     let runtime = runtime_section(&files, procfs, system);
-    let mut detail = assemble(&files, system, users);
+    let mut detail = assemble(&files, system, users, extras.all_limits);
+    detail.security = security(
+        &files.sample,
+        &files.security,
+        users,
+        &mut detail.unavailable,
+    );
+    match &files.security.environ {
+        Some(Ok(environ)) => detail.environment = Some(environment(environ, &extras.secrets)),
+        Some(Err(why)) => {
+            let why = crate::collect::process::explain(*why, files.sample.kind());
+            detail.unavailable.insert("environment".into(), why);
+        }
+        None => {}
+    }
     if raw_cmdline {
         use base64::Engine;
         detail.identity.cmdline_b64 = (files.sample.cmdline_raw.as_deref())
@@ -106,7 +125,12 @@ impl Recorder {
     }
 }
 
-fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) -> ProcessDetail {
+fn assemble(
+    files: &ProcessDetailFiles,
+    system: &SystemInfo,
+    users: &UserNames,
+    all_limits: bool,
+) -> ProcessDetail {
     let mut rec = Recorder::default();
     let sample = &files.sample;
     let kind = sample.kind();
@@ -284,7 +308,7 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
     };
     let limits = limits
         .into_iter()
-        .filter(|limit| SHOWN_LIMITS.contains(&limit.name.as_str()))
+        .filter(|limit| all_limits || SHOWN_LIMITS.contains(&limit.name.as_str()))
         .map(|l| LimitEntry {
             name: l.name,
             soft: l.soft,
@@ -319,6 +343,8 @@ fn assemble(files: &ProcessDetailFiles, system: &SystemInfo, users: &UserNames) 
         cgroup,
         cgroup_b64: cgroup_b64.flatten(),
         cgroups,
+        security: Default::default(),
+        environment: None,
         unavailable: rec.unavailable,
     }
 }
@@ -430,6 +456,15 @@ impl Report for ShowReport {
             sheet::section(&"Memory".into(), self.memory_rows(), style),
             sheet::section(&"Memory map".into(), self.memory_map_rows(), style),
             sheet::section(&"Limits".into(), self.limit_rows(), style),
+            sheet::section(
+                &"Security".into(),
+                security_rows(&d.security, &d.unavailable),
+                style,
+            ),
+            d.environment
+                .as_ref()
+                .map(|env| sheet::section(&"Environment".into(), environment_rows(env), style))
+                .unwrap_or_default(),
         ]
         .concat()
     }
@@ -784,11 +819,10 @@ impl ShowReport {
             .limits
             .iter()
             .map(|limit| {
-                let label = match limit.name.as_str() {
-                    "Max open files" => "open files",
-                    "Max stack size" => "stack size",
-                    _ => "processes",
-                };
+                let label = LIMIT_LABELS
+                    .iter()
+                    .find(|(name, _)| *name == limit.name)
+                    .map_or("other", |(_, label)| label);
                 let show = |v: Option<u64>| match (v, limit.unit.as_str()) {
                     (None, _) => "unlimited".to_owned(),
                     (Some(v), "bytes") => units::bytes(v),

@@ -18,7 +18,7 @@ pub struct ProcessDetail {
     pub cpu: CpuSummary,
     pub memory: MemorySummary,
     pub counts: Counts,
-    /// Selected resource limits: open files, stack size, processes.
+    /// Selected resource limits: open files, stack size, processes; all 16 with `--limits`.
     pub limits: Vec<LimitEntry>,
     /// The runtime recognised from the executable (with the cluster role: a primary lists its
     /// workers).
@@ -38,6 +38,11 @@ pub struct ProcessDetail {
     /// The exact bytes of `cgroup` (standard base64), only when they are not UTF-8.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cgroup_b64: Option<String>,
+    /// Namespaces, capabilities, NoNewPrivs, seccomp, LSM label, OOM and I/O priority, groups.
+    pub security: crate::model::security::Security,
+    /// The starting environment, with `--env` (secret-looking values redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Vec<crate::model::security::EnvEntry>>,
     /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
     pub unavailable: BTreeMap<String, Unavailable>,
 }

@@ -60,6 +60,19 @@ pub struct MappingRow {
     pub path_b64: Option<String>,
     #[serde(flatten)]
     pub sizes: Sizes,
+    /// The file's device as the kernel prints it (`fe:01`; `00:00` for anonymous memory).
+    pub device: String,
+    pub inode: u64,
+    /// The figures `pmap -X` adds, from smaps.
+    pub referenced_bytes: u64,
+    pub anonymous_bytes: u64,
+    pub lazy_free_bytes: u64,
+    pub shmem_pmd_mapped_bytes: u64,
+    pub locked_bytes: u64,
+    /// May use transparent huge pages; null on kernels that do not say.
+    pub thp_eligible: Option<bool>,
+    /// The two-letter VmFlags (`rd wr mr mw me ac`; see proc(5)).
+    pub vm_flags: Vec<String>,
 }
 
 /// The kernel's own totals (`smaps_rollup`).

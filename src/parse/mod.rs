@@ -1,5 +1,6 @@
 //! Pure parsers for /proc file formats: bytes in, values out, never I/O and never a panic.
 
+pub mod caps;
 pub mod cgroup;
 pub mod cmdline;
 pub mod codes;

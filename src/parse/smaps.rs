@@ -12,6 +12,22 @@ pub struct SmapsEntry {
     /// Private_Clean + Private_Dirty: the unique set (USS).
     pub private: u64,
     pub swap: u64,
+    /// The figures `pmap -X` adds.
+    pub extra: SmapsExtra,
+}
+
+/// The further figures of one mapping that `pmap -X` shows, in bytes, and its flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmapsExtra {
+    pub referenced: u64,
+    pub anonymous: u64,
+    pub lazy_free: u64,
+    pub shmem_pmd_mapped: u64,
+    pub locked: u64,
+    /// Whether the mapping may use transparent huge pages (`None` on kernels without it).
+    pub thp_eligible: Option<bool>,
+    /// The two-letter VmFlags (`rd`, `mr`, `mw`, `me`, `ac`, `sd`...).
+    pub vm_flags: Vec<String>,
 }
 
 /// Parses a whole smaps file. A header line starts with a lowercase hex digit (the address);
@@ -41,6 +57,23 @@ fn finish((mapping, figures): (Mapping, Vec<u8>)) -> SmapsEntry {
         pss: kib("Pss"),
         private: kib("Private_Clean") + kib("Private_Dirty"),
         swap: kib("Swap"),
+        extra: SmapsExtra {
+            referenced: kib("Referenced"),
+            anonymous: kib("Anonymous"),
+            lazy_free: kib("LazyFree"),
+            shmem_pmd_mapped: kib("ShmemPmdMapped"),
+            locked: kib("Locked"),
+            thp_eligible: keyed.number("THPeligible").map(|n| n == 1),
+            vm_flags: keyed
+                .get("VmFlags")
+                .map(|flags| {
+                    String::from_utf8_lossy(flags)
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
         mapping,
     }
 }
@@ -89,9 +122,34 @@ Rss:                  48 kB
 Pss:                  40 kB
 Private_Clean:         0 kB
 Private_Dirty:        40 kB
+Referenced:           44 kB
+Anonymous:            40 kB
+LazyFree:              4 kB
+ShmemPmdMapped:        0 kB
 Swap:                  8 kB
+Locked:               12 kB
+THPeligible:           1
 VmFlags: rd wr mr mw me gd ac 
 ";
+
+    #[test]
+    fn pmap_x_figures_and_flags() {
+        let entries = parse_smaps(SMAPS);
+        let stack = &entries[1].extra;
+        assert_eq!(
+            (
+                stack.referenced,
+                stack.anonymous,
+                stack.lazy_free,
+                stack.locked
+            ),
+            (44 << 10, 40 << 10, 4 << 10, 12 << 10)
+        );
+        assert_eq!(stack.thp_eligible, Some(true));
+        assert_eq!(stack.vm_flags, ["rd", "wr", "mr", "mw", "me", "gd", "ac"]);
+        assert_eq!(entries[0].extra.thp_eligible, None);
+        assert_eq!(entries[0].extra.vm_flags, ["rd", "mr", "mw", "me"]);
+    }
 
     #[test]
     fn entries_with_figures() {

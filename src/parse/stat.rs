@@ -15,6 +15,8 @@ pub struct Stat {
     pub pgrp: i32,
     pub session: i32,
     pub tty_nr: u32,
+    /// The foreground process group of the controlling terminal (-1 without one).
+    pub tpgid: i32,
     pub flags: u32,
     pub minflt: u64,
     pub majflt: u64,
@@ -80,7 +82,7 @@ pub fn parse_stat(line: &[u8]) -> Result<Stat, StatError> {
     let pgrp = signed(next("missing pgrp")?, "bad pgrp")?;
     let session = signed(next("missing session")?, "bad session")?;
     let tty_nr = signed(next("missing tty_nr")?, "bad tty_nr")? as u32;
-    let _tpgid = next("missing tpgid")?;
+    let tpgid = signed(next("missing tpgid")?, "bad tpgid")?;
     let flags = num(next("missing flags")?, "bad flags")?;
     let minflt = num(next("missing minflt")?, "bad minflt")?;
     let _cminflt = next("missing cminflt")?;
@@ -108,6 +110,7 @@ pub fn parse_stat(line: &[u8]) -> Result<Stat, StatError> {
         pgrp: pgrp as i32,
         session: session as i32,
         tty_nr,
+        tpgid: tpgid as i32,
         flags,
         minflt,
         majflt,

@@ -1,6 +1,9 @@
-//! Which processes a listing keeps: name/command-line pattern, PIDs, parents, users, states.
+//! Which processes a listing keeps: name/command-line pattern, PIDs, parents, users, states,
+//! systemd units, containers and cgroups.
 
+use crate::analyze::placement::placement;
 use crate::collect::{Needs, ProcessSample};
+use crate::parse::cgroup::parse_cgroup;
 use crate::query::matcher::Matcher;
 
 /// All the conditions of one listing; empty lists mean "any".
@@ -16,6 +19,12 @@ pub struct ProcessFilter {
     pub exclude: Option<u32>,
     /// Keep only processes of this runtime (`node`).
     pub runtime: Option<String>,
+    /// Keep processes in one of these systemd units (`nginx` matches `nginx.service`).
+    pub units: Vec<String>,
+    /// Keep processes in one of these containers (ID prefix, LXC name, engine, `k8s`).
+    pub containers: Vec<String>,
+    /// Keep processes in (or below) one of these cgroup paths, v2 or v1.
+    pub cgroups: Vec<String>,
 }
 
 impl ProcessFilter {
@@ -34,7 +43,44 @@ impl ProcessFilter {
         if self.runtime.is_some() {
             needs |= Needs::STAT | Needs::EXE | Needs::RUNTIME;
         }
+        if self.selects_by_cgroup() {
+            needs |= Needs::CGROUP;
+        }
         needs
+    }
+
+    /// True when a unit, container or cgroup condition is set.
+    pub fn selects_by_cgroup(&self) -> bool {
+        !self.units.is_empty() || !self.containers.is_empty() || !self.cgroups.is_empty()
+    }
+
+    /// True when the process's cgroup lines meet the unit, container and cgroup conditions.
+    fn keeps_placement(&self, process: &ProcessSample) -> bool {
+        if !self.selects_by_cgroup() {
+            return true;
+        }
+        let Ok(raw) = process.cgroup() else {
+            return false;
+        };
+        let lines = parse_cgroup(raw);
+        let place = placement(&lines);
+        let unit_ok = self.units.is_empty()
+            || place
+                .unit
+                .as_deref()
+                .is_some_and(|unit| self.units.iter().any(|u| unit_matches(unit, u)));
+        let container_ok = self.containers.is_empty()
+            || place
+                .container
+                .as_ref()
+                .is_some_and(|c| self.containers.iter().any(|wanted| c.matches(wanted)));
+        let cgroup_ok = self.cgroups.is_empty()
+            || lines.iter().any(|line| {
+                self.cgroups
+                    .iter()
+                    .any(|wanted| path_within(&line.path, wanted))
+            });
+        unit_ok && container_ok && cgroup_ok
     }
 
     /// True when the filter can decide on the PID alone and rejects it (saves all reads).
@@ -64,12 +110,41 @@ impl ProcessFilter {
                 return false;
             }
         }
+        if !self.keeps_placement(process) {
+            return false;
+        }
         if let Some(matcher) = &self.matcher {
             let name = process.name().unwrap_or_default();
             let argv = process.cmdline().map(Vec::as_slice).unwrap_or_default();
             return matcher.matches(&name, argv);
         }
         true
+    }
+}
+
+/// True when `unit` is `wanted`, or `wanted` without its `.service` suffix.
+pub fn unit_matches(unit: &str, wanted: &str) -> bool {
+    unit == wanted || unit.strip_suffix(".service") == Some(wanted)
+}
+
+/// True when `path` is `wanted` or below it (whole components: `/a` holds `/a/b`, not `/ab`).
+pub fn path_within(path: &str, wanted: &str) -> bool {
+    let wanted = wanted.trim_end_matches('/');
+    if wanted.is_empty() {
+        return true;
+    }
+    path.strip_prefix(wanted)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Validates a `--cgroup` path: absolute, as `/proc/PID/cgroup` writes it.
+pub fn parse_cgroup_path(text: &str) -> Result<String, String> {
+    if text.starts_with('/') && !text.contains('\0') {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "'{text}' is not a cgroup path: expected an absolute path as /proc/PID/cgroup shows it (e.g. /system.slice/nginx.service)"
+        ))
     }
 }
 
@@ -92,6 +167,21 @@ pub fn parse_states(text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_and_cgroup_paths() {
+        assert!(unit_matches("nginx.service", "nginx"));
+        assert!(unit_matches("nginx.service", "nginx.service"));
+        assert!(unit_matches("session-2.scope", "session-2.scope"));
+        assert!(!unit_matches("session-2.scope", "session-2"));
+        assert!(!unit_matches("nginx-debug.service", "nginx"));
+        assert!(path_within("/system.slice/a.service", "/system.slice"));
+        assert!(path_within("/system.slice", "/system.slice/"));
+        assert!(!path_within("/system.slicex/a", "/system.slice"));
+        assert!(path_within("/anything", "/"));
+        assert!(parse_cgroup_path("relative").is_err());
+        assert!(parse_cgroup_path("/user.slice").is_ok());
+    }
 
     #[test]
     fn states() {

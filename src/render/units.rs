@@ -78,6 +78,25 @@ pub fn date_time(unix: f64) -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
+/// Elapsed time like ps's `etime`: `[[DD-]hh:]mm:ss`.
+pub fn elapsed(seconds: f64) -> String {
+    let total = seconds.max(0.0) as u64;
+    let (days, hours) = (total / 86_400, total / 3600 % 24);
+    let (minutes, secs) = (total / 60 % 60, total % 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes:02}:{secs:02}"),
+        (0, _) => format!("{hours:02}:{minutes:02}:{secs:02}"),
+        _ => format!("{days}-{hours:02}:{minutes:02}:{secs:02}"),
+    }
+}
+
+/// A local time like ps's `lstart`: `Sat Nov 28 07:25:15 2026`.
+pub fn long_date(unix: f64) -> String {
+    local_time(unix)
+        .map(|time| time.strftime("%a %b %e %H:%M:%S %Y").to_string())
+        .unwrap_or_else(|| "?".to_owned())
+}
+
 fn local_time(unix: f64) -> Option<jiff::ZonedDateTime> {
     let timestamp = jiff::Timestamp::from_second(unix as i64).ok()?;
     Some(timestamp.to_zoned_datetime(local_zone().clone()))
@@ -126,6 +145,13 @@ pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elapsed_like_ps_etime() {
+        assert_eq!(elapsed(5.9), "00:05");
+        assert_eq!(elapsed(3725.0), "01:02:05");
+        assert_eq!(elapsed(2.0 * 86_400.0 + 3661.0), "2-01:01:01");
+    }
 
     #[test]
     fn byte_units() {

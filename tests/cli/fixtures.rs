@@ -8,12 +8,12 @@ fn ps_table_is_exact() {
     let output = run_fixture(&["ps"]);
     assert_eq!(output.status.code(), Some(0));
     let expected = "\
-PID PPID USER  S %CPU %MEM  RSS THR START TIME COMMAND
-  1    0 root  S  0.1  0.0 4.0M   1 09:46 0:12 /sbin/init splash
-  2    0 root  S  0.0  0.0   0B   1 09:46 0:00 [kthreadd]
- 42    1 54321 Z  0.0  0.0   0B   1 11:10 0:00 [defunct-child] <defunct>
- 77    1 54321 R  0.1  0.0 1.0M   3 12:16 0:01 ./evil line\\nbreak \\e[31mred bad\\xffbyte
-555    1 -     S  0.0  0.0 4.0K   1 09:47 0:00 -
+PID PPID USER  STAT %CPU %MEM   VSZ  RSS TTY   THR START TIME COMMAND
+  1    0 root  S     0.1  0.0 21.0M 4.0M ?       1 09:46 0:12 /sbin/init splash
+  2    0 root  S     0.0  0.0    0B   0B ?       1 09:46 0:00 [kthreadd]
+ 42    1 54321 Zs    0.0  0.0    0B   0B ?       1 11:10 0:00 [defunct-child] <defunct>
+ 77    1 54321 Rsl   0.1  0.0  8.0M 1.0M pts/3   3 12:16 0:01 ./evil line\\nbreak \\e[31mred bad\\xffbyte
+555    1 -     Ss    0.0  0.0  4.0K 4.0K ?       1 09:47 0:00 -
 ";
     assert_eq!(stdout(&output), expected);
     assert_eq!(
@@ -292,6 +292,17 @@ Limits
   stack size 8.0M (hard unlimited)
   processes  63413 (hard 63413)
   open files 1024 (hard 524288)
+Security
+  namespaces    - (process gone)
+  cap effective - (not supported by this kernel)
+  cap permitted - (not supported by this kernel)
+  cap bounding  - (not supported by this kernel)
+  no new privs  - (not supported by this kernel)
+  seccomp       - (not supported by this kernel)
+  lsm label     - (process gone)
+  oom score     - (process gone)
+  io priority   - (not supported by this kernel)
+  groups        root(0)
 ";
     assert_eq!(stdout(&output), expected);
 }

@@ -40,7 +40,7 @@ fn abstract_socket_name_with_escapes_is_escaped_in_fds_and_show() {
 }
 
 /// A writable cgroup v2 hierarchy (from /proc/self/mountinfo), if any.
-fn writable_cgroup2() -> Option<std::path::PathBuf> {
+pub fn writable_cgroup2() -> Option<std::path::PathBuf> {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     mountinfo.lines().find_map(|line| {
         let (mount, fs) = line.split_once(" - ")?;

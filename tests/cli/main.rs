@@ -2,6 +2,7 @@
 //! the tests start themselves.
 
 mod budget;
+mod columns;
 mod common;
 mod contract;
 mod deputy;
@@ -9,6 +10,7 @@ mod exact;
 mod export;
 mod fds_ports;
 mod fixtures;
+mod groups;
 mod hostile;
 mod hostile_text;
 mod kill;
@@ -18,11 +20,13 @@ mod node;
 mod node_roles;
 mod output;
 mod permission;
+mod pmap_x;
 mod ports_diag;
 mod profile;
 mod props;
 mod ps_live;
 mod schema;
+mod security;
 mod show_live;
 mod stress;
 mod terminal;

@@ -2,13 +2,13 @@
 
 use crate::common::{Owned, json, run, run_fixture};
 
-fn validator(command: &str) -> jsonschema::Validator {
+pub fn validator(command: &str) -> jsonschema::Validator {
     let schema = json(&run(&["schema", command]));
     jsonschema::validator_for(&schema)
         .unwrap_or_else(|err| panic!("schema of {command} compiles: {err}"))
 }
 
-fn assert_valid(validator: &jsonschema::Validator, document: &serde_json::Value) {
+pub fn assert_valid(validator: &jsonschema::Validator, document: &serde_json::Value) {
     let errors: Vec<String> = validator
         .iter_errors(document)
         .map(|e| format!("{e} at {}", e.instance_path()))

@@ -62,7 +62,7 @@ enum Source {
     Explicit,
     /// Holds this socket inode (in this network namespace).
     Port { inode: u64, netns: Option<u64> },
-    /// Matches the query's matcher.
+    /// Matches the query's matcher and unit.
     Matched,
     /// A child of this (bound) parent.
     Child(u32),
@@ -192,12 +192,16 @@ fn candidates(
     Ok(found)
 }
 
-/// The matcher as a filter, leaving procscope out (its argv holds the pattern), as `ps`
-/// does.
+/// The matcher and unit as a filter, leaving procscope out (its argv holds the pattern), as
+/// `ps` does; `None` when neither was given.
 fn matcher_filter(query: &KillQuery) -> Option<ProcessFilter> {
-    query.matcher.clone().map(|matcher| ProcessFilter {
-        matcher: Some(matcher),
+    if query.matcher.is_none() && query.unit.is_none() {
+        return None;
+    }
+    Some(ProcessFilter {
+        matcher: query.matcher.clone(),
         exclude: Some(std::process::id()),
+        units: query.unit.iter().cloned().collect(),
         ..ProcessFilter::default()
     })
 }

@@ -40,7 +40,7 @@ pub(super) fn confirm(selected: &[Selected], query: &KillQuery) -> anyhow::Resul
             if query.tree {
                 "tree"
             } else {
-                "name, pattern or port"
+                "name, pattern, unit or port"
             }
         )));
     }

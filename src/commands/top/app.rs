@@ -215,6 +215,7 @@ fn kill_query(pid: u32, signal: SignalChoice) -> KillQuery {
         port: None,
         all_netns: false,
         matcher: None,
+        unit: None,
         tree: false,
         signal,
         wait: false,

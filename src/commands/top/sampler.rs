@@ -312,7 +312,7 @@ fn cells(
         .iter()
         .map(|column| match (reader::is_static(column), statics) {
             (true, Some(_)) => kept.next().cloned().unwrap_or(Err(Unavailable::ReadError)),
-            _ => (column.extract)(sample, context),
+            _ => column.value(sample, context),
         })
         .collect()
 }

@@ -111,6 +111,7 @@ fn width(column: &Column) -> Constraint {
         ("wait", _) => Constraint::Length(18),
         (_, Kind::Label) => Constraint::Length(9),
         (_, Kind::Runtime) => Constraint::Length(14),
+        (_, Kind::Container) => Constraint::Length(20),
         (_, Kind::RawText | Kind::Argv) => Constraint::Length(16),
     }
 }
