@@ -10,12 +10,24 @@ use std::process::{Command, Stdio};
 
 use crate::common::{bin, first_line, json_ok, run};
 
-/// Records every thread's name as JSON on stdout, then renames every thread to `node`.
+/// Records every thread's name as JSON on stdout, then renames every thread to `node`. A
+/// thread starts with its creator's name and names itself a moment later, so the names are
+/// read once no thread but the main one still carries the main thread's name (2 s at most).
 const PRELOAD: &str = "const fs = require('fs');
 globalThis.__truth = function () {
-  const names = {};
-  for (const tid of fs.readdirSync('/proc/self/task')) {
-    try { names[tid] = fs.readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim(); } catch (e) {}
+  const read = () => {
+    const names = {};
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      try { names[tid] = fs.readFileSync('/proc/self/task/' + tid + '/comm', 'utf8').trim(); } catch (e) {}
+    }
+    return names;
+  };
+  const main = String(process.pid);
+  const unsettled = (names) => Object.keys(names).some((tid) => tid !== main && names[tid] === names[main]);
+  let names = read();
+  for (let i = 0; i < 200 && unsettled(names); i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    names = read();
   }
   for (const tid of Object.keys(names)) {
     try { fs.writeFileSync('/proc/self/task/' + tid + '/comm', 'node'); } catch (e) {}

@@ -253,7 +253,7 @@ fn full_screen_view_in_a_real_terminal() {
         socket: format!("procscope-top-{}", std::process::id()),
     };
     let script = format!(
-        "{} top -d 300ms -s pid --ppid {}; echo EXIT=$?; sleep 60",
+        "{} top -d 300ms -s pid -o pid,user,stat,cpu,rss,name,cmd --ppid {}; echo EXIT=$?; sleep 60",
         crate::common::bin().display(),
         std::process::id()
     );
