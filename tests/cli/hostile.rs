@@ -368,16 +368,6 @@ fn an_unbound_netlink_socket_is_netlink() {
     );
 }
 
-/// The inode of one of our own descriptors (`socket:[N]`).
-fn socket_inode(fd: i32) -> u64 {
-    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
-    let text = link.to_string_lossy().into_owned();
-    text.trim_start_matches("socket:[")
-        .trim_end_matches(']')
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn socket_names_cannot_forge_socket_table_lines() {
     use std::os::fd::AsRawFd;
@@ -385,7 +375,7 @@ fn socket_names_cannot_forge_socket_table_lines() {
     let dir = tempfile::tempdir().unwrap();
     let victim_path = dir.path().join("victim.sock");
     let victim = std::os::unix::net::UnixListener::bind(&victim_path).unwrap();
-    let inode = socket_inode(victim.as_raw_fd());
+    let inode = crate::common::own_socket_inode(victim.as_raw_fd());
     // The attacker: abstract names holding a newline and a record that claims the victim's
     // inode for /run/docker.sock. Many of them, so that /proc/net/unix lists some after
     // the victim's own line (the old parser let the last record of an inode win).
