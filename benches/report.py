@@ -27,19 +27,14 @@ WHY = {
     "(open, getdents, a readlink per descriptor, close), which `lsof -p` does not do at all; "
     "`lsof +E -p`, which does, is the like-for-like peer.",
     "fds-conns": "the server holds one pipe (its helper's lifeline), so the pipe's other end "
-    "is searched in every process's descriptor table (the mixed workload's 14000 included); "
-    "and reading PID/net/tcp walks the whole TCP hash table (perf: established_get_first), "
-    "which the sock_diag socket tables being built on another branch replace.",
+    "is searched in every process's descriptor table (the mixed workload's 14000 included).",
     "ports": "every descriptor of every process is read to map socket inodes to processes "
-    "(the kernel keeps no reverse index) and /proc/net/tcp walks the whole TCP hash table; "
-    "ss asks sock_diag, which another branch is bringing to procscope.",
+    "(the kernel keeps no reverse index); the sockets themselves come from sock_diag, as ss's do.",
     "ports-mixed": "as above: every descriptor of every process is read.",
     "tree": "92% of the time is in the kernel opening and formatting PID/stat (four calls "
     "per process, the floor for the file and its owner); pstree does the same reads.",
     "threads": "per thread the kernel formats task/TID/stat, status and syscall (nine calls); "
-    "on top, a fixed cost: the program counters are symbolized through libc's symbol table "
-    "read with object::ReadCache, one lseek and one 256-byte read per symbol name (about "
-    "9400 pairs, whatever the thread count).",
+    "the symbol tables of modules up to 16 MiB are read whole, once.",
     "threads-1k": "as for 10000 threads: three files per thread plus the fixed symbol-table "
     "reads, a larger share here.",
     "mem": "mem reads smaps and one syscall file per thread (the stack pointers that "
