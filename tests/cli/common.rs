@@ -349,3 +349,16 @@ pub fn own_socket_inode(fd: i32) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// Sends `signal` to a child of this test, but only while it is un-reaped: `try_wait` finds it
+/// still running (or a zombie no one has collected), so its PID cannot belong to anyone else.
+/// A child that has already exited is reaped here and not signalled. `Child::kill` sends only
+/// SIGKILL; this is for the other signals a test needs (TERM, STOP, INT).
+pub fn signal_own_child(child: &mut Child, signal: i32) {
+    if child.try_wait().expect("waitpid on our child").is_some() {
+        return;
+    }
+    // SAFETY: kill(2) on the PID of our own child, which was not reaped (checked above, and
+    // only this thread waits for it), so the PID cannot have been reused.
+    unsafe { libc::kill(child.id() as i32, signal) };
+}

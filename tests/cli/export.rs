@@ -173,8 +173,7 @@ fn serve_answers_while_a_client_stalls_and_stops_on_sigterm() {
         "{metrics}"
     );
     // SIGTERM to our own un-reaped child: it stops cleanly with 0.
-    // SAFETY: kill(2) on the PID of a child we have not reaped (it cannot be reused yet).
-    unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) };
+    crate::common::signal_own_child(&mut server.0, libc::SIGTERM);
     let status = server.0.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }

@@ -231,9 +231,8 @@ time.sleep(300)
 #[test]
 fn ps_state_takes_a_comma_list() {
     let mut dead = zombie();
-    let stopped = Owned::spawn("sleep", &["300"]).sleeping();
-    // SAFETY: our own child, not reaped (Owned reaps it when dropped).
-    unsafe { libc::kill(stopped.pid() as i32, libc::SIGSTOP) };
+    let mut stopped = Owned::spawn("sleep", &["300"]).sleeping();
+    crate::common::signal_own_child(&mut stopped.0, libc::SIGSTOP);
     wait_state(stopped.pid(), 'T');
     let running = Owned::spawn("sleep", &["300"]).sleeping();
     let wanted = format!("{},{},{}", dead.id(), stopped.pid(), running.pid());

@@ -102,7 +102,7 @@ fn watch_ends_cleanly_on_sigint_and_on_a_closed_pipe() {
         assert!(line.contains(&format!("\"pid\":{pid}")), "{line}");
         if interrupt {
             // Our own un-reaped child.
-            unsafe { libc::kill(watch.id() as i32, libc::SIGINT) };
+            crate::common::signal_own_child(&mut watch, libc::SIGINT);
             let mut rest = String::new();
             std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
             assert!(
