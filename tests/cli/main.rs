@@ -29,6 +29,8 @@ mod schema;
 mod security;
 mod show_live;
 mod stress;
+#[path = "../support/system_user.rs"]
+mod system_user;
 mod terminal;
 mod threads;
 mod top;

@@ -21,22 +21,9 @@ pub fn unprivileged() -> Option<Unprivileged> {
         crate::common::notice!("not root, so no test user can be made; permission tests skipped");
         return None;
     }
-    let exists = Command::new("id").arg("-u").arg(TEST_USER).output().ok()?;
-    if !exists.status.success() {
-        let made = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                TEST_USER,
-            ])
-            .status()
-            .ok()?;
-        if !made.success() {
-            crate::common::notice!("useradd failed; permission tests skipped");
-            return None;
-        }
+    if let Err(why) = crate::system_user::ensure_system_user(TEST_USER) {
+        crate::common::notice!("{why}; permission tests skipped");
+        return None;
     }
     let uid_out = Command::new("id").arg("-u").arg(TEST_USER).output().ok()?;
     let uid: u32 = String::from_utf8(uid_out.stdout)

@@ -20,3 +20,5 @@ mod compare_tree;
 mod peers;
 mod recipes;
 mod servers;
+#[path = "../support/system_user.rs"]
+mod system_user;

@@ -24,26 +24,6 @@ pub fn postgres_bin() -> Option<PathBuf> {
 
 const PG_USER: &str = "procscope-pg";
 
-fn ensure_user(name: &str) -> Result<(), String> {
-    let exists = Command::new("id").arg("-u").arg(name).output();
-    if exists.is_ok_and(|o| o.status.success()) {
-        return Ok(());
-    }
-    let made = Command::new("useradd")
-        .args([
-            "--system",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            name,
-        ])
-        .status()
-        .map_err(|e| e.to_string())?;
-    made.success()
-        .then_some(())
-        .ok_or_else(|| format!("useradd {name} failed"))
-}
-
 fn as_pg_user(program: &Path) -> Vec<String> {
     vec![
         "setpriv".into(),
@@ -57,7 +37,7 @@ fn as_pg_user(program: &Path) -> Vec<String> {
 
 pub fn postgres() -> Result<Server, String> {
     let bin = postgres_bin().ok_or("no PostgreSQL server binary")?;
-    ensure_user(PG_USER)?;
+    crate::system_user::ensure_system_user(PG_USER)?;
     let dir = temp_dir();
     let chown = Command::new("chown").arg(PG_USER).arg(&dir).status();
     if !chown.is_ok_and(|s| s.success()) {
