@@ -16,6 +16,7 @@ pub mod query;
 pub mod render;
 pub mod serve;
 pub mod signal;
+pub mod text;
 
 use std::io::{IsTerminal, Write};
 

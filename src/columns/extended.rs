@@ -10,7 +10,7 @@ use crate::analyze::secrets::{REDACTED, SecretPolicy};
 use crate::collect::{Field, Needs, ProcessSample, TaskKind};
 use crate::model::Unavailable;
 use crate::parse::cgroup::{parse_cgroup, summary};
-use crate::render::units;
+use crate::text::units;
 
 use super::Context;
 use super::registry::Column;
