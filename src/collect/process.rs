@@ -312,8 +312,8 @@ impl ProcessSample {
     }
 
     /// What is known for runtime detection (with `Needs::RUNTIME`).
-    pub fn runtime_facts(&self) -> crate::analyze::runtime::ProcessFacts<'_> {
-        crate::analyze::runtime::ProcessFacts {
+    pub fn runtime_facts(&self) -> ProcessFacts<'_> {
+        ProcessFacts {
             pid: self.pid,
             ppid: self
                 .stat
@@ -477,4 +477,15 @@ pub fn explain(why: Unavailable, kind: TaskKind) -> Unavailable {
         }
         _ => why,
     }
+}
+
+/// What is known about a process when deciding its runtime.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessFacts<'a> {
+    pub pid: u32,
+    pub ppid: u32,
+    /// Facts of the executable, and of a runtime library it needs (libnode), if read.
+    pub binary: Option<&'a BinaryFacts>,
+    /// The starting environment (`/proc/PID/environ`), if readable.
+    pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,
 }

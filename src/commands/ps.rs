@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::filter::FilterProcess;
 use crate::analyze::runtime::ClusterRole;
 use crate::analyze::tree::Forest;
 use crate::cli::PsArgs;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::filter::FilterProcess;
 use crate::analyze::runtime::detect;
 use crate::cli::GroupBy;
 use crate::collect::scan::scan;

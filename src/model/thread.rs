@@ -6,9 +6,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Unavailable;
+use super::code::{CodeLocation, StackMapping};
 use crate::analyze::runtime::{RoleEvidence, RuntimeInfo};
-use crate::analyze::stacks::StackMapping;
-use crate::analyze::symbols::CodeLocation;
 
 /// One thread of a process.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

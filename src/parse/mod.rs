@@ -5,6 +5,7 @@ pub mod cgroup;
 pub mod cmdline;
 pub mod codes;
 pub mod cpustat;
+pub mod elf_symbols;
 pub mod fdinfo;
 pub mod io;
 pub mod keyed;

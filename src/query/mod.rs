@@ -4,10 +4,12 @@ pub mod duration;
 pub mod filter;
 pub mod groups;
 pub mod matcher;
+pub mod needs;
 pub mod pid;
 pub mod socket_states;
 
 pub use duration::parse_duration;
 pub use filter::{ProcessFilter, parse_states};
 pub use matcher::Matcher;
+pub use needs::Needs;
 pub use pid::{parse_pid, parse_ppid};

@@ -1,7 +1,8 @@
 //! Parsing a PID argument: a positive decimal within the kernel's limit, never 0, never
 //! negative, never a value that wraps to -1.
 
-use crate::collect::system::PID_MAX_LIMIT;
+/// The largest pid_max Linux allows (PID_MAX_LIMIT on 64-bit).
+pub const PID_MAX_LIMIT: u32 = 4_194_304;
 
 /// Parses a PID as typed by a user. Accepts only plain decimal digits.
 pub fn parse_pid(text: &str) -> Result<u32, String> {

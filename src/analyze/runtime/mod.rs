@@ -11,19 +11,10 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::analyze::stacks::StackMapping;
-use crate::collect::binary::BinaryFacts;
 use crate::parse::syscall::SyscallState;
 
-/// What is known about a process when deciding its runtime.
-#[derive(Debug, Clone, Copy)]
-pub struct ProcessFacts<'a> {
-    pub pid: u32,
-    pub ppid: u32,
-    /// Facts of the executable, and of a runtime library it needs (libnode), if read.
-    pub binary: Option<&'a BinaryFacts>,
-    /// The starting environment (`/proc/PID/environ`), if readable.
-    pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,
-}
+// moved (issue 14): re-export until merge
+pub use crate::collect::process::ProcessFacts;
 
 /// A process's runtime: the same JSON object in every command (`ps -o runtime`, `show`,
 /// `threads`), and the one source of its table text ([`RuntimeInfo::label`]).

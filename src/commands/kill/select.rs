@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use crate::analyze::filter::FilterProcess;
 use crate::analyze::tree::Forest;
 use crate::collect::holders::holds_socket;
 use crate::collect::tree::read_nodes;
