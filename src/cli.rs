@@ -269,9 +269,9 @@ pub struct SecretArgs {
 
 impl SecretArgs {
     /// The policy these flags and $PROCSCOPE_SECRET_PATTERNS give.
-    pub fn policy(&self) -> crate::analyze::secrets::SecretPolicy {
-        let var = std::env::var(crate::analyze::secrets::PATTERNS_VAR).ok();
-        crate::analyze::secrets::SecretPolicy::from_sources(
+    pub fn policy(&self) -> crate::query::secrets::SecretPolicy {
+        let var = std::env::var(crate::query::secrets::PATTERNS_VAR).ok();
+        crate::query::secrets::SecretPolicy::from_sources(
             self.secret_pattern.as_deref(),
             var.as_deref(),
             self.show_secrets,
@@ -430,8 +430,8 @@ pub struct KillArgs {
     pub tree: bool,
 
     /// The signal: a name (TERM, SIGTERM, term) or number; default TERM.
-    #[arg(short = 's', long, value_parser = crate::signal::parse_signal, default_value = "TERM", value_name = "SIGNAL")]
-    pub signal: crate::signal::SignalChoice,
+    #[arg(short = 's', long, value_parser = crate::query::signal::parse_signal, default_value = "TERM", value_name = "SIGNAL")]
+    pub signal: crate::query::signal::SignalChoice,
 
     /// Print the signals procscope knows and exit.
     #[arg(long)]
@@ -631,8 +631,8 @@ pub struct ExportCmdArgs {
 
     /// The text format: OpenMetrics, or the classic Prometheus text that node_exporter's
     /// textfile collector parses (there counters keep their type).
-    #[arg(long, value_enum, default_value_t = crate::render::openmetrics::Exposition::OpenMetrics)]
-    pub format: crate::render::openmetrics::Exposition,
+    #[arg(long, value_enum, default_value_t = crate::query::exposition::Exposition::OpenMetrics)]
+    pub format: crate::query::exposition::Exposition,
 }
 
 /// Options of `procscope serve`.
