@@ -1,0 +1,171 @@
+//! The arguments of `ps` and `top` (filters, columns, sorting, secrets), and their conversion
+//! into a [`crate::query::ps::PsQuery`].
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::query::filter::parse_cgroup_path;
+use crate::query::{parse_duration, parse_pid, parse_ppid, parse_states};
+
+/// Options of `procscope ps`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PsArgs {
+    /// Keep processes whose name or command line contains PATTERN (smart case: case-insensitive
+    /// unless PATTERN has an uppercase letter). The ps habits `aux`, `ax`, `-ef`, `-e` and `-A`
+    /// list every process, as with no PATTERN.
+    #[arg(allow_hyphen_values = true)]
+    pub pattern: Option<String>,
+
+    /// Match PATTERN exactly against the process name instead.
+    #[arg(long, requires = "pattern", conflicts_with = "regex")]
+    pub exact: bool,
+
+    /// Treat PATTERN as a regular expression over the name and the command line.
+    #[arg(long, requires = "pattern")]
+    pub regex: bool,
+
+    /// Columns to show, comma-separated; `-o help` lists them all.
+    #[arg(
+        short = 'o',
+        long = "columns",
+        value_delimiter = ',',
+        value_name = "LIST"
+    )]
+    pub columns: Vec<String>,
+
+    /// Sort by these columns (see `-o help`), comma-separated, the first deciding first; a
+    /// leading `-` sorts that key descending (`-s rss,-cpu`); default: pid.
+    #[arg(short = 's', long, value_name = "COLUMNS", allow_hyphen_values = true)]
+    pub sort: Option<String>,
+
+    /// Reverse the sort order.
+    #[arg(short = 'r', long)]
+    pub reverse: bool,
+
+    /// Keep only these PIDs (comma-separated).
+    #[arg(long, value_delimiter = ',', value_parser = parse_pid, value_name = "PID")]
+    pub pid: Vec<u32>,
+
+    /// Keep only children of these PIDs (comma-separated; 0 for PID 1 and kernel threads' parent).
+    #[arg(long, value_delimiter = ',', value_parser = parse_ppid, value_name = "PID")]
+    pub ppid: Vec<u32>,
+
+    /// Keep only processes of these users (names or uids, comma-separated).
+    #[arg(short = 'u', long, value_delimiter = ',', value_name = "USER")]
+    pub user: Vec<String>,
+
+    /// Keep only processes in these states (letters, alone or comma-separated: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle).
+    #[arg(long, value_parser = parse_states, value_name = "LETTERS")]
+    pub state: Option<String>,
+
+    /// Show at most N processes (after sorting); with --watch (and in `top --batch`), stop
+    /// after N snapshots instead, like `top -n`.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Print a snapshot every DURATION (e.g. 1s) until interrupted (or -n snapshots); with
+    /// --ndjson, one object per process per snapshot with per-interval rates.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", conflicts_with = "interval")]
+    pub watch: Option<Duration>,
+
+    /// Measure %CPU over this interval (like top) instead of the lifetime average (like ps).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub interval: Option<Duration>,
+
+    /// List every thread of the selected processes, like `ps -L` (filters apply to processes).
+    #[arg(short = 'L', long)]
+    pub threads: bool,
+
+    /// Keep only processes of this runtime, recognised by the executable (`node`).
+    #[arg(long, value_parser = ["node"], value_name = "RUNTIME")]
+    pub runtime: Option<String>,
+
+    /// List in process-tree order, children indented under their parent (like `ps --forest`).
+    #[arg(long, conflicts_with = "threads")]
+    pub tree: bool,
+
+    /// JSON only: also give the exact bytes of each command line (`cmdline_b64`, at most
+    /// 256 KiB), NUL padding and all; `argv` always shows arguments the way ps does.
+    #[arg(long)]
+    pub raw_cmdline: bool,
+
+    /// Keep only processes in these systemd units (comma-separated; `nginx` means
+    /// `nginx.service`; scopes by their full name).
+    #[arg(long, value_delimiter = ',', value_name = "UNIT")]
+    pub unit: Vec<String>,
+
+    /// Keep only processes in these containers (comma-separated): a container ID or its
+    /// prefix (4+ hex digits), an LXC name, an engine (docker, podman, containerd, cri-o, lxc)
+    /// or `k8s` for any Kubernetes pod.
+    #[arg(long, value_delimiter = ',', value_name = "CONTAINER")]
+    pub container: Vec<String>,
+
+    /// Keep only processes in these cgroups or below them (absolute paths as
+    /// /proc/PID/cgroup shows them, v2 or v1).
+    #[arg(long, value_parser = parse_cgroup_path, value_name = "PATH")]
+    pub cgroup: Vec<String>,
+
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+
+    /// Sum the selected processes per application: count, CPU, RSS, threads and fds (and
+    /// PSS with --pss), one row per name, user, systemd unit, container or runtime.
+    #[arg(long, value_enum, value_name = "KEY", conflicts_with_all = ["columns", "tree", "threads"])]
+    pub group_by: Option<GroupBy>,
+
+    /// With --group-by: also sum PSS from smaps_rollup, so pages shared between the
+    /// processes are not counted twice (reads each process's page tables: slower).
+    #[arg(long, requires = "group_by")]
+    pub pss: bool,
+}
+
+/// What `ps --group-by` sums processes by.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Name,
+    User,
+    Unit,
+    Container,
+    Runtime,
+}
+
+/// How `env:NAME` columns and `show --env` treat secret-looking variables.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SecretArgs {
+    /// Show the values of secret-looking environment variables instead of `<redacted>`.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Name fragments (comma-separated, any case) that mark a variable secret; replaces the
+    /// default TOKEN,SECRET,PASSWORD,PASSWD,KEY,CREDENTIAL and $PROCSCOPE_SECRET_PATTERNS.
+    #[arg(long, value_name = "LIST")]
+    pub secret_pattern: Option<String>,
+}
+
+impl SecretArgs {
+    /// The policy these flags and $PROCSCOPE_SECRET_PATTERNS give.
+    pub fn policy(&self) -> crate::query::secrets::SecretPolicy {
+        let var = std::env::var(crate::query::secrets::PATTERNS_VAR).ok();
+        crate::query::secrets::SecretPolicy::from_sources(
+            self.secret_pattern.as_deref(),
+            var.as_deref(),
+            self.show_secrets,
+        )
+    }
+}
+
+/// Options of `procscope top`: the filters and columns of `ps`, and the refresh.
+#[derive(Args, Debug, Clone)]
+pub struct TopArgs {
+    #[command(flatten)]
+    pub ps: PsArgs,
+
+    /// Refresh every DURATION (e.g. 2s, 500ms); the keys + and - change it.
+    #[arg(short = 'd', long, value_parser = parse_duration, default_value = "1.5s", value_name = "DURATION")]
+    pub delay: Duration,
+
+    /// Print snapshots on stdout instead of the full-screen view (stop after -n N).
+    #[arg(short = 'b', long)]
+    pub batch: bool,
+}
