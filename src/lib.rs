@@ -328,6 +328,24 @@ fn top(
     )
 }
 
+// moved (issue 14): kept until merge for `top`, which calls `PsQuery::from_args`; the
+// conversion itself is `cli::PsArgs::to_query`.
+impl query::ps::PsQuery<columns::Column> {
+    /// The validated `ps` request, with users resolved and PIDs checked against pid_max;
+    /// sets the secret policy of the `env:NAME` columns for this run.
+    pub fn from_args(
+        args: &PsArgs,
+        system: &SystemInfo,
+        users: &UserNames,
+    ) -> anyhow::Result<Self> {
+        let query = args
+            .to_query(system.pid_max, |user| users.resolve(user))
+            .map_err(exit::usage)?;
+        columns::extended::set_secret_policy(query.secrets.clone());
+        Ok(query)
+    }
+}
+
 /// The proc tree and system facts of this run.
 struct Env {
     procfs: ProcFs,

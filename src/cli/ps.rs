@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use crate::query::filter::parse_cgroup_path;
+use crate::query::filter::{ProcessFilter, parse_cgroup_path};
+use crate::query::pid::check_pid_max;
+use crate::query::ps::{self, ColumnCatalog, PsQuery};
 use crate::query::{parse_duration, parse_pid, parse_ppid, parse_states};
 
 /// Options of `procscope ps`.
@@ -120,15 +122,8 @@ pub struct PsArgs {
     pub pss: bool,
 }
 
-/// What `ps --group-by` sums processes by.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupBy {
-    Name,
-    User,
-    Unit,
-    Container,
-    Runtime,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::ps::GroupBy;
 
 /// How `env:NAME` columns and `show --env` treat secret-looking variables.
 #[derive(Args, Debug, Clone, Default)]
@@ -168,4 +163,55 @@ pub struct TopArgs {
     /// Print snapshots on stdout instead of the full-screen view (stop after -n N).
     #[arg(short = 'b', long)]
     pub batch: bool,
+}
+
+impl PsArgs {
+    /// The validated request: column and sort names from `C`'s registry, the pattern, user
+    /// names through `resolve_user`, PIDs within `pid_max`. The error is a usage message.
+    pub fn to_query<C: ColumnCatalog>(
+        &self,
+        pid_max: u32,
+        resolve_user: impl Fn(&str) -> Option<u32>,
+    ) -> Result<PsQuery<C>, String> {
+        let columns = ps::columns(&self.columns, self.threads)?;
+        let sort_keys = ps::sort_keys(self.sort.as_deref())?;
+        let sort = sort_keys[0].0;
+        let matcher = ps::pattern_matcher(self.pattern.as_deref(), self.exact, self.regex)?;
+        let uids = self
+            .user
+            .iter()
+            .map(|user| {
+                resolve_user(user).ok_or_else(|| {
+                    format!("unknown user '{user}': expected a user name or a numeric uid")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for &pid in self.pid.iter().chain(&self.ppid) {
+            check_pid_max(pid, pid_max)?;
+        }
+        Ok(PsQuery {
+            columns,
+            sort,
+            sort_keys,
+            reverse: self.reverse,
+            filter: ProcessFilter {
+                matcher,
+                pids: self.pid.clone(),
+                ppids: self.ppid.clone(),
+                uids,
+                states: self.state.clone().unwrap_or_default().into_bytes(),
+                exclude: Some(std::process::id()),
+                runtime: self.runtime.clone(),
+                units: self.unit.clone(),
+                containers: self.container.clone(),
+                cgroups: self.cgroup.clone(),
+            },
+            limit: self.limit,
+            interval: self.interval,
+            threads: self.threads,
+            tree: self.tree,
+            raw_cmdline: self.raw_cmdline,
+            secrets: self.secrets.policy(),
+        })
+    }
 }

@@ -493,6 +493,24 @@ pub fn names() -> String {
         + ", env:NAME"
 }
 
+impl crate::query::ps::ColumnCatalog for Column {
+    fn find(name: &str) -> Option<&'static Self> {
+        find(name)
+    }
+
+    fn names() -> String {
+        names()
+    }
+
+    fn defaults(threads: bool) -> &'static [&'static str] {
+        if threads { DEFAULT_THREADS } else { DEFAULT }
+    }
+
+    fn needs(&self) -> Needs {
+        self.needs
+    }
+}
+
 /// The default thread listing (`ps --threads`), like `ps -L`.
 pub const DEFAULT_THREADS: &[&str] = &[
     "tgid", "tid", "user", "state", "cpu", "time", "wait", "name",

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod matcher;
 pub mod needs;
 pub mod pid;
+pub mod ps;
 pub mod secrets;
 pub mod signal;
 pub mod socket_states;
