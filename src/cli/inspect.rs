@@ -6,6 +6,12 @@ use std::time::Duration;
 use clap::Args;
 
 use super::SecretArgs;
+use crate::query::mem::MemQuery;
+use crate::query::ports::PortsQuery;
+use crate::query::profile::ProfileOptions;
+use crate::query::show::ShowExtras;
+use crate::query::threads::ThreadsOptions;
+use crate::query::who::WhoQuery;
 use crate::query::{parse_duration, parse_pid};
 
 /// Options of `procscope show`.
@@ -168,4 +174,76 @@ pub struct WhoArgs {
     /// Deleted files still held open, system-wide, largest first, like `lsof +L1`.
     #[arg(long)]
     pub deleted: bool,
+}
+
+impl ShowArgs {
+    /// What `show` was asked for beyond its default sections.
+    pub fn extras(&self) -> ShowExtras {
+        ShowExtras {
+            env: self.env,
+            all_limits: self.limits,
+            secrets: self.secrets.policy(),
+        }
+    }
+}
+
+impl ThreadsArgs {
+    /// How `threads` reads and shows.
+    pub fn options(&self) -> ThreadsOptions {
+        ThreadsOptions {
+            samples: self.samples,
+            roles: !self.no_roles,
+            explain: self.explain,
+        }
+    }
+}
+
+impl ProfileArgs {
+    /// How `profile` samples and shows.
+    pub fn options(&self) -> ProfileOptions {
+        ProfileOptions {
+            duration: self.duration,
+            hz: self.hz,
+            folded: self.folded,
+        }
+    }
+}
+
+impl MemArgs {
+    /// What `mem` shows besides the summary.
+    pub fn query(&self) -> MemQuery {
+        MemQuery {
+            libs: self.libs,
+            maps: self.maps,
+        }
+    }
+}
+
+impl PortsArgs {
+    /// What `ports` lists.
+    pub fn query(&self) -> PortsQuery {
+        PortsQuery {
+            port: self.port,
+            all: self.all,
+            tcp: self.tcp,
+            udp: self.udp,
+            unix: self.unix,
+            pid: self.pid,
+            states: self.state.clone(),
+            interval: self.interval,
+            info: self.info,
+        }
+    }
+}
+
+impl WhoArgs {
+    /// What `who` looks for.
+    pub fn query(&self) -> WhoQuery {
+        WhoQuery {
+            paths: self.paths.clone(),
+            recursive: self.recursive,
+            mount: self.mount,
+            deleted: self.deleted,
+        }
+    }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::query::kill::{KillQuery, kill_matcher};
 use crate::query::{parse_duration, parse_pid};
 
 /// Options of `procscope kill`.
@@ -72,4 +73,34 @@ pub struct KillArgs {
     /// Do not ask for confirmation when selecting by port, name, pattern or tree.
     #[arg(short = 'y', long)]
     pub yes: bool,
+}
+
+impl KillArgs {
+    /// The validated request: at least one target, and the `--name`/`--pattern` matcher (the
+    /// same one `ps` uses). The error is a usage message.
+    pub fn to_query(&self) -> Result<KillQuery, String> {
+        if self.pids.is_empty()
+            && self.port.is_none()
+            && self.name.is_none()
+            && self.pattern.is_none()
+            && self.unit.is_none()
+        {
+            return Err("nothing to signal: give PIDs, --port, --name, --pattern or --unit".into());
+        }
+        Ok(KillQuery {
+            pids: self.pids.clone(),
+            port: self.port,
+            all_netns: self.all_netns,
+            matcher: kill_matcher(self.name.as_deref(), self.pattern.as_deref())?,
+            unit: self.unit.clone(),
+            tree: self.tree,
+            signal: self.signal,
+            wait: self.wait,
+            timeout: self.timeout,
+            escalate: self.escalate,
+            force: self.force,
+            dry_run: self.dry_run,
+            yes: self.yes,
+        })
+    }
 }

@@ -22,14 +22,8 @@ use crate::parse::maps::{Mapping, parse_maps};
 use crate::parse::perfmap::PerfMap;
 use crate::render::profile::ProfileView;
 
-/// How `profile` samples and shows.
-#[derive(Debug, Clone, Copy)]
-pub struct ProfileOptions {
-    pub duration: Duration,
-    pub hz: u32,
-    /// Print folded stacks (`role;wait;frame count`) instead of the table.
-    pub folded: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::profile::ProfileOptions;
 
 const NEEDS: Needs = Needs::STAT
     .union(Needs::EXE)
