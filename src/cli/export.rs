@@ -35,8 +35,8 @@ pub struct ExportCmdArgs {
 
     /// The text format: OpenMetrics, or the classic Prometheus text that node_exporter's
     /// textfile collector parses (there counters keep their type).
-    #[arg(long, value_enum, default_value_t = crate::query::exposition::Exposition::OpenMetrics)]
-    pub format: crate::query::exposition::Exposition,
+    #[arg(long, value_enum, default_value_t = crate::model::exposition::Exposition::OpenMetrics)]
+    pub format: crate::model::exposition::Exposition,
 }
 
 /// Options of `procscope serve`.

@@ -125,7 +125,7 @@ pub fn prepare(
         }
     }
     for &pid in &query.pids {
-        crate::commands::ps::check_pid_max(pid, system)?;
+        crate::query::pid::check_pid_max(pid, system.pid_max).map_err(exit::usage)?;
     }
     Ok(Prepared {
         selected: select(query, procfs, users)?,

@@ -3,6 +3,7 @@
 pub mod code;
 pub mod detail;
 pub mod export;
+pub mod exposition;
 pub mod fd;
 pub mod fd_kind;
 pub mod kill;

@@ -3,7 +3,6 @@
 //! the process matcher, signals. Imports only model, parse and text; never reads a process.
 
 pub mod duration;
-pub mod exposition;
 pub mod filter;
 pub mod groups;
 pub mod kill;

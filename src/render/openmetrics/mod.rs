@@ -14,7 +14,7 @@ mod series;
 use series::families;
 
 // moved (issue 14): re-export until merge
-pub use crate::query::exposition::Exposition;
+pub use crate::model::exposition::Exposition;
 
 /// A sample's labels, in order.
 type Labels = Vec<(&'static str, String)>;

@@ -1,5 +1,6 @@
-//! Which metrics text exposition a request asks for (OpenMetrics or the classic Prometheus
-//! text), and its Content-Type. The encoding itself is `render::openmetrics`.
+//! Which metrics text exposition is asked for (OpenMetrics or the classic Prometheus text),
+//! and its Content-Type: a plain value shared by the request and the exporter, which does the
+//! encoding (`render::openmetrics`).
 
 /// The two text expositions: OpenMetrics 1.0 (what Prometheus asks for first) and the
 /// classic Prometheus 0.0.4 text (what node_exporter's textfile collector parses: there a
