@@ -205,8 +205,7 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
     let query = args.to_query().map_err(exit::usage)?;
     // No warning about the proc tree: kill itself refuses (exit 3) when its PIDs are not ours.
     let env = Env::open_tree(global)?;
-    let users = UserNames::load();
-    let report = commands::kill::run(&query, &env.procfs, &env.system, &users)?;
+    let report = commands::kill::run(&query, &env.procfs, &env.system)?;
     emit(&report, global)
 }
 

@@ -9,7 +9,7 @@ mod view;
 use std::time::{Duration, Instant};
 
 use crate::collect::procfs::PidView;
-use crate::collect::{ProcFs, SystemInfo, UserNames};
+use crate::collect::{ProcFs, SystemInfo};
 use crate::exit::{self, Exit};
 use crate::model::kill::{KillOutcome, KillPayload, KillResult};
 use crate::model::text::{lossless, lossless_list};
@@ -44,13 +44,8 @@ pub struct KillReport {
 }
 
 /// Selects, refuses, confirms, signals and waits.
-pub fn run(
-    query: &KillQuery,
-    procfs: &ProcFs,
-    system: &SystemInfo,
-    users: &UserNames,
-) -> anyhow::Result<KillReport> {
-    let prepared = prepare(query, procfs, system, users)?;
+pub fn run(query: &KillQuery, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<KillReport> {
+    let prepared = prepare(query, procfs, system)?;
     if prepared.selected.is_empty() {
         return Err(exit::target("nothing to signal: no process matched"));
     }
@@ -110,7 +105,6 @@ pub fn prepare(
     query: &KillQuery,
     procfs: &ProcFs,
     system: &SystemInfo,
-    users: &UserNames,
 ) -> anyhow::Result<Prepared> {
     match procfs.pid_view() {
         PidView::Live => {}
@@ -128,7 +122,7 @@ pub fn prepare(
         crate::query::pid::check_pid_max(pid, system.pid_max).map_err(exit::usage)?;
     }
     Ok(Prepared {
-        selected: select(query, procfs, users)?,
+        selected: select(query, procfs)?,
     })
 }
 
