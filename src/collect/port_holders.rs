@@ -124,3 +124,41 @@ fn pids_holding(holders: &HolderScan, inode: u64) -> Vec<u32> {
     }
     pids
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::holders::Holder;
+
+    #[test]
+    fn our_own_listener_is_found_with_us_as_its_holder() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let found = listeners_on(&procfs, port).unwrap();
+        let ours: Vec<&PortListener> = found
+            .listeners
+            .iter()
+            .filter(|l| l.pids.contains(&std::process::id()))
+            .collect();
+        assert_eq!(ours.len(), 1, "{:?}", found.listeners);
+        assert_eq!(ours[0].netns, found.own_netns);
+        drop(listener);
+    }
+
+    #[test]
+    fn a_process_holding_a_socket_twice_is_listed_once() {
+        let mut holders = HolderScan::default();
+        holders.by_inode.insert(
+            7,
+            vec![
+                Holder { pid: 10, fd: 3 },
+                Holder { pid: 10, fd: 4 },
+                Holder { pid: 12, fd: 3 },
+            ],
+        );
+        assert_eq!(pids_holding(&holders, 7), vec![10, 12]);
+        assert_eq!(pids_holding(&holders, 0), Vec::<u32>::new());
+        assert_eq!(pids_holding(&holders, 8), Vec::<u32>::new());
+    }
+}

@@ -278,7 +278,8 @@ impl ProcessSample {
         field(&self.rss).map(|rss| rss.bytes(page_size))
     }
 
-    /// The stat fields, or why they are missing (`NotRead` is a programming error guard).
+    /// The stat fields, or why they are missing (a file the request's needs did not name reads
+    /// as `read_error`, see [`field`]).
     pub fn stat(&self) -> Field<&Stat> {
         field(&self.stat)
     }
