@@ -3,6 +3,7 @@
 //! the process matcher, signals. Imports only model, parse and text; never reads a process.
 
 pub mod duration;
+pub mod export;
 pub mod filter;
 pub mod groups;
 pub mod kill;
