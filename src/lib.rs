@@ -1,8 +1,9 @@
 //! procscope: a command-line inspector for Linux processes and threads.
 //!
-//! Data flows one way: `cli` (clap) → `query` (validated, pure) → `collect` (the only code
-//! that reads /proc) → `model` (plain serde types) → `commands` (build reports) → `render`
-//! (table, JSON, NDJSON) → stdout.
+//! The app layer: `cli` (clap) → `query` (the validated request) → `commands` (query in,
+//! payload out, using `columns`, `analyze` and `collect`, the only code that reads /proc)
+//! → `render` (table, JSON, NDJSON, OpenMetrics) → stdout. Layers only point down; README's
+//! Architecture section has the table and `tests/cli/architecture.rs` enforces it.
 
 pub mod analyze;
 pub mod cli;
