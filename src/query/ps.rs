@@ -143,3 +143,67 @@ pub fn pattern_matcher(
         .map(|pattern| Matcher::new(pattern, exact, regex))
         .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A two-column catalog: the request validates against any registry.
+    #[derive(Debug)]
+    struct Fake(&'static str, Needs);
+
+    static FAKES: [Fake; 2] = [Fake("pid", Needs::NONE), Fake("rss", Needs::STATUS)];
+
+    impl ColumnCatalog for Fake {
+        fn find(name: &str) -> Option<&'static Self> {
+            FAKES.iter().find(|fake| fake.0 == name)
+        }
+        fn names() -> String {
+            "pid, rss".into()
+        }
+        fn defaults(_threads: bool) -> &'static [&'static str] {
+            &["pid", "nosuch"]
+        }
+        fn needs(&self) -> Needs {
+            self.1
+        }
+    }
+
+    #[test]
+    fn sort_keys_with_directions() {
+        let keys = sort_keys::<Fake>(Some("rss,-pid,+rss")).unwrap();
+        let names: Vec<(&str, bool)> = keys.iter().map(|(c, d)| (c.0, *d)).collect();
+        assert_eq!(names, [("rss", false), ("pid", true), ("rss", false)]);
+        assert_eq!(sort_keys::<Fake>(None).unwrap()[0].0.0, "pid");
+        let err = sort_keys::<Fake>(Some("rss,")).unwrap_err();
+        assert!(err.contains("'rss,'"), "{err}");
+        let err = sort_keys::<Fake>(Some("cpu")).unwrap_err();
+        assert!(err.contains("'cpu'") && err.contains("pid, rss"), "{err}");
+    }
+
+    #[test]
+    fn default_columns_skip_unknown_names() {
+        let defaults = columns::<Fake>(&[], false).unwrap();
+        assert_eq!(defaults.len(), 1);
+        assert!(columns::<Fake>(&["nosuch".into()], false).is_err());
+    }
+
+    #[test]
+    fn ps_habits_are_no_pattern_unless_exact() {
+        assert!(
+            pattern_matcher(Some("aux"), false, false)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            pattern_matcher(Some("-ef"), false, false)
+                .unwrap()
+                .is_none()
+        );
+        assert!(pattern_matcher(Some("aux"), true, false).unwrap().is_some());
+        let err = pattern_matcher(Some("-x"), false, false).unwrap_err();
+        assert!(err.contains("unknown option '-x'"), "{err}");
+        assert!(pattern_matcher(Some("-x"), false, true).unwrap().is_some());
+        assert!(pattern_matcher(None, false, false).unwrap().is_none());
+    }
+}
