@@ -1,7 +1,8 @@
 //! The shape of the code, checked from the source: every `crate::` path a file uses must
 //! point to a layer its own layer may import (the table in README's Architecture section),
 //! a command never imports another command, no file in `src/` is over 500 lines and no
-//! function over 80 (from its `fn` line to the closing brace at the same indent).
+//! function over 80 (from its `fn` line to the closing brace at the same indent), and each
+//! file opens with a `//!` line.
 
 use std::path::{Path, PathBuf};
 
@@ -269,6 +270,11 @@ fn fn_name(line: &str) -> Option<String> {
 /// command module (a file or directory under `commands/`).
 fn check_file(relative: &str, source: &str, commands: &[String]) -> Vec<String> {
     let mut violations = Vec::new();
+    if !source.starts_with("//!") {
+        violations.push(format!(
+            "src/{relative}: no `//!` line (rule: each module opens with what it owns)"
+        ));
+    }
     let line_count = source.lines().count();
     if line_count > MAX_FILE_LINES {
         violations.push(format!(
@@ -370,7 +376,9 @@ fn layers_only_point_down() {
 #[test]
 fn the_checker_catches_what_it_must() {
     let commands = ["kill", "ports", "show", "threads"].map(String::from);
-    let check = |relative: &str, source: &str| check_file(relative, source, &commands);
+    let check = |relative: &str, source: &str| {
+        check_file(relative, &format!("//! A module.\n{source}"), &commands)
+    };
     // A backward edge, in each form a path can take.
     assert_eq!(
         check("model/x.rs", "use crate::analyze::stacks::StackMapping;\n").len(),
@@ -381,12 +389,12 @@ fn the_checker_catches_what_it_must() {
         "use crate::{\n    model::A,\n    collect::B,\n};\n",
     );
     assert_eq!(grouped.len(), 1, "{grouped:?}");
-    assert!(grouped[0].contains("query/x.rs:1") && grouped[0].contains("crate::collect"));
+    assert!(grouped[0].contains("query/x.rs:2") && grouped[0].contains("crate::collect"));
     let inline = check(
         "columns/x.rs",
         "fn f() {\n    crate::render::units::bytes(1);\n}\n",
     );
-    assert!(inline[0].contains("columns/x.rs:2") && inline[0].contains("render"));
+    assert!(inline[0].contains("columns/x.rs:3") && inline[0].contains("render"));
     assert_eq!(
         check("cli/x.rs", "use crate::signal::parse_signal;\n").len(),
         1
@@ -444,4 +452,8 @@ fn the_checker_catches_what_it_must() {
     let big = "const X: u8 = 1;\n".repeat(MAX_FILE_LINES + 1);
     assert_eq!(check("parse/x.rs", &big).len(), 1);
     assert_eq!(check("elsewhere.rs", "").len(), 1);
+    assert_eq!(
+        check_file("parse/x.rs", "use std::fs;\n", &commands).len(),
+        1
+    );
 }
