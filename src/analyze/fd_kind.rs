@@ -2,8 +2,9 @@
 //! its file type.
 
 use crate::analyze::sockets::socket_info;
-use crate::collect::fds::{FdEntry, inode_of};
+use crate::collect::fds::FdEntry;
 use crate::collect::net::SocketIndex;
+use crate::parse::link::inode_of;
 
 // moved (issue 14): re-export until merge
 pub use crate::model::fd_kind::{FdKind, classify};

@@ -10,6 +10,7 @@ pub mod fdinfo;
 pub mod io;
 pub mod keyed;
 pub mod limits;
+pub mod link;
 pub mod maps;
 pub mod net;
 pub mod perfmap;

@@ -4,6 +4,7 @@
 //! function over 80 (from its `fn` line to the closing brace at the same indent), and each
 //! file opens with a `//!` line.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// The longest a source file may be, in lines.
@@ -111,9 +112,9 @@ fn strip_comments(source: &str) -> String {
         .join("\n")
 }
 
-/// Every `crate::` path in the source, as (line number, first module, second segment):
-/// `use crate::a::b`, inline `crate::a::b::f()`, and each member of `use crate::{a, b::c}`.
-fn crate_paths(source: &str) -> Vec<(usize, String, Option<String>)> {
+/// Every `crate::` path in the source with its line, as segments: `use crate::a::b`, inline
+/// `crate::a::b::f()`, and each path of a grouped `use crate::{a, b::{c, d}}`.
+fn crate_paths(source: &str) -> Vec<(usize, Vec<String>)> {
     let code = strip_comments(source);
     let mut found = Vec::new();
     let mut rest = code.as_str();
@@ -124,24 +125,50 @@ fn crate_paths(source: &str) -> Vec<(usize, String, Option<String>)> {
             .chars()
             .next_back()
             .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
-        let after = &code[start + "crate::".len()..];
         let line = code[..start].matches('\n').count() + 1;
         if !preceded {
-            if let Some(group) = after.strip_prefix('{') {
-                for member in top_level_members(group) {
-                    let (first, second) = segments(&member);
-                    found.push((line, first, second));
-                }
-            } else {
-                let (first, second) = segments(after);
-                found.push((line, first, second));
-            }
+            let after = &code[start + "crate::".len()..];
+            found.extend(expand(after).into_iter().map(|path| (line, path)));
         }
         offset = start + "crate::".len();
         rest = &code[offset..];
     }
-    found.retain(|(_, first, _)| !first.is_empty() && first != "self");
+    found.retain(|(_, path)| path.first().is_some_and(|first| first != "self"));
     found
+}
+
+/// The paths a use tree names: `a::b` is one, `a::{b, c::{d, e}}` is three.
+fn expand(tree: &str) -> Vec<Vec<String>> {
+    let mut prefix = Vec::new();
+    let mut rest = tree;
+    loop {
+        rest = rest.trim_start();
+        if let Some(group) = rest.strip_prefix('{') {
+            return top_level_members(group)
+                .iter()
+                .flat_map(|member| expand(member))
+                .map(|tail| [prefix.clone(), tail].concat())
+                .collect();
+        }
+        let ident: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '*')
+            .collect();
+        if ident.is_empty() {
+            break;
+        }
+        rest = &rest[ident.len()..];
+        prefix.push(ident);
+        match rest.trim_start().strip_prefix("::") {
+            Some(tail) => rest = tail,
+            None => break,
+        }
+    }
+    if prefix.is_empty() {
+        Vec::new()
+    } else {
+        vec![prefix]
+    }
 }
 
 /// The comma-separated members of a brace group, up to its closing brace.
@@ -266,9 +293,49 @@ fn fn_name(line: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// Every violation in one file: `relative` is its path under `src/`; `commands` names every
-/// command module (a file or directory under `commands/`).
-fn check_file(relative: &str, source: &str, commands: &[String]) -> Vec<String> {
+/// What the checks need to know about the whole source tree.
+struct Tree {
+    /// Every command module (a file or directory under `commands/`).
+    commands: Vec<String>,
+    /// Every module path (`collect::fds`), to tell a module from an item in a path.
+    modules: HashSet<String>,
+}
+
+impl Tree {
+    fn of(relatives: &[String]) -> Self {
+        Self {
+            commands: relatives.iter().filter_map(|r| command_of(r)).collect(),
+            modules: relatives.iter().map(|r| module_path(r)).collect(),
+        }
+    }
+
+    /// The first segment of `path` after its modules (the item it names), if any.
+    fn item<'p>(&self, path: &'p [String]) -> Option<&'p str> {
+        let mut module = String::new();
+        for segment in path {
+            let candidate = if module.is_empty() {
+                segment.clone()
+            } else {
+                format!("{module}::{segment}")
+            };
+            if !self.modules.contains(&candidate) {
+                return Some(segment);
+            }
+            module = candidate;
+        }
+        None
+    }
+}
+
+/// The module path of a file: `collect/fds.rs` is `collect::fds`, `collect/mod.rs` is `collect`.
+fn module_path(relative: &str) -> String {
+    let trimmed = relative.strip_suffix(".rs").unwrap_or(relative);
+    let trimmed = trimmed.strip_suffix("/mod").unwrap_or(trimmed);
+    trimmed.replace('/', "::")
+}
+
+/// Every violation in one file: `relative` is its path under `src/`.
+fn check_file(relative: &str, source: &str, tree: &Tree) -> Vec<String> {
     let mut violations = Vec::new();
     if !source.starts_with("//!") {
         violations.push(format!(
@@ -293,7 +360,9 @@ fn check_file(relative: &str, source: &str, commands: &[String]) -> Vec<String> 
         return violations;
     };
     let own_command = command_of(relative);
-    for (line, module, second) in crate_paths(source) {
+    for (line, path) in crate_paths(source) {
+        let module = path[0].clone();
+        let second = path.get(1).cloned();
         let target = layer_of_module(&module);
         if !may_import(layer, target) {
             violations.push(format!(
@@ -302,13 +371,26 @@ fn check_file(relative: &str, source: &str, commands: &[String]) -> Vec<String> 
         }
         if let (Some(own), "commands", Some(other)) = (&own_command, module.as_str(), &second)
             && other != own
-            && commands.contains(other)
+            && tree.commands.contains(other)
         {
             violations.push(format!(
                 "src/{relative}:{line}: imports crate::commands::{other} (rule: a command never imports another command)"
             ));
         }
+        // analyze works over collected facts: it may name collect's types, never call it.
+        if layer == "analyze"
+            && target == "collect"
+            && let Some(item) = tree.item(&path)
+            && item.starts_with(|c: char| c.is_ascii_lowercase())
+        {
+            violations.push(format!(
+                "src/{relative}:{line}: uses crate::{} (rule: analyze may use only types of collect)",
+                path.join("::")
+            ));
+        }
     }
+    // A grouped import names one module several times: one line per violation.
+    violations.dedup();
     // `super::other` from a command file directly under `commands/` names a sibling command.
     if let Some(own) = &own_command
         && relative.matches('/').count() == 1
@@ -316,7 +398,7 @@ fn check_file(relative: &str, source: &str, commands: &[String]) -> Vec<String> 
         for (line, text) in strip_comments(source).lines().enumerate() {
             for (at, _) in text.match_indices("super::") {
                 let (other, _) = segments(&text[at + "super::".len()..]);
-                if other != *own && commands.contains(&other) {
+                if other != *own && tree.commands.contains(&other) {
                     violations.push(format!(
                         "src/{relative}:{}: imports super::{other} (rule: a command never imports another command)",
                         line + 1
@@ -351,19 +433,18 @@ fn layers_only_point_down() {
         "found only {} files under src/",
         files.len()
     );
-    let commands: Vec<String> = files
+    let relatives: Vec<String> = files
         .iter()
-        .filter_map(|file| command_of(&file.strip_prefix(&src).ok()?.to_string_lossy()))
+        .map(|file| {
+            let relative = file.strip_prefix(&src).expect("under src");
+            relative.to_string_lossy().into_owned()
+        })
         .collect();
+    let tree = Tree::of(&relatives);
     let mut violations = Vec::new();
-    for file in &files {
-        let relative = file
-            .strip_prefix(&src)
-            .expect("under src")
-            .to_string_lossy()
-            .into_owned();
+    for (file, relative) in files.iter().zip(&relatives) {
         let source = std::fs::read_to_string(file).expect("readable source");
-        violations.extend(check_file(&relative, &source, &commands));
+        violations.extend(check_file(relative, &source, &tree));
     }
     assert!(
         violations.is_empty(),
@@ -375,9 +456,18 @@ fn layers_only_point_down() {
 
 #[test]
 fn the_checker_catches_what_it_must() {
-    let commands = ["kill", "ports", "show", "threads"].map(String::from);
+    let files = [
+        "commands/kill.rs",
+        "commands/kill/select.rs",
+        "commands/ports.rs",
+        "commands/show.rs",
+        "commands/threads.rs",
+        "collect/mod.rs",
+        "collect/fds.rs",
+    ];
+    let tree = Tree::of(&files.map(String::from));
     let check = |relative: &str, source: &str| {
-        check_file(relative, &format!("//! A module.\n{source}"), &commands)
+        check_file(relative, &format!("//! A module.\n{source}"), &tree)
     };
     // A backward edge, in each form a path can take.
     assert_eq!(
@@ -452,8 +542,29 @@ fn the_checker_catches_what_it_must() {
     let big = "const X: u8 = 1;\n".repeat(MAX_FILE_LINES + 1);
     assert_eq!(check("parse/x.rs", &big).len(), 1);
     assert_eq!(check("elsewhere.rs", "").len(), 1);
+    assert_eq!(check_file("parse/x.rs", "use std::fs;\n", &tree).len(), 1);
+    // analyze may name collect's types (in nested groups too), never call its functions.
+    assert!(
+        check(
+            "analyze/x.rs",
+            "use crate::collect::{ProcFs, fds::FdEntry};\n"
+        )
+        .is_empty()
+    );
+    let calls = check(
+        "analyze/x.rs",
+        "use crate::collect::{fds::{FdEntry, read_fds}};\n",
+    );
+    assert!(
+        calls.len() == 1 && calls[0].contains("crate::collect::fds::read_fds"),
+        "{calls:?}"
+    );
     assert_eq!(
-        check_file("parse/x.rs", "use std::fs;\n", &commands).len(),
+        check(
+            "analyze/x.rs",
+            "fn f() {\n    crate::collect::fds::read_fds();\n}\n"
+        )
+        .len(),
         1
     );
 }
