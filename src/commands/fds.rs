@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
@@ -13,21 +13,16 @@ use crate::collect::net::SocketTables;
 use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, TaskKind};
 use crate::commands::not_a_process;
-use crate::exit::{self, Exit};
+use crate::exit;
 use crate::model::Unavailable;
 use crate::model::fd::{FdList, FdRow, PeerFd};
 use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
 use crate::parse::limits::parse_limits;
-use crate::render::escape::Escaped;
-use crate::render::json;
-use crate::render::table::{self, Align, Text};
-use crate::render::{Report, Style, units};
+use crate::render::units;
 
-/// The descriptors of one process, ready to render.
-pub struct FdsReport {
-    pub list: FdList,
-}
+// moved (issue 14): re-export until merge
+pub use crate::model::report::FdsReport;
 
 /// Reads every descriptor of `pid` and what it refers to.
 pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<FdsReport> {
@@ -109,6 +104,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
             soft_limit,
             peer_scan_denied,
         },
+        denied_hint: crate::collect::system::denied_hint(),
     })
 }
 
@@ -354,125 +350,7 @@ fn unreadable_entry(entry: &FdEntry, why: Unavailable) -> FdRow {
 /// The type of a descriptor whose link could not be read.
 pub const UNKNOWN_KIND: &str = "unknown";
 
-impl Report for FdsReport {
-    fn command(&self) -> &'static str {
-        "fds"
-    }
-
-    fn json(&self) -> Map<String, Json> {
-        json::members(&self.list)
-    }
-
-    fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(json::rows(&self.list.fds))
-    }
-
-    fn table(&self, style: &Style) -> String {
-        let list = &self.list;
-        let mut out = String::new();
-        if style.header {
-            let counts: Vec<String> = list
-                .by_type
-                .iter()
-                .map(|(kind, n)| format!("{n} {kind}"))
-                .collect();
-            let limit = list
-                .soft_limit
-                .map(|l| format!(" (soft limit {l})"))
-                .unwrap_or_default();
-            let title = format!(
-                "PID {}  {}  {}{limit}: {}",
-                list.pid,
-                list.process_name.as_deref().unwrap_or("-"),
-                units::count(list.fds.len() as u64, "fd", "fds"),
-                counts.join(", ")
-            );
-            out.push_str(&table::title_line(&Escaped::text(&title), style));
-        }
-        let headers = [
-            ("FD", Align::Right),
-            ("TYPE", Align::Left),
-            ("MODE", Align::Left),
-            ("POS", Align::Right),
-            ("TARGET", Align::Left),
-        ];
-        let rows = list
-            .fds
-            .iter()
-            .map(|row| {
-                let mode = match (&row.mode, &row.flags) {
-                    (Some(mode), Some(flags)) if !flags.is_empty() => {
-                        format!("{mode} {}", flags.join(","))
-                    }
-                    (Some(mode), _) => mode.clone(),
-                    _ => "-".into(),
-                };
-                vec![
-                    Text::plain(row.fd.to_string()),
-                    Text::plain(row.kind.clone()),
-                    Text::plain(mode),
-                    Text::plain(row.pos.map_or_else(|| "-".into(), |p| p.to_string())),
-                    Text::plain(target_text(row)),
-                ]
-            })
-            .collect();
-        out.push_str(&table::render(&headers, rows, *style));
-        out
-    }
-
-    fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        let unreadable = self
-            .list
-            .fds
-            .iter()
-            .filter(|f| f.unavailable.contains_key("target"))
-            .count();
-        if unreadable > 0 {
-            notes.push(format!(
-                "the targets of {} could not be read (permission denied); {}",
-                units::count(unreadable as u64, "fd", "fds"),
-                crate::collect::system::denied_hint()
-            ));
-        }
-        let denied = self.list.peer_scan_denied;
-        if denied > 0 && self.list.fds.iter().any(|f| f.kind == "pipe") {
-            notes.push(format!(
-                "pipe ends held by {} could not be checked: permission denied",
-                units::count(denied as u64, "other process", "other processes")
-            ));
-        }
-        notes
-    }
-
-    fn exit(&self) -> Exit {
-        Exit::Success
-    }
-}
-
-/// The TARGET cell: the description, escaped, with a path that is not UTF-8 taken from its
-/// exact bytes (so `\xff` shows as such, not as U+FFFD).
-fn target_text(row: &FdRow) -> Escaped {
-    use base64::Engine;
-    let exact = row
-        .target_b64
-        .as_deref()
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
-    match (exact, row.description.strip_prefix(&row.target)) {
-        (Some(bytes), Some(rest)) => {
-            let mut text = Escaped::bytes(&bytes);
-            text.push_text(rest);
-            text
-        }
-        _ => Escaped::text(&row.description),
-    }
-}
-
 /// The JSON Schema of `fds --json`.
 pub fn schema() -> Json {
-    crate::render::json::document_schema(
-        "fds",
-        "procscope fds --json",
-        crate::render::json::schema_of::<FdList>(),
-    )
+    crate::render::json::payload_schema::<FdsReport>()
 }

@@ -6,7 +6,9 @@ pub mod fd;
 pub mod kill;
 pub mod machine;
 pub mod memory;
+pub mod payload;
 pub mod profile;
+pub mod report;
 pub mod security;
 pub mod socket;
 pub mod text;
@@ -15,4 +17,5 @@ pub mod tree;
 pub mod unavailable;
 pub mod who;
 
+pub use payload::{ErrorEntry, Payload};
 pub use unavailable::Unavailable;
