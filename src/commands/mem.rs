@@ -281,7 +281,7 @@ impl MemReport {
         let rows = mappings
             .iter()
             .map(|m| {
-                let path = crate::commands::show::exact_text(&m.path, m.path_b64.as_deref());
+                let path = crate::render::escape::exact_text(&m.path, m.path_b64.as_deref());
                 let category = match m.tid {
                     Some(tid) => format!("{} {tid}", m.category),
                     None => m.category.clone(),

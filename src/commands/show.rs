@@ -26,7 +26,7 @@ use crate::model::text::{lossless, lossless_list};
 use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::tty::tty_name;
-use crate::render::escape::Escaped;
+use crate::render::escape::{Escaped, exact_text};
 use crate::render::json;
 use crate::render::sheet;
 use crate::render::table::{Text, Tone};
@@ -834,16 +834,6 @@ impl ShowReport {
                 )
             })
             .collect()
-    }
-}
-
-/// The table form of a text field: its exact bytes (from the base64 form when the bytes are
-/// not UTF-8), escaped.
-pub fn exact_text(text: &str, b64: Option<&str>) -> Escaped {
-    use base64::Engine;
-    match b64.and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok()) {
-        Some(bytes) => Escaped::bytes(&bytes),
-        None => Escaped::text(text),
     }
 }
 

@@ -307,9 +307,9 @@ pub fn environment_rows(entries: &[EnvEntry]) -> Vec<(&'static str, Text)> {
     entries
         .iter()
         .map(|e| {
-            let mut line = crate::commands::show::exact_text(&e.name, e.name_b64.as_deref());
+            let mut line = crate::render::escape::exact_text(&e.name, e.name_b64.as_deref());
             line.push_text("=");
-            line.push(&crate::commands::show::exact_text(
+            line.push(&crate::render::escape::exact_text(
                 &e.value,
                 e.value_b64.as_deref(),
             ));

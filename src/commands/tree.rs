@@ -144,7 +144,7 @@ impl TreeReport {
 /// changes from the parent's, the runtime role when known.
 fn label(node: &TreeNode, parent_uid: Option<u32>) -> Escaped {
     let mut text = Escaped::text(&format!("{} ", node.pid));
-    text.push(&crate::commands::show::exact_text(
+    text.push(&crate::render::escape::exact_text(
         &node.name,
         node.name_b64.as_deref(),
     ));

@@ -4,6 +4,7 @@
 
 use crate::model::fd::{FdList, FdRow};
 use crate::model::payload::Payload;
+use crate::model::thread::{ThreadList, ThreadRow};
 
 /// `fds`: the descriptors of one process.
 pub struct FdsReport {
@@ -23,5 +24,28 @@ impl Payload for FdsReport {
 
     fn rows(&self) -> Option<&[FdRow]> {
         Some(&self.list.fds)
+    }
+}
+
+/// `threads`: the threads of one process.
+pub struct ThreadsReport {
+    pub list: ThreadList,
+    /// What to suggest for threads whose registers were denied.
+    pub denied_hint: &'static str,
+    /// Show each role's evidence in the table.
+    pub explain: bool,
+}
+
+impl Payload for ThreadsReport {
+    const COMMAND: &'static str = "threads";
+    type Document = ThreadList;
+    type Row = ThreadRow;
+
+    fn document(&self) -> &ThreadList {
+        &self.list
+    }
+
+    fn rows(&self) -> Option<&[ThreadRow]> {
+        Some(&self.list.threads)
     }
 }

@@ -20,7 +20,7 @@ pub mod profile;
 pub mod sheet;
 // TODO pub mod show;
 pub mod table;
-// TODO pub mod threads;
+pub mod threads;
 // TODO pub mod tree;
 pub mod tui;
 pub mod units;
