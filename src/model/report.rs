@@ -5,6 +5,7 @@
 use crate::model::fd::{FdList, FdRow};
 use crate::model::payload::Payload;
 use crate::model::thread::{ThreadList, ThreadRow};
+use crate::model::who::{HeldFile, WhoList};
 
 /// `fds`: the descriptors of one process.
 pub struct FdsReport {
@@ -47,5 +48,29 @@ impl Payload for ThreadsReport {
 
     fn rows(&self) -> Option<&[ThreadRow]> {
         Some(&self.list.threads)
+    }
+}
+
+/// `who`: the held files and their holders.
+pub struct WhoReport {
+    pub list: WhoList,
+}
+
+impl Payload for WhoReport {
+    const COMMAND: &'static str = "who";
+    type Document = WhoList;
+    type Row = HeldFile;
+
+    fn document(&self) -> &WhoList {
+        &self.list
+    }
+
+    fn rows(&self) -> Option<&[HeldFile]> {
+        Some(&self.list.files)
+    }
+
+    /// No held file: the path is held by nobody (exit 1).
+    fn partial(&self) -> bool {
+        self.list.files.is_empty()
     }
 }

@@ -25,7 +25,7 @@ pub mod threads;
 pub mod tui;
 pub mod units;
 pub mod watch;
-// TODO pub mod who;
+pub mod who;
 
 use serde_json::{Map, Value as Json};
 
