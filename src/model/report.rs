@@ -3,7 +3,8 @@
 //! Plain data: no reading, no formatting.
 
 use crate::model::fd::{FdList, FdRow};
-use crate::model::payload::Payload;
+use crate::model::payload::{NotAList, Payload};
+use crate::model::tree::TreePayload;
 use crate::model::thread::{ThreadList, ThreadRow};
 use crate::model::who::{HeldFile, WhoList};
 
@@ -72,5 +73,22 @@ impl Payload for WhoReport {
     /// No held file: the path is held by nobody (exit 1).
     fn partial(&self) -> bool {
         self.list.files.is_empty()
+    }
+}
+
+/// `tree`: the process tree, or the subtree under one process.
+pub struct TreeReport {
+    pub payload: TreePayload,
+    /// Draw with ASCII instead of Unicode lines.
+    pub ascii: bool,
+}
+
+impl Payload for TreeReport {
+    const COMMAND: &'static str = "tree";
+    type Document = TreePayload;
+    type Row = NotAList;
+
+    fn document(&self) -> &TreePayload {
+        &self.payload
     }
 }

@@ -21,7 +21,7 @@ pub mod sheet;
 // TODO pub mod show;
 pub mod table;
 pub mod threads;
-// TODO pub mod tree;
+pub mod tree;
 pub mod tui;
 pub mod units;
 pub mod watch;
