@@ -3,6 +3,10 @@
 //! Plain data: no reading, no formatting.
 
 use crate::model::fd::{FdList, FdRow};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::model::memory::MemoryReport;
 use crate::model::payload::{NotAList, Payload};
 use crate::model::tree::TreePayload;
 use crate::model::thread::{ThreadList, ThreadRow};
@@ -90,5 +94,25 @@ impl Payload for TreeReport {
 
     fn document(&self) -> &TreePayload {
         &self.payload
+    }
+}
+
+/// `mem`: where the memory of one process goes.
+#[derive(Serialize, JsonSchema)]
+pub struct MemReport {
+    #[serde(rename = "memory")]
+    pub report: MemoryReport,
+    /// Show every mapping (`--maps`) instead of the summary.
+    #[serde(skip)]
+    pub maps: bool,
+}
+
+impl Payload for MemReport {
+    const COMMAND: &'static str = "mem";
+    type Document = Self;
+    type Row = NotAList;
+
+    fn document(&self) -> &Self {
+        self
     }
 }

@@ -12,7 +12,7 @@ pub mod escape;
 pub mod fds;
 pub mod fit;
 pub mod json;
-// TODO pub mod mem;
+pub mod mem;
 pub mod ndjson;
 pub mod openmetrics;
 // TODO pub mod ports;
