@@ -2,7 +2,6 @@
 //! LISTEN`), from the socket tables.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use crate::collect::holders::Holder;
 use crate::collect::net::{KnownSocket, Proto, SocketIndex};
@@ -183,14 +182,8 @@ pub fn throughput_limits() -> Vec<String> {
     .to_vec()
 }
 
-/// `127.0.0.1:3000`, `[::1]:3000`, `*:3000` for the unspecified address.
-pub fn endpoint(address: &str, port: u16) -> String {
-    match address.parse::<IpAddr>() {
-        Ok(ip) if ip.is_unspecified() => format!("*:{port}"),
-        Ok(IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
-        _ => format!("{address}:{port}"),
-    }
-}
+// moved (issue 14): re-export until merge
+pub use crate::model::socket::endpoint;
 
 /// One line: `tcp 127.0.0.1:41234 -> 127.0.0.1:3000 ESTABLISHED`, `unix /run/x.sock LISTEN`.
 pub fn describe(info: &SocketInfo) -> String {

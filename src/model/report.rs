@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use crate::model::memory::MemoryReport;
 use crate::model::payload::{NotAList, Payload};
-use crate::model::tree::TreePayload;
+use crate::model::socket::{PortList, PortRow};
 use crate::model::thread::{ThreadList, ThreadRow};
+use crate::model::tree::TreePayload;
 use crate::model::who::{HeldFile, WhoList};
 
 /// `fds`: the descriptors of one process.
@@ -114,5 +115,49 @@ impl Payload for MemReport {
 
     fn document(&self) -> &Self {
         self
+    }
+}
+
+/// `ports`: the sockets that match, with their holders.
+pub struct PortsReport {
+    pub list: PortList,
+    /// What the request asked to see.
+    pub view: PortsView,
+    /// The hint for sockets whose holders were denied.
+    pub denied_hint: &'static str,
+}
+
+/// The parts of a `ports` request the output depends on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PortsView {
+    /// The port asked for (named in the "nothing listens" note).
+    pub port: Option<u16>,
+    /// A port or PID was named: listing nothing is then a partial answer (exit 1).
+    pub named_target: bool,
+    /// Every state, not only listening TCP and bound UDP.
+    pub all: bool,
+    /// The queue columns (every state, or chosen states).
+    pub queues: bool,
+    /// Timers, retransmits and round-trip times (`--info`).
+    pub info: bool,
+    /// Throughput columns (`--interval`).
+    pub rates: bool,
+}
+
+impl Payload for PortsReport {
+    const COMMAND: &'static str = "ports";
+    type Document = PortList;
+    type Row = PortRow;
+
+    fn document(&self) -> &PortList {
+        &self.list
+    }
+
+    fn rows(&self) -> Option<&[PortRow]> {
+        Some(&self.list.sockets)
+    }
+
+    fn partial(&self) -> bool {
+        self.list.sockets.is_empty() && self.view.named_target
     }
 }

@@ -118,3 +118,12 @@ pub struct ProcessNet {
     /// Some socket counted here is held by other processes too.
     pub shared: bool,
 }
+
+/// `127.0.0.1:3000`, `[::1]:3000`, `*:3000` for the unspecified address.
+pub fn endpoint(address: &str, port: u16) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => format!("*:{port}"),
+        Ok(std::net::IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
+        _ => format!("{address}:{port}"),
+    }
+}

@@ -218,7 +218,6 @@ pub fn json_for_terminal(json: &str) -> String {
     out
 }
 
-
 /// The table form of a text field: its exact bytes (from the base64 form when the bytes are
 /// not UTF-8), escaped.
 pub fn exact_text(text: &str, b64: Option<&str>) -> Escaped {

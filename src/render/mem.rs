@@ -157,5 +157,4 @@ impl Sheet for MemReport {
             )],
         }
     }
-
 }

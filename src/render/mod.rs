@@ -15,7 +15,7 @@ pub mod json;
 pub mod mem;
 pub mod ndjson;
 pub mod openmetrics;
-// TODO pub mod ports;
+pub mod ports;
 pub mod profile;
 pub mod sheet;
 // TODO pub mod show;

@@ -98,7 +98,6 @@ impl Sheet for ThreadsReport {
             })
             .collect()
     }
-
 }
 
 fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {

@@ -16,10 +16,7 @@ impl Sheet for TreeReport {
                 .iter()
                 .map(|a| format!("{} {}", a.pid, a.name));
             let chain = format!("{} >", chain.collect::<Vec<_>>().join(" > "));
-            out.push_str(&table::title_line(
-                &Escaped::text(&chain),
-                style,
-            ));
+            out.push_str(&table::title_line(&Escaped::text(&chain), style));
         }
         // A subtree root is compared with its real parent, as `pstree -u PID` does.
         let parent_uid = self.payload.ancestors.last().and_then(|a| a.uid);
@@ -40,7 +37,6 @@ impl Sheet for TreeReport {
             None => out,
         }
     }
-
 }
 
 impl TreeReport {
@@ -67,10 +63,7 @@ impl TreeReport {
 /// changes from the parent's, the runtime role when known.
 fn label(node: &TreeNode, parent_uid: Option<u32>) -> Escaped {
     let mut text = Escaped::text(&format!("{} ", node.pid));
-    text.push(&exact_text(
-        &node.name,
-        node.name_b64.as_deref(),
-    ));
+    text.push(&exact_text(&node.name, node.name_b64.as_deref()));
     if node.threads > 1 {
         text.push_text(&format!(" {{{}}}", node.threads));
     }

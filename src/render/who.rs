@@ -61,7 +61,6 @@ impl Sheet for WhoReport {
         }
         notes
     }
-
 }
 
 /// The FD column the way lsof writes it: `3r`, `cwd`, `rtd`, `txt`, `mem`.
