@@ -6,6 +6,7 @@ use crate::model::fd::{FdList, FdRow};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::model::detail::ProcessDetail;
 use crate::model::memory::MemoryReport;
 use crate::model::payload::{NotAList, Payload};
 use crate::model::socket::{PortList, PortRow};
@@ -159,5 +160,22 @@ impl Payload for PortsReport {
 
     fn partial(&self) -> bool {
         self.list.sockets.is_empty() && self.view.named_target
+    }
+}
+
+/// `show`: everything about one process.
+#[derive(Serialize, JsonSchema)]
+pub struct ShowReport {
+    #[serde(rename = "process")]
+    pub detail: ProcessDetail,
+}
+
+impl Payload for ShowReport {
+    const COMMAND: &'static str = "show";
+    type Document = Self;
+    type Row = NotAList;
+
+    fn document(&self) -> &Self {
+        self
     }
 }
