@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::Value as Json;
-
 use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::fds::{FdEntry, inode_of, read_fds};
@@ -349,8 +347,3 @@ fn unreadable_entry(entry: &FdEntry, why: Unavailable) -> FdRow {
 
 /// The type of a descriptor whose link could not be read.
 pub const UNKNOWN_KIND: &str = "unknown";
-
-/// The JSON Schema of `fds --json`.
-pub fn schema() -> Json {
-    crate::render::json::payload_schema::<FdsReport>()
-}

@@ -4,8 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value as Json;
-
 use crate::analyze::memory::{Category, ThreadSp, classify};
 use crate::collect::memory::read_memory;
 use crate::collect::target::open_process;
@@ -202,9 +200,4 @@ fn mapping_rows(entries: &[SmapsEntry], categories: &[Category]) -> Vec<MappingR
 fn basename(path: &[u8]) -> String {
     let live = path.strip_suffix(b" (deleted)").unwrap_or(path);
     String::from_utf8_lossy(live.rsplit(|&b| b == b'/').next().unwrap_or(live)).into_owned()
-}
-
-/// The JSON Schema of `mem --json`.
-pub fn schema() -> Json {
-    crate::render::json::payload_schema::<MemReport>()
 }

@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::Value as Json;
-
 use crate::analyze::sockets::{inet_info, tcp_stats, throughput, throughput_limits, unix_info};
 use crate::collect::holders::{HolderScan, Kind, netns_of, scan_holders};
 use crate::collect::net::{Proto, SocketTables, tcp_byte_counters};
@@ -297,9 +295,4 @@ fn group_holders(
         }
     }
     grouped
-}
-
-/// The JSON Schema of `ports --json`.
-pub fn schema() -> Json {
-    crate::render::json::payload_schema::<PortsReport>()
 }

@@ -1,6 +1,6 @@
 //! `procscope ps`: list processes with the columns asked for, reading only what they need.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
@@ -10,36 +10,17 @@ use crate::analyze::tree::Forest;
 use crate::cli::PsArgs;
 use crate::collect::scan::{Scan, scan};
 use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
-use crate::columns::{self, COLUMNS, Column, Context, Value, value};
-use crate::exit::{self, Exit};
+use crate::columns::{self, Column, Context, Value, value};
+use crate::exit::{self};
+use crate::model::ErrorEntry;
 use crate::model::Unavailable;
+use crate::model::listing::{Listing, ListingDocument, ListingRow};
 use crate::query::{Matcher, ProcessFilter};
-use crate::render::escape::Escaped;
-use crate::render::table::{self, Align, Text, Tone};
-use crate::render::{ErrorEntry, Report, Style};
 
 /// The listing, ready to render.
-pub struct PsReport {
-    columns: Vec<&'static Column>,
-    threads: bool,
-    rows: Vec<Row>,
-    now_unix: f64,
-    vanished: usize,
-    filtered: bool,
-    /// Named PIDs (`--pid`) that could not be listed.
-    errors: Vec<ErrorEntry>,
-    /// What to suggest for denied fields.
-    denied_hint: &'static str,
-}
+pub type PsReport = Listing<Column, Value>;
 
-struct Row {
-    pid: u32,
-    tid: u32,
-    ppid: Option<u32>,
-    /// Depth in the process tree, with `--tree`.
-    depth: Option<usize>,
-    cells: Vec<Field<Value>>,
-}
+type Row = ListingRow<Value>;
 
 /// The validated request.
 pub struct PsQuery {
@@ -212,29 +193,8 @@ fn column(name: &str) -> anyhow::Result<&'static Column> {
     })
 }
 
-/// The text of `-o help`: every column with its header, JSON key and meaning.
-pub fn column_help() -> String {
-    let rows = COLUMNS
-        .iter()
-        .map(|c| {
-            vec![
-                Text::plain(c.name),
-                Text::plain(c.header),
-                Text::plain(c.json_key),
-                Text::plain(c.about),
-            ]
-        })
-        .collect();
-    table::help(
-        &[
-            ("COLUMN", Align::Left),
-            ("HEADER", Align::Left),
-            ("JSON KEY", Align::Left),
-            ("MEANING", Align::Left),
-        ],
-        rows,
-    )
-}
+// moved (issue 14): re-export until merge
+pub use crate::render::ps::column_help;
 
 /// The PIDs to read: every visible process the filter does not reject by number alone.
 pub fn candidate_pids(procfs: &ProcFs, filter: &ProcessFilter) -> anyhow::Result<Vec<u32>> {
@@ -353,12 +313,19 @@ pub fn run(
     if let Some(limit) = query.limit {
         rows.truncate(limit);
     }
+    let processes = rows
+        .iter()
+        .map(|row| row_json(&query.columns, query.threads, row))
+        .collect();
     Ok(PsReport {
+        document: ListingDocument {
+            processes,
+            vanished,
+        },
         columns: query.columns.clone(),
         threads: query.threads,
         rows,
         now_unix: system.now_unix(),
-        vanished,
         filtered,
         errors,
         denied_hint: crate::collect::system::denied_hint(),
@@ -578,243 +545,22 @@ fn sample_cpu(
     (cpu, gone)
 }
 
-impl PsReport {
-    /// The column that shows the tree's indentation: the command, else the name.
-    fn tree_column(&self) -> Option<&'static str> {
-        ["cmd", "name"]
-            .into_iter()
-            .find(|name| self.columns.iter().any(|c| c.name == *name))
+/// One row as `ps --json` prints it: the columns' JSON keys, and `unavailable` reasons.
+fn row_json(columns: &[&'static Column], threads: bool, row: &Row) -> Map<String, Json> {
+    let mut object = Map::new();
+    let mut unavailable = Map::new();
+    object.insert("pid".into(), Json::from(row.pid));
+    if row.tid != row.pid || threads {
+        object.insert("tid".into(), Json::from(row.tid));
     }
-
-    fn row_json(&self, row: &Row) -> Json {
-        let mut object = Map::new();
-        let mut unavailable = Map::new();
-        object.insert("pid".into(), Json::from(row.pid));
-        if row.tid != row.pid || self.threads {
-            object.insert("tid".into(), Json::from(row.tid));
-        }
-        if let Some(depth) = row.depth {
-            object.insert("depth".into(), Json::from(depth));
-        }
-        for (column, cell) in self.columns.iter().zip(&row.cells) {
-            value::put_json(&mut object, &mut unavailable, column.json_key, cell);
-        }
-        if !unavailable.is_empty() {
-            object.insert("unavailable".into(), Json::Object(unavailable));
-        }
-        Json::Object(object)
+    if let Some(depth) = row.depth {
+        object.insert("depth".into(), Json::from(depth));
     }
-
-    /// Counts of unavailable cells by reason and column, for the footer.
-    fn unavailable_summary(&self) -> BTreeMap<Unavailable, (usize, Vec<&'static str>)> {
-        let mut summary: BTreeMap<Unavailable, (usize, Vec<&'static str>)> = BTreeMap::new();
-        for row in &self.rows {
-            let mut counted = Vec::new();
-            for (column, cell) in self.columns.iter().zip(&row.cells) {
-                if let Err(why) = cell {
-                    let entry = summary.entry(*why).or_default();
-                    if !entry.1.contains(&column.header) {
-                        entry.1.push(column.header);
-                    }
-                    if !counted.contains(why) {
-                        counted.push(*why);
-                        entry.0 += 1;
-                    }
-                }
-            }
-        }
-        summary
+    for (column, cell) in columns.iter().zip(&row.cells) {
+        value::put_json(&mut object, &mut unavailable, column.json_key, cell);
     }
-}
-
-impl Report for PsReport {
-    fn command(&self) -> &'static str {
-        "ps"
+    if !unavailable.is_empty() {
+        object.insert("unavailable".into(), Json::Object(unavailable));
     }
-
-    fn json(&self) -> Map<String, Json> {
-        let mut payload = Map::new();
-        payload.insert(
-            "processes".into(),
-            Json::Array(self.rows.iter().map(|row| self.row_json(row)).collect()),
-        );
-        payload.insert("vanished".into(), Json::from(self.vanished));
-        payload
-    }
-
-    fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(self.rows.iter().map(|row| self.row_json(row)).collect())
-    }
-
-    fn errors(&self) -> Vec<ErrorEntry> {
-        self.errors.clone()
-    }
-
-    fn table(&self, style: &Style) -> String {
-        if self.rows.is_empty() {
-            return String::new();
-        }
-        let headers: Vec<(&str, Align)> = self
-            .columns
-            .iter()
-            .map(|c| {
-                (
-                    c.header,
-                    if c.kind.is_numeric() {
-                        Align::Right
-                    } else {
-                        Align::Left
-                    },
-                )
-            })
-            .collect();
-        let rows = self
-            .rows
-            .iter()
-            .map(|row| {
-                self.columns
-                    .iter()
-                    .zip(&row.cells)
-                    .map(|(column, cell)| {
-                        let mut text = value::table_text(cell, self.now_unix);
-                        if let Some(depth) = row
-                            .depth
-                            .filter(|_| Some(column.name) == self.tree_column())
-                            && depth > 0
-                        {
-                            let mut indented = Escaped::text(&"  ".repeat(depth - 1));
-                            indented.push(&Escaped::literal("\\_ "));
-                            indented.push(&text);
-                            text = indented;
-                        }
-                        Text::toned(text, tone(column, cell))
-                    })
-                    .collect()
-            })
-            .collect();
-        table::render(&headers, rows, *style)
-    }
-
-    fn notes(&self) -> Vec<String> {
-        let mut notes: Vec<String> = self
-            .unavailable_summary()
-            .into_iter()
-            .map(|(why, (rows, headers))| {
-                let hint = if why == Unavailable::PermissionDenied {
-                    format!("; {}", self.denied_hint)
-                } else {
-                    String::new()
-                };
-                // With -L each row is a thread.
-                let (one, many) = if self.threads {
-                    ("thread", "threads")
-                } else {
-                    ("process", "processes")
-                };
-                format!(
-                    "- means unavailable: {why} ({} {}: {}){hint}",
-                    rows,
-                    plural(rows, one, many),
-                    headers.join(", ")
-                )
-            })
-            .collect();
-        notes.extend(self.errors.iter().map(|error| error.message.clone()));
-        if self.vanished > 0 {
-            notes.push(format!(
-                "{} {} exited during the listing and {} not shown",
-                self.vanished,
-                plural(self.vanished, "process", "processes"),
-                plural(self.vanished, "is", "are")
-            ));
-        }
-        notes
-    }
-
-    fn exit(&self) -> Exit {
-        if (self.filtered && self.rows.is_empty()) || !self.errors.is_empty() {
-            Exit::Partial
-        } else {
-            Exit::Success
-        }
-    }
-}
-
-fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
-    if count == 1 { one } else { many }
-}
-
-fn tone(column: &Column, cell: &Field<Value>) -> Tone {
-    match cell {
-        Err(_) => Tone::Dim,
-        Ok(Value::Label(state)) if matches!(column.name, "state" | "stat") => {
-            match state.get(..1).unwrap_or_default() {
-                "R" => Tone::Good,
-                "D" => Tone::Warn,
-                "Z" | "X" => Tone::Bad,
-                _ => Tone::Plain,
-            }
-        }
-        _ => Tone::Plain,
-    }
-}
-
-/// The JSON Schema of `ps --json`, built from the column registry.
-pub fn schema() -> Json {
-    let mut properties = Map::new();
-    let mut defs = Map::new();
-    properties.insert(
-        "pid".into(),
-        serde_json::json!({"type": "integer", "minimum": 1}),
-    );
-    for column in COLUMNS {
-        let mut schema = column.kind.schema();
-        defs.extend(column.kind.schema_defs());
-        schema["description"] = Json::from(column.about);
-        properties.insert(column.json_key.into(), schema);
-        if column.kind.has_lossless_form() {
-            let b64 = if column.kind == columns::Kind::Argv {
-                serde_json::json!({"type": "array", "items": {"type": "string"}, "description": "exact bytes (base64) when not UTF-8"})
-            } else {
-                serde_json::json!({"type": "string", "description": "exact bytes (base64) when not UTF-8"})
-            };
-            properties.insert(format!("{}_b64", column.json_key), b64);
-        }
-        if column.kind == columns::Kind::Argv {
-            properties.insert(
-                format!("{}_truncated", column.json_key),
-                serde_json::json!({"type": "boolean", "description": "present (true) when arguments were left out: more than 4096, or more than 256 KiB"}),
-            );
-            properties.insert(
-                "cmdline_b64".into(),
-                serde_json::json!({"type": "string", "description": "the exact cmdline bytes (base64, at most 256 KiB), with --raw-cmdline"}),
-            );
-        }
-    }
-    let reasons = serde_json::to_value(schemars::schema_for!(Unavailable)).unwrap_or_default();
-    properties.insert(
-        "unavailable".into(),
-        serde_json::json!({"type": "object", "description": "why a null field has no value", "additionalProperties": {"$ref": "#/$defs/Unavailable"}}),
-    );
-    let mut reason_def = reasons;
-    if let Some(object) = reason_def.as_object_mut() {
-        object.remove("$schema");
-    }
-    let env_values = serde_json::json!({"type": ["string", "null"], "description": "-o env:NAME: the variable's starting value (env_NAME), <redacted> for secret-looking names, with env_NAME_b64 for non-UTF-8 bytes"});
-    let row = serde_json::json!({"type": "object", "properties": properties, "patternProperties": {"^env_": env_values}, "required": ["pid"], "additionalProperties": false});
-    let payload = serde_json::json!({
-        "properties": {
-            "processes": {"type": "array", "items": row},
-            "groups": {"type": "array", "items": crate::commands::ps_groups::row_schema(), "description": "with --group-by: one object per application (instead of processes)"},
-            "vanished": {"type": "integer", "minimum": 0, "description": "processes that exited during the listing"}
-        },
-        "required": ["vanished"],
-        "oneOf": [{"required": ["processes"]}, {"required": ["groups"]}],
-        "$defs": {"Unavailable": reason_def}
-    });
-    let mut payload = payload;
-    if let Some(all) = payload["$defs"].as_object_mut() {
-        all.extend(defs);
-    }
-    crate::render::json::document_schema("ps", "procscope ps --json", payload)
+    object
 }

@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value as Json;
-
 use crate::analyze::fd_kind::{split_deleted, type_name};
 use crate::analyze::memory::{Category, ThreadSp, classify};
 use crate::analyze::runtime::RuntimeInfo;
@@ -419,9 +417,4 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
     groups[1].thread_stacks = Some(thread_stacks);
     groups[1].unowned_stacks = Some(unowned_stacks);
     Some(groups)
-}
-
-/// The JSON Schema of `show --json`.
-pub fn schema() -> Json {
-    crate::render::json::payload_schema::<ShowReport>()
 }

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value as Json;
-
 use crate::analyze::stacks::stack_of;
 use crate::analyze::symbols::Symbolizer;
 use crate::analyze::waits;
@@ -280,9 +278,4 @@ fn describe(
     }
     row.unavailable = unavailable;
     row
-}
-
-/// The JSON Schema of `threads --json`.
-pub fn schema() -> Json {
-    crate::render::json::payload_schema::<ThreadsReport>()
 }

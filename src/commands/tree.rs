@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value as Json;
-
 use crate::analyze::tree::Forest;
 use crate::collect::tree::{ProcessNode, read_nodes};
 use crate::collect::{ProcFs, UserNames};
@@ -105,9 +103,4 @@ impl Builder<'_> {
             children,
         })
     }
-}
-
-/// The JSON Schema of `tree --json`.
-pub fn schema() -> Json {
-    crate::render::json::payload_schema::<TreeReport>()
 }

@@ -7,7 +7,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use rustix::fs::FileType;
-use serde_json::Value as Json;
 
 use crate::collect::who::{Access, FileId, Hold, Wanted, identify, scan_holds, walk};
 use crate::collect::{ProcFs, UserNames};
@@ -218,9 +217,4 @@ fn file_holder(hold: &Hold, deleted: bool, names: &mut HolderNames) -> FileHolde
         path_b64,
         unavailable,
     }
-}
-
-/// The JSON Schema of `who --json`.
-pub fn schema() -> Json {
-    crate::render::json::payload_schema::<WhoReport>()
 }

@@ -4,6 +4,7 @@ pub mod detail;
 pub mod export;
 pub mod fd;
 pub mod kill;
+pub mod listing;
 pub mod machine;
 pub mod memory;
 pub mod payload;

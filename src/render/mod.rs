@@ -17,6 +17,8 @@ pub mod ndjson;
 pub mod openmetrics;
 pub mod ports;
 pub mod profile;
+pub mod ps;
+pub mod ps_groups;
 pub mod sheet;
 pub mod show;
 pub mod show_security;
