@@ -20,6 +20,7 @@ pub mod sock_diag;
 pub mod system;
 pub mod target;
 pub mod thread_facts;
+pub mod threads;
 pub mod tree;
 pub mod usage;
 pub mod users;

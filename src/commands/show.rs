@@ -9,6 +9,8 @@ use crate::analyze::sockets::socket_info;
 use crate::collect::detail::{ProcessDetailFiles, read_detail_with};
 use crate::collect::fds::inode_of;
 use crate::collect::net::SocketTables;
+use crate::collect::thread_facts::{self, Observed};
+use crate::collect::threads::read_threads;
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
@@ -20,6 +22,7 @@ use crate::model::detail::{
 use crate::model::text::{lossless, lossless_list};
 use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
 use crate::parse::codes::{policy_name, state_name};
+use crate::parse::maps::Mapping;
 use crate::parse::tty::tty_name;
 
 /// The limits `show` lists.
@@ -69,30 +72,32 @@ pub fn run(
     Ok(ShowReport { detail })
 }
 
-/// The runtime of the process, its thread roles (from `threads`) and, for a cluster
-/// primary, its workers.
+/// The runtime of the process, its thread roles counted (judged as `threads` judges them)
+/// and, for a cluster primary, its workers; the threads are read through the handle
+/// `show` already holds.
 fn runtime_section(
     files: &ProcessDetailFiles,
     procfs: &ProcFs,
     system: &SystemInfo,
 ) -> Option<(RuntimeInfo, String, BTreeMap<String, u64>)> {
-    crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
-    let pid = files.sample.pid;
-    let options = crate::commands::threads::ThreadsOptions {
-        samples: 3,
-        roles: true,
-        explain: false,
-    };
-    let threads = crate::commands::threads::run(pid, options, procfs, system).ok()?;
-    let mut by_role = BTreeMap::new();
-    for thread in &threads.list.threads {
-        if let Some(role) = &thread.role {
-            *by_role.entry(role.clone()).or_insert(0) += 1;
-        }
+    let (analyzer, mut info) = crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
+    if info.cluster.is_none() {
+        info.cluster = crate::commands::family::primary_role(procfs, files.sample.pid);
     }
-    // The runtime as `threads` found it, a cluster primary's workers included.
-    let info = threads.list.runtime.clone()?;
-    Some((info, threads.list.runtime_summary?, by_role))
+    let threads = read_threads(&files.dir, 3).ok()?;
+    let maps: Vec<Mapping> = (files.memory.as_ref())
+        .and_then(|memory| memory.smaps.as_ref().ok())
+        .map(|entries| entries.iter().map(|e| e.mapping.clone()).collect())
+        .unwrap_or_default();
+    let observed = Observed::of_samples(&threads);
+    let (facts, context) = thread_facts::read(&files.dir, &files.sample, &observed, &maps, system);
+    let roles = analyzer.thread_roles(&info, &context, &facts);
+    let summary = analyzer.summary(&info, &roles);
+    let mut by_role = BTreeMap::new();
+    for assignment in roles {
+        *by_role.entry(assignment.role).or_insert(0) += 1;
+    }
+    Some((info, summary, by_role))
 }
 
 /// Records why fields are missing while the sections are built.

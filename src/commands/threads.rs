@@ -7,10 +7,9 @@ use crate::analyze::stacks::stack_of;
 use crate::analyze::symbols::Symbolizer;
 use crate::analyze::waits;
 use crate::collect::process::{Field, read_wchan};
-use crate::collect::sampler::Sampler;
-use crate::collect::scan::scan;
 use crate::collect::target::open_process;
 use crate::collect::thread_facts::{self, Observed};
+use crate::collect::threads::read_threads;
 use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
@@ -35,9 +34,8 @@ pub struct ThreadsOptions {
     pub explain: bool,
 }
 
-/// The files each thread needs. `wchan` (an expensive read: the kernel unwinds the thread's
-/// stack) is read only for threads whose `syscall` says little.
-pub(crate) const THREAD_NEEDS: Needs = Needs::STAT.union(Needs::STATUS).union(Needs::SYSCALL);
+// moved (issue 14): re-export until merge
+pub use crate::collect::threads::THREAD_NEEDS;
 
 /// Reads every thread of `pid`. Running threads are re-read up to `samples` times in all to
 /// catch them blocked.
@@ -57,18 +55,13 @@ pub fn run(
         open_process(procfs, pid, needs).map_err(|why| not_a_process("threads", pid, why))?;
     let samples = options.samples;
     let maps: Field<Vec<Mapping>> = dir.read("maps").map(|raw| parse_maps(&raw));
-    let tids = dir.numeric_entries("task").map_err(|why| {
+    let mut threads = read_threads(&dir, samples).map_err(|why| {
         not_a_process(
             "threads",
             pid,
             crate::collect::target::NotAProcess::Unreadable(why),
         )
     })?;
-    let mut threads = scan(&tids, |tid| {
-        ProcessSample::read_thread(&dir, tid, THREAD_NEEDS).map(Some)
-    })
-    .rows;
-    resample_running(&dir, &mut threads, samples);
     for thread in threads.iter_mut() {
         if !matches!(thread.syscall, Some(Ok(SyscallState::InSyscall { .. }))) {
             thread.wchan = Some(read_wchan(&dir.task(thread.tid)));
@@ -121,39 +114,6 @@ pub fn run(
             by_state,
         },
     })
-}
-
-/// Re-reads threads that were running, through the profile sampler, until each is caught
-/// blocked or `samples` reads were made in all.
-fn resample_running(dir: &ProcessDir, threads: &mut [ProcessSample], samples: u32) {
-    let running = |t: &ProcessSample| matches!(t.syscall, Some(Ok(SyscallState::Running)));
-    if samples <= 1 || !threads.iter().any(running) {
-        return;
-    }
-    let tids: Vec<u32> = threads
-        .iter()
-        .filter(|t| running(t))
-        .map(|t| t.tid)
-        .collect();
-    let mut sampler = Sampler::of_threads(dir, &tids);
-    for _ in 1..samples {
-        let mut any_running = false;
-        for thread in threads.iter_mut().filter(|t| running(t)) {
-            match sampler
-                .read_task(thread.tid, false)
-                .map(|tick| tick.syscall)
-            {
-                Some(Ok(state)) => thread.syscall = Some(Ok(state)),
-                Some(Err(why)) => thread.syscall = Some(Err(why)),
-                None => {}
-            }
-            any_running |= running(thread);
-        }
-        if !any_running {
-            break;
-        }
-        std::thread::yield_now();
-    }
 }
 
 /// Builds the rows: wait, program counter (symbolized once per module) and stack.
