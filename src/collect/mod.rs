@@ -5,6 +5,7 @@ pub mod binary;
 pub mod detail;
 pub mod fds;
 pub mod holders;
+pub mod listing;
 pub mod machine;
 pub mod memory;
 pub mod modules;

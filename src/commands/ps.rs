@@ -8,8 +8,8 @@ use serde_json::{Map, Value as Json};
 use crate::analyze::runtime::ClusterRole;
 use crate::analyze::tree::Forest;
 use crate::cli::PsArgs;
-use crate::collect::scan::{Scan, scan};
-use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
+use crate::collect::listing::sample_cpu;
+use crate::collect::{Field, Needs, ProcFs, SystemInfo, UserNames};
 use crate::columns::{self, Column, Context, Value, value};
 use crate::exit::{self};
 use crate::model::ErrorEntry;
@@ -194,17 +194,9 @@ fn column(name: &str) -> anyhow::Result<&'static Column> {
 }
 
 // moved (issue 14): re-export until merge
+pub use crate::collect::listing::{candidate_pids, read_rows};
+// moved (issue 14): re-export until merge
 pub use crate::render::ps::column_help;
-
-/// The PIDs to read: every visible process the filter does not reject by number alone.
-pub fn candidate_pids(procfs: &ProcFs, filter: &ProcessFilter) -> anyhow::Result<Vec<u32>> {
-    Ok(procfs
-        .pids()
-        .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", procfs.root().display()))?
-        .into_iter()
-        .filter(|&pid| !filter.rejects_pid(pid))
-        .collect())
-}
 
 /// Runs the listing.
 pub fn run(
@@ -213,7 +205,6 @@ pub fn run(
     system: &SystemInfo,
     users: &UserNames,
 ) -> anyhow::Result<PsReport> {
-    let needs = query.needs();
     let mut pids = candidate_pids(procfs, &query.filter)?;
     let mut vanished = 0;
     let wants_net = query
@@ -228,7 +219,14 @@ pub fn run(
     let net_before = wants_net.then(|| (crate::collect::net::tcp_byte_counters(), Instant::now()));
     let sampled_cpu = match query.interval {
         Some(interval) => {
-            let (cpu, gone) = sample_cpu(procfs, query, &pids, interval, system);
+            let (cpu, gone) = sample_cpu(
+                procfs,
+                &query.filter,
+                query.threads,
+                &pids,
+                interval,
+                system,
+            );
             vanished += gone;
             pids = cpu.keys().map(|&(pid, _)| pid).collect();
             pids.sort_unstable();
@@ -244,61 +242,16 @@ pub fn run(
         sampled_cpu: sampled_cpu.as_ref(),
         sampled_net: sampled_net.as_ref(),
     };
-    let scanned = read_rows(
-        procfs,
-        &pids,
-        &query.filter,
-        needs,
-        query.threads,
-        |sample| {
-            let cells = query
-                .columns
-                .iter()
-                .map(|c| c.value(sample, &context))
-                .collect();
-            let keys: Vec<Field<Value>> = query
-                .sort_keys
-                .iter()
-                .map(|(c, _)| c.value(sample, &context))
-                .collect();
-            Some((
-                keys,
-                Row {
-                    pid: sample.pid,
-                    tid: sample.tid,
-                    ppid: sample.stat().ok().map(|stat| stat.ppid),
-                    depth: None,
-                    cells,
-                },
-            ))
-        },
-    );
-    vanished += scanned.vanished;
-    let by_pid_only = query.filter.matcher.is_none()
-        && query.filter.runtime.is_none()
-        && query.filter.ppids.is_empty()
-        && query.filter.uids.is_empty()
-        && query.filter.states.is_empty()
-        && !query.filter.selects_by_cgroup();
+    let (rows, gone) = read_sorted(query, procfs, &pids, &context);
+    vanished += gone;
+    let by_pid_only = selects_by_pid_only(&query.filter);
     let filtered = !by_pid_only || !query.filter.pids.is_empty();
     // A process that exited before it could be read counts only when it was selected: when
     // the selection needs its files (user, name, state...), nobody knows whether it was.
     if !by_pid_only {
         vanished = 0;
     }
-    let mut rows = scanned.rows;
-    rows.sort_by(|(a, ra), (b, rb)| {
-        compare_keys(&query.sort_keys, a, b)
-            .then(ra.pid.cmp(&rb.pid))
-            .then(ra.tid.cmp(&rb.tid))
-    });
-    if query.reverse {
-        rows.reverse();
-    }
-    let mut rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
-    if query.tree {
-        rows = tree_order(rows);
-    }
+    let mut rows = rows;
     mark_cluster_primaries(
         procfs,
         &query.columns,
@@ -330,6 +283,69 @@ pub fn run(
         errors,
         denied_hint: crate::collect::system::denied_hint(),
     })
+}
+
+/// Reads the rows of the listing in their order (sort keys, `--reverse`, `--tree`), and
+/// how many processes vanished while they were read.
+fn read_sorted(
+    query: &PsQuery,
+    procfs: &ProcFs,
+    pids: &[u32],
+    context: &Context,
+) -> (Vec<Row>, usize) {
+    let scanned = read_rows(
+        procfs,
+        pids,
+        &query.filter,
+        query.needs(),
+        query.threads,
+        |sample| {
+            let cells = query
+                .columns
+                .iter()
+                .map(|c| c.value(sample, context))
+                .collect();
+            let keys: Vec<Field<Value>> = query
+                .sort_keys
+                .iter()
+                .map(|(c, _)| c.value(sample, context))
+                .collect();
+            Some((
+                keys,
+                Row {
+                    pid: sample.pid,
+                    tid: sample.tid,
+                    ppid: sample.stat().ok().map(|stat| stat.ppid),
+                    depth: None,
+                    cells,
+                },
+            ))
+        },
+    );
+    let mut rows = scanned.rows;
+    rows.sort_by(|(a, ra), (b, rb)| {
+        compare_keys(&query.sort_keys, a, b)
+            .then(ra.pid.cmp(&rb.pid))
+            .then(ra.tid.cmp(&rb.tid))
+    });
+    if query.reverse {
+        rows.reverse();
+    }
+    let mut rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
+    if query.tree {
+        rows = tree_order(rows);
+    }
+    (rows, scanned.vanished)
+}
+
+/// True when the filter selects by PID at most (nothing about a process's files).
+fn selects_by_pid_only(filter: &ProcessFilter) -> bool {
+    filter.matcher.is_none()
+        && filter.runtime.is_none()
+        && filter.ppids.is_empty()
+        && filter.uids.is_empty()
+        && filter.states.is_empty()
+        && !filter.selects_by_cgroup()
 }
 
 /// Compares two rows' sort keys in order; a descending key reverses its values but keeps
@@ -440,47 +456,6 @@ fn tree_order(rows: Vec<Row>) -> Vec<Row> {
     ordered
 }
 
-/// Reads the processes that pass the filter (or, with `threads`, every thread of each) and
-/// maps each through `map`, in the reader threads.
-pub fn read_rows<T, F>(
-    procfs: &ProcFs,
-    pids: &[u32],
-    filter: &ProcessFilter,
-    needs: Needs,
-    threads: bool,
-    map: F,
-) -> Scan<T>
-where
-    T: Send,
-    F: Fn(&ProcessSample) -> Option<T> + Sync,
-{
-    if !threads {
-        return scan(pids, |pid| {
-            let sample = ProcessSample::read(procfs, pid, needs)?;
-            Ok(filter.keeps(&sample).then(|| map(&sample)).flatten())
-        });
-    }
-    let nested = scan(pids, |pid| {
-        let dir = procfs.process(pid)?;
-        let process = ProcessSample::read_dir(&dir, filter.needs())?;
-        if !filter.keeps(&process) {
-            return Ok(None);
-        }
-        let tids = dir.numeric_entries("task")?;
-        let rows: Vec<T> = tids
-            .into_iter()
-            .filter_map(|tid| ProcessSample::read_thread(&dir, tid, needs).ok())
-            .filter_map(|thread| map(&thread))
-            .collect();
-        Ok(Some(rows))
-    });
-    Scan {
-        rows: nested.rows.into_iter().flatten().collect(),
-        vanished: nested.vanished,
-        hidden: nested.hidden,
-    }
-}
-
 /// Per-process TCP throughput from the counters sampled at `started` and now.
 fn sample_net(
     procfs: &ProcFs,
@@ -492,57 +467,6 @@ fn sample_net(
     let seconds = started.elapsed().as_secs_f64();
     let holders = scan_holders(procfs, Kind::Sockets, false);
     crate::analyze::sockets::per_process_throughput(before, &after, &holders.by_inode, seconds)
-}
-
-/// Measures CPU% over `interval`: CPU ticks of every selected process (or thread) read
-/// twice. Returns CPU% by (PID, TID) and how many vanished (or were replaced by a reused ID).
-fn sample_cpu(
-    procfs: &ProcFs,
-    query: &PsQuery,
-    pids: &[u32],
-    interval: Duration,
-    system: &SystemInfo,
-) -> (HashMap<(u32, u32), f64>, usize) {
-    let needs = query.filter.needs() | Needs::STAT;
-    let ticks = |sample: &ProcessSample| {
-        let stat = sample.stat().ok()?;
-        Some((
-            (sample.pid, sample.tid),
-            stat.starttime_ticks,
-            stat.cpu_ticks(),
-        ))
-    };
-    let first = read_rows(procfs, pids, &query.filter, needs, query.threads, ticks);
-    let started = Instant::now();
-    std::thread::sleep(interval);
-    let mut first_pids: Vec<u32> = first.rows.iter().map(|((pid, _), _, _)| *pid).collect();
-    first_pids.dedup();
-    let second = read_rows(
-        procfs,
-        &first_pids,
-        &query.filter,
-        needs,
-        query.threads,
-        ticks,
-    );
-    let elapsed = started.elapsed().as_secs_f64().max(1e-3);
-    let before: HashMap<(u32, u32), (u64, u64)> = first
-        .rows
-        .into_iter()
-        .map(|(id, start, t)| (id, (start, t)))
-        .collect();
-    let mut cpu = HashMap::new();
-    let mut gone = first.vanished + second.vanished;
-    for (id, start, after) in second.rows {
-        match before.get(&id) {
-            Some(&(first_start, first_ticks)) if first_start == start => {
-                let used = system.ticks_to_seconds(after.saturating_sub(first_ticks));
-                cpu.insert(id, used / elapsed * 100.0);
-            }
-            _ => gone += 1,
-        }
-    }
-    (cpu, gone)
 }
 
 /// One row as `ps --json` prints it: the columns' JSON keys, and `unavailable` reasons.

@@ -14,7 +14,8 @@ use crate::columns::value::round2;
 use crate::model::Unavailable;
 use crate::model::listing::{GroupDocument, GroupListing, GroupRow};
 
-use super::ps::{PsQuery, candidate_pids};
+use crate::collect::listing::candidate_pids;
+use crate::commands::ps::PsQuery;
 
 /// The grouped listing.
 pub type GroupReport = GroupListing;
