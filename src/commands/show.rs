@@ -19,6 +19,7 @@ use crate::model::Unavailable;
 use crate::model::detail::{
     Counts, CpuSummary, Identity, LimitEntry, MemoryGroup, MemorySummary, ProcessDetail,
 };
+use crate::model::fields::DetailField;
 use crate::model::text::{lossless, lossless_list};
 use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
 use crate::parse::codes::{policy_name, state_name};
@@ -55,7 +56,7 @@ pub fn run(
         Some(Ok(environ)) => detail.environment = Some(environment(environ, &extras.secrets)),
         Some(Err(why)) => {
             let why = crate::collect::process::explain(*why, files.sample.kind());
-            detail.unavailable.insert("environment".into(), why);
+            detail.unavailable.insert(DetailField::Environment, why);
         }
         None => {}
     }
@@ -103,15 +104,15 @@ fn runtime_section(
 /// Records why fields are missing while the sections are built.
 #[derive(Default)]
 struct Recorder {
-    unavailable: BTreeMap<String, Unavailable>,
+    unavailable: BTreeMap<DetailField, Unavailable>,
 }
 
 impl Recorder {
-    fn take<T>(&mut self, key: &str, field: Field<T>) -> Option<T> {
+    fn take<T>(&mut self, key: DetailField, field: Field<T>) -> Option<T> {
         match field {
             Ok(value) => Some(value),
             Err(why) => {
-                self.unavailable.insert(key.to_owned(), why);
+                self.unavailable.insert(key, why);
                 None
             }
         }
@@ -129,21 +130,21 @@ fn assemble(
     let kind = sample.kind();
     let stat = sample.stat();
     let status = sample.status();
-    let name = rec.take("identity.name", sample.name());
+    let name = rec.take(DetailField::IdentityName, sample.name());
     let (name_text, name_b64) = name.as_deref().map(lossless).unzip();
-    let argv = rec.take("identity.argv", sample.cmdline().cloned());
+    let argv = rec.take(DetailField::IdentityArgv, sample.cmdline().cloned());
     let (argv_text, argv_b64) = argv.as_deref().map(lossless_list).unzip();
-    let exe = rec.take("identity.exe", sample.exe().cloned());
+    let exe = rec.take(DetailField::IdentityExe, sample.exe().cloned());
     // Deleted by the file's link count, not by a name that may end in " (deleted)".
     let exe_split = (exe.as_ref()).map(|path| split_deleted(path, files.exe_nlink));
     let exe_deleted = exe_split.map(|(_, deleted)| deleted);
     let exe_path = exe_split.map(|(path, _)| path.to_vec());
     let (exe_text, exe_b64) = exe_path.as_deref().map(lossless).unzip();
-    let cwd = rec.take("identity.cwd", files.cwd.clone());
+    let cwd = rec.take(DetailField::IdentityCwd, files.cwd.clone());
     let (cwd_text, cwd_b64) = cwd.as_deref().map(lossless).unzip();
-    let stat_value = rec.take("identity.state", stat.cloned());
+    let stat_value = rec.take(DetailField::IdentityState, stat.cloned());
     let st = stat_value.as_ref();
-    let status_value = rec.take("identity.uids", status.cloned());
+    let status_value = rec.take(DetailField::IdentityUids, status.cloned());
     let sv = status_value.as_ref();
 
     let identity = Identity {
@@ -180,16 +181,16 @@ fn assemble(
     if status_value.is_none() {
         let why = status.err().unwrap_or(Unavailable::ReadError);
         for key in [
-            "identity.user",
-            "identity.gids",
-            "identity.ns_pids",
-            "cpu.affinity",
-            "cpu.voluntary_ctxt_switches",
-            "cpu.nonvoluntary_ctxt_switches",
-            "memory.data_bytes",
-            "memory.stack_bytes",
+            DetailField::IdentityUser,
+            DetailField::IdentityGids,
+            DetailField::IdentityNsPids,
+            DetailField::CpuAffinity,
+            DetailField::CpuVoluntaryCtxtSwitches,
+            DetailField::CpuNonvoluntaryCtxtSwitches,
+            DetailField::MemoryDataBytes,
+            DetailField::MemoryStackBytes,
         ] {
-            rec.unavailable.insert(key.to_owned(), why);
+            rec.unavailable.insert(key, why);
         }
     }
 
@@ -207,9 +208,9 @@ fn assemble(
         nonvoluntary_ctxt_switches: sv.and_then(|s| s.number("nonvoluntary_ctxt_switches")),
     };
 
-    let rollup = rec.take("memory.pss_bytes", files.rollup);
+    let rollup = rec.take(DetailField::MemoryPssBytes, files.rollup);
     if let Err(why) = files.rollup {
-        rec.unavailable.insert("memory.swap_bytes".into(), why);
+        rec.unavailable.insert(DetailField::MemorySwapBytes, why);
     }
     // VmData and VmStk are absent from status when there is no memory at all.
     let no_memory = match kind {
@@ -218,15 +219,18 @@ fn assemble(
         TaskKind::Normal => Unavailable::Unsupported,
     };
     for (key, status_key) in [
-        ("memory.data_bytes", "VmData"),
-        ("memory.stack_bytes", "VmStk"),
+        (DetailField::MemoryDataBytes, "VmData"),
+        (DetailField::MemoryStackBytes, "VmStk"),
     ] {
         if sv.is_some_and(|s| s.get(status_key).is_none()) {
             rec.unavailable.insert(key.to_owned(), no_memory);
         }
     }
     let memory = MemorySummary {
-        rss_bytes: rec.take("memory.rss_bytes", sample.rss_bytes(system.page_size)),
+        rss_bytes: rec.take(
+            DetailField::MemoryRssBytes,
+            sample.rss_bytes(system.page_size),
+        ),
         vsz_bytes: st.map(|s| s.vsize_bytes),
         pss_bytes: rollup.map(|r| r.pss),
         swap_bytes: rollup.map(|r| r.swap),
@@ -234,13 +238,18 @@ fn assemble(
         stack_bytes: sv.and_then(|s| s.kib_as_bytes("VmStk")),
     };
 
-    let limits = rec.take("limits", files.limits.clone()).unwrap_or_default();
+    let limits = rec
+        .take(DetailField::Limits, files.limits.clone())
+        .unwrap_or_default();
     let fd_soft_limit = limits
         .iter()
         .find(|l| l.name == "Max open files")
         .and_then(|l| l.soft);
     let threads_by_state = rec
-        .take("counts.threads_by_state", files.thread_states.clone())
+        .take(
+            DetailField::CountsThreadsByState,
+            files.thread_states.clone(),
+        )
         .map(|states| {
             let mut by_state = BTreeMap::new();
             for state in states {
@@ -250,9 +259,9 @@ fn assemble(
         });
     let tables = files.sockets.as_ref();
     let index = tables.map(SocketTables::index).unwrap_or_default();
-    let fd_entries = rec.take("counts.fds", files.fds.clone());
+    let fd_entries = rec.take(DetailField::CountsFds, files.fds.clone());
     if let Err(why) = &files.fds {
-        rec.unavailable.insert("counts.fds_by_type".into(), *why);
+        rec.unavailable.insert(DetailField::CountsFdsByType, *why);
     }
     let fds_by_type = fd_entries.as_ref().map(|entries| {
         let mut by_type = BTreeMap::new();
@@ -276,7 +285,7 @@ fn assemble(
             .collect()
     });
     if let Err(why) = &files.fds {
-        rec.unavailable.insert("listening".into(), *why);
+        rec.unavailable.insert(DetailField::Listening, *why);
     }
     // Sockets behind links we may not read are unknown, so "none" would be wrong.
     let denied_link = fd_entries
@@ -285,7 +294,7 @@ fn assemble(
         .find_map(|entry| entry.target_unavailable);
     let listening = match denied_link {
         Some(why) => {
-            rec.unavailable.insert("listening".into(), why);
+            rec.unavailable.insert(DetailField::Listening, why);
             None
         }
         None => listening,
@@ -310,10 +319,10 @@ fn assemble(
         })
         .collect();
     let cgroups = rec
-        .take("cgroup", files.cgroup.clone())
+        .take(DetailField::Cgroup, files.cgroup.clone())
         .map(|raw| parse_cgroup(&raw));
     if let Err(why) = &files.cgroup {
-        rec.unavailable.insert("cgroups".into(), *why);
+        rec.unavailable.insert(DetailField::Cgroups, *why);
     }
     let (cgroup, cgroup_b64) = files
         .cgroup
@@ -365,11 +374,11 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
                 TaskKind::Zombie => Unavailable::Zombie,
                 _ => Unavailable::KernelThread,
             };
-            rec.unavailable.insert("memory_map".into(), why);
+            rec.unavailable.insert(DetailField::MemoryMap, why);
             return None;
         }
     };
-    let entries = rec.take("memory_map", memory.smaps.clone())?;
+    let entries = rec.take(DetailField::MemoryMap, memory.smaps.clone())?;
     let maps: Vec<_> = entries.iter().map(|e| e.mapping.clone()).collect();
     let sps: Vec<ThreadSp> = memory
         .threads

@@ -9,6 +9,7 @@ use crate::collect::process::Environ;
 use crate::collect::security::SecurityFiles;
 use crate::collect::{ProcessSample, UserNames};
 use crate::model::Unavailable;
+use crate::model::fields::DetailField;
 use crate::model::security::{
     CapSet, Capabilities, EnvEntry, GroupEntry, IoPriority, Namespace, Security,
 };
@@ -31,47 +32,54 @@ pub fn security(
     sample: &ProcessSample,
     files: &SecurityFiles,
     users: &UserNames,
-    unavailable: &mut BTreeMap<String, Unavailable>,
+    unavailable: &mut BTreeMap<DetailField, Unavailable>,
 ) -> Security {
     let mut why = Reasons(unavailable);
     let status = sample.status().ok();
     let status_reason = sample.status().err().unwrap_or(Unavailable::Unsupported);
     let namespaces = why.field(
-        "namespaces",
+        DetailField::SecurityNamespaces,
         files
             .namespaces
             .as_ref()
             .map(|links| namespace_entries(links, files.reference.as_deref()))
             .map_err(|r| *r),
     );
-    let capabilities = why.option("capabilities", status.and_then(capabilities), status_reason);
+    let capabilities = why.option(
+        DetailField::SecurityCapabilities,
+        status.and_then(capabilities),
+        status_reason,
+    );
     let no_new_privs = why.option(
-        "no_new_privs",
+        DetailField::SecurityNoNewPrivs,
         status.and_then(|s| s.number("NoNewPrivs")).map(|n| n == 1),
         status_reason,
     );
     let seccomp = why.option(
-        "seccomp",
+        DetailField::SecuritySeccomp,
         status.and_then(|s| s.number("Seccomp")).map(seccomp_mode),
         status_reason,
     );
     let groups = why.option(
-        "groups",
+        DetailField::SecurityGroups,
         status.and_then(|s| groups(s, users)),
         status_reason,
     );
     let lsm_label = why.field(
-        "lsm_label",
+        DetailField::SecurityLsmLabel,
         files
             .lsm_label
             .as_ref()
             .map(|label| String::from_utf8_lossy(label).into_owned())
             .map_err(|r| *r),
     );
-    let oom_score = why.field("oom_score", files.oom_score);
-    let oom_score_adj = why.field("oom_score_adj", files.oom_score_adj);
+    let oom_score = why.field(DetailField::SecurityOomScore, files.oom_score);
+    let oom_score_adj = why.field(DetailField::SecurityOomScoreAdj, files.oom_score_adj);
     let nice = sample.stat().ok().map(|s| s.nice);
-    let io_priority = why.field("io_priority", files.io_priority.map(|v| io_class(v, nice)));
+    let io_priority = why.field(
+        DetailField::SecurityIoPriority,
+        files.io_priority.map(|v| io_class(v, nice)),
+    );
     Security {
         namespaces,
         capabilities,
@@ -85,17 +93,15 @@ pub fn security(
     }
 }
 
-/// Records why a security field is null, as `security.FIELD`.
-struct Reasons<'a>(&'a mut BTreeMap<String, Unavailable>);
+/// Records why a security field is null.
+struct Reasons<'a>(&'a mut BTreeMap<DetailField, Unavailable>);
 
 impl Reasons<'_> {
-    fn field<T>(&mut self, name: &str, value: Result<T, Unavailable>) -> Option<T> {
-        value
-            .map_err(|reason| self.0.insert(format!("security.{name}"), reason))
-            .ok()
+    fn field<T>(&mut self, name: DetailField, value: Result<T, Unavailable>) -> Option<T> {
+        value.map_err(|reason| self.0.insert(name, reason)).ok()
     }
 
-    fn option<T>(&mut self, name: &str, value: Option<T>, reason: Unavailable) -> Option<T> {
+    fn option<T>(&mut self, name: DetailField, value: Option<T>, reason: Unavailable) -> Option<T> {
         self.field(name, value.ok_or(reason))
     }
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Unavailable;
 use super::fd::SocketInfo;
+use super::fields::DetailField;
 use crate::analyze::runtime::RuntimeInfo;
 
 /// Everything about one process.
@@ -44,7 +45,7 @@ pub struct ProcessDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<Vec<crate::model::security::EnvEntry>>,
     /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
-    pub unavailable: BTreeMap<String, Unavailable>,
+    pub unavailable: BTreeMap<DetailField, Unavailable>,
 }
 
 /// Who and what the process is.

@@ -3,6 +3,7 @@
 pub mod detail;
 pub mod export;
 pub mod fd;
+pub mod fields;
 pub mod kill;
 pub mod listing;
 pub mod machine;

@@ -2,6 +2,7 @@
 //! shows `-` with its reason from the payload's `unavailable`.
 
 use crate::analyze::runtime::ClusterRole;
+use crate::model::fields::DetailField;
 use crate::model::report::ShowReport;
 use crate::model::socket::describe as describe_socket;
 use crate::parse::codes::state_name;
@@ -49,10 +50,10 @@ type Rows = Vec<(&'static str, Text)>;
 
 impl ShowReport {
     /// A value, or `-` with the reason recorded for `key`.
-    fn or_reason(&self, key: &str, value: Option<impl Into<Escaped>>) -> Text {
+    fn or_reason(&self, key: DetailField, value: Option<impl Into<Escaped>>) -> Text {
         match value {
             Some(text) => Text::plain(text),
-            None => match self.detail.unavailable.get(key) {
+            None => match self.detail.unavailable.get(&key) {
                 Some(why) => Text::toned(format!("- ({why})"), Tone::Dim),
                 None => Text::toned("-", Tone::Dim),
             },
@@ -117,39 +118,45 @@ impl ShowReport {
         let mut rows = vec![
             (
                 "parent",
-                self.or_reason("identity.state", id.ppid.map(|p| p.to_string())),
+                self.or_reason(DetailField::IdentityState, id.ppid.map(|p| p.to_string())),
             ),
-            ("state", self.or_reason("identity.state", state)),
+            ("state", self.or_reason(DetailField::IdentityState, state)),
             ("kind", Text::plain(id.kind.replace('_', " "))),
-            ("user", self.or_reason("identity.uids", user)),
-            ("command", self.or_reason("identity.argv", argv)),
-            ("exe", self.or_reason("identity.exe", exe)),
+            ("user", self.or_reason(DetailField::IdentityUids, user)),
+            ("command", self.or_reason(DetailField::IdentityArgv, argv)),
+            ("exe", self.or_reason(DetailField::IdentityExe, exe)),
             (
                 "cwd",
                 self.or_reason(
-                    "identity.cwd",
+                    DetailField::IdentityCwd,
                     id.cwd
                         .as_deref()
                         .map(|cwd| exact_text(cwd, id.cwd_b64.as_deref())),
                 ),
             ),
-            ("started", self.or_reason("identity.state", started)),
+            (
+                "started",
+                self.or_reason(DetailField::IdentityState, started),
+            ),
             (
                 "tty",
                 Text::plain(id.tty.clone().unwrap_or_else(|| "none".into())),
             ),
             (
                 "session",
-                self.or_reason("identity.state", id.session.map(|s| s.to_string())),
+                self.or_reason(
+                    DetailField::IdentityState,
+                    id.session.map(|s| s.to_string()),
+                ),
             ),
             (
                 "group",
-                self.or_reason("identity.state", id.pgid.map(|s| s.to_string())),
+                self.or_reason(DetailField::IdentityState, id.pgid.map(|s| s.to_string())),
             ),
             (
                 "cgroup",
                 self.or_reason(
-                    "cgroup",
+                    DetailField::Cgroup,
                     self.detail
                         .cgroup
                         .as_deref()
@@ -174,34 +181,43 @@ impl ShowReport {
             .zip(cpu.nonvoluntary_ctxt_switches)
             .map(|(v, n)| format!("{v} voluntary, {n} involuntary"));
         vec![
-            ("time", self.or_reason("identity.state", times)),
+            ("time", self.or_reason(DetailField::IdentityState, times)),
             (
                 "%cpu",
-                self.or_reason("identity.state", cpu.cpu_percent.map(units::percent)),
+                self.or_reason(
+                    DetailField::IdentityState,
+                    cpu.cpu_percent.map(units::percent),
+                ),
             ),
             (
                 "nice",
-                self.or_reason("identity.state", cpu.nice.map(|n| n.to_string())),
+                self.or_reason(DetailField::IdentityState, cpu.nice.map(|n| n.to_string())),
             ),
             (
                 "priority",
-                self.or_reason("identity.state", cpu.priority.map(|n| n.to_string())),
+                self.or_reason(
+                    DetailField::IdentityState,
+                    cpu.priority.map(|n| n.to_string()),
+                ),
             ),
             (
                 "policy",
-                self.or_reason("identity.state", cpu.policy.clone()),
+                self.or_reason(DetailField::IdentityState, cpu.policy.clone()),
             ),
             (
                 "last cpu",
-                self.or_reason("identity.state", cpu.last_cpu.map(|n| n.to_string())),
+                self.or_reason(
+                    DetailField::IdentityState,
+                    cpu.last_cpu.map(|n| n.to_string()),
+                ),
             ),
             (
                 "affinity",
-                self.or_reason("cpu.affinity", cpu.affinity.clone()),
+                self.or_reason(DetailField::CpuAffinity, cpu.affinity.clone()),
             ),
             (
                 "switches",
-                self.or_reason("cpu.voluntary_ctxt_switches", switches),
+                self.or_reason(DetailField::CpuVoluntaryCtxtSwitches, switches),
             ),
         ]
     }
@@ -217,40 +233,43 @@ impl ShowReport {
         vec![
             (
                 "rss",
-                self.or_reason("memory.rss_bytes", bytes(m.rss_bytes)),
+                self.or_reason(DetailField::MemoryRssBytes, bytes(m.rss_bytes)),
             ),
             (
                 "pss",
-                self.or_reason("memory.pss_bytes", bytes(m.pss_bytes)),
+                self.or_reason(DetailField::MemoryPssBytes, bytes(m.pss_bytes)),
             ),
             (
                 "swap",
-                self.or_reason("memory.swap_bytes", bytes(m.swap_bytes)),
+                self.or_reason(DetailField::MemorySwapBytes, bytes(m.swap_bytes)),
             ),
             (
                 "virtual",
-                self.or_reason("identity.state", bytes(m.vsz_bytes)),
+                self.or_reason(DetailField::IdentityState, bytes(m.vsz_bytes)),
             ),
             (
                 "data",
-                self.or_reason("memory.data_bytes", bytes(m.data_bytes)),
+                self.or_reason(DetailField::MemoryDataBytes, bytes(m.data_bytes)),
             ),
             (
                 "stack",
-                self.or_reason("memory.stack_bytes", bytes(m.stack_bytes)),
+                self.or_reason(DetailField::MemoryStackBytes, bytes(m.stack_bytes)),
             ),
             (
                 "threads",
-                self.or_reason("identity.state", c.threads.map(|n| self.threads_text(n))),
+                self.or_reason(
+                    DetailField::IdentityState,
+                    c.threads.map(|n| self.threads_text(n)),
+                ),
             ),
-            ("open fds", self.or_reason("counts.fds", fds)),
+            ("open fds", self.or_reason(DetailField::CountsFds, fds)),
             (
                 "fd types",
-                self.or_reason("counts.fds_by_type", self.fd_types()),
+                self.or_reason(DetailField::CountsFdsByType, self.fd_types()),
             ),
             (
                 "listening",
-                self.or_reason("listening", self.listening_text()),
+                self.or_reason(DetailField::Listening, self.listening_text()),
             ),
         ]
     }
@@ -297,7 +316,10 @@ impl ShowReport {
     /// Heap, stacks, code, libraries and anonymous memory: RSS (virtual).
     fn memory_map_rows(&self) -> Rows {
         let Some(groups) = &self.detail.memory_map else {
-            return vec![("map", self.or_reason("memory_map", None::<Escaped>))];
+            return vec![(
+                "map",
+                self.or_reason(DetailField::MemoryMap, None::<Escaped>),
+            )];
         };
         groups
             .iter()
@@ -384,7 +406,10 @@ impl ShowReport {
 
     fn limit_rows(&self) -> Rows {
         if self.detail.limits.is_empty() {
-            return vec![("limits", self.or_reason("limits", None::<Escaped>))];
+            return vec![(
+                "limits",
+                self.or_reason(DetailField::Limits, None::<Escaped>),
+            )];
         }
         self.detail
             .limits

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::Unavailable;
+use crate::model::fields::DetailField;
 use crate::model::security::{CapSet, Capabilities, EnvEntry, Security};
 use crate::render::escape::{Escaped, exact_text};
 use crate::render::table::{Text, Tone};
@@ -30,18 +31,18 @@ pub const LIMIT_LABELS: &[(&str, &str)] = &[
 /// Sheet rows of the security section; a null field shows `-` with its reason.
 pub fn security_rows(
     s: &Security,
-    unavailable: &BTreeMap<String, Unavailable>,
+    unavailable: &BTreeMap<DetailField, Unavailable>,
 ) -> Vec<(&'static str, Text)> {
-    let shown = |field: &str, value: Option<String>| match value {
+    let shown = |field: DetailField, value: Option<String>| match value {
         Some(text) => Text::plain(Escaped::text(&text)),
-        None => match unavailable.get(&format!("security.{field}")) {
+        None => match unavailable.get(&field) {
             Some(why) => Text::toned(format!("- ({why})"), Tone::Dim),
             None => Text::toned("-", Tone::Dim),
         },
     };
     let caps = |pick: fn(&Capabilities) -> &CapSet| {
         shown(
-            "capabilities",
+            DetailField::SecurityCapabilities,
             s.capabilities.as_ref().map(|c| {
                 let set = pick(c);
                 if set.names.is_empty() {
@@ -71,20 +72,32 @@ pub fn security_rows(
             .join(" ")
     });
     vec![
-        ("namespaces", shown("namespaces", namespaces)),
+        (
+            "namespaces",
+            shown(DetailField::SecurityNamespaces, namespaces),
+        ),
         ("cap effective", caps(|c| &c.effective)),
         ("cap permitted", caps(|c| &c.permitted)),
         ("cap bounding", caps(|c| &c.bounding)),
         (
             "no new privs",
-            shown("no_new_privs", s.no_new_privs.map(|b| b.to_string())),
+            shown(
+                DetailField::SecurityNoNewPrivs,
+                s.no_new_privs.map(|b| b.to_string()),
+            ),
         ),
-        ("seccomp", shown("seccomp", s.seccomp.clone())),
-        ("lsm label", shown("lsm_label", s.lsm_label.clone())),
+        (
+            "seccomp",
+            shown(DetailField::SecuritySeccomp, s.seccomp.clone()),
+        ),
+        (
+            "lsm label",
+            shown(DetailField::SecurityLsmLabel, s.lsm_label.clone()),
+        ),
         (
             "oom score",
             shown(
-                "oom_score",
+                DetailField::SecurityOomScore,
                 s.oom_score.map(|score| {
                     let adj = s.oom_score_adj.map_or("-".into(), |a| a.to_string());
                     format!("{score} (adj {adj})")
@@ -94,14 +107,14 @@ pub fn security_rows(
         (
             "io priority",
             shown(
-                "io_priority",
+                DetailField::SecurityIoPriority,
                 s.io_priority.as_ref().map(|io| match io.level {
                     Some(level) => format!("{}: prio {level}", io.class),
                     None => io.class.clone(),
                 }),
             ),
         ),
-        ("groups", shown("groups", groups)),
+        ("groups", shown(DetailField::SecurityGroups, groups)),
     ]
 }
 
