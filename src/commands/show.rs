@@ -7,8 +7,9 @@ use crate::analyze::memory::{Category, ThreadSp, classify};
 use crate::analyze::runtime::RuntimeInfo;
 use crate::analyze::sockets::socket_info;
 use crate::collect::detail::{ProcessDetailFiles, read_detail_with};
+use crate::collect::fds::FdEntry;
 use crate::collect::fds::inode_of;
-use crate::collect::net::SocketTables;
+use crate::collect::net::{SocketIndex, SocketTables};
 use crate::collect::thread_facts::{self, Observed};
 use crate::collect::threads::read_threads;
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
@@ -19,11 +20,14 @@ use crate::model::Unavailable;
 use crate::model::detail::{
     Counts, CpuSummary, Identity, LimitEntry, MemoryGroup, MemorySummary, ProcessDetail,
 };
+use crate::model::fd::SocketInfo;
 use crate::model::fields::DetailField;
 use crate::model::text::{lossless, lossless_list};
 use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
 use crate::parse::codes::{policy_name, state_name};
+use crate::parse::keyed::Keyed;
 use crate::parse::maps::Mapping;
+use crate::parse::stat::Stat;
 use crate::parse::tty::tty_name;
 
 /// The limits `show` lists.
@@ -127,9 +131,59 @@ fn assemble(
 ) -> ProcessDetail {
     let mut rec = Recorder::default();
     let sample = &files.sample;
+    let stat_value = rec.take(DetailField::IdentityState, sample.stat().cloned());
+    let st = stat_value.as_ref();
+    let status_value = rec.take(DetailField::IdentityUids, sample.status().cloned());
+    let sv = status_value.as_ref();
+    let identity = identity(files, st, sv, system, users, &mut rec);
+    let cpu = cpu_summary(st, sv, system);
+    let memory = memory_summary(files, st, sv, system, &mut rec);
+    let (counts, listening, limits) = counts_and_limits(files, st, all_limits, &mut rec);
+    let memory_map = memory_groups(files, &mut rec);
+    let cgroups = rec
+        .take(DetailField::Cgroup, files.cgroup.clone())
+        .map(|raw| parse_cgroup(&raw));
+    if let Err(why) = &files.cgroup {
+        rec.unavailable.insert(DetailField::Cgroups, *why);
+    }
+    let (cgroup, cgroup_b64) = files
+        .cgroup
+        .as_ref()
+        .ok()
+        .map(|raw| lossless(&cgroup_summary(raw)))
+        .unzip();
+
+    ProcessDetail {
+        pid: sample.pid,
+        identity,
+        cpu,
+        memory,
+        counts,
+        limits,
+        runtime: None,
+        runtime_summary: None,
+        memory_map,
+        listening,
+        cgroup,
+        cgroup_b64: cgroup_b64.flatten(),
+        cgroups,
+        security: Default::default(),
+        environment: None,
+        unavailable: rec.unavailable,
+    }
+}
+
+/// The identity section; a missing `status` is recorded for every field that needs it.
+fn identity(
+    files: &ProcessDetailFiles,
+    st: Option<&Stat>,
+    sv: Option<&Keyed>,
+    system: &SystemInfo,
+    users: &UserNames,
+    rec: &mut Recorder,
+) -> Identity {
+    let sample = &files.sample;
     let kind = sample.kind();
-    let stat = sample.stat();
-    let status = sample.status();
     let name = rec.take(DetailField::IdentityName, sample.name());
     let (name_text, name_b64) = name.as_deref().map(lossless).unzip();
     let argv = rec.take(DetailField::IdentityArgv, sample.cmdline().cloned());
@@ -142,12 +196,23 @@ fn assemble(
     let (exe_text, exe_b64) = exe_path.as_deref().map(lossless).unzip();
     let cwd = rec.take(DetailField::IdentityCwd, files.cwd.clone());
     let (cwd_text, cwd_b64) = cwd.as_deref().map(lossless).unzip();
-    let stat_value = rec.take(DetailField::IdentityState, stat.cloned());
-    let st = stat_value.as_ref();
-    let status_value = rec.take(DetailField::IdentityUids, status.cloned());
-    let sv = status_value.as_ref();
+    if sv.is_none() {
+        let why = sample.status().err().unwrap_or(Unavailable::ReadError);
+        for key in [
+            DetailField::IdentityUser,
+            DetailField::IdentityGids,
+            DetailField::IdentityNsPids,
+            DetailField::CpuAffinity,
+            DetailField::CpuVoluntaryCtxtSwitches,
+            DetailField::CpuNonvoluntaryCtxtSwitches,
+            DetailField::MemoryDataBytes,
+            DetailField::MemoryStackBytes,
+        ] {
+            rec.unavailable.insert(key, why);
+        }
+    }
 
-    let identity = Identity {
+    Identity {
         ppid: st.map(|s| s.ppid),
         name: name_text,
         name_b64: name_b64.flatten(),
@@ -177,24 +242,11 @@ fn assemble(
         session: st.map(|s| s.session),
         pgid: st.map(|s| s.pgrp),
         ns_pids: sv.and_then(|s| s.numbers("NSpid")),
-    };
-    if status_value.is_none() {
-        let why = status.err().unwrap_or(Unavailable::ReadError);
-        for key in [
-            DetailField::IdentityUser,
-            DetailField::IdentityGids,
-            DetailField::IdentityNsPids,
-            DetailField::CpuAffinity,
-            DetailField::CpuVoluntaryCtxtSwitches,
-            DetailField::CpuNonvoluntaryCtxtSwitches,
-            DetailField::MemoryDataBytes,
-            DetailField::MemoryStackBytes,
-        ] {
-            rec.unavailable.insert(key, why);
-        }
     }
+}
 
-    let cpu = CpuSummary {
+fn cpu_summary(st: Option<&Stat>, sv: Option<&Keyed>, system: &SystemInfo) -> CpuSummary {
+    CpuSummary {
         user_seconds: st.map(|s| system.ticks_to_seconds(s.utime_ticks)),
         system_seconds: st.map(|s| system.ticks_to_seconds(s.stime_ticks)),
         cpu_percent: st
@@ -206,8 +258,19 @@ fn assemble(
         affinity: sv.and_then(|s| s.text("Cpus_allowed_list")),
         voluntary_ctxt_switches: sv.and_then(|s| s.number("voluntary_ctxt_switches")),
         nonvoluntary_ctxt_switches: sv.and_then(|s| s.number("nonvoluntary_ctxt_switches")),
-    };
+    }
+}
 
+/// The memory section: sizes from `stat`, `status` and the kernel's rollup.
+fn memory_summary(
+    files: &ProcessDetailFiles,
+    st: Option<&Stat>,
+    sv: Option<&Keyed>,
+    system: &SystemInfo,
+    rec: &mut Recorder,
+) -> MemorySummary {
+    let sample = &files.sample;
+    let kind = sample.kind();
     let rollup = rec.take(DetailField::MemoryPssBytes, files.rollup);
     if let Err(why) = files.rollup {
         rec.unavailable.insert(DetailField::MemorySwapBytes, why);
@@ -226,7 +289,7 @@ fn assemble(
             rec.unavailable.insert(key.to_owned(), no_memory);
         }
     }
-    let memory = MemorySummary {
+    MemorySummary {
         rss_bytes: rec.take(
             DetailField::MemoryRssBytes,
             sample.rss_bytes(system.page_size),
@@ -236,8 +299,16 @@ fn assemble(
         swap_bytes: rollup.map(|r| r.swap),
         data_bytes: sv.and_then(|s| s.kib_as_bytes("VmData")),
         stack_bytes: sv.and_then(|s| s.kib_as_bytes("VmStk")),
-    };
+    }
+}
 
+/// Thread and descriptor counts, the listening sockets, and the limits shown.
+fn counts_and_limits(
+    files: &ProcessDetailFiles,
+    st: Option<&Stat>,
+    all_limits: bool,
+    rec: &mut Recorder,
+) -> (Counts, Option<Vec<SocketInfo>>, Vec<LimitEntry>) {
     let limits = rec
         .take(DetailField::Limits, files.limits.clone())
         .unwrap_or_default();
@@ -274,32 +345,7 @@ fn assemble(
         }
         by_type
     });
-    let listening = fd_entries.as_ref().map(|entries| {
-        let mut seen = std::collections::HashSet::new();
-        entries
-            .iter()
-            .filter_map(|entry| inode_of(&entry.target, b"socket"))
-            .filter(|inode| seen.insert(*inode))
-            .map(|inode| socket_info(&index, inode))
-            .filter(|info| matches!(info.state.as_deref(), Some("LISTEN" | "BOUND")))
-            .collect()
-    });
-    if let Err(why) = &files.fds {
-        rec.unavailable.insert(DetailField::Listening, *why);
-    }
-    // Sockets behind links we may not read are unknown, so "none" would be wrong.
-    let denied_link = fd_entries
-        .iter()
-        .flatten()
-        .find_map(|entry| entry.target_unavailable);
-    let listening = match denied_link {
-        Some(why) => {
-            rec.unavailable.insert(DetailField::Listening, why);
-            None
-        }
-        None => listening,
-    };
-    let memory_map = memory_groups(files, &mut rec);
+    let listening = listening(files, fd_entries.as_deref(), &index, rec);
     let counts = Counts {
         threads: st.map(|s| s.num_threads),
         threads_by_state,
@@ -318,36 +364,41 @@ fn assemble(
             unit: l.unit,
         })
         .collect();
-    let cgroups = rec
-        .take(DetailField::Cgroup, files.cgroup.clone())
-        .map(|raw| parse_cgroup(&raw));
-    if let Err(why) = &files.cgroup {
-        rec.unavailable.insert(DetailField::Cgroups, *why);
-    }
-    let (cgroup, cgroup_b64) = files
-        .cgroup
-        .as_ref()
-        .ok()
-        .map(|raw| lossless(&cgroup_summary(raw)))
-        .unzip();
+    (counts, listening, limits)
+}
 
-    ProcessDetail {
-        pid: sample.pid,
-        identity,
-        cpu,
-        memory,
-        counts,
-        limits,
-        runtime: None,
-        runtime_summary: None,
-        memory_map,
-        listening,
-        cgroup,
-        cgroup_b64: cgroup_b64.flatten(),
-        cgroups,
-        security: Default::default(),
-        environment: None,
-        unavailable: rec.unavailable,
+/// The sockets the process listens on; unknown when its descriptors (or some of their
+/// links) could not be read.
+fn listening(
+    files: &ProcessDetailFiles,
+    fd_entries: Option<&[FdEntry]>,
+    index: &SocketIndex<'_>,
+    rec: &mut Recorder,
+) -> Option<Vec<SocketInfo>> {
+    let listening = fd_entries.map(|entries| {
+        let mut seen = std::collections::HashSet::new();
+        entries
+            .iter()
+            .filter_map(|entry| inode_of(&entry.target, b"socket"))
+            .filter(|inode| seen.insert(*inode))
+            .map(|inode| socket_info(index, inode))
+            .filter(|info| matches!(info.state.as_deref(), Some("LISTEN" | "BOUND")))
+            .collect()
+    });
+    if let Err(why) = &files.fds {
+        rec.unavailable.insert(DetailField::Listening, *why);
+    }
+    // Sockets behind links we may not read are unknown, so "none" would be wrong.
+    let denied_link = fd_entries
+        .into_iter()
+        .flatten()
+        .find_map(|entry| entry.target_unavailable);
+    match denied_link {
+        Some(why) => {
+            rec.unavailable.insert(DetailField::Listening, why);
+            None
+        }
+        None => listening,
     }
 }
 
