@@ -217,24 +217,11 @@ pub fn run(
         ));
     }
     let net_before = wants_net.then(|| (crate::collect::net::tcp_byte_counters(), Instant::now()));
-    let sampled_cpu = match query.interval {
-        Some(interval) => {
-            let (cpu, gone) = sample_cpu(
-                procfs,
-                &query.filter,
-                query.threads,
-                &pids,
-                interval,
-                system,
-            );
-            vanished += gone;
-            pids = cpu.keys().map(|&(pid, _)| pid).collect();
-            pids.sort_unstable();
-            pids.dedup();
-            Some(cpu)
-        }
-        None => None,
-    };
+    let sampled_cpu = query.interval.map(|interval| {
+        let (cpu, gone) = sample_cpu_of(query, procfs, &mut pids, interval, system);
+        vanished += gone;
+        cpu
+    });
     let sampled_net = net_before.map(|(before, started)| sample_net(procfs, &before, started));
     let context = Context {
         system,
@@ -283,6 +270,22 @@ pub fn run(
         errors,
         denied_hint: crate::collect::system::denied_hint(),
     })
+}
+
+/// CPU% of each selected process (or thread) over `interval`, and how many vanished; `pids`
+/// becomes the processes still there.
+fn sample_cpu_of(
+    query: &PsQuery,
+    procfs: &ProcFs,
+    pids: &mut Vec<u32>,
+    interval: Duration,
+    system: &SystemInfo,
+) -> (HashMap<(u32, u32), f64>, usize) {
+    let (cpu, gone) = sample_cpu(procfs, &query.filter, query.threads, pids, interval, system);
+    *pids = cpu.keys().map(|&(pid, _)| pid).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    (cpu, gone)
 }
 
 /// Reads the rows of the listing in their order (sort keys, `--reverse`, `--tree`), and
