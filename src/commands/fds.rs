@@ -14,6 +14,7 @@ use crate::commands::not_a_process;
 use crate::exit;
 use crate::model::Unavailable;
 use crate::model::fd::{FdList, FdRow, PeerFd};
+use crate::model::fields::FdField;
 use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
 use crate::parse::limits::parse_limits;
@@ -245,8 +246,8 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
     let info = match &entry.info {
         Ok(info) => Some(info),
         Err(why) => {
-            for key in ["mode", "flags", "pos"] {
-                unavailable.insert(key.to_owned(), *why);
+            for key in [FdField::Mode, FdField::Flags, FdField::Pos] {
+                unavailable.insert(key, *why);
             }
             None
         }
@@ -319,10 +320,10 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
 fn unreadable_entry(entry: &FdEntry, why: Unavailable) -> FdRow {
     let info = entry.info.as_ref().ok();
     let flags = info.and_then(|i| i.flags).map(describe_flags);
-    let mut unavailable = BTreeMap::from([("target".to_owned(), why)]);
+    let mut unavailable = BTreeMap::from([(FdField::Target, why)]);
     if let Err(info_why) = &entry.info {
-        for key in ["mode", "flags", "pos"] {
-            unavailable.insert(key.to_owned(), *info_why);
+        for key in [FdField::Mode, FdField::Flags, FdField::Pos] {
+            unavailable.insert(key, *info_why);
         }
     }
     FdRow {

@@ -11,6 +11,7 @@ use crate::commands::holder_names::HolderNames;
 use crate::exit::{self, Exit};
 use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;
+use crate::model::fields::SocketField;
 use crate::model::report::PortsView;
 use crate::model::socket::{PortList, PortRow, SocketHolder, SocketTimer};
 use crate::parse::tcp_info::InetDetails;
@@ -208,7 +209,7 @@ fn attach_holders(row: &mut PortRow, holders: &HolderScan, names: &mut HolderNam
     row.shared = row.holders.len() > 1;
     if row.holders.is_empty() && holders.denied > 0 {
         row.unavailable
-            .insert("holders".into(), Unavailable::PermissionDenied);
+            .insert(SocketField::Holders, Unavailable::PermissionDenied);
     }
     if let Some(peer) = row.socket.peer_inode {
         row.peer_holders = Some(

@@ -14,6 +14,7 @@ use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
 use crate::model::Unavailable;
+use crate::model::fields::ThreadField;
 use crate::model::text::lossless;
 use crate::model::thread::{ThreadList, ThreadRow};
 use crate::parse::codes::state_name;
@@ -139,31 +140,19 @@ fn describe(
     system: &SystemInfo,
 ) -> ThreadRow {
     let mut unavailable = BTreeMap::new();
-    let mut missing = |keys: &[&str], why: Unavailable| {
-        for key in keys {
-            unavailable.insert((*key).to_owned(), why);
-        }
-    };
     let stat = thread.stat().ok();
     if let Err(why) = thread.stat() {
-        missing(
-            &[
-                "name",
-                "state",
-                "cpu_percent",
-                "user_seconds",
-                "system_seconds",
-                "last_cpu",
-            ],
-            why,
-        );
+        use ThreadField::*;
+        let fields = [Name, State, CpuPercent, UserSeconds, SystemSeconds, LastCpu];
+        missing(&mut unavailable, &fields, why);
     }
     let status = thread.status().ok();
     if let Err(why) = thread.status() {
-        missing(
-            &["voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"],
-            why,
-        );
+        let fields = [
+            ThreadField::VoluntaryCtxtSwitches,
+            ThreadField::NonvoluntaryCtxtSwitches,
+        ];
+        missing(&mut unavailable, &fields, why);
     }
     let wchan = thread.wchan().ok().cloned().flatten();
     let (name, name_b64) = stat.map(|s| lossless(&s.comm)).unzip();
@@ -205,37 +194,72 @@ fn describe(
         _ => thread.syscall(),
     };
     match syscall {
-        Err(why) => missing(
-            &["wait", "syscall", "sp", "pc", "pc_location", "stack"],
-            why,
-        ),
+        Err(why) => {
+            use ThreadField::*;
+            missing(
+                &mut unavailable,
+                &[Wait, Syscall, Sp, Pc, PcLocation, Stack],
+                why,
+            );
+        }
         Ok(state) => {
-            let wait = waits::describe(&state, wchan.as_deref());
-            row.wait = Some(wait.text);
-            if let (Some(call), SyscallState::InSyscall { nr, args, .. }) = (wait.syscall, state) {
-                row.syscall = call.name.map(str::to_owned);
-                row.syscall_nr = Some(nr);
-                row.syscall_args = Some(args.to_vec());
-                row.wait_fd = call.fd;
-            }
-            match (state.registers(), maps) {
-                (None, _) => missing(&["sp", "pc", "pc_location", "stack"], Unavailable::Running),
-                (Some((sp, pc)), maps) => {
-                    row.sp = Some(sp);
-                    row.pc = Some(pc);
-                    match maps {
-                        Ok(maps) => {
-                            let location = symbolizer.locate(pc);
-                            row.pc_text = Some(location.display(pc));
-                            row.pc_location = Some(location);
-                            row.stack = stack_of(maps, sp);
-                        }
-                        Err(why) => missing(&["pc_location", "stack"], why),
-                    }
-                }
-            }
+            describe_wait(&mut row, state, wchan.as_deref());
+            locate_pc(&mut row, &mut unavailable, state, maps, symbolizer);
         }
     }
     row.unavailable = unavailable;
     row
+}
+
+/// Records `why` for each of `fields`.
+fn missing(
+    unavailable: &mut BTreeMap<ThreadField, Unavailable>,
+    fields: &[ThreadField],
+    why: Unavailable,
+) {
+    for field in fields {
+        unavailable.insert(*field, why);
+    }
+}
+
+/// What the thread waits on, from its system call (and `wchan`).
+fn describe_wait(row: &mut ThreadRow, state: SyscallState, wchan: Option<&[u8]>) {
+    let wait = waits::describe(&state, wchan);
+    row.wait = Some(wait.text);
+    if let (Some(call), SyscallState::InSyscall { nr, args, .. }) = (wait.syscall, state) {
+        row.syscall = call.name.map(str::to_owned);
+        row.syscall_nr = Some(nr);
+        row.syscall_args = Some(args.to_vec());
+        row.wait_fd = call.fd;
+    }
+}
+
+/// The stack and program counter, located in the memory map (symbolized once per module).
+fn locate_pc(
+    row: &mut ThreadRow,
+    unavailable: &mut BTreeMap<ThreadField, Unavailable>,
+    state: SyscallState,
+    maps: Result<&[Mapping], Unavailable>,
+    symbolizer: &mut Symbolizer,
+) {
+    use ThreadField::*;
+    let Some((sp, pc)) = state.registers() else {
+        missing(
+            unavailable,
+            &[Sp, Pc, PcLocation, Stack],
+            Unavailable::Running,
+        );
+        return;
+    };
+    row.sp = Some(sp);
+    row.pc = Some(pc);
+    match maps {
+        Ok(maps) => {
+            let location = symbolizer.locate(pc);
+            row.pc_text = Some(location.display(pc));
+            row.pc_location = Some(location);
+            row.stack = stack_of(maps, sp);
+        }
+        Err(why) => missing(unavailable, &[PcLocation, Stack], why),
+    }
 }

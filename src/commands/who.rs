@@ -12,6 +12,7 @@ use crate::collect::who::{Access, FileId, Hold, Wanted, identify, scan_holds, wa
 use crate::collect::{ProcFs, UserNames};
 use crate::commands::holder_names::HolderNames;
 use crate::exit;
+use crate::model::fields::HolderField;
 use crate::model::text::lossless;
 use crate::model::who::{FileHolder, HeldFile, WhoList};
 use crate::parse::fdinfo::describe_flags;
@@ -187,8 +188,8 @@ fn file_holder(hold: &Hold, deleted: bool, names: &mut HolderNames) -> FileHolde
     let info = match &hold.info {
         Some(Ok(info)) => Some(info),
         Some(Err(why)) => {
-            unavailable.insert("offset".into(), *why);
-            unavailable.insert("mode".into(), *why);
+            unavailable.insert(HolderField::Offset, *why);
+            unavailable.insert(HolderField::Mode, *why);
             None
         }
         None => None,

@@ -77,7 +77,7 @@ pub struct FdRow {
     pub pidfd_pid: Option<i64>,
     pub inotify_watches: Option<usize>,
     /// Why each null field has no value.
-    pub unavailable: BTreeMap<String, Unavailable>,
+    pub unavailable: BTreeMap<super::fields::FdField, Unavailable>,
 }
 
 /// The descriptors of one process.

@@ -90,7 +90,7 @@ pub struct PortRow {
     pub throughput: Option<Throughput>,
     /// Why a null field (or an empty holder list) has no value: `holders` is
     /// `permission_denied` when some fd tables could not be read.
-    pub unavailable: BTreeMap<String, Unavailable>,
+    pub unavailable: BTreeMap<super::fields::SocketField, Unavailable>,
 }
 
 /// The `ports` payload.

@@ -1,6 +1,7 @@
 //! The `fds` table: one line per descriptor under a title with the counts by type.
 
 use crate::model::fd::FdRow;
+use crate::model::fields::FdField;
 use crate::model::report::FdsReport;
 use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Text};
@@ -66,7 +67,7 @@ impl Sheet for FdsReport {
             .list
             .fds
             .iter()
-            .filter(|f| f.unavailable.contains_key("target"))
+            .filter(|f| f.unavailable.contains_key(&FdField::Target))
             .count();
         if unreadable > 0 {
             notes.push(format!(

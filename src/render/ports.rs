@@ -1,5 +1,6 @@
 //! The `ports` table: one line per socket and holder, like `ss -ltnp`.
 
+use crate::model::fields::SocketField;
 use crate::model::report::PortsReport;
 use crate::model::socket::{PortRow, SocketHolder, endpoint};
 use crate::render::table::{self, Align, Text};
@@ -64,7 +65,9 @@ fn cell(name: &str, socket: &PortRow, holder: Option<&SocketHolder>) -> String {
         "PID" => holder.map_or_else(dash, |h| h.pid.to_string()),
         "PROCESS" => match holder {
             Some(h) => holder_text(h),
-            None if socket.unavailable.contains_key("holders") => "- (permission denied)".into(),
+            None if socket.unavailable.contains_key(&SocketField::Holders) => {
+                "- (permission denied)".into()
+            }
             None => dash(),
         },
         "FD" => holder.map_or_else(dash, |h| join_fds(&h.fds)),
@@ -160,7 +163,7 @@ impl Sheet for PortsReport {
             .list
             .sockets
             .iter()
-            .filter(|s| s.unavailable.contains_key("holders"))
+            .filter(|s| s.unavailable.contains_key(&SocketField::Holders))
             .count();
         if unknown > 0 {
             notes.push(format!(

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::Unavailable;
+use crate::model::fields::ThreadField;
 use crate::model::report::ThreadsReport;
 use crate::model::thread::ThreadRow;
 use crate::parse::codes::state_name;
@@ -75,7 +76,7 @@ impl Sheet for ThreadsReport {
     fn notes(&self) -> Vec<String> {
         let mut reasons: BTreeMap<Unavailable, usize> = BTreeMap::new();
         for thread in &self.list.threads {
-            if let Some(why) = thread.unavailable.get("pc") {
+            if let Some(why) = thread.unavailable.get(&ThreadField::Pc) {
                 *reasons.entry(*why).or_default() += 1;
             }
         }
