@@ -2,6 +2,7 @@
 //! shows `-` with its reason from the payload's `unavailable`.
 
 use crate::analyze::runtime::ClusterRole;
+use crate::model::detail::Identity;
 use crate::model::fields::DetailField;
 use crate::model::report::ShowReport;
 use crate::model::socket::describe as describe_socket;
@@ -74,42 +75,8 @@ impl ShowReport {
                 .unwrap_or_default();
             format!("{user}{uids}")
         });
-        let argv = id
-            .argv
-            .as_ref()
-            .map(|argv| match (argv.is_empty(), id.kind.as_str()) {
-                (true, "kernel_thread") => Escaped::text("(none: kernel thread)"),
-                (true, "zombie") => Escaped::text("(none: zombie)"),
-                _ => Escaped::join(
-                    argv.iter().enumerate().map(|(i, arg)| {
-                        exact_text(
-                            arg,
-                            id.argv_b64
-                                .as_ref()
-                                .and_then(|b| b.get(i))
-                                .map(String::as_str),
-                        )
-                    }),
-                    " ",
-                ),
-            });
-        let exe = id.exe.as_ref().map(|exe| {
-            let deleted = if id.exe_deleted == Some(true) {
-                " (deleted)"
-            } else {
-                ""
-            };
-            let mut text = exact_text(exe, id.exe_b64.as_deref());
-            text.push_text(deleted);
-            text
-        });
-        let started = id.start_time_unix.map(|t| {
-            format!(
-                "{} ({} ago)",
-                units::date_time(t),
-                units::age(id.age_seconds.unwrap_or(0.0))
-            )
-        });
+        let argv = command_text(id);
+        let exe = exe_text(id);
         let ns = id
             .ns_pids
             .as_ref()
@@ -136,7 +103,7 @@ impl ShowReport {
             ),
             (
                 "started",
-                self.or_reason(DetailField::IdentityState, started),
+                self.or_reason(DetailField::IdentityState, started_text(id)),
             ),
             (
                 "tty",
@@ -431,6 +398,53 @@ impl ShowReport {
             })
             .collect()
     }
+}
+
+/// `2024-05-01 10:00:00 (3h 2m ago)`.
+fn started_text(id: &Identity) -> Option<String> {
+    id.start_time_unix.map(|t| {
+        format!(
+            "{} ({} ago)",
+            units::date_time(t),
+            units::age(id.age_seconds.unwrap_or(0.0))
+        )
+    })
+}
+
+/// The command line, each argument from its exact bytes; what a process without one is.
+fn command_text(id: &Identity) -> Option<Escaped> {
+    id.argv
+        .as_ref()
+        .map(|argv| match (argv.is_empty(), id.kind.as_str()) {
+            (true, "kernel_thread") => Escaped::text("(none: kernel thread)"),
+            (true, "zombie") => Escaped::text("(none: zombie)"),
+            _ => Escaped::join(
+                argv.iter().enumerate().map(|(i, arg)| {
+                    exact_text(
+                        arg,
+                        id.argv_b64
+                            .as_ref()
+                            .and_then(|b| b.get(i))
+                            .map(String::as_str),
+                    )
+                }),
+                " ",
+            ),
+        })
+}
+
+/// The executable's path, marked when the file was deleted.
+fn exe_text(id: &Identity) -> Option<Escaped> {
+    id.exe.as_ref().map(|exe| {
+        let deleted = if id.exe_deleted == Some(true) {
+            " (deleted)"
+        } else {
+            ""
+        };
+        let mut text = exact_text(exe, id.exe_b64.as_deref());
+        text.push_text(deleted);
+        text
+    })
 }
 
 fn join(values: &[u64]) -> String {

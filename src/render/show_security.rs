@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::model::Unavailable;
 use crate::model::fields::DetailField;
-use crate::model::security::{CapSet, Capabilities, EnvEntry, Security};
+use crate::model::security::{CapSet, Capabilities, EnvEntry, Namespace, Security};
 use crate::render::escape::{Escaped, exact_text};
 use crate::render::table::{Text, Tone};
 
@@ -55,16 +55,7 @@ pub fn security_rows(
             }),
         )
     };
-    let namespaces = s.namespaces.as_ref().map(|list| {
-        list.iter()
-            .map(|ns| match ns.same_as_init {
-                Some(true) => format!("{} {} (init's)", ns.kind, ns.inode),
-                Some(false) => format!("{} {} (own)", ns.kind, ns.inode),
-                None => format!("{} {}", ns.kind, ns.inode),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    });
+    let namespaces = s.namespaces.as_deref().map(namespaces_text);
     let groups = s.groups.as_ref().map(|list| {
         list.iter()
             .map(|g| format!("{}({})", g.name, g.gid))
@@ -116,6 +107,18 @@ pub fn security_rows(
         ),
         ("groups", shown(DetailField::SecurityGroups, groups)),
     ]
+}
+
+/// `mnt 4026531841 (init's), net 4026532008 (own)`.
+fn namespaces_text(list: &[Namespace]) -> String {
+    list.iter()
+        .map(|ns| match ns.same_as_init {
+            Some(true) => format!("{} {} (init's)", ns.kind, ns.inode),
+            Some(false) => format!("{} {} (own)", ns.kind, ns.inode),
+            None => format!("{} {}", ns.kind, ns.inode),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Sheet rows of the environment: one `NAME=value` per row, escaped.
