@@ -19,6 +19,7 @@ use crate::commands::show_security::{ShowExtras, environment, security};
 use crate::model::Unavailable;
 use crate::model::detail::{
     Counts, CpuSummary, Identity, LimitEntry, MemoryGroup, MemorySummary, ProcessDetail,
+    ProcessKind,
 };
 use crate::model::fd::SocketInfo;
 use crate::model::fields::DetailField;
@@ -219,11 +220,10 @@ fn identity(
         state: st.map(|s| char::from(s.state).to_string()),
         state_name: st.map(|s| state_name(s.state).to_owned()),
         kind: match kind {
-            TaskKind::Normal => "process",
-            TaskKind::Zombie => "zombie",
-            TaskKind::KernelThread => "kernel_thread",
-        }
-        .to_owned(),
+            TaskKind::Normal => ProcessKind::Process,
+            TaskKind::Zombie => ProcessKind::Zombie,
+            TaskKind::KernelThread => ProcessKind::KernelThread,
+        },
         user: sample.euid().ok().map(|uid| users.name(uid)),
         uids: sv.and_then(|s| s.numbers("Uid")),
         gids: sv.and_then(|s| s.numbers("Gid")),

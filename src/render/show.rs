@@ -2,7 +2,7 @@
 //! shows `-` with its reason from the payload's `unavailable`.
 
 use crate::analyze::runtime::ClusterRole;
-use crate::model::detail::Identity;
+use crate::model::detail::{Identity, ProcessKind};
 use crate::model::fields::DetailField;
 use crate::model::report::ShowReport;
 use crate::model::socket::describe as describe_socket;
@@ -88,7 +88,7 @@ impl ShowReport {
                 self.or_reason(DetailField::IdentityState, id.ppid.map(|p| p.to_string())),
             ),
             ("state", self.or_reason(DetailField::IdentityState, state)),
-            ("kind", Text::plain(id.kind.replace('_', " "))),
+            ("kind", Text::plain(id.kind.words())),
             ("user", self.or_reason(DetailField::IdentityUids, user)),
             ("command", self.or_reason(DetailField::IdentityArgv, argv)),
             ("exe", self.or_reason(DetailField::IdentityExe, exe)),
@@ -415,9 +415,9 @@ fn started_text(id: &Identity) -> Option<String> {
 fn command_text(id: &Identity) -> Option<Escaped> {
     id.argv
         .as_ref()
-        .map(|argv| match (argv.is_empty(), id.kind.as_str()) {
-            (true, "kernel_thread") => Escaped::text("(none: kernel thread)"),
-            (true, "zombie") => Escaped::text("(none: zombie)"),
+        .map(|argv| match (argv.is_empty(), id.kind) {
+            (true, ProcessKind::KernelThread) => Escaped::text("(none: kernel thread)"),
+            (true, ProcessKind::Zombie) => Escaped::text("(none: zombie)"),
             _ => Escaped::join(
                 argv.iter().enumerate().map(|(i, arg)| {
                     exact_text(
