@@ -65,12 +65,12 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
         .iter()
         .map(|entry| {
             let mut row = describe_entry(entry);
-            if row.kind == "socket"
+            if row.kind == FdKind::Socket
                 && let Some(inode) = inode_of(&entry.target, b"socket")
             {
                 let info = socket_info(&index, inode);
                 row.description = describe_socket(&info);
-                row.kind = info.proto.clone();
+                row.kind = FdKind::of_protocol(&info.proto);
                 row.socket = Some(info);
             }
             if let Some(inode) = inode_of(&entry.target, b"pipe") {
@@ -85,7 +85,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
         .collect();
     let mut by_type = BTreeMap::new();
     for row in &fds {
-        *by_type.entry(row.kind.clone()).or_insert(0) += 1;
+        *by_type.entry(row.kind.name().to_owned()).or_insert(0) += 1;
     }
     let soft_limit = dir
         .read("limits")
@@ -297,7 +297,7 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
     }
     FdRow {
         fd: entry.fd,
-        kind: kind.name().to_owned(),
+        kind,
         mode: flags.as_ref().map(|(access, _)| (*access).to_owned()),
         flags: flags.map(|(_, names)| names.into_iter().map(str::to_owned).collect()),
         pos: info.and_then(|i| i.pos),
@@ -328,7 +328,7 @@ fn unreadable_entry(entry: &FdEntry, why: Unavailable) -> FdRow {
     }
     FdRow {
         fd: entry.fd,
-        kind: UNKNOWN_KIND.to_owned(),
+        kind: FdKind::Unknown,
         mode: flags.as_ref().map(|(access, _)| (*access).to_owned()),
         flags: flags.map(|(_, names)| names.into_iter().map(str::to_owned).collect()),
         pos: info.and_then(|i| i.pos),
@@ -345,6 +345,3 @@ fn unreadable_entry(entry: &FdEntry, why: Unavailable) -> FdRow {
         unavailable,
     }
 }
-
-/// The type of a descriptor whose link could not be read.
-pub const UNKNOWN_KIND: &str = "unknown";

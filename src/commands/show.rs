@@ -21,7 +21,7 @@ use crate::model::detail::{
     Counts, CpuSummary, Identity, LimitEntry, MemoryGroup, MemorySummary, ProcessDetail,
     ProcessKind,
 };
-use crate::model::fd::SocketInfo;
+use crate::model::fd::{FdKind, SocketInfo};
 use crate::model::fields::DetailField;
 use crate::model::text::{lossless, lossless_list};
 use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
@@ -338,7 +338,7 @@ fn counts_and_limits(
         let mut by_type = BTreeMap::new();
         for entry in entries {
             let kind = match entry.target_unavailable {
-                Some(_) => crate::commands::fds::UNKNOWN_KIND.to_owned(),
+                Some(_) => FdKind::Unknown.name().to_owned(),
                 None => type_name(entry, &index),
             };
             *by_type.entry(kind).or_insert(0) += 1;

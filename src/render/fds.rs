@@ -1,6 +1,6 @@
 //! The `fds` table: one line per descriptor under a title with the counts by type.
 
-use crate::model::fd::FdRow;
+use crate::model::fd::{FdKind, FdRow};
 use crate::model::fields::FdField;
 use crate::model::report::FdsReport;
 use crate::render::escape::Escaped;
@@ -50,7 +50,7 @@ impl Sheet for FdsReport {
                 };
                 vec![
                     Text::plain(row.fd.to_string()),
-                    Text::plain(row.kind.clone()),
+                    Text::plain(row.kind.name()),
                     Text::plain(mode),
                     Text::plain(row.pos.map_or_else(|| "-".into(), |p| p.to_string())),
                     Text::plain(target_text(row)),
@@ -77,7 +77,7 @@ impl Sheet for FdsReport {
             ));
         }
         let denied = self.list.peer_scan_denied;
-        if denied > 0 && self.list.fds.iter().any(|f| f.kind == "pipe") {
+        if denied > 0 && self.list.fds.iter().any(|f| f.kind == FdKind::Pipe) {
             notes.push(format!(
                 "pipe ends held by {} could not be checked: permission denied",
                 units::count(denied as u64, "other process", "other processes")
