@@ -20,7 +20,7 @@ pub enum FdKind {
     BlockDevice,
     Pipe,
     Fifo,
-    /// A socket whose protocol the socket tables do not name.
+    // A socket whose protocol the socket tables do not name.
     Socket,
     #[serde(rename = "eventfd")]
     EventFd,
@@ -34,17 +34,17 @@ pub enum FdKind {
     MemFd,
     #[serde(rename = "pidfd")]
     PidFd,
-    /// Any other anonymous inode (io_uring, bpf-map, perf_event...).
+    // Any other anonymous inode (io_uring, bpf-map, perf_event...).
     AnonInode,
     Other,
-    /// Sockets by protocol (`fds` only; classifying a link target says `socket`).
+    // Sockets by protocol (`fds` only; classifying a link target says `socket`).
     Tcp,
     Tcp6,
     Udp,
     Udp6,
     Unix,
     Netlink,
-    /// A descriptor whose link could not be read.
+    // A descriptor whose link could not be read.
     Unknown,
 }
 

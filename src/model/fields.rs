@@ -114,7 +114,7 @@ pub enum FdField {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SocketField {
-    /// The processes holding the socket (their descriptor tables were denied).
+    // The processes holding the socket (their descriptor tables were denied).
     Holders,
 }
 

@@ -12,7 +12,9 @@ use crate::render::{Report, Style, to_json_line};
 /// Bumped when a field is renamed, retyped or removed; adding fields keeps it.
 /// 2: `runtime` is one object everywhere (`ps -o runtime` gave a string; its `runtime`
 /// member is now `name`).
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: enum-typed values with published value sets (fd type, process kind, the keys of every
+/// `unavailable` map, kill outcomes in snake_case, thread roles, code regions).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Builds `{"schema_version": 1, "command": ..., <payload members>, "errors": [...]}`.
 pub fn document(command: &str, payload: Map<String, Json>, errors: &[ErrorEntry]) -> Json {
