@@ -4,7 +4,7 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, SchemaTarget};
 use crate::model::report::{
-    FdsReport, MemReport, PortsReport, ShowReport, ThreadsReport, TreeReport, WhoReport,
+    FdsReport, KillReport, MemReport, PortsReport, ShowReport, ThreadsReport, TreeReport, WhoReport,
 };
 use crate::render::json::payload_schema;
 
@@ -19,7 +19,7 @@ pub fn schema(target: SchemaTarget) -> String {
         SchemaTarget::Who => payload_schema::<WhoReport>(),
         SchemaTarget::Mem => payload_schema::<MemReport>(),
         SchemaTarget::Tree => payload_schema::<TreeReport>(),
-        SchemaTarget::Kill => crate::commands::kill::schema(),
+        SchemaTarget::Kill => payload_schema::<KillReport>(),
         SchemaTarget::Profile => crate::commands::profile::schema(),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();

@@ -3,6 +3,7 @@
 //! Plain data: no reading, no formatting.
 
 use crate::model::fd::{FdList, FdRow};
+use crate::model::kill::{KillOutcome, KillPayload, KillResult};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -177,5 +178,47 @@ impl Payload for ShowReport {
 
     fn document(&self) -> &Self {
         self
+    }
+}
+
+/// `kill`: the outcome of every target.
+pub struct KillReport {
+    pub payload: KillPayload,
+    /// Whether the run waited (a zombie is then done, not a failure).
+    pub waited: bool,
+}
+
+impl Payload for KillReport {
+    const COMMAND: &'static str = "kill";
+    type Document = KillPayload;
+    type Row = KillResult;
+
+    fn document(&self) -> &KillPayload {
+        &self.payload
+    }
+
+    fn rows(&self) -> Option<&[KillResult]> {
+        Some(&self.payload.results)
+    }
+
+    /// Some target did not get what was asked.
+    fn partial(&self) -> bool {
+        !self
+            .payload
+            .results
+            .iter()
+            .all(|r| kill_succeeded(r.result, self.waited))
+    }
+}
+
+/// True when a target got what was asked (a zombie only when the run waited for exits).
+pub fn kill_succeeded(outcome: KillOutcome, waited: bool) -> bool {
+    match outcome {
+        KillOutcome::Signalled
+        | KillOutcome::Exited
+        | KillOutcome::Escalated
+        | KillOutcome::WouldSignal => true,
+        KillOutcome::Zombie => waited,
+        _ => false,
     }
 }

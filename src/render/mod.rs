@@ -12,6 +12,7 @@ pub mod escape;
 pub mod fds;
 pub mod fit;
 pub mod json;
+pub mod kill;
 pub mod mem;
 pub mod ndjson;
 pub mod openmetrics;
