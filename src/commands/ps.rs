@@ -11,7 +11,7 @@ use crate::cli::PsArgs;
 use crate::collect::listing::sample_cpu;
 use crate::collect::{Field, Needs, ProcFs, SystemInfo, UserNames};
 use crate::columns::{self, Column, Context, Value, value};
-use crate::exit::{self};
+use crate::exit;
 use crate::model::ErrorEntry;
 use crate::model::Unavailable;
 use crate::model::listing::{Listing, ListingDocument, ListingRow};

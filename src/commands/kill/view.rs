@@ -5,9 +5,9 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use serde_json::Value as Json;
 
-use crate::exit::{self};
+use crate::exit;
 use crate::render::escape::Escaped;
-use crate::render::table::{self};
+use crate::render::table;
 
 use super::select::{Identity, Selected};
 use super::{KillQuery, KillReport};
