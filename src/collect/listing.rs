@@ -78,12 +78,12 @@ pub fn sample_cpu(
             stat.cpu_ticks(),
         ))
     };
-    let first = read_rows(procfs, pids, &filter, needs, threads, ticks);
+    let first = read_rows(procfs, pids, filter, needs, threads, ticks);
     let started = Instant::now();
     std::thread::sleep(interval);
     let mut first_pids: Vec<u32> = first.rows.iter().map(|((pid, _), _, _)| *pid).collect();
     first_pids.dedup();
-    let second = read_rows(procfs, &first_pids, &filter, needs, threads, ticks);
+    let second = read_rows(procfs, &first_pids, filter, needs, threads, ticks);
     let elapsed = started.elapsed().as_secs_f64().max(1e-3);
     let before: HashMap<(u32, u32), (u64, u64)> = first
         .rows
