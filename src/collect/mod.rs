@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod detail;
 pub mod fds;
+pub mod holder_names;
 pub mod holders;
 pub mod listing;
 pub mod machine;

@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::analyze::sockets::{inet_info, tcp_stats, throughput, throughput_limits, unix_info};
+use crate::collect::holder_names::HolderNames;
 use crate::collect::holders::{HolderScan, Kind, netns_of, scan_holders};
 use crate::collect::net::{Proto, SocketTables, tcp_byte_counters};
 use crate::collect::{Needs, ProcFs, ProcessSample, UserNames};
-use crate::commands::holder_names::HolderNames;
 use crate::exit::{self, Exit};
 use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;

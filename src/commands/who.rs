@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use rustix::fs::FileType;
 
+use crate::collect::holder_names::HolderNames;
 use crate::collect::who::{Access, FileId, Hold, Wanted, identify, scan_holds, walk};
 use crate::collect::{ProcFs, UserNames};
-use crate::commands::holder_names::HolderNames;
 use crate::exit;
 use crate::model::fields::HolderField;
 use crate::model::text::lossless;
