@@ -7,7 +7,7 @@ use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::fds::{FdEntry, inode_of, read_fds};
 use crate::collect::holders::{Holder, Kind, access_mode, scan_holders_except};
-use crate::collect::net::SocketTables;
+use crate::collect::net::{SocketIndex, SocketTables};
 use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, TaskKind};
 use crate::commands::not_a_process;
@@ -61,28 +61,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     } else {
         pipe_peers(procfs, pid, &entries, &pipes)
     };
-    let fds: Vec<FdRow> = entries
-        .iter()
-        .map(|entry| {
-            let mut row = describe_entry(entry);
-            if row.kind == FdKind::Socket
-                && let Some(inode) = inode_of(&entry.target, b"socket")
-            {
-                let info = socket_info(&index, inode);
-                row.description = describe_socket(&info);
-                row.kind = FdKind::of_protocol(&info.proto);
-                row.socket = Some(info);
-            }
-            if let Some(inode) = inode_of(&entry.target, b"pipe") {
-                let own = entry.info.as_ref().ok().and_then(|info| info.flags);
-                let holders = peers.get(&inode).map_or(&[][..], Vec::as_slice);
-                let others = other_ends(holders, (pid, entry.fd), own);
-                row.description = pipe_description(&row.target, &others, pid, own);
-                row.pipe_peers = Some(others);
-            }
-            row
-        })
-        .collect();
+    let fds = rows(pid, &entries, &index, &peers);
     let mut by_type = BTreeMap::new();
     for row in &fds {
         *by_type.entry(row.kind.name().to_owned()).or_insert(0) += 1;
@@ -105,6 +84,37 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
         },
         denied_hint: crate::collect::system::denied_hint(),
     })
+}
+
+/// One row per descriptor: sockets by their protocol and ends, pipes with their other ends.
+fn rows(
+    pid: u32,
+    entries: &[FdEntry],
+    index: &SocketIndex<'_>,
+    peers: &HashMap<u64, Vec<PeerFd>>,
+) -> Vec<FdRow> {
+    entries
+        .iter()
+        .map(|entry| {
+            let mut row = describe_entry(entry);
+            if row.kind == FdKind::Socket
+                && let Some(inode) = inode_of(&entry.target, b"socket")
+            {
+                let info = socket_info(index, inode);
+                row.description = describe_socket(&info);
+                row.kind = FdKind::of_protocol(&info.proto);
+                row.socket = Some(info);
+            }
+            if let Some(inode) = inode_of(&entry.target, b"pipe") {
+                let own = entry.info.as_ref().ok().and_then(|info| info.flags);
+                let holders = peers.get(&inode).map_or(&[][..], Vec::as_slice);
+                let others = other_ends(holders, (pid, entry.fd), own);
+                row.description = pipe_description(&row.target, &others, pid, own);
+                row.pipe_peers = Some(others);
+            }
+            row
+        })
+        .collect()
 }
 
 /// Every holder of the pipes in `inodes`, by pipe inode, with process names and the end

@@ -88,25 +88,7 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
     let mut sockets = Vec::new();
     for (netns, table) in &tables {
         for (info, uid, details) in matching(&query, table) {
-            let mut row = PortRow {
-                socket: info,
-                uid,
-                user: uid.map(|uid| users.name(uid)),
-                netns: *netns,
-                holders: Vec::new(),
-                shared: false,
-                peer_holders: None,
-                recv_queue: details.map(|d| d.recv_queue),
-                send_queue: details.map(|d| d.send_queue),
-                timer: details.and_then(|d| d.timer).map(|t| SocketTimer {
-                    kind: t.kind.into(),
-                    expires_ms: t.expires_ms,
-                    retransmits: t.retransmits,
-                }),
-                tcp_info: details.and_then(|d| d.tcp).map(tcp_stats),
-                throughput: None,
-                unavailable: BTreeMap::new(),
-            };
+            let mut row = port_row(info, uid, details, *netns, users);
             attach_holders(&mut row, &holders, &mut names);
             if query
                 .pid
@@ -129,16 +111,50 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
     };
     Ok(PortsReport {
         list,
-        view: PortsView {
-            port: query.port,
-            named_target: query.port.is_some() || query.pid.is_some(),
-            all: query.all,
-            queues: query.all || !query.states.is_empty(),
-            info: query.info,
-            rates: query.interval.is_some(),
-        },
+        view: view_of(&query),
         denied_hint: crate::collect::system::denied_hint(),
     })
+}
+
+/// What of the request the output shows.
+fn view_of(query: &PortsQuery) -> PortsView {
+    PortsView {
+        port: query.port,
+        named_target: query.port.is_some() || query.pid.is_some(),
+        all: query.all,
+        queues: query.all || !query.states.is_empty(),
+        info: query.info,
+        rates: query.interval.is_some(),
+    }
+}
+
+/// The row of one socket, before its holders are attached.
+fn port_row(
+    info: SocketInfo,
+    uid: Option<u32>,
+    details: Option<&InetDetails>,
+    netns: Option<u64>,
+    users: &UserNames,
+) -> PortRow {
+    PortRow {
+        socket: info,
+        uid,
+        user: uid.map(|uid| users.name(uid)),
+        netns,
+        holders: Vec::new(),
+        shared: false,
+        peer_holders: None,
+        recv_queue: details.map(|d| d.recv_queue),
+        send_queue: details.map(|d| d.send_queue),
+        timer: details.and_then(|d| d.timer).map(|t| SocketTimer {
+            kind: t.kind.into(),
+            expires_ms: t.expires_ms,
+            retransmits: t.retransmits,
+        }),
+        tcp_info: details.and_then(|d| d.tcp).map(tcp_stats),
+        throughput: None,
+        unavailable: BTreeMap::new(),
+    }
 }
 
 /// The sockets of one table that the query asks for: their description, creator uid,
