@@ -1,6 +1,7 @@
 //! `procscope ps`: list processes with the columns asked for, reading only what they need.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
@@ -14,7 +15,7 @@ use crate::columns::{self, Column, Context, Value, value};
 use crate::exit;
 use crate::model::ErrorEntry;
 use crate::model::Unavailable;
-use crate::model::listing::{Listing, ListingDocument, ListingRow};
+use crate::model::listing::{Listing, ListingRow};
 use crate::query::{Matcher, ProcessFilter};
 
 /// The listing, ready to render.
@@ -253,15 +254,10 @@ pub fn run(
     if let Some(limit) = query.limit {
         rows.truncate(limit);
     }
-    let processes = rows
-        .iter()
-        .map(|row| row_json(&query.columns, query.threads, row))
-        .collect();
     Ok(PsReport {
-        document: ListingDocument {
-            processes,
-            vanished,
-        },
+        document: OnceLock::new(),
+        row_json,
+        vanished,
         columns: query.columns.clone(),
         threads: query.threads,
         rows,

@@ -4,6 +4,8 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use std::sync::OnceLock;
+
 use serde_json::{Map, Value as Json};
 
 use crate::model::Unavailable;
@@ -11,11 +13,15 @@ use crate::model::payload::{ErrorEntry, Payload};
 
 /// `ps`: the processes (or threads) that match, in their sorted order.
 pub struct Listing<C: 'static, V> {
-    /// What `--json` prints: each row as its columns' JSON keys.
-    pub document: ListingDocument,
+    /// What `--json` prints, built from the rows on first use (a table never builds it).
+    pub document: OnceLock<ListingDocument>,
+    /// One row as its columns' JSON keys (the column registry knows each cell's form).
+    pub row_json: RowJson<C, V>,
+    /// Processes that exited during the listing.
+    pub vanished: usize,
     /// The columns asked for, in order.
     pub columns: Vec<&'static C>,
-    /// The rows in the same order as `document.processes`.
+    /// The rows, in their sorted order.
     pub rows: Vec<ListingRow<V>>,
     /// One row per thread (`-L`).
     pub threads: bool,
@@ -28,6 +34,9 @@ pub struct Listing<C: 'static, V> {
     /// What to suggest for denied fields.
     pub denied_hint: &'static str,
 }
+
+/// How one row of a listing prints in JSON: its columns, whether rows are threads, the row.
+pub type RowJson<C, V> = fn(&[&'static C], bool, &ListingRow<V>) -> Map<String, Json>;
 
 /// One process (or thread) of a listing.
 #[derive(Debug, Clone)]
@@ -55,11 +64,16 @@ impl<C: 'static, V> Payload for Listing<C, V> {
     type Row = Map<String, Json>;
 
     fn document(&self) -> &ListingDocument {
-        &self.document
+        self.document.get_or_init(|| ListingDocument {
+            processes: (self.rows.iter())
+                .map(|row| (self.row_json)(&self.columns, self.threads, row))
+                .collect(),
+            vanished: self.vanished,
+        })
     }
 
     fn rows(&self) -> Option<&[Map<String, Json>]> {
-        Some(&self.document.processes)
+        Some(&self.document().processes)
     }
 
     fn errors(&self) -> &[ErrorEntry] {

@@ -119,12 +119,12 @@ impl Sheet for PsReport {
             })
             .collect();
         notes.extend(self.errors.iter().map(|error| error.message.clone()));
-        if self.document.vanished > 0 {
+        if self.vanished > 0 {
             notes.push(format!(
                 "{} {} exited during the listing and {} not shown",
-                self.document.vanished,
-                plural(self.document.vanished, "process", "processes"),
-                plural(self.document.vanished, "is", "are")
+                self.vanished,
+                plural(self.vanished, "process", "processes"),
+                plural(self.vanished, "is", "are")
             ));
         }
         notes
