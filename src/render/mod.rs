@@ -143,3 +143,54 @@ fn to_json_line(value: &Json) -> String {
     line.push('\n');
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::report::{TreeReport, WhoReport};
+    use crate::model::tree::TreePayload;
+    use crate::model::who::WhoList;
+
+    fn style() -> Style {
+        Style {
+            header: true,
+            color: false,
+            width: None,
+        }
+    }
+
+    /// Every format comes from the payload: the envelope, the members, the rows, the exit.
+    #[test]
+    fn each_format_exports_any_payload() {
+        let who = WhoReport {
+            list: WhoList {
+                mode: "paths".into(),
+                files: Vec::new(),
+                denied_processes: 0,
+            },
+        };
+        let json = render(&who, Format::Json, &style()).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                "{{\"schema_version\":{},\"command\":\"who\",\"mode\":\"paths\",\"files\":[],\"denied_processes\":0,\"errors\":[]}}\n",
+                json::SCHEMA_VERSION
+            )
+        );
+        assert_eq!(render(&who, Format::Ndjson, &style()).as_deref(), Some(""));
+        assert_eq!(render(&who, Format::Table, &style()).as_deref(), Some(""));
+        assert_eq!(who.exit(), Exit::Partial, "nobody holds the file");
+        let tree = TreeReport {
+            payload: TreePayload {
+                ancestors: Vec::new(),
+                tree: Vec::new(),
+            },
+            ascii: true,
+        };
+        assert_eq!(render(&tree, Format::Ndjson, &style()), None, "not a list");
+        assert_eq!(tree.exit(), Exit::Success);
+        let schema = json::payload_schema::<TreeReport>();
+        assert_eq!(schema["properties"]["command"]["const"], "tree");
+        assert!(schema["properties"]["tree"].is_object());
+    }
+}
