@@ -14,7 +14,8 @@ pub mod profile;
 pub mod ps;
 pub mod ps_groups;
 pub mod show;
-pub mod show_security;
+// moved (issue 14): re-export until merge
+pub use show::security as show_security;
 pub mod threads;
 pub mod top;
 pub mod tree;

@@ -1,6 +1,7 @@
 //! The parts of `show` added for isolation and privileges (namespaces, capabilities,
 //! NoNewPrivs, seccomp, LSM label, OOM, I/O priority, groups), the environment (`--env`)
-//! and every limit (`--limits`): payload assembly and sheet rows. Reads nothing itself.
+//! and every limit (`--limits`): payload assembly (the sheet rows are `render/show_security.rs`).
+//! Reads nothing itself.
 
 use std::collections::BTreeMap;
 

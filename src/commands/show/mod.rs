@@ -1,5 +1,7 @@
 //! `procscope show PID`: one process on one screen, every section fallible on its own.
 
+pub mod security;
+
 use std::collections::BTreeMap;
 
 use crate::analyze::fd_kind::{split_deleted, type_name};
@@ -15,7 +17,6 @@ use crate::collect::threads::read_threads;
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
-use crate::commands::show_security::{ShowExtras, environment, security};
 use crate::model::Unavailable;
 use crate::model::detail::{
     Counts, CpuSummary, Identity, LimitEntry, MemoryGroup, MemorySummary, ProcessDetail,
@@ -30,6 +31,7 @@ use crate::parse::keyed::Keyed;
 use crate::parse::maps::Mapping;
 use crate::parse::stat::Stat;
 use crate::parse::tty::tty_name;
+use security::{ShowExtras, environment, security};
 
 /// The limits `show` lists.
 const SHOWN_LIMITS: &[&str] = &["Max open files", "Max stack size", "Max processes"];
