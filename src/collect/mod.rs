@@ -4,7 +4,9 @@
 pub mod binary;
 pub mod detail;
 pub mod fds;
+pub mod holder_names;
 pub mod holders;
+pub mod listing;
 pub mod machine;
 pub mod memory;
 pub mod modules;
@@ -21,6 +23,7 @@ pub mod sock_diag;
 pub mod system;
 pub mod target;
 pub mod thread_facts;
+pub mod threads;
 pub mod tree;
 pub mod usage;
 pub mod users;
