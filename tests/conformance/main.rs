@@ -17,6 +17,7 @@ mod compare_files;
 mod compare_memory;
 mod compare_ps;
 mod compare_tree;
+mod compare_who;
 mod peers;
 mod recipes;
 mod servers;

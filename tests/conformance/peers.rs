@@ -58,13 +58,31 @@ pub fn fields(line: &str, n: usize) -> Option<(Vec<&str>, &str)> {
 /// The server's processes by the test's own reading of /proc: its top process and every
 /// descendant.
 pub fn family(server: &Server) -> Vec<u32> {
-    let mut all = vec![server.root];
+    family_of(server.root)
+}
+
+/// `top` and every descendant, by the test's own reading of /proc.
+pub fn family_of(top: u32) -> Vec<u32> {
+    let mut all = vec![top];
     let mut next = 0;
     while next < all.len() {
         all.extend(crate::servers::children(all[next]));
         next += 1;
     }
     all.sort_unstable();
+    all
+}
+
+/// Every process of the suite: each server's family and each of its clients' families.
+pub fn suite_pids(servers: &Servers) -> BTreeSet<u64> {
+    let mut all = BTreeSet::new();
+    for server in &servers.list {
+        let tops = std::iter::once(server.root).chain(server.clients.iter().copied());
+        for top in tops {
+            let family = family_of(top);
+            all.extend(family.into_iter().map(u64::from));
+        }
+    }
     all
 }
 

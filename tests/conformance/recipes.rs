@@ -89,9 +89,13 @@ pub fn postgres() -> Result<Server, String> {
     let root = only_child(shell, "postmaster")?;
     wait_for("postgres port", || connects(port))?;
     // Two clients whose backends wait in pg_sleep, over TCP and over the unix socket in
-    // `dir` (each in its own PID namespace too).
+    // `dir` (each in its own PID namespace too). The first commits a table before: its
+    // backend then keeps the WAL segment and the table's file open.
     let mut clients = Vec::new();
-    for host in ["127.0.0.1", d.as_str()] {
+    for (host, first) in [
+        ("127.0.0.1", "create table conformance as select 1 as x"),
+        (d.as_str(), "select 1"),
+    ] {
         let psql = [
             "psql",
             "-h",
@@ -100,6 +104,8 @@ pub fn postgres() -> Result<Server, String> {
             &p,
             "-U",
             "postgres",
+            "-c",
+            first,
             "-c",
             "select pg_sleep(3600)",
         ];

@@ -1,0 +1,341 @@
+//! Holders of files against `lsof FILE`, `lsof +D DIR`, `fuser -v FILE` and deleted-but-open
+//! files against `lsof +L1`, on files the servers hold: nginx's error log (descriptors in
+//! the master and both workers), PostgreSQL's data directory (every backend's cwd, WAL and
+//! relation files), a WAL segment, the nginx executable, the log nginx keeps after it was
+//! unlinked and the file the redis client unlinked.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::peers::{Diffs, assert_agree, peer, procscope, settle, setup, suite_pids};
+use crate::servers::{Servers, installed, required};
+
+/// One hold: (pid, how, mode) where `how` is the fd number or `cwd`, `root`, `exe`, `mapped`
+/// and the mode `r`, `w` or `rw` for descriptors.
+type Hold = (u64, String, String);
+
+/// procscope's holds of each file in a `who` document, keyed by the file's path.
+fn who_holds(doc: &serde_json::Value, keep: &BTreeSet<u64>) -> BTreeMap<String, BTreeSet<Hold>> {
+    let mut found: BTreeMap<String, BTreeSet<Hold>> = BTreeMap::new();
+    for file in doc["files"].as_array().into_iter().flatten() {
+        for holder in file["holders"].as_array().into_iter().flatten() {
+            let pid = holder["pid"].as_u64().unwrap();
+            if !keep.contains(&pid) {
+                continue;
+            }
+            let access = holder["access"].as_str().unwrap_or("").to_owned();
+            let how = holder["fd"].as_u64().map_or(access, |fd| fd.to_string());
+            let mode = holder["mode"].as_str().unwrap_or("").to_owned();
+            // `--recursive` names each file by the path its holder sees.
+            let path = holder["path"].as_str().unwrap_or("").to_owned();
+            found.entry(path).or_default().insert((pid, how, mode));
+        }
+    }
+    found
+}
+
+/// `lsof -F pfan` records as holds by path. lsof's `u` (read and write) is procscope's `rw`;
+/// its `txt` is the executable, `mem` a mapped file, `rtd` the root directory.
+fn lsof_holds(args: &[&str], keep: &BTreeSet<u64>) -> Option<BTreeMap<String, BTreeSet<Hold>>> {
+    let mut all = vec!["-w", "-n", "-P", "-F", "pfan"];
+    all.extend_from_slice(args);
+    let text = peer("lsof", &all)?;
+    let mut found: BTreeMap<String, BTreeSet<Hold>> = BTreeMap::new();
+    let (mut pid, mut how, mut mode) = (0, String::new(), String::new());
+    for line in text.lines() {
+        let (tag, value) = line.split_at(1.min(line.len()));
+        match tag {
+            "p" => pid = value.parse().unwrap_or(0),
+            "f" => {
+                how = match value {
+                    "txt" => "exe".to_owned(),
+                    "mem" => "mapped".to_owned(),
+                    "rtd" => "root".to_owned(),
+                    other => other.to_owned(),
+                };
+                mode.clear();
+            }
+            "a" => {
+                mode = match value.trim() {
+                    "u" => "rw".to_owned(),
+                    other => other.to_owned(),
+                }
+            }
+            "n" if keep.contains(&pid) => {
+                let path = value.trim_end_matches(" (deleted)").to_owned();
+                found
+                    .entry(path)
+                    .or_default()
+                    .insert((pid, how.clone(), mode.clone()));
+            }
+            _ => {}
+        }
+    }
+    Some(found)
+}
+
+/// The holds of every path together (one file asked for, seen by its holders' paths).
+fn all_holds(by_path: BTreeMap<String, BTreeSet<Hold>>) -> BTreeSet<Hold> {
+    by_path.into_values().flatten().collect()
+}
+
+/// `fuser -v FILE` rows as PID → (user, access letters), both streams read in order (fuser
+/// prints each PID on stdout and the rest of its row on stderr).
+fn fuser_rows(path: &str) -> Option<BTreeMap<u64, (String, BTreeSet<char>)>> {
+    if !installed("fuser") {
+        assert!(!required(), "peer tool fuser is missing");
+        crate::notice!("fuser is not installed; its comparison skipped");
+        return None;
+    }
+    let text = peer("sh", &["-c", "fuser -v \"$1\" 2>&1", "sh", path])?;
+    let row = regex::Regex::new(r"(\S+)\s+(\d+)\s+([.cerfFmM]{5})\s").unwrap();
+    Some(
+        text.lines()
+            .filter_map(|line| row.captures(line))
+            .map(|c| {
+                let letters = c[3].chars().filter(|&l| l != '.').collect();
+                (c[2].parse().unwrap(), (c[1].to_owned(), letters))
+            })
+            .collect(),
+    )
+}
+
+/// The letters fuser shows for procscope's holds of one process: `F` for a descriptor open
+/// for writing, else `f`; `c` cwd, `r` root, `e` executable, `m` a mapping (which fuser
+/// does not show for the executable itself).
+fn fuser_letters(holds: &BTreeSet<Hold>, pid: u64) -> BTreeSet<char> {
+    let mut letters = BTreeSet::new();
+    let own = holds.iter().filter(|(p, _, _)| *p == pid);
+    for (_, how, mode) in own {
+        let letter = match how.as_str() {
+            "cwd" => 'c',
+            "root" => 'r',
+            "exe" => 'e',
+            "mapped" => 'm',
+            _ if mode.contains('w') => 'F',
+            _ => 'f',
+        };
+        letters.insert(letter);
+    }
+    if letters.contains(&'F') {
+        letters.remove(&'f');
+    }
+    if letters.contains(&'e') {
+        letters.remove(&'m');
+    }
+    letters
+}
+
+/// The files to ask about, by server: (path, what it is).
+fn held_files(servers: &Servers) -> Vec<(String, &'static str)> {
+    let mut files = Vec::new();
+    if let Some(nginx) = servers.get("nginx") {
+        files.push((path(&nginx.dir.join("error.log")), "nginx error log"));
+        if let Ok(exe) = std::fs::read_link(format!("/proc/{}/exe", nginx.root)) {
+            files.push((path(&exe), "nginx executable"));
+        }
+    }
+    if let Some(postgres) = servers.get("postgres") {
+        let data = postgres.dir.join("data");
+        files.push((path(&data), "postgres data directory (cwd)"));
+        if let Some(segment) = first_wal_segment(&data) {
+            files.push((segment, "postgres WAL segment"));
+        }
+    }
+    files
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// The first WAL segment (24 hex digits) in `data/pg_wal`, by the test's own listing.
+fn first_wal_segment(data: &Path) -> Option<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data.join("pg_wal"))
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.len() == 24 && n.chars().all(|c| c.is_ascii_hexdigit()))
+        .collect();
+    names.sort();
+    Some(path(&data.join("pg_wal").join(names.first()?)))
+}
+
+#[test]
+fn who_matches_lsof_and_fuser() {
+    let Some(servers) = setup() else { return };
+    let mut found = Vec::new();
+    for (file, what) in held_files(servers) {
+        found.extend(settle(
+            &format!("who {file} vs lsof and fuser -v ({what})"),
+            |diffs| {
+                let keep = suite_pids(servers);
+                let doc = procscope(&["who", &file, "--json"]);
+                let ours = all_holds(who_holds(&doc, &keep));
+                // Holds (pid, fd or kind, mode): exact.
+                if let Some(theirs) = lsof_holds(&[&file], &keep) {
+                    diffs.sets("holds vs lsof FILE", what, &ours, &all_holds(theirs));
+                }
+                if let Some(rows) = fuser_rows(&file) {
+                    compare_fuser(diffs, what, &doc, &ours, &rows, &keep);
+                }
+                diffs.eq("held at all", what, ours.is_empty(), false);
+            },
+        ));
+    }
+    assert_agree("who_matches_lsof_and_fuser", &found);
+}
+
+/// PIDs, users and access letters against `fuser -v`: exact.
+fn compare_fuser(
+    diffs: &mut Diffs,
+    what: &str,
+    doc: &serde_json::Value,
+    ours: &BTreeSet<Hold>,
+    rows: &BTreeMap<u64, (String, BTreeSet<char>)>,
+    keep: &BTreeSet<u64>,
+) {
+    let their_pids: BTreeSet<u64> = rows.keys().filter(|p| keep.contains(p)).copied().collect();
+    let our_pids: BTreeSet<u64> = ours.iter().map(|h| h.0).collect();
+    diffs.sets("pids vs fuser -v", what, &our_pids, &their_pids);
+    let users: BTreeMap<u64, &str> = doc["files"][0]["holders"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| (h["pid"].as_u64().unwrap(), h["user"].as_str().unwrap_or("")))
+        .collect();
+    for pid in our_pids.intersection(&their_pids) {
+        let (user, letters) = &rows[pid];
+        let who = format!("{what}, PID {pid}");
+        diffs.eq(
+            "access vs fuser -v",
+            &who,
+            &fuser_letters(ours, *pid),
+            letters,
+        );
+        diffs.eq(
+            "user vs fuser -v",
+            &who,
+            users.get(pid).copied(),
+            Some(user),
+        );
+    }
+}
+
+#[test]
+fn who_recursive_matches_lsof_plus_d() {
+    let Some(servers) = setup() else { return };
+    let Some(postgres) = servers.get("postgres") else {
+        return;
+    };
+    let data = path(&postgres.dir.join("data"));
+    let found = settle(&format!("who --recursive {data} vs lsof +D"), |diffs| {
+        let keep = suite_pids(servers);
+        let doc = procscope(&["who", "--recursive", &data, "--json"]);
+        let ours = who_holds(&doc, &keep);
+        let Some(theirs) = lsof_holds(&["+D", &data], &keep) else {
+            return;
+        };
+        // Every file below the data directory and its holds: exact.
+        let flat = |m: &BTreeMap<String, BTreeSet<Hold>>| -> BTreeSet<(String, Hold)> {
+            m.iter()
+                .flat_map(|(p, hs)| hs.iter().map(move |h| (p.clone(), h.clone())))
+                .collect()
+        };
+        diffs.sets(
+            "holds vs lsof +D",
+            "postgres data",
+            &flat(&ours),
+            &flat(&theirs),
+        );
+        diffs.eq("files held at all", "postgres data", ours.len() > 1, true);
+    });
+    assert_agree("who_recursive_matches_lsof_plus_d", &found);
+}
+
+/// One deleted file's hold: (pid, fd or kind, size, path).
+type DeletedHold = (u64, String, Option<u64>, String);
+
+#[test]
+fn who_deleted_matches_lsof_l1() {
+    let Some(servers) = setup() else { return };
+    let found = settle("who --deleted vs lsof +L1", |diffs| {
+        let keep = suite_pids(servers);
+        let doc = procscope(&["who", "--deleted", "--json"]);
+        let mut ours = BTreeSet::new();
+        for file in doc["files"].as_array().into_iter().flatten() {
+            let size = file["size_bytes"].as_u64();
+            for holder in file["holders"].as_array().into_iter().flatten() {
+                let pid = holder["pid"].as_u64().unwrap();
+                if keep.contains(&pid) {
+                    let how = holder["fd"].as_u64().map_or_else(
+                        || holder["access"].as_str().unwrap_or("").to_owned(),
+                        |fd| fd.to_string(),
+                    );
+                    let path = holder["path"].as_str().unwrap_or("").to_owned();
+                    ours.insert((pid, how, size, path));
+                }
+            }
+        }
+        let Some(theirs) = lsof_deleted(&keep) else {
+            return;
+        };
+        // Holds, sizes and paths of the suite's processes: exact.
+        diffs.sets("deleted holds vs lsof +L1", "suite", &ours, &theirs);
+        expect_deleted(diffs, servers, &ours);
+    });
+    assert_agree("who_deleted_matches_lsof_l1", &found);
+}
+
+/// `lsof +L1 -F pfsn`: deleted files held open, as holds of the suite's processes.
+fn lsof_deleted(keep: &BTreeSet<u64>) -> Option<BTreeSet<DeletedHold>> {
+    let text = peer("lsof", &["-w", "-n", "-P", "+L1", "-F", "pfsn"])?;
+    let mut found = BTreeSet::new();
+    let (mut pid, mut how, mut size) = (0, String::new(), None);
+    for line in text.lines() {
+        let (tag, value) = line.split_at(1.min(line.len()));
+        match tag {
+            "p" => pid = value.parse().unwrap_or(0),
+            "f" => {
+                how = if value == "txt" { "exe" } else { value }.to_owned();
+                size = None;
+            }
+            "s" => size = value.parse().ok(),
+            "n" if keep.contains(&pid) => {
+                let path = value.trim_end_matches(" (deleted)").to_owned();
+                found.insert((pid, how.clone(), size, path));
+            }
+            _ => {}
+        }
+    }
+    Some(found)
+}
+
+/// The deleted files the suite made must be among them: nginx's unlinked log in the
+/// master and both workers, and the redis client's 100000-byte file.
+fn expect_deleted(diffs: &mut Diffs, servers: &Servers, ours: &BTreeSet<DeletedHold>) {
+    let count = |suffix: &str, size: u64| {
+        ours.iter()
+            .filter(|h| h.3.ends_with(suffix) && h.2 == Some(size))
+            .map(|h| h.0)
+            .collect::<BTreeSet<u64>>()
+            .len()
+    };
+    if servers.get("nginx").is_some() {
+        diffs.eq(
+            "holders of nginx's gone.log",
+            "nginx",
+            count("/gone.log", 0),
+            3,
+        );
+    }
+    if servers.get("redis").is_some() {
+        let size = crate::recipes::HELD_DELETED;
+        diffs.eq(
+            "holders of held.bin",
+            "redis client",
+            count("/held.bin", size),
+            1,
+        );
+    }
+}
