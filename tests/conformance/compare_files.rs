@@ -100,7 +100,7 @@ fn fds_match_lsof() {
 /// A holder tuple: (pid, fd, proto, "address:port") with IPv6 addresses in brackets.
 type Holder = (u64, u64, String, String);
 
-fn bracketed(address: &str) -> String {
+pub(crate) fn bracketed(address: &str) -> String {
     if address.contains(':') {
         format!("[{address}]")
     } else {

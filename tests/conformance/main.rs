@@ -16,6 +16,7 @@ pub(crate) use notice;
 mod compare_files;
 mod compare_memory;
 mod compare_ps;
+mod compare_sockets;
 mod compare_tree;
 mod compare_who;
 mod peers;
