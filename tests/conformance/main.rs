@@ -13,6 +13,7 @@ macro_rules! notice {
 }
 pub(crate) use notice;
 
+mod compare_columns;
 mod compare_files;
 mod compare_memory;
 mod compare_ps;
