@@ -17,6 +17,7 @@ mod compare_columns;
 mod compare_files;
 mod compare_memory;
 mod compare_ps;
+mod compare_security;
 mod compare_sockets;
 mod compare_tree;
 mod compare_who;

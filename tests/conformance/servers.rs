@@ -184,7 +184,7 @@ pub(crate) fn temp_dir() -> PathBuf {
 
 /// Whether this machine lets us make PID namespaces (a container without CAP_SYS_ADMIN may
 /// not); asked once.
-fn namespaces_work() -> bool {
+pub(crate) fn namespaces_work() -> bool {
     static WORKS: OnceLock<bool> = OnceLock::new();
     *WORKS.get_or_init(|| {
         let works = Command::new("unshare")
