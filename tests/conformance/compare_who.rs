@@ -1,7 +1,7 @@
 //! Holders of files against `lsof FILE`, `lsof +D DIR`, `fuser -v FILE` and deleted-but-open
 //! files against `lsof +L1`, on files the servers hold: nginx's error log (descriptors in
 //! the master and both workers), PostgreSQL's data directory (every backend's cwd, WAL and
-//! relation files), a WAL segment, the nginx executable, the log nginx keeps after it was
+//! relation files), a WAL segment, the nginx executable, the C library every server maps, the log nginx keeps after it was
 //! unlinked and the file the redis client unlinked.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,6 +134,9 @@ fn held_files(servers: &Servers) -> Vec<(String, &'static str)> {
         if let Ok(exe) = std::fs::read_link(format!("/proc/{}/exe", nginx.root)) {
             files.push((path(&exe), "nginx executable"));
         }
+        if let Some(libc) = mapped_library(nginx.root, "/libc.so") {
+            files.push((libc, "C library (mapped by every server)"));
+        }
     }
     if let Some(postgres) = servers.get("postgres") {
         let data = postgres.dir.join("data");
@@ -147,6 +150,16 @@ fn held_files(servers: &Servers) -> Vec<(String, &'static str)> {
 
 fn path(p: &Path) -> String {
     p.display().to_string()
+}
+
+/// The path of the first mapping of `pid` whose path contains `part`, by the test's own
+/// reading of /proc/PID/maps.
+fn mapped_library(pid: u32, part: &str) -> Option<String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+    maps.lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .find(|p| p.contains(part))
+        .map(str::to_owned)
 }
 
 /// The first WAL segment (24 hex digits) in `data/pg_wal`, by the test's own listing.
