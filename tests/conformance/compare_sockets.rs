@@ -397,3 +397,94 @@ fn lsof_inet(port: &str) -> Option<BTreeSet<InetHold>> {
     }
     Some(found)
 }
+
+/// (bytes_acked, bytes_received) of each established connection.
+type Bytes = BTreeMap<Ends, (u64, u64)>;
+
+/// `ss -Htnpi state established`: each socket line is followed by an indented line of
+/// tcp_info, where ss leaves out a byte counter that is 0.
+fn ss_bytes() -> Option<Bytes> {
+    let text = peer("ss", &["-H", "-tnpi", "state", "established"])?;
+    let counter = |line: &str, name: &str| -> u64 {
+        line.split_whitespace()
+            .find_map(|f| f.strip_prefix(name)?.parse().ok())
+            .unwrap_or(0)
+    };
+    let mut found = BTreeMap::new();
+    let mut ends = None;
+    for line in text.lines() {
+        if line.starts_with(char::is_whitespace) {
+            if let Some(ends) = ends.take() {
+                let bytes = (
+                    counter(line, "bytes_acked:"),
+                    counter(line, "bytes_received:"),
+                );
+                found.insert(ends, bytes);
+            }
+        } else {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            ends = (f.len() >= 4).then(|| (wildcard(f[2]), wildcard(f[3])));
+        }
+    }
+    Some(found)
+}
+
+fn procscope_bytes() -> Bytes {
+    let doc = procscope(&["ports", "--tcp", "--state", "established", "--json"]);
+    let mut found = BTreeMap::new();
+    for socket in doc["sockets"].as_array().into_iter().flatten() {
+        let text = |key: &str| socket[key].as_str().unwrap_or("").to_owned();
+        let port = |key: &str| socket[key].as_u64().unwrap_or(0);
+        let ends = (
+            endpoint(&text("local_address"), port("local_port")),
+            endpoint(&text("remote_address"), port("remote_port")),
+        );
+        let info = &socket["tcp_info"];
+        let counter = |key: &str| info[key].as_u64().unwrap_or(u64::MAX);
+        found.insert(ends, (counter("bytes_acked"), counter("bytes_received")));
+    }
+    found
+}
+
+#[test]
+fn tcp_byte_counters_match_ss_info() {
+    let Some(servers) = setup() else { return };
+    let ports = tcp_ports(servers);
+    let on_ports = |bytes: Bytes| -> Bytes {
+        let port = |end: &str| end.rsplit(':').next().unwrap_or("").to_owned();
+        bytes
+            .into_iter()
+            .filter(|((l, r), _)| ports.contains(&port(l)) || ports.contains(&port(r)))
+            .collect()
+    };
+    let found = settle("ports --state established (tcp_info) vs ss -tni", |diffs| {
+        let ours = on_ports(procscope_bytes());
+        let Some(theirs) = ss_bytes() else { return };
+        // bytes_acked and bytes_received of idle connections: exact.
+        diffs.eq(
+            "bytes acked, received",
+            "established",
+            &ours,
+            &on_ports(theirs),
+        );
+        // The redis client's first connection carried 52 bytes each way (`ECHO` + 45 bytes
+        // + CRLF, and the reply). The kernel's bytes_acked of the connecting end also counts
+        // its SYN: 53 there.
+        if servers.get("redis").is_some() {
+            let ends: Vec<&(u64, u64)> = ours.values().collect();
+            diffs.eq(
+                "redis end of the ECHO connection",
+                "redis",
+                ends.contains(&&(52, 52)),
+                true,
+            );
+            diffs.eq(
+                "client end of the ECHO connection",
+                "redis",
+                ends.contains(&&(53, 52)),
+                true,
+            );
+        }
+    });
+    assert_agree("tcp_byte_counters_match_ss_info", &found);
+}
