@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::compare_files::bracketed;
-use crate::peers::{Diffs, assert_agree, peer, procscope, settle, setup, suite_pids};
+use crate::peers::{
+    Diffs, LsofFile, assert_agree, lsof_files, peer, procscope, settle, setup, suite_pids,
+};
 use crate::servers::Servers;
 
 /// (pid, fd) of every holder.
@@ -235,7 +237,7 @@ fn wildcard(end: &str) -> String {
 }
 
 /// Only the rows on the suite's TCP ports (either end), so other software cannot interfere.
-fn on_ports(rows: BTreeMap<Ends, TcpRow>, ports: &BTreeSet<String>) -> BTreeMap<Ends, TcpRow> {
+fn on_ports<T>(rows: BTreeMap<Ends, T>, ports: &BTreeSet<String>) -> BTreeMap<Ends, T> {
     let port = |end: &str| end.rsplit(':').next().unwrap_or("").to_owned();
     rows.into_iter()
         .filter(|((l, r), _)| ports.contains(&port(l)) || ports.contains(&port(r)))
@@ -378,24 +380,15 @@ fn ports_all_matches_lsof_i() {
 }
 
 fn lsof_inet(port: &str) -> Option<BTreeSet<InetHold>> {
-    let text = peer(
-        "lsof",
-        &["-w", "-n", "-P", "-F", "pfn", &format!("-iTCP:{port}")],
-    )?;
-    let mut found = BTreeSet::new();
-    let (mut pid, mut fd) = (0, 0);
-    for line in text.lines() {
-        let (tag, value) = line.split_at(1.min(line.len()));
-        match tag {
-            "p" => pid = value.parse().unwrap_or(0),
-            "f" => fd = value.parse().unwrap_or(u64::MAX),
-            "n" => {
-                found.insert((pid, fd, value.to_owned()));
-            }
-            _ => {}
-        }
-    }
-    Some(found)
+    let files = lsof_files("f", &[&format!("-iTCP:{port}")])?;
+    let hold = |f: LsofFile| {
+        (
+            f.pid,
+            f.get('f').parse().unwrap_or(u64::MAX),
+            f.get('n').into(),
+        )
+    };
+    Some(files.into_iter().map(hold).collect())
 }
 
 /// (bytes_acked, bytes_received) of each established connection.
@@ -450,22 +443,15 @@ fn procscope_bytes() -> Bytes {
 fn tcp_byte_counters_match_ss_info() {
     let Some(servers) = setup() else { return };
     let ports = tcp_ports(servers);
-    let on_ports = |bytes: Bytes| -> Bytes {
-        let port = |end: &str| end.rsplit(':').next().unwrap_or("").to_owned();
-        bytes
-            .into_iter()
-            .filter(|((l, r), _)| ports.contains(&port(l)) || ports.contains(&port(r)))
-            .collect()
-    };
     let found = settle("ports --state established (tcp_info) vs ss -tni", |diffs| {
-        let ours = on_ports(procscope_bytes());
+        let ours = on_ports(procscope_bytes(), &ports);
         let Some(theirs) = ss_bytes() else { return };
         // bytes_acked and bytes_received of idle connections: exact.
         diffs.eq(
             "bytes acked, received",
             "established",
             &ours,
-            &on_ports(theirs),
+            &on_ports(theirs, &ports),
         );
         // The redis client's first connection carried 52 bytes each way (`ECHO` + 45 bytes
         // + CRLF, and the reply). The kernel's bytes_acked of the connecting end also counts

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::peers::{Diffs, assert_agree, peer, procscope, settle, setup, suite_pids};
+use crate::peers::{Diffs, assert_agree, lsof_files, peer, procscope, settle, setup, suite_pids};
 use crate::servers::{Servers, installed, required};
 
 /// One hold: (pid, how, mode) where `how` is the fd number or `cwd`, `root`, `exe`, `mapped`
@@ -37,39 +37,24 @@ fn who_holds(doc: &serde_json::Value, keep: &BTreeSet<u64>) -> BTreeMap<String, 
 /// `lsof -F pfan` records as holds by path. lsof's `u` (read and write) is procscope's `rw`;
 /// its `txt` is the executable, `mem` a mapped file, `rtd` the root directory.
 fn lsof_holds(args: &[&str], keep: &BTreeSet<u64>) -> Option<BTreeMap<String, BTreeSet<Hold>>> {
-    let mut all = vec!["-w", "-n", "-P", "-F", "pfan"];
-    all.extend_from_slice(args);
-    let text = peer("lsof", &all)?;
     let mut found: BTreeMap<String, BTreeSet<Hold>> = BTreeMap::new();
-    let (mut pid, mut how, mut mode) = (0, String::new(), String::new());
-    for line in text.lines() {
-        let (tag, value) = line.split_at(1.min(line.len()));
-        match tag {
-            "p" => pid = value.parse().unwrap_or(0),
-            "f" => {
-                how = match value {
-                    "txt" => "exe".to_owned(),
-                    "mem" => "mapped".to_owned(),
-                    "rtd" => "root".to_owned(),
-                    other => other.to_owned(),
-                };
-                mode.clear();
-            }
-            "a" => {
-                mode = match value.trim() {
-                    "u" => "rw".to_owned(),
-                    other => other.to_owned(),
-                }
-            }
-            "n" if keep.contains(&pid) => {
-                let path = value.trim_end_matches(" (deleted)").to_owned();
-                found
-                    .entry(path)
-                    .or_default()
-                    .insert((pid, how.clone(), mode.clone()));
-            }
-            _ => {}
+    for file in lsof_files("fa", args)? {
+        if !keep.contains(&file.pid) {
+            continue;
         }
+        let how = match file.get('f') {
+            "txt" => "exe",
+            "mem" => "mapped",
+            "rtd" => "root",
+            other => other,
+        };
+        let mode = match file.get('a').trim() {
+            "u" => "rw",
+            other => other,
+        };
+        let path = file.get('n').trim_end_matches(" (deleted)").to_owned();
+        let hold = (file.pid, how.to_owned(), mode.to_owned());
+        found.entry(path).or_default().insert(hold);
     }
     Some(found)
 }
@@ -302,26 +287,20 @@ fn who_deleted_matches_lsof_l1() {
 
 /// `lsof +L1 -F pfsn`: deleted files held open, as holds of the suite's processes.
 fn lsof_deleted(keep: &BTreeSet<u64>) -> Option<BTreeSet<DeletedHold>> {
-    let text = peer("lsof", &["-w", "-n", "-P", "+L1", "-F", "pfsn"])?;
-    let mut found = BTreeSet::new();
-    let (mut pid, mut how, mut size) = (0, String::new(), None);
-    for line in text.lines() {
-        let (tag, value) = line.split_at(1.min(line.len()));
-        match tag {
-            "p" => pid = value.parse().unwrap_or(0),
-            "f" => {
-                how = if value == "txt" { "exe" } else { value }.to_owned();
-                size = None;
-            }
-            "s" => size = value.parse().ok(),
-            "n" if keep.contains(&pid) => {
-                let path = value.trim_end_matches(" (deleted)").to_owned();
-                found.insert((pid, how.clone(), size, path));
-            }
-            _ => {}
-        }
-    }
-    Some(found)
+    let files = lsof_files("fs", &["+L1"])?;
+    let holds = files.into_iter().filter(|file| keep.contains(&file.pid));
+    Some(
+        holds
+            .map(|file| {
+                let how = match file.get('f') {
+                    "txt" => "exe",
+                    other => other,
+                };
+                let path = file.get('n').trim_end_matches(" (deleted)").to_owned();
+                (file.pid, how.to_owned(), file.get('s').parse().ok(), path)
+            })
+            .collect(),
+    )
 }
 
 /// The deleted files the suite made must be among them: nginx's unlinked log in the

@@ -200,3 +200,46 @@ pub fn descendants(parents: &BTreeMap<u64, u64>, root: u64) -> BTreeSet<u64> {
         found.extend(more);
     }
 }
+
+/// One file of `lsof -F` output: the holder's PID and the file's fields by tag letter
+/// (`f` fd, `a` access, `t` type, `s` size, `n` name...).
+pub struct LsofFile {
+    pub pid: u64,
+    pub fields: BTreeMap<char, String>,
+}
+
+impl LsofFile {
+    pub fn get(&self, tag: char) -> &str {
+        self.fields.get(&tag).map_or("", String::as_str)
+    }
+}
+
+/// `lsof -w -n -P -F p{tags}n ARGS` as one record per file (lsof writes the name last).
+pub fn lsof_files(tags: &str, args: &[&str]) -> Option<Vec<LsofFile>> {
+    let select = format!("p{tags}n");
+    let mut all = vec!["-w", "-n", "-P", "-F", &select];
+    all.extend_from_slice(args);
+    let text = peer("lsof", &all)?;
+    let mut files = Vec::new();
+    let (mut pid, mut fields) = (0, BTreeMap::new());
+    for line in text.lines() {
+        let mut chars = line.chars();
+        let Some(tag) = chars.next() else { continue };
+        let value = chars.as_str().to_owned();
+        match tag {
+            'p' => pid = value.parse().unwrap_or(0),
+            'f' => fields = BTreeMap::from([('f', value)]),
+            'n' => {
+                fields.insert('n', value);
+                files.push(LsofFile {
+                    pid,
+                    fields: std::mem::take(&mut fields),
+                });
+            }
+            _ => {
+                fields.insert(tag, value);
+            }
+        }
+    }
+    Some(files)
+}
