@@ -186,7 +186,17 @@ pub fn redis() -> Result<Server, String> {
     let root = top_of(wrapper, "redis")?;
     wait_for("redis port", || connects(port))?;
     let script = dir.join("held.bin").display().to_string();
-    let client = ["python3", "-c", REDIS_CLIENT, &p, &script];
+    // Niced (STAT `N`).
+    let client = [
+        "nice",
+        "-n",
+        "5",
+        "python3",
+        "-c",
+        REDIS_CLIENT,
+        &p,
+        &script,
+    ];
     let (wrapper, stdout) = spawn_in_namespace(&client, &dir, true);
     ready_line(stdout)?;
     Ok(Server {
@@ -298,7 +308,9 @@ pub fn python_udp() -> Result<Server, String> {
         }
     };
     let p = port.to_string();
-    let (wrapper, stdout) = spawn_in_namespace(&["python3", "-c", UDP, &p], &dir, true);
+    // At a raised priority (STAT `<`).
+    let argv = ["nice", "-n", "-5", "python3", "-c", UDP, &p];
+    let (wrapper, stdout) = spawn_in_namespace(&argv, &dir, true);
     ready_line(stdout)?;
     let root = top_of(wrapper, "python UDP server")?;
     Ok(Server {
