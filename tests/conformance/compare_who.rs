@@ -161,25 +161,28 @@ fn first_wal_segment(data: &Path) -> Option<String> {
 #[test]
 fn who_matches_lsof_and_fuser() {
     let Some(servers) = setup() else { return };
-    let mut found = Vec::new();
-    for (file, what) in held_files(servers) {
-        found.extend(settle(
-            &format!("who {file} vs lsof and fuser -v ({what})"),
-            |diffs| {
-                let keep = suite_pids(servers);
-                let doc = procscope(&["who", &file, "--json"]);
-                let ours = all_holds(who_holds(&doc, &keep));
-                // Holds (pid, fd or kind, mode): exact.
-                if let Some(theirs) = lsof_holds(&[&file], &keep) {
-                    diffs.sets("holds vs lsof FILE", what, &ours, &all_holds(theirs));
-                }
-                if let Some(rows) = fuser_rows("-v", &file) {
-                    compare_fuser(diffs, (what, "fFcrem"), &doc, &ours, &rows, &keep);
-                }
-                diffs.eq("held at all", what, ours.is_empty(), false);
-            },
-        ));
-    }
+    let files = held_files(servers);
+    let paths: Vec<&str> = files.iter().map(|(path, _)| path.as_str()).collect();
+    // All files in one run of each tool (each scans every process on the machine).
+    let found = settle("who FILE... vs lsof FILE... and fuser -v FILE", |diffs| {
+        let keep = suite_pids(servers);
+        let args = [&["who", "--json"][..], &paths].concat();
+        let doc = procscope(&args);
+        let ours = who_holds(&doc, &keep);
+        let theirs = lsof_holds(&paths, &keep);
+        for (file, what) in &files {
+            let held = ours.get(file).cloned().unwrap_or_default();
+            // Holds (pid, fd or kind, mode): exact.
+            if let Some(theirs) = &theirs {
+                let their_held = theirs.get(file).cloned().unwrap_or_default();
+                diffs.sets("holds vs lsof FILE", what, &held, &their_held);
+            }
+            if let Some(rows) = fuser_rows("-v", file) {
+                compare_fuser(diffs, (what, "fFcrem"), &doc, &held, &rows, &keep);
+            }
+            diffs.eq("held at all", what, held.is_empty(), false);
+        }
+    });
     assert_agree("who_matches_lsof_and_fuser", &found);
 }
 
