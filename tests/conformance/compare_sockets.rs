@@ -2,7 +2,8 @@
 //! workers, psql ↔ its backend over the unix socket) against `ss -xap`; TCP states and
 //! Recv-Q/Send-Q (the redis client's 52 unread bytes, a connection whose queues are full)
 //! against `ss -tan`; `ports --state established` against `ss -tnp state established`;
-//! `ports PORT --all` (the listener and the clients) against `lsof -i TCP:PORT`.
+//! `ports PORT --all` (the listener and the clients) against `lsof -i TCP:PORT`. TCP
+//! counters and timers: `compare_tcp_info`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -154,11 +155,11 @@ fn expect_pairs(
 }
 
 /// A TCP socket's ends: ("address:port", "address:port").
-type Ends = (String, String);
+pub(crate) type Ends = (String, String);
 /// (state, Recv-Q, Send-Q, holders).
 type TcpRow = (String, u64, u64, Holders);
 
-fn endpoint(address: &str, port: u64) -> String {
+pub(crate) fn endpoint(address: &str, port: u64) -> String {
     format!("{}:{port}", bracketed(address))
 }
 
@@ -228,7 +229,7 @@ fn ss_tcp(args: &[&str], state_column: bool) -> Option<BTreeMap<Ends, TcpRow>> {
 }
 
 /// ss's `*` (any address, no port) as procscope's numbers: `0.0.0.0:*` → `0.0.0.0:0`.
-fn wildcard(end: &str) -> String {
+pub(crate) fn wildcard(end: &str) -> String {
     let end = end
         .strip_suffix(":*")
         .map_or(end.to_owned(), |e| format!("{e}:0"));
@@ -237,14 +238,14 @@ fn wildcard(end: &str) -> String {
 }
 
 /// Only the rows on the suite's TCP ports (either end), so other software cannot interfere.
-fn on_ports<T>(rows: BTreeMap<Ends, T>, ports: &BTreeSet<String>) -> BTreeMap<Ends, T> {
+pub(crate) fn on_ports<T>(rows: BTreeMap<Ends, T>, ports: &BTreeSet<String>) -> BTreeMap<Ends, T> {
     let port = |end: &str| end.rsplit(':').next().unwrap_or("").to_owned();
     rows.into_iter()
         .filter(|((l, r), _)| ports.contains(&port(l)) || ports.contains(&port(r)))
         .collect()
 }
 
-fn tcp_ports(servers: &Servers) -> BTreeSet<String> {
+pub(crate) fn tcp_ports(servers: &Servers) -> BTreeSet<String> {
     servers
         .list
         .iter()
@@ -389,88 +390,4 @@ fn lsof_inet(port: &str) -> Option<BTreeSet<InetHold>> {
         )
     };
     Some(files.into_iter().map(hold).collect())
-}
-
-/// (bytes_acked, bytes_received) of each established connection.
-type Bytes = BTreeMap<Ends, (u64, u64)>;
-
-/// `ss -Htnpi state established`: each socket line is followed by an indented line of
-/// tcp_info, where ss leaves out a byte counter that is 0.
-fn ss_bytes() -> Option<Bytes> {
-    let text = peer("ss", &["-H", "-tnpi", "state", "established"])?;
-    let counter = |line: &str, name: &str| -> u64 {
-        line.split_whitespace()
-            .find_map(|f| f.strip_prefix(name)?.parse().ok())
-            .unwrap_or(0)
-    };
-    let mut found = BTreeMap::new();
-    let mut ends = None;
-    for line in text.lines() {
-        if line.starts_with(char::is_whitespace) {
-            if let Some(ends) = ends.take() {
-                let bytes = (
-                    counter(line, "bytes_acked:"),
-                    counter(line, "bytes_received:"),
-                );
-                found.insert(ends, bytes);
-            }
-        } else {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            ends = (f.len() >= 4).then(|| (wildcard(f[2]), wildcard(f[3])));
-        }
-    }
-    Some(found)
-}
-
-fn procscope_bytes() -> Bytes {
-    let doc = procscope(&["ports", "--tcp", "--state", "established", "--json"]);
-    let mut found = BTreeMap::new();
-    for socket in doc["sockets"].as_array().into_iter().flatten() {
-        let text = |key: &str| socket[key].as_str().unwrap_or("").to_owned();
-        let port = |key: &str| socket[key].as_u64().unwrap_or(0);
-        let ends = (
-            endpoint(&text("local_address"), port("local_port")),
-            endpoint(&text("remote_address"), port("remote_port")),
-        );
-        let info = &socket["tcp_info"];
-        let counter = |key: &str| info[key].as_u64().unwrap_or(u64::MAX);
-        found.insert(ends, (counter("bytes_acked"), counter("bytes_received")));
-    }
-    found
-}
-
-#[test]
-fn tcp_byte_counters_match_ss_info() {
-    let Some(servers) = setup() else { return };
-    let ports = tcp_ports(servers);
-    let found = settle("ports --state established (tcp_info) vs ss -tni", |diffs| {
-        let ours = on_ports(procscope_bytes(), &ports);
-        let Some(theirs) = ss_bytes() else { return };
-        // bytes_acked and bytes_received of idle connections: exact.
-        diffs.eq(
-            "bytes acked, received",
-            "established",
-            &ours,
-            &on_ports(theirs, &ports),
-        );
-        // The redis client's first connection carried 52 bytes each way (`ECHO` + 45 bytes
-        // + CRLF, and the reply). The kernel's bytes_acked of the connecting end also counts
-        // its SYN: 53 there.
-        if servers.get("redis").is_some() {
-            let ends: Vec<&(u64, u64)> = ours.values().collect();
-            diffs.eq(
-                "redis end of the ECHO connection",
-                "redis",
-                ends.contains(&&(52, 52)),
-                true,
-            );
-            diffs.eq(
-                "client end of the ECHO connection",
-                "redis",
-                ends.contains(&&(53, 52)),
-                true,
-            );
-        }
-    });
-    assert_agree("tcp_byte_counters_match_ss_info", &found);
 }

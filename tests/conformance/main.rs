@@ -19,6 +19,7 @@ mod compare_memory;
 mod compare_ps;
 mod compare_security;
 mod compare_sockets;
+mod compare_tcp_info;
 mod compare_tree;
 mod compare_who;
 mod peers;
