@@ -10,9 +10,9 @@ use std::path::Path;
 use crate::peers::{Diffs, assert_agree, lsof_files, peer, procscope, settle, setup, suite_pids};
 use crate::servers::{Servers, installed, required};
 
-/// One hold: (pid, how, mode) where `how` is the fd number or `cwd`, `root`, `exe`, `mapped`
-/// and the mode `r`, `w` or `rw` for descriptors.
-type Hold = (u64, String, String);
+/// One hold: (pid, how, mode, offset) where `how` is the fd number or `cwd`, `root`, `exe`,
+/// `mapped`, and the mode (`r`, `w` or `rw`) and file offset are those of a descriptor.
+type Hold = (u64, String, String, Option<u64>);
 
 /// procscope's holds of each file in a `who` document, keyed by the file's path.
 fn who_holds(doc: &serde_json::Value, keep: &BTreeSet<u64>) -> BTreeMap<String, BTreeSet<Hold>> {
@@ -26,19 +26,24 @@ fn who_holds(doc: &serde_json::Value, keep: &BTreeSet<u64>) -> BTreeMap<String, 
             let access = holder["access"].as_str().unwrap_or("").to_owned();
             let how = holder["fd"].as_u64().map_or(access, |fd| fd.to_string());
             let mode = holder["mode"].as_str().unwrap_or("").to_owned();
+            let offset = holder["offset"].as_u64();
             // `--recursive` names each file by the path its holder sees.
             let path = holder["path"].as_str().unwrap_or("").to_owned();
-            found.entry(path).or_default().insert((pid, how, mode));
+            found
+                .entry(path)
+                .or_default()
+                .insert((pid, how, mode, offset));
         }
     }
     found
 }
 
-/// `lsof -F pfan` records as holds by path. lsof's `u` (read and write) is procscope's `rw`;
-/// its `txt` is the executable, `mem` a mapped file, `rtd` the root directory.
+/// `lsof -F pfaon` records as holds by path. lsof's `u` (read and write) is procscope's `rw`;
+/// its `txt` is the executable, `mem` a mapped file, `rtd` the root directory; offsets are
+/// decimal after `0t` or hexadecimal after `0x`.
 fn lsof_holds(args: &[&str], keep: &BTreeSet<u64>) -> Option<BTreeMap<String, BTreeSet<Hold>>> {
     let mut found: BTreeMap<String, BTreeSet<Hold>> = BTreeMap::new();
-    for file in lsof_files("fa", args)? {
+    for file in lsof_files("fao", args)? {
         if !keep.contains(&file.pid) {
             continue;
         }
@@ -53,7 +58,12 @@ fn lsof_holds(args: &[&str], keep: &BTreeSet<u64>) -> Option<BTreeMap<String, BT
             other => other,
         };
         let path = file.get('n').trim_end_matches(" (deleted)").to_owned();
-        let hold = (file.pid, how.to_owned(), mode.to_owned());
+        let offset = file.get('o');
+        let offset = match offset.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => offset.strip_prefix("0t").and_then(|d| d.parse().ok()),
+        };
+        let hold = (file.pid, how.to_owned(), mode.to_owned(), offset);
         found.entry(path).or_default().insert(hold);
     }
     Some(found)
@@ -89,8 +99,8 @@ fn fuser_rows(options: &str, path: &str) -> Option<BTreeMap<u64, (String, BTreeS
 /// does not show for the executable itself).
 fn fuser_letters(holds: &BTreeSet<Hold>, pid: u64) -> BTreeSet<char> {
     let mut letters = BTreeSet::new();
-    let own = holds.iter().filter(|(p, _, _)| *p == pid);
-    for (_, how, mode) in own {
+    let own = holds.iter().filter(|hold| hold.0 == pid);
+    for (_, how, mode, _) in own {
         let letter = match how.as_str() {
             "cwd" => 'c',
             "root" => 'r',
@@ -172,7 +182,7 @@ fn who_matches_lsof_and_fuser() {
         let theirs = lsof_holds(&paths, &keep);
         for (file, what) in &files {
             let held = ours.get(file).cloned().unwrap_or_default();
-            // Holds (pid, fd or kind, mode): exact.
+            // Holds (pid, fd or kind, mode, offset): exact (idle servers).
             if let Some(theirs) = &theirs {
                 let their_held = theirs.get(file).cloned().unwrap_or_default();
                 diffs.sets("holds vs lsof FILE", what, &held, &their_held);
