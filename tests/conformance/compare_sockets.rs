@@ -34,8 +34,8 @@ fn ss_holders(line: &str) -> Holders {
         .collect()
 }
 
-/// A unix socket: (type, peer inode, holders).
-type UnixEnd = (String, u64, Holders);
+/// A unix socket: (type, peer inode, holders, bound path or abstract `@name`).
+type UnixEnd = (String, u64, Holders, Option<String>);
 
 /// procscope's unix sockets by inode, with the holders of each peer as procscope names them.
 fn procscope_unix() -> (BTreeMap<u64, UnixEnd>, BTreeMap<u64, Holders>) {
@@ -45,7 +45,8 @@ fn procscope_unix() -> (BTreeMap<u64, UnixEnd>, BTreeMap<u64, Holders>) {
         let inode = socket["inode"].as_u64().unwrap_or(0);
         let kind = socket["socket_type"].as_str().unwrap_or("").to_owned();
         let peer = socket["peer_inode"].as_u64().unwrap_or(0);
-        ends.insert(inode, (kind, peer, json_holders(&socket["holders"])));
+        let path = socket["path"].as_str().map(str::to_owned);
+        ends.insert(inode, (kind, peer, json_holders(&socket["holders"]), path));
         peers.insert(inode, json_holders(&socket["peer_holders"]));
     }
     (ends, peers)
@@ -69,7 +70,8 @@ fn ss_unix() -> Option<BTreeMap<u64, UnixEnd>> {
             "u_seq" => "seqpacket",
             other => other,
         };
-        ends.insert(inode, (kind.to_owned(), peer, ss_holders(line)));
+        let path = Some(f[4]).filter(|p| *p != "*").map(str::to_owned);
+        ends.insert(inode, (kind.to_owned(), peer, ss_holders(line), path));
     }
     Some(ends)
 }
@@ -83,7 +85,7 @@ fn unix_peers_match_ss() {
         let Some(theirs) = ss_unix() else { return };
         let held = |ends: &BTreeMap<u64, UnixEnd>| -> BTreeSet<u64> {
             ends.iter()
-                .filter(|(_, (_, _, h))| h.iter().any(|(pid, _)| keep.contains(pid)))
+                .filter(|(_, end)| end.2.iter().any(|(pid, _)| keep.contains(pid)))
                 .map(|(inode, _)| *inode)
                 .collect()
         };
@@ -93,10 +95,11 @@ fn unix_peers_match_ss() {
         let mut pairs = 0;
         for inode in our_set.intersection(&their_set) {
             let what = format!("unix socket {inode}");
-            let (kind, peer, holders) = &ours[inode];
+            let (kind, peer, holders, path) = &ours[inode];
             diffs.eq("type", &what, kind, &theirs[inode].0);
             diffs.eq("peer inode", &what, *peer, theirs[inode].1);
             diffs.eq("holders", &what, holders, &theirs[inode].2);
+            diffs.eq("path", &what, path, &theirs[inode].3);
             // The peer's holders as ss lists them on the peer's own line.
             let their_peer = theirs
                 .get(peer)
@@ -120,8 +123,8 @@ fn expect_pairs(
     pairs: usize,
 ) {
     let linked = |from: &BTreeSet<u64>, to: &BTreeSet<u64>| {
-        ours.iter().any(|(inode, (_, _, holders))| {
-            holders.iter().any(|h| from.contains(&h.0))
+        ours.iter().any(|(inode, end)| {
+            end.2.iter().any(|h| from.contains(&h.0))
                 && peers[inode].iter().any(|h| to.contains(&h.0))
         })
     };
