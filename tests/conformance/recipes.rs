@@ -88,30 +88,7 @@ pub fn postgres() -> Result<Server, String> {
     let shell = top_of(wrapper, "postgres' waiting shell")?;
     let root = only_child(shell, "postmaster")?;
     wait_for("postgres port", || connects(port))?;
-    // Two clients whose backends wait in pg_sleep, over TCP and over the unix socket in
-    // `dir` (each in its own PID namespace too). The first commits a table before: its
-    // backend then keeps the WAL segment and the table's file open.
-    let mut clients = Vec::new();
-    for (host, first) in [
-        ("127.0.0.1", "create table conformance as select 1 as x"),
-        (d.as_str(), "select 1"),
-    ] {
-        let psql = [
-            "psql",
-            "-h",
-            host,
-            "-p",
-            &p,
-            "-U",
-            "postgres",
-            "-c",
-            first,
-            "-c",
-            "select pg_sleep(3600)",
-        ];
-        let (wrapper, _) = spawn_in_namespace(&psql, &dir, false);
-        clients.push(top_of(wrapper, "psql")?);
-    }
+    let clients = psql_clients(&dir, &p)?;
     wait_for("postgres backends and auxiliaries", || {
         let kids = children(root);
         let waiting = kids.iter().filter(|&&k| cmdline(k).contains("SELECT"));
@@ -124,6 +101,35 @@ pub fn postgres() -> Result<Server, String> {
         dir,
         clients,
     })
+}
+
+/// Two clients whose backends wait in pg_sleep, over TCP and over the unix socket in `dir`
+/// (each in its own PID namespace too). The first commits a table before: its backend then
+/// keeps the WAL segment and the table's file open.
+fn psql_clients(dir: &Path, port: &str) -> Result<Vec<u32>, String> {
+    let socket_dir = dir.display().to_string();
+    let mut clients = Vec::new();
+    for (host, first) in [
+        ("127.0.0.1", "create table conformance as select 1 as x"),
+        (socket_dir.as_str(), "select 1"),
+    ] {
+        let psql = [
+            "psql",
+            "-h",
+            host,
+            "-p",
+            port,
+            "-U",
+            "postgres",
+            "-c",
+            first,
+            "-c",
+            "select pg_sleep(3600)",
+        ];
+        let (wrapper, _) = spawn_in_namespace(&psql, dir, false);
+        clients.push(top_of(wrapper, "psql")?);
+    }
+    Ok(clients)
 }
 
 pub fn nginx() -> Result<Server, String> {
