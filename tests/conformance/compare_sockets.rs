@@ -154,7 +154,8 @@ fn expect_pairs(
             true,
         );
     }
-    diffs.eq("connected pairs compared", "suite", pairs > 0, true);
+    let paired = servers.get("nginx").is_some() || servers.get("postgres").is_some();
+    diffs.eq("connected pairs compared", "suite", pairs > 0, paired);
 }
 
 /// A TCP socket's ends: ("address:port", "address:port").
@@ -334,13 +335,12 @@ fn established_filter_matches_ss_state() {
                 return;
             };
             compare_tcp(diffs, "established", &ours, &on_ports(theirs, &ports));
-            let states: BTreeSet<&str> = ours.values().map(|row| row.0.as_str()).collect();
-            diffs.eq(
-                "states shown",
-                "established",
-                states,
-                BTreeSet::from(["ESTABLISHED"]),
-            );
+            // Only established connections, and (with redis' client) some.
+            let other = ours.values().any(|row| row.0 != "ESTABLISHED");
+            diffs.eq("states other than ESTABLISHED", "established", other, false);
+            if servers.get("redis").is_some() {
+                diffs.eq("connections at all", "established", ours.is_empty(), false);
+            }
         },
     );
     assert_agree("established_filter_matches_ss_state", &found);
