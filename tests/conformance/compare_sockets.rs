@@ -163,7 +163,19 @@ pub(crate) type Ends = (String, String);
 /// (state, Recv-Q, Send-Q, holders).
 type TcpRow = (String, u64, u64, Holders);
 
-pub(crate) fn endpoint(address: &str, port: u64) -> String {
+/// A `ports --json` socket's ends, as ss and lsof write them.
+pub(crate) fn json_ends(socket: &serde_json::Value) -> Ends {
+    let end = |address: &str, port: &str| {
+        let address = socket[address].as_str().unwrap_or("");
+        endpoint(address, socket[port].as_u64().unwrap_or(0))
+    };
+    (
+        end("local_address", "local_port"),
+        end("remote_address", "remote_port"),
+    )
+}
+
+fn endpoint(address: &str, port: u64) -> String {
     format!("{}:{port}", bracketed(address))
 }
 
@@ -175,16 +187,7 @@ fn procscope_tcp(args: &[&str]) -> BTreeMap<Ends, TcpRow> {
     let mut rows = BTreeMap::new();
     for socket in doc["sockets"].as_array().into_iter().flatten() {
         let text = |key: &str| socket[key].as_str().unwrap_or("").to_owned();
-        let ends = (
-            endpoint(
-                &text("local_address"),
-                socket["local_port"].as_u64().unwrap_or(0),
-            ),
-            endpoint(
-                &text("remote_address"),
-                socket["remote_port"].as_u64().unwrap_or(0),
-            ),
-        );
+        let ends = json_ends(socket);
         let queue = |key: &str| socket[key].as_u64().unwrap_or(u64::MAX);
         let row = (
             text("state"),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::compare_sockets::{Ends, endpoint, on_ports, tcp_ports, wildcard};
+use crate::compare_sockets::{Ends, json_ends, on_ports, tcp_ports, wildcard};
 use crate::peers::{assert_agree, peer, procscope, settle, setup};
 
 /// (bytes_acked, bytes_received) of each established connection.
@@ -43,12 +43,7 @@ fn procscope_bytes() -> Bytes {
     let doc = procscope(&["ports", "--tcp", "--state", "established", "--json"]);
     let mut found = BTreeMap::new();
     for socket in doc["sockets"].as_array().into_iter().flatten() {
-        let text = |key: &str| socket[key].as_str().unwrap_or("").to_owned();
-        let port = |key: &str| socket[key].as_u64().unwrap_or(0);
-        let ends = (
-            endpoint(&text("local_address"), port("local_port")),
-            endpoint(&text("remote_address"), port("remote_port")),
-        );
+        let ends = json_ends(socket);
         let info = &socket["tcp_info"];
         let counter = |key: &str| info[key].as_u64().unwrap_or(u64::MAX);
         found.insert(ends, (counter("bytes_acked"), counter("bytes_received")));
@@ -118,12 +113,7 @@ fn procscope_timers() -> Timers {
     let doc = procscope(&["ports", "--tcp", "--all", "--info", "--json"]);
     let mut found = BTreeMap::new();
     for socket in doc["sockets"].as_array().into_iter().flatten() {
-        let text = |key: &str| socket[key].as_str().unwrap_or("").to_owned();
-        let port = |key: &str| socket[key].as_u64().unwrap_or(0);
-        let ends = (
-            endpoint(&text("local_address"), port("local_port")),
-            endpoint(&text("remote_address"), port("remote_port")),
-        );
+        let ends = json_ends(socket);
         let timer = &socket["timer"];
         let armed = timer["kind"].as_str().map(|kind| {
             let count = timer["retransmits"].as_u64().unwrap_or(u64::MAX);
