@@ -11,6 +11,7 @@ pub mod collect;
 pub mod columns;
 pub mod commands;
 pub mod exit;
+pub mod meta;
 pub mod model;
 pub mod parse;
 pub mod query;
@@ -92,9 +93,9 @@ fn command_name(cli: &Cli) -> Option<&'static str> {
 fn execute(cli: Cli) -> anyhow::Result<Exit> {
     let global = cli.global;
     match cli.command {
-        Some(Command::Schema(args)) => write_out(commands::meta::schema(args.command).as_bytes()),
-        Some(Command::Completions(args)) => write_out(&commands::meta::completions(args.shell)),
-        Some(Command::Man(args)) => write_out(&commands::meta::man(args.command.as_deref())?),
+        Some(Command::Schema(args)) => write_out(meta::schema(args.command).as_bytes()),
+        Some(Command::Completions(args)) => write_out(&meta::completions(args.shell)),
+        Some(Command::Man(args)) => write_out(&meta::man(args.command.as_deref())?),
         Some(Command::Ps(args)) => ps(&global, &args),
         None => ps(&global, &PsArgs::default()),
         Some(Command::Show(args)) => show(&global, &args),
@@ -172,7 +173,7 @@ fn profile(global: &GlobalArgs, args: &cli::ProfileArgs) -> anyhow::Result<Exit>
 
 fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
     if args.columns.iter().any(|c| c == "help") {
-        return write_out(commands::ps::column_help().as_bytes());
+        return write_out(render::ps::column_help().as_bytes());
     }
     if args.watch.is_some() {
         return top(global, args, None);

@@ -18,14 +18,14 @@ use crate::model::fields::FdField;
 use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
 use crate::parse::limits::parse_limits;
-use crate::render::units;
+use crate::text::units;
 
 // moved (issue 14): re-export until merge
 pub use crate::model::report::FdsReport;
 
 /// Reads every descriptor of `pid` and what it refers to.
 pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<FdsReport> {
-    crate::commands::ps::check_pid_max(pid, system)?;
+    crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
     let (dir, process) =
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("fds", pid, why))?;
     if process.kind() == TaskKind::Zombie {

@@ -28,7 +28,7 @@ pub fn run(
     procfs: &ProcFs,
     system: &SystemInfo,
 ) -> anyhow::Result<MemReport> {
-    crate::commands::ps::check_pid_max(pid, system)?;
+    crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
     let (dir, process) =
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("mem", pid, why))?;
     match process.kind() {

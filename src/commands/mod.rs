@@ -8,7 +8,6 @@ pub mod fds;
 pub use crate::collect::holder_names;
 pub mod kill;
 pub mod mem;
-pub mod meta;
 pub mod ports;
 pub mod profile;
 pub mod ps;

@@ -50,7 +50,7 @@ pub fn run(
     procfs: &ProcFs,
     system: &SystemInfo,
 ) -> anyhow::Result<ProfileView> {
-    crate::commands::ps::check_pid_max(pid, system)?;
+    crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
     let (dir, process) =
         open_process(procfs, pid, NEEDS).map_err(|why| not_a_process("profile", pid, why))?;
     let mut targets = vec![Target { dir, process }];

@@ -25,16 +25,8 @@ type Row = ListingRow<Value>;
 // moved (issue 14): re-export until merge
 pub type PsQuery = crate::query::ps::PsQuery<Column>;
 
-/// Rejects a PID above this system's pid_max (it can never exist here).
-// moved (issue 14): re-export until merge (the check is `query::pid::check_pid_max`)
-pub fn check_pid_max(pid: u32, system: &SystemInfo) -> anyhow::Result<()> {
-    crate::query::pid::check_pid_max(pid, system.pid_max).map_err(exit::usage)
-}
-
 // moved (issue 14): re-export until merge
 pub use crate::collect::listing::{candidate_pids, read_rows};
-// moved (issue 14): re-export until merge
-pub use crate::render::ps::column_help;
 
 /// Runs the listing.
 pub fn run(

@@ -16,7 +16,9 @@ use crate::model::listing::{GroupDocument, GroupListing, GroupRow};
 use crate::query::ps::GroupBy;
 
 use crate::collect::listing::candidate_pids;
-use crate::commands::ps::PsQuery;
+use crate::columns::Column;
+
+type PsQuery = crate::query::ps::PsQuery<Column>;
 
 /// The grouped listing.
 pub type GroupReport = GroupListing;

@@ -38,7 +38,7 @@ pub fn run(
     procfs: &ProcFs,
     system: &SystemInfo,
 ) -> anyhow::Result<ThreadsReport> {
-    crate::commands::ps::check_pid_max(pid, system)?;
+    crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
     let needs = if options.roles {
         Needs::STAT | Needs::EXE | Needs::RUNTIME | Needs::CMDLINE
     } else {

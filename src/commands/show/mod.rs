@@ -48,7 +48,7 @@ pub fn run(
     raw_cmdline: bool,
     extras: &ShowExtras,
 ) -> anyhow::Result<ShowReport> {
-    crate::commands::ps::check_pid_max(pid, system)?;
+    crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
     let files =
         read_detail_with(procfs, pid, extras.env).map_err(|why| not_a_process("show", pid, why))?;
     let runtime = runtime_section(&files, procfs, system);

@@ -1,4 +1,4 @@
-//! Commands about procscope itself: JSON schemas, shell completions, the man page.
+//! Commands about procscope itself (app layer): JSON schemas, shell completions, the man page.
 
 use clap::CommandFactory;
 
