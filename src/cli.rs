@@ -71,7 +71,7 @@ pub enum Command {
     /// Every thread of a process: state, CPU, what it waits on, its program counter and stack.
     Threads(ThreadsArgs),
     /// Every open file descriptor of a process: files, pipes, sockets, epoll sets, eventfds.
-    Fds(PidArgs),
+    Fds(FdsArgs),
     /// Where a process's memory goes: stacks, heap, arenas, code, libraries, like `pmap -X`.
     Mem(MemArgs),
     /// Which process listens on which port, like `ss -ltnp` and `lsof -i :PORT`.
@@ -365,6 +365,19 @@ pub struct PidArgs {
     /// The process to inspect.
     #[arg(value_parser = parse_pid)]
     pub pid: u32,
+}
+
+/// Options of `procscope fds`.
+#[derive(Args, Debug, Clone)]
+pub struct FdsArgs {
+    /// The process to inspect.
+    #[arg(value_parser = parse_pid)]
+    pub pid: u32,
+
+    /// Also name the other ends of pipes (which processes hold them), like `lsof +E`:
+    /// reads every process's descriptor table, so it costs time with the system's size.
+    #[arg(long)]
+    pub peers: bool,
 }
 
 /// Options of `procscope mem`.

@@ -107,7 +107,7 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         }
         Some(Command::Fds(args)) => {
             let env = Env::open(&global)?;
-            let report = commands::fds::run(args.pid, &env.procfs, &env.system)?;
+            let report = commands::fds::run_with(args.pid, args.peers, &env.procfs, &env.system)?;
             emit(&report, &global)
         }
         Some(Command::Ports(args)) => {

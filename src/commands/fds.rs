@@ -29,8 +29,19 @@ pub struct FdsReport {
     pub list: FdList,
 }
 
-/// Reads every descriptor of `pid` and what it refers to.
+/// Reads every descriptor of `pid` and what it refers to, with the other ends of its pipes.
 pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<FdsReport> {
+    run_with(pid, true, procfs, system)
+}
+
+/// Reads every descriptor of `pid` and what it refers to; with `peers`, also who holds the
+/// other ends of its pipes (every process's descriptor table read once, like `lsof +E`).
+pub fn run_with(
+    pid: u32,
+    search_peers: bool,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+) -> anyhow::Result<FdsReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
     let (dir, process) =
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("fds", pid, why))?;
@@ -62,7 +73,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
         .iter()
         .filter_map(|e| inode_of(&e.target, b"pipe"))
         .collect();
-    let (peers, peer_scan_denied) = if pipes.is_empty() {
+    let (peers, peer_scan_denied) = if pipes.is_empty() || !search_peers {
         (HashMap::new(), 0)
     } else {
         pipe_peers(procfs, pid, &entries, &pipes)
@@ -79,7 +90,9 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
                 row.kind = info.proto.clone();
                 row.socket = Some(info);
             }
-            if let Some(inode) = inode_of(&entry.target, b"pipe") {
+            if let Some(inode) = inode_of(&entry.target, b"pipe")
+                && search_peers
+            {
                 let own = entry.info.as_ref().ok().and_then(|info| info.flags);
                 let holders = peers.get(&inode).map_or(&[][..], Vec::as_slice);
                 let others = other_ends(holders, (pid, entry.fd), own);
@@ -108,6 +121,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
             by_type,
             soft_limit,
             peer_scan_denied,
+            peers_searched: search_peers,
         },
     })
 }
@@ -433,6 +447,13 @@ impl Report for FdsReport {
                 "the targets of {} could not be read (permission denied); {}",
                 units::count(unreadable as u64, "fd", "fds"),
                 crate::collect::system::denied_hint()
+            ));
+        }
+        let pipes = self.list.fds.iter().filter(|f| f.kind == "pipe").count();
+        if pipes > 0 && !self.list.peers_searched {
+            notes.push(format!(
+                "the other ends of {} were not searched: --peers names them (like lsof +E)",
+                units::count(pipes as u64, "pipe", "pipes")
             ));
         }
         let denied = self.list.peer_scan_denied;
