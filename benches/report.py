@@ -1,6 +1,11 @@
 """Turns the results of benches/scale.sh runs into BENCHMARKS.md (Markdown on stdout).
 
-    python3 benches/report.py WORKDIR RUNS LOAD_BEFORE LOAD_AFTER
+    python3 benches/report.py WORKDIR RUNS LOAD_BEFORE LOAD_AFTER [PREVIOUS]
+
+PREVIOUS is the BENCHMARKS.md being replaced: everything below its KEPT marker (the
+hand-written profiles and the live view and exporter runs of benches/top.sh and
+benches/export.sh) is copied to the end of the new file. A file without the marker has its
+sections from the first of KEPT_HEADINGS on kept instead.
 """
 import json
 import os
@@ -10,6 +15,28 @@ import time
 from collections import defaultdict
 
 work, runs, load_before, load_after = sys.argv[1:5]
+previous = sys.argv[5] if len(sys.argv) > 5 else None
+
+KEPT = ("<!-- Kept by benches/report.py: everything below this line is hand-written or comes "
+        "from benches/top.sh and benches/export.sh, and survives a rerun of compare.sh. -->")
+KEPT_HEADINGS = ("## Reading these numbers", "## Profiles of the unmet goals", "## Live view",
+                 "## Prometheus exporter")
+
+
+def kept_sections(path):
+    """The part of the previous BENCHMARKS.md that a rerun keeps (empty without one)."""
+    if not path or not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        text = f.read()
+    if KEPT in text:
+        return text.split(KEPT, 1)[1].strip("\n")
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(KEPT_HEADINGS):
+            return "\n".join(lines[i:]).strip("\n")
+    return ""
+
 
 # Why a goal may be missed: from perf profiles of these workloads (see BENCHMARKS.md notes).
 WHY = {
@@ -129,3 +156,8 @@ if len(scales) > 1:
         growth = " | ".join(f"×{b / a:.1f}" for a, b in zip(times, times[1:]))
         per = (times[-1] - times[-2]) / (scales[-1] - scales[-2]) * 1e6
         print(f"| `{name}` | {cells} | {growth} | {per:.1f} |")
+
+kept = kept_sections(previous)
+print(f"\n{KEPT}\n")
+if kept:
+    print(kept)
