@@ -71,8 +71,9 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
     }
     let to_stat: Vec<((u64, u64), u32)> = representatives.into_iter().collect();
     let types: HashMap<(u64, u64), (FileType, u64)> = scan(&to_stat, |(key, fd)| {
-        Ok(dir
-            .stat_target(&format!("fd/{fd}"))
+        // Through the handle on `fd/`: one path component to look up, not two.
+        Ok(fd_dir
+            .stat_target(&fd.to_string())
             .ok()
             .map(|kind| (key, kind)))
     })

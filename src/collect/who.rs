@@ -183,9 +183,18 @@ fn fd_holds(dir: &ProcessDir, wanted: &Wanted, holds: &mut Vec<Hold>) -> bool {
         Ok(fds) => fds,
         Err(why) => return why == Unavailable::PermissionDenied,
     };
+    // A big table is stat'ed through a handle on `fd/` itself: one lookup per descriptor
+    // instead of two (`fd`, then `N`), for the cost of one more open and close.
+    let fd_dir = (fds.len() > BIG_TABLE)
+        .then(|| dir.subdir("fd").ok())
+        .flatten();
     for fd in fds {
         let link = format!("fd/{fd}");
-        match stat_link(dir, &link) {
+        let stat = match &fd_dir {
+            Some(fd_dir) => stat_link(fd_dir, &link[3..]),
+            None => stat_link(dir, &link),
+        };
+        match stat {
             Ok(stat) if wanted.matches(&stat) => {
                 let info = dir
                     .read_whole(&format!("fdinfo/{fd}"), 1 << 16)
@@ -198,6 +207,9 @@ fn fd_holds(dir: &ProcessDir, wanted: &Wanted, holds: &mut Vec<Hold>) -> bool {
     }
     false
 }
+
+/// Descriptor tables larger than this are stat'ed through their own directory handle.
+const BIG_TABLE: usize = 16;
 
 fn hold(
     dir: &ProcessDir,
