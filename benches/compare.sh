@@ -51,6 +51,8 @@ cleanup() {
     kill "$scale_pid" 2>/dev/null || true
     wait "$scale_pid" 2>/dev/null || true
   fi
+  # BENCH_RAW=DIR keeps hyperfine's results, to rerun benches/report.py on them.
+  if [ -n "${BENCH_RAW:-}" ]; then cp -r "$work" "$BENCH_RAW"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
