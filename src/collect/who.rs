@@ -154,6 +154,7 @@ pub fn scan_holds(procfs: &ProcFs, wanted: &Wanted) -> HoldScan {
 fn holds_of(dir: &ProcessDir, wanted: &Wanted) -> (Vec<Hold>, bool) {
     let mut holds = Vec::new();
     let mut denied = false;
+    let mut has_memory = true;
     for (link, access) in [
         ("cwd", Access::Cwd),
         ("root", Access::Root),
@@ -164,8 +165,14 @@ fn holds_of(dir: &ProcessDir, wanted: &Wanted) -> (Vec<Hold>, bool) {
                 holds.push(hold(dir, access, link, &stat, None));
             }
             Err(Unavailable::PermissionDenied) => denied = true,
+            // No executable: a kernel thread or a zombie (no memory, no open files), or a
+            // process gone since the listing. Its fd table and maps are not read.
+            Err(Unavailable::Gone) if access == Access::Exe => has_memory = false,
             _ => {}
         }
+    }
+    if !has_memory {
+        return (holds, denied);
     }
     denied |= fd_holds(dir, wanted, &mut holds);
     if !matches!(wanted, Wanted::Deleted) {
