@@ -278,6 +278,27 @@ fn fds_reads_other_processes_only_with_peers() {
     );
 }
 
+/// The process tree (processes without an executable, as kernel threads are) plus process
+/// 500, whose executable is `/bin/sh`.
+fn kernel_thread_tree(root: &Path, n: usize) {
+    process_tree(root, n);
+    let dir = root.join("500");
+    write_process(&dir, 500, 1);
+    std::os::unix::fs::symlink("/bin/sh", dir.join("exe")).unwrap();
+}
+
+#[test]
+fn who_skips_the_files_and_maps_of_kernel_threads() {
+    // The process directory (open, close) and cwd, root, exe (a stat each): a process
+    // without an executable (a kernel thread, a zombie) has no fd table or maps to read.
+    check_budget(
+        "who per kernel thread",
+        kernel_thread_tree,
+        &["who", "/bin/sh"],
+        5.0,
+    );
+}
+
 #[test]
 fn start_up_reads_nothing_the_columns_do_not_need() {
     if !strace_ready() {
