@@ -95,6 +95,17 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
     Ok(entries)
 }
 
+/// The soft limit on open files (`Max open files` in `limits`), `None` when unlimited or
+/// unreadable.
+pub fn open_files_soft_limit(dir: &ProcessDir) -> Option<u64> {
+    let raw = dir.read("limits").ok()?;
+    let limits = crate::parse::limits::parse_limits(&raw);
+    limits
+        .into_iter()
+        .find(|limit| limit.name == "Max open files")?
+        .soft
+}
+
 /// The descriptors the epoll instance `epfd` of a process watches (its fdinfo `tfd:` lines).
 pub fn epoll_targets(dir: &ProcessDir, epfd: i32) -> Option<Vec<i32>> {
     let raw = dir.read_whole(&format!("fdinfo/{epfd}"), 1 << 20).ok()?;

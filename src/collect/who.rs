@@ -154,7 +154,7 @@ pub fn scan_holds(procfs: &ProcFs, wanted: &Wanted) -> HoldScan {
 fn holds_of(dir: &ProcessDir, wanted: &Wanted) -> (Vec<Hold>, bool) {
     let mut holds = Vec::new();
     let mut denied = false;
-    let mut has_memory = true;
+    let mut has_executable = true;
     for (link, access) in [
         ("cwd", Access::Cwd),
         ("root", Access::Root),
@@ -167,11 +167,11 @@ fn holds_of(dir: &ProcessDir, wanted: &Wanted) -> (Vec<Hold>, bool) {
             Err(Unavailable::PermissionDenied) => denied = true,
             // No executable: a kernel thread or a zombie (no memory, no open files), or a
             // process gone since the listing. Its fd table and maps are not read.
-            Err(Unavailable::Gone) if access == Access::Exe => has_memory = false,
+            Err(Unavailable::Gone) if access == Access::Exe => has_executable = false,
             _ => {}
         }
     }
-    if !has_memory {
+    if !has_executable {
         return (holds, denied);
     }
     denied |= fd_holds(dir, wanted, &mut holds);
@@ -198,7 +198,7 @@ fn fd_holds(dir: &ProcessDir, wanted: &Wanted, holds: &mut Vec<Hold>) -> bool {
     for fd in fds {
         let link = format!("fd/{fd}");
         let stat = match &fd_dir {
-            Some(fd_dir) => stat_link(fd_dir, &link[3..]),
+            Some(fd_dir) => stat_link(fd_dir, &fd.to_string()),
             None => stat_link(dir, &link),
         };
         match stat {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
-use crate::collect::fds::{FdEntry, inode_of, read_fds};
+use crate::collect::fds::{FdEntry, inode_of, open_files_soft_limit, read_fds};
 use crate::collect::holders::{Holder, Kind, access_mode, scan_holders_except};
 use crate::collect::net::SocketTables;
 use crate::collect::target::{NotAProcess, open_process};
@@ -18,7 +18,6 @@ use crate::model::Unavailable;
 use crate::model::fd::{FdList, FdRow, PeerFd};
 use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
-use crate::parse::limits::parse_limits;
 use crate::render::escape::Escaped;
 use crate::render::json;
 use crate::render::table::{self, Align, Text};
@@ -62,8 +61,7 @@ pub fn run_with(
             format!("cannot read the file descriptors of PID {pid}: {why}"),
         ),
     })?;
-    let has = |prefix: &[u8]| entries.iter().any(|e| e.target.starts_with(prefix));
-    let tables = if has(b"socket:") {
+    let tables = if entries.iter().any(|e| e.target.starts_with(b"socket:")) {
         SocketTables::for_descriptors(&dir, &entries)
     } else {
         SocketTables::default()
@@ -90,9 +88,7 @@ pub fn run_with(
                 row.kind = info.proto.clone();
                 row.socket = Some(info);
             }
-            if let Some(inode) = inode_of(&entry.target, b"pipe")
-                && search_peers
-            {
+            if let Some(inode) = inode_of(&entry.target, b"pipe").filter(|_| search_peers) {
                 let own = entry.info.as_ref().ok().and_then(|info| info.flags);
                 let holders = peers.get(&inode).map_or(&[][..], Vec::as_slice);
                 let others = other_ends(holders, (pid, entry.fd), own);
@@ -102,16 +98,8 @@ pub fn run_with(
             row
         })
         .collect();
-    let mut by_type = BTreeMap::new();
-    for row in &fds {
-        *by_type.entry(row.kind.clone()).or_insert(0) += 1;
-    }
-    let soft_limit = dir
-        .read("limits")
-        .ok()
-        .map(|raw| parse_limits(&raw))
-        .and_then(|limits| limits.into_iter().find(|l| l.name == "Max open files"))
-        .and_then(|limit| limit.soft);
+    let by_type = count_by_type(&fds);
+    let soft_limit = open_files_soft_limit(&dir);
     let process_name = process.name().ok().map(|name| lossless(&name).0);
     Ok(FdsReport {
         list: FdList {
@@ -124,6 +112,15 @@ pub fn run_with(
             peers_searched: search_peers,
         },
     })
+}
+
+/// How many descriptors of each type.
+fn count_by_type(fds: &[FdRow]) -> BTreeMap<String, u64> {
+    let mut by_type = BTreeMap::new();
+    for row in fds {
+        *by_type.entry(row.kind.clone()).or_insert(0) += 1;
+    }
+    by_type
 }
 
 /// Every holder of the pipes in `inodes`, by pipe inode, with process names and the end
