@@ -6,7 +6,10 @@
 # hyperfine, GNU time, python3, util-linux unshare, lsof, psmisc, procps (Debian: hyperfine
 # time python3 util-linux lsof psmisc procps iproute2); node and procs are used when present.
 #
-#   benches/compare.sh [--runs N] [--scales "100 2000 10000"] [--out FILE]
+#   benches/compare.sh [--runs N] [--scales "100 2000 10000"] [--out FILE] [--only "KEY..."]
+#
+# --only times a subset of the questions by key (ps ps-columns ps-one tree threads mem fds
+# fds-peers fds-conns fds-conns-peers ports ports-mixed mem-node fds-1k threads-1k).
 #
 # Writes BENCHMARKS.md (or FILE): the goals not met with their explanation, per scale each
 # question with procscope's and every peer's median, ratio and peak RSS, and the growth of
@@ -23,7 +26,8 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --scales) scales="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--scales \"100 2000 10000\"] [--out FILE]" >&2; exit 2 ;;
+    --only) export BENCH_ONLY="$2"; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--scales \"100 2000 10000\"] [--out FILE] [--only \"KEY...\"]" >&2; exit 2 ;;
   esac
 done
 for tool in hyperfine /usr/bin/time python3 unshare lsof pstree pmap ss fuser; do
@@ -47,6 +51,8 @@ cleanup() {
     kill "$scale_pid" 2>/dev/null || true
     wait "$scale_pid" 2>/dev/null || true
   fi
+  # BENCH_RAW=DIR keeps hyperfine's results, to rerun benches/report.py on them.
+  if [ -n "${BENCH_RAW:-}" ]; then cp -r "$work" "$BENCH_RAW"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -61,5 +67,8 @@ for scale in $scales; do
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 benches/report.py "$work" "$runs" "$load_before" "$load_after" > "$out"
+# The hand-written sections of the previous file (below its "kept" marker) carry over.
+previous="$work/previous.md"
+if [ -f "$out" ]; then cp "$out" "$previous"; else : > "$previous"; fi
+python3 benches/report.py "$work" "$runs" "$load_before" "$load_after" "$previous" > "$out"
 cat "$out"

@@ -1,6 +1,11 @@
 """Turns the results of benches/scale.sh runs into BENCHMARKS.md (Markdown on stdout).
 
-    python3 benches/report.py WORKDIR RUNS LOAD_BEFORE LOAD_AFTER
+    python3 benches/report.py WORKDIR RUNS LOAD_BEFORE LOAD_AFTER [PREVIOUS]
+
+PREVIOUS is the BENCHMARKS.md being replaced: everything below its KEPT marker (the
+hand-written profiles and the live view and exporter runs of benches/top.sh and
+benches/export.sh) is copied to the end of the new file. A file without the marker has its
+sections from the first of KEPT_HEADINGS on kept instead.
 """
 import json
 import os
@@ -10,6 +15,28 @@ import time
 from collections import defaultdict
 
 work, runs, load_before, load_after = sys.argv[1:5]
+previous = sys.argv[5] if len(sys.argv) > 5 else None
+
+KEPT = ("<!-- Kept by benches/report.py: everything below this line is hand-written or comes "
+        "from benches/top.sh and benches/export.sh, and survives a rerun of compare.sh. -->")
+KEPT_HEADINGS = ("## Reading these numbers", "## Profiles of the unmet goals", "## Live view",
+                 "## Prometheus exporter")
+
+
+def kept_sections(path):
+    """The part of the previous BENCHMARKS.md that a rerun keeps (empty without one)."""
+    if not path or not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        text = f.read()
+    if KEPT in text:
+        return text.split(KEPT, 1)[1].strip("\n")
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(KEPT_HEADINGS):
+            return "\n".join(lines[i:]).strip("\n")
+    return ""
+
 
 # Why a goal may be missed: from perf profiles of these workloads (see BENCHMARKS.md notes).
 WHY = {
@@ -18,23 +45,35 @@ WHY = {
     "the USER column and /etc/localtime for START; `ps -p 1` shows neither a user nor a start "
     "time.",
     "ps": "at small scales the fixed start-up cost (see one process by PID) dominates both tools.",
-    "fds": "per descriptor procscope makes 4.3 file system calls (a readlink, the fdinfo: "
-    "open, read, close, and one stat per distinct file), lsof -p about 13 (strace -c on "
-    "10003 descriptors: 30282 stat, 20957 read, 30184 close, 10071 readlink, 10225 open), "
-    "but its calls are the cheap ones: perf puts procscope's kernel time in the lookups of "
-    "fd/N and fdinfo/N (d_lookup, tid_fd_revalidate) and in formatting fdinfo. On top, the "
-    "other ends of the 4000 pipes need every other process's descriptor table read once "
-    "(open, getdents, a readlink per descriptor, close), which `lsof -p` does not do at all; "
-    "`lsof +E -p`, which does, is the like-for-like peer.",
-    "fds-conns": "the server holds one pipe (its helper's lifeline), so the pipe's other end "
-    "is searched in every process's descriptor table (the mixed workload's 14000 included).",
-    "ports": "every descriptor of every process is read to map socket inodes to processes "
-    "(the kernel keeps no reverse index); the sockets themselves come from sock_diag, as ss's do.",
+    "fds": "per descriptor procscope makes at most 4.8 file system calls (a readlink, the "
+    "fdinfo: open, read, close, and one stat per distinct file), lsof -p about 13 (strace -c on "
+    "10003 descriptors: 30282 stat, 20957 read, 30184 close, 10071 readlink, 10225 open), but "
+    "lsof's extra calls are cheap ones (stats of cached dentries, closes of unused numbers): "
+    "perf puts both tools' kernel time in looking up fd/N and fdinfo/N (d_lookup, "
+    "tid_fd_revalidate, ptrace_may_access) and in formatting fdinfo, which both do per "
+    "descriptor. See the CPU ratio: the two reader threads lower procscope's wall time only "
+    "where a second CPU is free. The other ends of pipes are searched only with `--peers` "
+    "(against `lsof +E -p` below).",
+    "fds-peers": "the other ends of the pipes need every other process's descriptor table "
+    "read once (open, getdents, a readlink per descriptor, close), as lsof +E does.",
+    "fds-conns": "1000 sockets: on top of the per-descriptor reads, the sock_diag dumps of "
+    "every socket in the namespace (3000 TCP here) to find each one's endpoints.",
+    "fds-conns-peers": "as fds --peers on the mixed process: every other process's table is "
+    "read once for the server's one pipe.",
+    "ports": "every descriptor of every process is read (a readlink each) to map socket "
+    "inodes to processes, the kernel keeping no reverse index, exactly as `ss -p` does: perf "
+    "shows the same kernel profile for both (readlink about 47%, the fd directory listings "
+    "18 to 24%) and the CPU time is about equal. procscope makes fewer calls (readlinks "
+    "relative to a handle on PID/fd, one listing, no getxattr) and spreads them over two "
+    "reader threads, which is what the wall-time ratio gains on an idle machine.",
     "ports-mixed": "as above: every descriptor of every process is read.",
     "tree": "92% of the time is in the kernel opening and formatting PID/stat (four calls "
     "per process, the floor for the file and its owner); pstree does the same reads.",
-    "threads": "per thread the kernel formats task/TID/stat, status and syscall (nine calls); "
-    "the symbol tables of modules up to 16 MiB are read whole, once.",
+    "threads": "per thread the kernel opens and formats task/TID/stat, status (the context "
+    "switches of the CSW column) and syscall (WAIT, PC and the stack): nine calls, each file "
+    "needed by a default column; ps -L reads stat and status of every thread of every process "
+    "before it filters, so its time grows with the system and the ratio falls with scale. "
+    "See the CPU ratio for the part a loaded machine does not distort.",
     "threads-1k": "as for 10000 threads: three files per thread plus the fixed symbol-table "
     "reads, a larger share here.",
     "mem": "mem reads smaps and one syscall file per thread (the stack pointers that "
@@ -69,18 +108,25 @@ for scale, key, question, goal_peer, goal_ratio, goal in questions:
         kib = rss.get((scale, key, name))
         mib = f"{kib / 1024:.1f}" if kib else "?"
         spread = f"± {result['stddev'] * 1000:.1f}" if result.get("stddev") else ""
+        # CPU time (user + system, mean): what a loaded machine does not distort as much.
+        cpu = (result.get("user") or 0) + (result.get("system") or 0)
         if i == 0:
+            ours_cpu = cpu
             tables[scale].append(
-                f"| {question} | `{name}` | {median * 1000:.1f} {spread} | - | {mib} | {goal} |")
+                f"| {question} | `{name}` | {median * 1000:.1f} {spread} | - | {cpu * 1000:.0f} "
+                f"| - | {mib} | {goal} |")
             if key == "ps" and kib and kib > 16 * 1024:
                 unmet.append(f"- **{question}** at {scale} processes: goal peak RSS ≤ 16 MiB, "
                              f"measured {mib} MiB.")
             continue
         ratio = ours / median
-        tables[scale].append(f"| | `{name}` | {median * 1000:.1f} {spread} | {ratio:.2f} | {mib} | |")
+        cpu_ratio = f"{ours_cpu / cpu:.2f}" if cpu else "-"
+        tables[scale].append(f"| | `{name}` | {median * 1000:.1f} {spread} | {ratio:.2f} "
+                             f"| {cpu * 1000:.0f} | {cpu_ratio} | {mib} | |")
         if i == int(goal_peer):
             summary_rows.setdefault(key, (question, goal))
-            summary[(key, int(scale))] = f"{ratio:.2f}" + (" ✗" if ratio > float(goal_ratio) else "")
+            summary[(key, int(scale))] = (f"{ratio:.2f}" + (" ✗" if ratio > float(goal_ratio) else "")
+                                          + (f" (CPU {cpu_ratio})" if cpu else ""))
         if i == int(goal_peer) and ratio > float(goal_ratio):
             unmet.append(f"- **{question}** at {scale} processes: goal {goal}, measured "
                          f"{ratio:.2f}x (`{name}`). {WHY.get(key, '')}")
@@ -92,7 +138,9 @@ print(f"Measured by `benches/compare.sh` on {time.strftime('%Y-%m-%d %H:%M UTC',
       f"namespace holding about that many processes (idle `sleep`s plus the workloads); "
       f"hyperfine median of {runs} runs after 2 warm-ups, all commands of a question in one "
       f"hyperfine run; peak RSS from GNU time. Ratio = procscope's median / the peer's median "
-      f"(below 1 means procscope is faster).\n")
+      f"(below 1 means procscope is faster); CPU = mean user + system time of the command, "
+      f"and CPU ratio procscope's over the peer's (less distorted by a loaded machine; "
+      f"procscope's reader threads make its wall time lower than its CPU time on a quiet one).\n")
 print("Workloads (benches/workloads/): `mixed_fds.py` holds 10000 descriptors (30% distinct "
       "files under /usr, 40% pipe ends whose other ends four helper processes hold, 20% unix "
       "socketpair ends, 10% TCP sockets on 127.0.0.1); `conns.py` is a server with 1000 "
@@ -100,6 +148,8 @@ print("Workloads (benches/workloads/): `mixed_fds.py` holds 10000 descriptors (3
       "(10000 at the 100 and 2000 scales, 2000 at 10000 to stay within pid_max 32768); "
       "`node-server.js` an idle Node.js server with worker_threads.\n")
 print("## Summary: procscope / the goal's peer\n")
+print("Wall-time ratio (the goal), ✗ where it is missed, and in brackets the ratio of CPU time "
+      "(user + system).\n")
 print("| question | goal | " + " | ".join(f"{s} processes" for s in scales) + " |")
 print("|---|---|" + "---:|" * len(scales))
 for key, (question, goal) in summary_rows.items():
@@ -110,8 +160,8 @@ print("## Goals not met\n")
 print("\n".join(unmet) if unmet else "None: every goal was met in this run.")
 for scale in scales:
     print(f"\n## {scale} processes (measured: {processes.get(str(scale), '?')})\n")
-    print("| question | command | median ms | ratio | peak RSS MiB | goal |")
-    print("|---|---|---:|---:|---:|---|")
+    print("| question | command | median ms | ratio | CPU ms | CPU ratio | peak RSS MiB | goal |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     print("\n".join(tables[str(scale)]))
 
 if len(scales) > 1:
@@ -129,3 +179,8 @@ if len(scales) > 1:
         growth = " | ".join(f"×{b / a:.1f}" for a, b in zip(times, times[1:]))
         per = (times[-1] - times[-2]) / (scales[-1] - scales[-2]) * 1e6
         print(f"| `{name}` | {cells} | {growth} | {per:.1f} |")
+
+kept = kept_sections(previous)
+print(f"\n{KEPT}\n")
+if kept:
+    print(kept)

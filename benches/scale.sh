@@ -6,6 +6,8 @@
 #
 #   benches/scale.sh SCALE RUNS OUTDIR
 #
+# BENCH_ONLY="fds ports" (set by compare.sh --only) times only the questions with those keys.
+#
 # Writes OUTDIR/SCALE.KEY.json (hyperfine's export), OUTDIR/rss.tsv (scale, key, command
 # name, peak RSS KiB) and OUTDIR/questions.tsv (scale, key, question, goal peer, goal ratio,
 # goal text).
@@ -67,6 +69,9 @@ echo "scale $scale: $processes processes in the namespace" >&2
 # the commands (the first is procscope's), then each command's peak RSS once.
 q() {
   local key="$1" question="$2" goal_peer="$3" goal_ratio="$4" goal="$5"; shift 5
+  if [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $key "* ]]; then
+    return 0
+  fi
   local args=() names=() cmds=()
   while [ $# -gt 0 ]; do
     args+=(-n "$1" "$2")
@@ -109,10 +114,16 @@ q mem "memory of a $threads_n-thread process" 2 1.0 "≤ 1.0x pmap -X" \
   "procscope mem THREADS" "procscope mem $threads_pid" \
   "pmap -x THREADS" "pmap -x $threads_pid" "pmap -X THREADS" "pmap -X $threads_pid"
 q fds "descriptors of the mixed 10000-fd process" 1 0.5 "≤ 0.5x lsof -p" \
-  "procscope fds MIXED" "procscope fds $mixed_pid" "lsof -p MIXED" "lsof -p $mixed_pid" \
+  "procscope fds MIXED" "procscope fds $mixed_pid" "lsof -p MIXED" "lsof -p $mixed_pid"
+q fds-peers "descriptors of the mixed 10000-fd process, with the pipes' other ends" 1 0.5 \
+  "≤ 0.5x lsof +E -p" \
+  "procscope fds --peers MIXED" "procscope fds --peers $mixed_pid" \
   "lsof +E -p MIXED" "lsof +E -p $mixed_pid"
 q fds-conns "descriptors of a server with 1000 TCP connections" 1 0.5 "≤ 0.5x lsof -p" \
-  "procscope fds CONNS" "procscope fds $conns_pid" "lsof -p CONNS" "lsof -p $conns_pid" \
+  "procscope fds CONNS" "procscope fds $conns_pid" "lsof -p CONNS" "lsof -p $conns_pid"
+q fds-conns-peers "descriptors of a server with 1000 TCP connections, with the pipes' other ends" \
+  1 0.5 "≤ 0.5x lsof +E -p" \
+  "procscope fds --peers CONNS" "procscope fds --peers $conns_pid" \
   "lsof +E -p CONNS" "lsof +E -p $conns_pid"
 q ports "who listens on a port (1000 connections on it)" 1 0.5 "≤ 0.5x ss -ltnp" \
   "procscope ports PORT" "procscope ports $conns_port" \

@@ -131,9 +131,9 @@ fn threads(global: &GlobalArgs, args: &cli::ThreadsArgs) -> anyhow::Result<Exit>
     emit(&report, global)
 }
 
-fn fds(global: &GlobalArgs, args: &cli::PidArgs) -> anyhow::Result<Exit> {
+fn fds(global: &GlobalArgs, args: &cli::FdsArgs) -> anyhow::Result<Exit> {
     let env = Env::open(global)?;
-    let report = commands::fds::run(args.pid, &env.procfs, &env.system)?;
+    let report = commands::fds::run_with(args.pid, args.peers, &env.procfs, &env.system)?;
     emit(&report, global)
 }
 

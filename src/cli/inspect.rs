@@ -87,6 +87,19 @@ pub struct PidArgs {
     pub pid: u32,
 }
 
+/// Options of `procscope fds`.
+#[derive(Args, Debug, Clone)]
+pub struct FdsArgs {
+    /// The process to inspect.
+    #[arg(value_parser = parse_pid)]
+    pub pid: u32,
+
+    /// Also name the other ends of pipes (which processes hold them), like `lsof +E`:
+    /// reads every process's descriptor table, so it costs time with the system's size.
+    #[arg(long)]
+    pub peers: bool,
+}
+
 /// Options of `procscope mem`.
 #[derive(Args, Debug, Clone)]
 pub struct MemArgs {

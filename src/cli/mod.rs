@@ -9,7 +9,7 @@ mod ps;
 
 pub use export::{EXPORT_HELP, ExportArgs, ExportCmdArgs, ServeArgs};
 pub use inspect::{
-    MemArgs, PidArgs, PortsArgs, ProfileArgs, ShowArgs, ThreadsArgs, TreeArgs, WhoArgs,
+    FdsArgs, MemArgs, PidArgs, PortsArgs, ProfileArgs, ShowArgs, ThreadsArgs, TreeArgs, WhoArgs,
 };
 pub use kill::KillArgs;
 pub use ps::{GroupBy, PsArgs, SecretArgs, TopArgs};
@@ -81,7 +81,7 @@ pub enum Command {
     /// Every thread of a process: state, CPU, what it waits on, its program counter and stack.
     Threads(ThreadsArgs),
     /// Every open file descriptor of a process: files, pipes, sockets, epoll sets, eventfds.
-    Fds(PidArgs),
+    Fds(FdsArgs),
     /// Where a process's memory goes: stacks, heap, arenas, code, libraries, like `pmap -X`.
     Mem(MemArgs),
     /// Which process listens on which port, like `ss -ltnp` and `lsof -i :PORT`.

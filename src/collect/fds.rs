@@ -71,8 +71,9 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
     }
     let to_stat: Vec<((u64, u64), u32)> = representatives.into_iter().collect();
     let types: HashMap<(u64, u64), (FileType, u64)> = scan(&to_stat, |(key, fd)| {
-        Ok(dir
-            .stat_target(&format!("fd/{fd}"))
+        // Through the handle on `fd/`: one path component to look up, not two.
+        Ok(fd_dir
+            .stat_target(&fd.to_string())
             .ok()
             .map(|kind| (key, kind)))
     })
@@ -92,6 +93,17 @@ pub fn read_fds(dir: &ProcessDir) -> Field<Vec<FdEntry>> {
         entry.nlink = stat.map(|(_, nlink)| nlink);
     }
     Ok(entries)
+}
+
+/// The soft limit on open files (`Max open files` in `limits`), `None` when unlimited or
+/// unreadable.
+pub fn open_files_soft_limit(dir: &ProcessDir) -> Option<u64> {
+    let raw = dir.read("limits").ok()?;
+    let limits = crate::parse::limits::parse_limits(&raw);
+    limits
+        .into_iter()
+        .find(|limit| limit.name == "Max open files")?
+        .soft
 }
 
 /// The descriptors the epoll instance `epfd` of a process watches (its fdinfo `tfd:` lines).

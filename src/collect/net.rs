@@ -104,15 +104,16 @@ impl SocketTables {
     /// none): the kernel names their family in the `system.sockprotoname` attribute.
     pub fn for_descriptors(process: &ProcessDir, entries: &[FdEntry]) -> Self {
         let mut tables = Self::of_process(process);
-        let known = |inode: &u64| {
-            tables.netlink.contains_key(inode)
-                || tables.unix.iter().any(|s| s.inode == *inode)
-                || tables.inet.iter().any(|(_, s)| s.inode == *inode)
-        };
+        // One set of every listed inode: a process with thousands of sockets must not scan
+        // the tables once per socket.
+        let known: HashSet<u64> = (tables.netlink.keys().copied())
+            .chain(tables.unix.iter().map(|s| s.inode))
+            .chain(tables.inet.iter().map(|(_, s)| s.inode))
+            .collect();
         let unlisted: Vec<(u32, u64)> = entries
             .iter()
             .filter_map(|entry| Some((entry.fd, inode_of(&entry.target, b"socket")?)))
-            .filter(|(_, inode)| !known(inode))
+            .filter(|(_, inode)| !known.contains(inode))
             .collect();
         for (fd, inode) in unlisted {
             if socket_family(process, fd).as_deref() == Some(b"NETLINK".as_slice()) {

@@ -125,9 +125,14 @@ impl ProcessSample {
         if let Some(Err(Unavailable::Gone)) = stat {
             return Err(Unavailable::Gone);
         }
-        let status = needs
-            .contains(Needs::STATUS)
-            .then(|| dir.read_whole("status", MAX_SMALL_FILE).map(Keyed::new));
+        // Kept while the listing is built (10000 threads keep 10000 of them): trimmed to its
+        // length, a third less than the read buffer.
+        let status = needs.contains(Needs::STATUS).then(|| {
+            dir.read_whole("status", MAX_SMALL_FILE).map(|mut raw| {
+                raw.shrink_to_fit();
+                Keyed::new(raw)
+            })
+        });
         if let Some(Err(Unavailable::Gone)) = status {
             return Err(Unavailable::Gone);
         }

@@ -79,13 +79,18 @@ where
             .chunks(chunk_size)
             .map(|chunk| scope.spawn(move || read_chunk(chunk)))
             .collect();
-        let mut all = Scan::new(ids.len());
+        // The first part grows to hold the others (a large buffer grows in place): a second
+        // buffer for every row would double the peak memory of a 10000-process listing.
+        let mut all: Option<Scan<T>> = None;
         for handle in handles {
             // A panicking reader is a bug; its chunk is lost rather than the whole run.
             if let Ok(part) = handle.join() {
-                all.absorb(part);
+                match &mut all {
+                    Some(all) => all.absorb(part),
+                    None => all = Some(part),
+                }
             }
         }
-        all
+        all.unwrap_or_else(|| Scan::new(0))
     })
 }

@@ -154,6 +154,7 @@ pub fn scan_holds(procfs: &ProcFs, wanted: &Wanted) -> HoldScan {
 fn holds_of(dir: &ProcessDir, wanted: &Wanted) -> (Vec<Hold>, bool) {
     let mut holds = Vec::new();
     let mut denied = false;
+    let mut has_executable = true;
     for (link, access) in [
         ("cwd", Access::Cwd),
         ("root", Access::Root),
@@ -164,8 +165,14 @@ fn holds_of(dir: &ProcessDir, wanted: &Wanted) -> (Vec<Hold>, bool) {
                 holds.push(hold(dir, access, link, &stat, None));
             }
             Err(Unavailable::PermissionDenied) => denied = true,
+            // No executable: a kernel thread or a zombie (no memory, no open files), or a
+            // process gone since the listing. Its fd table and maps are not read.
+            Err(Unavailable::Gone) if access == Access::Exe => has_executable = false,
             _ => {}
         }
+    }
+    if !has_executable {
+        return (holds, denied);
     }
     denied |= fd_holds(dir, wanted, &mut holds);
     if !matches!(wanted, Wanted::Deleted) {
@@ -183,9 +190,18 @@ fn fd_holds(dir: &ProcessDir, wanted: &Wanted, holds: &mut Vec<Hold>) -> bool {
         Ok(fds) => fds,
         Err(why) => return why == Unavailable::PermissionDenied,
     };
+    // A big table is stat'ed through a handle on `fd/` itself: one lookup per descriptor
+    // instead of two (`fd`, then `N`), for the cost of one more open and close.
+    let fd_dir = (fds.len() > BIG_TABLE)
+        .then(|| dir.subdir("fd").ok())
+        .flatten();
     for fd in fds {
         let link = format!("fd/{fd}");
-        match stat_link(dir, &link) {
+        let stat = match &fd_dir {
+            Some(fd_dir) => stat_link(fd_dir, &fd.to_string()),
+            None => stat_link(dir, &link),
+        };
+        match stat {
             Ok(stat) if wanted.matches(&stat) => {
                 let info = dir
                     .read_whole(&format!("fdinfo/{fd}"), 1 << 16)
@@ -198,6 +214,9 @@ fn fd_holds(dir: &ProcessDir, wanted: &Wanted, holds: &mut Vec<Hold>) -> bool {
     }
     false
 }
+
+/// Descriptor tables larger than this are stat'ed through their own directory handle.
+const BIG_TABLE: usize = 16;
 
 fn hold(
     dir: &ProcessDir,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
-use crate::collect::fds::{FdEntry, inode_of, read_fds};
+use crate::collect::fds::{FdEntry, inode_of, open_files_soft_limit, read_fds};
 use crate::collect::holders::{Holder, Kind, access_mode, scan_holders_except};
 use crate::collect::net::{SocketIndex, SocketTables};
 use crate::collect::target::{NotAProcess, open_process};
@@ -17,14 +17,24 @@ use crate::model::fd::{FdList, FdRow, PeerFd};
 use crate::model::fields::FdField;
 use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
-use crate::parse::limits::parse_limits;
 use crate::text::units;
 
 // moved (issue 14): re-export until merge
 pub use crate::model::report::FdsReport;
 
-/// Reads every descriptor of `pid` and what it refers to.
+/// Reads every descriptor of `pid` and what it refers to, with the other ends of its pipes.
 pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<FdsReport> {
+    run_with(pid, true, procfs, system)
+}
+
+/// Reads every descriptor of `pid` and what it refers to; with `peers`, also who holds the
+/// other ends of its pipes (every process's descriptor table read once, like `lsof +E`).
+pub fn run_with(
+    pid: u32,
+    search_peers: bool,
+    procfs: &ProcFs,
+    system: &SystemInfo,
+) -> anyhow::Result<FdsReport> {
     crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
     let (dir, process) =
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("fds", pid, why))?;
@@ -45,8 +55,7 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
             format!("cannot read the file descriptors of PID {pid}: {why}"),
         ),
     })?;
-    let has = |prefix: &[u8]| entries.iter().any(|e| e.target.starts_with(prefix));
-    let tables = if has(b"socket:") {
+    let tables = if entries.iter().any(|e| e.target.starts_with(b"socket:")) {
         SocketTables::for_descriptors(&dir, &entries)
     } else {
         SocketTables::default()
@@ -56,22 +65,17 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
         .iter()
         .filter_map(|e| inode_of(&e.target, b"pipe"))
         .collect();
-    let (peers, peer_scan_denied) = if pipes.is_empty() {
+    let (peers, peer_scan_denied) = if pipes.is_empty() || !search_peers {
         (HashMap::new(), 0)
     } else {
         pipe_peers(procfs, pid, &entries, &pipes)
     };
-    let fds = rows(pid, &entries, &index, &peers);
+    let fds = rows(pid, &entries, &index, &peers, search_peers);
     let mut by_type = BTreeMap::new();
     for row in &fds {
         *by_type.entry(row.kind.name().to_owned()).or_insert(0) += 1;
     }
-    let soft_limit = dir
-        .read("limits")
-        .ok()
-        .map(|raw| parse_limits(&raw))
-        .and_then(|limits| limits.into_iter().find(|l| l.name == "Max open files"))
-        .and_then(|limit| limit.soft);
+    let soft_limit = open_files_soft_limit(&dir);
     let process_name = process.name().ok().map(|name| lossless(&name).0);
     Ok(FdsReport {
         list: FdList {
@@ -81,17 +85,20 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
             by_type,
             soft_limit,
             peer_scan_denied,
+            peers_searched: search_peers,
         },
         denied_hint: crate::collect::system::denied_hint(),
     })
 }
 
-/// One row per descriptor: sockets by their protocol and ends, pipes with their other ends.
+/// One row per descriptor: sockets by their protocol and ends, pipes with their other ends
+/// (when `search_peers`).
 fn rows(
     pid: u32,
     entries: &[FdEntry],
     index: &SocketIndex<'_>,
     peers: &HashMap<u64, Vec<PeerFd>>,
+    search_peers: bool,
 ) -> Vec<FdRow> {
     entries
         .iter()
@@ -105,7 +112,7 @@ fn rows(
                 row.kind = FdKind::of_protocol(&info.proto);
                 row.socket = Some(info);
             }
-            if let Some(inode) = inode_of(&entry.target, b"pipe") {
+            if let Some(inode) = inode_of(&entry.target, b"pipe").filter(|_| search_peers) {
                 let own = entry.info.as_ref().ok().and_then(|info| info.flags);
                 let holders = peers.get(&inode).map_or(&[][..], Vec::as_slice);
                 let others = other_ends(holders, (pid, entry.fd), own);

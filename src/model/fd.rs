@@ -151,7 +151,8 @@ pub struct FdRow {
     pub description: String,
     pub socket: Option<SocketInfo>,
     /// The descriptors on the other end of the pipe (this process or others): a read end's
-    /// writers, a write end's readers; not other holders of the same end.
+    /// writers, a write end's readers; not other holders of the same end. Null when the
+    /// other ends were not searched (`peers_searched` false: `fds` without `--peers`).
     pub pipe_peers: Option<Vec<PeerFd>>,
     /// The descriptors an epoll instance watches.
     pub epoll_targets: Option<Vec<i32>>,
@@ -175,4 +176,8 @@ pub struct FdList {
     pub soft_limit: Option<u64>,
     /// Processes whose fd tables could not be read while looking for pipe peers.
     pub peer_scan_denied: usize,
+    /// Whether the other ends of pipes were searched in every process's descriptor table
+    /// (`fds --peers`, like `lsof +E`). False: `pipe_peers` is null on every pipe row
+    /// because nobody looked, not because nobody holds the other end.
+    pub peers_searched: bool,
 }

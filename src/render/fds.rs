@@ -76,6 +76,18 @@ impl Sheet for FdsReport {
                 self.denied_hint
             ));
         }
+        let pipes = self
+            .list
+            .fds
+            .iter()
+            .filter(|f| f.kind == FdKind::Pipe)
+            .count();
+        if pipes > 0 && !self.list.peers_searched {
+            notes.push(format!(
+                "the other ends of {} were not searched: --peers names them (like lsof +E)",
+                units::count(pipes as u64, "pipe", "pipes")
+            ));
+        }
         let denied = self.list.peer_scan_denied;
         if denied > 0 && self.list.fds.iter().any(|f| f.kind == FdKind::Pipe) {
             notes.push(format!(

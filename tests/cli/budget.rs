@@ -139,8 +139,8 @@ fn thread_tree(root: &Path, n: usize) {
     }
 }
 
-/// The process tree plus process 500 with `n` descriptors: a tenth each pipes and sockets
-/// (the pipes' other ends are searched in every process), the rest distinct paths.
+/// The process tree plus process 500 with `n` descriptors: a tenth each pipes and sockets,
+/// the rest distinct paths.
 fn fd_tree(root: &Path, n: usize) {
     process_tree(root, 20);
     let dir = root.join("500");
@@ -228,10 +228,75 @@ fn threads_cost_per_thread() {
 
 #[test]
 fn fds_cost_per_descriptor() {
-    // A readlink, the fdinfo (open, read, close), one stat per distinct file; the search for
-    // the pipes' other ends reads every other process's table once, not the target's again
-    // and not once per pipe.
-    check_budget("fds per descriptor", fd_tree, &["fds", "500"], 5.0);
+    // A readlink, the fdinfo (open, read, close), one stat per distinct file (eight in ten
+    // here): 4.8. The search for the pipes' other ends (`--peers`) reads every other
+    // process's table once, not the target's again and not once per pipe.
+    check_budget("fds per descriptor", fd_tree, &["fds", "500"], 4.8);
+    check_budget(
+        "fds --peers per descriptor",
+        fd_tree,
+        &["fds", "500", "--peers"],
+        5.0,
+    );
+}
+
+/// The process tree with `n` processes holding one pipe end each (pipes of their own), and
+/// process 500 holding ten pipe ends.
+fn pipe_tree(root: &Path, n: usize) {
+    process_tree(root, n);
+    let dir = root.join("500");
+    write_process(&dir, 500, 1);
+    for pid in (1000..1000 + n as u32).chain([500]) {
+        let dir = root.join(pid.to_string());
+        std::fs::create_dir_all(dir.join("fd")).unwrap();
+        std::fs::create_dir_all(dir.join("fdinfo")).unwrap();
+        let fds = if pid == 500 { 10 } else { 1 };
+        for fd in 0..fds {
+            let ino = u64::from(pid) * 100 + fd;
+            std::os::unix::fs::symlink(format!("pipe:[{ino}]"), dir.join(format!("fd/{fd}")))
+                .unwrap();
+            std::fs::write(
+                dir.join(format!("fdinfo/{fd}")),
+                format!("pos:\t0\nflags:\t00\nmnt_id:\t15\nino:\t{ino}\n"),
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn fds_reads_other_processes_only_with_peers() {
+    // Without --peers nothing is read per other process: the cost of `fds` does not grow
+    // with the system. With it each other table is read once: open `fd/`, list it, one
+    // readlink per descriptor, close.
+    check_budget("fds per other process", pipe_tree, &["fds", "500"], 0.0);
+    check_budget(
+        "fds --peers per other process",
+        pipe_tree,
+        &["fds", "500", "--peers"],
+        4.0,
+    );
+}
+
+/// The process tree (processes without an executable, as kernel threads are) plus process
+/// 500, whose executable is `/bin/sh`.
+fn kernel_thread_tree(root: &Path, n: usize) {
+    process_tree(root, n);
+    let dir = root.join("500");
+    write_process(&dir, 500, 1);
+    std::os::unix::fs::symlink("/bin/sh", dir.join("exe")).unwrap();
+}
+
+#[test]
+fn who_skips_the_files_and_maps_of_kernel_threads() {
+    // The process directory (open, close) and cwd, root, exe (a stat each): a process
+    // without an executable (a kernel thread, a zombie) has no fd table or maps to read.
+    check_budget(
+        "who per kernel thread",
+        kernel_thread_tree,
+        &["who", "/bin/sh"],
+        5.0,
+    );
 }
 
 #[test]

@@ -510,7 +510,12 @@ fn pipe_peers_are_the_other_end_only_with_a_direction() {
     let writer_a = crate::common::sleep_holding(write_end.as_raw_fd());
     let writer_b = crate::common::sleep_holding(write_end.as_raw_fd());
     let fd = write_end.as_raw_fd();
-    let doc = json_ok(&run(&["fds", &writer_a.pid().to_string(), "--json"]));
+    let doc = json_ok(&run(&[
+        "fds",
+        &writer_a.pid().to_string(),
+        "--json",
+        "--peers",
+    ]));
     let row = doc["fds"]
         .as_array()
         .unwrap()
@@ -530,7 +535,7 @@ fn pipe_peers_are_the_other_end_only_with_a_direction() {
         "{row}"
     );
     // The read end's peers are every writer.
-    let own = json_ok(&run(&["fds", &me.to_string(), "--json"]));
+    let own = json_ok(&run(&["fds", &me.to_string(), "--json", "--peers"]));
     let row = own["fds"]
         .as_array()
         .unwrap()

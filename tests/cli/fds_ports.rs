@@ -45,9 +45,10 @@ fn every_kind_of_descriptor_the_test_opened() {
         0
     );
 
-    let output = run(&["fds", &std::process::id().to_string(), "--json"]);
+    let output = run(&["fds", &std::process::id().to_string(), "--json", "--peers"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let doc = json(&output);
+    assert_eq!(doc["peers_searched"], true);
 
     let row = fd_row(&doc, file.as_raw_fd());
     assert_eq!(
@@ -367,4 +368,52 @@ fn another_users_listener_shows_with_owner_unavailable() {
     assert_eq!(socket["unavailable"]["holders"], "permission_denied");
     let table = user.run(&["ports", &port.to_string()]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("- (permission denied)"));
+}
+
+#[test]
+fn pipe_peers_are_searched_only_with_peers() {
+    let (read_end, write_end) = std::io::pipe().unwrap();
+    let writer = sleep_holding(write_end.as_raw_fd());
+    let me = std::process::id().to_string();
+    let read_fd = read_end.as_raw_fd();
+
+    // Without --peers nobody looks: JSON says so, and pipe_peers is null, not empty.
+    let doc = json(&run(&["fds", &me, "--json"]));
+    assert_eq!(doc["peers_searched"], false, "{doc}");
+    let row = fd_row(&doc, read_fd);
+    assert!(row["pipe_peers"].is_null(), "{row}");
+    let output = run(&["fds", &me]);
+    assert!(
+        stderr(&output).contains("were not searched: --peers names them"),
+        "{}",
+        stderr(&output)
+    );
+    let line = stdout(&output)
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&read_fd.to_string()))
+        .map(str::to_owned)
+        .unwrap();
+    assert!(!line.contains(" <- "), "{line}");
+
+    // With --peers the writer this test started is named on the read end.
+    let doc = json(&run(&["fds", &me, "--json", "--peers"]));
+    assert_eq!(doc["peers_searched"], true, "{doc}");
+    let row = fd_row(&doc, read_fd);
+    assert!(
+        row["pipe_peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["pid"] == writer.pid() && p["fd"] == write_end.as_raw_fd()),
+        "{row}"
+    );
+    let text = stdout(&run(&["fds", &me, "--peers", "--wide"]));
+    assert!(
+        text.contains(&format!(
+            "{} sleep fd {}",
+            writer.pid(),
+            write_end.as_raw_fd()
+        )),
+        "{text}"
+    );
 }
