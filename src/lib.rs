@@ -10,6 +10,7 @@ pub mod cli;
 pub mod collect;
 pub mod columns;
 pub mod commands;
+pub mod confirm;
 pub mod exit;
 pub mod meta;
 pub mod model;
@@ -202,13 +203,16 @@ fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
 
 fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
     if args.list_signals {
-        return write_out(commands::kill::signal_table().as_bytes());
+        return write_out(render::kill::signal_table().as_bytes());
     }
     let query = args.to_query().map_err(exit::usage)?;
     // No warning about the proc tree: kill itself refuses (exit 3) when its PIDs are not ours.
     let env = Env::open_tree(global)?;
-    let report = commands::kill::run(&query, &env.procfs, &env.system)?;
-    emit(&report, global)
+    let prepared = commands::kill::prepare(&query, &env.procfs, &env.system)?;
+    if query.needs_confirmation() && !query.yes && !query.dry_run {
+        confirm::confirm(&prepared.targets(), &query)?;
+    }
+    emit(&commands::kill::finish(prepared, &query), global)
 }
 
 fn export(global: &GlobalArgs, args: &cli::ExportCmdArgs) -> anyhow::Result<Exit> {

@@ -1,10 +1,9 @@
 //! `procscope kill TARGET...`: select processes by PID, port, name, pattern or tree, each
-//! bound to its pidfd while it is selected; refuse the dangerous ones; confirm; signal and
+//! bound to its pidfd while it is selected; refuse the dangerous ones; (the caller confirms;) signal and
 //! wait through the pidfds only; optionally escalate to SIGKILL. Fails closed when the proc
 //! tree's PIDs may not be the caller's.
 
 mod select;
-mod view;
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +15,6 @@ use crate::model::text::{lossless, lossless_list};
 use crate::signal::{Pidfd, SendError, SignalChoice, wait_all};
 
 use select::{Choice, Selected, select};
-pub use view::{schema, signal_table};
 
 /// How long to wait for a process to die after SIGKILL.
 const AFTER_KILL: Duration = Duration::from_secs(5);
@@ -25,8 +23,9 @@ const AFTER_KILL: Duration = Duration::from_secs(5);
 pub use crate::query::kill::KillQuery;
 
 impl KillQuery {
-    /// Selection by something other than explicit PIDs asks for confirmation.
-    fn needs_confirmation(&self) -> bool {
+    /// Selection by something other than explicit PIDs asks for confirmation (unless
+    /// `--yes` or `--dry-run`).
+    pub fn needs_confirmation(&self) -> bool {
         self.port.is_some() || self.matcher.is_some() || self.unit.is_some() || self.tree
     }
 
@@ -38,18 +37,6 @@ impl KillQuery {
 
 // moved (issue 14): re-export until merge
 pub use crate::model::report::KillReport;
-
-/// Selects, refuses, confirms, signals and waits.
-pub fn run(query: &KillQuery, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<KillReport> {
-    let prepared = prepare(query, procfs, system)?;
-    if prepared.selected.is_empty() {
-        return Err(exit::target("nothing to signal: no process matched"));
-    }
-    if query.needs_confirmation() && !query.yes && !query.dry_run {
-        view::confirm(&prepared.selected, query)?;
-    }
-    Ok(finish(prepared, query))
-}
 
 /// The targets of a query, each bound to its pidfd (or refused), nothing signalled yet.
 pub struct Prepared {
@@ -95,8 +82,9 @@ impl Prepared {
     }
 }
 
-/// Checks that the proc tree's PIDs are ours and selects (binds or refuses) every target:
-/// the first half of [`run`], for callers that confirm by themselves.
+/// Checks that the proc tree's PIDs are ours and selects (binds or refuses) every target,
+/// nothing signalled yet; exit 1 when nothing matched. The caller confirms when
+/// [`KillQuery::needs_confirmation`] says so, then calls [`finish`].
 pub fn prepare(
     query: &KillQuery,
     procfs: &ProcFs,
@@ -117,13 +105,15 @@ pub fn prepare(
     for &pid in &query.pids {
         crate::query::pid::check_pid_max(pid, system.pid_max).map_err(exit::usage)?;
     }
-    Ok(Prepared {
-        selected: select(query, procfs)?,
-    })
+    let selected = select(query, procfs)?;
+    if selected.is_empty() {
+        return Err(exit::target("nothing to signal: no process matched"));
+    }
+    Ok(Prepared { selected })
 }
 
 /// Signals (and waits for) the bound targets of a prepared query through their pidfds: the
-/// second half of [`run`].
+/// second half, after [`prepare`].
 pub fn finish(prepared: Prepared, query: &KillQuery) -> KillReport {
     if let Some(pause) = test_pause() {
         std::thread::sleep(pause);

@@ -97,7 +97,7 @@ impl Sheet for KillReport {
 
 /// The `--list-signals` table.
 pub fn signal_table() -> String {
-    let rows = crate::signal::SIGNALS
+    let rows = crate::query::signal::SIGNALS
         .iter()
         .map(|(number, name, about)| {
             vec![
@@ -115,4 +115,15 @@ pub fn signal_table() -> String {
         ],
         rows,
     )
+}
+
+/// The command line of a target for people: escaped arguments, or `[name]` when it has
+/// none (a kernel thread, a zombie).
+pub fn command_line(name: Option<&[u8]>, argv: &[Vec<u8>]) -> Escaped {
+    if argv.is_empty() {
+        let name = Escaped::bytes(name.unwrap_or_default());
+        Escaped::join([Escaped::literal("["), name, Escaped::literal("]")], "")
+    } else {
+        Escaped::join(argv.iter().map(|arg| Escaped::bytes(arg)), " ")
+    }
 }

@@ -1,31 +1,19 @@
-//! The `kill` confirmation prompt (the results table is `render/kill.rs`). Decides nothing
-//! about which process is signalled.
+//! The `kill` confirmation prompt (app layer: it reads the terminal): lists the selected
+//! targets with their command lines and asks. Decides nothing about which process is
+//! signalled; the targets stay bound to their pidfds while it waits.
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use serde_json::Value as Json;
-
+use crate::commands::kill::PreparedTarget;
 use crate::exit;
-use crate::render::escape::Escaped;
+use crate::query::kill::KillQuery;
+use crate::render::kill::command_line;
 use crate::render::table;
 
-use super::select::{Identity, Selected};
-use super::{KillQuery, KillReport};
-
-/// The command line of a target for people: escaped arguments, or `[name]` when it has
-/// none (a kernel thread, a zombie).
-fn command_text(identity: &Identity) -> String {
-    if identity.argv.is_empty() {
-        format!("[{}]", Escaped::bytes(&identity.name).into_string())
-    } else {
-        Escaped::join(identity.argv.iter().map(|arg| Escaped::bytes(arg)), " ").into_string()
-    }
-}
-
-/// Lists the targets with their command lines (cut to the terminal width) and asks on the
-/// terminal; without one, refuses (use `--yes`).
-pub(super) fn confirm(selected: &[Selected], query: &KillQuery) -> anyhow::Result<()> {
-    let willing: Vec<&Selected> = selected.iter().filter(|s| s.is_bound()).collect();
+/// Lists the bound targets with their command lines (cut to the terminal width) and asks on
+/// the terminal; without one, refuses (use `--yes`). Exit 1 when the answer is not yes.
+pub fn confirm(targets: &[PreparedTarget], query: &KillQuery) -> anyhow::Result<()> {
+    let willing: Vec<&PreparedTarget> = targets.iter().filter(|t| t.bound).collect();
     if willing.is_empty() {
         return Ok(());
     }
@@ -47,11 +35,7 @@ pub(super) fn confirm(selected: &[Selected], query: &KillQuery) -> anyhow::Resul
         .filter(|&cols| cols > 0);
     let mut stderr = std::io::stderr().lock();
     for target in &willing {
-        let command = target
-            .identity
-            .as_ref()
-            .map(command_text)
-            .unwrap_or_default();
+        let command = command_line(target.name.as_deref(), &target.argv).into_string();
         let line = format!("  {:>7} {command}", target.pid);
         let line = width.map_or_else(|| line.clone(), |w| table::cut(&line, w));
         writeln!(stderr, "{line}")?;
@@ -70,12 +54,4 @@ pub(super) fn confirm(selected: &[Selected], query: &KillQuery) -> anyhow::Resul
     } else {
         Err(exit::target("nothing signalled"))
     }
-}
-
-// moved (issue 14): re-export until merge
-pub use crate::render::kill::signal_table;
-
-/// The JSON Schema of `kill --json`.
-pub fn schema() -> Json {
-    crate::render::json::payload_schema::<KillReport>()
 }
