@@ -195,7 +195,7 @@ impl ProcessSample {
         if needs.contains(Needs::RUNTIME) {
             let exe = sample.exe.clone().unwrap_or_else(|| dir.readlink("exe"));
             let binary = exe.ok().and_then(|exe| dir.runtime_facts(&exe));
-            if binary.as_ref().is_some_and(|b| !b.exports.is_empty()) {
+            if binary.as_ref().is_some_and(|b| !b.runtimes.is_empty()) {
                 sample.environ = Some(dir.environ());
             }
             sample.binary = Some(binary);

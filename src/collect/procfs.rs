@@ -9,12 +9,15 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::collect::watchdog;
 use crate::model::Unavailable;
+use crate::model::runtime::RuntimeProbe;
 
 /// The root of a proc tree, opened once.
 #[derive(Debug)]
 pub struct ProcFs {
     root: PathBuf,
     dir: OwnedFd,
+    /// What runtime detection probes executables for (none unless the caller says).
+    runtimes: &'static [RuntimeProbe],
 }
 
 /// How far the PIDs of a proc tree can be trusted (see [`ProcFs::pid_view`]).
@@ -37,6 +40,7 @@ const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 pub struct ProcessDir {
     pid: u32,
     dir: OwnedFd,
+    runtimes: &'static [RuntimeProbe],
 }
 
 const DIR_FLAGS: OFlags = OFlags::RDONLY
@@ -54,7 +58,13 @@ impl ProcFs {
         Ok(Self {
             root: root.to_path_buf(),
             dir,
+            runtimes: &[],
         })
+    }
+
+    /// The same tree, with runtime detection (`Needs::RUNTIME`) probing for `runtimes`.
+    pub fn with_runtimes(self, runtimes: &'static [RuntimeProbe]) -> Self {
+        Self { runtimes, ..self }
     }
 
     /// The path this tree was opened at.
@@ -118,7 +128,11 @@ impl ProcFs {
     pub fn process(&self, pid: u32) -> Result<ProcessDir, Unavailable> {
         let dir = rustix::fs::openat(&self.dir, pid.to_string(), PATH_FLAGS, Mode::empty())
             .map_err(errno_reason)?;
-        Ok(ProcessDir { pid, dir })
+        Ok(ProcessDir {
+            pid,
+            dir,
+            runtimes: self.runtimes,
+        })
     }
 
     /// Reads a small one-piece file below the root (`PID/stat`) and the owner of the open
@@ -215,7 +229,11 @@ impl ProcessDir {
     pub fn subdir(&self, path: &str) -> Result<ProcessDir, Unavailable> {
         let dir =
             rustix::fs::openat(&self.dir, path, PATH_FLAGS, Mode::empty()).map_err(errno_reason)?;
-        Ok(ProcessDir { pid: self.pid, dir })
+        Ok(ProcessDir {
+            pid: self.pid,
+            dir,
+            runtimes: self.runtimes,
+        })
     }
 
     /// The numeric entries of a subdirectory (`task`, `fd`), ascending.
@@ -295,9 +313,9 @@ impl Files for ProcessDir {
 
     fn runtime_facts(
         &self,
-        exe: &[u8],
+        _exe: &[u8],
     ) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
-        crate::collect::runtime::binary_facts(self, exe)
+        crate::collect::runtime::binary_facts(self, self.runtimes)
     }
 
     fn environ(&self) -> Result<crate::collect::process::Environ, Unavailable> {

@@ -199,7 +199,7 @@ impl<'a> Reader<'a> {
             None => None,
         };
         let runtime = detected.map(|(analyzer, info)| RuntimeRecord {
-            roles: runtime_roles(dir, &sample, (analyzer.as_ref(), &info), self.system),
+            roles: runtime_roles(dir, &sample, (analyzer, &info), self.system),
             cluster_worker: matches!(info.cluster, Some(ClusterRole::Worker { .. })),
         });
         Ok(Some(Record {
@@ -364,11 +364,15 @@ fn runtime_roles(
     for (thread, assignment) in threads.iter().zip(roles) {
         let index = match by_role
             .iter()
-            .position(|(_, role, _)| *role == assignment.role)
+            .position(|(_, role, _)| role == assignment.role.as_str())
         {
             Some(index) => index,
             None => {
-                by_role.push((runtime.to_owned(), assignment.role, RoleStats::default()));
+                by_role.push((
+                    runtime.to_owned(),
+                    assignment.role.as_str().to_owned(),
+                    RoleStats::default(),
+                ));
                 by_role.len() - 1
             }
         };

@@ -244,7 +244,9 @@ fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
     let Ok(nodes) = crate::collect::tree::read_nodes(procfs) else {
         return;
     };
-    let family = crate::commands::family::Family::read(procfs, &nodes);
+    let family = crate::analyze::runtime::family::Family::of(
+        &crate::collect::runtime::read_runtimes(procfs, &nodes),
+    );
     for holder in sockets.iter_mut().flat_map(|s| s.holders.iter_mut()) {
         holder.role = family.label(holder.pid);
     }

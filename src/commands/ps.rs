@@ -426,7 +426,10 @@ fn mark_cluster_primaries(
         if unmarked.is_empty() {
             return;
         }
-        crate::commands::family::primaries_among(procfs, &unmarked)
+        crate::analyze::runtime::family::Family::of(
+            &crate::collect::runtime::read_children_runtimes(procfs, &unmarked),
+        )
+        .primaries_among(&unmarked)
     };
     for row in rows.iter_mut() {
         if let Ok(Value::Runtime(info)) = &mut row.cells[index]

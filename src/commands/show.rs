@@ -99,7 +99,7 @@ fn runtime_section(
     let mut by_role = BTreeMap::new();
     for thread in &threads.list.threads {
         if let Some(role) = &thread.role {
-            *by_role.entry(role.clone()).or_insert(0) += 1;
+            *by_role.entry(role.as_str().to_owned()).or_insert(0) += 1;
         }
     }
     // The runtime as `threads` found it, a cluster primary's workers included.

@@ -91,7 +91,10 @@ pub fn run(
     let runtime = if options.roles {
         crate::analyze::runtime::detect(&process.runtime_facts()).map(|(analyzer, mut info)| {
             if info.cluster.is_none() {
-                info.cluster = crate::commands::family::primary_role(procfs, pid);
+                let children = crate::collect::runtime::read_children_runtimes(procfs, &[pid]);
+                info.cluster = crate::analyze::runtime::family::Family::of(&children)
+                    .primaries_among(&[pid])
+                    .remove(&pid);
             }
             (analyzer, info)
         })
@@ -413,7 +416,7 @@ fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
     if with_roles {
         let role = t.role.as_ref().map(|role| match &t.role_name {
             Some(name) => format!("{role} ({name})"),
-            None => role.clone(),
+            None => role.to_string(),
         });
         row.push(text(role));
     }

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::runtime::family::Family;
 use crate::analyze::tree::{Forest, prefix};
 use crate::collect::tree::{ProcessNode, read_nodes};
 use crate::collect::{ProcFs, UserNames};
-use crate::commands::family::Family;
 use crate::exit::{self, Exit};
 use crate::model::text::lossless;
 use crate::model::tree::{AncestorRef, TreeNode, TreePayload};
@@ -34,7 +34,7 @@ pub fn run(
     users: &UserNames,
 ) -> anyhow::Result<TreeReport> {
     let nodes = read_nodes(procfs)?;
-    let family = Family::read(procfs, &nodes);
+    let family = Family::of(&crate::collect::runtime::read_runtimes(procfs, &nodes));
     let roles: Roles = family
         .roles
         .keys()

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Unavailable;
 use super::fd::SocketInfo;
-use crate::analyze::runtime::RuntimeInfo;
+use crate::model::runtime::RuntimeInfo;
 
 /// Everything about one process.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -7,6 +7,7 @@ pub mod kill;
 pub mod machine;
 pub mod memory;
 pub mod profile;
+pub mod runtime;
 pub mod security;
 pub mod socket;
 pub mod text;

@@ -3,86 +3,61 @@
 //! runtime behind the [`Runtime`] interface, so others (the JVM, Python) can be added
 //! without touching the commands.
 
+pub mod family;
+pub mod jvm;
 pub mod node;
 pub mod node_profile;
 pub mod node_roles;
 
-use schemars::JsonSchema;
-use serde::Serialize;
+use std::sync::LazyLock;
 
 use crate::analyze::stacks::StackMapping;
 use crate::collect::binary::BinaryFacts;
 use crate::parse::syscall::SyscallState;
+
+// moved (issue 14): re-export until merge
+pub use crate::model::runtime::{ClusterRole, RoleEvidence, RuntimeInfo};
+pub use crate::model::runtime::{RuntimeProbe, ThreadRole, VersionSource};
+
+/// Every runtime procscope knows, in the order they are tried. Adding a runtime is one file
+/// and one line here.
+pub static RUNTIMES: &[&(dyn Runtime + Sync)] = &[&node::Node, &jvm::Jvm];
+
+/// What `collect` probes executables for: one probe per runtime of [`RUNTIMES`]. Give it to
+/// `ProcFs::with_runtimes`.
+pub fn probes() -> &'static [RuntimeProbe] {
+    static PROBES: LazyLock<Vec<RuntimeProbe>> =
+        LazyLock::new(|| RUNTIMES.iter().map(|r| r.probe()).collect());
+    &PROBES
+}
 
 /// What is known about a process when deciding its runtime.
 #[derive(Debug, Clone, Copy)]
 pub struct ProcessFacts<'a> {
     pub pid: u32,
     pub ppid: u32,
-    /// Facts of the executable, and of a runtime library it needs (libnode), if read.
+    /// What the executable, the runtime libraries it needs and the libraries the process
+    /// maps say about each probed runtime, if read.
     pub binary: Option<&'a BinaryFacts>,
     /// The starting environment (`/proc/PID/environ`), if readable.
     pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,
 }
 
-/// A process's runtime: the same JSON object in every command (`ps -o runtime`, `show`,
-/// `threads`), and the one source of its table text ([`RuntimeInfo::label`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct RuntimeInfo {
-    /// `node`.
-    #[serde(rename = "name")]
-    pub runtime: String,
-    /// `20.20.2`, read from the binary.
-    pub version: Option<String>,
-    /// Its place in a cluster (Node.js cluster primary or worker), when it has one.
-    pub cluster: Option<ClusterRole>,
-    /// Runtime settings from the environment (`UV_THREADPOOL_SIZE`: `6`).
-    pub settings: Vec<(String, String)>,
-}
-
-impl RuntimeInfo {
-    /// `node 20.20.2`, `node 20.20.2 cluster primary`, `node 20.20.2 cluster worker 2`.
-    pub fn label(&self) -> String {
-        let mut text = self.runtime.clone();
-        if let Some(version) = &self.version {
-            text.push(' ');
-            text.push_str(version);
-        }
-        if let Some(role) = self.cluster.as_ref().and_then(ClusterRole::cluster_label) {
-            text.push(' ');
-            text.push_str(&role);
-        }
-        text
-    }
-}
-
-impl ClusterRole {
-    /// `cluster primary`, `cluster worker 2`; `None` for a forked child (not a cluster role).
-    pub fn cluster_label(&self) -> Option<String> {
-        match self {
-            Self::Primary { .. } => Some("cluster primary".into()),
-            Self::Worker { id, .. } => Some(format!("cluster worker {id}")),
-            Self::ForkedChild { .. } => None,
-        }
+impl ProcessFacts<'_> {
+    /// The value of environment variable `key`, if the environment was read and has it.
+    pub fn env(&self, key: &str) -> Option<String> {
+        self.environ?
+            .iter()
+            .find(|(k, _)| k == key.as_bytes())
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
     }
 
-    /// The role as `tree` and `ports` label a process: the cluster role, or `forked child`.
-    pub fn label(&self) -> String {
-        self.cluster_label()
-            .unwrap_or_else(|| "forked child".to_owned())
+    /// `(name, value)` of each of `keys` the environment sets: the settings a runtime reads.
+    pub fn settings(&self, keys: &[&str]) -> Vec<(String, String)> {
+        keys.iter()
+            .filter_map(|key| Some(((*key).to_owned(), self.env(key)?)))
+            .collect()
     }
-}
-
-/// A process's role in a runtime's process family.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(tag = "role", rename_all = "snake_case")]
-pub enum ClusterRole {
-    /// Forked cluster workers (their PIDs).
-    Primary { workers: Vec<u32> },
-    /// Cluster worker number `id` (NODE_UNIQUE_ID) of `primary`.
-    Worker { id: u32, primary: u32 },
-    /// A `child_process.fork()` child with an IPC channel (NODE_CHANNEL_FD) of `parent`.
-    ForkedChild { parent: u32 },
 }
 
 /// What is known about one thread when deciding its role.
@@ -128,59 +103,21 @@ pub struct RoleContext {
     pub listener_ports: Option<Vec<u16>>,
 }
 
-/// Why a thread was given its role.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct RoleEvidence {
-    /// The rule that decided: `tid equals pid`, `name`, `32 KiB stack, futex in static data`...
-    pub rule: String,
-    pub name: Option<String>,
-    pub stack_bytes: Option<u64>,
-    /// `futex`, `epoll_pwait(fd 14)`, `running`.
-    pub wait: Option<String>,
-    pub futex_address: Option<u64>,
-    pub futex_region: Option<String>,
-    pub epoll_targets: Option<Vec<i32>>,
-    /// The thread's position in creation order (start time, then TID), 0 for the main
-    /// thread.
-    pub creation_rank: usize,
-    /// When the thread started, in clock ticks after boot.
-    pub start_ticks: Option<u64>,
-    /// The roles whose evidence fits this thread; more than one means `unknown`.
-    pub candidates: Vec<String>,
-}
-
 /// A thread's role with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleAssignment {
-    /// js-main, libuv-pool, v8-worker, delayed-task-scheduler, signal-inspector,
-    /// inspector-io, worker-thread, or unknown.
-    pub role: String,
+    pub role: ThreadRole,
     /// A worker_thread's name, when the runtime set it.
     pub detail: Option<String>,
     pub evidence: RoleEvidence,
 }
 
-/// What to look for in an executable to recognise runtimes.
-#[derive(Debug, Clone, Copy)]
-pub struct BinaryProbe {
-    /// Exported symbols that identify a runtime.
-    pub symbols: &'static [&'static str],
-    /// Shared libraries that carry a runtime (the executable names them in DT_NEEDED).
-    pub libraries: &'static [&'static str],
-    /// The bytes before a version string in the read-only data.
-    pub version_marker: &'static [u8],
-}
-
-/// The probe for every known runtime (Node.js is the only one so far).
-pub const PROBE: BinaryProbe = BinaryProbe {
-    symbols: node::SYMBOLS,
-    libraries: &[node::LIBRARY],
-    version_marker: node::VERSION_MARKER,
-};
-
-/// A runtime the analyzer knows.
+/// A runtime the analyzer knows: one file each, listed in [`RUNTIMES`].
 pub trait Runtime {
-    /// The runtime of a process, if it is this one.
+    /// What to look for in a process's executable and memory map.
+    fn probe(&self) -> RuntimeProbe;
+    /// The runtime of a process, if it is this one: its version, process role and the
+    /// settings it reads from the environment.
     fn detect(&self, process: &ProcessFacts) -> Option<RuntimeInfo>;
     /// The role of each thread (same order as `threads`): given only when the evidence is
     /// consistent and no other role's evidence also fits, else `unknown` with candidates.
@@ -196,20 +133,17 @@ pub trait Runtime {
     /// Conclusions over a profile (threads with roles), each with its numbers.
     fn verdicts(
         &self,
-        threads: &[crate::model::profile::ThreadProfile],
-        epoll_sets: &[crate::model::profile::EpollSet],
-    ) -> Vec<crate::model::profile::Verdict>;
-}
-
-/// Every runtime procscope knows.
-pub fn runtimes() -> Vec<Box<dyn Runtime>> {
-    vec![Box::new(node::Node)]
+        _threads: &[crate::model::profile::ThreadProfile],
+        _epoll_sets: &[crate::model::profile::EpollSet],
+    ) -> Vec<crate::model::profile::Verdict> {
+        Vec::new()
+    }
 }
 
 /// The runtime of a process, if any known one matches.
-pub fn detect(process: &ProcessFacts) -> Option<(Box<dyn Runtime>, RuntimeInfo)> {
-    runtimes().into_iter().find_map(|runtime| {
+pub fn detect(process: &ProcessFacts) -> Option<(&'static dyn Runtime, RuntimeInfo)> {
+    RUNTIMES.iter().find_map(|&runtime| {
         let info = runtime.detect(process)?;
-        Some((runtime, info))
+        Some((runtime as &'static dyn Runtime, info))
     })
 }

@@ -202,7 +202,7 @@ fn runtime_load(
         let members: Vec<_> = list
             .threads
             .iter()
-            .filter(|t| t.role.as_deref() == Some(role))
+            .filter(|t| t.role.map(|r| r.as_str()) == Some(role))
             .collect();
         let busy = members
             .iter()
@@ -230,14 +230,14 @@ fn runtime_load(
         main_thread_percent: list
             .threads
             .iter()
-            .find(|t| t.role.as_deref() == Some("js-main"))
+            .find(|t| t.role.map(|r| r.as_str()) == Some("js-main"))
             .and_then(|t| cpu.get(&t.tid).copied()),
         pool: count("libuv-pool"),
         v8_workers: count("v8-worker"),
         worker_threads: list
             .threads
             .iter()
-            .filter(|t| t.role.as_deref() == Some("worker-thread"))
+            .filter(|t| t.role.map(|r| r.as_str()) == Some("worker-thread"))
             .map(|t| {
                 let name = t.role_name.clone().or_else(|| t.name.clone());
                 (
