@@ -6,6 +6,10 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+/// The names of the runtimes procscope recognises (`ps --runtime`, export rules), in the
+/// order `analyze::runtime::RUNTIMES` tries them; a unit test there keeps the two equal.
+pub const RUNTIME_NAMES: &[&str] = &["node", "jvm"];
+
 /// A process's runtime: the same JSON object in every command, and the one source of its
 /// table text ([`RuntimeInfo::label`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]

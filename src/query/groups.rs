@@ -208,9 +208,10 @@ impl Rule {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(runtime) = &spec.runtime
-            && runtime != "node"
+            && !crate::model::runtime::RUNTIME_NAMES.contains(&runtime.as_str())
         {
-            return Err(format!("unknown runtime '{runtime}': expected node"));
+            let names = crate::model::runtime::RUNTIME_NAMES.join(" or ");
+            return Err(format!("unknown runtime '{runtime}': expected {names}"));
         }
         let captures: Vec<&str> = [&cmdline, &cgroup]
             .into_iter()

@@ -147,3 +147,12 @@ pub fn detect(process: &ProcessFacts) -> Option<(&'static dyn Runtime, RuntimeIn
         Some((runtime as &'static dyn Runtime, info))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_published_names_are_the_runtimes_list() {
+        let names: Vec<&str> = super::RUNTIMES.iter().map(|r| r.probe().runtime).collect();
+        assert_eq!(names, crate::model::runtime::RUNTIME_NAMES);
+    }
+}
