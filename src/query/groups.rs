@@ -447,7 +447,7 @@ mod tests {
         assert!(err("[[group]]\nname = '{nope}'").contains("unknown variable '{nope}'"));
         assert!(err("[[group]]\nuser = ['ghost']").contains("unknown user 'ghost'"));
         assert!(err("[[group]]\ncolour = 1").contains("line 2"));
-        assert!(err("[[group]]\nruntime = 'jvm'").contains("unknown runtime 'jvm'"));
+        assert!(err("[[group]]\nruntime = 'python'").contains("unknown runtime 'python'"));
         assert!(err("").contains("no [[group]]"));
     }
 
