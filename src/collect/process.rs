@@ -312,8 +312,8 @@ impl ProcessSample {
     }
 
     /// What is known for runtime detection (with `Needs::RUNTIME`).
-    pub fn runtime_facts(&self) -> crate::analyze::runtime::ProcessFacts<'_> {
-        crate::analyze::runtime::ProcessFacts {
+    pub fn runtime_facts(&self) -> crate::collect::runtime::ProcessFacts<'_> {
+        crate::collect::runtime::ProcessFacts {
             pid: self.pid,
             ppid: self
                 .stat

@@ -16,6 +16,35 @@ use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample};
 use crate::model::runtime::{RuntimeProbe, VersionSource};
 use crate::parse::maps::{Mapping, parse_maps};
 
+/// What is known about a process when deciding its runtime.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessFacts<'a> {
+    pub pid: u32,
+    pub ppid: u32,
+    /// What the executable, the runtime libraries it needs and the libraries the process
+    /// maps say about each probed runtime, if read.
+    pub binary: Option<&'a BinaryFacts>,
+    /// The starting environment (`/proc/PID/environ`), if readable.
+    pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,
+}
+
+impl ProcessFacts<'_> {
+    /// The value of environment variable `key`, if the environment was read and has it.
+    pub fn env(&self, key: &str) -> Option<String> {
+        self.environ?
+            .iter()
+            .find(|(k, _)| k == key.as_bytes())
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    }
+
+    /// `(name, value)` of each of `keys` the environment sets: the settings a runtime reads.
+    pub fn settings(&self, keys: &[&str]) -> Vec<(String, String)> {
+        keys.iter()
+            .filter_map(|key| Some(((*key).to_owned(), self.env(key)?)))
+            .collect()
+    }
+}
+
 /// The identity of an executable file (device and inode: a path can be replaced, and two
 /// paths, in two containers, can name two files) and of the probe list it was read with.
 type FileKey = (u64, u64, usize);

@@ -357,7 +357,14 @@ fn runtime_roles(
         .map(|raw| parse_maps(&raw))
         .unwrap_or_default();
     let observed = Observed::of_samples(&threads);
-    let (facts, context) = thread_facts::read(dir, process, &observed, &maps, system);
+    let reads = thread_facts::read(
+        dir,
+        process,
+        &observed,
+        system,
+        crate::analyze::runtime::facts::epoll_fd,
+    );
+    let (facts, context) = crate::analyze::runtime::facts::role_facts(&reads, &maps);
     let roles = analyzer.thread_roles(info, &context, &facts);
     let runtime = info.runtime.as_str();
     let mut by_role: Vec<(String, String, RoleStats)> = Vec::new();

@@ -189,7 +189,14 @@ fn build(
     let mut summary = None;
     if let Some((analyzer, info)) = &detected {
         let observed = observed(gathered);
-        let (facts, context) = thread_facts::read(dir, &target.process, &observed, &maps, system);
+        let reads = thread_facts::read(
+            dir,
+            &target.process,
+            &observed,
+            system,
+            runtime::facts::epoll_fd,
+        );
+        let (facts, context) = runtime::facts::role_facts(&reads, &maps);
         let roles = analyzer.thread_roles(info, &context, &facts);
         summary = Some(analyzer.summary(info, &roles));
         for (row, role) in threads.iter_mut().zip(roles) {

@@ -103,13 +103,15 @@ pub fn run(
     };
     let mut runtime_summary = None;
     if let Some((analyzer, info)) = &runtime {
-        let (facts, context) = thread_facts::read(
+        let reads = thread_facts::read(
             &dir,
             &process,
             &Observed::of_samples(&threads),
-            maps.as_deref().unwrap_or(&[]),
             system,
+            crate::analyze::runtime::facts::epoll_fd,
         );
+        let (facts, context) =
+            crate::analyze::runtime::facts::role_facts(&reads, maps.as_deref().unwrap_or(&[]));
         let roles = analyzer.thread_roles(info, &context, &facts);
         runtime_summary = Some(analyzer.summary(info, &roles));
         for (row, assignment) in rows.iter_mut().zip(roles) {

@@ -3,6 +3,7 @@
 //! runtime behind the [`Runtime`] interface, so others (the JVM, Python) can be added
 //! without touching the commands.
 
+pub mod facts;
 pub mod family;
 pub mod jvm;
 pub mod node;
@@ -12,9 +13,11 @@ pub mod node_roles;
 use std::sync::LazyLock;
 
 use crate::analyze::stacks::StackMapping;
-use crate::collect::binary::BinaryFacts;
+use crate::parse::maps::Mapping;
 use crate::parse::syscall::SyscallState;
 
+// moved (issue 14): re-export until merge
+pub use crate::collect::runtime::ProcessFacts;
 // moved (issue 14): re-export until merge
 pub use crate::model::runtime::{ClusterRole, RoleEvidence, RuntimeInfo};
 pub use crate::model::runtime::{RuntimeProbe, ThreadRole, VersionSource};
@@ -29,35 +32,6 @@ pub fn probes() -> &'static [RuntimeProbe] {
     static PROBES: LazyLock<Vec<RuntimeProbe>> =
         LazyLock::new(|| RUNTIMES.iter().map(|r| r.probe()).collect());
     &PROBES
-}
-
-/// What is known about a process when deciding its runtime.
-#[derive(Debug, Clone, Copy)]
-pub struct ProcessFacts<'a> {
-    pub pid: u32,
-    pub ppid: u32,
-    /// What the executable, the runtime libraries it needs and the libraries the process
-    /// maps say about each probed runtime, if read.
-    pub binary: Option<&'a BinaryFacts>,
-    /// The starting environment (`/proc/PID/environ`), if readable.
-    pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,
-}
-
-impl ProcessFacts<'_> {
-    /// The value of environment variable `key`, if the environment was read and has it.
-    pub fn env(&self, key: &str) -> Option<String> {
-        self.environ?
-            .iter()
-            .find(|(k, _)| k == key.as_bytes())
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-    }
-
-    /// `(name, value)` of each of `keys` the environment sets: the settings a runtime reads.
-    pub fn settings(&self, keys: &[&str]) -> Vec<(String, String)> {
-        keys.iter()
-            .filter_map(|key| Some(((*key).to_owned(), self.env(key)?)))
-            .collect()
-    }
 }
 
 /// What is known about one thread when deciding its role.
@@ -95,12 +69,17 @@ pub struct RoleContext {
     /// RLIMIT_STACK's soft limit: `Some(None)` when unlimited, `None` when unread.
     pub stack_limit: Option<Option<u64>>,
     /// Live V8 isolates counted in the memory map (one remap of the embedded builtins
-    /// each), when countable.
+    /// each), when countable: left `None` by [`facts::role_facts`], counted by Node.js's
+    /// `thread_roles` from `maps`.
     pub isolates: Option<usize>,
     /// The command line (flags such as `--v8-pool-size`, `--inspect`), if readable.
     pub cmdline: Option<Vec<Vec<u8>>>,
     /// The local ports of every listening TCP socket the process holds, if read.
     pub listener_ports: Option<Vec<u16>>,
+    /// The executable's path, if readable.
+    pub exe: Option<Vec<u8>>,
+    /// The process's memory map (empty when unread).
+    pub maps: Vec<Mapping>,
 }
 
 /// A thread's role with its evidence.

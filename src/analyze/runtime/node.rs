@@ -72,7 +72,14 @@ impl Runtime for Node {
         context: &RoleContext,
         threads: &[ThreadFacts],
     ) -> Vec<RoleAssignment> {
-        node_roles::assign(info, context, threads)
+        if context.isolates.is_some() {
+            return node_roles::assign(info, context, threads);
+        }
+        let counted = RoleContext {
+            isolates: isolates(&context.maps, context.exe.as_deref()),
+            ..context.clone()
+        };
+        node_roles::assign(info, &counted, threads)
     }
 
     fn verdicts(

@@ -39,6 +39,7 @@ fn context(pid: u32, isolates: usize) -> RoleContext {
         isolates: Some(isolates),
         cmdline: Some(vec![b"node".to_vec(), b"app.js".to_vec()]),
         listener_ports: Some(vec![41234]),
+        ..RoleContext::default()
     }
 }
 
