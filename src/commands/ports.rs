@@ -225,8 +225,8 @@ fn attach_holders(row: &mut PortRow, holders: &HolderScan, names: &mut HolderNam
     }
 }
 
-/// Marks holders that are Node.js cluster primaries or workers. The family is read only
-/// when some holder runs Node.js at all.
+/// Marks holders that have a role in a runtime's process family (cluster primary, worker).
+/// The family is read only when some holder runs a recognised runtime at all.
 fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
     let mut pids: Vec<u32> = sockets
         .iter()

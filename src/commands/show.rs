@@ -696,24 +696,7 @@ impl ShowReport {
                     .unwrap_or_else(|| info.label()),
             ),
         )];
-        let cluster = match &info.cluster {
-            Some(ClusterRole::Primary { workers }) => Some(format!(
-                "primary of {}: {}",
-                units::count(workers.len() as u64, "worker", "workers"),
-                workers
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Some(ClusterRole::Worker { id, primary }) => {
-                Some(format!("worker {id} of primary {primary}"))
-            }
-            Some(ClusterRole::ForkedChild { parent }) => {
-                Some(format!("forked child of {parent} (IPC channel)"))
-            }
-            None => None,
-        };
+        let cluster = info.cluster.as_ref().map(ClusterRole::sentence);
         if let Some(cluster) = cluster {
             rows.push(("cluster", Text::plain(cluster)));
         }
