@@ -3,17 +3,8 @@
 
 use crate::parse::maps::{self, Mapping};
 
-/// A thread's stack mapping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct StackMapping {
-    pub start: u64,
-    pub end: u64,
-    pub size_bytes: u64,
-    /// The size of the `---p` guard mapping directly below, 0 if there is none.
-    pub guard_bytes: u64,
-    /// True for the main thread's `[stack]` (it grows on demand up to RLIMIT_STACK).
-    pub main: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::model::thread::StackMapping;
 
 /// The stack mapping that contains `sp`.
 pub fn stack_of(maps: &[Mapping], sp: u64) -> Option<StackMapping> {

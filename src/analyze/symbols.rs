@@ -91,38 +91,8 @@ impl ModuleSymbols {
     }
 }
 
-/// Where a program counter points.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-pub struct CodeLocation {
-    /// `file` (a module), `jit` (anonymous executable memory), `anon`, `vdso`, `stack`,
-    /// `heap`, `other`, or `unmapped`.
-    pub region: String,
-    /// The module's file name (`libc.so.6`) for file mappings.
-    pub module: Option<String>,
-    /// The function name, demangled when it is C++ or Rust.
-    pub symbol: Option<String>,
-    /// The offset from the symbol, else from the module's load base, else from the mapping.
-    pub offset: u64,
-    /// Present (true) when the module's file could not be proven to be the mapped one
-    /// (another file or a link was put over its path): no symbol is read from it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unverified: bool,
-}
-
-impl CodeLocation {
-    /// `epoll_pwait+0x4e in libc.so.6`, `libnode.so.108+0x1234`, `[jit] 0x7f3b2a401000`,
-    /// `libx.so+0x1234 unverified`.
-    pub fn display(&self, pc: u64) -> String {
-        match (&self.symbol, &self.module) {
-            (Some(symbol), Some(module)) => format!("{symbol}+{:#x} in {module}", self.offset),
-            (None, Some(module)) if self.unverified => {
-                format!("{module}+{:#x} unverified", self.offset)
-            }
-            (None, Some(module)) => format!("{module}+{:#x}", self.offset),
-            _ => format!("[{}] {pc:#x}", self.region),
-        }
-    }
-}
+// moved (issue 14): re-export until merge
+pub use crate::model::thread::{CodeLocation, CodeRegion};
 
 /// What loading a module's symbols gave.
 #[derive(Debug, Clone)]
@@ -155,7 +125,7 @@ impl<'a> Symbolizer<'a> {
     pub fn locate(&mut self, pc: u64) -> CodeLocation {
         let Some(index) = maps::find(self.maps, pc) else {
             return CodeLocation {
-                region: "unmapped".into(),
+                region: CodeRegion::Unmapped,
                 module: None,
                 symbol: None,
                 offset: 0,
@@ -165,15 +135,15 @@ impl<'a> Symbolizer<'a> {
         let mapping = &self.maps[index];
         if !mapping.is_file() {
             let region = match mapping.path.as_slice() {
-                b"[vdso]" => "vdso",
-                b"[stack]" => "stack",
-                b"[heap]" => "heap",
-                b"" if mapping.exec => "jit",
-                b"" => "anon",
-                _ => "other",
+                b"[vdso]" => CodeRegion::Vdso,
+                b"[stack]" => CodeRegion::Stack,
+                b"[heap]" => CodeRegion::Heap,
+                b"" if mapping.exec => CodeRegion::Jit,
+                b"" => CodeRegion::Anon,
+                _ => CodeRegion::Other,
             };
             return CodeLocation {
-                region: region.into(),
+                region,
                 module: None,
                 symbol: None,
                 offset: pc - mapping.start,
@@ -194,14 +164,14 @@ impl<'a> Symbolizer<'a> {
         };
         match found {
             Some((name, offset)) => CodeLocation {
-                region: "file".into(),
+                region: CodeRegion::File,
                 module: Some(module),
                 symbol: Some(demangle(name)),
                 offset,
                 unverified: false,
             },
             None => CodeLocation {
-                region: "file".into(),
+                region: CodeRegion::File,
                 module: Some(module),
                 symbol: None,
                 offset: module_offset(self.maps, index, pc),
@@ -254,11 +224,11 @@ mod tests {
         let none = |_: &Mapping| Loaded::NoSymbols;
         let mut symbolizer = Symbolizer::new(&maps, &none);
         let jit = symbolizer.locate(0x1010);
-        assert_eq!((jit.region.as_str(), jit.offset), ("jit", 0x10));
+        assert_eq!((jit.region, jit.offset), (CodeRegion::Jit, 0x10));
         assert_eq!(jit.display(0x1010), "[jit] 0x1010");
-        assert_eq!(symbolizer.locate(0x3004).region, "vdso");
-        assert_eq!(symbolizer.locate(0x5000).region, "anon");
-        assert_eq!(symbolizer.locate(0x9000).region, "unmapped");
+        assert_eq!(symbolizer.locate(0x3004).region, CodeRegion::Vdso);
+        assert_eq!(symbolizer.locate(0x5000).region, CodeRegion::Anon);
+        assert_eq!(symbolizer.locate(0x9000).region, CodeRegion::Unmapped);
     }
 
     #[test]

@@ -282,7 +282,7 @@ fn resolve_wait(
 /// A program counter with offset, and as a frame without it; JIT code by the perf map.
 fn locate(symbolizer: &mut Symbolizer, perf_map: Option<&PerfMap>, pc: u64) -> (String, String) {
     let location = symbolizer.locate(pc);
-    if location.region == "jit" {
+    if location.region == crate::model::thread::CodeRegion::Jit {
         return match perf_map.and_then(|map| map.lookup(pc)) {
             Some(name) => (format!("[jit] {name}"), format!("[jit] {name}")),
             None => (format!("[jit] {pc:#x}"), "[jit]".to_owned()),
