@@ -148,7 +148,7 @@ fn pool(pool: &[&ThreadProfile], threads: &[ThreadProfile]) -> Verdict {
             t.role == Some(UNKNOWN)
                 && t.role_evidence
                     .as_ref()
-                    .is_some_and(|e| e.candidates.iter().any(|&c| c == POOL))
+                    .is_some_and(|e| e.candidates.contains(&POOL))
         })
         .count();
     let word = match (n, busy) {
