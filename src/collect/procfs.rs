@@ -62,9 +62,19 @@ impl ProcFs {
         })
     }
 
+    /// What runtime detection probes executables for.
+    pub fn runtimes(&self) -> &'static [RuntimeProbe] {
+        self.runtimes
+    }
+
     /// The same tree, with runtime detection (`Needs::RUNTIME`) probing for `runtimes`.
     pub fn with_runtimes(self, runtimes: &'static [RuntimeProbe]) -> Self {
         Self { runtimes, ..self }
+    }
+
+    /// The root's directory handle, for the few calls the methods here do not cover.
+    pub(crate) fn handle(&self) -> &OwnedFd {
+        &self.dir
     }
 
     /// The path this tree was opened at.

@@ -310,9 +310,10 @@ fn keyed_version(text: &[u8], key: &str) -> Option<String> {
 /// thread yet); the executable cache keeps it to an `open` and `fstat` for executables no
 /// runtime could claim.
 pub fn read_runtimes(procfs: &ProcFs, nodes: &[ProcessNode]) -> Vec<ProcessSample> {
+    let probes = procfs.runtimes();
     let candidates: Vec<u32> = nodes
         .iter()
-        .filter(|n| !n.kernel_thread)
+        .filter(|n| !n.kernel_thread && could_run_a_runtime(procfs, n.pid, probes))
         .map(|n| n.pid)
         .collect();
     scan(&candidates, |pid| {
@@ -324,6 +325,23 @@ pub fn read_runtimes(procfs: &ProcFs, nodes: &[ProcessNode]) -> Vec<ProcessSampl
         Ok(claimed.then_some(sample))
     })
     .rows
+}
+
+/// False when the executable of `pid` is one the cache already knows no runtime claims:
+/// one `stat` of `PID/exe` (the executable's device and inode) instead of opening the
+/// process. The PID may have been reused since it was listed; that only decides whether the
+/// process is read, and what is read then goes through its directory handle.
+fn could_run_a_runtime(procfs: &ProcFs, pid: u32, probes: &[RuntimeProbe]) -> bool {
+    let Ok(stat) = rustix::fs::statat(
+        procfs.handle(),
+        format!("{pid}/exe"),
+        rustix::fs::AtFlags::empty(),
+    ) else {
+        return false;
+    };
+    let key = (stat.st_dev, stat.st_ino, probes.as_ptr() as usize);
+    let known = cache().lock().ok().and_then(|cache| cache.get(&key));
+    !matches!(known, Some(None)) && !known.flatten().is_some_and(|f| f.runtimes.is_empty())
 }
 
 /// The runtime facts of the children of `parents` (see [`read_runtimes`]): where the
