@@ -313,10 +313,13 @@ pub fn read_runtimes(procfs: &ProcFs, nodes: &[ProcessNode]) -> Vec<ProcessSampl
     let probes = procfs.runtimes();
     let candidates: Vec<u32> = nodes
         .iter()
-        .filter(|n| !n.kernel_thread && could_run_a_runtime(procfs, n.pid, probes))
+        .filter(|n| !n.kernel_thread)
         .map(|n| n.pid)
         .collect();
     scan(&candidates, |pid| {
+        if !could_run_a_runtime(procfs, pid, probes) {
+            return Ok(None);
+        }
         let sample = ProcessSample::read(procfs, pid, Needs::STAT | Needs::RUNTIME)?;
         let claimed = sample
             .binary
