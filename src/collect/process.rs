@@ -97,6 +97,14 @@ pub enum TaskKind {
     KernelThread,
 }
 
+/// The starting environment of a process (a thread's or a lone file's is not read).
+fn environ_of(dir: &impl Files) -> Field<Environ> {
+    dir.process_dir().map_or(
+        Err(Unavailable::Unsupported),
+        crate::collect::runtime::read_environ,
+    )
+}
+
 impl ProcessSample {
     /// Opens `pid` and reads the files in `needs`. `Err(Gone)` when the process vanished
     /// before its essential files (stat, status) could be read: the caller skips it.
@@ -193,10 +201,11 @@ impl ProcessSample {
             sample.syscall = Some(read_syscall(dir).map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::RUNTIME) {
-            let exe = sample.exe.clone().unwrap_or_else(|| dir.readlink("exe"));
-            let binary = exe.ok().and_then(|exe| dir.runtime_facts(&exe));
+            let binary = dir.process_dir().and_then(|process| {
+                crate::collect::runtime::binary_facts(process, process.runtimes())
+            });
             if binary.as_ref().is_some_and(|b| !b.runtimes.is_empty()) {
-                sample.environ = Some(dir.environ());
+                sample.environ = Some(environ_of(dir));
             }
             sample.binary = Some(binary);
         }
@@ -232,7 +241,7 @@ impl ProcessSample {
             });
         }
         if needs.contains(Needs::ENVIRON) && sample.environ.is_none() {
-            sample.environ = Some(dir.environ().map_err(|why| explain(why, kind)));
+            sample.environ = Some(environ_of(dir).map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::WCHAN) {
             sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));

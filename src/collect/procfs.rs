@@ -189,6 +189,11 @@ impl ProcessDir {
         self.pid
     }
 
+    /// What runtime detection probes this process's executable for.
+    pub fn runtimes(&self) -> &'static [RuntimeProbe] {
+        self.runtimes
+    }
+
     /// The directory handle, for the few calls the methods here do not cover.
     pub(crate) fn handle(&self) -> &OwnedFd {
         &self.dir
@@ -291,16 +296,10 @@ pub trait Files {
     fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable>;
     /// The numeric entries of a subdirectory, ascending.
     fn numeric_entries(&self, name: &str) -> Result<Vec<u32>, Unavailable>;
-    /// The runtime facts of the executable at `exe` (processes only).
-    fn runtime_facts(
-        &self,
-        _exe: &[u8],
-    ) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
+    /// The process directory behind these files, for reads that only a process has (its
+    /// environment, its executable); `None` for a thread or a lone file.
+    fn process_dir(&self) -> Option<&ProcessDir> {
         None
-    }
-    /// The starting environment (processes only).
-    fn environ(&self) -> Result<crate::collect::process::Environ, Unavailable> {
-        Err(Unavailable::Unsupported)
     }
 }
 
@@ -321,15 +320,8 @@ impl Files for ProcessDir {
         ProcessDir::numeric_entries(self, name)
     }
 
-    fn runtime_facts(
-        &self,
-        _exe: &[u8],
-    ) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
-        crate::collect::runtime::binary_facts(self, self.runtimes)
-    }
-
-    fn environ(&self) -> Result<crate::collect::process::Environ, Unavailable> {
-        crate::collect::runtime::read_environ(self)
+    fn process_dir(&self) -> Option<&ProcessDir> {
+        Some(self)
     }
 }
 

@@ -7,12 +7,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::collect::ProcessDir;
 use crate::collect::binary::{BinaryFacts, RuntimeMatch, read_facts, version_prefix};
 use crate::collect::modules::{file_identity, is_file_of, open_in_root, open_module};
-use crate::collect::process::{Environ, Field};
-use crate::collect::scan::scan;
-use crate::collect::tree::{ProcessNode, read_nodes};
-use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample};
+use crate::model::Unavailable;
 use crate::model::runtime::{RuntimeProbe, VersionSource};
 use crate::parse::maps::{Mapping, parse_maps};
 
@@ -78,6 +76,14 @@ impl FactsCache {
             }
         }
     }
+}
+
+/// True when the cache knows the executable file (device, inode) holds no runtime any of
+/// `probes` looks for (not an ELF file we could read, or nothing matched).
+pub fn known_without_runtime(device: u64, inode: u64, probes: &[RuntimeProbe]) -> bool {
+    let key = (device, inode, probes.as_ptr() as usize);
+    let known = cache().lock().ok().and_then(|cache| cache.get(&key));
+    matches!(known, Some(None)) || known.flatten().is_some_and(|f| f.runtimes.is_empty())
 }
 
 /// The facts cache, shared by the reader threads of one run (and every refresh of `top`).
@@ -304,64 +310,8 @@ fn keyed_version(text: &[u8], key: &str) -> Option<String> {
     })
 }
 
-/// The runtime facts (executable facts, and the environment of processes a runtime probe
-/// claims) of every process of `nodes` but kernel threads: what family analysis starts
-/// from. Single-threaded processes are read too (an interpreter may not have started a
-/// thread yet); the executable cache keeps it to an `open` and `fstat` for executables no
-/// runtime could claim.
-pub fn read_runtimes(procfs: &ProcFs, nodes: &[ProcessNode]) -> Vec<ProcessSample> {
-    let probes = procfs.runtimes();
-    let candidates: Vec<u32> = nodes
-        .iter()
-        .filter(|n| !n.kernel_thread)
-        .map(|n| n.pid)
-        .collect();
-    scan(&candidates, |pid| {
-        if !could_run_a_runtime(procfs, pid, probes) {
-            return Ok(None);
-        }
-        let sample = ProcessSample::read(procfs, pid, Needs::STAT | Needs::RUNTIME)?;
-        let claimed = sample
-            .binary
-            .as_ref()
-            .is_some_and(|b| b.as_ref().is_some_and(|b| !b.runtimes.is_empty()));
-        Ok(claimed.then_some(sample))
-    })
-    .rows
-}
-
-/// False when the executable of `pid` is one the cache already knows no runtime claims:
-/// one `stat` of `PID/exe` (the executable's device and inode) instead of opening the
-/// process. The PID may have been reused since it was listed; that only decides whether the
-/// process is read, and what is read then goes through its directory handle.
-fn could_run_a_runtime(procfs: &ProcFs, pid: u32, probes: &[RuntimeProbe]) -> bool {
-    let Ok(stat) = rustix::fs::statat(
-        procfs.handle(),
-        format!("{pid}/exe"),
-        rustix::fs::AtFlags::empty(),
-    ) else {
-        return false;
-    };
-    let key = (stat.st_dev, stat.st_ino, probes.as_ptr() as usize);
-    let known = cache().lock().ok().and_then(|cache| cache.get(&key));
-    !matches!(known, Some(None)) && !known.flatten().is_some_and(|f| f.runtimes.is_empty())
-}
-
-/// The runtime facts of the children of `parents` (see [`read_runtimes`]): where the
-/// workers of a cluster primary are found. Reads the parent links once.
-pub fn read_children_runtimes(procfs: &ProcFs, parents: &[u32]) -> Vec<ProcessSample> {
-    let Ok(nodes) = read_nodes(procfs) else {
-        return Vec::new();
-    };
-    let children: Vec<ProcessNode> = nodes
-        .into_iter()
-        .filter(|n| parents.contains(&n.ppid))
-        .collect();
-    read_runtimes(procfs, &children)
-}
-
 /// The starting environment as (name, value) pairs.
-pub fn read_environ(dir: &ProcessDir) -> Field<Environ> {
+pub fn read_environ(dir: &ProcessDir) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Unavailable> {
     let raw = dir.read_whole("environ", 1 << 20)?;
     Ok(raw
         .split(|&b| b == 0)

@@ -1,5 +1,5 @@
 //! Shim while issue 14 merges: the family of a process is read by
-//! `collect::runtime::read_runtimes` and derived by `analyze::runtime::family::Family`.
+//! `collect::family::read_runtimes` and derived by `analyze::runtime::family::Family`.
 //! Nothing here reads or judges; commands call those two directly.
 
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ pub use crate::analyze::runtime::family::Family;
 
 /// Reads the family of `nodes` (moved: `Family::of(&read_runtimes(procfs, nodes))`).
 pub fn read(procfs: &ProcFs, nodes: &[ProcessNode]) -> Family {
-    Family::of(&crate::collect::runtime::read_runtimes(procfs, nodes))
+    Family::of(&crate::collect::family::read_runtimes(procfs, nodes))
 }
 
 /// The cluster role of `pid` when it is a primary (moved: see [`primaries_among`]).
@@ -23,7 +23,7 @@ pub fn primary_role(procfs: &ProcFs, pid: u32) -> Option<ClusterRole> {
 
 /// Which of `pids` are cluster primaries, with their workers.
 pub fn primaries_among(procfs: &ProcFs, pids: &[u32]) -> HashMap<u32, ClusterRole> {
-    Family::of(&crate::collect::runtime::read_children_runtimes(
+    Family::of(&crate::collect::family::read_children_runtimes(
         procfs, pids,
     ))
     .primaries_among(pids)

@@ -245,7 +245,7 @@ fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
         return;
     };
     let family = crate::analyze::runtime::family::Family::of(
-        &crate::collect::runtime::read_runtimes(procfs, &nodes),
+        &crate::collect::family::read_runtimes(procfs, &nodes),
     );
     for holder in sockets.iter_mut().flat_map(|s| s.holders.iter_mut()) {
         holder.role = family.label(holder.pid);

@@ -427,7 +427,7 @@ fn mark_cluster_primaries(
             return;
         }
         crate::analyze::runtime::family::Family::of(
-            &crate::collect::runtime::read_children_runtimes(procfs, &unmarked),
+            &crate::collect::family::read_children_runtimes(procfs, &unmarked),
         )
         .primaries_among(&unmarked)
     };

@@ -91,7 +91,7 @@ pub fn run(
     let runtime = if options.roles {
         crate::analyze::runtime::detect(&process.runtime_facts()).map(|(analyzer, mut info)| {
             if info.cluster.is_none() {
-                let children = crate::collect::runtime::read_children_runtimes(procfs, &[pid]);
+                let children = crate::collect::family::read_children_runtimes(procfs, &[pid]);
                 info.cluster = crate::analyze::runtime::family::Family::of(&children)
                     .primaries_among(&[pid])
                     .remove(&pid);

@@ -34,7 +34,7 @@ pub fn run(
     users: &UserNames,
 ) -> anyhow::Result<TreeReport> {
     let nodes = read_nodes(procfs)?;
-    let family = Family::of(&crate::collect::runtime::read_runtimes(procfs, &nodes));
+    let family = Family::of(&crate::collect::family::read_runtimes(procfs, &nodes));
     let roles: Roles = family
         .roles
         .keys()

@@ -14,7 +14,7 @@ pub struct Family {
 }
 
 impl Family {
-    /// The family of the processes read by `collect::runtime::read_runtimes`.
+    /// The family of the processes read by `collect::family::read_runtimes`.
     pub fn of(samples: &[ProcessSample]) -> Self {
         Self::from_roles(samples.iter().filter_map(|sample| {
             let (_, info) = detect(&sample.runtime_facts())?;
