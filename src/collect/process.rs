@@ -21,7 +21,7 @@ pub const MAX_ARGV_BYTES: u64 = 256 << 10;
 const MAX_SMALL_FILE: u64 = 1 << 16;
 
 /// A process's starting environment as (name, value) pairs.
-pub type Environ = Vec<(Vec<u8>, Vec<u8>)>;
+pub use crate::collect::runtime::Environ;
 
 /// A fallible field: the value, or why it is missing.
 pub type Field<T> = Result<T, Unavailable>;

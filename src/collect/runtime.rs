@@ -43,6 +43,9 @@ impl ProcessFacts<'_> {
     }
 }
 
+/// A starting environment: (name, value) pairs.
+pub type Environ = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The identity of an executable file (device and inode: a path can be replaced, and two
 /// paths, in two containers, can name two files) and of the probe list it was read with.
 type FileKey = (u64, u64, usize);
@@ -311,7 +314,7 @@ fn keyed_version(text: &[u8], key: &str) -> Option<String> {
 }
 
 /// The starting environment as (name, value) pairs.
-pub fn read_environ(dir: &ProcessDir) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Unavailable> {
+pub fn read_environ(dir: &ProcessDir) -> Result<Environ, Unavailable> {
     let raw = dir.read_whole("environ", 1 << 20)?;
     Ok(raw
         .split(|&b| b == 0)
