@@ -10,12 +10,13 @@
 
 use std::collections::HashMap;
 
+use super::facts::base_evidence;
 use super::node_roles::creation_ranks;
+use super::summary_line;
 use super::{
-    ProcessFacts, RoleAssignment, RoleContext, RoleEvidence, Runtime, RuntimeInfo, RuntimeProbe,
-    ThreadFacts, ThreadRole, VersionSource,
+    ProcessFacts, RoleAssignment, RoleContext, Runtime, RuntimeInfo, RuntimeProbe, ThreadFacts,
+    ThreadRole, VersionSource,
 };
-use crate::analyze::waits;
 
 /// The runtime's name in `RuntimeInfo`.
 pub const NAME: &str = "jvm";
@@ -137,12 +138,7 @@ impl Runtime for Jvm {
         if unknown > 0 {
             parts.push(format!("{unknown} unknown"));
         }
-        let version = info
-            .version
-            .as_deref()
-            .map(|v| format!(" {v}"))
-            .unwrap_or_default();
-        format!("JVM{version} — {}", parts.join(", "))
+        summary_line("JVM", info.version.clone(), &parts)
     }
 }
 
@@ -218,26 +214,18 @@ fn assignment(
         [role] => *role,
         _ => ThreadRole::Unknown,
     };
-    let name = String::from_utf8_lossy(&thread.name).into_owned();
     RoleAssignment {
         role,
-        detail: (role == ThreadRole::App).then(|| name.clone()),
-        evidence: RoleEvidence {
-            rule,
-            name: Some(name),
-            stack_bytes: thread.stack.map(|s| s.size_bytes + s.guard_bytes),
-            wait: thread.state.map(|state| waits::describe(&state, None).text),
-            creation_rank: rank,
-            start_ticks: thread.start_ticks,
-            candidates,
-            ..RoleEvidence::default()
-        },
+        detail: (role == ThreadRole::App)
+            .then(|| String::from_utf8_lossy(&thread.name).into_owned()),
+        evidence: base_evidence(thread, rule, rank, candidates),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::runtime::RoleEvidence;
     use crate::collect::binary::{BinaryFacts, RuntimeMatch};
 
     fn thread(tid: u32, name: &str, start: u64) -> ThreadFacts {

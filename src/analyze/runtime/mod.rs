@@ -119,6 +119,13 @@ pub trait Runtime {
     }
 }
 
+/// `Node.js v20.20.2 — 1 JavaScript main thread, …`: the runtime, its version when known,
+/// and the parts of a summary.
+pub fn summary_line(runtime: &str, version: Option<String>, parts: &[String]) -> String {
+    let version = version.map(|v| format!(" {v}")).unwrap_or_default();
+    format!("{runtime}{version} — {}", parts.join(", "))
+}
+
 /// The runtime of a process, if any known one matches.
 pub fn detect(process: &ProcessFacts) -> Option<(&'static dyn Runtime, RuntimeInfo)> {
     RUNTIMES.iter().find_map(|&runtime| {

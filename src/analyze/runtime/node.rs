@@ -4,6 +4,7 @@
 //! where the futex it waits on lives, its stack size, its epoll set, its creation order.
 
 use super::node_roles::{self, INSPECTOR, MAIN, POOL, UNKNOWN, V8, WORKER};
+use super::summary_line;
 use super::{
     ClusterRole, ProcessFacts, RoleAssignment, RoleContext, Runtime, RuntimeInfo, RuntimeProbe,
     ThreadFacts, ThreadRole, VersionSource,
@@ -145,12 +146,11 @@ impl Runtime for Node {
         if unknown.len() > running {
             parts.push(format!("{} unknown", unknown.len() - running));
         }
-        let version = info
-            .version
-            .as_deref()
-            .map(|v| format!(" v{v}"))
-            .unwrap_or_default();
-        format!("Node.js{version} — {}", parts.join(", "))
+        summary_line(
+            "Node.js",
+            info.version.as_ref().map(|v| format!("v{v}")),
+            &parts,
+        )
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use super::facts::{base_evidence, futex_address};
 use super::{RoleAssignment, RoleContext, RoleEvidence, RuntimeInfo, ThreadFacts, ThreadRole};
 use crate::analyze::syscalls;
 use crate::analyze::waits;
@@ -71,17 +72,8 @@ struct Expectations {
 /// The futex word a thread waits on in heap or anonymous memory (8-byte aligned, so both
 /// halves of a glibc condition variable's signal pair count as one).
 fn heap_futex_word(thread: &ThreadFacts) -> Option<u64> {
-    match thread.state {
-        Some(SyscallState::InSyscall { nr, args, .. })
-            if matches!(
-                syscalls::name(nr),
-                Some("futex" | "futex_wait" | "futex_waitv")
-            ) && matches!(thread.futex_region, Some("heap" | "anonymous")) =>
-        {
-            Some(args[0] & !7)
-        }
-        _ => None,
-    }
+    let address = thread.state.as_ref().and_then(futex_address)?;
+    matches!(thread.futex_region, Some("heap" | "anonymous")).then_some(address & !7)
 }
 
 fn shared_futex_words(threads: &[ThreadFacts]) -> std::collections::HashMap<u64, usize> {
@@ -418,17 +410,7 @@ fn assignment(
     rank: usize,
 ) -> RoleAssignment {
     let name = String::from_utf8_lossy(&thread.name).into_owned();
-    let futex = match thread.state {
-        Some(SyscallState::InSyscall { nr, args, .. })
-            if matches!(
-                syscalls::name(nr),
-                Some("futex" | "futex_wait" | "futex_waitv")
-            ) =>
-        {
-            Some(args[0])
-        }
-        _ => None,
-    };
+    let futex = thread.state.as_ref().and_then(futex_address);
     let role = if candidates.len() == 1 {
         *candidates.iter().next().unwrap_or(&UNKNOWN)
     } else {
@@ -451,16 +433,10 @@ fn assignment(
         role,
         detail,
         evidence: RoleEvidence {
-            rule,
-            name: Some(name),
-            stack_bytes: thread.stack.map(|s| s.size_bytes + s.guard_bytes),
-            wait: thread.state.map(|state| waits::describe(&state, None).text),
             futex_address: futex,
             futex_region: futex.and(thread.futex_region).map(str::to_owned),
             epoll_targets: thread.epoll_targets.clone(),
-            creation_rank: rank,
-            start_ticks: thread.start_ticks,
-            candidates: candidates.into_iter().collect(),
+            ..base_evidence(thread, rule, rank, candidates.into_iter().collect())
         },
     }
 }
