@@ -344,6 +344,40 @@ mod tests {
         assert_eq!(cache.order.len(), CACHE_LIMIT);
     }
 
+    /// A probe for what every test binary has: libc, named in DT_NEEDED and mapped.
+    static LIBC_PROBE: &[RuntimeProbe] = &[RuntimeProbe {
+        runtime: "libc-user",
+        symbols: &[],
+        libraries: &["libc.so"],
+        mapped: &["libc.so"],
+        version: VersionSource::FileAbove {
+            file: "no-such-release-file",
+            key: "VERSION",
+            levels: 1,
+        },
+    }];
+
+    #[test]
+    fn a_candidates_mapped_library_is_found_in_its_maps() {
+        let procfs = crate::collect::ProcFs::open(std::path::Path::new("/proc"))
+            .unwrap()
+            .with_runtimes(LIBC_PROBE);
+        let dir = procfs.process(std::process::id()).unwrap();
+        let facts = binary_facts(&dir, dir.runtimes()).expect("our own executable is read");
+        let found = facts.of("libc-user").expect("libc is needed");
+        assert_eq!(found.needs, ["libc.so"]);
+        assert!(
+            found
+                .mapped
+                .as_deref()
+                .is_some_and(|path| file_name(path).starts_with(b"libc.so")),
+            "{found:?}"
+        );
+        assert_eq!(found.version, None);
+        // Nothing probed for, nothing read.
+        assert!(binary_facts(&dir, &[]).is_none());
+    }
+
     #[test]
     fn release_file_versions() {
         let release = b"IMPLEMENTOR=\"Debian\"\nJAVA_RUNTIME_VERSION=\"17.0.15+6\"\nJAVA_VERSION=\"17.0.15\"\n";
