@@ -87,7 +87,11 @@ fn runtime_section(
     files: &ProcessDetailFiles,
     procfs: &ProcFs,
     system: &SystemInfo,
-) -> Option<(RuntimeInfo, String, BTreeMap<String, u64>)> {
+) -> Option<(
+    RuntimeInfo,
+    String,
+    BTreeMap<crate::model::runtime::ThreadRole, u64>,
+)> {
     crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
     let pid = files.sample.pid;
     let options = crate::commands::threads::ThreadsOptions {
@@ -99,7 +103,7 @@ fn runtime_section(
     let mut by_role = BTreeMap::new();
     for thread in &threads.list.threads {
         if let Some(role) = &thread.role {
-            *by_role.entry(role.as_str().to_owned()).or_insert(0) += 1;
+            *by_role.entry(*role).or_insert(0) += 1;
         }
     }
     // The runtime as `threads` found it, a cluster primary's workers included.
