@@ -1,38 +1,61 @@
-//! The reads behind process families: the runtime facts of many processes (every process
-//! of a tree, or the children of some), cheaply: an executable the runtime cache already
-//! knows no runtime claims costs one `stat`. Deriving the family is
+//! The reads behind process families: the runtime facts of the processes that can have a
+//! family role (children of a runtime process), cheaply: an executable the runtime cache
+//! already knows no runtime claims costs one `stat`. Deriving the family is
 //! `analyze::runtime::family`'s.
+
+use std::collections::HashSet;
 
 use crate::collect::runtime::known_without_runtime;
 use crate::collect::scan::scan;
 use crate::collect::tree::{ProcessNode, read_nodes};
 use crate::collect::{Needs, ProcFs, ProcessSample};
+use crate::model::Unavailable;
 use crate::model::runtime::RuntimeProbe;
 
 /// The runtime facts (executable facts, and the environment of processes a runtime probe
-/// claims) of every process of `nodes` but kernel threads: what family analysis starts
-/// from. Single-threaded processes are read too (an interpreter may not have started a
-/// thread yet); the executable cache keeps it to an `open` and `fstat` for executables no
-/// runtime could claim.
+/// claims) of the processes of `nodes` that can have a role in a runtime's process family:
+/// the children (kernel threads aside) of a parent a runtime probe claims (a cluster
+/// worker's primary, a forked child's parent). Parents are probed once each, children
+/// whatever their thread count (an interpreter may not have started a thread yet); an
+/// executable the cache knows no runtime claims costs one `stat`.
 pub fn read_runtimes(procfs: &ProcFs, nodes: &[ProcessNode]) -> Vec<ProcessSample> {
     let probes = procfs.runtimes();
-    let candidates: Vec<u32> = nodes
+    let mut parents: Vec<u32> = nodes
         .iter()
         .filter(|n| !n.kernel_thread)
-        .map(|n| n.pid)
+        .map(|n| n.ppid)
         .collect();
-    scan(&candidates, |pid| {
-        if !could_run_a_runtime(procfs, pid, probes) {
-            return Ok(None);
-        }
-        let sample = ProcessSample::read(procfs, pid, Needs::STAT | Needs::RUNTIME)?;
-        let claimed = sample
-            .binary
-            .as_ref()
-            .is_some_and(|b| b.as_ref().is_some_and(|b| !b.runtimes.is_empty()));
-        Ok(claimed.then_some(sample))
+    parents.sort_unstable();
+    parents.dedup();
+    let runtime_parents: HashSet<u32> = scan(&parents, |pid| {
+        Ok(read_claimed(procfs, pid, probes)?.map(|_| pid))
     })
     .rows
+    .into_iter()
+    .collect();
+    let children: Vec<u32> = nodes
+        .iter()
+        .filter(|n| !n.kernel_thread && runtime_parents.contains(&n.ppid))
+        .map(|n| n.pid)
+        .collect();
+    scan(&children, |pid| read_claimed(procfs, pid, probes)).rows
+}
+
+/// The runtime facts of `pid` when a runtime probe claims its executable.
+fn read_claimed(
+    procfs: &ProcFs,
+    pid: u32,
+    probes: &[RuntimeProbe],
+) -> Result<Option<ProcessSample>, Unavailable> {
+    if !could_run_a_runtime(procfs, pid, probes) {
+        return Ok(None);
+    }
+    let sample = ProcessSample::read(procfs, pid, Needs::STAT | Needs::RUNTIME)?;
+    let claimed = sample
+        .binary
+        .as_ref()
+        .is_some_and(|b| b.as_ref().is_some_and(|b| !b.runtimes.is_empty()));
+    Ok(claimed.then_some(sample))
 }
 
 /// False when the executable of `pid` is one the cache already knows no runtime claims:

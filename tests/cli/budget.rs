@@ -210,10 +210,8 @@ fn default_ps_stays_within_its_columns() {
 
 #[test]
 fn tree_reads_stat_once_per_process() {
-    // Open PID/stat, fstat it (the owner), read once, close; and one stat of PID/exe: the
-    // executable's identity, so that only executables a runtime could claim are probed for
-    // process families (single-threaded ones too).
-    check_budget("tree per process", process_tree, &["tree"], 5.0);
+    // Open PID/stat, fstat it (the owner), read once, close.
+    check_budget("tree per process", process_tree, &["tree"], 4.0);
 }
 
 #[test]
