@@ -1,8 +1,9 @@
 //! procscope: a command-line inspector for Linux processes and threads.
 //!
-//! Data flows one way: `cli` (clap) → `query` (validated, pure) → `collect` (the only code
-//! that reads /proc) → `model` (plain serde types) → `commands` (build reports) → `render`
-//! (table, JSON, NDJSON) → stdout.
+//! The app layer: `cli` (clap) → `query` (the validated request) → `commands` (query in,
+//! payload out, using `columns`, `analyze` and `collect`, the only code that reads /proc)
+//! → `render` (table, JSON, NDJSON, OpenMetrics) → stdout. Layers only point down; README's
+//! Architecture section has the table and `tests/cli/architecture.rs` enforces it.
 
 pub mod analyze;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod query;
 pub mod render;
 pub mod serve;
 pub mod signal;
+pub mod text;
 
 use std::io::{IsTerminal, Write};
 
@@ -95,102 +97,77 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Man(args)) => write_out(&commands::meta::man(args.command.as_deref())?),
         Some(Command::Ps(args)) => ps(&global, &args),
         None => ps(&global, &PsArgs::default()),
-        Some(Command::Threads(args)) => {
-            let env = Env::open(&global)?;
-            let options = commands::threads::ThreadsOptions {
-                samples: args.samples,
-                roles: !args.no_roles,
-                explain: args.explain,
-            };
-            let report = commands::threads::run(args.pid, options, &env.procfs, &env.system)?;
-            emit(&report, &global)
-        }
-        Some(Command::Fds(args)) => {
-            let env = Env::open(&global)?;
-            let report = commands::fds::run(args.pid, &env.procfs, &env.system)?;
-            emit(&report, &global)
-        }
-        Some(Command::Ports(args)) => {
-            let env = Env::open(&global)?;
-            let users = UserNames::load();
-            let query = commands::ports::PortsQuery {
-                port: args.port,
-                all: args.all,
-                tcp: args.tcp,
-                udp: args.udp,
-                unix: args.unix,
-                pid: args.pid,
-                states: args.state.clone(),
-                interval: args.interval,
-                info: args.info,
-            };
-            let report = commands::ports::run(query, &env.procfs, &users)?;
-            emit(&report, &global)
-        }
-        Some(Command::Who(args)) => {
-            let env = Env::open(&global)?;
-            let users = UserNames::load();
-            let query = commands::who::WhoQuery {
-                paths: args.paths,
-                recursive: args.recursive,
-                mount: args.mount,
-                deleted: args.deleted,
-            };
-            let report = commands::who::run(&query, &env.procfs, &users)?;
-            emit(&report, &global)
-        }
-        Some(Command::Mem(args)) => {
-            let env = Env::open(&global)?;
-            let query = commands::mem::MemQuery {
-                libs: args.libs,
-                maps: args.maps,
-            };
-            let report = commands::mem::run(args.pid, query, &env.procfs, &env.system)?;
-            emit(&report, &global)
-        }
-        Some(Command::Tree(args)) => {
-            let env = Env::open(&global)?;
-            let users = UserNames::load();
-            let ascii = args.ascii || !std::io::stdout().is_terminal();
-            let report = commands::tree::run(args.pid, ascii, &env.procfs, &users)?;
-            emit(&report, &global)
-        }
+        Some(Command::Show(args)) => show(&global, &args),
+        Some(Command::Threads(args)) => threads(&global, &args),
+        Some(Command::Fds(args)) => fds(&global, &args),
+        Some(Command::Ports(args)) => ports(&global, &args),
+        Some(Command::Who(args)) => who(&global, &args),
+        Some(Command::Mem(args)) => mem(&global, &args),
+        Some(Command::Tree(args)) => tree(&global, &args),
+        Some(Command::Profile(args)) => profile(&global, &args),
         Some(Command::Kill(args)) => kill(&global, &args),
         Some(Command::Export(_) | Command::Serve(_)) if global.json || global.ndjson => Err(
             exit::usage("export and serve print OpenMetrics, not JSON: use `ps --json` for JSON"),
         ),
         Some(Command::Export(args)) => export(&global, &args),
         Some(Command::Serve(args)) => serve::run(&global, &args),
-        Some(Command::Profile(args)) => {
-            let env = Env::open(&global)?;
-            let options = commands::profile::ProfileOptions {
-                duration: args.duration,
-                hz: args.hz,
-                folded: args.folded,
-            };
-            let report = commands::profile::run(args.pid, options, &env.procfs, &env.system)?;
-            emit(&report, &global)
-        }
         Some(Command::Top(args)) => top(&global, &args.ps, Some((args.delay, args.batch))),
-        Some(Command::Show(args)) => {
-            let env = Env::open(&global)?;
-            let users = UserNames::load();
-            let extras = commands::show_security::ShowExtras {
-                env: args.env,
-                all_limits: args.limits,
-                secrets: args.secrets.policy(),
-            };
-            let report = commands::show::run(
-                args.pid,
-                &env.procfs,
-                &env.system,
-                &users,
-                args.raw_cmdline,
-                &extras,
-            )?;
-            emit(&report, &global)
-        }
     }
+}
+
+fn show(global: &GlobalArgs, args: &cli::ShowArgs) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let users = UserNames::load();
+    let (procfs, system) = (&env.procfs, &env.system);
+    let extras = args.extras();
+    let report = commands::show::run(args.pid, procfs, system, &users, args.raw_cmdline, &extras)?;
+    emit(&report, global)
+}
+
+fn threads(global: &GlobalArgs, args: &cli::ThreadsArgs) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let report = commands::threads::run(args.pid, args.options(), &env.procfs, &env.system)?;
+    emit(&report, global)
+}
+
+fn fds(global: &GlobalArgs, args: &cli::PidArgs) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let report = commands::fds::run(args.pid, &env.procfs, &env.system)?;
+    emit(&report, global)
+}
+
+fn ports(global: &GlobalArgs, args: &cli::PortsArgs) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let users = UserNames::load();
+    let report = commands::ports::run(args.query(), &env.procfs, &users)?;
+    emit(&report, global)
+}
+
+fn who(global: &GlobalArgs, args: &cli::WhoArgs) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let users = UserNames::load();
+    let report = commands::who::run(&args.query(), &env.procfs, &users)?;
+    emit(&report, global)
+}
+
+fn mem(global: &GlobalArgs, args: &cli::MemArgs) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let report = commands::mem::run(args.pid, args.query(), &env.procfs, &env.system)?;
+    emit(&report, global)
+}
+
+fn tree(global: &GlobalArgs, args: &cli::TreeArgs) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let users = UserNames::load();
+    let ascii = args.ascii || !std::io::stdout().is_terminal();
+    let report = commands::tree::run(args.pid, ascii, &env.procfs, &users)?;
+    emit(&report, global)
+}
+
+fn profile(global: &GlobalArgs, args: &cli::ProfileArgs) -> anyhow::Result<Exit> {
+    let env = Env::open(global)?;
+    let report = commands::profile::run(args.pid, args.options(), &env.procfs, &env.system)?;
+    emit(&report, global)
 }
 
 fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
@@ -226,42 +203,10 @@ fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
     if args.list_signals {
         return write_out(commands::kill::signal_table().as_bytes());
     }
-    if args.pids.is_empty()
-        && args.port.is_none()
-        && args.name.is_none()
-        && args.pattern.is_none()
-        && args.unit.is_none()
-    {
-        return Err(exit::usage(
-            "nothing to signal: give PIDs, --port, --name, --pattern or --unit",
-        ));
-    }
-    let matcher = match (&args.name, &args.pattern) {
-        (Some(name), _) => Some(query::Matcher::new(name, true, false)),
-        (None, Some(pattern)) => Some(query::Matcher::new(pattern, false, true)),
-        (None, None) => None,
-    }
-    .transpose()
-    .map_err(exit::usage)?;
+    let query = args.to_query().map_err(exit::usage)?;
     // No warning about the proc tree: kill itself refuses (exit 3) when its PIDs are not ours.
     let env = Env::open_tree(global)?;
-    let users = UserNames::load();
-    let query = commands::kill::KillQuery {
-        pids: args.pids.clone(),
-        port: args.port,
-        all_netns: args.all_netns,
-        matcher,
-        unit: args.unit.clone(),
-        tree: args.tree,
-        signal: args.signal,
-        wait: args.wait,
-        timeout: args.timeout,
-        escalate: args.escalate,
-        force: args.force,
-        dry_run: args.dry_run,
-        yes: args.yes,
-    };
-    let report = commands::kill::run(&query, &env.procfs, &env.system, &users)?;
+    let report = commands::kill::run(&query, &env.procfs, &env.system)?;
     emit(&report, global)
 }
 
@@ -325,6 +270,24 @@ fn top(
         top.is_some(),
         &mut print,
     )
+}
+
+// moved (issue 14): kept until merge for `top`, which calls `PsQuery::from_args`; the
+// conversion itself is `cli::PsArgs::to_query`.
+impl query::ps::PsQuery<columns::Column> {
+    /// The validated `ps` request, with users resolved and PIDs checked against pid_max;
+    /// sets the secret policy of the `env:NAME` columns for this run.
+    pub fn from_args(
+        args: &PsArgs,
+        system: &SystemInfo,
+        users: &UserNames,
+    ) -> anyhow::Result<Self> {
+        let query = args
+            .to_query(system.pid_max, |user| users.resolve(user))
+            .map_err(exit::usage)?;
+        columns::extended::set_secret_policy(query.secrets.clone());
+        Ok(query)
+    }
 }
 
 /// The proc tree and system facts of this run.

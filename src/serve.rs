@@ -11,8 +11,9 @@ use nix::sys::signal::{SigSet, Signal};
 
 use crate::cli::{ExportArgs, GlobalArgs, ServeArgs};
 use crate::collect::{ProcFs, SystemInfo, UserNames};
-use crate::commands::export::{ExportQuery, run as collect};
+use crate::commands::export::run as collect;
 use crate::exit::{self, Exit};
+use crate::query::export::ExportQuery;
 use crate::query::groups::Grouping;
 use crate::render::openmetrics::{Exposition, render};
 
@@ -26,7 +27,7 @@ const INDEX: &str =
 /// Validates the grouping arguments (reading the config file) into an export request.
 pub fn export_query(args: &ExportArgs, system: &SystemInfo) -> anyhow::Result<ExportQuery> {
     for &pid in &args.pid {
-        crate::commands::ps::check_pid_max(pid, system)?;
+        crate::query::pid::check_pid_max(pid, system.pid_max).map_err(exit::usage)?;
     }
     let grouping = match &args.config {
         Some(path) => {

@@ -2,6 +2,7 @@
 //! mappings. Pure: it never reads /proc itself.
 
 pub mod fd_kind;
+pub mod filter;
 pub mod memory;
 pub mod placement;
 pub mod profile;

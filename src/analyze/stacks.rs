@@ -4,7 +4,7 @@
 use crate::parse::maps::{self, Mapping};
 
 // moved (issue 14): re-export until merge
-pub use crate::model::thread::StackMapping;
+pub use crate::model::code::StackMapping;
 
 /// The stack mapping that contains `sp`.
 pub fn stack_of(maps: &[Mapping], sp: u64) -> Option<StackMapping> {

@@ -105,12 +105,8 @@ pub fn socket_inode(dir: &ProcessDir, fd: i32) -> Option<u64> {
     inode_of(&dir.readlink(&format!("fd/{fd}")).ok()?, b"socket")
 }
 
-/// The inode in `socket:[N]` or `pipe:[N]` when the target has that prefix.
-pub fn inode_of(target: &[u8], prefix: &[u8]) -> Option<u64> {
-    let rest = target.strip_prefix(prefix)?.strip_prefix(b":[")?;
-    let digits = rest.strip_suffix(b"]")?;
-    std::str::from_utf8(digits).ok()?.parse().ok()
-}
+// moved (issue 14): re-export until merge
+pub use crate::parse::link::inode_of;
 
 impl ProcessDir {
     /// The type and link count of the file a link (`fd/3`) points to.

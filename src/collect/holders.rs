@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use crate::collect::fds::inode_of;
 use crate::collect::procfs::FdTable;
 use crate::collect::scan::scan;
 use crate::collect::{ProcFs, ProcessDir};
 use crate::model::Unavailable;
+use crate::parse::link::inode_of;
 
 /// One descriptor that refers to an inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod modules;
 pub mod needs;
 pub mod net;
+pub mod port_holders;
 pub mod process;
 pub mod procfs;
 pub mod runtime;

@@ -6,9 +6,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::collect::fds::{FdEntry, inode_of};
+use crate::collect::fds::FdEntry;
 use crate::collect::{ProcFs, ProcessDir, sock_diag};
 use crate::model::Unavailable;
+use crate::parse::link::inode_of;
 use crate::parse::net::{InetSocket, UnixSocket, parse_inet, parse_netlink, parse_unix};
 
 /// The four internet socket tables.

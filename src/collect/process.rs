@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::collect::binary::BinaryFacts;
 use crate::collect::needs::Needs;
 use crate::collect::procfs::{Files, ProcFs, ProcessDir};
+use crate::collect::runtime;
 use crate::model::Unavailable;
 use crate::parse::cmdline::parse_argv;
 use crate::parse::io::{IoCounters, parse_io};
@@ -95,14 +96,6 @@ pub enum TaskKind {
     Normal,
     Zombie,
     KernelThread,
-}
-
-/// The starting environment of a process (a thread's or a lone file's is not read).
-fn environ_of(dir: &impl Files) -> Field<Environ> {
-    dir.process_dir().map_or(
-        Err(Unavailable::Unsupported),
-        crate::collect::runtime::read_environ,
-    )
 }
 
 impl ProcessSample {
@@ -201,11 +194,9 @@ impl ProcessSample {
             sample.syscall = Some(read_syscall(dir).map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::RUNTIME) {
-            let binary = dir.process_dir().and_then(|process| {
-                crate::collect::runtime::binary_facts(process, process.runtimes())
-            });
+            let binary = dir.process_dir().and_then(runtime::probed_facts);
             if binary.as_ref().is_some_and(|b| !b.runtimes.is_empty()) {
-                sample.environ = Some(environ_of(dir));
+                sample.environ = Some(runtime::environ_of(dir));
             }
             sample.binary = Some(binary);
         }
@@ -241,7 +232,7 @@ impl ProcessSample {
             });
         }
         if needs.contains(Needs::ENVIRON) && sample.environ.is_none() {
-            sample.environ = Some(environ_of(dir).map_err(|why| explain(why, kind)));
+            sample.environ = Some(runtime::environ_of(dir).map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::WCHAN) {
             sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));
@@ -287,7 +278,8 @@ impl ProcessSample {
         field(&self.rss).map(|rss| rss.bytes(page_size))
     }
 
-    /// The stat fields, or why they are missing (`NotRead` is a programming error guard).
+    /// The stat fields, or why they are missing (a file the request's needs did not name reads
+    /// as `read_error`, see [`field`]).
     pub fn stat(&self) -> Field<&Stat> {
         field(&self.stat)
     }
@@ -321,8 +313,8 @@ impl ProcessSample {
     }
 
     /// What is known for runtime detection (with `Needs::RUNTIME`).
-    pub fn runtime_facts(&self) -> crate::collect::runtime::ProcessFacts<'_> {
-        crate::collect::runtime::ProcessFacts {
+    pub fn runtime_facts(&self) -> ProcessFacts<'_> {
+        ProcessFacts {
             pid: self.pid,
             ppid: self
                 .stat
@@ -486,4 +478,16 @@ pub fn explain(why: Unavailable, kind: TaskKind) -> Unavailable {
         }
         _ => why,
     }
+}
+
+/// What is known about a process when deciding its runtime.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessFacts<'a> {
+    pub pid: u32,
+    pub ppid: u32,
+    /// What the executable, the runtime libraries it needs and the libraries the process
+    /// maps say about each probed runtime, if read.
+    pub binary: Option<&'a BinaryFacts>,
+    /// The starting environment (`/proc/PID/environ`), if readable.
+    pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,
 }

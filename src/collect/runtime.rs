@@ -10,38 +10,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::collect::ProcessDir;
 use crate::collect::binary::{BinaryFacts, RuntimeMatch, read_facts, version_prefix};
 use crate::collect::modules::{file_identity, is_file_of, open_in_root, open_module};
+use crate::collect::procfs::Files;
 use crate::model::Unavailable;
 use crate::model::runtime::{RuntimeProbe, VersionSource};
 use crate::parse::maps::{Mapping, parse_maps};
-
-/// What is known about a process when deciding its runtime.
-#[derive(Debug, Clone, Copy)]
-pub struct ProcessFacts<'a> {
-    pub pid: u32,
-    pub ppid: u32,
-    /// What the executable, the runtime libraries it needs and the libraries the process
-    /// maps say about each probed runtime, if read.
-    pub binary: Option<&'a BinaryFacts>,
-    /// The starting environment (`/proc/PID/environ`), if readable.
-    pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,
-}
-
-impl ProcessFacts<'_> {
-    /// The value of environment variable `key`, if the environment was read and has it.
-    pub fn env(&self, key: &str) -> Option<String> {
-        self.environ?
-            .iter()
-            .find(|(k, _)| k == key.as_bytes())
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-    }
-
-    /// `(name, value)` of each of `keys` the environment sets: the settings a runtime reads.
-    pub fn settings(&self, keys: &[&str]) -> Vec<(String, String)> {
-        keys.iter()
-            .filter_map(|key| Some(((*key).to_owned(), self.env(key)?)))
-            .collect()
-    }
-}
 
 /// A starting environment: (name, value) pairs.
 pub type Environ = Vec<(Vec<u8>, Vec<u8>)>;
@@ -139,6 +111,11 @@ pub fn binary_facts(dir: &ProcessDir, probes: &[RuntimeProbe]) -> Option<Arc<Bin
         None => parse_maps(&dir.read("maps").ok()?),
     };
     Some(Arc::new(with_mapped(dir, &facts, &maps, probes)))
+}
+
+/// [`binary_facts`] for the probes the process's directory was opened with.
+pub fn probed_facts(dir: &ProcessDir) -> Option<Arc<BinaryFacts>> {
+    binary_facts(dir, dir.runtimes())
 }
 
 /// The file name of a mapping's path (`libjvm.so` of `/usr/lib/jvm/…/libjvm.so`).
@@ -311,6 +288,12 @@ fn keyed_version(text: &[u8], key: &str) -> Option<String> {
         let value = value.strip_prefix(b"\"").unwrap_or(value);
         version_prefix(value)
     })
+}
+
+/// The starting environment of a process (a thread's or a lone file's is not read).
+pub fn environ_of(dir: &impl Files) -> Result<Environ, Unavailable> {
+    dir.process_dir()
+        .map_or(Err(Unavailable::Unsupported), read_environ)
 }
 
 /// The starting environment as (name, value) pairs.

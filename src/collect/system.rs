@@ -7,8 +7,8 @@ use crate::collect::procfs::ProcFs;
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::parse_num;
 
-/// The largest pid_max Linux allows (PID_MAX_LIMIT on 64-bit).
-pub const PID_MAX_LIMIT: u32 = 4_194_304;
+// moved (issue 14): re-export until merge
+pub use crate::query::pid::PID_MAX_LIMIT;
 
 /// What to suggest when the kernel denied reads: root and the owner see more, unless this
 /// already runs as root (then a capability root lacks here, or a security module, is what

@@ -2,14 +2,14 @@
 //! `smaps_rollup`, `cgroup` and the descriptor links, each read through the process's
 //! directory handle and only when asked for. Totals are made by the caller.
 
-use crate::analyze::fd_kind::{FdKind, classify};
-use crate::collect::fds::inode_of;
 use crate::collect::net::{Proto, SocketTables};
 use crate::collect::process::Field;
 use crate::collect::{ProcFs, ProcessDir};
 use crate::model::Unavailable;
+use crate::model::fd_kind::{FdKind, classify};
 use crate::parse::keyed::Keyed;
 use crate::parse::limits::parse_limits;
+use crate::parse::link::inode_of;
 use crate::parse::net::InetSocket;
 use crate::parse::smaps::parse_rollup;
 

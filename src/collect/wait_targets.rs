@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
-use crate::analyze::fd_kind::{FdKind, classify};
-use crate::analyze::symbols::{Loaded, ModuleSymbols};
 use crate::collect::ProcessDir;
-use crate::collect::fds::{epoll_targets, inode_of};
+use crate::collect::fds::epoll_targets;
 use crate::collect::modules::{ModuleFile, open_debug_file, open_module, read_small_module};
 use crate::collect::net::SocketTables;
+use crate::model::fd_kind::{FdKind, classify};
 use crate::model::profile::EpollSet;
+use crate::parse::elf_symbols::{Loaded, ModuleSymbols};
+use crate::parse::link::inode_of;
 use crate::parse::maps::Mapping;
 use crate::parse::perfmap::PerfMap;
 

@@ -6,11 +6,11 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::analyze::placement::{Placement, placement};
 use crate::analyze::ps_state::ps_stat;
-use crate::analyze::secrets::{REDACTED, SecretPolicy};
 use crate::collect::{Field, Needs, ProcessSample, TaskKind};
 use crate::model::Unavailable;
 use crate::parse::cgroup::{parse_cgroup, summary};
-use crate::render::units;
+use crate::query::secrets::{REDACTED, SecretPolicy};
+use crate::text::units;
 
 use super::Context;
 use super::registry::Column;

@@ -1,6 +1,7 @@
 //! The column registry for process listings and the values columns produce.
 
 pub mod extended;
+pub mod lookup;
 pub mod registry;
 pub mod security;
 pub mod value;

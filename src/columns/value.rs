@@ -8,8 +8,8 @@ use crate::analyze::placement::ContainerInfo;
 use crate::analyze::runtime::RuntimeInfo;
 use crate::collect::Field;
 use crate::model::text::{lossless, lossless_list};
-use crate::render::escape::Escaped;
-use crate::render::units;
+use crate::text::escape::Escaped;
+use crate::text::units;
 
 /// What a column holds; decides alignment, table format and JSON schema type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,14 +78,8 @@ impl Kind {
     pub fn schema_defs(self) -> Map<String, Json> {
         let mut defs = Map::new();
         let (name, mut schema) = match self {
-            Self::Runtime => (
-                "RuntimeInfo",
-                crate::render::json::schema_of::<RuntimeInfo>(),
-            ),
-            Self::Container => (
-                "ContainerInfo",
-                crate::render::json::schema_of::<ContainerInfo>(),
-            ),
+            Self::Runtime => ("RuntimeInfo", schema_of::<RuntimeInfo>()),
+            Self::Container => ("ContainerInfo", schema_of::<ContainerInfo>()),
             _ => return defs,
         };
         if let Some(object) = schema.as_object_mut() {
@@ -265,6 +259,11 @@ fn sort_bytes(value: &Value) -> Vec<u8> {
         Value::Argv { argv, .. } => argv.join(&b' '),
         _ => Vec::new(),
     }
+}
+
+/// The schema of a serializable value type, via schemars, with `$defs` kept.
+fn schema_of<T: schemars::JsonSchema>() -> Json {
+    serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
 }
 
 #[cfg(test)]

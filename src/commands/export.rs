@@ -18,15 +18,10 @@ use crate::model::export::{ExportPayload, GroupStats, ListeningPort, ProcessStat
 use crate::parse::codes::state_name;
 use crate::parse::maps::parse_maps;
 use crate::parse::syscall::SyscallState;
-use crate::query::groups::{Candidate, Grouping, RuleNeeds};
+use crate::query::groups::{Candidate, RuleNeeds};
 
-/// The validated request.
-#[derive(Debug, Clone)]
-pub struct ExportQuery {
-    pub grouping: Grouping,
-    /// Read smaps_rollup for PSS (costly: the kernel walks every mapping).
-    pub pss: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::export::ExportQuery;
 
 /// One process, read and assigned to its group.
 struct Record {

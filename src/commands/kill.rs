@@ -9,11 +9,10 @@ mod view;
 use std::time::{Duration, Instant};
 
 use crate::collect::procfs::PidView;
-use crate::collect::{ProcFs, SystemInfo, UserNames};
+use crate::collect::{ProcFs, SystemInfo};
 use crate::exit::{self, Exit};
 use crate::model::kill::{KillOutcome, KillPayload, KillResult};
 use crate::model::text::{lossless, lossless_list};
-use crate::query::Matcher;
 use crate::signal::{Pidfd, SendError, SignalChoice, wait_all};
 
 use select::{Choice, Selected, select};
@@ -22,27 +21,8 @@ pub use view::{schema, signal_table};
 /// How long to wait for a process to die after SIGKILL.
 const AFTER_KILL: Duration = Duration::from_secs(5);
 
-/// The validated request.
-#[derive(Debug, Clone)]
-pub struct KillQuery {
-    pub pids: Vec<u32>,
-    pub port: Option<u16>,
-    /// With `port`: holders in every network namespace, not only procscope's own.
-    pub all_netns: bool,
-    /// `--name` (exact name) or `--pattern` (regex over name and command line), the same
-    /// matcher `ps` uses.
-    pub matcher: Option<Matcher>,
-    /// `--unit`: the processes of this systemd unit (with a matcher: those that match).
-    pub unit: Option<String>,
-    pub tree: bool,
-    pub signal: SignalChoice,
-    pub wait: bool,
-    pub timeout: Option<Duration>,
-    pub escalate: bool,
-    pub force: bool,
-    pub dry_run: bool,
-    pub yes: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::kill::KillQuery;
 
 impl KillQuery {
     /// Selection by something other than explicit PIDs asks for confirmation.
@@ -64,13 +44,8 @@ pub struct KillReport {
 }
 
 /// Selects, refuses, confirms, signals and waits.
-pub fn run(
-    query: &KillQuery,
-    procfs: &ProcFs,
-    system: &SystemInfo,
-    users: &UserNames,
-) -> anyhow::Result<KillReport> {
-    let prepared = prepare(query, procfs, system, users)?;
+pub fn run(query: &KillQuery, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<KillReport> {
+    let prepared = prepare(query, procfs, system)?;
     if prepared.selected.is_empty() {
         return Err(exit::target("nothing to signal: no process matched"));
     }
@@ -130,7 +105,6 @@ pub fn prepare(
     query: &KillQuery,
     procfs: &ProcFs,
     system: &SystemInfo,
-    users: &UserNames,
 ) -> anyhow::Result<Prepared> {
     match procfs.pid_view() {
         PidView::Live => {}
@@ -145,10 +119,10 @@ pub fn prepare(
         }
     }
     for &pid in &query.pids {
-        crate::commands::ps::check_pid_max(pid, system)?;
+        crate::query::pid::check_pid_max(pid, system.pid_max).map_err(exit::usage)?;
     }
     Ok(Prepared {
-        selected: select(query, procfs, users)?,
+        selected: select(query, procfs)?,
     })
 }
 

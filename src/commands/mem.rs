@@ -21,14 +21,8 @@ use crate::render::json;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{Report, Style, units};
 
-/// What `mem` shows besides the summary.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MemQuery {
-    /// One line per shared library instead of one for all.
-    pub libs: bool,
-    /// Every mapping.
-    pub maps: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::mem::MemQuery;
 
 /// The memory of one process, ready to render.
 pub struct MemReport {

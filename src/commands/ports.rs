@@ -1,18 +1,19 @@
 //! `procscope ports [PORT]`: which process listens on (or talks over) which port, across
 //! every network namespace, with every holder of a shared socket.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
 use crate::analyze::sockets::{
     endpoint, inet_info, tcp_stats, throughput, throughput_limits, unix_info,
 };
-use crate::collect::holders::{HolderScan, Kind, netns_of, scan_holders};
+use crate::collect::holders::{HolderScan, Kind, scan_holders};
 use crate::collect::net::{Proto, SocketTables, tcp_byte_counters};
+use crate::collect::port_holders::{own_netns, socket_tables};
 use crate::collect::{Needs, ProcFs, ProcessSample, UserNames};
 use crate::commands::holder_names::HolderNames;
-use crate::exit::{self, Exit};
+use crate::exit::Exit;
 use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;
 use crate::model::socket::{PortList, PortRow, SocketHolder, SocketTimer};
@@ -21,24 +22,8 @@ use crate::render::json;
 use crate::render::table::{self, Align, Text};
 use crate::render::{Report, Style, units};
 
-/// What `ports` lists.
-#[derive(Debug, Clone, Default)]
-pub struct PortsQuery {
-    pub port: Option<u16>,
-    /// Every state, not only listening TCP and bound UDP.
-    pub all: bool,
-    pub tcp: bool,
-    pub udp: bool,
-    pub unix: bool,
-    /// Keep only sockets held by this process.
-    pub pid: Option<u32>,
-    /// Keep only sockets in these states (names as shown, `CLOSE_WAIT`); implies every state.
-    pub states: Vec<String>,
-    /// Measure each TCP connection's throughput over this interval.
-    pub interval: Option<std::time::Duration>,
-    /// Show timers, retransmits and round-trip times in the table.
-    pub info: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::ports::PortsQuery;
 
 impl PortsQuery {
     fn state_matches(&self, state: Option<&str>) -> bool {
@@ -74,26 +59,8 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
         (before, start)
     });
     let holders = scan_holders(procfs, Kind::Sockets, true);
-    let own_netns = procfs
-        .process(std::process::id())
-        .ok()
-        .and_then(|dir| netns_of(&dir));
-    let tables = namespaces(procfs, &holders, own_netns);
-    let unreadable = |t: &SocketTables| {
-        Proto::ALL
-            .iter()
-            .all(|p| t.missing.iter().any(|(name, _)| *name == p.name()))
-    };
-    if tables.iter().all(|(_, t)| unreadable(t)) {
-        return Err(exit::Failure {
-            exit: Exit::Fatal,
-            message: format!(
-                "no socket tables under {}/net (a proc mounted with subset=pid has none): sockets cannot be listed",
-                procfs.root().display()
-            ),
-        }
-        .into());
-    }
+    let own_netns = own_netns(procfs);
+    let tables = socket_tables(procfs, &holders, own_netns)?;
     let mut names = HolderNames::new(procfs, users);
     let mut sockets = Vec::new();
     for (netns, table) in &tables {
@@ -250,34 +217,6 @@ fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
     for holder in sockets.iter_mut().flat_map(|s| s.holders.iter_mut()) {
         holder.role = family.label(holder.pid);
     }
-}
-
-/// The socket tables of every network namespace: ours through the proc root, each other
-/// one once, through one of its processes. Without any namespace known (a fixture tree),
-/// the proc root's tables alone.
-fn namespaces(
-    procfs: &ProcFs,
-    holders: &HolderScan,
-    own: Option<u64>,
-) -> Vec<(Option<u64>, SocketTables)> {
-    let mut tables = Vec::new();
-    if let Some(own) = own {
-        tables.push((Some(own), SocketTables::of_root(procfs)));
-    }
-    let mut seen: HashSet<u64> = own.into_iter().collect();
-    let mut by_pid: Vec<(&u32, &u64)> = holders.netns.iter().collect();
-    by_pid.sort();
-    for (&pid, &netns) in by_pid {
-        if seen.insert(netns)
-            && let Ok(dir) = procfs.process(pid)
-        {
-            tables.push((Some(netns), SocketTables::of_process(&dir)));
-        }
-    }
-    if tables.is_empty() {
-        tables.push((None, SocketTables::of_root(procfs)));
-    }
-    tables
 }
 
 fn group_holders(

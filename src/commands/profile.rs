@@ -22,14 +22,8 @@ use crate::parse::maps::{Mapping, parse_maps};
 use crate::parse::perfmap::PerfMap;
 use crate::render::profile::ProfileView;
 
-/// How `profile` samples and shows.
-#[derive(Debug, Clone, Copy)]
-pub struct ProfileOptions {
-    pub duration: Duration,
-    pub hz: u32,
-    /// Print folded stacks (`role;wait;frame count`) instead of the table.
-    pub folded: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::profile::ProfileOptions;
 
 const NEEDS: Needs = Needs::STAT
     .union(Needs::EXE)
@@ -282,7 +276,7 @@ fn resolve_wait(
 /// A program counter with offset, and as a frame without it; JIT code by the perf map.
 fn locate(symbolizer: &mut Symbolizer, perf_map: Option<&PerfMap>, pc: u64) -> (String, String) {
     let location = symbolizer.locate(pc);
-    if location.region == crate::model::thread::CodeRegion::Jit {
+    if location.region == crate::model::code::CodeRegion::Jit {
         return match perf_map.and_then(|map| map.lookup(pc)) {
             Some(name) => (format!("[jit] {name}"), format!("[jit] {name}")),
             None => (format!("[jit] {pc:#x}"), "[jit]".to_owned()),

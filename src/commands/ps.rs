@@ -5,15 +5,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::filter::FilterProcess;
 use crate::analyze::runtime::ClusterRole;
 use crate::analyze::tree::Forest;
-use crate::cli::PsArgs;
 use crate::collect::scan::{Scan, scan};
 use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{self, COLUMNS, Column, Context, Value, value};
 use crate::exit::{self, Exit};
 use crate::model::Unavailable;
-use crate::query::{Matcher, ProcessFilter};
+use crate::query::ProcessFilter;
 use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{ErrorEntry, Report, Style};
@@ -41,175 +41,13 @@ struct Row {
     cells: Vec<Field<Value>>,
 }
 
-/// The validated request.
-pub struct PsQuery {
-    pub columns: Vec<&'static Column>,
-    /// The first sort key (every key, with its direction, is in `sort_keys`).
-    pub sort: &'static Column,
-    /// Every sort key in order; `true` sorts that key descending (`-s rss,-cpu`).
-    pub sort_keys: Vec<(&'static Column, bool)>,
-    pub reverse: bool,
-    pub filter: ProcessFilter,
-    pub limit: Option<usize>,
-    pub interval: Option<Duration>,
-    /// One row per thread instead of per process.
-    pub threads: bool,
-    /// Rows in process-tree order.
-    pub tree: bool,
-    /// Keep the exact command line bytes (`cmdline_b64`).
-    pub raw_cmdline: bool,
-}
-
-impl PsQuery {
-    /// Validates the arguments: column and sort names, user names, the pattern.
-    pub fn from_args(
-        args: &PsArgs,
-        system: &SystemInfo,
-        users: &UserNames,
-    ) -> anyhow::Result<Self> {
-        let defaults = if args.threads {
-            columns::registry::DEFAULT_THREADS
-        } else {
-            columns::registry::DEFAULT
-        };
-        let columns = if args.columns.is_empty() {
-            defaults
-                .iter()
-                .filter_map(|name| columns::registry::find(name))
-                .collect()
-        } else {
-            args.columns
-                .iter()
-                .map(|name| column(name))
-                .collect::<anyhow::Result<Vec<_>>>()?
-        };
-        let sort_keys = match &args.sort {
-            Some(list) => sort_keys(list)?,
-            None => vec![(
-                columns::registry::find("pid").expect("pid column exists"),
-                false,
-            )],
-        };
-        let sort = sort_keys[0].0;
-        columns::extended::set_secret_policy(args.secrets.policy());
-        if let Some(pattern) = &args.pattern
-            && pattern.starts_with('-')
-            && !args.regex
-            && !args.exact
-            && !PS_HABITS.contains(&pattern.as_str())
-        {
-            return Err(exit::usage(format!(
-                "unknown option '{pattern}': see `procscope ps --help` (to match text that starts with '-', use --regex)"
-            )));
-        }
-        let matcher = args
-            .pattern
-            .as_deref()
-            .filter(|pattern| args.exact || args.regex || !PS_HABITS.contains(pattern))
-            .map(|pattern| Matcher::new(pattern, args.exact, args.regex))
-            .transpose()
-            .map_err(exit::usage)?;
-        let uids = args
-            .user
-            .iter()
-            .map(|user| {
-                users.resolve(user).ok_or_else(|| {
-                    exit::usage(format!(
-                        "unknown user '{user}': expected a user name or a numeric uid"
-                    ))
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        for &pid in args.pid.iter().chain(&args.ppid) {
-            check_pid_max(pid, system)?;
-        }
-        Ok(Self {
-            columns,
-            sort,
-            sort_keys,
-            reverse: args.reverse,
-            filter: ProcessFilter {
-                matcher,
-                pids: args.pid.clone(),
-                ppids: args.ppid.clone(),
-                uids,
-                states: args.state.clone().unwrap_or_default().into_bytes(),
-                exclude: Some(std::process::id()),
-                runtime: args.runtime.clone(),
-                units: args.unit.clone(),
-                containers: args.container.clone(),
-                cgroups: args.cgroup.clone(),
-            },
-            limit: args.limit,
-            interval: args.interval,
-            threads: args.threads,
-            tree: args.tree,
-            raw_cmdline: args.raw_cmdline,
-        })
-    }
-
-    /// Everything each process must have read: columns, sort key and filter.
-    pub fn needs(&self) -> Needs {
-        let mut needs = self.filter.needs();
-        for (key, _) in &self.sort_keys {
-            needs |= key.needs;
-        }
-        for column in &self.columns {
-            needs |= column.needs;
-        }
-        if self.interval.is_some() || self.tree {
-            needs |= Needs::STAT;
-        }
-        if self.raw_cmdline && needs.contains(Needs::CMDLINE) {
-            needs |= Needs::RAW_CMDLINE;
-        }
-        needs
-    }
-}
-
-/// What BSD and System V `ps` users type to see every process (`ps aux`, `ps -ef`): taken as
-/// "no pattern", so the habit lists everything instead of matching nothing. `--exact aux`
-/// still finds a process named `aux`.
-const PS_HABITS: &[&str] = &[
-    "aux", "auxw", "auxww", "axu", "ax", "-aux", "-ef", "-efw", "-efww", "-eF", "-e", "-A",
-];
+// moved (issue 14): re-export until merge
+pub type PsQuery = crate::query::ps::PsQuery<Column>;
 
 /// Rejects a PID above this system's pid_max (it can never exist here).
+// moved (issue 14): re-export until merge (the check is `query::pid::check_pid_max`)
 pub fn check_pid_max(pid: u32, system: &SystemInfo) -> anyhow::Result<()> {
-    if pid > system.pid_max {
-        return Err(exit::usage(format!(
-            "PID {pid} is above this system's pid_max ({}): no process can have it",
-            system.pid_max
-        )));
-    }
-    Ok(())
-}
-
-/// Parses `-s rss,-cpu`: column names, each with an optional `-` for descending.
-fn sort_keys(list: &str) -> anyhow::Result<Vec<(&'static Column, bool)>> {
-    list.split(',')
-        .map(|key| {
-            let (name, descending) = match key.strip_prefix('-') {
-                Some(name) => (name, true),
-                None => (key.strip_prefix('+').unwrap_or(key), false),
-            };
-            if name.is_empty() {
-                return Err(exit::usage(format!(
-                    "'{list}' is not a list of sort keys: expected column names, comma-separated, each optionally prefixed with - for descending (e.g. rss,-cpu)"
-                )));
-            }
-            Ok((column(name)?, descending))
-        })
-        .collect()
-}
-
-fn column(name: &str) -> anyhow::Result<&'static Column> {
-    columns::registry::find(name).ok_or_else(|| {
-        exit::usage(format!(
-            "unknown column '{name}': valid columns are {}",
-            columns::registry::names()
-        ))
-    })
+    crate::query::pid::check_pid_max(pid, system.pid_max).map_err(exit::usage)
 }
 
 /// The text of `-o help`: every column with its header, JSON key and meaning.

@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
+use crate::analyze::filter::FilterProcess;
 use crate::analyze::runtime::detect;
-use crate::cli::GroupBy;
 use crate::collect::scan::scan;
 use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, TaskKind, UserNames};
 use crate::columns::extended::placement_of;
 use crate::columns::value::round2;
 use crate::exit::Exit;
 use crate::model::Unavailable;
+use crate::query::ps::GroupBy;
 use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Text};
 use crate::render::{ErrorEntry, Report, Style, units};

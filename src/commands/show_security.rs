@@ -18,15 +18,8 @@ use crate::parse::keyed::Keyed;
 use crate::render::escape::Escaped;
 use crate::render::table::{Text, Tone};
 
-/// What `show` was asked for beyond its default sections.
-#[derive(Debug, Clone, Default)]
-pub struct ShowExtras {
-    /// `--env`: the starting environment.
-    pub env: bool,
-    /// `--limits`: all 16 limits instead of three.
-    pub all_limits: bool,
-    pub secrets: SecretPolicy,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::show::ShowExtras;
 
 /// The kernel's limit names with their labels in the sheet, in /proc/PID/limits order.
 pub const LIMIT_LABELS: &[(&str, &str)] = &[

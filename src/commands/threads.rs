@@ -37,16 +37,8 @@ pub struct ThreadsReport {
     explain: bool,
 }
 
-/// How `threads` reads and shows.
-#[derive(Debug, Clone, Copy)]
-pub struct ThreadsOptions {
-    /// Read a running thread's registers up to this many times in all.
-    pub samples: u32,
-    /// Recognise the runtime and give each thread its role.
-    pub roles: bool,
-    /// Show the evidence for each role.
-    pub explain: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::threads::ThreadsOptions;
 
 /// The files each thread needs. `wchan` (an expensive read: the kernel unwinds the thread's
 /// stack) is read only for threads whose `syscall` says little.

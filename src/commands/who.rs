@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 
 use rustix::fs::FileType;
 use serde_json::{Map, Value as Json};
@@ -21,17 +20,8 @@ use crate::render::table::{self, Align, Column, Text};
 use crate::render::units;
 use crate::render::{Report, Style, fit::Fit};
 
-/// What `who` looks for.
-#[derive(Debug, Clone, Default)]
-pub struct WhoQuery {
-    pub paths: Vec<PathBuf>,
-    /// Every file below each directory (`lsof +D`).
-    pub recursive: bool,
-    /// Every file on the file system each path is on (`fuser -m`).
-    pub mount: bool,
-    /// Deleted-but-open files system-wide (`lsof +L1`).
-    pub deleted: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::query::who::WhoQuery;
 
 /// The held files, ready to render.
 pub struct WhoReport {

@@ -3,10 +3,10 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-/// What happened to one target. The wire strings are kebab-case (as they were before
-/// outcomes became an enum).
+/// What happened to one target. The wire strings are snake_case, like every enum of the
+/// JSON contract (`still_running`, `permission_denied`), and the table shows the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "snake_case")]
 pub enum KillOutcome {
     /// The signal was sent (and no wait was asked for).
     Signalled,
@@ -64,7 +64,7 @@ pub struct KillPayload {
 }
 
 impl KillOutcome {
-    /// The outcome as it appears in JSON (`still-running`).
+    /// The outcome as it appears in JSON and tables (`still_running`).
     pub fn wire_name(self) -> String {
         serde_json::to_value(self)
             .ok()

@@ -1,8 +1,11 @@
 //! Plain serializable types shared by the commands: no I/O happens here.
 
+pub mod code;
 pub mod detail;
 pub mod export;
+pub mod exposition;
 pub mod fd;
+pub mod fd_kind;
 pub mod kill;
 pub mod machine;
 pub mod memory;

@@ -1,10 +1,9 @@
 //! Which processes a listing keeps: name/command-line pattern, PIDs, parents, users, states,
-//! systemd units, containers and cgroups.
+//! systemd units, containers and cgroups. The request only: evaluating it over a read process
+//! is `analyze::filter`'s job.
 
-use crate::analyze::placement::placement;
-use crate::collect::{Needs, ProcessSample};
-use crate::parse::cgroup::parse_cgroup;
 use crate::query::matcher::Matcher;
+use crate::query::needs::Needs;
 
 /// All the conditions of one listing; empty lists mean "any".
 #[derive(Debug, Clone, Default)]
@@ -54,71 +53,10 @@ impl ProcessFilter {
         !self.units.is_empty() || !self.containers.is_empty() || !self.cgroups.is_empty()
     }
 
-    /// True when the process's cgroup lines meet the unit, container and cgroup conditions.
-    fn keeps_placement(&self, process: &ProcessSample) -> bool {
-        if !self.selects_by_cgroup() {
-            return true;
-        }
-        let Ok(raw) = process.cgroup() else {
-            return false;
-        };
-        let lines = parse_cgroup(raw);
-        let place = placement(&lines);
-        let unit_ok = self.units.is_empty()
-            || place
-                .unit
-                .as_deref()
-                .is_some_and(|unit| self.units.iter().any(|u| unit_matches(unit, u)));
-        let container_ok = self.containers.is_empty()
-            || place
-                .container
-                .as_ref()
-                .is_some_and(|c| self.containers.iter().any(|wanted| c.matches(wanted)));
-        let cgroup_ok = self.cgroups.is_empty()
-            || lines.iter().any(|line| {
-                self.cgroups
-                    .iter()
-                    .any(|wanted| path_within(&line.path, wanted))
-            });
-        unit_ok && container_ok && cgroup_ok
-    }
-
     /// True when the filter can decide on the PID alone and rejects it (saves all reads).
     pub fn rejects_pid(&self, pid: u32) -> bool {
         (!self.pids.is_empty() && !self.pids.contains(&pid))
             || (self.matcher.is_some() && self.exclude == Some(pid))
-    }
-
-    /// True when the process passes every condition. Unreadable fields fail a condition.
-    pub fn keeps(&self, process: &ProcessSample) -> bool {
-        if self.rejects_pid(process.pid) {
-            return false;
-        }
-        let stat = process.stat().ok();
-        if !self.ppids.is_empty() && !stat.is_some_and(|s| self.ppids.contains(&s.ppid)) {
-            return false;
-        }
-        if !self.states.is_empty() && !stat.is_some_and(|s| self.states.contains(&s.state)) {
-            return false;
-        }
-        if !self.uids.is_empty() && !process.euid().is_ok_and(|uid| self.uids.contains(&uid)) {
-            return false;
-        }
-        if let Some(wanted) = &self.runtime {
-            let detected = crate::analyze::runtime::detect(&process.runtime_facts());
-            if detected.is_none_or(|(_, info)| &info.runtime != wanted) {
-                return false;
-            }
-        }
-        if !self.keeps_placement(process) {
-            return false;
-        }
-        if let Some(matcher) = &self.matcher {
-            let name = process.name().unwrap_or_default();
-            let argv = process.cmdline().map(Vec::as_slice).unwrap_or_default();
-            return matcher.matches(&name, argv);
-        }
-        true
     }
 }
 

@@ -3,7 +3,7 @@
 
 use regex::bytes::Regex;
 
-use crate::collect::Needs;
+use crate::query::needs::Needs;
 
 /// How a PATTERN is matched.
 #[derive(Debug, Clone)]

@@ -1,7 +1,8 @@
 //! Parsing a PID argument: a positive decimal within the kernel's limit, never 0, never
 //! negative, never a value that wraps to -1.
 
-use crate::collect::system::PID_MAX_LIMIT;
+/// The largest pid_max Linux allows (PID_MAX_LIMIT on 64-bit).
+pub const PID_MAX_LIMIT: u32 = 4_194_304;
 
 /// Parses a PID as typed by a user. Accepts only plain decimal digits.
 pub fn parse_pid(text: &str) -> Result<u32, String> {
@@ -37,6 +38,16 @@ pub fn parse_pid(text: &str) -> Result<u32, String> {
 /// `--ppid`.
 pub fn parse_ppid(text: &str) -> Result<u32, String> {
     if text == "0" { Ok(0) } else { parse_pid(text) }
+}
+
+/// Rejects a PID above this system's pid_max (it can never exist here).
+pub fn check_pid_max(pid: u32, pid_max: u32) -> Result<(), String> {
+    if pid > pid_max {
+        return Err(format!(
+            "PID {pid} is above this system's pid_max ({pid_max}): no process can have it"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -78,5 +89,12 @@ mod tests {
         );
         assert!(parse_pid("-1").unwrap_err().contains("negative"));
         assert!(parse_pid("abc").unwrap_err().contains("'abc'"));
+    }
+
+    #[test]
+    fn pid_max_bounds_pids() {
+        assert_eq!(check_pid_max(32768, 32768), Ok(()));
+        let err = check_pid_max(32769, 32768).unwrap_err();
+        assert!(err.contains("32769") && err.contains("(32768)"), "{err}");
     }
 }

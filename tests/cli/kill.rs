@@ -113,7 +113,7 @@ fn pattern_and_name_select_what_ps_selects() {
     assert_eq!(listed, vec![u64::from(child.pid())]);
     let selected = json_ok(&run(&["kill", "--pattern", &regex, "--dry-run", "--json"]));
     assert_eq!(pids(&selected["results"]), listed);
-    assert_eq!(selected["results"][0]["result"], "would-signal");
+    assert_eq!(selected["results"][0]["result"], "would_signal");
     let exact = pids(&json_ok(&run(&["ps", &name, "--exact", "--json"]))["processes"]);
     let by_name = json_ok(&run(&["kill", "--name", &name, "--dry-run", "--json"]));
     assert_eq!(pids(&by_name["results"]), exact);

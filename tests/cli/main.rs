@@ -1,6 +1,7 @@
 //! Integration tests: the procscope binary run against fixture trees and against processes
 //! the tests start themselves.
 
+mod architecture;
 mod budget;
 mod columns;
 mod common;

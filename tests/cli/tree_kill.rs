@@ -94,7 +94,7 @@ fn term_without_escalation_leaves_it_running_and_exits_1() {
         "300ms",
         "--json",
     ]));
-    assert_eq!(doc["results"][0]["result"], "still-running");
+    assert_eq!(doc["results"][0]["result"], "still_running");
     assert!(alive(child.pid()));
 }
 
@@ -142,7 +142,7 @@ fn tree_selection_without_a_terminal_needs_yes() {
     assert!(alive(parent.pid()));
     let dry = run(&["kill", &parent.pid().to_string(), "--tree", "--dry-run"]);
     assert_eq!(dry.status.code(), Some(0));
-    assert!(stdout(&dry).contains("would-signal"));
+    assert!(stdout(&dry).contains("would_signal"));
     assert!(alive(parent.pid()));
 }
 

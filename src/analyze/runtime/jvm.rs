@@ -12,11 +12,11 @@ use std::collections::HashMap;
 
 use super::facts::base_evidence;
 use super::node_roles::creation_ranks;
-use super::summary_line;
 use super::{
     ProcessFacts, RoleAssignment, RoleContext, Runtime, RuntimeInfo, RuntimeProbe, ThreadFacts,
     ThreadRole, VersionSource,
 };
+use super::{settings, summary_line};
 
 /// The runtime's name in `RuntimeInfo`.
 pub const NAME: &str = "jvm";
@@ -84,7 +84,7 @@ impl Runtime for Jvm {
             runtime: NAME.into(),
             version: found.version.clone(),
             cluster: None,
-            settings: process.settings(SETTINGS),
+            settings: settings(process, SETTINGS),
         })
     }
 

@@ -12,12 +12,12 @@ pub mod node_roles;
 
 use std::sync::LazyLock;
 
-use crate::analyze::stacks::StackMapping;
+use crate::model::code::StackMapping;
 use crate::parse::maps::Mapping;
 use crate::parse::syscall::SyscallState;
 
 // moved (issue 14): re-export until merge
-pub use crate::collect::runtime::ProcessFacts;
+pub use crate::collect::process::ProcessFacts;
 // moved (issue 14): re-export until merge
 pub use crate::model::runtime::{ClusterRole, RoleEvidence, RuntimeInfo};
 pub use crate::model::runtime::{RuntimeProbe, ThreadRole, VersionSource};
@@ -117,6 +117,24 @@ pub trait Runtime {
     ) -> Vec<crate::model::profile::Verdict> {
         Vec::new()
     }
+}
+
+/// The value of environment variable `key` of a process, if its environment was read and has
+/// it.
+pub fn env_value(process: &ProcessFacts, key: &str) -> Option<String> {
+    process
+        .environ?
+        .iter()
+        .find(|(k, _)| k == key.as_bytes())
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+}
+
+/// `(name, value)` of each of `keys` a process's environment sets: the settings a runtime
+/// reads.
+pub fn settings(process: &ProcessFacts, keys: &[&str]) -> Vec<(String, String)> {
+    keys.iter()
+        .filter_map(|key| Some(((*key).to_owned(), env_value(process, key)?)))
+        .collect()
 }
 
 /// `Node.js v20.20.2 — 1 JavaScript main thread, …`: the runtime, its version when known,

@@ -4,11 +4,11 @@
 //! where the futex it waits on lives, its stack size, its epoll set, its creation order.
 
 use super::node_roles::{self, INSPECTOR, MAIN, POOL, UNKNOWN, V8, WORKER};
-use super::summary_line;
 use super::{
     ClusterRole, ProcessFacts, RoleAssignment, RoleContext, Runtime, RuntimeInfo, RuntimeProbe,
     ThreadFacts, ThreadRole, VersionSource,
 };
+use super::{env_value, settings, summary_line};
 use crate::parse::maps::Mapping;
 
 /// The runtime's name in `RuntimeInfo`.
@@ -47,8 +47,8 @@ impl Runtime for Node {
             return None;
         }
         let cluster = match (
-            process.env("NODE_UNIQUE_ID").and_then(|id| id.parse().ok()),
-            process.env("NODE_CHANNEL_FD"),
+            env_value(process, "NODE_UNIQUE_ID").and_then(|id| id.parse().ok()),
+            env_value(process, "NODE_CHANNEL_FD"),
         ) {
             (Some(id), _) => Some(ClusterRole::Worker {
                 id,
@@ -63,7 +63,7 @@ impl Runtime for Node {
             runtime: NAME.into(),
             version: found.version.clone(),
             cluster,
-            settings: process.settings(SETTINGS),
+            settings: settings(process, SETTINGS),
         })
     }
 

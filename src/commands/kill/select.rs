@@ -4,11 +4,12 @@
 
 use std::collections::HashSet;
 
+use crate::analyze::filter::FilterProcess;
 use crate::analyze::tree::Forest;
 use crate::collect::holders::holds_socket;
+use crate::collect::port_holders::listeners_on;
 use crate::collect::tree::read_nodes;
-use crate::collect::{Needs, ProcFs, ProcessSample, TaskKind, UserNames};
-use crate::commands::ports::{PortsQuery, run as ports};
+use crate::collect::{Needs, ProcFs, ProcessSample, TaskKind};
 use crate::exit::{self, Exit};
 use crate::query::ProcessFilter;
 use crate::signal::{Pidfd, SendError, bind, fdinfo_pid};
@@ -128,15 +129,11 @@ impl Protected {
 }
 
 /// Every target in signalling order (children before parents with `--tree`).
-pub(super) fn select(
-    query: &KillQuery,
-    procfs: &ProcFs,
-    users: &UserNames,
-) -> anyhow::Result<Vec<Selected>> {
+pub(super) fn select(query: &KillQuery, procfs: &ProcFs) -> anyhow::Result<Vec<Selected>> {
     let protected = Protected::read(procfs);
     let mut selected = Vec::new();
     let mut seen = HashSet::new();
-    for (pid, source) in candidates(query, procfs, users, &mut selected)? {
+    for (pid, source) in candidates(query, procfs, &mut selected)? {
         if !seen.insert(pid) {
             continue;
         }
@@ -158,7 +155,6 @@ pub(super) fn select(
 fn candidates(
     query: &KillQuery,
     procfs: &ProcFs,
-    users: &UserNames,
     selected: &mut Vec<Selected>,
 ) -> anyhow::Result<Vec<(u32, Source)>> {
     let mut found = Vec::new();
@@ -177,7 +173,7 @@ fn candidates(
         }
     }
     if let Some(port) = query.port {
-        found.extend(port_holders(query, port, procfs, users)?);
+        found.extend(port_holders(query, port, procfs)?);
     }
     if let Some(filter) = matcher_filter(query) {
         for pid in procfs.pids().unwrap_or_default() {
@@ -212,17 +208,9 @@ fn port_holders(
     query: &KillQuery,
     port: u16,
     procfs: &ProcFs,
-    users: &UserNames,
 ) -> anyhow::Result<Vec<(u32, Source)>> {
-    let listing = ports(
-        PortsQuery {
-            port: Some(port),
-            ..PortsQuery::default()
-        },
-        procfs,
-        users,
-    )?;
-    let own = listing.list.netns;
+    let found = listeners_on(procfs, port)?;
+    let own = found.own_netns;
     if own.is_none() && !query.all_netns {
         return Err(exit::Failure {
             exit: Exit::Fatal,
@@ -232,18 +220,16 @@ fn port_holders(
     }
     let mut holders = Vec::new();
     let mut elsewhere = 0;
-    for row in &listing.list.sockets {
-        if !query.all_netns && row.netns != own {
-            elsewhere += row.holders.len();
+    for listener in &found.listeners {
+        if !query.all_netns && listener.netns != own {
+            elsewhere += listener.pids.len();
             continue;
         }
-        for holder in &row.holders {
-            let source = Source::Port {
-                inode: row.socket.inode,
-                netns: row.netns,
-            };
-            holders.push((holder.pid, source));
-        }
+        let source = Source::Port {
+            inode: listener.inode,
+            netns: listener.netns,
+        };
+        holders.extend(listener.pids.iter().map(|&pid| (pid, source)));
     }
     if holders.is_empty() {
         let hint = if elsewhere > 0 {

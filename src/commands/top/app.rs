@@ -171,7 +171,7 @@ impl App<'_> {
     fn prepare_kill(&mut self, pid: u32, start: u64, signal: SignalChoice) {
         let query = kill_query(pid, signal);
         let system = self.sampler.system();
-        let prepared = match kill::prepare(&query, self.procfs, system, self.users) {
+        let prepared = match kill::prepare(&query, self.procfs, system) {
             Ok(prepared) => prepared,
             Err(error) => {
                 self.view.message = Some(format!("{error:#}"));

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use crate::analyze::filter::FilterProcess;
 use crate::collect::scan::{Scan, scan};
 use crate::collect::{Field, Needs, ProcFs, ProcessSample};
 use crate::columns::{Column, Context, Value};
