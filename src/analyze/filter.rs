@@ -6,11 +6,9 @@ use crate::collect::ProcessSample;
 use crate::parse::cgroup::parse_cgroup;
 use crate::query::filter::{ProcessFilter, path_within, unit_matches};
 
-/// Keeping or dropping a read process by a filter (method syntax on [`ProcessFilter`]).
-pub trait FilterProcess {
-    /// True when the process passes every condition. Unreadable fields fail a condition.
-    fn keeps(&self, process: &ProcessSample) -> bool;
-}
+// The trait is declared next to the listing readers that call it (collect may not import
+// analyze); its one implementation is here.
+pub use crate::collect::listing::FilterProcess;
 
 impl FilterProcess for ProcessFilter {
     fn keeps(&self, process: &ProcessSample) -> bool {

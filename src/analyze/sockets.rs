@@ -2,7 +2,6 @@
 //! LISTEN`), from the socket tables.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use crate::collect::holders::Holder;
 use crate::collect::net::{KnownSocket, Proto, SocketIndex};
@@ -183,48 +182,8 @@ pub fn throughput_limits() -> Vec<String> {
     .to_vec()
 }
 
-/// `127.0.0.1:3000`, `[::1]:3000`, `*:3000` for the unspecified address.
-pub fn endpoint(address: &str, port: u16) -> String {
-    match address.parse::<IpAddr>() {
-        Ok(ip) if ip.is_unspecified() => format!("*:{port}"),
-        Ok(IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
-        _ => format!("{address}:{port}"),
-    }
-}
-
-/// One line: `tcp 127.0.0.1:41234 -> 127.0.0.1:3000 ESTABLISHED`, `unix /run/x.sock LISTEN`.
-pub fn describe(info: &SocketInfo) -> String {
-    match info.proto.as_str() {
-        "tcp" | "tcp6" | "udp" | "udp6" => {
-            let local = endpoint(
-                info.local_address.as_deref().unwrap_or("?"),
-                info.local_port.unwrap_or(0),
-            );
-            let state = info.state.as_deref().unwrap_or("");
-            match (info.remote_address.as_deref(), info.remote_port) {
-                (Some(remote), Some(port)) if port != 0 => {
-                    format!(
-                        "{} {local} -> {} {state}",
-                        info.proto,
-                        endpoint(remote, port)
-                    )
-                }
-                _ => format!("{} {local} {state}", info.proto),
-            }
-        }
-        "unix" => match &info.path {
-            Some(path) => format!("unix {path} {}", info.state.as_deref().unwrap_or("")),
-            None => format!("unix {}", info.state.as_deref().unwrap_or("")),
-        },
-        "netlink" => match info.netlink_protocol {
-            Some(protocol) => format!("netlink protocol {protocol}"),
-            None => "netlink (unbound)".to_owned(),
-        },
-        _ => format!("socket:[{}]", info.inode),
-    }
-    .trim_end()
-    .to_owned()
-}
+// moved (issue 14): re-export until merge
+pub use crate::model::socket::{describe, endpoint};
 
 #[cfg(test)]
 mod tests {

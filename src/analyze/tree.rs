@@ -136,26 +136,6 @@ pub struct WalkStep {
     pub last: bool,
 }
 
-/// The line-drawing prefix of a step: `│  ├─ ` (Unicode) or `|  |- ` (ASCII).
-pub fn prefix(step: &WalkStep, ascii: bool) -> String {
-    let (pipe, tee, corner, blank) = if ascii {
-        ("|  ", "|- ", "`- ", "   ")
-    } else {
-        ("│  ", "├─ ", "└─ ", "   ")
-    };
-    if step.depth == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    // The root level draws nothing; levels below draw a pipe while their ancestor has
-    // later siblings.
-    for &ancestor_last in &step.lasts[1..] {
-        out.push_str(if ancestor_last { blank } else { pipe });
-    }
-    out.push_str(if step.last { corner } else { tee });
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,26 +164,6 @@ mod tests {
         assert_eq!(forest.ancestors(13), vec![1, 10, 12]);
         assert_eq!(forest.ancestors(1), Vec::<u32>::new());
         assert_eq!(forest.descendants_children_first(10), vec![11, 13, 12, 10]);
-    }
-
-    #[test]
-    fn drawing() {
-        let forest = sample();
-        let lines: Vec<String> = forest
-            .walk(&[1])
-            .iter()
-            .map(|s| format!("{}{}", prefix(s, false), s.pid))
-            .collect();
-        assert_eq!(
-            lines,
-            vec!["1", "├─ 10", "│  ├─ 11", "│  └─ 12", "│     └─ 13", "└─ 20"]
-        );
-        let ascii: Vec<String> = forest
-            .walk(&[10])
-            .iter()
-            .map(|s| format!("{}{}", prefix(s, true), s.pid))
-            .collect();
-        assert_eq!(ascii, vec!["10", "|- 11", "`- 12", "   `- 13"]);
     }
 
     #[test]

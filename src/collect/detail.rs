@@ -7,7 +7,7 @@ use crate::collect::process::{Field, ProcessSample, TaskKind, explain};
 use crate::collect::scan::scan;
 use crate::collect::security::{SecurityFiles, read_security};
 use crate::collect::target::{NotAProcess, open_process};
-use crate::collect::{Needs, ProcFs};
+use crate::collect::{Needs, ProcFs, ProcessDir};
 use crate::model::Unavailable;
 use crate::parse::limits::{Limit, parse_limits};
 use crate::parse::smaps::Rollup;
@@ -15,6 +15,8 @@ use crate::parse::smaps::Rollup;
 /// The files behind `procscope show PID`.
 #[derive(Debug)]
 pub struct ProcessDetailFiles {
+    /// The process's directory handle, for what a caller derives later (thread roles).
+    pub dir: ProcessDir,
     pub sample: ProcessSample,
     /// The link count of the executable file (0: deleted), when it could be stat'ed.
     pub exe_nlink: Option<u64>,
@@ -93,5 +95,6 @@ pub fn read_detail_with(
         sockets,
         memory,
         sample,
+        dir,
     })
 }

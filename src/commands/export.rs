@@ -345,7 +345,9 @@ fn runtime_roles(
     };
     let threads: Vec<ProcessSample> = tids
         .into_iter()
-        .filter_map(|tid| ProcessSample::read_thread(dir, tid, super::threads::THREAD_NEEDS).ok())
+        .filter_map(|tid| {
+            ProcessSample::read_thread(dir, tid, crate::collect::threads::THREAD_NEEDS).ok()
+        })
         .collect();
     let maps = dir
         .read("maps")

@@ -3,31 +3,25 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::{Map, Value as Json};
-
 use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
 use crate::analyze::sockets::{describe as describe_socket, socket_info};
 use crate::collect::fds::{FdEntry, inode_of, read_fds};
 use crate::collect::holders::{Holder, Kind, access_mode, scan_holders_except};
-use crate::collect::net::SocketTables;
+use crate::collect::net::{SocketIndex, SocketTables};
 use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, TaskKind};
 use crate::commands::not_a_process;
-use crate::exit::{self, Exit};
+use crate::exit;
 use crate::model::Unavailable;
 use crate::model::fd::{FdList, FdRow, PeerFd};
+use crate::model::fields::FdField;
 use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
 use crate::parse::limits::parse_limits;
-use crate::render::escape::Escaped;
-use crate::render::json;
-use crate::render::table::{self, Align, Text};
-use crate::render::{Report, Style, units};
+use crate::render::units;
 
-/// The descriptors of one process, ready to render.
-pub struct FdsReport {
-    pub list: FdList,
-}
+// moved (issue 14): re-export until merge
+pub use crate::model::report::FdsReport;
 
 /// Reads every descriptor of `pid` and what it refers to.
 pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<FdsReport> {
@@ -67,31 +61,10 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
     } else {
         pipe_peers(procfs, pid, &entries, &pipes)
     };
-    let fds: Vec<FdRow> = entries
-        .iter()
-        .map(|entry| {
-            let mut row = describe_entry(entry);
-            if row.kind == "socket"
-                && let Some(inode) = inode_of(&entry.target, b"socket")
-            {
-                let info = socket_info(&index, inode);
-                row.description = describe_socket(&info);
-                row.kind = info.proto.clone();
-                row.socket = Some(info);
-            }
-            if let Some(inode) = inode_of(&entry.target, b"pipe") {
-                let own = entry.info.as_ref().ok().and_then(|info| info.flags);
-                let holders = peers.get(&inode).map_or(&[][..], Vec::as_slice);
-                let others = other_ends(holders, (pid, entry.fd), own);
-                row.description = pipe_description(&row.target, &others, pid, own);
-                row.pipe_peers = Some(others);
-            }
-            row
-        })
-        .collect();
+    let fds = rows(pid, &entries, &index, &peers);
     let mut by_type = BTreeMap::new();
     for row in &fds {
-        *by_type.entry(row.kind.clone()).or_insert(0) += 1;
+        *by_type.entry(row.kind.name().to_owned()).or_insert(0) += 1;
     }
     let soft_limit = dir
         .read("limits")
@@ -109,7 +82,39 @@ pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<Fds
             soft_limit,
             peer_scan_denied,
         },
+        denied_hint: crate::collect::system::denied_hint(),
     })
+}
+
+/// One row per descriptor: sockets by their protocol and ends, pipes with their other ends.
+fn rows(
+    pid: u32,
+    entries: &[FdEntry],
+    index: &SocketIndex<'_>,
+    peers: &HashMap<u64, Vec<PeerFd>>,
+) -> Vec<FdRow> {
+    entries
+        .iter()
+        .map(|entry| {
+            let mut row = describe_entry(entry);
+            if row.kind == FdKind::Socket
+                && let Some(inode) = inode_of(&entry.target, b"socket")
+            {
+                let info = socket_info(index, inode);
+                row.description = describe_socket(&info);
+                row.kind = FdKind::of_protocol(&info.proto);
+                row.socket = Some(info);
+            }
+            if let Some(inode) = inode_of(&entry.target, b"pipe") {
+                let own = entry.info.as_ref().ok().and_then(|info| info.flags);
+                let holders = peers.get(&inode).map_or(&[][..], Vec::as_slice);
+                let others = other_ends(holders, (pid, entry.fd), own);
+                row.description = pipe_description(&row.target, &others, pid, own);
+                row.pipe_peers = Some(others);
+            }
+            row
+        })
+        .collect()
 }
 
 /// Every holder of the pipes in `inodes`, by pipe inode, with process names and the end
@@ -251,8 +256,8 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
     let info = match &entry.info {
         Ok(info) => Some(info),
         Err(why) => {
-            for key in ["mode", "flags", "pos"] {
-                unavailable.insert(key.to_owned(), *why);
+            for key in [FdField::Mode, FdField::Flags, FdField::Pos] {
+                unavailable.insert(key, *why);
             }
             None
         }
@@ -302,7 +307,7 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
     }
     FdRow {
         fd: entry.fd,
-        kind: kind.name().to_owned(),
+        kind,
         mode: flags.as_ref().map(|(access, _)| (*access).to_owned()),
         flags: flags.map(|(_, names)| names.into_iter().map(str::to_owned).collect()),
         pos: info.and_then(|i| i.pos),
@@ -325,15 +330,15 @@ fn describe_entry(entry: &FdEntry) -> FdRow {
 fn unreadable_entry(entry: &FdEntry, why: Unavailable) -> FdRow {
     let info = entry.info.as_ref().ok();
     let flags = info.and_then(|i| i.flags).map(describe_flags);
-    let mut unavailable = BTreeMap::from([("target".to_owned(), why)]);
+    let mut unavailable = BTreeMap::from([(FdField::Target, why)]);
     if let Err(info_why) = &entry.info {
-        for key in ["mode", "flags", "pos"] {
-            unavailable.insert(key.to_owned(), *info_why);
+        for key in [FdField::Mode, FdField::Flags, FdField::Pos] {
+            unavailable.insert(key, *info_why);
         }
     }
     FdRow {
         fd: entry.fd,
-        kind: UNKNOWN_KIND.to_owned(),
+        kind: FdKind::Unknown,
         mode: flags.as_ref().map(|(access, _)| (*access).to_owned()),
         flags: flags.map(|(_, names)| names.into_iter().map(str::to_owned).collect()),
         pos: info.and_then(|i| i.pos),
@@ -349,130 +354,4 @@ fn unreadable_entry(entry: &FdEntry, why: Unavailable) -> FdRow {
         inotify_watches: None,
         unavailable,
     }
-}
-
-/// The type of a descriptor whose link could not be read.
-pub const UNKNOWN_KIND: &str = "unknown";
-
-impl Report for FdsReport {
-    fn command(&self) -> &'static str {
-        "fds"
-    }
-
-    fn json(&self) -> Map<String, Json> {
-        json::members(&self.list)
-    }
-
-    fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(json::rows(&self.list.fds))
-    }
-
-    fn table(&self, style: &Style) -> String {
-        let list = &self.list;
-        let mut out = String::new();
-        if style.header {
-            let counts: Vec<String> = list
-                .by_type
-                .iter()
-                .map(|(kind, n)| format!("{n} {kind}"))
-                .collect();
-            let limit = list
-                .soft_limit
-                .map(|l| format!(" (soft limit {l})"))
-                .unwrap_or_default();
-            let title = format!(
-                "PID {}  {}  {}{limit}: {}",
-                list.pid,
-                list.process_name.as_deref().unwrap_or("-"),
-                units::count(list.fds.len() as u64, "fd", "fds"),
-                counts.join(", ")
-            );
-            out.push_str(&table::title_line(&Escaped::text(&title), style));
-        }
-        let headers = [
-            ("FD", Align::Right),
-            ("TYPE", Align::Left),
-            ("MODE", Align::Left),
-            ("POS", Align::Right),
-            ("TARGET", Align::Left),
-        ];
-        let rows = list
-            .fds
-            .iter()
-            .map(|row| {
-                let mode = match (&row.mode, &row.flags) {
-                    (Some(mode), Some(flags)) if !flags.is_empty() => {
-                        format!("{mode} {}", flags.join(","))
-                    }
-                    (Some(mode), _) => mode.clone(),
-                    _ => "-".into(),
-                };
-                vec![
-                    Text::plain(row.fd.to_string()),
-                    Text::plain(row.kind.clone()),
-                    Text::plain(mode),
-                    Text::plain(row.pos.map_or_else(|| "-".into(), |p| p.to_string())),
-                    Text::plain(target_text(row)),
-                ]
-            })
-            .collect();
-        out.push_str(&table::render(&headers, rows, *style));
-        out
-    }
-
-    fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        let unreadable = self
-            .list
-            .fds
-            .iter()
-            .filter(|f| f.unavailable.contains_key("target"))
-            .count();
-        if unreadable > 0 {
-            notes.push(format!(
-                "the targets of {} could not be read (permission denied); {}",
-                units::count(unreadable as u64, "fd", "fds"),
-                crate::collect::system::denied_hint()
-            ));
-        }
-        let denied = self.list.peer_scan_denied;
-        if denied > 0 && self.list.fds.iter().any(|f| f.kind == "pipe") {
-            notes.push(format!(
-                "pipe ends held by {} could not be checked: permission denied",
-                units::count(denied as u64, "other process", "other processes")
-            ));
-        }
-        notes
-    }
-
-    fn exit(&self) -> Exit {
-        Exit::Success
-    }
-}
-
-/// The TARGET cell: the description, escaped, with a path that is not UTF-8 taken from its
-/// exact bytes (so `\xff` shows as such, not as U+FFFD).
-fn target_text(row: &FdRow) -> Escaped {
-    use base64::Engine;
-    let exact = row
-        .target_b64
-        .as_deref()
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
-    match (exact, row.description.strip_prefix(&row.target)) {
-        (Some(bytes), Some(rest)) => {
-            let mut text = Escaped::bytes(&bytes);
-            text.push_text(rest);
-            text
-        }
-        _ => Escaped::text(&row.description),
-    }
-}
-
-/// The JSON Schema of `fds --json`.
-pub fn schema() -> Json {
-    crate::render::json::document_schema(
-        "fds",
-        "procscope fds --json",
-        crate::render::json::schema_of::<FdList>(),
-    )
 }

@@ -36,12 +36,8 @@ impl KillQuery {
     }
 }
 
-/// The outcome of every target.
-pub struct KillReport {
-    pub payload: KillPayload,
-    /// Whether the run waited (a zombie is then done, not a failure).
-    waited: bool,
-}
+// moved (issue 14): re-export until merge
+pub use crate::model::report::KillReport;
 
 /// Selects, refuses, confirms, signals and waits.
 pub fn run(query: &KillQuery, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<KillReport> {

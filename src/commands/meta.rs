@@ -3,19 +3,23 @@
 use clap::CommandFactory;
 
 use crate::cli::{Cli, SchemaTarget};
+use crate::model::report::{
+    FdsReport, KillReport, MemReport, PortsReport, ShowReport, ThreadsReport, TreeReport, WhoReport,
+};
+use crate::render::json::payload_schema;
 
 /// The JSON Schema of a command's `--json` output, pretty-printed.
 pub fn schema(target: SchemaTarget) -> String {
     let schema = match target {
-        SchemaTarget::Ps => crate::commands::ps::schema(),
-        SchemaTarget::Show => crate::commands::show::schema(),
-        SchemaTarget::Threads => crate::commands::threads::schema(),
-        SchemaTarget::Fds => crate::commands::fds::schema(),
-        SchemaTarget::Ports => crate::commands::ports::schema(),
-        SchemaTarget::Who => crate::commands::who::schema(),
-        SchemaTarget::Mem => crate::commands::mem::schema(),
-        SchemaTarget::Tree => crate::commands::tree::schema(),
-        SchemaTarget::Kill => crate::commands::kill::schema(),
+        SchemaTarget::Ps => crate::render::ps::schema(),
+        SchemaTarget::Show => payload_schema::<ShowReport>(),
+        SchemaTarget::Threads => payload_schema::<ThreadsReport>(),
+        SchemaTarget::Fds => payload_schema::<FdsReport>(),
+        SchemaTarget::Ports => payload_schema::<PortsReport>(),
+        SchemaTarget::Who => payload_schema::<WhoReport>(),
+        SchemaTarget::Mem => payload_schema::<MemReport>(),
+        SchemaTarget::Tree => payload_schema::<TreeReport>(),
+        SchemaTarget::Kill => payload_schema::<KillReport>(),
         SchemaTarget::Profile => crate::commands::profile::schema(),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();

@@ -1,9 +1,11 @@
-//! One module per subcommand. Each builds a report (or a text) and never prints.
+//! One module per subcommand: query in, typed payload out (types in `model`, drawn by
+//! `render`). A command never prints, never formats and never imports another command.
 
 pub mod export;
 pub mod family;
 pub mod fds;
-pub mod holder_names;
+// moved (issue 14): re-export until merge
+pub use crate::collect::holder_names;
 pub mod kill;
 pub mod mem;
 pub mod meta;
@@ -12,7 +14,8 @@ pub mod profile;
 pub mod ps;
 pub mod ps_groups;
 pub mod show;
-pub mod show_security;
+// moved (issue 14): re-export until merge
+pub use show::security as show_security;
 pub mod threads;
 pub mod top;
 pub mod tree;

@@ -11,40 +11,15 @@ use crate::collect::scan::scan;
 use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, TaskKind, UserNames};
 use crate::columns::extended::placement_of;
 use crate::columns::value::round2;
-use crate::exit::Exit;
 use crate::model::Unavailable;
+use crate::model::listing::{GroupDocument, GroupListing, GroupRow};
 use crate::query::ps::GroupBy;
-use crate::render::escape::Escaped;
-use crate::render::table::{self, Align, Text};
-use crate::render::{ErrorEntry, Report, Style, units};
 
-use super::ps::{PsQuery, candidate_pids};
-
-/// One application's totals.
-#[derive(Debug, Clone, Default)]
-pub struct GroupRow {
-    /// The key in JSON (a full container ID); `None` for processes without one (no unit).
-    pub key: Option<String>,
-    /// The key in tables (a container's engine and short ID).
-    pub label: String,
-    pub processes: u64,
-    pub cpu_percent: f64,
-    pub rss_bytes: u64,
-    pub pss_bytes: u64,
-    pub threads: u64,
-    pub fds: u64,
-    pub pids: Vec<u32>,
-    /// How many processes' value of each field could not be read (left out of its sum).
-    pub unavailable: BTreeMap<&'static str, u64>,
-}
+use crate::collect::listing::candidate_pids;
+use crate::commands::ps::PsQuery;
 
 /// The grouped listing.
-pub struct GroupReport {
-    by: GroupBy,
-    pss: bool,
-    groups: Vec<GroupRow>,
-    vanished: usize,
-}
+pub type GroupReport = GroupListing;
 
 /// One process's contribution to its group.
 struct Contribution {
@@ -99,11 +74,16 @@ pub fn run(
     if let Some(limit) = query.limit {
         groups.truncate(limit);
     }
-    Ok(GroupReport {
+    let by = key_name(by);
+    let document = GroupDocument {
+        groups: groups.iter().map(|g| row_json(by, pss, g)).collect(),
+        vanished: scanned.vanished,
+    };
+    Ok(GroupListing {
+        document,
         by,
         pss,
         groups,
-        vanished: scanned.vanished,
     })
 }
 
@@ -178,143 +158,40 @@ fn add(group: &mut GroupRow, part: Contribution) {
     sum(part.fds, "fds", &mut group.fds);
 }
 
-impl GroupReport {
-    fn key_name(&self) -> &'static str {
-        match self.by {
-            GroupBy::Name => "name",
-            GroupBy::User => "user",
-            GroupBy::Unit => "unit",
-            GroupBy::Container => "container",
-            GroupBy::Runtime => "runtime",
-        }
-    }
-
-    fn row_json(&self, row: &GroupRow) -> Json {
-        let mut object = Map::new();
-        object.insert("group_by".into(), Json::from(self.key_name()));
-        object.insert("key".into(), row.key.clone().map_or(Json::Null, Json::from));
-        object.insert("processes".into(), Json::from(row.processes));
-        object.insert("cpu_percent".into(), Json::from(round2(row.cpu_percent)));
-        object.insert("rss_bytes".into(), Json::from(row.rss_bytes));
-        if self.pss {
-            object.insert("pss_bytes".into(), Json::from(row.pss_bytes));
-        }
-        object.insert("threads".into(), Json::from(row.threads));
-        object.insert("fds".into(), Json::from(row.fds));
-        let mut pids = row.pids.clone();
-        pids.sort_unstable();
-        object.insert("pids".into(), Json::from(pids));
-        if !row.unavailable.is_empty() {
-            let counts: Map<String, Json> = row
-                .unavailable
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), Json::from(*v)))
-                .collect();
-            object.insert("unavailable_counts".into(), Json::Object(counts));
-        }
-        Json::Object(object)
+/// The name of the grouping key, in JSON and (upper-cased) in the table.
+fn key_name(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::Name => "name",
+        GroupBy::User => "user",
+        GroupBy::Unit => "unit",
+        GroupBy::Container => "container",
+        GroupBy::Runtime => "runtime",
     }
 }
 
-impl Report for GroupReport {
-    fn command(&self) -> &'static str {
-        "ps"
+/// One group as `--json` prints it.
+fn row_json(by: &'static str, pss: bool, row: &GroupRow) -> Map<String, Json> {
+    let mut object = Map::new();
+    object.insert("group_by".into(), Json::from(by));
+    object.insert("key".into(), row.key.clone().map_or(Json::Null, Json::from));
+    object.insert("processes".into(), Json::from(row.processes));
+    object.insert("cpu_percent".into(), Json::from(round2(row.cpu_percent)));
+    object.insert("rss_bytes".into(), Json::from(row.rss_bytes));
+    if pss {
+        object.insert("pss_bytes".into(), Json::from(row.pss_bytes));
     }
-
-    fn json(&self) -> Map<String, Json> {
-        let mut payload = Map::new();
-        let rows = self.groups.iter().map(|g| self.row_json(g)).collect();
-        payload.insert("groups".into(), Json::Array(rows));
-        payload.insert("vanished".into(), Json::from(self.vanished));
-        payload
-    }
-
-    fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(self.groups.iter().map(|g| self.row_json(g)).collect())
-    }
-
-    fn errors(&self) -> Vec<ErrorEntry> {
-        Vec::new()
-    }
-
-    fn table(&self, style: &Style) -> String {
-        if self.groups.is_empty() {
-            return String::new();
-        }
-        let header = self.key_name().to_ascii_uppercase();
-        let mut headers = vec![
-            (header.as_str(), Align::Left),
-            ("PROCS", Align::Right),
-            ("%CPU", Align::Right),
-            ("RSS", Align::Right),
-        ];
-        if self.pss {
-            headers.push(("PSS", Align::Right));
-        }
-        headers.extend([("THR", Align::Right), ("FDS", Align::Right)]);
-        let rows = self
-            .groups
+    object.insert("threads".into(), Json::from(row.threads));
+    object.insert("fds".into(), Json::from(row.fds));
+    let mut pids = row.pids.clone();
+    pids.sort_unstable();
+    object.insert("pids".into(), Json::from(pids));
+    if !row.unavailable.is_empty() {
+        let counts: Map<String, Json> = row
+            .unavailable
             .iter()
-            .map(|g| {
-                let mut cells = vec![
-                    Text::plain(Escaped::text(&g.label)),
-                    Text::plain(g.processes.to_string()),
-                    Text::plain(units::percent(g.cpu_percent)),
-                    Text::plain(units::bytes(g.rss_bytes)),
-                ];
-                if self.pss {
-                    cells.push(Text::plain(units::bytes(g.pss_bytes)));
-                }
-                cells.push(Text::plain(g.threads.to_string()));
-                cells.push(Text::plain(g.fds.to_string()));
-                cells
-            })
+            .map(|(k, v)| ((*k).to_owned(), Json::from(*v)))
             .collect();
-        table::render(&headers, rows, *style)
+        object.insert("unavailable_counts".into(), Json::Object(counts));
     }
-
-    fn notes(&self) -> Vec<String> {
-        let missing: u64 = self
-            .groups
-            .iter()
-            .flat_map(|g| g.unavailable.values())
-            .sum();
-        if missing == 0 {
-            return Vec::new();
-        }
-        vec![format!(
-            "{missing} values could not be read (denied or exited) and are left out of the sums; JSON: unavailable_counts"
-        )]
-    }
-
-    fn exit(&self) -> Exit {
-        // Every system has processes: no group means a filter matched nothing.
-        if self.groups.is_empty() {
-            Exit::Partial
-        } else {
-            Exit::Success
-        }
-    }
-}
-
-/// One `--group-by` row.
-pub fn row_schema() -> Json {
-    let count = serde_json::json!({"type": "integer", "minimum": 0});
-    serde_json::json!({
-        "type": "object",
-        "properties": {
-            "group_by": {"enum": ["name", "user", "unit", "container", "runtime"]},
-            "key": {"type": ["string", "null"], "description": "the name, user, unit, full container ID or runtime; null for processes without one"},
-            "processes": count,
-            "cpu_percent": {"type": "number", "description": "sum of lifetime CPU% (of one core)"},
-            "rss_bytes": count,
-            "pss_bytes": {"type": "integer", "minimum": 0, "description": "with --pss"},
-            "threads": count,
-            "fds": count,
-            "pids": {"type": "array", "items": {"type": "integer"}},
-            "unavailable_counts": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "how many processes' value of a field could not be read (left out of its sum)"}
-        },
-        "required": ["group_by", "key", "processes", "cpu_percent", "rss_bytes", "threads", "fds", "pids"],
-        "additionalProperties": false
-    })
+    object
 }

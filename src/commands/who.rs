@@ -6,27 +6,21 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 
 use rustix::fs::FileType;
-use serde_json::{Map, Value as Json};
 
+use crate::collect::holder_names::HolderNames;
 use crate::collect::who::{Access, FileId, Hold, Wanted, identify, scan_holds, walk};
 use crate::collect::{ProcFs, UserNames};
-use crate::commands::holder_names::HolderNames;
-use crate::exit::{self, Exit};
+use crate::exit;
+use crate::model::fields::HolderField;
 use crate::model::text::lossless;
 use crate::model::who::{FileHolder, HeldFile, WhoList};
 use crate::parse::fdinfo::describe_flags;
-use crate::render::json;
-use crate::render::table::{self, Align, Column, Text};
-use crate::render::units;
-use crate::render::{Report, Style, fit::Fit};
 
 // moved (issue 14): re-export until merge
 pub use crate::query::who::WhoQuery;
 
-/// The held files, ready to render.
-pub struct WhoReport {
-    pub list: WhoList,
-}
+// moved (issue 14): re-export until merge
+pub use crate::model::report::WhoReport;
 
 /// Finds every holder of the files asked for.
 pub fn run(query: &WhoQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Result<WhoReport> {
@@ -184,8 +178,8 @@ fn file_holder(hold: &Hold, deleted: bool, names: &mut HolderNames) -> FileHolde
     let info = match &hold.info {
         Some(Ok(info)) => Some(info),
         Some(Err(why)) => {
-            unavailable.insert("offset".into(), *why);
-            unavailable.insert("mode".into(), *why);
+            unavailable.insert(HolderField::Offset, *why);
+            unavailable.insert(HolderField::Mode, *why);
             None
         }
         None => None,
@@ -214,105 +208,4 @@ fn file_holder(hold: &Hold, deleted: bool, names: &mut HolderNames) -> FileHolde
         path_b64,
         unavailable,
     }
-}
-
-/// The FD column the way lsof writes it: `3r`, `cwd`, `rtd`, `txt`, `mem`.
-fn fd_text(holder: &FileHolder) -> String {
-    match (holder.access.as_str(), holder.fd) {
-        ("fd", Some(fd)) => {
-            let mode = match holder.mode.as_deref() {
-                Some("r") => "r",
-                Some("w") => "w",
-                Some(_) => "u",
-                None => "",
-            };
-            format!("{fd}{mode}")
-        }
-        ("cwd", _) => "cwd".into(),
-        ("root", _) => "rtd".into(),
-        ("exe", _) => "txt".into(),
-        _ => "mem".into(),
-    }
-}
-
-impl Report for WhoReport {
-    fn command(&self) -> &'static str {
-        "who"
-    }
-
-    fn json(&self) -> Map<String, Json> {
-        json::members(&self.list)
-    }
-
-    fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(json::rows(&self.list.files))
-    }
-
-    fn table(&self, style: &Style) -> String {
-        let columns = [
-            Column::new("PID", Align::Right, Fit::Keep),
-            Column::new("PROCESS", Align::Left, Fit::Narrow { order: 2, min: 6 }),
-            Column::new("USER", Align::Left, Fit::Drop(1)),
-            Column::new("FD", Align::Left, Fit::Keep),
-            Column::new("OFFSET", Align::Right, Fit::Drop(3)),
-            Column::new("SIZE", Align::Right, Fit::Drop(4)),
-            Column::new("PATH", Align::Left, Fit::Cut { order: 5, min: 10 }),
-        ];
-        let dash = || Text::plain("-");
-        let mut rows = Vec::new();
-        for file in &self.list.files {
-            for holder in &file.holders {
-                let mut path = Text::plain(holder.path.clone());
-                if file.deleted {
-                    path = Text::plain(format!("{} (deleted)", holder.path));
-                }
-                rows.push(vec![
-                    Text::plain(holder.pid.to_string()),
-                    holder.name.clone().map_or_else(dash, Text::plain),
-                    holder.user.clone().map_or_else(dash, Text::plain),
-                    Text::plain(fd_text(holder)),
-                    holder
-                        .offset
-                        .map_or_else(dash, |o| Text::plain(o.to_string())),
-                    file.size_bytes
-                        .map_or_else(dash, |s| Text::plain(units::bytes(s))),
-                    path,
-                ]);
-            }
-        }
-        if rows.is_empty() {
-            return String::new();
-        }
-        table::render_columns(&columns, rows, *style)
-    }
-
-    fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if self.list.files.is_empty() {
-            notes.push(match self.list.mode.as_str() {
-                "deleted" => "no deleted file is held open".into(),
-                _ => "no process holds it".into(),
-            });
-        }
-        if self.list.denied_processes > 0 {
-            notes.push(format!(
-                "{} process(es) could not be read (permission denied); run as root to see every holder",
-                self.list.denied_processes
-            ));
-        }
-        notes
-    }
-
-    fn exit(&self) -> Exit {
-        if self.list.files.is_empty() {
-            Exit::Partial
-        } else {
-            Exit::Success
-        }
-    }
-}
-
-/// The JSON Schema of `who --json`.
-pub fn schema() -> Json {
-    json::document_schema("who", "procscope who --json", json::schema_of::<WhoList>())
 }

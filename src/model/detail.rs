@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Unavailable;
 use super::fd::SocketInfo;
+use super::fields::DetailField;
 use crate::model::runtime::RuntimeInfo;
 
 /// Everything about one process.
@@ -44,7 +45,7 @@ pub struct ProcessDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<Vec<crate::model::security::EnvEntry>>,
     /// Why each null field has no value, keyed `section.field` (e.g. `identity.exe`).
-    pub unavailable: BTreeMap<String, Unavailable>,
+    pub unavailable: BTreeMap<DetailField, Unavailable>,
 }
 
 /// Who and what the process is.
@@ -57,8 +58,7 @@ pub struct Identity {
     /// The state letter (R, S, D, Z, T, I...).
     pub state: Option<String>,
     pub state_name: Option<String>,
-    /// `process`, `zombie` or `kernel_thread`.
-    pub kind: String,
+    pub kind: ProcessKind,
     pub user: Option<String>,
     /// Real, effective, saved and filesystem uid.
     pub uids: Option<Vec<u64>>,
@@ -162,4 +162,25 @@ pub struct MemoryGroup {
     pub thread_stacks: Option<u64>,
     /// For stacks: stacks recognised by their guard page whose thread was not sampled.
     pub unowned_stacks: Option<u64>,
+}
+
+/// What a process is: an ordinary one, a zombie (exited, not yet reaped) or a kernel thread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessKind {
+    #[default]
+    Process,
+    Zombie,
+    KernelThread,
+}
+
+impl ProcessKind {
+    /// The kind in words (`kernel thread`).
+    pub fn words(self) -> &'static str {
+        match self {
+            ProcessKind::Process => "process",
+            ProcessKind::Zombie => "zombie",
+            ProcessKind::KernelThread => "kernel thread",
+        }
+    }
 }

@@ -8,6 +8,90 @@ use serde::Serialize;
 
 use super::Unavailable;
 
+/// The kind of an open file description: what `fds` lists as its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FdKind {
+    File,
+    Dir,
+    #[serde(rename = "char")]
+    CharDevice,
+    #[serde(rename = "block")]
+    BlockDevice,
+    Pipe,
+    Fifo,
+    // A socket whose protocol the socket tables do not name.
+    Socket,
+    #[serde(rename = "eventfd")]
+    EventFd,
+    Epoll,
+    #[serde(rename = "timerfd")]
+    TimerFd,
+    #[serde(rename = "signalfd")]
+    SignalFd,
+    Inotify,
+    #[serde(rename = "memfd")]
+    MemFd,
+    #[serde(rename = "pidfd")]
+    PidFd,
+    // Any other anonymous inode (io_uring, bpf-map, perf_event...).
+    AnonInode,
+    Other,
+    // Sockets by protocol (`fds` only; classifying a link target says `socket`).
+    Tcp,
+    Tcp6,
+    Udp,
+    Udp6,
+    Unix,
+    Netlink,
+    // A descriptor whose link could not be read.
+    Unknown,
+}
+
+impl FdKind {
+    /// The name in tables and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            FdKind::File => "file",
+            FdKind::Dir => "dir",
+            FdKind::CharDevice => "char",
+            FdKind::BlockDevice => "block",
+            FdKind::Pipe => "pipe",
+            FdKind::Fifo => "fifo",
+            FdKind::Socket => "socket",
+            FdKind::EventFd => "eventfd",
+            FdKind::Epoll => "epoll",
+            FdKind::TimerFd => "timerfd",
+            FdKind::SignalFd => "signalfd",
+            FdKind::Inotify => "inotify",
+            FdKind::MemFd => "memfd",
+            FdKind::PidFd => "pidfd",
+            FdKind::AnonInode => "anon_inode",
+            FdKind::Other => "other",
+            FdKind::Tcp => "tcp",
+            FdKind::Tcp6 => "tcp6",
+            FdKind::Udp => "udp",
+            FdKind::Udp6 => "udp6",
+            FdKind::Unix => "unix",
+            FdKind::Netlink => "netlink",
+            FdKind::Unknown => "unknown",
+        }
+    }
+
+    /// A socket's kind from its protocol name (`tcp`, `unix`...), `socket` when unknown.
+    pub fn of_protocol(proto: &str) -> FdKind {
+        match proto {
+            "tcp" => FdKind::Tcp,
+            "tcp6" => FdKind::Tcp6,
+            "udp" => FdKind::Udp,
+            "udp6" => FdKind::Udp6,
+            "unix" => FdKind::Unix,
+            "netlink" => FdKind::Netlink,
+            _ => FdKind::Socket,
+        }
+    }
+}
+
 /// A socket's endpoints and state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct SocketInfo {
@@ -48,10 +132,9 @@ pub struct PeerFd {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FdRow {
     pub fd: u32,
-    /// file, dir, char, block, pipe, fifo, socket, eventfd, epoll, timerfd, signalfd,
-    /// inotify, memfd, pidfd, anon_inode or other.
+    /// What the descriptor refers to; a socket by its protocol when the tables know it.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: FdKind,
     /// `r`, `w` or `rw`.
     pub mode: Option<String>,
     /// Open flags by name: append, nonblock, sync, direct, noatime, cloexec, path.
@@ -77,7 +160,7 @@ pub struct FdRow {
     pub pidfd_pid: Option<i64>,
     pub inotify_watches: Option<usize>,
     /// Why each null field has no value.
-    pub unavailable: BTreeMap<String, Unavailable>,
+    pub unavailable: BTreeMap<super::fields::FdField, Unavailable>,
 }
 
 /// The descriptors of one process.

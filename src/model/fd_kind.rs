@@ -1,53 +1,9 @@
-//! What kind of object a file descriptor refers to: the plain [`FdKind`] value and its pure
-//! classification from a link target and file type. No I/O happens here.
+//! What kind of object a file descriptor refers to: the pure classification of a link
+//! target and file type into an [`FdKind`] (defined with the fd payload). No I/O happens here.
 
 use rustix::fs::FileType;
 
-/// The kind of an open file description.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FdKind {
-    File,
-    Dir,
-    CharDevice,
-    BlockDevice,
-    Pipe,
-    Fifo,
-    Socket,
-    EventFd,
-    Epoll,
-    TimerFd,
-    SignalFd,
-    Inotify,
-    MemFd,
-    PidFd,
-    /// Any other anonymous inode (io_uring, bpf-map, perf_event...).
-    AnonInode,
-    Other,
-}
-
-impl FdKind {
-    /// The name in tables and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            FdKind::File => "file",
-            FdKind::Dir => "dir",
-            FdKind::CharDevice => "char",
-            FdKind::BlockDevice => "block",
-            FdKind::Pipe => "pipe",
-            FdKind::Fifo => "fifo",
-            FdKind::Socket => "socket",
-            FdKind::EventFd => "eventfd",
-            FdKind::Epoll => "epoll",
-            FdKind::TimerFd => "timerfd",
-            FdKind::SignalFd => "signalfd",
-            FdKind::Inotify => "inotify",
-            FdKind::MemFd => "memfd",
-            FdKind::PidFd => "pidfd",
-            FdKind::AnonInode => "anon_inode",
-            FdKind::Other => "other",
-        }
-    }
-}
+pub use super::fd::FdKind;
 
 /// Classifies a descriptor by its link target and, for paths, the target's file type.
 pub fn classify(target: &[u8], file_type: Option<FileType>) -> FdKind {

@@ -90,7 +90,7 @@ pub struct PortRow {
     pub throughput: Option<Throughput>,
     /// Why a null field (or an empty holder list) has no value: `holders` is
     /// `permission_denied` when some fd tables could not be read.
-    pub unavailable: BTreeMap<String, Unavailable>,
+    pub unavailable: BTreeMap<super::fields::SocketField, Unavailable>,
 }
 
 /// The `ports` payload.
@@ -117,4 +117,47 @@ pub struct ProcessNet {
     pub rx_bytes_per_second: f64,
     /// Some socket counted here is held by other processes too.
     pub shared: bool,
+}
+
+/// `127.0.0.1:3000`, `[::1]:3000`, `*:3000` for the unspecified address.
+pub fn endpoint(address: &str, port: u16) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => format!("*:{port}"),
+        Ok(std::net::IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
+        _ => format!("{address}:{port}"),
+    }
+}
+
+/// One line: `tcp 127.0.0.1:41234 -> 127.0.0.1:3000 ESTABLISHED`, `unix /run/x.sock LISTEN`.
+pub fn describe(info: &SocketInfo) -> String {
+    match info.proto.as_str() {
+        "tcp" | "tcp6" | "udp" | "udp6" => {
+            let local = endpoint(
+                info.local_address.as_deref().unwrap_or("?"),
+                info.local_port.unwrap_or(0),
+            );
+            let state = info.state.as_deref().unwrap_or("");
+            match (info.remote_address.as_deref(), info.remote_port) {
+                (Some(remote), Some(port)) if port != 0 => {
+                    format!(
+                        "{} {local} -> {} {state}",
+                        info.proto,
+                        endpoint(remote, port)
+                    )
+                }
+                _ => format!("{} {local} {state}", info.proto),
+            }
+        }
+        "unix" => match &info.path {
+            Some(path) => format!("unix {path} {}", info.state.as_deref().unwrap_or("")),
+            None => format!("unix {}", info.state.as_deref().unwrap_or("")),
+        },
+        "netlink" => match info.netlink_protocol {
+            Some(protocol) => format!("netlink protocol {protocol}"),
+            None => "netlink (unbound)".to_owned(),
+        },
+        _ => format!("socket:[{}]", info.inode),
+    }
+    .trim_end()
+    .to_owned()
 }

@@ -59,7 +59,7 @@ pub struct ThreadRow {
     /// The mapping that holds the stack pointer.
     pub stack: Option<StackMapping>,
     /// Why each null field has no value.
-    pub unavailable: BTreeMap<String, Unavailable>,
+    pub unavailable: BTreeMap<super::fields::ThreadField, Unavailable>,
 }
 
 /// The threads of one process.

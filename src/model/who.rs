@@ -29,7 +29,7 @@ pub struct FileHolder {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_b64: Option<String>,
     /// Why a null field has no value.
-    pub unavailable: BTreeMap<String, Unavailable>,
+    pub unavailable: BTreeMap<super::fields::HolderField, Unavailable>,
 }
 
 /// One file and everyone holding it.

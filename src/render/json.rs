@@ -4,21 +4,17 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-use crate::model::Unavailable;
+use crate::model::Payload;
+// moved (issue 14): re-export until merge
+pub use crate::model::ErrorEntry;
+use crate::render::{Report, Style, to_json_line};
 
 /// Bumped when a field is renamed, retyped or removed; adding fields keeps it.
 /// 2: `runtime` is one object everywhere (`ps -o runtime` gave a string; its `runtime`
 /// member is now `name`).
-pub const SCHEMA_VERSION: u32 = 2;
-
-/// A target the command could not report on (gone, denied), listed in `errors`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ErrorEntry {
-    /// The PID the error is about, if any.
-    pub pid: Option<u32>,
-    pub reason: Unavailable,
-    pub message: String,
-}
+/// 3: enum-typed values with published value sets (fd type, process kind, the keys of every
+/// `unavailable` map, kill outcomes in snake_case, thread roles, code regions).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Builds `{"schema_version": 1, "command": ..., <payload members>, "errors": [...]}`.
 pub fn document(command: &str, payload: Map<String, Json>, errors: &[ErrorEntry]) -> Json {
@@ -124,4 +120,19 @@ pub fn rows<T: Serialize>(rows: &[T]) -> Vec<Json> {
     rows.iter()
         .filter_map(|row| serde_json::to_value(row).ok())
         .collect()
+}
+
+/// The `--json` exporter: the versioned envelope around the report's members and errors.
+pub fn export(report: &dyn Report, _style: &Style) -> Option<String> {
+    let document = document(report.command(), report.json(), &report.errors());
+    Some(to_json_line(&document))
+}
+
+/// The schema of a payload's `--json` document, from its [`Payload::Document`] type.
+pub fn payload_schema<P: Payload>() -> Json {
+    document_schema(
+        P::COMMAND,
+        &format!("procscope {} --json", P::COMMAND),
+        schema_of::<P::Document>(),
+    )
 }

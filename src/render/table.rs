@@ -94,6 +94,11 @@ impl<'a> Column<'a> {
     }
 }
 
+/// The table exporter: the report's table (or sheet) for people.
+pub fn export(report: &dyn super::Report, style: &Style) -> Option<String> {
+    Some(report.table(style))
+}
+
 /// Renders rows under headers, columns separated by one space, numbers right-aligned, the
 /// last column unpadded. Returns the text with a trailing newline (empty for no rows and no
 /// header). Hand-written rather than comfy-table: a 2000-row listing took comfy-table

@@ -218,6 +218,16 @@ pub fn json_for_terminal(json: &str) -> String {
     out
 }
 
+/// The table form of a text field: its exact bytes (from the base64 form when the bytes are
+/// not UTF-8), escaped.
+pub fn exact_text(text: &str, b64: Option<&str>) -> Escaped {
+    use base64::Engine;
+    match b64.and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok()) {
+        Some(bytes) => Escaped::bytes(&bytes),
+        None => Escaped::text(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

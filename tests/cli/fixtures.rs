@@ -32,7 +32,7 @@ fn ps_json_values_and_reasons() {
     ]);
     assert_eq!(output.status.code(), Some(0));
     let doc = json(&output);
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
     assert_eq!(doc["command"], "ps");
     assert_eq!(doc["vanished"], 1);
     let pids = crate::common::pids(&doc["processes"]);

@@ -42,9 +42,9 @@ fn ps_output_matches_its_schema() {
 #[test]
 fn ps_schema_rejects_a_wrong_document() {
     let ps = validator("ps");
-    let wrong = serde_json::json!({"schema_version": 2, "command": "ps", "processes": [{"pid": "one"}], "vanished": 0, "errors": []});
+    let wrong = serde_json::json!({"schema_version": 3, "command": "ps", "processes": [{"pid": "one"}], "vanished": 0, "errors": []});
     assert!(!ps.is_valid(&wrong));
-    let unknown_key = serde_json::json!({"schema_version": 2, "command": "ps", "processes": [{"pid": 1, "bogus": 2}], "vanished": 0, "errors": []});
+    let unknown_key = serde_json::json!({"schema_version": 3, "command": "ps", "processes": [{"pid": 1, "bogus": 2}], "vanished": 0, "errors": []});
     assert!(!ps.is_valid(&unknown_key));
 }
 
@@ -58,7 +58,7 @@ fn show_output_matches_its_schema() {
     for pid in ["1", "2", "42", "77"] {
         assert_valid(&show, &json(&run_fixture(&["show", pid, "--json"])));
     }
-    let wrong = serde_json::json!({"schema_version": 2, "command": "show", "process": {"pid": -3}, "errors": []});
+    let wrong = serde_json::json!({"schema_version": 3, "command": "show", "process": {"pid": -3}, "errors": []});
     assert!(!show.is_valid(&wrong));
 }
 
@@ -180,5 +180,49 @@ fn tree_and_kill_output_match_their_schemas() {
             "--wait",
             "--json",
         ])),
+    );
+}
+
+/// Enum-typed values (schema_version 3): the schemas list each value set, so a value or an
+/// `unavailable` key outside it is rejected.
+#[test]
+fn schemas_publish_the_typed_values() {
+    let fds = validator("fds");
+    let mut doc = json(&run(&["fds", &std::process::id().to_string(), "--json"]));
+    assert_valid(&fds, &doc);
+    doc["fds"][0]["type"] = "bogus".into();
+    assert!(
+        !fds.is_valid(&doc),
+        "an fd type outside its enum is rejected"
+    );
+
+    let show = validator("show");
+    let mut doc = json(&run_fixture(&["show", "2", "--json"]));
+    assert_eq!(doc["process"]["identity"]["kind"], "kernel_thread");
+    assert_valid(&show, &doc);
+    let valid = doc.clone();
+    doc["process"]["identity"]["kind"] = "kernel thread".into();
+    assert!(
+        !show.is_valid(&doc),
+        "a process kind outside its enum is rejected"
+    );
+    let mut doc = valid;
+    doc["process"]["unavailable"]["identity.bogus"] = "gone".into();
+    assert!(
+        !show.is_valid(&doc),
+        "an unavailable key outside its enum is rejected"
+    );
+
+    let threads = validator("threads");
+    let mut doc = json(&run(&[
+        "threads",
+        &std::process::id().to_string(),
+        "--json",
+    ]));
+    assert_valid(&threads, &doc);
+    doc["threads"][0]["unavailable"]["bogus"] = "gone".into();
+    assert!(
+        !threads.is_valid(&doc),
+        "a thread's unavailable key is typed too"
     );
 }

@@ -3,26 +3,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::peers::{assert_agree, family, peer, procscope, settle, setup};
+use crate::peers::{LsofFile, assert_agree, family, lsof_files, peer, procscope, settle, setup};
 
 /// `lsof -F` output as records: for each process `p`, its fds as (fd field, type, name).
 fn lsof_records(args: &[&str]) -> Option<Vec<(u64, String, String, String)>> {
-    let mut all = vec!["-w", "-n", "-P", "-F", "ftn"];
-    all.extend_from_slice(args);
-    let text = peer("lsof", &all)?;
-    let mut records = Vec::new();
-    let (mut pid, mut fd, mut kind) = (0, String::new(), String::new());
-    for line in text.lines() {
-        let (tag, value) = line.split_at(1.min(line.len()));
-        match tag {
-            "p" => pid = value.parse().unwrap_or(0),
-            "f" => fd = value.to_owned(),
-            "t" => kind = value.to_owned(),
-            "n" => records.push((pid, fd.clone(), kind.clone(), value.to_owned())),
-            _ => {}
-        }
-    }
-    Some(records)
+    let files = lsof_files("ft", args)?;
+    let record = |f: &LsofFile| {
+        (
+            f.pid,
+            f.get('f').into(),
+            f.get('t').into(),
+            f.get('n').into(),
+        )
+    };
+    Some(files.iter().map(record).collect())
 }
 
 #[test]
@@ -100,7 +94,7 @@ fn fds_match_lsof() {
 /// A holder tuple: (pid, fd, proto, "address:port") with IPv6 addresses in brackets.
 type Holder = (u64, u64, String, String);
 
-fn bracketed(address: &str) -> String {
+pub(crate) fn bracketed(address: &str) -> String {
     if address.contains(':') {
         format!("[{address}]")
     } else {

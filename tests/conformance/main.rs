@@ -13,10 +13,15 @@ macro_rules! notice {
 }
 pub(crate) use notice;
 
+mod compare_columns;
 mod compare_files;
 mod compare_memory;
 mod compare_ps;
+mod compare_security;
+mod compare_sockets;
+mod compare_tcp_info;
 mod compare_tree;
+mod compare_who;
 mod peers;
 mod recipes;
 mod servers;

@@ -58,13 +58,31 @@ pub fn fields(line: &str, n: usize) -> Option<(Vec<&str>, &str)> {
 /// The server's processes by the test's own reading of /proc: its top process and every
 /// descendant.
 pub fn family(server: &Server) -> Vec<u32> {
-    let mut all = vec![server.root];
+    family_of(server.root)
+}
+
+/// `top` and every descendant, by the test's own reading of /proc.
+pub fn family_of(top: u32) -> Vec<u32> {
+    let mut all = vec![top];
     let mut next = 0;
     while next < all.len() {
         all.extend(crate::servers::children(all[next]));
         next += 1;
     }
     all.sort_unstable();
+    all
+}
+
+/// Every process of the suite: each server's family and each of its clients' families.
+pub fn suite_pids(servers: &Servers) -> BTreeSet<u64> {
+    let mut all = BTreeSet::new();
+    for server in &servers.list {
+        let tops = std::iter::once(server.root).chain(server.clients.iter().copied());
+        for top in tops {
+            let family = family_of(top);
+            all.extend(family.into_iter().map(u64::from));
+        }
+    }
     all
 }
 
@@ -181,4 +199,47 @@ pub fn descendants(parents: &BTreeMap<u64, u64>, root: u64) -> BTreeSet<u64> {
         }
         found.extend(more);
     }
+}
+
+/// One file of `lsof -F` output: the holder's PID and the file's fields by tag letter
+/// (`f` fd, `a` access, `t` type, `s` size, `n` name...).
+pub struct LsofFile {
+    pub pid: u64,
+    pub fields: BTreeMap<char, String>,
+}
+
+impl LsofFile {
+    pub fn get(&self, tag: char) -> &str {
+        self.fields.get(&tag).map_or("", String::as_str)
+    }
+}
+
+/// `lsof -w -n -P -F p{tags}n ARGS` as one record per file (lsof writes the name last).
+pub fn lsof_files(tags: &str, args: &[&str]) -> Option<Vec<LsofFile>> {
+    let select = format!("p{tags}n");
+    let mut all = vec!["-w", "-n", "-P", "-F", &select];
+    all.extend_from_slice(args);
+    let text = peer("lsof", &all)?;
+    let mut files = Vec::new();
+    let (mut pid, mut fields) = (0, BTreeMap::new());
+    for line in text.lines() {
+        let mut chars = line.chars();
+        let Some(tag) = chars.next() else { continue };
+        let value = chars.as_str().to_owned();
+        match tag {
+            'p' => pid = value.parse().unwrap_or(0),
+            'f' => fields = BTreeMap::from([('f', value)]),
+            'n' => {
+                fields.insert('n', value);
+                files.push(LsofFile {
+                    pid,
+                    fields: std::mem::take(&mut fields),
+                });
+            }
+            _ => {
+                fields.insert(tag, value);
+            }
+        }
+    }
+    Some(files)
 }

@@ -88,28 +88,48 @@ pub fn postgres() -> Result<Server, String> {
     let shell = top_of(wrapper, "postgres' waiting shell")?;
     let root = only_child(shell, "postmaster")?;
     wait_for("postgres port", || connects(port))?;
-    // A client whose backend waits in pg_sleep (its own PID namespace too).
-    let psql = [
-        "psql",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-U",
-        "postgres",
-        "-c",
-        "select pg_sleep(3600)",
-    ];
-    spawn_in_namespace(&psql, &dir, false);
-    wait_for("postgres backend and auxiliaries", || {
+    let clients = psql_clients(&dir, &p)?;
+    wait_for("postgres backends and auxiliaries", || {
         let kids = children(root);
-        kids.len() >= 6 && kids.iter().any(|&k| cmdline(k).contains("SELECT"))
+        let waiting = kids.iter().filter(|&&k| cmdline(k).contains("SELECT"));
+        kids.len() >= 7 && waiting.count() == 2
     })?;
     Ok(Server {
         name: "postgres",
         root,
         ports: vec![port],
+        dir,
+        clients,
     })
+}
+
+/// Two clients whose backends wait in pg_sleep, over TCP and over the unix socket in `dir`
+/// (each in its own PID namespace too). The first commits a table before: its backend then
+/// keeps the WAL segment and the table's file open.
+fn psql_clients(dir: &Path, port: &str) -> Result<Vec<u32>, String> {
+    let socket_dir = dir.display().to_string();
+    let mut clients = Vec::new();
+    for (host, first) in [
+        ("127.0.0.1", "create table conformance as select 1 as x"),
+        (socket_dir.as_str(), "select 1"),
+    ] {
+        let psql = [
+            "psql",
+            "-h",
+            host,
+            "-p",
+            port,
+            "-U",
+            "postgres",
+            "-c",
+            first,
+            "-c",
+            "select pg_sleep(3600)",
+        ];
+        let (wrapper, _) = spawn_in_namespace(&psql, dir, false);
+        clients.push(top_of(wrapper, "psql")?);
+    }
+    Ok(clients)
 }
 
 pub fn nginx() -> Result<Server, String> {
@@ -121,7 +141,7 @@ pub fn nginx() -> Result<Server, String> {
 pid {d}/nginx.pid; error_log {d}/error.log;
 events {{ worker_connections 64; }}
 http {{
-  access_log off;
+  access_log off; error_log {d}/gone.log;
   client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
   uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
   server {{ listen 127.0.0.1:{port}; listen [::1]:{port}; location / {{ return 200 \"ok\\n\"; }} }}
@@ -136,10 +156,15 @@ http {{
     wait_for("nginx workers and ports", || {
         children(root).len() == 2 && connects(port) && TcpStream::connect(("::1", port)).is_ok()
     })?;
+    // Master and workers keep the http-level error log open after it is unlinked: a
+    // deleted-but-open file for `who --deleted`.
+    std::fs::remove_file(dir.join("gone.log")).map_err(|e| format!("gone.log: {e}"))?;
     Ok(Server {
         name: "nginx",
         root,
         ports: vec![port],
+        dir,
+        clients: Vec::new(),
     })
 }
 
@@ -166,12 +191,55 @@ pub fn redis() -> Result<Server, String> {
     let (wrapper, _) = spawn_in_namespace(&argv, &dir, false);
     let root = top_of(wrapper, "redis")?;
     wait_for("redis port", || connects(port))?;
+    let script = dir.join("held.bin").display().to_string();
+    // Niced (STAT `N`).
+    let client = [
+        "nice",
+        "-n",
+        "5",
+        "python3",
+        "-c",
+        REDIS_CLIENT,
+        &p,
+        &script,
+    ];
+    let (wrapper, stdout) = spawn_in_namespace(&client, &dir, true);
+    ready_line(stdout)?;
     Ok(Server {
         name: "redis",
         root,
         ports: vec![port],
+        dir,
+        clients: vec![top_of(wrapper, "redis client")?],
     })
 }
+
+/// Bytes of the redis reply the client leaves unread on its first connection.
+pub const UNREAD_REPLY: u64 = 52;
+/// Size of the file the redis client holds open after unlinking it.
+pub const HELD_DELETED: u64 = 100_000;
+
+/// A redis client that never reads: one connection with the 52-byte reply to `ECHO` of 45
+/// bytes (`$45\r\n` + 45 + `\r\n`) in its receive queue; one with a small receive buffer
+/// asking for a 4 MiB value, so its receive queue and the server's send queue stay full.
+/// It also holds a 100000-byte file it unlinked (argv[2]).
+const REDIS_CLIENT: &str = "import os, socket, sys, time
+port = int(sys.argv[1])
+small = socket.create_connection(('127.0.0.1', port))
+small.sendall(b'ECHO ' + b'x' * 45 + b'\\r\\n')
+big = socket.socket()
+big.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+big.connect(('127.0.0.1', port))
+value = b'y' * (4 << 20)
+big.sendall(b'*3\\r\\n$3\\r\\nSET\\r\\n$3\\r\\nbig\\r\\n$%d\\r\\n%s\\r\\n' % (len(value), value))
+big.sendall(b'*2\\r\\n$3\\r\\nGET\\r\\n$3\\r\\nbig\\r\\n')
+held = open(sys.argv[2], 'wb')
+held.write(b'z' * 100000)
+held.flush()
+os.unlink(sys.argv[2])
+print('ready', flush=True)
+time.sleep(3600)
+";
 
 const CLUSTER: &str = "const cluster = require('cluster'); const http = require('http');
 const { Worker } = require('worker_threads');
@@ -202,6 +270,8 @@ pub fn node_cluster() -> Result<Server, String> {
         name: "node",
         root,
         ports: vec![port],
+        dir,
+        clients: Vec::new(),
     })
 }
 
@@ -217,6 +287,8 @@ pub fn python_http() -> Result<Server, String> {
         name: "python-http",
         root,
         ports: vec![port],
+        dir,
+        clients: Vec::new(),
     })
 }
 
@@ -242,12 +314,16 @@ pub fn python_udp() -> Result<Server, String> {
         }
     };
     let p = port.to_string();
-    let (wrapper, stdout) = spawn_in_namespace(&["python3", "-c", UDP, &p], &dir, true);
+    // At a raised priority (STAT `<`).
+    let argv = ["nice", "-n", "-5", "python3", "-c", UDP, &p];
+    let (wrapper, stdout) = spawn_in_namespace(&argv, &dir, true);
     ready_line(stdout)?;
     let root = top_of(wrapper, "python UDP server")?;
     Ok(Server {
         name: "python-udp",
         root,
         ports: vec![port],
+        dir,
+        clients: Vec::new(),
     })
 }

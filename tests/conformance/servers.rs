@@ -27,6 +27,11 @@ pub struct Server {
     pub root: u32,
     /// TCP ports it listens on (UDP for the UDP server).
     pub ports: Vec<u16>,
+    /// Its temporary directory (data, configuration, logs).
+    pub dir: PathBuf,
+    /// The top processes of the clients started with it (each in its own PID namespace):
+    /// psql over TCP and over the unix socket, the redis client that leaves replies unread.
+    pub clients: Vec<u32>,
 }
 
 pub struct Servers {
@@ -179,7 +184,7 @@ pub(crate) fn temp_dir() -> PathBuf {
 
 /// Whether this machine lets us make PID namespaces (a container without CAP_SYS_ADMIN may
 /// not); asked once.
-fn namespaces_work() -> bool {
+pub(crate) fn namespaces_work() -> bool {
     static WORKS: OnceLock<bool> = OnceLock::new();
     *WORKS.get_or_init(|| {
         let works = Command::new("unshare")

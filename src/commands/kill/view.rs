@@ -1,16 +1,13 @@
-//! What `kill` shows: the confirmation prompt, the results table, the exit code and the
-//! schema. Decides nothing about which process is signalled.
+//! The `kill` confirmation prompt (the results table is `render/kill.rs`). Decides nothing
+//! about which process is signalled.
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
-use crate::exit::{self, Exit};
-use crate::model::kill::{KillOutcome, KillPayload, KillResult};
+use crate::exit;
 use crate::render::escape::Escaped;
-use crate::render::json;
-use crate::render::table::{self, Align, Column, Fit, Text, Tone};
-use crate::render::{Report, Style};
+use crate::render::table;
 
 use super::select::{Identity, Selected};
 use super::{KillQuery, KillReport};
@@ -75,159 +72,10 @@ pub(super) fn confirm(selected: &[Selected], query: &KillQuery) -> anyhow::Resul
     }
 }
 
-/// The RESULT cell: the outcome's wire name, with the reason where it explains it.
-fn result_text(result: &KillResult) -> String {
-    let name = result.result.wire_name();
-    match (&result.reason, result.result) {
-        (Some(reason), KillOutcome::Refused) => format!("{name}: {reason}"),
-        (Some(reason), KillOutcome::Zombie) => format!("{name} ({reason})"),
-        _ => name,
-    }
-}
-
-/// True when a target got what was asked (a zombie only when the run waited for exits).
-fn succeeded(outcome: KillOutcome, waited: bool) -> bool {
-    match outcome {
-        KillOutcome::Signalled
-        | KillOutcome::Exited
-        | KillOutcome::Escalated
-        | KillOutcome::WouldSignal => true,
-        KillOutcome::Zombie => waited,
-        _ => false,
-    }
-}
-
-impl KillReport {
-    /// NETNS is shown when the targets come from more than one network namespace.
-    fn shows_netns(&self) -> bool {
-        let mut spaces = self.payload.results.iter().filter_map(|r| r.netns);
-        spaces
-            .next()
-            .is_some_and(|first| spaces.any(|other| other != first))
-    }
-
-    /// COMMAND is shown with --dry-run, so a selection can be checked before it is sent.
-    fn shows_command(&self) -> bool {
-        self.payload
-            .results
-            .iter()
-            .any(|r| r.result == KillOutcome::WouldSignal)
-    }
-}
-
-impl Report for KillReport {
-    fn command(&self) -> &'static str {
-        "kill"
-    }
-
-    fn json(&self) -> Map<String, Json> {
-        json::members(&self.payload)
-    }
-
-    fn ndjson(&self) -> Option<Vec<Json>> {
-        Some(json::rows(&self.payload.results))
-    }
-
-    fn table(&self, style: &Style) -> String {
-        // On a narrow terminal COMMAND, TIME, SIGNAL and NAME give way so RESULT stays readable.
-        let mut columns = vec![
-            Column::new("PID", Align::Right, Fit::Keep),
-            Column::new("NAME", Align::Left, Fit::Narrow { order: 4, min: 4 }),
-            Column::new("SIGNAL", Align::Left, Fit::Drop(2)),
-            Column::new("RESULT", Align::Left, Fit::Cut { order: 3, min: 16 }),
-            Column::new("TIME", Align::Right, Fit::Drop(1)),
-        ];
-        let (netns, command) = (self.shows_netns(), self.shows_command());
-        if netns {
-            columns.push(Column::new("NETNS", Align::Right, Fit::Drop(1)));
-        }
-        if command {
-            columns.push(Column::new(
-                "COMMAND",
-                Align::Left,
-                Fit::Narrow { order: 0, min: 8 },
-            ));
-        }
-        let rows = self
-            .payload
-            .results
-            .iter()
-            .map(|r| {
-                let tone = if succeeded(r.result, self.waited) {
-                    Tone::Good
-                } else {
-                    Tone::Bad
-                };
-                let mut row = vec![
-                    Text::plain(r.pid.to_string()),
-                    Text::plain(r.name.as_deref().unwrap_or("-")),
-                    Text::plain(r.signal.clone()),
-                    Text::toned(result_text(r), tone),
-                    Text::plain(
-                        r.exit_seconds
-                            .map_or_else(|| "-".into(), |s| format!("{s:.3}s")),
-                    ),
-                ];
-                if netns {
-                    row.push(Text::plain(
-                        r.netns.map_or_else(|| "-".into(), |n| n.to_string()),
-                    ));
-                }
-                if command {
-                    let argv = r.argv.as_deref().unwrap_or_default();
-                    row.push(Text::plain(if argv.is_empty() {
-                        Escaped::text(&format!("[{}]", r.name.as_deref().unwrap_or_default()))
-                    } else {
-                        Escaped::join(argv.iter().map(|a| Escaped::text(a)), " ")
-                    }));
-                }
-                row
-            })
-            .collect();
-        table::render_columns(&columns, rows, *style)
-    }
-
-    fn exit(&self) -> Exit {
-        if self
-            .payload
-            .results
-            .iter()
-            .all(|r| succeeded(r.result, self.waited))
-        {
-            Exit::Success
-        } else {
-            Exit::Partial
-        }
-    }
-}
-
-/// The `--list-signals` table.
-pub fn signal_table() -> String {
-    let rows = crate::signal::SIGNALS
-        .iter()
-        .map(|(number, name, about)| {
-            vec![
-                Text::plain(number.to_string()),
-                Text::plain(format!("SIG{name}")),
-                Text::plain(*about),
-            ]
-        })
-        .collect();
-    table::help(
-        &[
-            ("NUMBER", Align::Right),
-            ("NAME", Align::Left),
-            ("MEANING", Align::Left),
-        ],
-        rows,
-    )
-}
+// moved (issue 14): re-export until merge
+pub use crate::render::kill::signal_table;
 
 /// The JSON Schema of `kill --json`.
 pub fn schema() -> Json {
-    crate::render::json::document_schema(
-        "kill",
-        "procscope kill --json",
-        crate::render::json::schema_of::<KillPayload>(),
-    )
+    crate::render::json::payload_schema::<KillReport>()
 }

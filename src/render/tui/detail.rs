@@ -87,7 +87,7 @@ fn fds(frame: &mut Frame, area: Rect, detail: &Detail) {
     let rows = list.fds.iter().map(|fd| {
         Row::new(vec![
             fd.fd.to_string(),
-            fd.kind.clone(),
+            fd.kind.name().to_owned(),
             fd.mode.clone().unwrap_or_default(),
             safe_str(&fd.description),
         ])

@@ -1,6 +1,7 @@
 //! The parts of `show` added for isolation and privileges (namespaces, capabilities,
 //! NoNewPrivs, seccomp, LSM label, OOM, I/O priority, groups), the environment (`--env`)
-//! and every limit (`--limits`): payload assembly and sheet rows. Reads nothing itself.
+//! and every limit (`--limits`): payload assembly (the sheet rows are `render/show_security.rs`).
+//! Reads nothing itself.
 
 use std::collections::BTreeMap;
 
@@ -9,84 +10,70 @@ use crate::collect::process::Environ;
 use crate::collect::security::SecurityFiles;
 use crate::collect::{ProcessSample, UserNames};
 use crate::model::Unavailable;
+use crate::model::fields::DetailField;
 use crate::model::security::{
     CapSet, Capabilities, EnvEntry, GroupEntry, IoPriority, Namespace, Security,
 };
 use crate::model::text::lossless;
 use crate::parse::caps::{cap_names, parse_mask};
 use crate::parse::keyed::Keyed;
-use crate::render::escape::Escaped;
-use crate::render::table::{Text, Tone};
 
 // moved (issue 14): re-export until merge
 pub use crate::query::show::ShowExtras;
-
-/// The kernel's limit names with their labels in the sheet, in /proc/PID/limits order.
-pub const LIMIT_LABELS: &[(&str, &str)] = &[
-    ("Max cpu time", "cpu time"),
-    ("Max file size", "file size"),
-    ("Max data size", "data size"),
-    ("Max stack size", "stack size"),
-    ("Max core file size", "core file size"),
-    ("Max resident set", "resident set"),
-    ("Max processes", "processes"),
-    ("Max open files", "open files"),
-    ("Max locked memory", "locked memory"),
-    ("Max address space", "address space"),
-    ("Max file locks", "file locks"),
-    ("Max pending signals", "pending signals"),
-    ("Max msgqueue size", "msgqueue size"),
-    ("Max nice priority", "nice priority"),
-    ("Max realtime priority", "realtime priority"),
-    ("Max realtime timeout", "realtime timeout"),
-];
 
 /// The security section; reasons for null fields go to `unavailable` as `security.FIELD`.
 pub fn security(
     sample: &ProcessSample,
     files: &SecurityFiles,
     users: &UserNames,
-    unavailable: &mut BTreeMap<String, Unavailable>,
+    unavailable: &mut BTreeMap<DetailField, Unavailable>,
 ) -> Security {
     let mut why = Reasons(unavailable);
     let status = sample.status().ok();
     let status_reason = sample.status().err().unwrap_or(Unavailable::Unsupported);
     let namespaces = why.field(
-        "namespaces",
+        DetailField::SecurityNamespaces,
         files
             .namespaces
             .as_ref()
             .map(|links| namespace_entries(links, files.reference.as_deref()))
             .map_err(|r| *r),
     );
-    let capabilities = why.option("capabilities", status.and_then(capabilities), status_reason);
+    let capabilities = why.option(
+        DetailField::SecurityCapabilities,
+        status.and_then(capabilities),
+        status_reason,
+    );
     let no_new_privs = why.option(
-        "no_new_privs",
+        DetailField::SecurityNoNewPrivs,
         status.and_then(|s| s.number("NoNewPrivs")).map(|n| n == 1),
         status_reason,
     );
     let seccomp = why.option(
-        "seccomp",
+        DetailField::SecuritySeccomp,
         status.and_then(|s| s.number("Seccomp")).map(seccomp_mode),
         status_reason,
     );
     let groups = why.option(
-        "groups",
+        DetailField::SecurityGroups,
         status.and_then(|s| groups(s, users)),
         status_reason,
     );
     let lsm_label = why.field(
-        "lsm_label",
+        DetailField::SecurityLsmLabel,
         files
             .lsm_label
             .as_ref()
             .map(|label| String::from_utf8_lossy(label).into_owned())
             .map_err(|r| *r),
     );
-    let oom_score = why.field("oom_score", files.oom_score);
-    let oom_score_adj = why.field("oom_score_adj", files.oom_score_adj);
+    let oom_score = why.field(DetailField::SecurityOomScore, files.oom_score);
+    let oom_score_adj = why.field(DetailField::SecurityOomScoreAdj, files.oom_score_adj);
     let nice = sample.stat().ok().map(|s| s.nice);
-    let io_priority = why.field("io_priority", files.io_priority.map(|v| io_class(v, nice)));
+    let io_priority = why.field(
+        DetailField::SecurityIoPriority,
+        files.io_priority.map(|v| io_class(v, nice)),
+    );
     Security {
         namespaces,
         capabilities,
@@ -100,17 +87,15 @@ pub fn security(
     }
 }
 
-/// Records why a security field is null, as `security.FIELD`.
-struct Reasons<'a>(&'a mut BTreeMap<String, Unavailable>);
+/// Records why a security field is null.
+struct Reasons<'a>(&'a mut BTreeMap<DetailField, Unavailable>);
 
 impl Reasons<'_> {
-    fn field<T>(&mut self, name: &str, value: Result<T, Unavailable>) -> Option<T> {
-        value
-            .map_err(|reason| self.0.insert(format!("security.{name}"), reason))
-            .ok()
+    fn field<T>(&mut self, name: DetailField, value: Result<T, Unavailable>) -> Option<T> {
+        value.map_err(|reason| self.0.insert(name, reason)).ok()
     }
 
-    fn option<T>(&mut self, name: &str, value: Option<T>, reason: Unavailable) -> Option<T> {
+    fn option<T>(&mut self, name: DetailField, value: Option<T>, reason: Unavailable) -> Option<T> {
         self.field(name, value.ok_or(reason))
     }
 }
@@ -213,100 +198,6 @@ pub fn environment(environ: &Environ, policy: &SecretPolicy) -> Vec<EnvEntry> {
                 value_b64,
                 redacted,
             }
-        })
-        .collect()
-}
-
-/// Sheet rows of the security section; a null field shows `-` with its reason.
-pub fn security_rows(
-    s: &Security,
-    unavailable: &BTreeMap<String, Unavailable>,
-) -> Vec<(&'static str, Text)> {
-    let shown = |field: &str, value: Option<String>| match value {
-        Some(text) => Text::plain(Escaped::text(&text)),
-        None => match unavailable.get(&format!("security.{field}")) {
-            Some(why) => Text::toned(format!("- ({why})"), Tone::Dim),
-            None => Text::toned("-", Tone::Dim),
-        },
-    };
-    let caps = |pick: fn(&Capabilities) -> &CapSet| {
-        shown(
-            "capabilities",
-            s.capabilities.as_ref().map(|c| {
-                let set = pick(c);
-                if set.names.is_empty() {
-                    "none".to_owned()
-                } else if set.names.len() >= 41 {
-                    format!("all ({})", set.mask)
-                } else {
-                    set.names.join(",")
-                }
-            }),
-        )
-    };
-    let namespaces = s.namespaces.as_ref().map(|list| {
-        list.iter()
-            .map(|ns| match ns.same_as_init {
-                Some(true) => format!("{} {} (init's)", ns.kind, ns.inode),
-                Some(false) => format!("{} {} (own)", ns.kind, ns.inode),
-                None => format!("{} {}", ns.kind, ns.inode),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    });
-    let groups = s.groups.as_ref().map(|list| {
-        list.iter()
-            .map(|g| format!("{}({})", g.name, g.gid))
-            .collect::<Vec<_>>()
-            .join(" ")
-    });
-    vec![
-        ("namespaces", shown("namespaces", namespaces)),
-        ("cap effective", caps(|c| &c.effective)),
-        ("cap permitted", caps(|c| &c.permitted)),
-        ("cap bounding", caps(|c| &c.bounding)),
-        (
-            "no new privs",
-            shown("no_new_privs", s.no_new_privs.map(|b| b.to_string())),
-        ),
-        ("seccomp", shown("seccomp", s.seccomp.clone())),
-        ("lsm label", shown("lsm_label", s.lsm_label.clone())),
-        (
-            "oom score",
-            shown(
-                "oom_score",
-                s.oom_score.map(|score| {
-                    let adj = s.oom_score_adj.map_or("-".into(), |a| a.to_string());
-                    format!("{score} (adj {adj})")
-                }),
-            ),
-        ),
-        (
-            "io priority",
-            shown(
-                "io_priority",
-                s.io_priority.as_ref().map(|io| match io.level {
-                    Some(level) => format!("{}: prio {level}", io.class),
-                    None => io.class.clone(),
-                }),
-            ),
-        ),
-        ("groups", shown("groups", groups)),
-    ]
-}
-
-/// Sheet rows of the environment: one `NAME=value` per row, escaped.
-pub fn environment_rows(entries: &[EnvEntry]) -> Vec<(&'static str, Text)> {
-    entries
-        .iter()
-        .map(|e| {
-            let mut line = crate::commands::show::exact_text(&e.name, e.name_b64.as_deref());
-            line.push_text("=");
-            line.push(&crate::commands::show::exact_text(
-                &e.value,
-                e.value_b64.as_deref(),
-            ));
-            ("", Text::plain(line))
         })
         .collect()
 }

@@ -1,0 +1,112 @@
+//! Reading a process listing: the PIDs to consider, each process (or each of its threads)
+//! that passes the filter, and CPU% measured over an interval. Judges nothing.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::collect::scan::{Scan, scan};
+use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo};
+use crate::query::ProcessFilter;
+
+/// Keeping or dropping a read process by a filter (method syntax on [`ProcessFilter`]).
+/// Implemented in `analyze::filter`, which judges; the readers here only call it.
+pub trait FilterProcess {
+    /// True when the process passes every condition. Unreadable fields fail a condition.
+    fn keeps(&self, process: &ProcessSample) -> bool;
+}
+
+/// The PIDs to read: every visible process the filter does not reject by number alone.
+pub fn candidate_pids(procfs: &ProcFs, filter: &ProcessFilter) -> anyhow::Result<Vec<u32>> {
+    Ok(procfs
+        .pids()
+        .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", procfs.root().display()))?
+        .into_iter()
+        .filter(|&pid| !filter.rejects_pid(pid))
+        .collect())
+}
+
+/// Reads the processes that pass the filter (or, with `threads`, every thread of each) and
+/// maps each through `map`, in the reader threads.
+pub fn read_rows<T, F>(
+    procfs: &ProcFs,
+    pids: &[u32],
+    filter: &ProcessFilter,
+    needs: Needs,
+    threads: bool,
+    map: F,
+) -> Scan<T>
+where
+    T: Send,
+    F: Fn(&ProcessSample) -> Option<T> + Sync,
+{
+    if !threads {
+        return scan(pids, |pid| {
+            let sample = ProcessSample::read(procfs, pid, needs)?;
+            Ok(filter.keeps(&sample).then(|| map(&sample)).flatten())
+        });
+    }
+    let nested = scan(pids, |pid| {
+        let dir = procfs.process(pid)?;
+        let process = ProcessSample::read_dir(&dir, filter.needs())?;
+        if !filter.keeps(&process) {
+            return Ok(None);
+        }
+        let tids = dir.numeric_entries("task")?;
+        let rows: Vec<T> = tids
+            .into_iter()
+            .filter_map(|tid| ProcessSample::read_thread(&dir, tid, needs).ok())
+            .filter_map(|thread| map(&thread))
+            .collect();
+        Ok(Some(rows))
+    });
+    Scan {
+        rows: nested.rows.into_iter().flatten().collect(),
+        vanished: nested.vanished,
+        hidden: nested.hidden,
+    }
+}
+
+/// Measures CPU% over `interval`: CPU ticks of every selected process (or thread) read
+/// twice. Returns CPU% by (PID, TID) and how many vanished (or were replaced by a reused ID).
+pub fn sample_cpu(
+    procfs: &ProcFs,
+    filter: &ProcessFilter,
+    threads: bool,
+    pids: &[u32],
+    interval: Duration,
+    system: &SystemInfo,
+) -> (HashMap<(u32, u32), f64>, usize) {
+    let needs = filter.needs() | Needs::STAT;
+    let ticks = |sample: &ProcessSample| {
+        let stat = sample.stat().ok()?;
+        Some((
+            (sample.pid, sample.tid),
+            stat.starttime_ticks,
+            stat.cpu_ticks(),
+        ))
+    };
+    let first = read_rows(procfs, pids, filter, needs, threads, ticks);
+    let started = Instant::now();
+    std::thread::sleep(interval);
+    let mut first_pids: Vec<u32> = first.rows.iter().map(|((pid, _), _, _)| *pid).collect();
+    first_pids.dedup();
+    let second = read_rows(procfs, &first_pids, filter, needs, threads, ticks);
+    let elapsed = started.elapsed().as_secs_f64().max(1e-3);
+    let before: HashMap<(u32, u32), (u64, u64)> = first
+        .rows
+        .into_iter()
+        .map(|(id, start, t)| (id, (start, t)))
+        .collect();
+    let mut cpu = HashMap::new();
+    let mut gone = first.vanished + second.vanished;
+    for (id, start, after) in second.rows {
+        match before.get(&id) {
+            Some(&(first_start, first_ticks)) if first_start == start => {
+                let used = system.ticks_to_seconds(after.saturating_sub(first_ticks));
+                cpu.insert(id, used / elapsed * 100.0);
+            }
+            _ => gone += 1,
+        }
+    }
+    (cpu, gone)
+}

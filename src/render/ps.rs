@@ -1,0 +1,235 @@
+//! The `ps` table, its stderr notes and the schema of `ps --json` (built from the column
+//! registry).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json};
+
+use crate::columns::{self, COLUMNS, Column, Value, value};
+use crate::model::Unavailable;
+use crate::render::escape::Escaped;
+use crate::render::json;
+use crate::render::ps_groups::row_schema as group_row_schema;
+use crate::render::table::{self, Align, Text, Tone};
+use crate::render::{Sheet, Style};
+
+/// The listing of `ps`, with the column registry's types.
+pub type PsReport = crate::model::listing::Listing<Column, Value>;
+
+type Field<T> = Result<T, Unavailable>;
+
+impl PsReport {
+    /// The column that shows the tree's indentation: the command, else the name.
+    fn tree_column(&self) -> Option<&'static str> {
+        ["cmd", "name"]
+            .into_iter()
+            .find(|name| self.columns.iter().any(|c| c.name == *name))
+    }
+
+    /// Counts of unavailable cells by reason and column, for the footer.
+    fn unavailable_summary(&self) -> BTreeMap<Unavailable, (usize, Vec<&'static str>)> {
+        let mut summary: BTreeMap<Unavailable, (usize, Vec<&'static str>)> = BTreeMap::new();
+        for row in &self.rows {
+            let mut counted = Vec::new();
+            for (column, cell) in self.columns.iter().zip(&row.cells) {
+                if let Err(why) = cell {
+                    let entry = summary.entry(*why).or_default();
+                    if !entry.1.contains(&column.header) {
+                        entry.1.push(column.header);
+                    }
+                    if !counted.contains(why) {
+                        counted.push(*why);
+                        entry.0 += 1;
+                    }
+                }
+            }
+        }
+        summary
+    }
+}
+
+impl Sheet for PsReport {
+    fn table(&self, style: &Style) -> String {
+        if self.rows.is_empty() {
+            return String::new();
+        }
+        let headers: Vec<(&str, Align)> = self
+            .columns
+            .iter()
+            .map(|c| {
+                (
+                    c.header,
+                    if c.kind.is_numeric() {
+                        Align::Right
+                    } else {
+                        Align::Left
+                    },
+                )
+            })
+            .collect();
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                self.columns
+                    .iter()
+                    .zip(&row.cells)
+                    .map(|(column, cell)| {
+                        let mut text = value::table_text(cell, self.now_unix);
+                        if let Some(depth) = row
+                            .depth
+                            .filter(|_| Some(column.name) == self.tree_column())
+                            && depth > 0
+                        {
+                            let mut indented = Escaped::text(&"  ".repeat(depth - 1));
+                            indented.push(&Escaped::literal("\\_ "));
+                            indented.push(&text);
+                            text = indented;
+                        }
+                        Text::toned(text, tone(column, cell))
+                    })
+                    .collect()
+            })
+            .collect();
+        table::render(&headers, rows, *style)
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self
+            .unavailable_summary()
+            .into_iter()
+            .map(|(why, (rows, headers))| {
+                let hint = if why == Unavailable::PermissionDenied {
+                    format!("; {}", self.denied_hint)
+                } else {
+                    String::new()
+                };
+                // With -L each row is a thread.
+                let (one, many) = if self.threads {
+                    ("thread", "threads")
+                } else {
+                    ("process", "processes")
+                };
+                format!(
+                    "- means unavailable: {why} ({} {}: {}){hint}",
+                    rows,
+                    plural(rows, one, many),
+                    headers.join(", ")
+                )
+            })
+            .collect();
+        notes.extend(self.errors.iter().map(|error| error.message.clone()));
+        if self.vanished > 0 {
+            notes.push(format!(
+                "{} {} exited during the listing and {} not shown",
+                self.vanished,
+                plural(self.vanished, "process", "processes"),
+                plural(self.vanished, "is", "are")
+            ));
+        }
+        notes
+    }
+}
+
+fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 { one } else { many }
+}
+
+fn tone(column: &Column, cell: &Field<Value>) -> Tone {
+    match cell {
+        Err(_) => Tone::Dim,
+        Ok(Value::Label(state)) if matches!(column.name, "state" | "stat") => {
+            match state.get(..1).unwrap_or_default() {
+                "R" => Tone::Good,
+                "D" => Tone::Warn,
+                "Z" | "X" => Tone::Bad,
+                _ => Tone::Plain,
+            }
+        }
+        _ => Tone::Plain,
+    }
+}
+
+/// The text of `-o help`: every column with its header, JSON key and meaning.
+pub fn column_help() -> String {
+    let rows = COLUMNS
+        .iter()
+        .map(|c| {
+            vec![
+                Text::plain(c.name),
+                Text::plain(c.header),
+                Text::plain(c.json_key),
+                Text::plain(c.about),
+            ]
+        })
+        .collect();
+    table::help(
+        &[
+            ("COLUMN", Align::Left),
+            ("HEADER", Align::Left),
+            ("JSON KEY", Align::Left),
+            ("MEANING", Align::Left),
+        ],
+        rows,
+    )
+}
+
+/// The JSON Schema of `ps --json`, built from the column registry.
+pub fn schema() -> Json {
+    let mut properties = Map::new();
+    let mut defs = Map::new();
+    properties.insert(
+        "pid".into(),
+        serde_json::json!({"type": "integer", "minimum": 1}),
+    );
+    for column in COLUMNS {
+        let mut schema = column.kind.schema();
+        defs.extend(column.kind.schema_defs());
+        schema["description"] = Json::from(column.about);
+        properties.insert(column.json_key.into(), schema);
+        if column.kind.has_lossless_form() {
+            let b64 = if column.kind == columns::Kind::Argv {
+                serde_json::json!({"type": "array", "items": {"type": "string"}, "description": "exact bytes (base64) when not UTF-8"})
+            } else {
+                serde_json::json!({"type": "string", "description": "exact bytes (base64) when not UTF-8"})
+            };
+            properties.insert(format!("{}_b64", column.json_key), b64);
+        }
+        if column.kind == columns::Kind::Argv {
+            properties.insert(
+                format!("{}_truncated", column.json_key),
+                serde_json::json!({"type": "boolean", "description": "present (true) when arguments were left out: more than 4096, or more than 256 KiB"}),
+            );
+            properties.insert(
+                "cmdline_b64".into(),
+                serde_json::json!({"type": "string", "description": "the exact cmdline bytes (base64, at most 256 KiB), with --raw-cmdline"}),
+            );
+        }
+    }
+    let reasons = serde_json::to_value(schemars::schema_for!(Unavailable)).unwrap_or_default();
+    properties.insert(
+        "unavailable".into(),
+        serde_json::json!({"type": "object", "description": "why a null field has no value", "additionalProperties": {"$ref": "#/$defs/Unavailable"}}),
+    );
+    let mut reason_def = reasons;
+    if let Some(object) = reason_def.as_object_mut() {
+        object.remove("$schema");
+    }
+    let env_values = serde_json::json!({"type": ["string", "null"], "description": "-o env:NAME: the variable's starting value (env_NAME), <redacted> for secret-looking names, with env_NAME_b64 for non-UTF-8 bytes"});
+    let row = serde_json::json!({"type": "object", "properties": properties, "patternProperties": {"^env_": env_values}, "required": ["pid"], "additionalProperties": false});
+    let payload = serde_json::json!({
+        "properties": {
+            "processes": {"type": "array", "items": row},
+            "groups": {"type": "array", "items": group_row_schema(), "description": "with --group-by: one object per application (instead of processes)"},
+            "vanished": {"type": "integer", "minimum": 0, "description": "processes that exited during the listing"}
+        },
+        "required": ["vanished"],
+        "oneOf": [{"required": ["processes"]}, {"required": ["groups"]}],
+        "$defs": {"Unavailable": reason_def}
+    });
+    let mut payload = payload;
+    if let Some(all) = payload["$defs"].as_object_mut() {
+        all.extend(defs);
+    }
+    json::document_schema("ps", "procscope ps --json", payload)
+}
