@@ -318,9 +318,9 @@ impl Env {
     /// Opens the proc tree and reads the system facts, without judging the tree.
     fn open_tree(global: &GlobalArgs) -> anyhow::Result<Self> {
         let root = &global.proc_root;
-        let procfs = ProcFs::open(root).map_err(|err| {
-            anyhow::anyhow!("cannot open the proc tree {}: {err}", root.display())
-        })?;
+        let procfs = ProcFs::open(root)
+            .map_err(|err| anyhow::anyhow!("cannot open the proc tree {}: {err}", root.display()))?
+            .with_runtimes(analyze::runtime::probes());
         let system = SystemInfo::read(&procfs)?;
         Ok(Self { procfs, system })
     }

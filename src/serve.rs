@@ -117,7 +117,8 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> {
     stop.thread_block()?;
     let root = &global.proc_root;
     let procfs = ProcFs::open(root)
-        .map_err(|err| anyhow::anyhow!("cannot open the proc tree {}: {err}", root.display()))?;
+        .map_err(|err| anyhow::anyhow!("cannot open the proc tree {}: {err}", root.display()))?
+        .with_runtimes(crate::analyze::runtime::probes());
     let system = SystemInfo::read(&procfs)?;
     let query = export_query(&args.export, &system)?;
     let server = tiny_http::Server::http(args.listen).map_err(|err| exit::Failure {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::analyze::waits;
 use crate::collect::sampler::ThreadTick;
 use crate::model::profile::{PcShare, RoleProfile, StackShare, ThreadProfile, WaitShare};
+use crate::model::runtime::ThreadRole;
 use crate::parse::syscall::SyscallState;
 
 /// A wait, as samples are grouped: the call and its key argument.
@@ -241,12 +242,12 @@ fn share(
 
 /// The threads of each role together, in the order roles first appear.
 pub fn role_rows(threads: &[ThreadProfile]) -> Vec<RoleProfile> {
-    let mut order: Vec<String> = Vec::new();
-    let mut groups: HashMap<String, Vec<&ThreadProfile>> = HashMap::new();
+    let mut order: Vec<Option<ThreadRole>> = Vec::new();
+    let mut groups: HashMap<Option<ThreadRole>, Vec<&ThreadProfile>> = HashMap::new();
     for thread in threads {
-        let role = thread.role.clone().unwrap_or_else(|| "thread".into());
+        let role = thread.role;
         if !groups.contains_key(&role) {
-            order.push(role.clone());
+            order.push(role);
         }
         groups.entry(role).or_default().push(thread);
     }

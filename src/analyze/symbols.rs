@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 // moved (issue 14): re-export until merge
-pub use crate::model::code::CodeLocation;
+pub use crate::model::code::{CodeLocation, CodeRegion};
 // moved (issue 14): re-export until merge
 pub use crate::parse::elf_symbols::{Loaded, ModuleSymbols};
 use crate::parse::maps::{self, Mapping};
@@ -30,7 +30,7 @@ impl<'a> Symbolizer<'a> {
     pub fn locate(&mut self, pc: u64) -> CodeLocation {
         let Some(index) = maps::find(self.maps, pc) else {
             return CodeLocation {
-                region: "unmapped".into(),
+                region: CodeRegion::Unmapped,
                 module: None,
                 symbol: None,
                 offset: 0,
@@ -40,15 +40,15 @@ impl<'a> Symbolizer<'a> {
         let mapping = &self.maps[index];
         if !mapping.is_file() {
             let region = match mapping.path.as_slice() {
-                b"[vdso]" => "vdso",
-                b"[stack]" => "stack",
-                b"[heap]" => "heap",
-                b"" if mapping.exec => "jit",
-                b"" => "anon",
-                _ => "other",
+                b"[vdso]" => CodeRegion::Vdso,
+                b"[stack]" => CodeRegion::Stack,
+                b"[heap]" => CodeRegion::Heap,
+                b"" if mapping.exec => CodeRegion::Jit,
+                b"" => CodeRegion::Anon,
+                _ => CodeRegion::Other,
             };
             return CodeLocation {
-                region: region.into(),
+                region,
                 module: None,
                 symbol: None,
                 offset: pc - mapping.start,
@@ -69,14 +69,14 @@ impl<'a> Symbolizer<'a> {
         };
         match found {
             Some((name, offset)) => CodeLocation {
-                region: "file".into(),
+                region: CodeRegion::File,
                 module: Some(module),
                 symbol: Some(demangle(name)),
                 offset,
                 unverified: false,
             },
             None => CodeLocation {
-                region: "file".into(),
+                region: CodeRegion::File,
                 module: Some(module),
                 symbol: None,
                 offset: module_offset(self.maps, index, pc),
@@ -129,11 +129,11 @@ mod tests {
         let none = |_: &Mapping| Loaded::NoSymbols;
         let mut symbolizer = Symbolizer::new(&maps, &none);
         let jit = symbolizer.locate(0x1010);
-        assert_eq!((jit.region.as_str(), jit.offset), ("jit", 0x10));
+        assert_eq!((jit.region, jit.offset), (CodeRegion::Jit, 0x10));
         assert_eq!(jit.display(0x1010), "[jit] 0x1010");
-        assert_eq!(symbolizer.locate(0x3004).region, "vdso");
-        assert_eq!(symbolizer.locate(0x5000).region, "anon");
-        assert_eq!(symbolizer.locate(0x9000).region, "unmapped");
+        assert_eq!(symbolizer.locate(0x3004).region, CodeRegion::Vdso);
+        assert_eq!(symbolizer.locate(0x5000).region, CodeRegion::Anon);
+        assert_eq!(symbolizer.locate(0x9000).region, CodeRegion::Unmapped);
     }
 
     #[test]

@@ -79,8 +79,8 @@ pub struct PsArgs {
     #[arg(short = 'L', long)]
     pub threads: bool,
 
-    /// Keep only processes of this runtime, recognised by the executable (`node`).
-    #[arg(long, value_parser = ["node"], value_name = "RUNTIME")]
+    /// Keep only processes of this runtime, recognised by the executable (`node`, `jvm`).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(crate::model::runtime::RUNTIME_NAMES), value_name = "RUNTIME")]
     pub runtime: Option<String>,
 
     /// List in process-tree order, children indented under their parent (like `ps --forest`).

@@ -11,27 +11,57 @@ use object::{Object, ObjectSection};
 const MAX_RODATA_SCAN: u64 = 64 << 20;
 const SCAN_CHUNK: usize = 1 << 20;
 
-/// What a binary says about itself.
+/// What a process's executable (and the runtime libraries it needs or has mapped) says
+/// about each runtime probed for: only runtimes with some match are listed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BinaryFacts {
-    /// Names from `symbols` found in its dynamic symbol names (`.dynstr`): exported by a
-    /// runtime, or imported by a launcher that links the runtime library.
+    pub runtimes: Vec<RuntimeMatch>,
+}
+
+impl BinaryFacts {
+    /// What was found for `runtime` (`node`, `jvm`), if anything.
+    pub fn of(&self, runtime: &str) -> Option<&RuntimeMatch> {
+        self.runtimes.iter().find(|m| m.runtime == runtime)
+    }
+}
+
+/// What one runtime's probe found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeMatch {
+    /// The probe's runtime (`node`, `jvm`).
+    pub runtime: &'static str,
+    /// The probe's symbols the executable (or a runtime library it needs) defines.
+    pub exports: Vec<String>,
+    /// The probe's libraries the executable names in DT_NEEDED.
+    pub needs: Vec<String>,
+    /// The path of a mapped library the probe looks for (`…/lib/server/libjvm.so`), as the
+    /// process sees it, when the process has one mapped.
+    pub mapped: Option<Vec<u8>>,
+    /// The runtime's version, from where the probe says it is written.
+    pub version: Option<String>,
+}
+
+/// What an ELF file says about itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ElfFacts {
+    /// Names from `symbols` the file defines in its dynamic symbol table.
     pub exports: Vec<String>,
     /// Its `.dynstr` names a library starting with each of `needed` prefixes (DT_NEEDED).
     pub needs: Vec<String>,
-    /// The text after `marker` in `.rodata`, up to the first byte that is not a version
+    /// The text after the marker in `.rodata`, up to the first byte that is not a version
     /// character (`20.20.2` after `node.js/v`).
     pub version: Option<String>,
 }
 
 /// Reads the facts of an ELF file: which of `symbols` it exports, which of `libraries` it
-/// names in `.dynstr`, and the version after `marker` in `.rodata` (if `marker` is given).
-pub fn read_facts(
+/// names in `.dynstr`, and the version after the marker `marker` picks for the exports
+/// found (none: no scan) in `.rodata`.
+pub fn read_facts<'m>(
     file: File,
     symbols: &[&str],
     libraries: &[&str],
-    marker: Option<&[u8]>,
-) -> Option<BinaryFacts> {
+    marker: impl Fn(&[String]) -> Option<&'m [u8]>,
+) -> Option<ElfFacts> {
     let cache = object::ReadCache::new(file);
     let elf = object::File::parse(&cache).ok()?;
     let section = |name: &str| elf.section_by_name(name).and_then(|s| s.file_range());
@@ -77,7 +107,7 @@ pub fn read_facts(
     let rodata = elf.section_by_name(".rodata").and_then(|s| s.file_range());
     drop(elf);
     // Only a runtime's own binary carries its version; other programs are not scanned.
-    let version = match (marker.filter(|_| !exports.is_empty()), rodata) {
+    let version = match (marker(&exports).filter(|_| !exports.is_empty()), rodata) {
         (Some(marker), Some((offset, size))) => scan_version(
             cache.into_inner(),
             offset,
@@ -86,7 +116,7 @@ pub fn read_facts(
         ),
         _ => None,
     };
-    Some(BinaryFacts {
+    Some(ElfFacts {
         exports,
         needs,
         version,
@@ -246,7 +276,7 @@ fn scan_version(mut file: File, offset: u64, size: u64, marker: &[u8]) -> Option
 }
 
 /// `20.20.2` from `20.20.2\0...`: digits and dots, at least `X.Y`.
-fn version_prefix(bytes: &[u8]) -> Option<String> {
+pub fn version_prefix(bytes: &[u8]) -> Option<String> {
     let end = bytes
         .iter()
         .position(|b| !(b.is_ascii_digit() || *b == b'.'))
@@ -274,12 +304,9 @@ mod tests {
     fn reads_our_own_binary() {
         // This test binary is an ELF file; it exports no node symbols and names libc.
         let file = File::open("/proc/self/exe").unwrap();
-        let facts = read_facts(
-            file,
-            &["napi_module_register"],
-            &["libc.so"],
-            Some(b"no such marker here"),
-        )
+        let facts = read_facts(file, &["napi_module_register"], &["libc.so"], |_| {
+            Some(b"no such marker here")
+        })
         .unwrap();
         assert!(facts.exports.is_empty());
         assert_eq!(facts.needs, vec!["libc.so".to_owned()]);

@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod detail;
+pub mod family;
 pub mod fds;
 pub mod holder_names;
 pub mod holders;

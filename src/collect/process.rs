@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::collect::binary::BinaryFacts;
 use crate::collect::needs::Needs;
 use crate::collect::procfs::{Files, ProcFs, ProcessDir};
+use crate::collect::runtime;
 use crate::model::Unavailable;
 use crate::parse::cmdline::parse_argv;
 use crate::parse::io::{IoCounters, parse_io};
@@ -21,7 +22,7 @@ pub const MAX_ARGV_BYTES: u64 = 256 << 10;
 const MAX_SMALL_FILE: u64 = 1 << 16;
 
 /// A process's starting environment as (name, value) pairs.
-pub type Environ = Vec<(Vec<u8>, Vec<u8>)>;
+pub use crate::collect::runtime::Environ;
 
 /// A fallible field: the value, or why it is missing.
 pub type Field<T> = Result<T, Unavailable>;
@@ -198,10 +199,9 @@ impl ProcessSample {
             sample.syscall = Some(read_syscall(dir).map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::RUNTIME) {
-            let exe = sample.exe.clone().unwrap_or_else(|| dir.readlink("exe"));
-            let binary = exe.ok().and_then(|exe| dir.runtime_facts(&exe));
-            if binary.as_ref().is_some_and(|b| !b.exports.is_empty()) {
-                sample.environ = Some(dir.environ());
+            let binary = dir.process_dir().and_then(runtime::probed_facts);
+            if binary.as_ref().is_some_and(|b| !b.runtimes.is_empty()) {
+                sample.environ = Some(runtime::environ_of(dir));
             }
             sample.binary = Some(binary);
         }
@@ -237,7 +237,7 @@ impl ProcessSample {
             });
         }
         if needs.contains(Needs::ENVIRON) && sample.environ.is_none() {
-            sample.environ = Some(dir.environ().map_err(|why| explain(why, kind)));
+            sample.environ = Some(runtime::environ_of(dir).map_err(|why| explain(why, kind)));
         }
         if needs.contains(Needs::WCHAN) {
             sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));
@@ -490,7 +490,8 @@ pub fn explain(why: Unavailable, kind: TaskKind) -> Unavailable {
 pub struct ProcessFacts<'a> {
     pub pid: u32,
     pub ppid: u32,
-    /// Facts of the executable, and of a runtime library it needs (libnode), if read.
+    /// What the executable, the runtime libraries it needs and the libraries the process
+    /// maps say about each probed runtime, if read.
     pub binary: Option<&'a BinaryFacts>,
     /// The starting environment (`/proc/PID/environ`), if readable.
     pub environ: Option<&'a [(Vec<u8>, Vec<u8>)]>,

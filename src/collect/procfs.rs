@@ -9,12 +9,15 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::collect::watchdog;
 use crate::model::Unavailable;
+use crate::model::runtime::RuntimeProbe;
 
 /// The root of a proc tree, opened once.
 #[derive(Debug)]
 pub struct ProcFs {
     root: PathBuf,
     dir: OwnedFd,
+    /// What runtime detection probes executables for (none unless the caller says).
+    runtimes: &'static [RuntimeProbe],
 }
 
 /// How far the PIDs of a proc tree can be trusted (see [`ProcFs::pid_view`]).
@@ -37,6 +40,7 @@ const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 pub struct ProcessDir {
     pid: u32,
     dir: OwnedFd,
+    runtimes: &'static [RuntimeProbe],
 }
 
 const DIR_FLAGS: OFlags = OFlags::RDONLY
@@ -54,7 +58,23 @@ impl ProcFs {
         Ok(Self {
             root: root.to_path_buf(),
             dir,
+            runtimes: &[],
         })
+    }
+
+    /// What runtime detection probes executables for.
+    pub fn runtimes(&self) -> &'static [RuntimeProbe] {
+        self.runtimes
+    }
+
+    /// The same tree, with runtime detection (`Needs::RUNTIME`) probing for `runtimes`.
+    pub fn with_runtimes(self, runtimes: &'static [RuntimeProbe]) -> Self {
+        Self { runtimes, ..self }
+    }
+
+    /// The root's directory handle, for the few calls the methods here do not cover.
+    pub(crate) fn handle(&self) -> &OwnedFd {
+        &self.dir
     }
 
     /// The path this tree was opened at.
@@ -118,7 +138,11 @@ impl ProcFs {
     pub fn process(&self, pid: u32) -> Result<ProcessDir, Unavailable> {
         let dir = rustix::fs::openat(&self.dir, pid.to_string(), PATH_FLAGS, Mode::empty())
             .map_err(errno_reason)?;
-        Ok(ProcessDir { pid, dir })
+        Ok(ProcessDir {
+            pid,
+            dir,
+            runtimes: self.runtimes,
+        })
     }
 
     /// Reads a small one-piece file below the root (`PID/stat`) and the owner of the open
@@ -163,6 +187,11 @@ impl ProcessDir {
     /// The PID (or TID) this directory belongs to.
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// What runtime detection probes this process's executable for.
+    pub fn runtimes(&self) -> &'static [RuntimeProbe] {
+        self.runtimes
     }
 
     /// The directory handle, for the few calls the methods here do not cover.
@@ -215,7 +244,11 @@ impl ProcessDir {
     pub fn subdir(&self, path: &str) -> Result<ProcessDir, Unavailable> {
         let dir =
             rustix::fs::openat(&self.dir, path, PATH_FLAGS, Mode::empty()).map_err(errno_reason)?;
-        Ok(ProcessDir { pid: self.pid, dir })
+        Ok(ProcessDir {
+            pid: self.pid,
+            dir,
+            runtimes: self.runtimes,
+        })
     }
 
     /// The numeric entries of a subdirectory (`task`, `fd`), ascending.
@@ -263,16 +296,10 @@ pub trait Files {
     fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable>;
     /// The numeric entries of a subdirectory, ascending.
     fn numeric_entries(&self, name: &str) -> Result<Vec<u32>, Unavailable>;
-    /// The runtime facts of the executable at `exe` (processes only).
-    fn runtime_facts(
-        &self,
-        _exe: &[u8],
-    ) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
+    /// The process directory behind these files, for reads that only a process has (its
+    /// environment, its executable); `None` for a thread or a lone file.
+    fn process_dir(&self) -> Option<&ProcessDir> {
         None
-    }
-    /// The starting environment (processes only).
-    fn environ(&self) -> Result<crate::collect::process::Environ, Unavailable> {
-        Err(Unavailable::Unsupported)
     }
 }
 
@@ -293,15 +320,8 @@ impl Files for ProcessDir {
         ProcessDir::numeric_entries(self, name)
     }
 
-    fn runtime_facts(
-        &self,
-        exe: &[u8],
-    ) -> Option<std::sync::Arc<crate::collect::binary::BinaryFacts>> {
-        crate::collect::runtime::binary_facts(self, exe)
-    }
-
-    fn environ(&self) -> Result<crate::collect::process::Environ, Unavailable> {
-        crate::collect::runtime::read_environ(self)
+    fn process_dir(&self) -> Option<&ProcessDir> {
+        Some(self)
     }
 }
 

@@ -1,19 +1,15 @@
-//! The reads behind thread roles: for each observed thread its stack mapping, where a futex
-//! it waits on lives and the epoll set it waits on (with listening ports); for the process
-//! its stack limit, V8 isolates, command line and listening ports. Judging is in
-//! `analyze::runtime`.
+//! The reads behind thread roles: for each observed thread the epoll set it waits on (with
+//! the listening ports among its descriptors); for the process its stack limit, executable,
+//! command line and listening ports. Which system call is an epoll wait is the caller's
+//! word (a parameter); the judging (stack mappings, futex regions, roles) is
+//! `analyze::runtime`'s.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::analyze::memory::address_region;
-use crate::analyze::runtime::{RoleContext, ThreadFacts};
-use crate::analyze::stacks::stack_of;
-use crate::analyze::syscalls;
 use crate::collect::fds::{epoll_targets, socket_inode};
 use crate::collect::net::SocketTables;
 use crate::collect::{ProcessDir, ProcessSample, SystemInfo};
 use crate::parse::limits::parse_limits;
-use crate::parse::maps::Mapping;
 use crate::parse::syscall::SyscallState;
 
 /// One thread as observed: what the role analysis starts from.
@@ -44,6 +40,34 @@ impl Observed {
     }
 }
 
+/// What was read for one observed thread.
+#[derive(Debug, Clone)]
+pub struct ThreadReads {
+    pub observed: Observed,
+    /// For a thread in an epoll wait: the descriptors its epoll instance watches.
+    pub epoll_targets: Option<Vec<i32>>,
+    /// The local ports of listening TCP sockets among those descriptors.
+    pub epoll_listener_ports: Vec<u16>,
+}
+
+/// What was read for a process and its observed threads.
+#[derive(Debug, Clone, Default)]
+pub struct RoleReads {
+    pub pid: u32,
+    /// The process's start, in clock ticks after boot.
+    pub start_ticks: Option<u64>,
+    pub ticks_per_second: u64,
+    /// RLIMIT_STACK's soft limit: `Some(None)` when unlimited, `None` when unread.
+    pub stack_limit: Option<Option<u64>>,
+    /// The executable's path (`exe`), if readable.
+    pub exe: Option<Vec<u8>>,
+    /// The command line, if readable.
+    pub cmdline: Option<Vec<Vec<u8>>>,
+    /// The local ports of every listening TCP socket the process holds (ascending).
+    pub listener_ports: Vec<u16>,
+    pub threads: Vec<ThreadReads>,
+}
+
 /// The listening TCP sockets of a process: inode → local port.
 fn listeners(dir: &ProcessDir, tables: &SocketTables) -> HashMap<u64, u16> {
     let listening: HashMap<u64, u16> = tables
@@ -64,19 +88,37 @@ fn listeners(dir: &ProcessDir, tables: &SocketTables) -> HashMap<u64, u16> {
         .collect()
 }
 
-/// The facts of each observed thread and of its process.
+/// Reads what the roles of `observed` threads are judged by. `epoll_fd` says, for a
+/// thread's state, which epoll descriptor it waits on (if it is in an epoll wait).
 pub fn read(
     dir: &ProcessDir,
     process: &ProcessSample,
     observed: &[Observed],
-    maps: &[Mapping],
     system: &SystemInfo,
-) -> (Vec<ThreadFacts>, RoleContext) {
+    epoll_fd: impl Fn(&SyscallState) -> Option<i32>,
+) -> RoleReads {
     let tables = SocketTables::of_process(dir);
     let listening = listeners(dir, &tables);
-    let facts = observed
+    let threads = observed
         .iter()
-        .map(|thread| thread_facts(dir, thread, maps, &listening))
+        .map(|thread| {
+            let epoll_targets = thread
+                .state
+                .as_ref()
+                .and_then(&epoll_fd)
+                .and_then(|fd| epoll_targets(dir, fd));
+            let epoll_listener_ports = epoll_targets
+                .iter()
+                .flatten()
+                .filter_map(|&fd| socket_inode(dir, fd))
+                .filter_map(|inode| listening.get(&inode).copied())
+                .collect();
+            ThreadReads {
+                observed: thread.clone(),
+                epoll_targets,
+                epoll_listener_ports,
+            }
+        })
         .collect();
     let stack_limit = dir
         .read("limits")
@@ -84,62 +126,24 @@ pub fn read(
         .map(|raw| parse_limits(&raw))
         .and_then(|limits| limits.into_iter().find(|l| l.name == "Max stack size"))
         .map(|limit| limit.soft);
-    let exe = process
-        .exe()
-        .ok()
-        .cloned()
-        .or_else(|| dir.readlink("exe").ok());
-    let mut ports: Vec<u16> = listening.values().copied().collect();
-    ports.sort_unstable();
-    let context = RoleContext {
+    let mut listener_ports: Vec<u16> = listening.values().copied().collect();
+    listener_ports.sort_unstable();
+    RoleReads {
         pid: process.pid,
         start_ticks: process.stat().ok().map(|s| s.starttime_ticks),
         ticks_per_second: system.ticks_per_second,
         stack_limit,
-        isolates: crate::analyze::runtime::node::isolates(maps, exe.as_deref()),
+        exe: process
+            .exe()
+            .ok()
+            .cloned()
+            .or_else(|| dir.readlink("exe").ok()),
         cmdline: process.cmdline().ok().cloned().or_else(|| {
             dir.read("cmdline")
                 .ok()
                 .map(|raw| crate::parse::cmdline::parse_cmdline(&raw))
         }),
-        listener_ports: Some(ports),
-    };
-    (facts, context)
-}
-
-fn thread_facts(
-    dir: &ProcessDir,
-    thread: &Observed,
-    maps: &[Mapping],
-    listening: &HashMap<u64, u16>,
-) -> ThreadFacts {
-    let state = thread.state;
-    let sp = state.and_then(|s| s.registers()).map(|(sp, _)| sp);
-    let (futex_region, epoll_targets) = match state {
-        Some(SyscallState::InSyscall { nr, args, .. }) => match syscalls::name(nr) {
-            Some("futex" | "futex_wait" | "futex_waitv") => (address_region(maps, args[0]), None),
-            Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2") => {
-                (None, epoll_targets(dir, args[0] as i32))
-            }
-            _ => (None, None),
-        },
-        _ => (None, None),
-    };
-    let epoll_listener_ports = epoll_targets
-        .iter()
-        .flatten()
-        .filter_map(|&fd| socket_inode(dir, fd))
-        .filter_map(|inode| listening.get(&inode).copied())
-        .collect();
-    ThreadFacts {
-        tid: thread.tid,
-        name: thread.name.clone(),
-        state,
-        stack: sp.and_then(|sp| stack_of(maps, sp)),
-        futex_region,
-        epoll_targets,
-        epoll_listener_ports,
-        start_ticks: thread.start_ticks,
-        always_running: thread.always_running,
+        listener_ports,
+        threads,
     }
 }

@@ -194,7 +194,7 @@ impl<'a> Reader<'a> {
             None => None,
         };
         let runtime = detected.map(|(analyzer, info)| RuntimeRecord {
-            roles: runtime_roles(dir, &sample, (analyzer.as_ref(), &info), self.system),
+            roles: runtime_roles(dir, &sample, (analyzer, &info), self.system),
             cluster_worker: matches!(info.cluster, Some(ClusterRole::Worker { .. })),
         });
         Ok(Some(Record {
@@ -354,18 +354,29 @@ fn runtime_roles(
         .map(|raw| parse_maps(&raw))
         .unwrap_or_default();
     let observed = Observed::of_samples(&threads);
-    let (facts, context) = thread_facts::read(dir, process, &observed, &maps, system);
+    let reads = thread_facts::read(
+        dir,
+        process,
+        &observed,
+        system,
+        crate::analyze::runtime::facts::epoll_fd,
+    );
+    let (facts, context) = crate::analyze::runtime::facts::role_facts(&reads, &maps);
     let roles = analyzer.thread_roles(info, &context, &facts);
     let runtime = info.runtime.as_str();
     let mut by_role: Vec<(String, String, RoleStats)> = Vec::new();
     for (thread, assignment) in threads.iter().zip(roles) {
         let index = match by_role
             .iter()
-            .position(|(_, role, _)| *role == assignment.role)
+            .position(|(_, role, _)| role == assignment.role.as_str())
         {
             Some(index) => index,
             None => {
-                by_role.push((runtime.to_owned(), assignment.role, RoleStats::default()));
+                by_role.push((
+                    runtime.to_owned(),
+                    assignment.role.as_str().to_owned(),
+                    RoleStats::default(),
+                ));
                 by_role.len() - 1
             }
         };

@@ -205,8 +205,8 @@ fn attach_holders(row: &mut PortRow, holders: &HolderScan, names: &mut HolderNam
     }
 }
 
-/// Marks holders that are Node.js cluster primaries or workers. The family is read only
-/// when some holder runs Node.js at all.
+/// Marks holders that have a role in a runtime's process family (cluster primary, worker).
+/// The family is read only when some holder runs a recognised runtime at all.
 fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
     let mut pids: Vec<u32> = sockets
         .iter()
@@ -224,7 +224,9 @@ fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
     let Ok(nodes) = crate::collect::tree::read_nodes(procfs) else {
         return;
     };
-    let family = crate::commands::family::Family::read(procfs, &nodes);
+    let family = crate::analyze::runtime::family::Family::of(
+        &crate::collect::family::read_runtimes(procfs, &nodes),
+    );
     for holder in sockets.iter_mut().flat_map(|s| s.holders.iter_mut()) {
         holder.role = family.label(holder.pid);
     }

@@ -183,7 +183,14 @@ fn build(
     let mut summary = None;
     if let Some((analyzer, info)) = &detected {
         let observed = observed(gathered);
-        let (facts, context) = thread_facts::read(dir, &target.process, &observed, &maps, system);
+        let reads = thread_facts::read(
+            dir,
+            &target.process,
+            &observed,
+            system,
+            runtime::facts::epoll_fd,
+        );
+        let (facts, context) = runtime::facts::role_facts(&reads, &maps);
         let roles = analyzer.thread_roles(info, &context, &facts);
         summary = Some(analyzer.summary(info, &roles));
         for (row, role) in threads.iter_mut().zip(roles) {
@@ -269,7 +276,7 @@ fn resolve_wait(
 /// A program counter with offset, and as a frame without it; JIT code by the perf map.
 fn locate(symbolizer: &mut Symbolizer, perf_map: Option<&PerfMap>, pc: u64) -> (String, String) {
     let location = symbolizer.locate(pc);
-    if location.region == "jit" {
+    if location.region == crate::model::code::CodeRegion::Jit {
         return match perf_map.and_then(|map| map.lookup(pc)) {
             Some(name) => (format!("[jit] {name}"), format!("[jit] {name}")),
             None => (format!("[jit] {pc:#x}"), "[jit]".to_owned()),

@@ -214,19 +214,15 @@ fn mark_cluster_primaries(
         _ => None,
     };
     let primaries: HashMap<u32, ClusterRole> = if whole_listing {
-        let mut workers: HashMap<u32, Vec<u32>> = HashMap::new();
-        for row in rows.iter() {
-            if let Some(Some(ClusterRole::Worker { primary, .. })) = runtime(row) {
-                workers.entry(primary).or_default().push(row.pid);
-            }
-        }
-        workers
+        let family = crate::analyze::runtime::family::Family::from_roles(
+            rows.iter()
+                .filter_map(|row| Some((row.pid, runtime(row)??)))
+                .filter(|(_, role)| matches!(role, ClusterRole::Worker { .. })),
+        );
+        family
+            .roles
             .into_iter()
-            .map(|(primary, mut workers)| {
-                workers.sort_unstable();
-                workers.dedup();
-                (primary, ClusterRole::Primary { workers })
-            })
+            .filter(|(_, role)| matches!(role, ClusterRole::Primary { .. }))
             .collect()
     } else {
         let unmarked: Vec<u32> = rows
@@ -237,7 +233,10 @@ fn mark_cluster_primaries(
         if unmarked.is_empty() {
             return;
         }
-        crate::commands::family::primaries_among(procfs, &unmarked)
+        crate::analyze::runtime::family::Family::of(
+            &crate::collect::family::read_children_runtimes(procfs, &unmarked),
+        )
+        .primaries_among(&unmarked)
     };
     for row in rows.iter_mut() {
         if let Ok(Value::Runtime(info)) = &mut row.cells[index]

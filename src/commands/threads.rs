@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::analyze::runtime::facts;
+use crate::analyze::runtime::family::Family;
 use crate::analyze::stacks::stack_of;
 use crate::analyze::symbols::Symbolizer;
 use crate::analyze::waits;
+use crate::collect::family::read_children_runtimes;
 use crate::collect::process::{Field, read_wchan};
 use crate::collect::target::open_process;
 use crate::collect::thread_facts::{self, Observed};
@@ -64,7 +67,8 @@ pub fn run(
     let runtime = if options.roles {
         crate::analyze::runtime::detect(&process.runtime_facts()).map(|(analyzer, mut info)| {
             if info.cluster.is_none() {
-                info.cluster = crate::commands::family::primary_role(procfs, pid);
+                let children = read_children_runtimes(procfs, &[pid]);
+                info.cluster = Family::of(&children).primaries_among(&[pid]).remove(&pid);
             }
             (analyzer, info)
         })
@@ -73,13 +77,9 @@ pub fn run(
     };
     let mut runtime_summary = None;
     if let Some((analyzer, info)) = &runtime {
-        let (facts, context) = thread_facts::read(
-            &dir,
-            &process,
-            &Observed::of_samples(&threads),
-            maps.as_deref().unwrap_or(&[]),
-            system,
-        );
+        let observed = Observed::of_samples(&threads);
+        let reads = thread_facts::read(&dir, &process, &observed, system, facts::epoll_fd);
+        let (facts, context) = facts::role_facts(&reads, maps.as_deref().unwrap_or(&[]));
         let roles = analyzer.thread_roles(info, &context, &facts);
         runtime_summary = Some(analyzer.summary(info, &roles));
         for (row, assignment) in rows.iter_mut().zip(roles) {

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::analyze::runtime::family::Family;
 use crate::analyze::tree::Forest;
 use crate::collect::tree::{ProcessNode, read_nodes};
 use crate::collect::{ProcFs, UserNames};
-use crate::commands::family::Family;
 use crate::exit;
 use crate::model::text::lossless;
 use crate::model::tree::{AncestorRef, TreeNode, TreePayload};
@@ -25,7 +25,7 @@ pub fn run(
     users: &UserNames,
 ) -> anyhow::Result<TreeReport> {
     let nodes = read_nodes(procfs)?;
-    let family = Family::read(procfs, &nodes);
+    let family = Family::of(&crate::collect::family::read_runtimes(procfs, &nodes));
     let roles: Roles = family
         .roles
         .keys()

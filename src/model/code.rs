@@ -13,12 +13,51 @@ pub struct StackMapping {
     pub main: bool,
 }
 
+/// What kind of memory a program counter points into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeRegion {
+    /// A file mapping: a module (executable or library).
+    File,
+    /// Anonymous executable memory: JIT-compiled code.
+    Jit,
+    /// Anonymous memory that is not executable.
+    Anon,
+    Vdso,
+    Stack,
+    Heap,
+    /// Another special mapping (`[vsyscall]`, `[uprobes]`...).
+    Other,
+    /// No mapping holds the address.
+    Unmapped,
+}
+
+impl CodeRegion {
+    /// `jit`, as in `[jit] 0x7f3b2a401000`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Jit => "jit",
+            Self::Anon => "anon",
+            Self::Vdso => "vdso",
+            Self::Stack => "stack",
+            Self::Heap => "heap",
+            Self::Other => "other",
+            Self::Unmapped => "unmapped",
+        }
+    }
+}
+
+impl std::fmt::Display for CodeRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a program counter points.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct CodeLocation {
-    /// `file` (a module), `jit` (anonymous executable memory), `anon`, `vdso`, `stack`,
-    /// `heap`, `other`, or `unmapped`.
-    pub region: String,
+    pub region: CodeRegion,
     /// The module's file name (`libc.so.6`) for file mappings.
     pub module: Option<String>,
     /// The function name, demangled when it is C++ or Rust.

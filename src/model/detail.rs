@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::Unavailable;
 use super::fd::SocketInfo;
 use super::fields::DetailField;
-use crate::analyze::runtime::RuntimeInfo;
+use crate::model::runtime::RuntimeInfo;
 
 /// Everything about one process.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -129,8 +129,8 @@ pub struct Counts {
     pub threads: Option<u64>,
     /// How many threads are in each state (`S`: 6, `R`: 1).
     pub threads_by_state: Option<BTreeMap<String, u64>>,
-    /// How many threads have each runtime role (`v8-worker`: 4), for a recognised runtime.
-    pub threads_by_role: Option<BTreeMap<String, u64>>,
+    /// How many threads have each runtime role (`v8_worker`: 4), for a recognised runtime.
+    pub threads_by_role: Option<BTreeMap<crate::model::runtime::ThreadRole, u64>>,
     pub fds: Option<u64>,
     /// How many descriptors of each type (`tcp`: 2, `file`: 5).
     pub fds_by_type: Option<BTreeMap<String, u64>>,

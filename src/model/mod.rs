@@ -14,6 +14,7 @@ pub mod memory;
 pub mod payload;
 pub mod profile;
 pub mod report;
+pub mod runtime;
 pub mod security;
 pub mod socket;
 pub mod text;

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::analyze::runtime::{RoleEvidence, RuntimeInfo};
+use crate::model::runtime::{RoleEvidence, RuntimeInfo, ThreadRole};
 
 /// One profiling run: the process asked for and, for a cluster primary, its workers.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -65,7 +65,7 @@ pub struct Verdict {
 pub struct ThreadProfile {
     pub tid: u32,
     pub name: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<ThreadRole>,
     /// A worker_thread's name, when the runtime set one.
     pub role_name: Option<String>,
     pub role_evidence: Option<RoleEvidence>,
@@ -117,7 +117,8 @@ pub struct PcShare {
 /// The threads of one role together.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RoleProfile {
-    pub role: String,
+    /// The role; null for the threads of a process without a recognised runtime.
+    pub role: Option<ThreadRole>,
     pub threads: u32,
     pub samples: u32,
     pub running_percent: f64,

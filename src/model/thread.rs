@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Unavailable;
 use super::code::{CodeLocation, StackMapping};
-use crate::analyze::runtime::{RoleEvidence, RuntimeInfo};
+use crate::model::runtime::{RoleEvidence, RuntimeInfo, ThreadRole};
 
 /// One thread of a process.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -16,10 +16,11 @@ pub struct ThreadRow {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name_b64: Option<String>,
-    /// The thread's role in its runtime (Node.js: js-main, libuv-pool, v8-worker,
-    /// delayed-task-scheduler, signal-inspector, inspector-io, worker-thread, unknown); null
-    /// when no runtime was recognised.
-    pub role: Option<String>,
+    /// The thread's role in its runtime (Node.js: js_main, libuv_pool, v8_worker,
+    /// delayed_task_scheduler, signal_inspector, inspector_io, worker_thread; JVM: launcher,
+    /// java_main, vm, gc, jit_compiler, signal_dispatcher, finalizer, reference_handler,
+    /// common_cleaner, vm_service, app; or unknown); null when no runtime was recognised.
+    pub role: Option<ThreadRole>,
     /// A worker_thread's name, when the runtime set one.
     pub role_name: Option<String>,
     /// Why the thread got its role.

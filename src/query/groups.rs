@@ -208,9 +208,10 @@ impl Rule {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(runtime) = &spec.runtime
-            && runtime != "node"
+            && !crate::model::runtime::RUNTIME_NAMES.contains(&runtime.as_str())
         {
-            return Err(format!("unknown runtime '{runtime}': expected node"));
+            let names = crate::model::runtime::RUNTIME_NAMES.join(" or ");
+            return Err(format!("unknown runtime '{runtime}': expected {names}"));
         }
         let captures: Vec<&str> = [&cmdline, &cgroup]
             .into_iter()
@@ -446,7 +447,7 @@ mod tests {
         assert!(err("[[group]]\nname = '{nope}'").contains("unknown variable '{nope}'"));
         assert!(err("[[group]]\nuser = ['ghost']").contains("unknown user 'ghost'"));
         assert!(err("[[group]]\ncolour = 1").contains("line 2"));
-        assert!(err("[[group]]\nruntime = 'jvm'").contains("unknown runtime 'jvm'"));
+        assert!(err("[[group]]\nruntime = 'python'").contains("unknown runtime 'python'"));
         assert!(err("").contains("no [[group]]"));
     }
 

@@ -136,7 +136,7 @@ fn thread_row(t: &ThreadProfile, with_roles: bool) -> Vec<Text> {
     if with_roles {
         let role = t.role.as_ref().map(|role| match &t.role_name {
             Some(name) => format!("{role} ({name})"),
-            None => role.clone(),
+            None => role.to_string(),
         });
         row.push(role.map_or_else(dash, |r| Text::plain(Escaped::text(&r))));
     }
@@ -174,7 +174,7 @@ fn roles_table(process: &ProcessProfile, style: Style) -> String {
         .iter()
         .map(|r| {
             vec![
-                Text::plain(Escaped::text(&r.role)),
+                Text::plain(Escaped::text(r.role.map_or("thread", |role| role.as_str()))),
                 Text::plain(r.threads.to_string()),
                 Text::plain(format!("{:.0}", r.running_percent)),
                 Text::plain(Escaped::text(&top_waits(&r.waits, 3))),
@@ -202,10 +202,10 @@ fn folded(processes: &[ProcessProfile]) -> String {
     for process in processes {
         let mut lines: std::collections::BTreeMap<String, u32> = Default::default();
         for thread in &process.threads {
-            let role = thread
-                .role
-                .clone()
-                .unwrap_or_else(|| thread.name.clone().unwrap_or_else(|| "thread".into()));
+            let role = thread.role.map_or_else(
+                || thread.name.clone().unwrap_or_else(|| "thread".into()),
+                |role| role.as_str().to_owned(),
+            );
             let mut prefix = if several {
                 format!("pid {};", process.pid)
             } else {

@@ -1,10 +1,10 @@
 //! The `show` sheet: one process on one screen, section by section; a missing value
 //! shows `-` with its reason from the payload's `unavailable`.
 
-use crate::analyze::runtime::ClusterRole;
 use crate::model::detail::{Identity, ProcessKind};
 use crate::model::fields::DetailField;
 use crate::model::report::ShowReport;
+use crate::model::runtime::ClusterRole;
 use crate::model::socket::describe as describe_socket;
 use crate::parse::codes::state_name;
 use crate::render::escape::{Escaped, exact_text};
@@ -253,24 +253,7 @@ impl ShowReport {
                     .unwrap_or_else(|| info.label()),
             ),
         )];
-        let cluster = match &info.cluster {
-            Some(ClusterRole::Primary { workers }) => Some(format!(
-                "primary of {}: {}",
-                units::count(workers.len() as u64, "worker", "workers"),
-                workers
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Some(ClusterRole::Worker { id, primary }) => {
-                Some(format!("worker {id} of primary {primary}"))
-            }
-            Some(ClusterRole::ForkedChild { parent }) => {
-                Some(format!("forked child of {parent} (IPC channel)"))
-            }
-            None => None,
-        };
+        let cluster = info.cluster.as_ref().map(ClusterRole::sentence);
         if let Some(cluster) = cluster {
             rows.push(("cluster", Text::plain(cluster)));
         }

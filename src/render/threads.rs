@@ -115,7 +115,7 @@ fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
     if with_roles {
         let role = t.role.as_ref().map(|role| match &t.role_name {
             Some(name) => format!("{role} ({name})"),
-            None => role.clone(),
+            None => role.to_string(),
         });
         row.push(text(role));
     }

@@ -14,6 +14,7 @@ mod fixtures;
 mod groups;
 mod hostile;
 mod hostile_text;
+mod jvm;
 mod kill;
 mod kill_ns;
 mod mem;

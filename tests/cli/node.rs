@@ -137,10 +137,10 @@ fn idle_http_server() {
     assert_eq!(
         roles,
         counts(&[
-            ("js-main", 1),
-            ("v8-worker", 4),
-            ("signal-inspector", 1),
-            ("delayed-task-scheduler", 1)
+            ("js_main", 1),
+            ("v8_worker", 4),
+            ("signal_inspector", 1),
+            ("delayed_task_scheduler", 1)
         ]),
         "{doc}"
     );
@@ -152,7 +152,7 @@ fn idle_http_server() {
         .iter()
         .find(|t| t["tid"] == node.pid())
         .unwrap();
-    assert_eq!(main["role"], "js-main");
+    assert_eq!(main["role"], "js_main");
     assert!(
         main["role_evidence"]["rule"]
             .as_str()
@@ -179,11 +179,11 @@ fn libuv_pool_after_fs_and_crypto_work() {
     }
     let node = start(POOL_WORK, &[]);
     let (roles, doc) = roles_of(node.pid());
-    assert_eq!(roles.get("libuv-pool"), Some(&4), "{doc}");
-    assert_eq!(roles.get("v8-worker"), Some(&4), "{doc}");
+    assert_eq!(roles.get("libuv_pool"), Some(&4), "{doc}");
+    assert_eq!(roles.get("v8_worker"), Some(&4), "{doc}");
     let sized = start(POOL_WORK, &[("UV_THREADPOOL_SIZE", "6")]);
     let (roles, doc) = roles_of(sized.pid());
-    assert_eq!(roles.get("libuv-pool"), Some(&6), "{doc}");
+    assert_eq!(roles.get("libuv_pool"), Some(&6), "{doc}");
     assert!(
         doc["runtime_summary"]
             .as_str()
@@ -201,13 +201,13 @@ fn two_worker_threads() {
     let script = "const { Worker } = require('worker_threads'); const code = 'setInterval(() => {}, 1000)'; new Worker(code, { eval: true, name: 'bg-worker' }); new Worker(code, { eval: true }); setTimeout(() => console.log('ready'), 500); setInterval(() => {}, 1000);";
     let node = start(script, &[]);
     let (roles, doc) = roles_of(node.pid());
-    assert_eq!(roles.get("worker-thread"), Some(&2), "{doc}");
-    assert_eq!(roles.get("js-main"), Some(&1));
+    assert_eq!(roles.get("worker_thread"), Some(&2), "{doc}");
+    assert_eq!(roles.get("js_main"), Some(&1));
     let workers: Vec<&serde_json::Value> = doc["threads"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|t| t["role"] == "worker-thread")
+        .filter(|t| t["role"] == "worker_thread")
         .collect();
     for worker in workers {
         let stack = worker["role_evidence"]["stack_bytes"].as_u64().unwrap();
@@ -439,15 +439,15 @@ fn names_from_newer_node_versions() {
             .unwrap()
             .to_owned()
     };
-    assert_eq!(role_of(9012), "js-main");
-    assert_eq!(role_of(9014), "delayed-task-scheduler");
-    assert_eq!(role_of(9015), "v8-worker");
-    assert_eq!(role_of(9019), "signal-inspector");
-    assert_eq!(role_of(9020), "worker-thread");
-    assert_eq!(role_of(9022), "libuv-pool");
+    assert_eq!(role_of(9012), "js_main");
+    assert_eq!(role_of(9014), "delayed_task_scheduler");
+    assert_eq!(role_of(9015), "v8_worker");
+    assert_eq!(role_of(9019), "signal_inspector");
+    assert_eq!(role_of(9020), "worker_thread");
+    assert_eq!(role_of(9022), "libuv_pool");
     // A user-named Worker caught running has no evidence of its own, but it is the only
     // thread left for the third isolate counted in the memory map.
-    assert_eq!(role_of(9021), "worker-thread");
+    assert_eq!(role_of(9021), "worker_thread");
     // The captured node 20 process (all threads named `node`) is classified by evidence.
     let captured = json(&run_fixture_tree("node", &["threads", "9012", "--json"]));
     let roles: Vec<&str> = captured["threads"]
@@ -459,19 +459,19 @@ fn names_from_newer_node_versions() {
     assert_eq!(
         roles,
         vec![
-            "js-main",
-            "delayed-task-scheduler",
-            "v8-worker",
-            "v8-worker",
-            "v8-worker",
-            "v8-worker",
-            "signal-inspector",
-            "worker-thread",
-            "worker-thread",
-            "libuv-pool",
-            "libuv-pool",
-            "libuv-pool",
-            "libuv-pool"
+            "js_main",
+            "delayed_task_scheduler",
+            "v8_worker",
+            "v8_worker",
+            "v8_worker",
+            "v8_worker",
+            "signal_inspector",
+            "worker_thread",
+            "worker_thread",
+            "libuv_pool",
+            "libuv_pool",
+            "libuv_pool",
+            "libuv_pool"
         ]
     );
 }
@@ -501,8 +501,8 @@ fn export_has_thread_role_port_and_per_pid_series() {
     )
     .unwrap();
     let (roles, doc) = roles_of(node.pid());
-    assert_eq!(roles.get("js-main"), Some(&1), "{doc}");
-    assert!(roles.contains_key("libuv-pool"), "{doc}");
+    assert_eq!(roles.get("js_main"), Some(&1), "{doc}");
+    assert!(roles.contains_key("libuv_pool"), "{doc}");
     let pid = node.pid().to_string();
     let args = [
         "export",
@@ -518,8 +518,10 @@ fn export_has_thread_role_port_and_per_pid_series() {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let text = String::from_utf8(output.stdout).unwrap();
         let agrees = roles.iter().all(|(role, &count)| {
+            // JSON spells roles in snake_case, metric labels as tables do (`js-main`).
             let series = format!(
-                "procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{role}\"}}"
+                "procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{}\"}}",
+                role.replace('_', "-")
             );
             sample(&text, &series) == Some(count as f64)
         });
@@ -530,7 +532,8 @@ fn export_has_thread_role_port_and_per_pid_series() {
     };
     for (role, count) in &roles {
         let series = format!(
-            "procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{role}\"}}"
+            "procscope_group_runtime_threads{{group=\"app\",runtime=\"node\",role=\"{}\"}}",
+            role.replace('_', "-")
         );
         assert_eq!(
             sample(&text, &series),
@@ -543,7 +546,7 @@ fn export_has_thread_role_port_and_per_pid_series() {
         "procscope_group_runtime_busy_threads{group=\"app\",runtime=\"node\",role=\"libuv-pool\"}",
     );
     assert!(
-        busy.is_some_and(|b| b <= roles["libuv-pool"] as f64),
+        busy.is_some_and(|b| b <= roles["libuv_pool"] as f64),
         "{text}"
     );
     let port_info = format!(

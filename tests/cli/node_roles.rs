@@ -64,14 +64,14 @@ const TITLE: &str = "my-api";
 fn truth(name: &str, workers: &[&str]) -> &'static str {
     match name {
         // process.title renames the main thread.
-        "MainThread" | "node-MainThread" | TITLE => "js-main",
-        "DelayedTaskSche" => "delayed-task-scheduler",
-        "V8Worker" | "node-V8Worker" => "v8-worker",
-        "SignalInspector" => "signal-inspector",
-        "InspectorIo" => "inspector-io",
-        "libuv-worker" => "libuv-pool",
-        "WorkerThread" => "worker-thread",
-        other if workers.contains(&other) => "worker-thread",
+        "MainThread" | "node-MainThread" | TITLE => "js_main",
+        "DelayedTaskSche" => "delayed_task_scheduler",
+        "V8Worker" | "node-V8Worker" => "v8_worker",
+        "SignalInspector" => "signal_inspector",
+        "InspectorIo" => "inspector_io",
+        "libuv-worker" => "libuv_pool",
+        "WorkerThread" => "worker_thread",
+        other if workers.contains(&other) => "worker_thread",
         other => panic!("a thread name this test does not know: {other}"),
     }
 }
@@ -256,5 +256,5 @@ fn late_worker_after_pid_wrap() {
         .iter()
         .find(|t| t["tid"] == lowest)
         .unwrap();
-    assert_ne!(late["role"], "delayed-task-scheduler", "{late}");
+    assert_ne!(late["role"], "delayed_task_scheduler", "{late}");
 }

@@ -3,77 +3,35 @@
 //! runtime behind the [`Runtime`] interface, so others (the JVM, Python) can be added
 //! without touching the commands.
 
+pub mod facts;
+pub mod family;
+pub mod jvm;
 pub mod node;
 pub mod node_profile;
 pub mod node_roles;
 
-use schemars::JsonSchema;
-use serde::Serialize;
+use std::sync::LazyLock;
 
-use crate::analyze::stacks::StackMapping;
+use crate::model::code::StackMapping;
+use crate::parse::maps::Mapping;
 use crate::parse::syscall::SyscallState;
 
 // moved (issue 14): re-export until merge
 pub use crate::collect::process::ProcessFacts;
+// moved (issue 14): re-export until merge
+pub use crate::model::runtime::{ClusterRole, RoleEvidence, RuntimeInfo};
+pub use crate::model::runtime::{RuntimeProbe, ThreadRole, VersionSource};
 
-/// A process's runtime: the same JSON object in every command (`ps -o runtime`, `show`,
-/// `threads`), and the one source of its table text ([`RuntimeInfo::label`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct RuntimeInfo {
-    /// `node`.
-    #[serde(rename = "name")]
-    pub runtime: String,
-    /// `20.20.2`, read from the binary.
-    pub version: Option<String>,
-    /// Its place in a cluster (Node.js cluster primary or worker), when it has one.
-    pub cluster: Option<ClusterRole>,
-    /// Runtime settings from the environment (`UV_THREADPOOL_SIZE`: `6`).
-    pub settings: Vec<(String, String)>,
-}
+/// Every runtime procscope knows, in the order they are tried. Adding a runtime is one file
+/// and one line here.
+pub static RUNTIMES: &[&(dyn Runtime + Sync)] = &[&node::Node, &jvm::Jvm];
 
-impl RuntimeInfo {
-    /// `node 20.20.2`, `node 20.20.2 cluster primary`, `node 20.20.2 cluster worker 2`.
-    pub fn label(&self) -> String {
-        let mut text = self.runtime.clone();
-        if let Some(version) = &self.version {
-            text.push(' ');
-            text.push_str(version);
-        }
-        if let Some(role) = self.cluster.as_ref().and_then(ClusterRole::cluster_label) {
-            text.push(' ');
-            text.push_str(&role);
-        }
-        text
-    }
-}
-
-impl ClusterRole {
-    /// `cluster primary`, `cluster worker 2`; `None` for a forked child (not a cluster role).
-    pub fn cluster_label(&self) -> Option<String> {
-        match self {
-            Self::Primary { .. } => Some("cluster primary".into()),
-            Self::Worker { id, .. } => Some(format!("cluster worker {id}")),
-            Self::ForkedChild { .. } => None,
-        }
-    }
-
-    /// The role as `tree` and `ports` label a process: the cluster role, or `forked child`.
-    pub fn label(&self) -> String {
-        self.cluster_label()
-            .unwrap_or_else(|| "forked child".to_owned())
-    }
-}
-
-/// A process's role in a runtime's process family.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(tag = "role", rename_all = "snake_case")]
-pub enum ClusterRole {
-    /// Forked cluster workers (their PIDs).
-    Primary { workers: Vec<u32> },
-    /// Cluster worker number `id` (NODE_UNIQUE_ID) of `primary`.
-    Worker { id: u32, primary: u32 },
-    /// A `child_process.fork()` child with an IPC channel (NODE_CHANNEL_FD) of `parent`.
-    ForkedChild { parent: u32 },
+/// What `collect` probes executables for: one probe per runtime of [`RUNTIMES`]. Give it to
+/// `ProcFs::with_runtimes`.
+pub fn probes() -> &'static [RuntimeProbe] {
+    static PROBES: LazyLock<Vec<RuntimeProbe>> =
+        LazyLock::new(|| RUNTIMES.iter().map(|r| r.probe()).collect());
+    &PROBES
 }
 
 /// What is known about one thread when deciding its role.
@@ -111,67 +69,34 @@ pub struct RoleContext {
     /// RLIMIT_STACK's soft limit: `Some(None)` when unlimited, `None` when unread.
     pub stack_limit: Option<Option<u64>>,
     /// Live V8 isolates counted in the memory map (one remap of the embedded builtins
-    /// each), when countable.
+    /// each), when countable: left `None` by [`facts::role_facts`], counted by Node.js's
+    /// `thread_roles` from `maps`.
     pub isolates: Option<usize>,
     /// The command line (flags such as `--v8-pool-size`, `--inspect`), if readable.
     pub cmdline: Option<Vec<Vec<u8>>>,
     /// The local ports of every listening TCP socket the process holds, if read.
     pub listener_ports: Option<Vec<u16>>,
-}
-
-/// Why a thread was given its role.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct RoleEvidence {
-    /// The rule that decided: `tid equals pid`, `name`, `32 KiB stack, futex in static data`...
-    pub rule: String,
-    pub name: Option<String>,
-    pub stack_bytes: Option<u64>,
-    /// `futex`, `epoll_pwait(fd 14)`, `running`.
-    pub wait: Option<String>,
-    pub futex_address: Option<u64>,
-    pub futex_region: Option<String>,
-    pub epoll_targets: Option<Vec<i32>>,
-    /// The thread's position in creation order (start time, then TID), 0 for the main
-    /// thread.
-    pub creation_rank: usize,
-    /// When the thread started, in clock ticks after boot.
-    pub start_ticks: Option<u64>,
-    /// The roles whose evidence fits this thread; more than one means `unknown`.
-    pub candidates: Vec<String>,
+    /// The executable's path, if readable.
+    pub exe: Option<Vec<u8>>,
+    /// The process's memory map (empty when unread).
+    pub maps: Vec<Mapping>,
 }
 
 /// A thread's role with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleAssignment {
-    /// js-main, libuv-pool, v8-worker, delayed-task-scheduler, signal-inspector,
-    /// inspector-io, worker-thread, or unknown.
-    pub role: String,
+    pub role: ThreadRole,
     /// A worker_thread's name, when the runtime set it.
     pub detail: Option<String>,
     pub evidence: RoleEvidence,
 }
 
-/// What to look for in an executable to recognise runtimes.
-#[derive(Debug, Clone, Copy)]
-pub struct BinaryProbe {
-    /// Exported symbols that identify a runtime.
-    pub symbols: &'static [&'static str],
-    /// Shared libraries that carry a runtime (the executable names them in DT_NEEDED).
-    pub libraries: &'static [&'static str],
-    /// The bytes before a version string in the read-only data.
-    pub version_marker: &'static [u8],
-}
-
-/// The probe for every known runtime (Node.js is the only one so far).
-pub const PROBE: BinaryProbe = BinaryProbe {
-    symbols: node::SYMBOLS,
-    libraries: &[node::LIBRARY],
-    version_marker: node::VERSION_MARKER,
-};
-
-/// A runtime the analyzer knows.
+/// A runtime the analyzer knows: one file each, listed in [`RUNTIMES`].
 pub trait Runtime {
-    /// The runtime of a process, if it is this one.
+    /// What to look for in a process's executable and memory map.
+    fn probe(&self) -> RuntimeProbe;
+    /// The runtime of a process, if it is this one: its version, process role and the
+    /// settings it reads from the environment.
     fn detect(&self, process: &ProcessFacts) -> Option<RuntimeInfo>;
     /// The role of each thread (same order as `threads`): given only when the evidence is
     /// consistent and no other role's evidence also fits, else `unknown` with candidates.
@@ -187,20 +112,51 @@ pub trait Runtime {
     /// Conclusions over a profile (threads with roles), each with its numbers.
     fn verdicts(
         &self,
-        threads: &[crate::model::profile::ThreadProfile],
-        epoll_sets: &[crate::model::profile::EpollSet],
-    ) -> Vec<crate::model::profile::Verdict>;
+        _threads: &[crate::model::profile::ThreadProfile],
+        _epoll_sets: &[crate::model::profile::EpollSet],
+    ) -> Vec<crate::model::profile::Verdict> {
+        Vec::new()
+    }
 }
 
-/// Every runtime procscope knows.
-pub fn runtimes() -> Vec<Box<dyn Runtime>> {
-    vec![Box::new(node::Node)]
+/// The value of environment variable `key` of a process, if its environment was read and has
+/// it.
+pub fn env_value(process: &ProcessFacts, key: &str) -> Option<String> {
+    process
+        .environ?
+        .iter()
+        .find(|(k, _)| k == key.as_bytes())
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+}
+
+/// `(name, value)` of each of `keys` a process's environment sets: the settings a runtime
+/// reads.
+pub fn settings(process: &ProcessFacts, keys: &[&str]) -> Vec<(String, String)> {
+    keys.iter()
+        .filter_map(|key| Some(((*key).to_owned(), env_value(process, key)?)))
+        .collect()
+}
+
+/// `Node.js v20.20.2 — 1 JavaScript main thread, …`: the runtime, its version when known,
+/// and the parts of a summary.
+pub fn summary_line(runtime: &str, version: Option<String>, parts: &[String]) -> String {
+    let version = version.map(|v| format!(" {v}")).unwrap_or_default();
+    format!("{runtime}{version} — {}", parts.join(", "))
 }
 
 /// The runtime of a process, if any known one matches.
-pub fn detect(process: &ProcessFacts) -> Option<(Box<dyn Runtime>, RuntimeInfo)> {
-    runtimes().into_iter().find_map(|runtime| {
+pub fn detect(process: &ProcessFacts) -> Option<(&'static dyn Runtime, RuntimeInfo)> {
+    RUNTIMES.iter().find_map(|&runtime| {
         let info = runtime.detect(process)?;
-        Some((runtime, info))
+        Some((runtime as &'static dyn Runtime, info))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_published_names_are_the_runtimes_list() {
+        let names: Vec<&str> = super::RUNTIMES.iter().map(|r| r.probe().runtime).collect();
+        assert_eq!(names, crate::model::runtime::RUNTIME_NAMES);
+    }
 }

@@ -1,16 +1,18 @@
-//! Node.js: recognised by its executable (it exports the N-API registration symbols, or
-//! needs libnode that does), versioned from the binary, cluster roles from the environment,
+//! Node.js: recognised by its executable (it defines the N-API registration symbols, or
+//! needs libnode that does: naming libnode alone is not enough), versioned from the binary, cluster roles from the environment,
 //! and each thread's role from evidence that works without names: what it is blocked in,
 //! where the futex it waits on lives, its stack size, its epoll set, its creation order.
 
-use std::collections::BTreeMap;
-
 use super::node_roles::{self, INSPECTOR, MAIN, POOL, UNKNOWN, V8, WORKER};
 use super::{
-    ClusterRole, ProcessFacts, RoleAssignment, RoleContext, Runtime, RuntimeInfo, ThreadFacts,
+    ClusterRole, ProcessFacts, RoleAssignment, RoleContext, Runtime, RuntimeInfo, RuntimeProbe,
+    ThreadFacts, ThreadRole, VersionSource,
 };
+use super::{env_value, settings, summary_line};
 use crate::parse::maps::Mapping;
 
+/// The runtime's name in `RuntimeInfo`.
+pub const NAME: &str = "node";
 /// Symbols only a Node.js binary (or libnode) exports.
 pub const SYMBOLS: &[&str] = &["napi_module_register", "node_module_register"];
 /// The shared library that distribution builds of Node.js link.
@@ -29,21 +31,24 @@ const SETTINGS: &[&str] = &[
 pub struct Node;
 
 impl Runtime for Node {
+    fn probe(&self) -> RuntimeProbe {
+        RuntimeProbe {
+            runtime: NAME,
+            symbols: SYMBOLS,
+            libraries: &[LIBRARY],
+            mapped: &[],
+            version: VersionSource::Marker(VERSION_MARKER),
+        }
+    }
+
     fn detect(&self, process: &ProcessFacts) -> Option<RuntimeInfo> {
-        let binary = process.binary?;
-        if binary.exports.is_empty() {
+        let found = process.binary?.of(NAME)?;
+        if found.exports.is_empty() {
             return None;
         }
-        let env = |key: &str| {
-            process
-                .environ?
-                .iter()
-                .find(|(k, _)| k == key.as_bytes())
-                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-        };
         let cluster = match (
-            env("NODE_UNIQUE_ID").and_then(|id| id.parse().ok()),
-            env("NODE_CHANNEL_FD"),
+            env_value(process, "NODE_UNIQUE_ID").and_then(|id| id.parse().ok()),
+            env_value(process, "NODE_CHANNEL_FD"),
         ) {
             (Some(id), _) => Some(ClusterRole::Worker {
                 id,
@@ -54,15 +59,11 @@ impl Runtime for Node {
             }),
             (None, None) => None,
         };
-        let settings = SETTINGS
-            .iter()
-            .filter_map(|key| Some(((*key).to_owned(), env(key)?)))
-            .collect();
         Some(RuntimeInfo {
-            runtime: "node".into(),
-            version: binary.version.clone(),
+            runtime: NAME.into(),
+            version: found.version.clone(),
             cluster,
-            settings,
+            settings: settings(process, SETTINGS),
         })
     }
 
@@ -72,7 +73,14 @@ impl Runtime for Node {
         context: &RoleContext,
         threads: &[ThreadFacts],
     ) -> Vec<RoleAssignment> {
-        node_roles::assign(info, context, threads)
+        if context.isolates.is_some() {
+            return node_roles::assign(info, context, threads);
+        }
+        let counted = RoleContext {
+            isolates: isolates(&context.maps, context.exe.as_deref()),
+            ..context.clone()
+        };
+        node_roles::assign(info, &counted, threads)
     }
 
     fn verdicts(
@@ -84,14 +92,14 @@ impl Runtime for Node {
     }
 
     fn summary(&self, info: &RuntimeInfo, roles: &[RoleAssignment]) -> String {
-        let count = |role: &str| roles.iter().filter(|r| r.role == role).count();
+        let count = |role: ThreadRole| roles.iter().filter(|r| r.role == role).count();
         // Undecided threads that could have a role: a count of it is then a lower bound.
-        let open = |role: &str| {
+        let open = |role: ThreadRole| {
             roles
                 .iter()
-                .any(|r| r.role == UNKNOWN && r.evidence.candidates.iter().any(|c| c == role))
+                .any(|r| r.role == UNKNOWN && r.evidence.candidates.contains(&role))
         };
-        let at_least = |role: &str| if open(role) { "at least " } else { "" };
+        let at_least = |role: ThreadRole| if open(role) { "at least " } else { "" };
         let pool_setting = match info
             .settings
             .iter()
@@ -108,7 +116,7 @@ impl Runtime for Node {
                 plural(n)
             ),
         };
-        let counted = |role: &str, noun: &str| {
+        let counted = |role: ThreadRole, noun: &str| {
             let n = count(role);
             format!("{}{n} {noun}{}", at_least(role), plural(n))
         };
@@ -138,12 +146,11 @@ impl Runtime for Node {
         if unknown.len() > running {
             parts.push(format!("{} unknown", unknown.len() - running));
         }
-        let version = info
-            .version
-            .as_deref()
-            .map(|v| format!(" v{v}"))
-            .unwrap_or_default();
-        format!("Node.js{version} — {}", parts.join(", "))
+        summary_line(
+            "Node.js",
+            info.version.as_ref().map(|v| format!("v{v}")),
+            &parts,
+        )
     }
 }
 
@@ -177,32 +184,45 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Cluster primaries: each process whose children include cluster workers, with them.
-pub fn primaries(workers: &[(u32, u32)]) -> BTreeMap<u32, Vec<u32>> {
-    let mut primaries: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for &(worker, primary) in workers {
-        primaries.entry(primary).or_default().push(worker);
-    }
-    for list in primaries.values_mut() {
-        list.sort_unstable();
-    }
-    primaries
-}
-
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
     use crate::analyze::runtime::RoleEvidence;
-    use crate::collect::binary::BinaryFacts;
+    use crate::collect::binary::{BinaryFacts, RuntimeMatch};
     use crate::parse::maps::parse_maps;
+
+    fn facts(runtime: &'static str, exports: &[&str], needs: &[&str]) -> BinaryFacts {
+        BinaryFacts {
+            runtimes: vec![RuntimeMatch {
+                runtime,
+                exports: exports.iter().map(|e| (*e).to_owned()).collect(),
+                needs: needs.iter().map(|n| (*n).to_owned()).collect(),
+                mapped: None,
+                version: Some("20.20.2".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn only_nodes_own_symbols_claim_a_process() {
+        let detect = |binary: &BinaryFacts| {
+            Node.detect(&ProcessFacts {
+                pid: 1,
+                ppid: 0,
+                binary: Some(binary),
+                environ: None,
+            })
+        };
+        // Another runtime's symbols (the JVM launcher's) are not Node's.
+        assert!(detect(&facts("jvm", &["JLI_Launch"], &["libjli.so"])).is_none());
+        // Naming libnode without it defining the symbols (not mapped) is not enough.
+        assert!(detect(&facts(NAME, &[], &[LIBRARY])).is_none());
+        assert!(detect(&facts(NAME, &["napi_module_register"], &[])).is_some());
+    }
 
     #[test]
     fn detection_and_cluster_roles() {
-        let binary = BinaryFacts {
-            exports: vec!["napi_module_register".into()],
-            needs: vec![],
-            version: Some("20.20.2".into()),
-        };
+        let binary = facts(NAME, &["napi_module_register"], &[]);
         let env = vec![
             (b"NODE_UNIQUE_ID".to_vec(), b"2".to_vec()),
             (b"NODE_CHANNEL_FD".to_vec(), b"3".to_vec()),
@@ -229,10 +249,6 @@ mod tests {
             })
             .is_none()
         );
-        assert_eq!(
-            primaries(&[(11, 5), (10, 5)]),
-            BTreeMap::from([(5, vec![10, 11])])
-        );
     }
 
     fn info(settings: &[(&str, &str)]) -> RuntimeInfo {
@@ -247,13 +263,13 @@ mod tests {
         }
     }
 
-    fn role(role: &str, wait: &str, candidates: &[&str]) -> RoleAssignment {
+    fn role(role: ThreadRole, wait: &str, candidates: &[ThreadRole]) -> RoleAssignment {
         RoleAssignment {
-            role: role.into(),
+            role,
             detail: None,
             evidence: RoleEvidence {
                 wait: Some(wait.into()),
-                candidates: candidates.iter().map(|c| (*c).to_owned()).collect(),
+                candidates: candidates.to_vec(),
                 ..RoleEvidence::default()
             },
         }
@@ -261,9 +277,9 @@ mod tests {
 
     #[test]
     fn summary_line() {
-        let roles: Vec<RoleAssignment> = ["js-main", "v8-worker", "v8-worker", "libuv-pool"]
+        let roles: Vec<RoleAssignment> = [MAIN, V8, V8, POOL]
             .iter()
-            .map(|r| role(r, "futex", &[r]))
+            .map(|&r| role(r, "futex", &[r]))
             .collect();
         assert_eq!(
             Node.summary(&info(&[]), &roles),
@@ -274,14 +290,8 @@ mod tests {
     #[test]
     fn summary_claims_nothing_about_running_threads() {
         // Eight CPU-bound threads that could be the pool, never caught blocked.
-        let mut roles = vec![role("js-main", "epoll_pwait(fd 14)", &["js-main"])];
-        roles.extend((0..8).map(|_| {
-            role(
-                "unknown",
-                "running",
-                &["libuv-pool", "v8-worker", "worker-thread"],
-            )
-        }));
+        let mut roles = vec![role(MAIN, "epoll_pwait(fd 14)", &[MAIN])];
+        roles.extend((0..8).map(|_| role(UNKNOWN, "running", &[POOL, V8, WORKER])));
         let summary = Node.summary(&info(&[("UV_THREADPOOL_SIZE", "8")]), &roles);
         assert!(!summary.contains("not started"), "{summary}");
         assert!(

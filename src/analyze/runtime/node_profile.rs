@@ -2,6 +2,7 @@
 //! computing or waiting, the libuv pool saturated or idle, V8 workers busy, each
 //! worker_thread's loop, what the main loop's epoll set holds. Pure.
 
+use super::ThreadRole;
 use super::node_roles::{MAIN, POOL, UNKNOWN, V8, WORKER};
 use crate::model::profile::{EpollSet, ThreadProfile, Verdict};
 
@@ -65,10 +66,10 @@ fn event_loop(subject: &str, thread: &ThreadProfile) -> Verdict {
 
 /// Verdicts for one Node.js process.
 pub fn verdicts(threads: &[ThreadProfile], epoll_sets: &[EpollSet]) -> Vec<Verdict> {
-    let of_role = |role: &str| -> Vec<&ThreadProfile> {
+    let of_role = |role: ThreadRole| -> Vec<&ThreadProfile> {
         threads
             .iter()
-            .filter(|t| t.role.as_deref() == Some(role) && t.samples > 0)
+            .filter(|t| t.role == Some(role) && t.samples > 0)
             .collect()
     };
     let mut out = Vec::new();
@@ -109,7 +110,7 @@ pub fn verdicts(threads: &[ThreadProfile], epoll_sets: &[EpollSet]) -> Vec<Verdi
     }
     let unclassified: Vec<&ThreadProfile> = threads
         .iter()
-        .filter(|t| t.role.as_deref() == Some(UNKNOWN) && t.running_percent >= BUSY_PERCENT)
+        .filter(|t| t.role == Some(UNKNOWN) && t.running_percent >= BUSY_PERCENT)
         .collect();
     if !unclassified.is_empty() {
         out.push(verdict(
@@ -144,10 +145,10 @@ fn pool(pool: &[&ThreadProfile], threads: &[ThreadProfile]) -> Verdict {
     let could_be = threads
         .iter()
         .filter(|t| {
-            t.role.as_deref() == Some(UNKNOWN)
+            t.role == Some(UNKNOWN)
                 && t.role_evidence
                     .as_ref()
-                    .is_some_and(|e| e.candidates.iter().any(|c| c == POOL))
+                    .is_some_and(|e| e.candidates.contains(&POOL))
         })
         .count();
     let word = match (n, busy) {

@@ -6,26 +6,27 @@
 
 use std::collections::BTreeSet;
 
-use super::{RoleAssignment, RoleContext, RoleEvidence, RuntimeInfo, ThreadFacts};
+use super::facts::{base_evidence, futex_address};
+use super::{RoleAssignment, RoleContext, RoleEvidence, RuntimeInfo, ThreadFacts, ThreadRole};
 use crate::analyze::syscalls;
 use crate::analyze::waits;
 use crate::parse::syscall::SyscallState;
 
-pub const MAIN: &str = "js-main";
-pub const POOL: &str = "libuv-pool";
-pub const V8: &str = "v8-worker";
-pub const SCHEDULER: &str = "delayed-task-scheduler";
-pub const SIGNAL: &str = "signal-inspector";
-pub const INSPECTOR: &str = "inspector-io";
-pub const WORKER: &str = "worker-thread";
-pub const UNKNOWN: &str = "unknown";
+pub const MAIN: ThreadRole = ThreadRole::JsMain;
+pub const POOL: ThreadRole = ThreadRole::LibuvPool;
+pub const V8: ThreadRole = ThreadRole::V8Worker;
+pub const SCHEDULER: ThreadRole = ThreadRole::DelayedTaskScheduler;
+pub const SIGNAL: ThreadRole = ThreadRole::SignalInspector;
+pub const INSPECTOR: ThreadRole = ThreadRole::InspectorIo;
+pub const WORKER: ThreadRole = ThreadRole::WorkerThread;
+pub const UNKNOWN: ThreadRole = ThreadRole::Unknown;
 
 /// Every role but the main thread's, which only TID == PID gives.
-const OTHERS: &[&str] = &[POOL, V8, SCHEDULER, SIGNAL, INSPECTOR, WORKER];
+const OTHERS: &[ThreadRole] = &[POOL, V8, SCHEDULER, SIGNAL, INSPECTOR, WORKER];
 
 /// Thread names Node.js and libuv set (node ≥ 22.17/23.7 for libuv-worker, ≥ 23.8 for the
 /// rest, `node-` prefixed from 25.5), cut to 15 bytes by the kernel.
-const NAMES: &[(&str, &str)] = &[
+const NAMES: &[(&str, ThreadRole)] = &[
     ("V8Worker", V8),
     ("node-V8Worker", V8),
     ("libuv-worker", POOL),
@@ -71,17 +72,8 @@ struct Expectations {
 /// The futex word a thread waits on in heap or anonymous memory (8-byte aligned, so both
 /// halves of a glibc condition variable's signal pair count as one).
 fn heap_futex_word(thread: &ThreadFacts) -> Option<u64> {
-    match thread.state {
-        Some(SyscallState::InSyscall { nr, args, .. })
-            if matches!(
-                syscalls::name(nr),
-                Some("futex" | "futex_wait" | "futex_waitv")
-            ) && matches!(thread.futex_region, Some("heap" | "anonymous")) =>
-        {
-            Some(args[0] & !7)
-        }
-        _ => None,
-    }
+    let address = thread.state.as_ref().and_then(futex_address)?;
+    matches!(thread.futex_region, Some("heap" | "anonymous")).then_some(address & !7)
 }
 
 fn shared_futex_words(threads: &[ThreadFacts]) -> std::collections::HashMap<u64, usize> {
@@ -113,7 +105,7 @@ pub fn assign(
         expect.startup_until = platform_started;
     }
     let ranks = creation_ranks(threads);
-    let mut judged: Vec<(BTreeSet<&'static str>, String)> = threads
+    let mut judged: Vec<(BTreeSet<ThreadRole>, String)> = threads
         .iter()
         .map(|thread| judge(context.pid, thread, &expect))
         .collect();
@@ -122,7 +114,7 @@ pub fn assign(
     let accounted: BTreeSet<u16> = threads
         .iter()
         .zip(&judged)
-        .filter(|(_, (candidates, _))| !candidates.contains(INSPECTOR))
+        .filter(|(_, (candidates, _))| !candidates.contains(&INSPECTOR))
         .flat_map(|(thread, _)| thread.epoll_listener_ports.iter().copied())
         .collect();
     if let Some(ports) = &context.listener_ports {
@@ -203,7 +195,7 @@ fn flag_value(flags: &[String], flag: &str) -> Option<String> {
 }
 
 /// Creation order by start time (ticks), then TID: TIDs alone mislead once PIDs wrap.
-fn creation_ranks(threads: &[ThreadFacts]) -> Vec<usize> {
+pub(super) fn creation_ranks(threads: &[ThreadFacts]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..threads.len()).collect();
     order.sort_by_key(|&i| (threads[i].start_ticks.unwrap_or(u64::MAX), threads[i].tid));
     let mut ranks = vec![0; threads.len()];
@@ -214,11 +206,7 @@ fn creation_ranks(threads: &[ThreadFacts]) -> Vec<usize> {
 }
 
 /// The roles one thread's own evidence fits, and that evidence in words.
-fn judge(
-    pid: u32,
-    thread: &ThreadFacts,
-    expect: &Expectations,
-) -> (BTreeSet<&'static str>, String) {
+fn judge(pid: u32, thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<ThreadRole>, String) {
     if thread.tid == pid {
         return (
             BTreeSet::from([MAIN]),
@@ -230,7 +218,7 @@ fn judge(
         (thread.start_ticks, expect.startup_until),
         (Some(start), Some(until)) if start > until
     );
-    if late && candidates.len() > 1 && candidates.remove(SCHEDULER) {
+    if late && candidates.len() > 1 && candidates.remove(&SCHEDULER) {
         rule.push_str("; not the scheduler: started after the platform threads");
     }
     let name = String::from_utf8_lossy(&thread.name);
@@ -239,21 +227,21 @@ fn judge(
             candidates = BTreeSet::from([*role]);
             rule = format!("thread name {name}, consistent with: {rule}");
         } else {
-            candidates.insert(role);
+            candidates.insert(*role);
             rule = format!("thread name {name} contradicts: {rule}");
         }
     }
     (candidates, rule)
 }
 
-fn by_evidence(thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<&'static str>, String) {
+fn by_evidence(thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<ThreadRole>, String) {
     let stack = thread.stack.map(|s| s.size_bytes + s.guard_bytes);
     let stack_text = stack.map_or_else(|| "unknown".to_owned(), human);
     let platform = match (stack, expect.platform_stack) {
         (Some(size), Some(expected)) => size.abs_diff(expected) <= STACK_SLACK,
         _ => true,
     };
-    let set = |roles: &[&'static str]| roles.iter().copied().collect::<BTreeSet<_>>();
+    let set = |roles: &[ThreadRole]| roles.iter().copied().collect::<BTreeSet<_>>();
     let Some(state) = thread.state else {
         return (set(OTHERS), "not sampled (no ptrace access)".into());
     };
@@ -321,7 +309,7 @@ fn epoll_roles(
     expect: &Expectations,
     platform: bool,
     stack_text: &str,
-) -> (BTreeSet<&'static str>, String) {
+) -> (BTreeSet<ThreadRole>, String) {
     let mut roles = BTreeSet::from([WORKER]);
     let mut notes = vec![format!("own event loop (epoll) on a {stack_text} stack")];
     if platform && !thread.epoll_listener_ports.is_empty() {
@@ -344,9 +332,9 @@ fn epoll_roles(
 
 /// Removes a role from every undecided thread once as many threads as can have it are
 /// decided: one scheduler, one inspector thread, one per extra isolate, the V8 pool size.
-fn narrow(judged: &mut [(BTreeSet<&'static str>, String)], expect: &Expectations) {
+fn narrow(judged: &mut [(BTreeSet<ThreadRole>, String)], expect: &Expectations) {
     let inspectors = usize::from(expect.inspector_possible);
-    let mut quotas: Vec<(&str, usize)> = vec![
+    let mut quotas: Vec<(ThreadRole, usize)> = vec![
         (MAIN, 1),
         (SCHEDULER, 1),
         (SIGNAL, 1),
@@ -363,13 +351,13 @@ fn narrow(judged: &mut [(BTreeSet<&'static str>, String)], expect: &Expectations
         for &(role, quota) in &quotas {
             let decided = judged
                 .iter()
-                .filter(|(c, _)| c.len() == 1 && c.contains(role))
+                .filter(|(c, _)| c.len() == 1 && c.contains(&role))
                 .count();
             if decided < quota {
                 continue;
             }
             for (candidates, rule) in judged.iter_mut() {
-                if candidates.len() > 1 && candidates.remove(role) {
+                if candidates.len() > 1 && candidates.remove(&role) {
                     rule.push_str(&format!("; not {role}: all {quota} decided"));
                     changed = true;
                 }
@@ -392,12 +380,12 @@ fn narrow(judged: &mut [(BTreeSet<&'static str>, String)], expect: &Expectations
 
 /// Gives `role` to every thread that could have it when exactly `required` can.
 fn must_be(
-    judged: &mut [(BTreeSet<&'static str>, String)],
-    role: &'static str,
+    judged: &mut [(BTreeSet<ThreadRole>, String)],
+    role: ThreadRole,
     required: usize,
 ) -> bool {
     let able: Vec<usize> = (0..judged.len())
-        .filter(|&i| judged[i].0.contains(role))
+        .filter(|&i| judged[i].0.contains(&role))
         .collect();
     if required == 0 || able.len() != required {
         return false;
@@ -417,22 +405,12 @@ fn must_be(
 
 fn assignment(
     thread: &ThreadFacts,
-    candidates: BTreeSet<&'static str>,
+    candidates: BTreeSet<ThreadRole>,
     rule: String,
     rank: usize,
 ) -> RoleAssignment {
     let name = String::from_utf8_lossy(&thread.name).into_owned();
-    let futex = match thread.state {
-        Some(SyscallState::InSyscall { nr, args, .. })
-            if matches!(
-                syscalls::name(nr),
-                Some("futex" | "futex_wait" | "futex_waitv")
-            ) =>
-        {
-            Some(args[0])
-        }
-        _ => None,
-    };
+    let futex = thread.state.as_ref().and_then(futex_address);
     let role = if candidates.len() == 1 {
         *candidates.iter().next().unwrap_or(&UNKNOWN)
     } else {
@@ -443,24 +421,22 @@ fn assignment(
         0 => format!("no role's evidence fits: {rule}"),
         _ => format!(
             "candidates {}: {rule}",
-            candidates.iter().copied().collect::<Vec<_>>().join(", ")
+            candidates
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let detail = (role == WORKER && !PLAIN_NAMES.contains(&name.as_str())).then(|| name.clone());
     RoleAssignment {
-        role: role.to_owned(),
+        role,
         detail,
         evidence: RoleEvidence {
-            rule,
-            name: Some(name),
-            stack_bytes: thread.stack.map(|s| s.size_bytes + s.guard_bytes),
-            wait: thread.state.map(|state| waits::describe(&state, None).text),
             futex_address: futex,
             futex_region: futex.and(thread.futex_region).map(str::to_owned),
             epoll_targets: thread.epoll_targets.clone(),
-            creation_rank: rank,
-            start_ticks: thread.start_ticks,
-            candidates: candidates.into_iter().map(str::to_owned).collect(),
+            ..base_evidence(thread, rule, rank, candidates.into_iter().collect())
         },
     }
 }

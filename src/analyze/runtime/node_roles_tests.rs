@@ -39,6 +39,7 @@ fn context(pid: u32, isolates: usize) -> RoleContext {
         isolates: Some(isolates),
         cmdline: Some(vec![b"node".to_vec(), b"app.js".to_vec()]),
         listener_ports: Some(vec![41234]),
+        ..RoleContext::default()
     }
 }
 
@@ -51,7 +52,7 @@ fn info() -> RuntimeInfo {
     }
 }
 
-fn roles(context: &RoleContext, threads: &[ThreadFacts]) -> Vec<String> {
+fn roles(context: &RoleContext, threads: &[ThreadFacts]) -> Vec<ThreadRole> {
     assign(&info(), context, threads)
         .into_iter()
         .map(|r| r.role)
@@ -68,7 +69,7 @@ fn base() -> Vec<ThreadFacts> {
     threads
 }
 
-const BASE: [&str; 7] = [MAIN, SCHEDULER, V8, V8, V8, V8, SIGNAL];
+const BASE: [ThreadRole; 7] = [MAIN, SCHEDULER, V8, V8, V8, V8, SIGNAL];
 
 #[test]
 fn node_20_threads_without_names() {
@@ -108,11 +109,7 @@ fn worker_in_atomics_wait_is_not_a_v8_worker() {
         Some("anonymous"),
     ));
     let got = roles(&unsure, &lone);
-    assert_eq!(
-        (got[2].as_str(), got[3].as_str()),
-        (UNKNOWN, UNKNOWN),
-        "{got:?}"
-    );
+    assert_eq!((got[2], got[3]), (UNKNOWN, UNKNOWN), "{got:?}");
 }
 
 #[test]
@@ -125,7 +122,7 @@ fn worker_with_an_http_server_on_8_mib_is_not_the_inspector() {
     let mut serving = context(100, 2);
     serving.listener_ports = Some(vec![41234, 41235]);
     let assigned = assign(&info(), &serving, &threads);
-    let got: Vec<&str> = assigned.iter().map(|r| r.role.as_str()).collect();
+    let got: Vec<ThreadRole> = assigned.iter().map(|r| r.role).collect();
     let mut expected = BASE.to_vec();
     expected.push(WORKER);
     assert_eq!(got, expected);
@@ -174,10 +171,10 @@ fn busy_pool_is_named_only_when_every_other_role_is_accounted_for() {
         threads.push(busy);
     }
     let got = roles(&context(100, 1), &threads);
-    assert!(got[7..].iter().all(|r| r == POOL), "{got:?}");
+    assert!(got[7..].iter().all(|&r| r == POOL), "{got:?}");
     // A second isolate that no blocked thread accounts for: could be a busy worker.
     let got = roles(&context(100, 2), &threads);
-    assert!(got[7..].iter().all(|r| r == UNKNOWN), "{got:?}");
+    assert!(got[7..].iter().all(|&r| r == UNKNOWN), "{got:?}");
 }
 
 #[test]

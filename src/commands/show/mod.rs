@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use crate::analyze::fd_kind::{split_deleted, type_name};
 use crate::analyze::memory::{Category, ThreadSp, classify};
-use crate::analyze::runtime::RuntimeInfo;
+use crate::analyze::runtime::family::Family;
+use crate::analyze::runtime::{RuntimeInfo, ThreadRole, facts};
 use crate::analyze::sockets::socket_info;
 use crate::collect::detail::{ProcessDetailFiles, read_detail_with};
 use crate::collect::fds::FdEntry;
@@ -87,10 +88,12 @@ fn runtime_section(
     files: &ProcessDetailFiles,
     procfs: &ProcFs,
     system: &SystemInfo,
-) -> Option<(RuntimeInfo, String, BTreeMap<String, u64>)> {
+) -> Option<(RuntimeInfo, String, BTreeMap<ThreadRole, u64>)> {
     let (analyzer, mut info) = crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
     if info.cluster.is_none() {
-        info.cluster = crate::commands::family::primary_role(procfs, files.sample.pid);
+        let pid = files.sample.pid;
+        let children = crate::collect::family::read_children_runtimes(procfs, &[pid]);
+        info.cluster = Family::of(&children).primaries_among(&[pid]).remove(&pid);
     }
     let threads = read_threads(&files.dir, 3).ok()?;
     let maps: Vec<Mapping> = (files.memory.as_ref())
@@ -98,7 +101,14 @@ fn runtime_section(
         .map(|entries| entries.iter().map(|e| e.mapping.clone()).collect())
         .unwrap_or_default();
     let observed = Observed::of_samples(&threads);
-    let (facts, context) = thread_facts::read(&files.dir, &files.sample, &observed, &maps, system);
+    let reads = thread_facts::read(
+        &files.dir,
+        &files.sample,
+        &observed,
+        system,
+        facts::epoll_fd,
+    );
+    let (facts, context) = facts::role_facts(&reads, &maps);
     let roles = analyzer.thread_roles(&info, &context, &facts);
     let summary = analyzer.summary(&info, &roles);
     let mut by_role = BTreeMap::new();

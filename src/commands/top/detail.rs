@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::analyze::runtime::{ClusterRole, RuntimeInfo};
+use crate::analyze::runtime::{ClusterRole, RuntimeInfo, ThreadRole};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::commands::{fds, mem, ports, threads};
 use crate::model::fd::FdList;
@@ -198,11 +198,11 @@ fn runtime_load(
     let busy = |tid: u32, state: Option<&str>| {
         cpu.get(&tid).is_some_and(|&p| p >= BUSY_PERCENT) || state == Some("R")
     };
-    let count = |role: &str| {
+    let count = |role: ThreadRole| {
         let members: Vec<_> = list
             .threads
             .iter()
-            .filter(|t| t.role.as_deref() == Some(role))
+            .filter(|t| t.role == Some(role))
             .collect();
         let busy = members
             .iter()
@@ -230,14 +230,14 @@ fn runtime_load(
         main_thread_percent: list
             .threads
             .iter()
-            .find(|t| t.role.as_deref() == Some("js-main"))
+            .find(|t| t.role == Some(ThreadRole::JsMain))
             .and_then(|t| cpu.get(&t.tid).copied()),
-        pool: count("libuv-pool"),
-        v8_workers: count("v8-worker"),
+        pool: count(ThreadRole::LibuvPool),
+        v8_workers: count(ThreadRole::V8Worker),
         worker_threads: list
             .threads
             .iter()
-            .filter(|t| t.role.as_deref() == Some("worker-thread"))
+            .filter(|t| t.role == Some(ThreadRole::WorkerThread))
             .map(|t| {
                 let name = t.role_name.clone().or_else(|| t.name.clone());
                 (

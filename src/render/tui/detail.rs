@@ -66,7 +66,7 @@ fn threads(frame: &mut Frame, area: Rect, detail: &Detail) {
                 .map_or_else(dash, |&p| percent(p)),
             t.wait.as_deref().map_or_else(dash, safe_str),
             t.pc_text.as_deref().map_or_else(dash, safe_str),
-            t.role.clone().unwrap_or_default(),
+            t.role.map(|r| r.as_str().to_owned()).unwrap_or_default(),
         ])
     });
     let widths = [

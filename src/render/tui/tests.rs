@@ -189,7 +189,7 @@ fn thread(tid: u32, role: &str, wait: &str) -> ThreadRow {
         tid,
         name: Some(format!("t\x1b{tid}")),
         name_b64: None,
-        role: Some(role.into()),
+        role: role.parse().ok(),
         role_name: None,
         role_evidence: None,
         state: Some("S".into()),
