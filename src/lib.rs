@@ -203,7 +203,7 @@ fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
 
 fn kill(global: &GlobalArgs, args: &cli::KillArgs) -> anyhow::Result<Exit> {
     if args.list_signals {
-        return write_out(render::kill::signal_table().as_bytes());
+        return write_out(render::kill::signal_table(query::signal::SIGNALS).as_bytes());
     }
     let query = args.to_query().map_err(exit::usage)?;
     // No warning about the proc tree: kill itself refuses (exit 3) when its PIDs are not ours.

@@ -169,6 +169,14 @@ impl ProcessSample {
             }
             sample.rss = Some(rss);
         }
+        sample.read_identity(dir, needs, kind);
+        sample.read_accounting(dir, needs, kind);
+        Ok(sample)
+    }
+
+    /// The command line, executable, descriptor count, system call and runtime facts.
+    fn read_identity(&mut self, dir: &impl Files, needs: Needs, kind: TaskKind) {
+        let sample = self;
         if needs.contains(Needs::CMDLINE) {
             let raw = dir.read_whole("cmdline", MAX_ARGV_BYTES + 1);
             sample.cmdline = Some(match raw {
@@ -205,6 +213,11 @@ impl ProcessSample {
             }
             sample.binary = Some(binary);
         }
+    }
+
+    /// I/O counters, cgroup, PSS, namespaces, security values, environment and wait channel.
+    fn read_accounting(&mut self, dir: &impl Files, needs: Needs, kind: TaskKind) {
+        let sample = self;
         if needs.contains(Needs::IO) {
             let raw = dir.read_whole("io", MAX_SMALL_FILE);
             let io = raw.and_then(|raw| parse_io(raw).ok_or(Unavailable::ReadError));
@@ -242,7 +255,6 @@ impl ProcessSample {
         if needs.contains(Needs::WCHAN) {
             sample.wchan = Some(read_wchan(dir).map_err(|why| explain(why, kind)));
         }
-        Ok(sample)
     }
 
     /// Zombie, kernel thread or normal, from stat (or status when only that was read).

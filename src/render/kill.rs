@@ -95,9 +95,9 @@ impl Sheet for KillReport {
     }
 }
 
-/// The `--list-signals` table.
-pub fn signal_table() -> String {
-    let rows = crate::query::signal::SIGNALS
+/// The `--list-signals` table of `signals` (number, name without `SIG`, meaning).
+pub fn signal_table(signals: &[(i32, &str, &str)]) -> String {
+    let rows = signals
         .iter()
         .map(|(number, name, about)| {
             vec![

@@ -17,7 +17,14 @@ const MAX_FN_LINES: usize = 80;
 const LAYERS: &[(&str, &[&str], &[&str])] = &[
     (
         "app",
-        &["lib.rs", "main.rs", "serve.rs", "live/"],
+        &[
+            "lib.rs",
+            "main.rs",
+            "serve.rs",
+            "meta.rs",
+            "confirm.rs",
+            "live/",
+        ],
         &[
             "cli", "render", "commands", "columns", "analyze", "collect", "query", "model",
             "parse", "text",
