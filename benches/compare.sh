@@ -7,9 +7,12 @@
 # time python3 util-linux lsof psmisc procps iproute2); node and procs are used when present.
 #
 #   benches/compare.sh [--runs N] [--scales "100 2000 10000"] [--out FILE] [--only "KEY..."]
+#                      [--baseline OLD_PROCSCOPE_BINARY]
 #
 # --only times a subset of the questions by key (ps ps-columns ps-one tree threads mem fds
 # fds-peers fds-conns fds-conns-peers ports ports-mixed mem-node fds-1k threads-1k).
+# --baseline adds an older build of procscope as one more peer of every question, in the same
+# hyperfine run: the ratio against it is the change in speed (issue 14's 5% rule).
 #
 # Writes BENCHMARKS.md (or FILE): the goals not met with their explanation, per scale each
 # question with procscope's and every peer's median, ratio and peak RSS, and the growth of
@@ -27,7 +30,8 @@ while [ $# -gt 0 ]; do
     --scales) scales="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --only) export BENCH_ONLY="$2"; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--scales \"100 2000 10000\"] [--out FILE] [--only \"KEY...\"]" >&2; exit 2 ;;
+    --baseline) export BENCH_BASELINE="$(realpath "$2")"; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--scales \"100 2000 10000\"] [--out FILE] [--only \"KEY...\"] [--baseline BIN]" >&2; exit 2 ;;
   esac
 done
 for tool in hyperfine /usr/bin/time python3 unshare lsof pstree pmap ss fuser; do

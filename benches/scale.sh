@@ -79,6 +79,15 @@ q() {
     cmds+=("$2")
     shift 2
   done
+  if [ -n "${BENCH_BASELINE:-}" ]; then
+    # The same question asked of an older build (compare.sh --baseline): its default fds
+    # searched pipe peers, so `fds --peers` is asked of it as plain `fds`.
+    local base_cmd="${cmds[0]/procscope /$BENCH_BASELINE }" base_name="baseline ${names[0]#procscope }"
+    base_cmd="${base_cmd/ --peers/}"
+    args+=(-n "$base_name" "$base_cmd")
+    names+=("$base_name")
+    cmds+=("$base_cmd")
+  fi
   echo "scale $scale: $question" >&2
   if ! hyperfine --shell=none --warmup 2 --runs "$runs" --style none \
       --export-json "$out/$scale.$key.json" "${args[@]}" > /dev/null; then
