@@ -15,6 +15,7 @@ pub mod needs;
 pub mod net;
 pub mod port_holders;
 pub mod process;
+mod process_files;
 pub mod procfs;
 pub mod runtime;
 pub mod sampler;

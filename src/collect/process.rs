@@ -11,15 +11,18 @@ use crate::model::Unavailable;
 use crate::parse::cmdline::parse_argv;
 use crate::parse::io::{IoCounters, parse_io};
 use crate::parse::keyed::Keyed;
-use crate::parse::stat::{Stat, parse_stat};
-use crate::parse::syscall::{SyscallState, parse_syscall};
+use crate::parse::stat::Stat;
+use crate::parse::syscall::SyscallState;
+
+use super::process_files::{OneFile, read_stat, read_statm_resident};
+pub use super::process_files::{read_syscall, read_wchan};
 
 /// At most this much of a command line is read (`argv_truncated` past it): a process can
 /// fill its argument area with 6 MiB (of NULs, say) that a listing must not copy or hold.
 pub const MAX_ARGV_BYTES: u64 = 256 << 10;
 
 /// `stat` and `status` are a few KiB; anything far larger is not a proc file.
-const MAX_SMALL_FILE: u64 = 1 << 16;
+pub(super) const MAX_SMALL_FILE: u64 = 1 << 16;
 
 /// A process's starting environment as (name, value) pairs.
 pub use crate::collect::runtime::Environ;
@@ -421,68 +424,6 @@ fn field<T>(slot: &Option<Field<T>>) -> Field<&T> {
         // A column asked for a file its needs did not name: report it rather than panic.
         None => Err(Unavailable::ReadError),
     }
-}
-
-/// Reads `syscall`: what the task is blocked in, with its stack pointer and program counter.
-pub fn read_syscall(dir: &impl Files) -> Field<SyscallState> {
-    let raw = dir.read_whole("syscall", MAX_SMALL_FILE)?;
-    parse_syscall(&raw).ok_or(Unavailable::ReadError)
-}
-
-/// Reads `wchan`: the kernel function a sleeping task waits in (`None` when not sleeping or
-/// hidden from us).
-pub fn read_wchan(dir: &impl Files) -> Field<Option<Vec<u8>>> {
-    let raw = dir.read_whole("wchan", MAX_SMALL_FILE)?;
-    let name = raw.trim_ascii();
-    // "0" means not sleeping, or hidden from us.
-    Ok((!name.is_empty() && name != b"0").then(|| name.to_vec()))
-}
-
-/// The resident pages from `statm` (`size resident shared text lib data dt`).
-fn read_statm_resident(dir: &impl Files) -> Field<Resident> {
-    let raw = dir.read_whole("statm", MAX_SMALL_FILE)?;
-    raw.split(|b| b.is_ascii_whitespace())
-        .filter(|word| !word.is_empty())
-        .nth(1)
-        .and_then(|word| std::str::from_utf8(word).ok()?.parse().ok())
-        .map(Resident::Pages)
-        .ok_or(Unavailable::ReadError)
-}
-
-/// A process read by paths below the proc root (`PID/stat`), for requests of one file.
-struct OneFile<'a> {
-    procfs: &'a ProcFs,
-    pid: u32,
-}
-
-impl OneFile<'_> {
-    fn path(&self, name: &str) -> String {
-        format!("{}/{name}", self.pid)
-    }
-}
-
-impl Files for OneFile<'_> {
-    fn id(&self) -> u32 {
-        self.pid
-    }
-
-    fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {
-        self.procfs.read_whole(&self.path(name), limit)
-    }
-
-    fn readlink(&self, name: &str) -> Result<Vec<u8>, Unavailable> {
-        self.procfs.readlink(&self.path(name))
-    }
-
-    fn numeric_entries(&self, _name: &str) -> Result<Vec<u32>, Unavailable> {
-        // Only `stat` is read this way; listings go through a directory handle.
-        Err(Unavailable::Unsupported)
-    }
-}
-
-fn read_stat(dir: &impl Files) -> Field<Stat> {
-    let raw = dir.read_whole("stat", MAX_SMALL_FILE)?;
-    parse_stat(&raw).map_err(|_| Unavailable::ReadError)
 }
 
 /// Refines a failed read by what the process is: a zombie or kernel thread has no exe, cwd,
