@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> Exit {
         Err(error) => {
             // The message may quote what the user typed (`--user`, `--regex`, `-o`): escaped.
             let message = format!("{error:#}").replace('\n', " ");
-            let shown = render::escape::Escaped::text(&message);
+            let shown = text::escape::Escaped::text(&message);
             let _ = writeln!(std::io::stderr(), "procscope: {}", shown.as_str());
             let code = exit::code_of(&error);
             if let Some(command) = json.flatten()
@@ -185,7 +185,7 @@ fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
     } else {
         UserNames::load()
     };
-    let query = commands::ps::PsQuery::from_args(args, &env.system, &users)?;
+    let query = query::ps::PsQuery::<columns::Column>::from_args(args, &env.system, &users)?;
     let users = if query.needs().contains(Needs::USER_NAMES) && args.user.is_empty() {
         UserNames::load()
     } else {
@@ -344,18 +344,16 @@ fn emit(report: &dyn Report, global: &GlobalArgs) -> anyhow::Result<Exit> {
     })?;
     let text = match format {
         Format::Json if std::io::stdout().is_terminal() => {
-            render::escape::json_for_terminal(&pretty(&text))
+            text::escape::json_for_terminal(&pretty(&text))
         }
-        Format::Ndjson if std::io::stdout().is_terminal() => {
-            render::escape::json_for_terminal(&text)
-        }
+        Format::Ndjson if std::io::stdout().is_terminal() => text::escape::json_for_terminal(&text),
         _ => text,
     };
     write_out(text.as_bytes())?;
     if format == Format::Table {
         let mut stderr = std::io::stderr().lock();
         for note in report.notes() {
-            let _ = writeln!(stderr, "{}", render::escape::Escaped::text(&note).as_str());
+            let _ = writeln!(stderr, "{}", text::escape::Escaped::text(&note).as_str());
         }
     }
     Ok(report.exit())

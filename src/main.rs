@@ -29,10 +29,7 @@ fn clap_exit(error: &clap::Error) -> ExitCode {
         .trim_end();
     // clap quotes the offending argument as typed: escape it, line by line.
     for line in message.lines() {
-        eprintln!(
-            "{}",
-            procscope::render::escape::Escaped::text(line).as_str()
-        );
+        eprintln!("{}", procscope::text::escape::Escaped::text(line).as_str());
     }
     ExitCode::from(Exit::Usage as u8)
 }

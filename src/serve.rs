@@ -13,9 +13,10 @@ use crate::cli::{ExportArgs, GlobalArgs, ServeArgs};
 use crate::collect::{ProcFs, SystemInfo, UserNames};
 use crate::commands::export::run as collect;
 use crate::exit::{self, Exit};
+use crate::model::exposition::Exposition;
 use crate::query::export::ExportQuery;
 use crate::query::groups::Grouping;
-use crate::render::openmetrics::{Exposition, render};
+use crate::render::openmetrics::render;
 
 /// Requests being answered at once; more get 503 (scrapes queue on one lock anyway).
 const MAX_IN_FLIGHT: usize = 16;

@@ -17,11 +17,9 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use crate::query::signal::SignalChoice;
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open};
-
-// moved (issue 14): re-export until merge
-pub use crate::query::signal::{SIGNALS, SignalChoice, parse_signal};
 
 /// Why a target could not be bound or signalled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +177,7 @@ fn errno_error(errno: rustix::io::Errno) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::signal::SIGNALS;
 
     #[test]
     fn every_listed_signal_is_known_to_the_kernel_interface() {

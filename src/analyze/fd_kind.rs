@@ -4,10 +4,8 @@
 use crate::analyze::sockets::socket_info;
 use crate::collect::fds::FdEntry;
 use crate::collect::net::SocketIndex;
+use crate::model::fd_kind::{FdKind, classify};
 use crate::parse::link::inode_of;
-
-// moved (issue 14): re-export until merge
-pub use crate::model::fd_kind::{FdKind, classify};
 
 /// The type name of a descriptor as tables show it: the socket protocol (`tcp`, `unix`...)
 /// for sockets, else the kind.

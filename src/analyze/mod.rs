@@ -8,7 +8,6 @@ pub mod placement;
 pub mod profile;
 pub mod ps_state;
 pub mod runtime;
-pub mod secrets;
 pub mod sockets;
 pub mod stacks;
 pub mod symbols;

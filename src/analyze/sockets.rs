@@ -182,12 +182,10 @@ pub fn throughput_limits() -> Vec<String> {
     .to_vec()
 }
 
-// moved (issue 14): re-export until merge
-pub use crate::model::socket::{describe, endpoint};
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::socket::describe;
 
     fn inet(proto: &str, local: (&str, u16), remote: (&str, u16), state: &str) -> SocketInfo {
         SocketInfo {

@@ -1,10 +1,8 @@
 //! Which mapping holds a thread's stack: the one containing its stack pointer, and the
 //! inaccessible guard page directly below it.
 
+use crate::model::code::StackMapping;
 use crate::parse::maps::{self, Mapping};
-
-// moved (issue 14): re-export until merge
-pub use crate::model::code::StackMapping;
 
 /// The stack mapping that contains `sp`.
 pub fn stack_of(maps: &[Mapping], sp: u64) -> Option<StackMapping> {

@@ -3,10 +3,8 @@
 
 use std::collections::HashMap;
 
-// moved (issue 14): re-export until merge
-pub use crate::model::code::{CodeLocation, CodeRegion};
-// moved (issue 14): re-export until merge
-pub use crate::parse::elf_symbols::{Loaded, ModuleSymbols};
+use crate::model::code::{CodeLocation, CodeRegion};
+use crate::parse::elf_symbols::Loaded;
 use crate::parse::maps::{self, Mapping};
 
 /// Symbolizes addresses of one process; modules are loaded through `load` and cached by
@@ -121,6 +119,7 @@ pub fn demangle(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::elf_symbols::ModuleSymbols;
     use crate::parse::maps::parse_maps;
 
     #[test]

@@ -12,7 +12,7 @@ pub use inspect::{
     FdsArgs, MemArgs, PidArgs, PortsArgs, ProfileArgs, ShowArgs, ThreadsArgs, TreeArgs, WhoArgs,
 };
 pub use kill::KillArgs;
-pub use ps::{GroupBy, PsArgs, SecretArgs, TopArgs};
+pub use ps::{PsArgs, SecretArgs, TopArgs};
 
 use std::path::PathBuf;
 

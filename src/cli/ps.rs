@@ -7,6 +7,7 @@ use clap::Args;
 
 use crate::query::filter::{ProcessFilter, parse_cgroup_path};
 use crate::query::pid::check_pid_max;
+use crate::query::ps::GroupBy;
 use crate::query::ps::{self, ColumnCatalog, PsQuery};
 use crate::query::{parse_duration, parse_pid, parse_ppid, parse_states};
 
@@ -121,9 +122,6 @@ pub struct PsArgs {
     #[arg(long, requires = "group_by")]
     pub pss: bool,
 }
-
-// moved (issue 14): re-export until merge
-pub use crate::query::ps::GroupBy;
 
 /// How `env:NAME` columns and `show --env` treat secret-looking variables.
 #[derive(Args, Debug, Clone, Default)]

@@ -10,6 +10,7 @@ use crate::collect::process::Field;
 use crate::collect::scan::scan;
 use crate::model::Unavailable;
 use crate::parse::fdinfo::{FdInfo, parse_fdinfo};
+use crate::parse::link::inode_of;
 
 /// What the kernel says about one descriptor.
 #[derive(Debug, Clone)]
@@ -116,9 +117,6 @@ pub fn epoll_targets(dir: &ProcessDir, epfd: i32) -> Option<Vec<i32>> {
 pub fn socket_inode(dir: &ProcessDir, fd: i32) -> Option<u64> {
     inode_of(&dir.readlink(&format!("fd/{fd}")).ok()?, b"socket")
 }
-
-// moved (issue 14): re-export until merge
-pub use crate::parse::link::inode_of;
 
 impl ProcessDir {
     /// The type and link count of the file a link (`fd/3`) points to.

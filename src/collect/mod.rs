@@ -11,7 +11,6 @@ pub mod listing;
 pub mod machine;
 pub mod memory;
 pub mod modules;
-pub mod needs;
 pub mod net;
 pub mod port_holders;
 pub mod process;
@@ -33,7 +32,7 @@ pub mod wait_targets;
 pub mod watchdog;
 pub mod who;
 
-pub use needs::Needs;
+pub use crate::query::needs::Needs;
 pub use process::{Field, ProcessSample, TaskKind};
 pub use procfs::{ProcFs, ProcessDir};
 pub use system::SystemInfo;

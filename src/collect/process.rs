@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use crate::collect::binary::BinaryFacts;
-use crate::collect::needs::Needs;
 use crate::collect::procfs::{Files, ProcFs, ProcessDir};
 use crate::collect::runtime;
 use crate::model::Unavailable;
@@ -13,6 +12,7 @@ use crate::parse::io::{IoCounters, parse_io};
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::Stat;
 use crate::parse::syscall::SyscallState;
+use crate::query::needs::Needs;
 
 use super::process_files::{OneFile, read_stat, read_statm_resident};
 pub use super::process_files::{read_syscall, read_wchan};

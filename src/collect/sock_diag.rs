@@ -219,7 +219,7 @@ mod tests {
 
     fn inode_of_fd(fd: i32) -> u64 {
         let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
-        crate::collect::fds::inode_of(link.to_string_lossy().as_bytes(), b"socket").unwrap()
+        crate::parse::link::inode_of(link.to_string_lossy().as_bytes(), b"socket").unwrap()
     }
 
     #[test]

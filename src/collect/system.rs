@@ -6,9 +6,7 @@ use nix::unistd::SysconfVar;
 use crate::collect::procfs::ProcFs;
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::parse_num;
-
-// moved (issue 14): re-export until merge
-pub use crate::query::pid::PID_MAX_LIMIT;
+use crate::query::pid::PID_MAX_LIMIT;
 
 /// What to suggest when the kernel denied reads: root and the owner see more, unless this
 /// already runs as root (then a capability root lacks here, or a security module, is what

@@ -467,6 +467,3 @@ fn net_of(p: &ProcessSample, ctx: &Context) -> Field<crate::model::socket::Proce
     let sampled = ctx.sampled_net.ok_or(Unavailable::Unsupported)?;
     Ok(sampled.get(&p.pid).copied().unwrap_or_default())
 }
-
-// moved (issue 14): re-export until merge
-pub use super::lookup::{ALIASES, DEFAULT, DEFAULT_THREADS, find, names};

@@ -5,8 +5,8 @@ use std::cmp::Ordering;
 use serde_json::{Map, Value as Json};
 
 use crate::analyze::placement::ContainerInfo;
-use crate::analyze::runtime::RuntimeInfo;
 use crate::collect::Field;
+use crate::model::runtime::RuntimeInfo;
 use crate::model::text::{lossless, lossless_list};
 use crate::text::escape::Escaped;
 use crate::text::units;

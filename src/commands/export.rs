@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::analyze::runtime::{ClusterRole, Runtime, RuntimeInfo, detect};
+use crate::analyze::runtime::{Runtime, detect};
 use crate::analyze::syscalls;
 use crate::collect::ProcessDir;
 use crate::collect::scan::scan;
@@ -15,13 +15,12 @@ use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{Column, Context, Value};
 use crate::model::Unavailable;
 use crate::model::export::{ExportPayload, GroupStats, ListeningPort, ProcessStats, RoleStats};
+use crate::model::runtime::{ClusterRole, RuntimeInfo};
 use crate::parse::codes::state_name;
 use crate::parse::maps::parse_maps;
 use crate::parse::syscall::SyscallState;
+use crate::query::export::ExportQuery;
 use crate::query::groups::{Candidate, RuleNeeds};
-
-// moved (issue 14): re-export until merge
-pub use crate::query::export::ExportQuery;
 
 /// One process, read and assigned to its group.
 struct Record {
@@ -285,7 +284,7 @@ fn add_fds(group: &mut GroupStats, fds: &FdSummary, usage: &Usage, listening: &L
 
 /// The `rss` column of `ps`: the exported RSS is read and defined exactly as `ps` shows it.
 fn rss_column() -> &'static Column {
-    crate::columns::registry::find("rss").expect("the rss column exists")
+    crate::columns::lookup::find("rss").expect("the rss column exists")
 }
 
 fn resident_bytes(sample: &ProcessSample, system: &SystemInfo) -> Option<u64> {

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::analyze::fd_kind::{FdKind, classify, split_deleted};
-use crate::analyze::sockets::{describe as describe_socket, socket_info};
-use crate::collect::fds::{FdEntry, inode_of, open_files_soft_limit, read_fds};
+use crate::analyze::fd_kind::split_deleted;
+use crate::analyze::sockets::socket_info;
+use crate::collect::fds::{FdEntry, open_files_soft_limit, read_fds};
 use crate::collect::holders::{Holder, Kind, access_mode, scan_holders_except};
 use crate::collect::net::{SocketIndex, SocketTables};
 use crate::collect::target::{NotAProcess, open_process};
@@ -14,13 +14,14 @@ use crate::commands::not_a_process;
 use crate::exit;
 use crate::model::Unavailable;
 use crate::model::fd::{FdList, FdRow, PeerFd};
+use crate::model::fd_kind::{FdKind, classify};
 use crate::model::fields::FdField;
+use crate::model::report::FdsReport;
+use crate::model::socket::describe as describe_socket;
 use crate::model::text::lossless;
 use crate::parse::fdinfo::describe_flags;
+use crate::parse::link::inode_of;
 use crate::text::units;
-
-// moved (issue 14): re-export until merge
-pub use crate::model::report::FdsReport;
 
 /// Reads every descriptor of `pid` and what it refers to, with the other ends of its pipes.
 pub fn run(pid: u32, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<FdsReport> {

@@ -12,15 +12,15 @@ use crate::collect::{ProcFs, SystemInfo};
 use crate::exit::{self, Exit};
 use crate::model::kill::{KillOutcome, KillPayload, KillResult};
 use crate::model::text::{lossless, lossless_list};
-use crate::signal::{Pidfd, SendError, SignalChoice, wait_all};
+use crate::query::signal::SignalChoice;
+use crate::signal::{Pidfd, SendError, wait_all};
 
+use crate::model::report::KillReport;
+use crate::query::kill::KillQuery;
 use select::{Choice, Selected, select};
 
 /// How long to wait for a process to die after SIGKILL.
 const AFTER_KILL: Duration = Duration::from_secs(5);
-
-// moved (issue 14): re-export until merge
-pub use crate::query::kill::KillQuery;
 
 impl KillQuery {
     /// Selection by something other than explicit PIDs asks for confirmation (unless
@@ -34,9 +34,6 @@ impl KillQuery {
         self.wait || self.timeout.is_some()
     }
 }
-
-// moved (issue 14): re-export until merge
-pub use crate::model::report::KillReport;
 
 /// The targets of a query, each bound to its pidfd (or refused), nothing signalled yet.
 pub struct Prepared {

@@ -12,14 +12,10 @@ use crate::commands::not_a_process;
 use crate::exit;
 use crate::model::Unavailable;
 use crate::model::memory::{CategoryRow, MappingRow, MemoryReport, RollupTotals, Sizes};
+use crate::model::report::MemReport;
 use crate::model::text::lossless;
 use crate::parse::smaps::SmapsEntry;
-
-// moved (issue 14): re-export until merge
-pub use crate::query::mem::MemQuery;
-
-// moved (issue 14): re-export until merge
-pub use crate::model::report::MemReport;
+use crate::query::mem::MemQuery;
 
 /// Reads and classifies the memory of `pid`.
 pub fn run(

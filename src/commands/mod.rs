@@ -2,10 +2,7 @@
 //! `render`). A command never prints, never formats and never imports another command.
 
 pub mod export;
-pub mod family;
 pub mod fds;
-// moved (issue 14): re-export until merge
-pub use crate::collect::holder_names;
 pub mod kill;
 pub mod mem;
 pub mod ports;
@@ -13,8 +10,6 @@ pub mod profile;
 pub mod ps;
 pub mod ps_groups;
 pub mod show;
-// moved (issue 14): re-export until merge
-pub use show::security as show_security;
 pub mod threads;
 pub mod top;
 pub mod tree;

@@ -13,12 +13,11 @@ use crate::collect::{Needs, ProcFs, ProcessSample, UserNames};
 use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;
 use crate::model::fields::SocketField;
+use crate::model::report::PortsReport;
 use crate::model::report::PortsView;
 use crate::model::socket::{PortList, PortRow, SocketHolder, SocketTimer};
 use crate::parse::tcp_info::InetDetails;
-
-// moved (issue 14): re-export until merge
-pub use crate::query::ports::PortsQuery;
+use crate::query::ports::PortsQuery;
 
 impl PortsQuery {
     fn state_matches(&self, state: Option<&str>) -> bool {
@@ -34,9 +33,6 @@ impl PortsQuery {
         }
     }
 }
-
-// moved (issue 14): re-export until merge
-pub use crate::model::report::PortsReport;
 
 /// Lists the sockets that match, with their holders.
 pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Result<PortsReport> {

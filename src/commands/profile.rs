@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use crate::analyze::profile::{Accumulator, Describe, WaitKey, role_rows, thread_row, wait_of};
-use crate::analyze::runtime::{self, ClusterRole, RuntimeInfo};
+use crate::analyze::runtime;
 use crate::analyze::symbols::Symbolizer;
 use crate::collect::net::SocketTables;
 use crate::collect::sampler::{RESCAN_EVERY, Sampler};
@@ -17,13 +17,12 @@ use crate::collect::wait_targets::{self, TargetCache};
 use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
 use crate::commands::not_a_process;
 use crate::model::profile::{EpollSet, ProcessProfile, ProfileReport, ThreadProfile};
+use crate::model::runtime::{ClusterRole, RuntimeInfo};
 use crate::model::text::lossless;
 use crate::parse::maps::{Mapping, parse_maps};
 use crate::parse::perfmap::PerfMap;
+use crate::query::profile::ProfileOptions;
 use crate::render::profile::ProfileView;
-
-// moved (issue 14): re-export until merge
-pub use crate::query::profile::ProfileOptions;
 
 const NEEDS: Needs = Needs::STAT
     .union(Needs::EXE)
@@ -307,7 +306,7 @@ mod tests {
     #[test]
     fn jit_frames_are_named_from_the_perf_map_else_left_anonymous() {
         let maps = parse_maps(b"3a0c1a000-3a0c1b000 rwxp 00000000 00:00 0 \n");
-        let none = |_: &Mapping| crate::analyze::symbols::Loaded::NoSymbols;
+        let none = |_: &Mapping| crate::parse::elf_symbols::Loaded::NoSymbols;
         let mut symbolizer = Symbolizer::new(&maps, &none);
         let perf = PerfMap::parse(b"3a0c1a2c0 40 LazyCompile:*loop /app/x.js:3\n");
         assert_eq!(

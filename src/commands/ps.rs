@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
 
-use crate::analyze::runtime::ClusterRole;
 use crate::analyze::tree::Forest;
 use crate::collect::listing::sample_cpu;
 use crate::collect::{Field, ProcFs, SystemInfo, UserNames};
@@ -15,18 +14,15 @@ use crate::exit;
 use crate::model::ErrorEntry;
 use crate::model::Unavailable;
 use crate::model::listing::{Listing, ListingRow};
+use crate::model::runtime::ClusterRole;
 use crate::query::ProcessFilter;
+type PsQuery = crate::query::ps::PsQuery<Column>;
+use crate::collect::listing::{candidate_pids, read_rows};
 
 /// The listing, ready to render.
 pub type PsReport = Listing<Column, Value>;
 
 type Row = ListingRow<Value>;
-
-// moved (issue 14): re-export until merge
-pub type PsQuery = crate::query::ps::PsQuery<Column>;
-
-// moved (issue 14): re-export until merge
-pub use crate::collect::listing::{candidate_pids, read_rows};
 
 /// Runs the listing.
 pub fn run(

@@ -18,20 +18,13 @@ use crate::columns::value::round2;
 use crate::commands::not_a_process;
 use crate::model::Unavailable;
 use crate::model::fields::ThreadField;
+use crate::model::report::ThreadsReport;
 use crate::model::text::lossless;
 use crate::model::thread::{ThreadList, ThreadRow};
 use crate::parse::codes::state_name;
 use crate::parse::maps::{Mapping, parse_maps};
 use crate::parse::syscall::SyscallState;
-
-// moved (issue 14): re-export until merge
-pub use crate::model::report::ThreadsReport;
-
-// moved (issue 14): re-export until merge
-pub use crate::query::threads::ThreadsOptions;
-
-// moved (issue 14): re-export until merge
-pub use crate::collect::threads::THREAD_NEEDS;
+use crate::query::threads::ThreadsOptions;
 
 /// Reads every thread of `pid`. Running threads are re-read up to `samples` times in all to
 /// catch them blocked.

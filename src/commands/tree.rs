@@ -8,11 +8,9 @@ use crate::analyze::tree::Forest;
 use crate::collect::tree::{ProcessNode, read_nodes};
 use crate::collect::{ProcFs, UserNames};
 use crate::exit;
+use crate::model::report::TreeReport;
 use crate::model::text::lossless;
 use crate::model::tree::{AncestorRef, TreeNode, TreePayload};
-
-// moved (issue 14): re-export until merge
-pub use crate::model::report::TreeReport;
 
 /// Roles by PID, filled in by runtime analyzers (Node.js cluster primary and workers).
 pub type Roles = HashMap<u32, String>;

@@ -12,15 +12,11 @@ use crate::collect::who::{Access, FileId, Hold, Wanted, identify, scan_holds, wa
 use crate::collect::{ProcFs, UserNames};
 use crate::exit;
 use crate::model::fields::HolderField;
+use crate::model::report::WhoReport;
 use crate::model::text::lossless;
 use crate::model::who::{FileHolder, HeldFile, WhoList};
 use crate::parse::fdinfo::describe_flags;
-
-// moved (issue 14): re-export until merge
-pub use crate::query::who::WhoQuery;
-
-// moved (issue 14): re-export until merge
-pub use crate::model::report::WhoReport;
+use crate::query::who::WhoQuery;
 
 /// Finds every holder of the files asked for.
 pub fn run(query: &WhoQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Result<WhoReport> {

@@ -3,9 +3,10 @@
 use crate::model::fd::{FdKind, FdRow};
 use crate::model::fields::FdField;
 use crate::model::report::FdsReport;
-use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Text};
-use crate::render::{Sheet, Style, units};
+use crate::render::{Sheet, Style};
+use crate::text::escape::Escaped;
+use crate::text::units;
 
 impl Sheet for FdsReport {
     fn table(&self, style: &Style) -> String {

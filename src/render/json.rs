@@ -4,9 +4,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+use crate::model::ErrorEntry;
 use crate::model::Payload;
-// moved (issue 14): re-export until merge
-pub use crate::model::ErrorEntry;
 use crate::render::{Report, Style, to_json_line};
 
 /// Bumped when a field is renamed, retyped or removed; adding fields keeps it.

@@ -2,9 +2,9 @@
 
 use crate::model::kill::{KillOutcome, KillResult};
 use crate::model::report::{KillReport, kill_succeeded};
-use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Column, Fit, Text, Tone};
 use crate::render::{Sheet, Style};
+use crate::text::escape::Escaped;
 
 /// The RESULT cell: the outcome's wire name, with the reason where it explains it.
 fn result_text(result: &KillResult) -> String {

@@ -2,9 +2,10 @@
 
 use crate::model::memory::{MappingRow, Sizes};
 use crate::model::report::MemReport;
-use crate::render::escape::{Escaped, exact_text};
 use crate::render::table::{self, Align, Text, Tone};
-use crate::render::{Sheet, Style, units};
+use crate::render::{Sheet, Style};
+use crate::text::escape::{Escaped, exact_text};
+use crate::text::units;
 
 fn size_cells(sizes: &Sizes) -> [Text; 6] {
     [

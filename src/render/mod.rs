@@ -8,7 +8,6 @@
 //! and add its arm to [`Format`] (the variant and its line in [`Format::exporter`]); every
 //! payload then prints in it. (The flag that picks it belongs to the cli.)
 
-pub mod escape;
 pub mod fds;
 pub mod fit;
 pub mod json;
@@ -27,15 +26,14 @@ pub mod table;
 pub mod threads;
 pub mod tree;
 pub mod tui;
-pub mod units;
 pub mod watch;
 pub mod who;
 
 use serde_json::{Map, Value as Json};
 
 use crate::exit::Exit;
+pub use crate::model::ErrorEntry;
 use crate::model::Payload;
-pub use json::ErrorEntry;
 pub use table::Style;
 
 /// What a command produced, before it is printed in the chosen format: what the exporters

@@ -4,7 +4,8 @@ use crate::model::fields::SocketField;
 use crate::model::report::PortsReport;
 use crate::model::socket::{PortRow, SocketHolder, endpoint};
 use crate::render::table::{self, Align, Text};
-use crate::render::{Sheet, Style, units};
+use crate::render::{Sheet, Style};
+use crate::text::units;
 
 impl PortsReport {
     /// The table's columns: queues for every-state listings, `ss -o -i` facts with

@@ -6,9 +6,9 @@ use serde_json::{Map, Value as Json};
 
 use crate::exit::Exit;
 use crate::model::profile::{ProcessProfile, ProfileReport, ThreadProfile, WaitShare};
-use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Column, Fit, Text, Tone};
 use crate::render::{Report, Style, json};
+use crate::text::escape::Escaped;
 
 /// A profile, ready to render.
 pub struct ProfileView {

@@ -7,11 +7,11 @@ use serde_json::{Map, Value as Json};
 
 use crate::columns::{self, COLUMNS, Column, Value, value};
 use crate::model::Unavailable;
-use crate::render::escape::Escaped;
 use crate::render::json;
 use crate::render::ps_groups::row_schema as group_row_schema;
 use crate::render::table::{self, Align, Text, Tone};
 use crate::render::{Sheet, Style};
+use crate::text::escape::Escaped;
 
 /// The listing of `ps`, with the column registry's types.
 pub type PsReport = crate::model::listing::Listing<Column, Value>;

@@ -3,9 +3,10 @@
 use serde_json::Value as Json;
 
 use crate::model::listing::GroupListing;
-use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Text};
-use crate::render::{Sheet, Style, units};
+use crate::render::{Sheet, Style};
+use crate::text::escape::Escaped;
+use crate::text::units;
 
 impl Sheet for GroupListing {
     fn table(&self, style: &Style) -> String {

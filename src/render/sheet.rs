@@ -3,8 +3,8 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::escape::{Escaped, display_width};
 use super::table::{Style, Text, colour_code, cut, title_line};
+use crate::text::escape::{Escaped, display_width};
 
 /// Keys are padded to this width so that every section of a screen lines up.
 const KEY_WIDTH: usize = 10;

@@ -7,11 +7,12 @@ use crate::model::report::ShowReport;
 use crate::model::runtime::ClusterRole;
 use crate::model::socket::describe as describe_socket;
 use crate::parse::codes::state_name;
-use crate::render::escape::{Escaped, exact_text};
 use crate::render::sheet;
 use crate::render::show_security::{LIMIT_LABELS, environment_rows, security_rows};
 use crate::render::table::{Text, Tone};
-use crate::render::{Sheet, Style, units};
+use crate::render::{Sheet, Style};
+use crate::text::escape::{Escaped, exact_text};
+use crate::text::units;
 
 /// The memory groups the sheet lists even when no mapping falls in them.
 const ALWAYS_SHOWN_GROUPS: &[&str] = &["heap", "stacks", "code", "libraries", "anonymous"];

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use crate::model::Unavailable;
 use crate::model::fields::DetailField;
 use crate::model::security::{CapSet, Capabilities, EnvEntry, Namespace, Security};
-use crate::render::escape::{Escaped, exact_text};
 use crate::render::table::{Text, Tone};
+use crate::text::escape::{Escaped, exact_text};
 
 /// The kernel's limit names with their labels in the sheet, in /proc/PID/limits order.
 pub const LIMIT_LABELS: &[(&str, &str)] = &[

@@ -1,10 +1,10 @@
 //! Row listings in the style of `ps`: aligned columns, no borders, a header line, optional
 //! colour, and lines cut to the terminal width.
 
-use super::escape::prefix_within;
-pub use super::escape::{Escaped, display_width};
 pub use super::fit::Fit;
 use super::fit::fit;
+use crate::text::escape::prefix_within;
+pub use crate::text::escape::{Escaped, display_width};
 
 /// How tables look for this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

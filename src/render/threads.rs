@@ -7,9 +7,10 @@ use crate::model::fields::ThreadField;
 use crate::model::report::ThreadsReport;
 use crate::model::thread::ThreadRow;
 use crate::parse::codes::state_name;
-use crate::render::escape::{Escaped, exact_text};
 use crate::render::table::{self, Align, Column, Fit, Text, Tone};
-use crate::render::{Sheet, Style, units};
+use crate::render::{Sheet, Style};
+use crate::text::escape::{Escaped, exact_text};
+use crate::text::units;
 
 impl Sheet for ThreadsReport {
     fn table(&self, style: &Style) -> String {

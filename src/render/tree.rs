@@ -2,9 +2,9 @@
 
 use crate::model::report::TreeReport;
 use crate::model::tree::TreeNode;
-use crate::render::escape::{Escaped, exact_text};
 use crate::render::table;
 use crate::render::{Sheet, Style};
+use crate::text::escape::{Escaped, exact_text};
 
 impl Sheet for TreeReport {
     fn table(&self, style: &Style) -> String {

@@ -7,9 +7,9 @@ use serde_json::{Map, Value as Json};
 use crate::columns::value;
 use crate::commands::top::sampler::TopRow;
 use crate::commands::top::stream::Frame;
-use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Style, Text};
 use crate::render::tui::header;
+use crate::text::escape::Escaped;
 
 /// One snapshot as a table, preceded by a time line (and the machine's summary lines).
 pub fn table(frame: &Frame, style: &Style) -> String {
@@ -22,7 +22,7 @@ pub fn table(frame: &Frame, style: &Style) -> String {
     } else {
         out.push_str(&format!(
             "# {}\n",
-            crate::render::units::date_time(frame.snapshot.taken_unix)
+            crate::text::units::date_time(frame.snapshot.taken_unix)
         ));
     }
     let view = frame.view;

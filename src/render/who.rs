@@ -3,8 +3,8 @@
 use crate::model::report::WhoReport;
 use crate::model::who::FileHolder;
 use crate::render::table::{self, Align, Column, Text};
-use crate::render::units;
 use crate::render::{Sheet, Style, fit::Fit};
+use crate::text::units;
 
 impl Sheet for WhoReport {
     fn table(&self, style: &Style) -> String {

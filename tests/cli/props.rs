@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use procscope::model::text::{lossless, lossless_list};
 use procscope::parse;
-use procscope::render::escape::{Escaped, is_hidden};
+use procscope::text::escape::{Escaped, is_hidden};
 
 /// Arbitrary bytes, biased towards the characters /proc formats are made of.
 fn proc_bytes() -> impl Strategy<Value = Vec<u8>> {

@@ -8,7 +8,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use procscope::render::escape::display_width;
+use procscope::text::escape::display_width;
 
 use crate::common::{Owned, bin, json_ok, run, spawn_ready};
 

@@ -225,8 +225,8 @@ fn assignment(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::runtime::RoleEvidence;
     use crate::collect::binary::{BinaryFacts, RuntimeMatch};
+    use crate::model::runtime::RoleEvidence;
 
     fn thread(tid: u32, name: &str, start: u64) -> ThreadFacts {
         ThreadFacts {

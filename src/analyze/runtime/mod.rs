@@ -16,10 +16,8 @@ use crate::model::code::StackMapping;
 use crate::parse::maps::Mapping;
 use crate::parse::syscall::SyscallState;
 
-// moved (issue 14): re-export until merge
-pub use crate::collect::process::ProcessFacts;
-// moved (issue 14): re-export until merge
-pub use crate::model::runtime::{ClusterRole, RoleEvidence, RuntimeInfo};
+use crate::collect::process::ProcessFacts;
+use crate::model::runtime::{ClusterRole, RoleEvidence, RuntimeInfo};
 pub use crate::model::runtime::{RuntimeProbe, ThreadRole, VersionSource};
 
 /// Every runtime procscope knows, in the order they are tried. Adding a runtime is one file

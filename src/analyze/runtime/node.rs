@@ -187,8 +187,8 @@ fn plural(n: usize) -> &'static str {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-    use crate::analyze::runtime::RoleEvidence;
     use crate::collect::binary::{BinaryFacts, RuntimeMatch};
+    use crate::model::runtime::RoleEvidence;
     use crate::parse::maps::parse_maps;
 
     fn facts(runtime: &'static str, exports: &[&str], needs: &[&str]) -> BinaryFacts {

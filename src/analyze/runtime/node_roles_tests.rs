@@ -1,7 +1,7 @@
 //! Unit tests of the Node.js role rules, on thread shapes captured from real processes.
 
 use super::*;
-use crate::analyze::stacks::StackMapping;
+use crate::model::code::StackMapping;
 
 const MIB: u64 = 1 << 20;
 

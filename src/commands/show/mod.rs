@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 
 use crate::analyze::fd_kind::{split_deleted, type_name};
 use crate::analyze::memory::{Category, ThreadSp, classify};
+use crate::analyze::runtime::facts;
 use crate::analyze::runtime::family::Family;
-use crate::analyze::runtime::{RuntimeInfo, ThreadRole, facts};
 use crate::analyze::sockets::socket_info;
 use crate::collect::detail::{ProcessDetailFiles, read_detail_with};
 use crate::collect::fds::FdEntry;
-use crate::collect::fds::inode_of;
 use crate::collect::net::{SocketIndex, SocketTables};
 use crate::collect::thread_facts::{self, Observed};
 use crate::collect::threads::read_threads;
@@ -25,20 +24,21 @@ use crate::model::detail::{
 };
 use crate::model::fd::{FdKind, SocketInfo};
 use crate::model::fields::DetailField;
+use crate::model::report::ShowReport;
+use crate::model::runtime::{RuntimeInfo, ThreadRole};
 use crate::model::text::{lossless, lossless_list};
 use crate::parse::cgroup::{parse_cgroup, summary as cgroup_summary};
 use crate::parse::codes::{policy_name, state_name};
 use crate::parse::keyed::Keyed;
+use crate::parse::link::inode_of;
 use crate::parse::maps::Mapping;
 use crate::parse::stat::Stat;
 use crate::parse::tty::tty_name;
-use security::{ShowExtras, environment, security};
+use crate::query::show::ShowExtras;
+use security::{environment, security};
 
 /// The limits `show` lists.
 const SHOWN_LIMITS: &[&str] = &["Max open files", "Max stack size", "Max processes"];
-
-// moved (issue 14): re-export until merge
-pub use crate::model::report::ShowReport;
 
 /// Reads and assembles the process.
 pub fn run(

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::analyze::secrets::{REDACTED, SecretPolicy};
 use crate::collect::process::Environ;
 use crate::collect::security::SecurityFiles;
 use crate::collect::{ProcessSample, UserNames};
@@ -17,9 +16,7 @@ use crate::model::security::{
 use crate::model::text::lossless;
 use crate::parse::caps::{cap_names, parse_mask};
 use crate::parse::keyed::Keyed;
-
-// moved (issue 14): re-export until merge
-pub use crate::query::show::ShowExtras;
+use crate::query::secrets::{REDACTED, SecretPolicy};
 
 /// The security section; reasons for null fields go to `unavailable` as `security.FIELD`.
 pub fn security(

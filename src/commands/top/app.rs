@@ -10,11 +10,12 @@ use crossterm::execute;
 
 use crate::collect::machine::MachineSampler;
 use crate::collect::{ProcFs, SystemInfo, UserNames};
-use crate::commands::kill::{self, KillQuery, Prepared};
+use crate::commands::kill::{self, Prepared};
 use crate::exit::Exit;
 use crate::model::machine::Machine;
+use crate::query::kill::KillQuery;
+use crate::query::signal::SignalChoice;
 use crate::render::tui::{self, Drawn, Screen};
-use crate::signal::SignalChoice;
 
 use super::TopQuery;
 use super::detail::Detail;
@@ -228,7 +229,7 @@ fn kill_query(pid: u32, signal: SignalChoice) -> KillQuery {
 }
 
 /// One line about what the signal did.
-fn kill_outcome(report: kill::KillReport) -> String {
+fn kill_outcome(report: crate::model::report::KillReport) -> String {
     report
         .payload
         .results

@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::analyze::runtime::{ClusterRole, RuntimeInfo, ThreadRole};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::commands::{fds, mem, ports, threads};
 use crate::model::fd::FdList;
 use crate::model::memory::{CategoryRow, MemoryReport};
+use crate::model::runtime::{ClusterRole, RuntimeInfo, ThreadRole};
 use crate::model::socket::PortList;
 use crate::model::thread::ThreadList;
 
@@ -99,10 +99,10 @@ impl Detail {
             Tab::Fds => fds::run(pid, procfs, system).map(|r| self.fds = Some(r.list)),
             Tab::Memory => self.read_memory(procfs, system),
             Tab::Ports => {
-                let query = ports::PortsQuery {
+                let query = crate::query::ports::PortsQuery {
                     all: true,
                     pid: Some(pid),
-                    ..ports::PortsQuery::default()
+                    ..crate::query::ports::PortsQuery::default()
                 };
                 ports::run(query, procfs, users).map(|r| self.ports = Some(r.list))
             }
@@ -119,7 +119,7 @@ impl Detail {
     }
 
     fn read_memory(&mut self, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<()> {
-        let query = mem::MemQuery {
+        let query = crate::query::mem::MemQuery {
             libs: false,
             maps: false,
         };
@@ -141,7 +141,7 @@ impl Detail {
         system: &SystemInfo,
         snapshot: &Snapshot,
     ) -> anyhow::Result<()> {
-        let options = threads::ThreadsOptions {
+        let options = crate::query::threads::ThreadsOptions {
             samples: 1,
             roles: true,
             explain: false,

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::signal::parse_signal;
+use crate::query::signal::parse_signal;
 
 use super::sampler::TopRow;
 use super::view::{Action, KILL_SIGNALS, Popup, View};
@@ -147,14 +147,14 @@ fn kill_menu(view: &mut View, code: KeyCode, cursor: usize, selected: Option<&To
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::columns::registry;
+    use crate::columns::lookup;
     use crate::commands::top::sampler::Snapshot;
     use std::time::Duration;
 
     fn view() -> View {
         let columns = ["pid", "cpu", "name"]
             .iter()
-            .filter_map(|n| registry::find(n))
+            .filter_map(|n| lookup::find(n))
             .collect();
         View::new(columns, 0, false, Duration::from_secs(1))
     }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::cli::PsArgs;
 use crate::collect::{SystemInfo, UserNames};
 use crate::columns::Column;
-use crate::commands::ps::PsQuery;
+type PsQuery = crate::query::ps::PsQuery<Column>;
 use crate::exit;
 
 use sampler::SampleSpec;
@@ -58,7 +58,7 @@ impl TopQuery {
         let ps = PsQuery::from_args(args, system, users)?;
         let mut columns: Vec<&'static Column> = ps.columns.clone();
         let cpu_first = busiest_first && args.sort.is_none();
-        let sort_column = match crate::columns::registry::find("cpu") {
+        let sort_column = match crate::columns::lookup::find("cpu") {
             Some(cpu) if cpu_first => cpu,
             _ => ps.sort,
         };

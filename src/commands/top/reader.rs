@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 
 use crate::analyze::filter::FilterProcess;
+use crate::collect::listing::read_rows;
 use crate::collect::scan::{Scan, scan};
 use crate::collect::{Field, Needs, ProcFs, ProcessSample};
 use crate::columns::{Column, Context, Value};
-use crate::commands::ps::read_rows;
 
 use super::sampler::{Prior, SampleSpec};
 

@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+use crate::collect::listing::candidate_pids;
 use crate::collect::system::parse_uptime;
 use crate::collect::{Field, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{Column, Context, Value};
-use crate::commands::ps::candidate_pids;
 use crate::model::Unavailable;
 
 use super::reader::{self, Pass};
@@ -335,7 +335,7 @@ mod tests {
         let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
         let system = SystemInfo::read(&procfs).unwrap();
         let spec = SampleSpec {
-            columns: vec![crate::columns::registry::find("cpu").unwrap()],
+            columns: vec![crate::columns::lookup::find("cpu").unwrap()],
             filter: ProcessFilter {
                 pids: vec![std::process::id()],
                 ..ProcessFilter::default()
@@ -405,7 +405,7 @@ mod tests {
 #[cfg(test)]
 mod static_tests {
     use super::*;
-    use crate::columns::registry::find;
+    use crate::columns::lookup::find;
 
     #[test]
     fn static_cells_come_from_the_previous_refresh_of_the_same_process() {

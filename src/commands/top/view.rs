@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::analyze::tree::Forest;
 use crate::columns::{Column, value};
-use crate::signal::SignalChoice;
+use crate::query::signal::SignalChoice;
 
 use super::sampler::Snapshot;
 

@@ -11,10 +11,8 @@ use prometheus_client::registry::{Registry, Unit};
 use crate::model::export::ExportPayload;
 
 mod series;
+use crate::model::exposition::Exposition;
 use series::families;
-
-// moved (issue 14): re-export until merge
-pub use crate::model::exposition::Exposition;
 
 /// A sample's labels, in order.
 type Labels = Vec<(&'static str, String)>;

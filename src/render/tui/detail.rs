@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Tabs};
 
 use crate::commands::top::detail::{Detail, RuntimeLoad, category_key};
 use crate::commands::top::view::Tab;
-use crate::render::units::{bytes, percent};
+use crate::text::units::{bytes, percent};
 
 use super::text::safe_str;
 

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use crate::commands::top::sampler::Snapshot;
 use crate::model::machine::Machine;
 use crate::parse::cpustat::CpuShare;
-use crate::render::units::{bytes, percent};
+use crate::text::units::{bytes, percent};
 
 /// The summary as plain lines.
 pub fn lines(machine: &Machine, snapshot: &Snapshot) -> Vec<String> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use crate::columns::{Value, registry};
+use crate::columns::{Value, lookup};
 use crate::commands::top::detail::{Detail, RuntimeLoad};
 use crate::commands::top::sampler::{Exited, Rates, Snapshot, TopRow};
 use crate::commands::top::view::{Popup, Tab, View};
@@ -90,7 +90,7 @@ fn snapshot() -> Snapshot {
 fn view(snapshot: &Snapshot) -> View {
     let columns = ["pid", "cpu", "cmd"]
         .iter()
-        .filter_map(|n| registry::find(n))
+        .filter_map(|n| lookup::find(n))
         .collect();
     let mut view = View::new(columns, 1, true, Duration::from_secs(1));
     view.rebuild(snapshot);

@@ -1,7 +1,7 @@
 //! The one place the live view makes kernel bytes safe for the terminal (names, command
 //! lines, paths): everything drawn from another process's data goes through here.
 
-use crate::render::escape::Escaped;
+use crate::text::escape::Escaped;
 
 /// Escaped text of raw bytes.
 pub fn safe(bytes: &[u8]) -> String {

@@ -1,4 +1,0 @@
-//! Terminal escaping now lives in the text layer.
-
-// moved (issue 14): re-export until merge
-pub use crate::text::escape::*;
