@@ -478,7 +478,7 @@ fn the_checker_catches_what_it_must() {
     };
     // A backward edge, in each form a path can take.
     assert_eq!(
-        check("model/x.rs", "use crate::model::code::StackMapping;\n").len(),
+        check("model/x.rs", "use crate::analyze::stacks::StackMapping;\n").len(),
         1
     );
     let grouped = check(
@@ -489,11 +489,11 @@ fn the_checker_catches_what_it_must() {
     assert!(grouped[0].contains("query/x.rs:2") && grouped[0].contains("crate::collect"));
     let inline = check(
         "columns/x.rs",
-        "fn f() {\n    crate::text::units::bytes(1);\n}\n",
+        "fn f() {\n    crate::render::units::bytes(1);\n}\n",
     );
     assert!(inline[0].contains("columns/x.rs:3") && inline[0].contains("render"));
     assert_eq!(
-        check("cli/x.rs", "use crate::query::signal::parse_signal;\n").len(),
+        check("cli/x.rs", "use crate::signal::parse_signal;\n").len(),
         1
     );
     // Allowed edges, doc links and comments are not violations.
@@ -523,7 +523,7 @@ fn the_checker_catches_what_it_must() {
     assert!(
         check(
             "commands/kill/select.rs",
-            "use crate::query::kill::KillQuery;\nuse super::view;\n"
+            "use crate::commands::kill::KillQuery;\nuse super::view;\n"
         )
         .is_empty()
     );
