@@ -1,6 +1,7 @@
 //! `procscope top` and `ps --watch`: snapshot streams checked against processes the test
 //! started, the batch view under a fork/exit storm, and the full-screen view driven through
-//! a real terminal (tmux): filter, sort, detail pane, kill, resize, quit.
+//! a real terminal (tmux): filter, sort, detail pane, kill, resize, quit, and the runtime
+//! tab of a busy Node.js process (the figures of `procscope profile`'s sampler).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -302,4 +303,95 @@ fn full_screen_view_in_a_real_terminal() {
         "the alternate screen is gone:\n{done}"
     );
     drop(busy);
+}
+
+/// Starts `procscope top ARGS` in a 120x40 tmux session of its own.
+fn top_in_tmux(args: &str) -> Option<Tmux> {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs tmux: the terminal test must not skip there"
+        );
+        eprintln!("notice: tmux is not installed; skipping the terminal test (CI installs it)");
+        return None;
+    }
+    let tmux = Tmux {
+        socket: format!("procscope-top-rt-{}", std::process::id()),
+    };
+    let script = format!(
+        "{} top {args}; echo EXIT=$?; sleep 60",
+        crate::common::bin().display()
+    );
+    let started = tmux.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "top",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &script,
+    ]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    Some(tmux)
+}
+
+/// The percentage after `label` on the screen (`JS main thread busy 97.0% ...`).
+fn percent_after(screen: &str, label: &str) -> Option<f64> {
+    let at = screen.find(label)? + label.len();
+    let number: String = screen[at..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    number.parse().ok()
+}
+
+/// The runtime tab of a `while (true) {}` Node.js process shows what `procscope profile`
+/// says of it: the main thread's event loop computing in ≥ 90% of the interval's samples,
+/// with the verdict sentence of the profile. Samples count a runnable thread as running,
+/// so a loaded machine does not lower the share.
+#[test]
+fn runtime_tab_shows_the_profile_of_a_busy_main_loop() {
+    if !crate::node::node_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs node: the runtime tab test must not skip there"
+        );
+        return;
+    }
+    let node = crate::node::start("console.log('ready'); while (true) {}", &[]);
+    let pid = node.pid().to_string();
+    let Some(tmux) = top_in_tmux(&format!("-d 500ms --pid {pid} -o pid,cpu,name")) else {
+        return;
+    };
+    tmux.until("the node process is listed", |s| {
+        first_row(s).trim_start().starts_with(&pid)
+    });
+    tmux.keys(&["Enter"]);
+    tmux.until("the detail pane opens", |s| s.contains("Runtime"));
+    tmux.keys(&["BTab"]);
+    let label = "JS main thread busy";
+    let screen = tmux.until("the runtime tab shows the main loop computing", |s| {
+        percent_after(s, label).is_some_and(|p| p >= 90.0)
+    });
+    assert!(screen.contains("event loop computing"), "{screen}");
+    assert!(
+        screen.contains("samples per thread this interval"),
+        "{screen}"
+    );
+    let samples = screen
+        .split("(")
+        .filter_map(|part| {
+            part.split_once(" samples per thread")?
+                .0
+                .parse::<u32>()
+                .ok()
+        })
+        .next();
+    assert!(samples.is_some_and(|n| n >= 2), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.until("top exits 0", |s| s.contains("EXIT=0"));
+    drop(node);
 }

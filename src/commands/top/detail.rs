@@ -1,13 +1,13 @@
 //! The detail pane's data for one process: its threads with CPU% over the interval, its
 //! descriptors, its memory by category with growth since the pane opened, its sockets, and
-//! for a recognised runtime (Node.js) how busy its main thread, pools and workers are.
+//! for a recognised runtime (Node.js) how busy its main thread, pools and workers are, as
+//! `procscope profile` aggregates them (see `runtime_tab`).
 //! Only the open tab is read at each refresh; the process is bound by PID and start time,
 //! so a reused PID shows as gone rather than as another process.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::analyze::runtime::{ClusterRole, RuntimeInfo};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::commands::{fds, mem, ports, threads};
 use crate::model::fd::FdList;
@@ -15,30 +15,10 @@ use crate::model::memory::{CategoryRow, MemoryReport};
 use crate::model::socket::PortList;
 use crate::model::thread::ThreadList;
 
-use super::sampler::Snapshot;
+use crate::render::tui::runtime_load::RuntimeLoad;
+
+use super::runtime_tab::RuntimeTab;
 use super::view::Tab;
-
-/// A thread counts as busy over an interval when it used at least this much of a core, or
-/// was running when read.
-const BUSY_PERCENT: f64 = 5.0;
-
-/// How busy a Node.js process's threads and cluster workers were over the interval.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RuntimeLoad {
-    /// `node 20.20.2 cluster primary`.
-    pub label: String,
-    pub summary: Option<String>,
-    /// CPU% of the JavaScript main thread.
-    pub main_thread_percent: Option<f64>,
-    /// Busy and total libuv pool threads.
-    pub pool: (usize, usize),
-    /// Busy and total V8 platform workers.
-    pub v8_workers: (usize, usize),
-    /// worker_threads: TID, name, CPU%.
-    pub worker_threads: Vec<(u32, String, f64)>,
-    /// Cluster workers (of a primary): PID and CPU% when in the table.
-    pub cluster_workers: Vec<(u32, Option<f64>)>,
-}
 
 /// The detail pane of one process.
 #[derive(Debug, Default)]
@@ -59,6 +39,8 @@ pub struct Detail {
     pub memory_baseline: HashMap<String, u64>,
     pub ports: Option<PortList>,
     pub runtime: Option<RuntimeLoad>,
+    /// The runtime tab's sampling, while that tab is open.
+    runtime_tab: Option<RuntimeTab>,
 }
 
 /// The key that identifies a memory category across refreshes.
@@ -80,22 +62,22 @@ impl Detail {
         }
     }
 
-    /// Reads what `tab` shows; `snapshot` gives cluster workers' CPU.
-    pub fn refresh(
-        &mut self,
-        tab: Tab,
-        procfs: &ProcFs,
-        system: &SystemInfo,
-        users: &UserNames,
-        snapshot: &Snapshot,
-    ) {
+    /// Reads what `tab` shows.
+    pub fn refresh(&mut self, tab: Tab, procfs: &ProcFs, system: &SystemInfo, users: &UserNames) {
         if self.gone || !self.still_same(procfs) {
             self.gone = true;
             return;
         }
+        if tab != Tab::Runtime {
+            self.runtime_tab = None;
+        }
         let pid = self.pid;
         let result = match tab {
-            Tab::Threads | Tab::Runtime => self.read_threads(procfs, system, snapshot),
+            Tab::Threads => self.read_threads(procfs, system),
+            Tab::Runtime => {
+                self.read_runtime(procfs, system);
+                Ok(())
+            }
             Tab::Fds => fds::run(pid, procfs, system).map(|r| self.fds = Some(r.list)),
             Tab::Memory => self.read_memory(procfs, system),
             Tab::Ports => {
@@ -135,12 +117,32 @@ impl Detail {
         Ok(())
     }
 
-    fn read_threads(
-        &mut self,
-        procfs: &ProcFs,
-        system: &SystemInfo,
-        snapshot: &Snapshot,
-    ) -> anyhow::Result<()> {
+    /// True while the runtime tab samples between refreshes.
+    pub fn sampling(&self) -> bool {
+        self.runtime_tab.is_some()
+    }
+
+    /// One sample of the runtime tab's threads (between refreshes).
+    pub fn tick(&mut self) {
+        if let Some(tab) = &mut self.runtime_tab {
+            tab.tick();
+        }
+    }
+
+    /// Aggregates the runtime tab's window, or starts sampling when the tab just opened.
+    fn read_runtime(&mut self, procfs: &ProcFs, system: &SystemInfo) {
+        match &mut self.runtime_tab {
+            Some(tab) => self.runtime = tab.refresh(procfs, system),
+            None => {
+                self.runtime_tab = RuntimeTab::open(procfs, self.pid, self.start_ticks);
+                if let Some(tab) = &mut self.runtime_tab {
+                    tab.tick();
+                }
+            }
+        }
+    }
+
+    fn read_threads(&mut self, procfs: &ProcFs, system: &SystemInfo) -> anyhow::Result<()> {
         let options = threads::ThreadsOptions {
             samples: 1,
             roles: true,
@@ -148,10 +150,6 @@ impl Detail {
         };
         let list = threads::run(self.pid, options, procfs, system)?.list;
         self.sample_thread_cpu(procfs, system);
-        self.runtime = list
-            .runtime
-            .as_ref()
-            .map(|info| runtime_load(info, &list, &self.thread_cpu, snapshot));
         self.threads = Some(list);
         Ok(())
     }
@@ -185,68 +183,5 @@ impl Detail {
         }
         // Only the threads alive now are kept.
         self.thread_ticks = ticks;
-    }
-}
-
-/// The runtime tab's figures from the threads' roles and CPU.
-fn runtime_load(
-    info: &RuntimeInfo,
-    list: &ThreadList,
-    cpu: &HashMap<u32, f64>,
-    snapshot: &Snapshot,
-) -> RuntimeLoad {
-    let busy = |tid: u32, state: Option<&str>| {
-        cpu.get(&tid).is_some_and(|&p| p >= BUSY_PERCENT) || state == Some("R")
-    };
-    let count = |role: &str| {
-        let members: Vec<_> = list
-            .threads
-            .iter()
-            .filter(|t| t.role.as_deref() == Some(role))
-            .collect();
-        let busy = members
-            .iter()
-            .filter(|t| busy(t.tid, t.state.as_deref()))
-            .count();
-        (busy, members.len())
-    };
-    let cluster_workers = match &info.cluster {
-        Some(ClusterRole::Primary { workers }) => workers
-            .iter()
-            .map(|&pid| {
-                let cpu = snapshot
-                    .rows
-                    .iter()
-                    .find(|r| r.pid == pid && r.tid == pid)
-                    .and_then(|r| r.rates.cpu_percent);
-                (pid, cpu)
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    RuntimeLoad {
-        label: info.label(),
-        summary: list.runtime_summary.clone(),
-        main_thread_percent: list
-            .threads
-            .iter()
-            .find(|t| t.role.as_deref() == Some("js-main"))
-            .and_then(|t| cpu.get(&t.tid).copied()),
-        pool: count("libuv-pool"),
-        v8_workers: count("v8-worker"),
-        worker_threads: list
-            .threads
-            .iter()
-            .filter(|t| t.role.as_deref() == Some("worker-thread"))
-            .map(|t| {
-                let name = t.role_name.clone().or_else(|| t.name.clone());
-                (
-                    t.tid,
-                    name.unwrap_or_default(),
-                    cpu.get(&t.tid).copied().unwrap_or(0.0),
-                )
-            })
-            .collect(),
-        cluster_workers,
     }
 }

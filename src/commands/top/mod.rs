@@ -7,6 +7,7 @@ pub mod app;
 pub mod detail;
 pub mod keys;
 pub mod reader;
+pub mod runtime_tab;
 pub mod sampler;
 pub mod stream;
 pub mod view;

@@ -7,10 +7,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Tabs};
 
-use crate::commands::top::detail::{Detail, RuntimeLoad, category_key};
+use crate::commands::top::detail::{Detail, category_key};
 use crate::commands::top::view::Tab;
 use crate::render::units::{bytes, percent};
 
+use super::runtime_load::{LoopLoad, RuntimeLoad};
 use super::text::safe_str;
 
 /// Draws the pane for `detail` with `tab` open.
@@ -42,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, tab: Tab) {
         Tab::Fds => fds(frame, body, detail),
         Tab::Memory => memory(frame, body, detail),
         Tab::Ports => ports(frame, body, detail),
-        Tab::Runtime => runtime(frame, body, detail.runtime.as_ref()),
+        Tab::Runtime => runtime(frame, body, detail.runtime.as_ref(), detail.sampling()),
     }
 }
 
@@ -173,34 +174,63 @@ fn ports(frame: &mut Frame, area: Rect, detail: &Detail) {
     frame.render_widget(table(rows.collect(), header, &widths), area);
 }
 
-fn runtime(frame: &mut Frame, area: Rect, load: Option<&RuntimeLoad>) {
+fn runtime(frame: &mut Frame, area: Rect, load: Option<&RuntimeLoad>, sampling: bool) {
     let Some(load) = load else {
-        frame.render_widget(Paragraph::new("no runtime recognised"), area);
+        let text = match sampling {
+            true => "sampling the threads (figures at the next refresh)",
+            false => "no runtime recognised",
+        };
+        frame.render_widget(Paragraph::new(text), area);
         return;
     };
-    let mut lines = vec![Line::from(load.label.clone())];
+    let mut lines = vec![Line::from(format!(
+        "{} ({} samples per thread this interval)",
+        safe_str(&load.label),
+        load.samples
+    ))];
     if let Some(summary) = &load.summary {
         lines.push(Line::from(safe_str(summary)));
     }
     lines.push(Line::from(format!(
         "JS main thread busy {}",
-        load.main_thread_percent
-            .map_or("-".into(), |p| format!("{}%", percent(p)))
+        load.main_thread.as_ref().map_or("-".into(), loop_text)
     )));
+    let pool = match load.pool {
+        Some((_, 0)) | None => "- (no thread identified)".to_owned(),
+        Some((busy, of)) => format!("{busy}/{of}"),
+    };
+    let v8 = load.v8_workers.map_or("-".into(), |(running, n)| {
+        format!("{}% of samples ({n} threads)", percent(running))
+    });
     lines.push(Line::from(format!(
-        "libuv pool busy {}/{}   V8 workers busy {}/{}",
-        load.pool.0, load.pool.1, load.v8_workers.0, load.v8_workers.1
+        "libuv pool busy {pool}   V8 workers busy {v8}"
     )));
-    for (tid, name, cpu) in &load.worker_threads {
+    for (subject, event_loop) in &load.worker_threads {
         lines.push(Line::from(format!(
-            "worker_thread {tid} {} {}%",
-            safe_str(name),
-            percent(*cpu)
+            "{} busy {}",
+            safe_str(subject),
+            loop_text(event_loop)
         )));
     }
-    for (pid, cpu) in &load.cluster_workers {
-        let cpu = cpu.map_or("-".into(), |p| format!("{}%", percent(p)));
-        lines.push(Line::from(format!("cluster worker PID {pid} CPU {cpu}")));
+    for worker in &load.cluster_workers {
+        let cpu = worker
+            .cpu_percent
+            .map_or("-".into(), |p| format!("{}%", percent(p)));
+        let event_loop = worker.event_loop.as_ref().map_or("-".into(), loop_text);
+        lines.push(Line::from(format!(
+            "cluster worker PID {} CPU {cpu}, loop busy {event_loop}",
+            worker.pid
+        )));
     }
+    lines.extend(load.verdicts.iter().map(|v| Line::from(safe_str(v))));
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// `97% (waiting 3%)`.
+fn loop_text(event_loop: &LoopLoad) -> String {
+    format!(
+        "{}% (waiting {}%)",
+        percent(event_loop.computing_percent),
+        percent(event_loop.waiting_percent)
+    )
 }

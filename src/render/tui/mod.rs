@@ -5,6 +5,7 @@
 pub mod detail;
 pub mod header;
 pub mod popup;
+pub mod runtime_load;
 pub mod table;
 pub mod text;
 

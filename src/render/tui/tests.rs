@@ -8,13 +8,14 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::columns::{Value, registry};
-use crate::commands::top::detail::{Detail, RuntimeLoad};
+use crate::commands::top::detail::Detail;
 use crate::commands::top::sampler::{Exited, Rates, Snapshot, TopRow};
 use crate::commands::top::view::{Popup, Tab, View};
 use crate::model::machine::Machine;
 use crate::model::thread::{ThreadList, ThreadRow};
 use crate::parse::cpustat::CpuShare;
 
+use super::runtime_load::{ClusterWorkerLoad, LoopLoad, RuntimeLoad};
 use super::{Screen, draw};
 
 fn machine() -> Machine {
@@ -232,12 +233,21 @@ fn detail_tabs_show_threads_and_runtime() {
         runtime_summary: None,
     });
     detail.thread_cpu = HashMap::from([(100, 12.5), (101, 0.0)]);
+    let busy_loop = LoopLoad {
+        computing_percent: 12.5,
+        waiting_percent: 87.5,
+        verdict: "waiting".into(),
+    };
     detail.runtime = Some(RuntimeLoad {
         label: "node 20.20.2".into(),
-        main_thread_percent: Some(12.5),
-        pool: (1, 4),
-        v8_workers: (0, 4),
-        cluster_workers: vec![(4242, Some(33.0))],
+        main_thread: Some(busy_loop.clone()),
+        pool: Some((1, 4)),
+        v8_workers: Some((2.0, 4)),
+        cluster_workers: vec![ClusterWorkerLoad {
+            pid: 4242,
+            cpu_percent: Some(33.0),
+            event_loop: Some(busy_loop),
+        }],
         ..RuntimeLoad::default()
     });
     view.detail = Some(Tab::Threads);
@@ -249,9 +259,15 @@ fn detail_tabs_show_threads_and_runtime() {
     assert!(text.contains("libuv-pool"), "{text}");
     view.detail = Some(Tab::Runtime);
     let text = render(120, 40, &view, &snapshot, Some(&detail));
-    assert!(text.contains("JS main thread busy 12.5%"), "{text}");
+    assert!(
+        text.contains("JS main thread busy 12.5% (waiting 87.5%)"),
+        "{text}"
+    );
     assert!(text.contains("libuv pool busy 1/4"), "{text}");
-    assert!(text.contains("cluster worker PID 4242 CPU 33.0%"), "{text}");
+    assert!(
+        text.contains("cluster worker PID 4242 CPU 33.0%, loop busy 12.5%"),
+        "{text}"
+    );
     detail.gone = true;
     let text = render(120, 40, &view, &snapshot, Some(&detail));
     assert!(text.contains("the process has exited"), "{text}");
