@@ -146,3 +146,117 @@ pub fn runtime_load(profiles: &[ProcessProfile]) -> Option<RuntimeLoad> {
         verdicts: main.verdicts.iter().map(|v| v.text.clone()).collect(),
     })
 }
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::analyze::profile::{Accumulator, Describe, WaitKey, thread_row};
+    use crate::analyze::runtime::{RuntimeInfo, runtimes};
+    use crate::collect::sampler::ThreadTick;
+    use crate::model::profile::ThreadProfile;
+    use crate::parse::syscall::SyscallState;
+
+    /// A thread running, or blocked in system call `nr` on descriptor 5.
+    fn tick(tid: u32, running: bool, nr: u64) -> ThreadTick {
+        let syscall = match running {
+            true => SyscallState::Running,
+            false => SyscallState::InSyscall {
+                nr,
+                args: [5, 0, 0, 0, 0, 0],
+                sp: 1,
+                pc: 0x10,
+            },
+        };
+        ThreadTick {
+            tid,
+            name: b"node".to_vec(),
+            state: if running { b'R' } else { b'S' },
+            cpu_ticks: 0,
+            start_ticks: 7,
+            syscall: Ok(syscall),
+            wchan: None,
+        }
+    }
+
+    /// Profile rows of the accumulated threads with the given roles (in TID order).
+    fn rows(acc: &Accumulator, roles: &[&str], cpu: &[f64]) -> Vec<ThreadProfile> {
+        let wait = |key: &WaitKey| (key.text.clone(), None);
+        let mut pc = |pc: u64| (format!("{pc:#x}"), "[pc]".to_owned());
+        let mut describe = Describe {
+            wait: &wait,
+            pc: &mut pc,
+        };
+        acc.threads
+            .iter()
+            .zip(roles.iter().zip(cpu))
+            .map(|((&tid, thread), (role, &cpu))| {
+                let mut row = thread_row(tid, thread, &mut describe, Some(cpu));
+                row.role = Some((*role).to_owned());
+                row
+            })
+            .collect()
+    }
+
+    fn profile(pid: u32, threads: Vec<ThreadProfile>) -> ProcessProfile {
+        let verdicts = runtimes()[0].verdicts(&threads, &[]);
+        ProcessProfile {
+            pid,
+            name: Some("node".into()),
+            runtime: Some(RuntimeInfo {
+                runtime: "node".into(),
+                version: Some("20.20.2".into()),
+                cluster: None,
+                settings: Vec::new(),
+            }),
+            runtime_summary: None,
+            verdicts,
+            threads,
+            roles: Vec::new(),
+            epoll_sets: Vec::new(),
+            perf_map: false,
+        }
+    }
+
+    #[test]
+    fn the_tab_shows_the_profile_aggregation_of_the_samples() {
+        const EPOLL_WAIT: u64 = 232;
+        const FUTEX: u64 = 202;
+        let (mut primary, mut worker) = (Accumulator::default(), Accumulator::default());
+        for i in 0..20 {
+            // Main computes in 19 of 20 samples; one pool thread always runs, one waits.
+            primary.add(&[
+                tick(100, i < 19, EPOLL_WAIT),
+                tick(101, true, FUTEX),
+                tick(102, false, FUTEX),
+            ]);
+            // The cluster worker's loop waits in epoll in 15 of 20.
+            worker.add(&[tick(200, i < 5, EPOLL_WAIT), tick(201, false, FUTEX)]);
+        }
+        let roles = ["js-main", "libuv-pool", "libuv-pool"];
+        let main = profile(100, rows(&primary, &roles, &[95.0, 99.0, 0.0]));
+        let worker_rows = rows(&worker, &["js-main", "v8-worker"], &[25.0, 5.5]);
+        let load = runtime_load(&[main, profile(200, worker_rows)]).unwrap();
+        let event_loop = load.main_thread.unwrap();
+        assert_eq!(
+            (event_loop.computing_percent, event_loop.waiting_percent),
+            (95.0, 5.0)
+        );
+        assert_eq!(event_loop.verdict, "computing");
+        assert_eq!(load.pool, Some((1, 2)));
+        assert_eq!(load.samples, 20);
+        let worker = &load.cluster_workers[0];
+        assert_eq!((worker.pid, worker.cpu_percent), (200, Some(30.5)));
+        let worker_loop = worker.event_loop.as_ref().unwrap();
+        assert_eq!(
+            (worker_loop.computing_percent, worker_loop.verdict.as_str()),
+            (25.0, "waiting")
+        );
+        assert!(
+            load.verdicts
+                .iter()
+                .any(|v| v.starts_with("event loop computing 95%")),
+            "{:?}",
+            load.verdicts
+        );
+    }
+}
