@@ -10,6 +10,7 @@ pub mod collect;
 pub mod columns;
 pub mod commands;
 pub mod exit;
+pub mod live;
 pub mod model;
 pub mod parse;
 pub mod query;
@@ -166,10 +167,10 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
             let options = commands::profile::ProfileOptions {
                 duration: args.duration,
                 hz: args.hz,
-                folded: args.folded,
             };
             let report = commands::profile::run(args.pid, options, &env.procfs, &env.system)?;
-            emit(&report, &global)
+            let folded = args.folded;
+            emit(&render::profile::ProfileView { report, folded }, &global)
         }
         Some(Command::Top(args)) => top(&global, &args.ps, Some((args.delay, args.batch))),
         Some(Command::Show(args)) => {
@@ -291,8 +292,7 @@ fn top(
         ));
     }
     let rates = global.ndjson;
-    let query =
-        commands::top::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
+    let query = live::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
     let style = style(global);
     if live {
         if global.ndjson {
@@ -305,10 +305,10 @@ fn top(
                 "top needs a terminal: use --batch (or ps --watch) for output to a pipe or file",
             ));
         }
-        return commands::top::app::run(&query, &env.procfs, &env.system, &users, style.color);
+        return live::app::run(&query, &env.procfs, &env.system, &users, style.color);
     }
     let mut stdout = std::io::stdout().lock();
-    let mut print = |frame: &commands::top::stream::Frame| {
+    let mut print = |frame: &render::watch::Frame| {
         let text = if global.ndjson {
             render::watch::ndjson(frame)
         } else {
@@ -317,7 +317,7 @@ fn top(
         stdout.write_all(text.as_bytes())?;
         stdout.flush()
     };
-    commands::top::stream::run(
+    live::stream::run(
         &query,
         &env.procfs,
         &env.system,

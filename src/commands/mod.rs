@@ -14,7 +14,6 @@ pub mod ps_groups;
 pub mod show;
 pub mod show_security;
 pub mod threads;
-pub mod top;
 pub mod tree;
 pub mod who;
 

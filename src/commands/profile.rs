@@ -20,15 +20,12 @@ use crate::model::profile::{EpollSet, ProcessProfile, ProfileReport, ThreadProfi
 use crate::model::text::lossless;
 use crate::parse::maps::{Mapping, parse_maps};
 use crate::parse::perfmap::PerfMap;
-use crate::render::profile::ProfileView;
 
 /// How `profile` samples and shows.
 #[derive(Debug, Clone, Copy)]
 pub struct ProfileOptions {
     pub duration: Duration,
     pub hz: u32,
-    /// Print folded stacks (`role;wait;frame count`) instead of the table.
-    pub folded: bool,
 }
 
 const NEEDS: Needs = Needs::STAT
@@ -138,7 +135,7 @@ pub fn run(
     options: ProfileOptions,
     procfs: &ProcFs,
     system: &SystemInfo,
-) -> anyhow::Result<ProfileView> {
+) -> anyhow::Result<ProfileReport> {
     crate::commands::ps::check_pid_max(pid, system)?;
     let mut targets = ProcessSampling::with_cluster_workers(procfs, pid)
         .map_err(|why| not_a_process("profile", pid, why))?;
@@ -150,15 +147,12 @@ pub fn run(
         .iter()
         .map(|target| target.profile(duration, system, true))
         .collect();
-    Ok(ProfileView {
-        report: ProfileReport {
-            pid,
-            hz: options.hz,
-            duration_seconds: (duration * 1000.0).round() / 1000.0,
-            ticks,
-            processes,
-        },
-        folded: options.folded,
+    Ok(ProfileReport {
+        pid,
+        hz: options.hz,
+        duration_seconds: (duration * 1000.0).round() / 1000.0,
+        ticks,
+        processes,
     })
 }
 
@@ -370,14 +364,8 @@ fn locate(symbolizer: &mut Symbolizer, perf_map: Option<&PerfMap>, pc: u64) -> (
     (location.display(pc), frame)
 }
 
-/// The JSON Schema of `profile --json`.
-pub fn schema() -> serde_json::Value {
-    crate::render::json::document_schema(
-        "profile",
-        "procscope profile --json",
-        crate::render::json::schema_of::<ProfileReport>(),
-    )
-}
+// moved (issue 14): re-export until merge
+pub use crate::render::profile::schema;
 
 #[cfg(test)]
 mod tests {

@@ -5,11 +5,20 @@
 use serde_json::{Map, Value as Json};
 
 use crate::columns::value;
-use crate::commands::top::sampler::TopRow;
-use crate::commands::top::stream::Frame;
+use crate::model::machine::Machine;
 use crate::render::escape::Escaped;
 use crate::render::table::{self, Align, Style, Text};
 use crate::render::tui::header;
+use crate::render::tui::snapshot::{Snapshot, TopRow};
+use crate::render::tui::view::View;
+
+/// One snapshot as the printer gets it: the rows in view order, and the machine's figures
+/// when asked for.
+pub struct Frame<'a> {
+    pub snapshot: &'a Snapshot,
+    pub view: &'a View,
+    pub machine: Option<&'a Machine>,
+}
 
 /// One snapshot as a table, preceded by a time line (and the machine's summary lines).
 pub fn table(frame: &Frame, style: &Style) -> String {

@@ -7,15 +7,15 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Tabs};
 
-use crate::commands::top::detail::{Detail, category_key};
-use crate::commands::top::view::Tab;
 use crate::render::units::{bytes, percent};
 
+use super::pane::{DetailPane, category_key};
 use super::runtime_load::{LoopLoad, RuntimeLoad};
 use super::text::safe_str;
+use super::view::Tab;
 
 /// Draws the pane for `detail` with `tab` open.
-pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, tab: Tab) {
+pub fn draw(frame: &mut Frame, area: Rect, detail: &DetailPane, tab: Tab) {
     let block = Block::default()
         .borders(Borders::TOP)
         .title(format!(" PID {} (Tab: next, Esc: close) ", detail.pid));
@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, tab: Tab) {
         Tab::Fds => fds(frame, body, detail),
         Tab::Memory => memory(frame, body, detail),
         Tab::Ports => ports(frame, body, detail),
-        Tab::Runtime => runtime(frame, body, detail.runtime.as_ref(), detail.sampling()),
+        Tab::Runtime => runtime(frame, body, detail.runtime.as_ref(), detail.sampling),
     }
 }
 
@@ -53,7 +53,7 @@ fn table<'a>(rows: Vec<Row<'a>>, header: &'a [&'a str], widths: &[Constraint]) -
         .column_spacing(1)
 }
 
-fn threads(frame: &mut Frame, area: Rect, detail: &Detail) {
+fn threads(frame: &mut Frame, area: Rect, detail: &DetailPane) {
     let Some(list) = &detail.threads else { return };
     let dash = || "-".to_owned();
     let rows = list.threads.iter().map(|t| {
@@ -83,7 +83,7 @@ fn threads(frame: &mut Frame, area: Rect, detail: &Detail) {
     frame.render_widget(table(rows.collect(), header, &widths), area);
 }
 
-fn fds(frame: &mut Frame, area: Rect, detail: &Detail) {
+fn fds(frame: &mut Frame, area: Rect, detail: &DetailPane) {
     let Some(list) = &detail.fds else { return };
     let rows = list.fds.iter().map(|fd| {
         Row::new(vec![
@@ -103,7 +103,7 @@ fn fds(frame: &mut Frame, area: Rect, detail: &Detail) {
     frame.render_widget(table(rows.collect(), header, &widths), area);
 }
 
-fn memory(frame: &mut Frame, area: Rect, detail: &Detail) {
+fn memory(frame: &mut Frame, area: Rect, detail: &DetailPane) {
     let Some(report) = &detail.memory else { return };
     let rows = report.categories.iter().map(|row| {
         let before = detail.memory_baseline.get(&category_key(row)).copied();
@@ -144,7 +144,7 @@ fn signed_bytes(delta: i128) -> String {
     }
 }
 
-fn ports(frame: &mut Frame, area: Rect, detail: &Detail) {
+fn ports(frame: &mut Frame, area: Rect, detail: &DetailPane) {
     let Some(list) = &detail.ports else { return };
     let endpoint = |address: &Option<String>, port: Option<u16>| match (address, port) {
         (Some(a), Some(p)) => format!("{a}:{p}"),

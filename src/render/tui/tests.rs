@@ -8,14 +8,14 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::columns::{Value, registry};
-use crate::commands::top::detail::Detail;
-use crate::commands::top::sampler::{Exited, Rates, Snapshot, TopRow};
-use crate::commands::top::view::{Popup, Tab, View};
 use crate::model::machine::Machine;
 use crate::model::thread::{ThreadList, ThreadRow};
 use crate::parse::cpustat::CpuShare;
 
+use super::pane::DetailPane;
 use super::runtime_load::{ClusterWorkerLoad, LoopLoad, RuntimeLoad};
+use super::snapshot::{Exited, Rates, Snapshot, TopRow};
+use super::view::{Popup, Tab, View, Visible};
 use super::{Screen, draw};
 
 fn machine() -> Machine {
@@ -94,8 +94,22 @@ fn view(snapshot: &Snapshot) -> View {
         .filter_map(|n| registry::find(n))
         .collect();
     let mut view = View::new(columns, 1, true, Duration::from_secs(1));
-    view.rebuild(snapshot);
+    // By CPU, busiest first (the order `live::view` computes; tested there).
+    let mut order: Vec<usize> = (0..snapshot.rows.len()).collect();
+    order.sort_by(|&a, &b| {
+        let cpu = |i: usize| snapshot.rows[i].rates.cpu_percent.unwrap_or(0.0);
+        cpu(b).total_cmp(&cpu(a))
+    });
+    show(&mut view, &order);
     view
+}
+
+/// Shows these snapshot rows, in this order.
+fn show(view: &mut View, rows: &[usize]) {
+    view.visible = rows
+        .iter()
+        .map(|&index| Visible { index, depth: 0 })
+        .collect();
 }
 
 /// Draws a frame of `width` x `height` and returns its text, one line per row.
@@ -104,7 +118,7 @@ fn render(
     height: u16,
     view: &View,
     snapshot: &Snapshot,
-    detail: Option<&Detail>,
+    detail: Option<&DetailPane>,
 ) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     let machine = machine();
@@ -176,7 +190,7 @@ fn filter_and_help_popup() {
     let snapshot = snapshot();
     let mut view = view(&snapshot);
     view.filter = "sleep".into();
-    view.rebuild(&snapshot);
+    show(&mut view, &[0]);
     let text = render(100, 30, &view, &snapshot, None);
     assert!(text.contains("Filter: sleep"), "{text}");
     assert!(!text.contains("busy"), "{text}");
@@ -220,7 +234,7 @@ fn thread(tid: u32, role: &str, wait: &str) -> ThreadRow {
 fn detail_tabs_show_threads_and_runtime() {
     let snapshot = snapshot();
     let mut view = view(&snapshot);
-    let mut detail = Detail::new(100, 100);
+    let mut detail = DetailPane::new(100);
     detail.threads = Some(ThreadList {
         pid: 100,
         process_name: Some("node".into()),

@@ -1,4 +1,4 @@
-//! The detail pane's data for one process: its threads with CPU% over the interval, its
+//! Reading the detail pane of one process: its threads with CPU% over the interval, its
 //! descriptors, its memory by category with growth since the pane opened, its sockets, and
 //! for a recognised runtime (Node.js) how busy its main thread, pools and workers are, as
 //! `procscope profile` aggregates them (see `runtime_tab`).
@@ -10,53 +10,26 @@ use std::time::Instant;
 
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::commands::{fds, mem, ports, threads};
-use crate::model::fd::FdList;
-use crate::model::memory::{CategoryRow, MemoryReport};
-use crate::model::socket::PortList;
-use crate::model::thread::ThreadList;
-
-use crate::render::tui::runtime_load::RuntimeLoad;
+use crate::render::tui::pane::{DetailPane, category_key};
+use crate::render::tui::view::Tab;
 
 use super::runtime_tab::RuntimeTab;
-use super::view::Tab;
 
-/// The detail pane of one process.
+/// The detail pane of one process: what it shows, and what reading it needs kept.
 #[derive(Debug, Default)]
 pub struct Detail {
-    pub pid: u32,
+    pub pane: DetailPane,
     pub start_ticks: u64,
-    /// The process exited, or its PID now names another process.
-    pub gone: bool,
-    pub error: Option<String>,
-    pub threads: Option<ThreadList>,
-    /// CPU% of each thread over the last interval, by TID.
-    pub thread_cpu: HashMap<u32, f64>,
     thread_ticks: HashMap<u32, (u64, u64)>,
     thread_at: Option<Instant>,
-    pub fds: Option<FdList>,
-    pub memory: Option<MemoryReport>,
-    /// RSS of each memory category when the pane opened.
-    pub memory_baseline: HashMap<String, u64>,
-    pub ports: Option<PortList>,
-    pub runtime: Option<RuntimeLoad>,
     /// The runtime tab's sampling, while that tab is open.
     runtime_tab: Option<RuntimeTab>,
-}
-
-/// The key that identifies a memory category across refreshes.
-pub fn category_key(row: &CategoryRow) -> String {
-    format!(
-        "{}/{}/{}",
-        row.category,
-        row.tid.map_or(String::new(), |t| t.to_string()),
-        row.file.as_deref().unwrap_or("")
-    )
 }
 
 impl Detail {
     pub fn new(pid: u32, start_ticks: u64) -> Self {
         Self {
-            pid,
+            pane: DetailPane::new(pid),
             start_ticks,
             ..Self::default()
         }
@@ -64,21 +37,21 @@ impl Detail {
 
     /// Reads what `tab` shows.
     pub fn refresh(&mut self, tab: Tab, procfs: &ProcFs, system: &SystemInfo, users: &UserNames) {
-        if self.gone || !self.still_same(procfs) {
-            self.gone = true;
+        if self.pane.gone || !self.still_same(procfs) {
+            self.pane.gone = true;
             return;
         }
         if tab != Tab::Runtime {
             self.runtime_tab = None;
         }
-        let pid = self.pid;
+        let pid = self.pane.pid;
         let result = match tab {
             Tab::Threads => self.read_threads(procfs, system),
             Tab::Runtime => {
                 self.read_runtime(procfs, system);
                 Ok(())
             }
-            Tab::Fds => fds::run(pid, procfs, system).map(|r| self.fds = Some(r.list)),
+            Tab::Fds => fds::run(pid, procfs, system).map(|r| self.pane.fds = Some(r.list)),
             Tab::Memory => self.read_memory(procfs, system),
             Tab::Ports => {
                 let query = ports::PortsQuery {
@@ -86,15 +59,16 @@ impl Detail {
                     pid: Some(pid),
                     ..ports::PortsQuery::default()
                 };
-                ports::run(query, procfs, users).map(|r| self.ports = Some(r.list))
+                ports::run(query, procfs, users).map(|r| self.pane.ports = Some(r.list))
             }
         };
-        self.error = result.err().map(|e| format!("{e:#}"));
+        self.pane.error = result.err().map(|e| format!("{e:#}"));
+        self.pane.sampling = self.runtime_tab.is_some();
     }
 
     /// True while the PID still names the process the pane was opened for.
     fn still_same(&self, procfs: &ProcFs) -> bool {
-        ProcessSample::read(procfs, self.pid, Needs::STAT)
+        ProcessSample::read(procfs, self.pane.pid, Needs::STAT)
             .ok()
             .and_then(|s| s.stat().ok().map(|st| st.starttime_ticks))
             == Some(self.start_ticks)
@@ -105,21 +79,26 @@ impl Detail {
             libs: false,
             maps: false,
         };
-        let report = mem::run(self.pid, query, procfs, system)?.report;
-        if self.memory_baseline.is_empty() {
-            self.memory_baseline = report
+        let report = mem::run(self.pane.pid, query, procfs, system)?.report;
+        if self.pane.memory_baseline.is_empty() {
+            self.pane.memory_baseline = report
                 .categories
                 .iter()
                 .map(|row| (category_key(row), row.sizes.rss_bytes))
                 .collect();
         }
-        self.memory = Some(report);
+        self.pane.memory = Some(report);
         Ok(())
     }
 
     /// True while the runtime tab samples between refreshes.
     pub fn sampling(&self) -> bool {
         self.runtime_tab.is_some()
+    }
+
+    /// What the pane shows, for drawing.
+    pub fn pane(&self) -> &DetailPane {
+        &self.pane
     }
 
     /// One sample of the runtime tab's threads (between refreshes).
@@ -132,9 +111,9 @@ impl Detail {
     /// Aggregates the runtime tab's window, or starts sampling when the tab just opened.
     fn read_runtime(&mut self, procfs: &ProcFs, system: &SystemInfo) {
         match &mut self.runtime_tab {
-            Some(tab) => self.runtime = tab.refresh(procfs, system),
+            Some(tab) => self.pane.runtime = tab.refresh(procfs, system),
             None => {
-                self.runtime_tab = RuntimeTab::open(procfs, self.pid, self.start_ticks);
+                self.runtime_tab = RuntimeTab::open(procfs, self.pane.pid, self.start_ticks);
                 if let Some(tab) = &mut self.runtime_tab {
                     tab.tick();
                 }
@@ -148,15 +127,15 @@ impl Detail {
             roles: true,
             explain: false,
         };
-        let list = threads::run(self.pid, options, procfs, system)?.list;
+        let list = threads::run(self.pane.pid, options, procfs, system)?.list;
         self.sample_thread_cpu(procfs, system);
-        self.threads = Some(list);
+        self.pane.threads = Some(list);
         Ok(())
     }
 
     /// CPU% of each thread since the previous read (over its life on the first).
     fn sample_thread_cpu(&mut self, procfs: &ProcFs, system: &SystemInfo) {
-        let Ok(dir) = procfs.process(self.pid) else {
+        let Ok(dir) = procfs.process(self.pane.pid) else {
             return;
         };
         let now = Instant::now();
@@ -165,7 +144,7 @@ impl Detail {
             .map(|at| now.duration_since(at).as_secs_f64());
         self.thread_at = Some(now);
         let mut ticks = HashMap::new();
-        self.thread_cpu.clear();
+        self.pane.thread_cpu.clear();
         for tid in dir.numeric_entries("task").unwrap_or_default() {
             let Ok(sample) = ProcessSample::read_thread(&dir, tid, Needs::STAT) else {
                 continue;
@@ -178,7 +157,7 @@ impl Detail {
                 }
                 _ => system.lifetime_cpu_percent(used, stat.starttime_ticks),
             };
-            self.thread_cpu.insert(tid, percent);
+            self.pane.thread_cpu.insert(tid, percent);
             ticks.insert(tid, (stat.starttime_ticks, used));
         }
         // Only the threads alive now are kept.

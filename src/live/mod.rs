@@ -1,7 +1,9 @@
-//! `procscope top` and `procscope ps --watch`: the live view and snapshot streams. The
-//! sampler reads a refresh, the view orders it, `render::tui` draws it (or `render::watch`
-//! prints it); the detail pane and the kill dialog reuse the collectors and the pidfd path
-//! of the one-shot commands.
+//! App layer: `procscope top` and `procscope ps --watch` / `top --batch`, the live view and
+//! snapshot streams. The sampler reads a refresh, the view orders it, `render::tui` draws it
+//! (or `render::watch` prints it) from render-owned view types; the detail pane and the kill
+//! dialog call the one-shot commands' run functions (threads, fds, mem, ports, profile's
+//! sampling, kill's pidfd path) for their payloads. Commands never format; this does not
+//! read /proc itself beyond what collect offers.
 
 pub mod app;
 pub mod detail;
@@ -20,8 +22,8 @@ use crate::columns::Column;
 use crate::commands::ps::PsQuery;
 use crate::exit;
 
+use crate::render::tui::view::View;
 use sampler::SampleSpec;
-use view::View;
 
 /// The validated request of a live view or a stream.
 pub struct TopQuery {

@@ -4,7 +4,7 @@
 //! against the start time, so state never grows with refreshes and a reused PID never mixes
 //! two processes' counters.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::collect::system::parse_uptime;
@@ -12,6 +12,7 @@ use crate::collect::{Field, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{Column, Context, Value};
 use crate::commands::ps::candidate_pids;
 use crate::model::Unavailable;
+use crate::render::tui::snapshot::{Exited, Rates, Snapshot, TopRow};
 
 use super::reader::{self, Pass};
 use crate::parse::io::IoCounters;
@@ -26,59 +27,6 @@ pub struct SampleSpec {
     pub threads: bool,
     /// Also read `status` and `io` for context-switch and I/O rates.
     pub rates: bool,
-}
-
-/// Per-interval rates of one row; `None` where the counter could not be read.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Rates {
-    pub cpu_percent: Option<f64>,
-    /// Voluntary + involuntary context switches per second (of the process's main thread,
-    /// or of the thread in a thread listing: the kernel counts them per thread).
-    pub ctxt_switches_per_second: Option<f64>,
-    pub read_bytes_per_second: Option<f64>,
-    pub write_bytes_per_second: Option<f64>,
-    pub rchar_per_second: Option<f64>,
-    pub wchar_per_second: Option<f64>,
-}
-
-/// One process (or thread) of a refresh.
-#[derive(Debug, Clone)]
-pub struct TopRow {
-    pub pid: u32,
-    pub tid: u32,
-    pub ppid: u32,
-    /// Start time in clock ticks since boot: with the PID, the process's identity.
-    pub start_ticks: u64,
-    pub state: u8,
-    pub name: Vec<u8>,
-    /// One cell per column of the spec; the `cpu` column holds the interval's CPU%.
-    pub cells: Vec<Field<Value>>,
-    pub rates: Rates,
-    /// Not in the previous refresh (or its PID now names another process).
-    pub fresh: bool,
-}
-
-/// A row of the previous refresh that is gone now, shown once more as exited.
-#[derive(Debug, Clone)]
-pub struct Exited {
-    pub pid: u32,
-    pub tid: u32,
-    pub name: Vec<u8>,
-}
-
-/// One refresh.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    /// When it was taken, in seconds since the epoch.
-    pub taken_unix: f64,
-    /// Seconds since the previous refresh (`None` on the first).
-    pub interval_seconds: Option<f64>,
-    pub rows: Vec<TopRow>,
-    pub exited: Vec<Exited>,
-    /// Processes by state letter.
-    pub states: BTreeMap<u8, usize>,
-    /// Processes that vanished while they were read.
-    pub vanished: usize,
 }
 
 /// The counters of one row at the previous refresh.

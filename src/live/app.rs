@@ -20,8 +20,10 @@ use super::TopQuery;
 use super::detail::Detail;
 use super::keys::on_key;
 use super::runtime_tab::SAMPLE_PERIOD;
-use super::sampler::{SampleSpec, Sampler, Snapshot};
-use super::view::{Action, Popup, View};
+use super::sampler::{SampleSpec, Sampler};
+use super::view::{Action, Rebuild};
+use crate::render::tui::snapshot::Snapshot;
+use crate::render::tui::view::{Popup, View};
 
 /// The live view's state between frames.
 struct App<'a> {
@@ -122,7 +124,7 @@ impl App<'_> {
             snapshot: &self.snapshot,
             machine: &self.machine,
             view: &self.view,
-            detail: self.detail.as_ref(),
+            detail: self.detail.as_ref().map(Detail::pane),
         };
         let mut drawn = Drawn::default();
         terminal.draw(|frame| drawn = tui::draw(frame, &screen))?;
