@@ -2,14 +2,18 @@
 //! process lives (its command line, executable, runtime, user) are taken from the previous
 //! refresh when the PID still has the same start time, as htop keeps command lines, so a
 //! known process costs one `stat` read; each is read again once every [`STATIC_REFRESH`]
-//! refreshes (spread over PIDs) so that a retitled command line shows.
+//! refreshes (spread over PIDs) so that a retitled command line shows. A process's small
+//! files stay open from one refresh to the next (`collect::sampler::kept`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use crate::collect::sampler::kept::{FdBudget, KeptProcess};
 use crate::collect::scan::{Scan, scan};
 use crate::collect::{Field, Needs, ProcFs, ProcessSample};
 use crate::columns::{Column, Context, Value};
 use crate::commands::ps::read_rows;
+use crate::model::Unavailable;
 
 use super::sampler::{Prior, SampleSpec};
 
@@ -32,6 +36,9 @@ pub struct Pass<'a> {
     pub priors: &'a HashMap<(u32, u32), Prior>,
     /// Counts refreshes, to spread the re-reads of static columns.
     pub refresh: u64,
+    /// The files kept open since the previous refresh, by PID.
+    pub kept: &'a HashMap<u32, KeptProcess>,
+    pub budget: &'a Arc<FdBudget>,
 }
 
 impl Pass<'_> {
@@ -60,15 +67,20 @@ impl Pass<'_> {
     }
 }
 
+/// A read row, and the process's kept files when they were opened by this read.
+pub type ReadRow<T> = (T, Option<KeptProcess>);
+
 /// Reads every PID (or, in thread mode, every thread) and maps each sample through `map`,
-/// which gets the previous refresh's static cells when they still apply.
-pub fn read<T, F>(pass: &Pass, pids: &[u32], map: F) -> Scan<T>
+/// which gets the previous refresh's static cells when they still apply. A known process
+/// is read through its kept files; a new one (or a PID whose kept files say it exited,
+/// which may name a new process now) is opened, and its files come back with its row.
+pub fn read<T, F>(pass: &Pass, pids: &[u32], map: F) -> Scan<ReadRow<T>>
 where
     T: Send,
     F: Fn(&ProcessSample, Option<&[Field<Value>]>) -> Option<T> + Sync,
 {
     if pass.spec.threads {
-        return read_rows(
+        let scan = read_rows(
             pass.procfs,
             pids,
             &pass.spec.filter,
@@ -76,25 +88,47 @@ where
             true,
             |sample| map(sample, None),
         );
+        return Scan {
+            rows: scan.rows.into_iter().map(|row| (row, None)).collect(),
+            vanished: scan.vanished,
+            hidden: scan.hidden,
+        };
     }
-    let (all, known) = (pass.all_needs(), pass.known_needs());
     scan(pids, |pid| {
-        let dir = pass.procfs.process(pid)?;
-        let mut sample = ProcessSample::read_dir(&dir, known)?;
-        let start = sample.stat().ok().map(|s| s.starttime_ticks);
-        let reusable = pass
-            .priors
-            .get(&(pid, pid))
-            .filter(|prior| Some(prior.start_ticks) == start)
-            .filter(|_| !(u64::from(pid) + pass.refresh).is_multiple_of(STATIC_REFRESH))
-            .map(|prior| prior.statics.as_slice());
-        if reusable.is_none() && all != known {
-            let extra = ProcessSample::read_dir(&dir, all)?;
-            sample = extra;
+        if let Some(kept) = pass.kept.get(&pid) {
+            match read_process(pass, kept, &map) {
+                Err(Unavailable::Gone) => {}
+                other => return other.map(|row| row.map(|t| (t, None))),
+            }
         }
-        if !pass.spec.filter.keeps(&sample) {
-            return Ok(None);
-        }
-        Ok(map(&sample, reusable))
+        let kept = KeptProcess::open(pass.procfs, pid, pass.budget)?;
+        let row = read_process(pass, &kept, &map)?;
+        Ok(row.map(|t| (t, Some(kept))))
     })
+}
+
+/// Reads one process through `files`: what a known process needs when its static cells
+/// can be reused, everything otherwise.
+fn read_process<T, F>(pass: &Pass, files: &KeptProcess, map: &F) -> Result<Option<T>, Unavailable>
+where
+    F: Fn(&ProcessSample, Option<&[Field<Value>]>) -> Option<T>,
+{
+    let pid = files.dir().pid();
+    let (all, known) = (pass.all_needs(), pass.known_needs());
+    let prior = pass
+        .priors
+        .get(&(pid, pid))
+        .filter(|_| !(u64::from(pid) + pass.refresh).is_multiple_of(STATIC_REFRESH));
+    let mut sample = ProcessSample::read_dir(files, if prior.is_some() { known } else { all })?;
+    let start = sample.stat().ok().map(|s| s.starttime_ticks);
+    let reusable = prior
+        .filter(|prior| Some(prior.start_ticks) == start)
+        .map(|prior| prior.statics.as_slice());
+    if prior.is_some() && reusable.is_none() && all != known {
+        sample = ProcessSample::read_dir(files, all)?;
+    }
+    if !pass.spec.filter.keeps(&sample) {
+        return Ok(None);
+    }
+    Ok(map(&sample, reusable))
 }

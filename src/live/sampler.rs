@@ -5,8 +5,10 @@
 //! two processes' counters.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
+use crate::collect::sampler::kept::{FdBudget, KeptProcess};
 use crate::collect::system::parse_uptime;
 use crate::collect::{Field, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{Column, Context, Value};
@@ -56,6 +58,9 @@ pub struct Sampler {
     priors: HashMap<(u32, u32), Prior>,
     previous_at: Option<Instant>,
     refreshes: u64,
+    /// Each listed process's files, open for the next refresh (pruned as PIDs go).
+    kept: HashMap<u32, KeptProcess>,
+    budget: Arc<FdBudget>,
 }
 
 impl Sampler {
@@ -66,6 +71,8 @@ impl Sampler {
             priors: HashMap::new(),
             previous_at: None,
             refreshes: 0,
+            kept: HashMap::new(),
+            budget: Arc::new(FdBudget::from_rlimit()),
         }
     }
 
@@ -116,6 +123,8 @@ impl Sampler {
             context: &context,
             priors: &self.priors,
             refresh: self.refreshes,
+            kept: &self.kept,
+            budget: &self.budget,
         };
         let scanned = reader::read(&pass, &pids, |sample, statics| {
             read_one(sample, columns, &context, statics)
@@ -127,7 +136,10 @@ impl Sampler {
             ..Snapshot::default()
         };
         let mut priors = HashMap::with_capacity(scanned.rows.len());
-        for mut read in scanned.rows {
+        for (mut read, kept) in scanned.rows {
+            if let Some(kept) = kept {
+                self.kept.insert(read.row.pid, kept);
+            }
             let key = (read.row.pid, read.row.tid);
             let prior = match self.priors.remove(&key) {
                 Some(prior) if prior.start_ticks == read.row.start_ticks => Some(prior),
@@ -164,6 +176,8 @@ impl Sampler {
         snapshot.exited.extend(gone);
         snapshot.exited.sort_by_key(|e| (e.pid, e.tid));
         self.priors = priors;
+        let listed = &self.priors;
+        self.kept.retain(|&pid, _| listed.contains_key(&(pid, pid)));
         snapshot
     }
 

@@ -4,6 +4,8 @@
 //! when neither says what the thread waits on. Files stay open between ticks (one `pread`
 //! each), so 100 Hz over 50 threads stays cheap. Aggregation is in `analyze::profile`.
 
+pub mod kept;
+
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
