@@ -42,26 +42,28 @@ pub struct Pass<'a> {
 }
 
 impl Pass<'_> {
-    /// Everything a new process needs read.
-    fn all_needs(&self) -> Needs {
-        let mut needs = self.spec.filter.needs() | Needs::STAT;
-        for column in &self.spec.columns {
-            needs |= column.needs;
-        }
-        if self.spec.rates {
-            needs |= Needs::STATUS | Needs::IO;
-        }
-        needs
+    /// Everything a new process needs read; `status` for context switches only when
+    /// `switches` (from `schedstat`) did not give them.
+    fn all_needs(&self, switches: Option<u64>) -> Needs {
+        self.needs(self.spec.columns.iter().copied(), switches)
     }
 
     /// What a known process needs read: all but the static columns' files.
-    fn known_needs(&self) -> Needs {
+    fn known_needs(&self, switches: Option<u64>) -> Needs {
+        let columns = self.spec.columns.iter().copied().filter(|c| !is_static(c));
+        self.needs(columns, switches)
+    }
+
+    fn needs<'c>(&self, columns: impl Iterator<Item = &'c Column>, switches: Option<u64>) -> Needs {
         let mut needs = self.spec.filter.needs() | Needs::STAT;
-        for column in self.spec.columns.iter().filter(|c| !is_static(c)) {
+        for column in columns {
             needs |= column.needs;
         }
         if self.spec.rates {
-            needs |= Needs::STATUS | Needs::IO;
+            needs |= Needs::IO;
+            if switches.is_none() {
+                needs |= Needs::STATUS;
+            }
         }
         needs
     }
@@ -70,23 +72,25 @@ impl Pass<'_> {
 /// A read row, and the process's kept files when they were opened by this read.
 pub type ReadRow<T> = (T, Option<KeptProcess>);
 
+/// What the row mapper gets: the sample, the previous refresh's static cells when they still
+/// apply, and the main thread's context switches from `schedstat` when rates are read
+/// (`None`: take them from `status`).
+pub type Mapper<'m, T> =
+    dyn Fn(&ProcessSample, Option<&[Field<Value>]>, Option<u64>) -> Option<T> + Sync + 'm;
+
 /// Reads every PID (or, in thread mode, every thread) and maps each sample through `map`,
 /// which gets the previous refresh's static cells when they still apply. A known process
 /// is read through its kept files; a new one (or a PID whose kept files say it exited,
 /// which may name a new process now) is opened, and its files come back with its row.
-pub fn read<T, F>(pass: &Pass, pids: &[u32], map: F) -> Scan<ReadRow<T>>
-where
-    T: Send,
-    F: Fn(&ProcessSample, Option<&[Field<Value>]>) -> Option<T> + Sync,
-{
+pub fn read<T: Send>(pass: &Pass, pids: &[u32], map: &Mapper<T>) -> Scan<ReadRow<T>> {
     if pass.spec.threads {
         let scan = read_rows(
             pass.procfs,
             pids,
             &pass.spec.filter,
-            pass.all_needs(),
+            pass.all_needs(None),
             true,
-            |sample| map(sample, None),
+            |sample| map(sample, None, None),
         );
         return Scan {
             rows: scan.rows.into_iter().map(|row| (row, None)).collect(),
@@ -96,25 +100,27 @@ where
     }
     scan(pids, |pid| {
         if let Some(kept) = pass.kept.get(&pid) {
-            match read_process(pass, kept, &map) {
+            match read_process(pass, kept, map) {
                 Err(Unavailable::Gone) => {}
                 other => return other.map(|row| row.map(|t| (t, None))),
             }
         }
         let kept = KeptProcess::open(pass.procfs, pid, pass.budget)?;
-        let row = read_process(pass, &kept, &map)?;
+        let row = read_process(pass, &kept, map)?;
         Ok(row.map(|t| (t, Some(kept))))
     })
 }
 
 /// Reads one process through `files`: what a known process needs when its static cells
 /// can be reused, everything otherwise.
-fn read_process<T, F>(pass: &Pass, files: &KeptProcess, map: &F) -> Result<Option<T>, Unavailable>
-where
-    F: Fn(&ProcessSample, Option<&[Field<Value>]>) -> Option<T>,
-{
+fn read_process<T>(
+    pass: &Pass,
+    files: &KeptProcess,
+    map: &Mapper<T>,
+) -> Result<Option<T>, Unavailable> {
     let pid = files.dir().pid();
-    let (all, known) = (pass.all_needs(), pass.known_needs());
+    let switches = pass.spec.rates.then(|| files.context_switches()).flatten();
+    let (all, known) = (pass.all_needs(switches), pass.known_needs(switches));
     let prior = pass
         .priors
         .get(&(pid, pid))
@@ -130,5 +136,5 @@ where
     if !pass.spec.filter.keeps(&sample) {
         return Ok(None);
     }
-    Ok(map(&sample, reusable))
+    Ok(map(&sample, reusable, switches))
 }

@@ -126,8 +126,8 @@ impl Sampler {
             kept: &self.kept,
             budget: &self.budget,
         };
-        let scanned = reader::read(&pass, &pids, |sample, statics| {
-            read_one(sample, columns, &context, statics)
+        let scanned = reader::read(&pass, &pids, &|sample, statics, switches| {
+            read_one(sample, columns, &context, (statics, switches))
         });
         let mut snapshot = Snapshot {
             taken_unix: self.system.now_unix(),
@@ -221,17 +221,23 @@ fn exited((pid, tid): (u32, u32), prior: Prior) -> Exited {
     }
 }
 
-/// Turns one sample into a row with its counters, in the reader thread.
+/// Turns one sample into a row with its counters, in the reader thread. Context switches
+/// come from `schedstat` when given (its count of timeslices: the switches in, which equal
+/// voluntary + involuntary switches out to within the one running now), else `status`.
 fn read_one(
     sample: &ProcessSample,
     columns: &[&'static Column],
     context: &Context,
-    statics: Option<&[Field<Value>]>,
+    (statics, switches): (Option<&[Field<Value>]>, Option<u64>),
 ) -> Option<Read> {
     let stat = sample.stat().ok()?;
     let status = sample.status().ok();
-    let ctxt = status.and_then(|s| {
-        Some(s.number("voluntary_ctxt_switches")? + s.number("nonvoluntary_ctxt_switches")?)
+    let ctxt = switches.or_else(|| {
+        let status = status?;
+        Some(
+            status.number("voluntary_ctxt_switches")?
+                + status.number("nonvoluntary_ctxt_switches")?,
+        )
     });
     Some(Read {
         row: TopRow {

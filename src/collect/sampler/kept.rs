@@ -82,6 +82,16 @@ impl KeptProcess {
         &self.dir
     }
 
+    /// The main thread's timeslices on a CPU (`schedstat`'s third field): each is a switch
+    /// in, so this is its voluntary + involuntary context switches (give or take the slice
+    /// running now), read from a 30-byte file instead of `status`. `None` when the kernel
+    /// has no schedstat (CONFIG_SCHED_INFO off) or it is unreadable.
+    pub fn context_switches(&self) -> Option<u64> {
+        let raw = self.read_whole("schedstat", 128).ok()?;
+        let text = std::str::from_utf8(&raw).ok()?;
+        text.split_ascii_whitespace().nth(2)?.parse().ok()
+    }
+
     /// The kept descriptor of file `index`, opened at the first call; `None` when the budget
     /// is spent (the caller reads the usual way).
     fn file(&self, index: usize) -> Option<&Result<OwnedFd, Unavailable>> {
@@ -230,5 +240,42 @@ mod tests {
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(kept.read_whole("stat", 4096), Err(Unavailable::Gone));
+    }
+
+    #[test]
+    fn context_switches_from_schedstat_match_status() {
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let budget = Arc::new(FdBudget::new(8));
+        // A child that sleeps (switches out) many times, then stops so its counters hold.
+        let mut child = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "for i in 1 2 3 4 5 6 7 8; do sleep 0.01; done; kill -STOP $$",
+            ])
+            .spawn()
+            .unwrap();
+        let kept = KeptProcess::open(&procfs, child.id(), &budget).unwrap();
+        let stopped = || {
+            let stat = ProcessSample::read_dir(&kept, Needs::STAT).unwrap();
+            stat.stat().unwrap().state == b'T'
+        };
+        while !stopped() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let Some(switches) = kept.context_switches() else {
+            eprintln!("notice: no /proc/PID/schedstat on this kernel; status is used instead");
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return;
+        };
+        let status = ProcessSample::read_dir(&kept, Needs::STATUS).unwrap();
+        let status = status.status().unwrap();
+        let counted = status.number("voluntary_ctxt_switches").unwrap()
+            + status.number("nonvoluntary_ctxt_switches").unwrap();
+        assert!(counted >= 8, "{counted}");
+        assert!(switches.abs_diff(counted) <= 1, "{switches} vs {counted}");
+        // Our own un-reaped child.
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 }
