@@ -164,7 +164,8 @@ impl App<'_> {
     /// Reads a refresh of the table, the machine and the open detail tab.
     fn refresh(&mut self) {
         self.sampler.set_threads(self.view.threads);
-        self.snapshot = self.sampler.refresh(self.procfs, self.users);
+        let previous = std::mem::take(&mut self.snapshot);
+        self.snapshot = self.sampler.refresh(self.procfs, self.users, previous);
         self.machine = self.machine_sampler.refresh(self.procfs);
         if let (Some(detail), Some(tab)) = (&mut self.detail, self.view.detail) {
             let system = self.sampler.system();

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::collect::sampler::kept::{FdBudget, KeptProcess};
+use crate::collect::sampler::kept::{FdBudget, KeptProcess, SchedStat};
 use crate::collect::scan::{Scan, scan};
 use crate::collect::{Field, Needs, ProcFs, ProcessSample};
 use crate::columns::{Column, Context, Value};
@@ -39,6 +39,9 @@ pub struct Pass<'a> {
     /// The files kept open since the previous refresh, by PID.
     pub kept: &'a HashMap<u32, KeptProcess>,
     pub budget: &'a Arc<FdBudget>,
+    /// An idle process's previous row may stand (see [`idle_rows_allowed`]; and the
+    /// previous snapshot was handed back).
+    pub idle_rows: bool,
 }
 
 impl Pass<'_> {
@@ -69,14 +72,50 @@ impl Pass<'_> {
     }
 }
 
+/// What reading one process gave.
+pub enum Outcome<T> {
+    /// Its row, from what was read.
+    Read(T),
+    /// A known single-threaded process whose main thread has not run since the previous
+    /// refresh (`schedstat` unchanged, read through its kept descriptor): its previous row
+    /// stands, nothing else was read.
+    Idle { pid: u32, sched: SchedStat },
+}
+
 /// A read row, and the process's kept files when they were opened by this read.
-pub type ReadRow<T> = (T, Option<KeptProcess>);
+pub type ReadRow<T> = (Outcome<T>, Option<KeptProcess>);
+
+/// The files whose values cannot change while a process does not run, except from outside
+/// (reclaim shrinking its RSS, a renice, a new parent): those show at its next full read,
+/// within [`STATIC_REFRESH`] refreshes.
+const IDLE_STABLE: Needs = Needs::STAT
+    .union(Needs::STATUS)
+    .union(Needs::RSS)
+    .union(Needs::RAW_CMDLINE)
+    .union(Needs::EXE)
+    .union(Needs::USER_NAMES)
+    .union(Needs::RUNTIME)
+    .union(Needs::IO);
+
+/// Columns computed from the current time: never kept from a previous refresh.
+const TIME_DEPENDENT: &[&str] = &["etime", "age"];
+
+/// True when an idle process's previous row may stand for `spec`: a process listing whose
+/// columns and filter all read idle-stable files.
+pub fn idle_rows_allowed(spec: &SampleSpec) -> bool {
+    !spec.threads
+        && IDLE_STABLE.contains(spec.filter.needs())
+        && spec
+            .columns
+            .iter()
+            .all(|c| IDLE_STABLE.contains(c.needs) && !TIME_DEPENDENT.contains(&c.name))
+}
 
 /// What the row mapper gets: the sample, the previous refresh's static cells when they still
 /// apply, and the main thread's context switches from `schedstat` when rates are read
 /// (`None`: take them from `status`).
 pub type Mapper<'m, T> =
-    dyn Fn(&ProcessSample, Option<&[Field<Value>]>, Option<u64>) -> Option<T> + Sync + 'm;
+    dyn Fn(&ProcessSample, Option<&[Field<Value>]>, Option<SchedStat>) -> Option<T> + Sync + 'm;
 
 /// Reads every PID (or, in thread mode, every thread) and maps each sample through `map`,
 /// which gets the previous refresh's static cells when they still apply. A known process
@@ -93,7 +132,11 @@ pub fn read<T: Send>(pass: &Pass, pids: &[u32], map: &Mapper<T>) -> Scan<ReadRow
             |sample| map(sample, None, None),
         );
         return Scan {
-            rows: scan.rows.into_iter().map(|row| (row, None)).collect(),
+            rows: scan
+                .rows
+                .into_iter()
+                .map(|row| (Outcome::Read(row), None))
+                .collect(),
             vanished: scan.vanished,
             hidden: scan.hidden,
         };
@@ -102,29 +145,38 @@ pub fn read<T: Send>(pass: &Pass, pids: &[u32], map: &Mapper<T>) -> Scan<ReadRow
         if let Some(kept) = pass.kept.get(&pid) {
             match read_process(pass, kept, map) {
                 Err(Unavailable::Gone) => {}
-                other => return other.map(|row| row.map(|t| (t, None))),
+                other => return other.map(|row| row.map(|outcome| (outcome, None))),
             }
         }
         let kept = KeptProcess::open(pass.procfs, pid, pass.budget)?;
         let row = read_process(pass, &kept, map)?;
-        Ok(row.map(|t| (t, Some(kept))))
+        Ok(row.map(|outcome| (outcome, Some(kept))))
     })
 }
 
-/// Reads one process through `files`: what a known process needs when its static cells
+/// Reads one process through `files`: nothing more than `schedstat` when it has not run
+/// since a previous row that may stand, what a known process needs when its static cells
 /// can be reused, everything otherwise.
 fn read_process<T>(
     pass: &Pass,
     files: &KeptProcess,
     map: &Mapper<T>,
-) -> Result<Option<T>, Unavailable> {
+) -> Result<Option<Outcome<T>>, Unavailable> {
     let pid = files.dir().pid();
-    let switches = pass.spec.rates.then(|| files.context_switches()).flatten();
-    let (all, known) = (pass.all_needs(switches), pass.known_needs(switches));
+    let sched = files.schedstat();
     let prior = pass
         .priors
         .get(&(pid, pid))
         .filter(|_| !(u64::from(pid) + pass.refresh).is_multiple_of(STATIC_REFRESH));
+    if let (Some(prior), Some(sched)) = (prior, sched)
+        && pass.idle_rows
+        && sched.bound
+        && prior.unchanged(sched)
+    {
+        return Ok(Some(Outcome::Idle { pid, sched }));
+    }
+    let switches = sched.map(|s| s.timeslices);
+    let (all, known) = (pass.all_needs(switches), pass.known_needs(switches));
     let mut sample = ProcessSample::read_dir(files, if prior.is_some() { known } else { all })?;
     let start = sample.stat().ok().map(|s| s.starttime_ticks);
     let reusable = prior
@@ -136,5 +188,5 @@ fn read_process<T>(
     if !pass.spec.filter.keeps(&sample) {
         return Ok(None);
     }
-    Ok(map(&sample, reusable, switches))
+    Ok(map(&sample, reusable, sched).map(Outcome::Read))
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::collect::sampler::kept::{FdBudget, KeptProcess};
+use crate::collect::sampler::kept::{FdBudget, KeptProcess, SchedStat};
 use crate::collect::system::parse_uptime;
 use crate::collect::{Field, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{Column, Context, Value};
@@ -16,7 +16,7 @@ use crate::commands::ps::candidate_pids;
 use crate::model::Unavailable;
 use crate::render::tui::snapshot::{Exited, Rates, Snapshot, TopRow};
 
-use super::reader::{self, Pass};
+use super::reader::{self, Outcome, Pass};
 use crate::parse::io::IoCounters;
 use crate::query::ProcessFilter;
 
@@ -41,6 +41,21 @@ pub struct Prior {
     name: Vec<u8>,
     /// The cells of the static columns (see `reader`), in column order.
     pub statics: Vec<Field<Value>>,
+    /// Its main thread's schedstat, and its thread count.
+    sched: Option<SchedStat>,
+    threads: u64,
+    /// Its index in the previous snapshot's rows.
+    row: usize,
+}
+
+impl Prior {
+    /// A single-threaded process whose main thread has not run since (same schedstat).
+    pub fn unchanged(&self, now: SchedStat) -> bool {
+        self.threads == 1
+            && self
+                .sched
+                .is_some_and(|then| (then.run_ns, then.timeslices) == (now.run_ns, now.timeslices))
+    }
 }
 
 /// What a reader thread keeps of one sample.
@@ -49,6 +64,8 @@ struct Read {
     cpu_ticks: u64,
     ctxt: Option<u64>,
     io: Option<IoCounters>,
+    sched: Option<SchedStat>,
+    threads: u64,
 }
 
 /// Takes refreshes one after another.
@@ -99,7 +116,9 @@ impl Sampler {
     }
 
     /// Reads every process once and computes the rates since the previous refresh.
-    pub fn refresh(&mut self, procfs: &ProcFs, users: &UserNames) -> Snapshot {
+    /// `previous` is the snapshot this sampler returned last (or a default one): rows of
+    /// processes that have not run since are moved from it instead of read and built again.
+    pub fn refresh(&mut self, procfs: &ProcFs, users: &UserNames, previous: Snapshot) -> Snapshot {
         if let Some(uptime) = procfs.read("uptime").ok().and_then(|r| parse_uptime(&r)) {
             self.system.uptime_seconds = uptime;
         }
@@ -108,6 +127,12 @@ impl Sampler {
             .previous_at
             .map(|at| now.duration_since(at).as_secs_f64().max(1e-3));
         self.previous_at = Some(now);
+        let handed_back = previous.generation == self.refreshes && self.refreshes > 0;
+        let mut old_rows = if handed_back {
+            previous.rows
+        } else {
+            Vec::new()
+        };
         let pids = candidate_pids(procfs, &self.spec.filter).unwrap_or_default();
         let context = Context {
             system: &self.system,
@@ -125,51 +150,38 @@ impl Sampler {
             refresh: self.refreshes,
             kept: &self.kept,
             budget: &self.budget,
+            idle_rows: handed_back && reader::idle_rows_allowed(&self.spec),
         };
-        let scanned = reader::read(&pass, &pids, &|sample, statics, switches| {
-            read_one(sample, columns, &context, (statics, switches))
+        let scanned = reader::read(&pass, &pids, &|sample, statics, sched| {
+            read_one(sample, columns, &context, (statics, sched))
         });
         let mut snapshot = Snapshot {
+            generation: self.refreshes,
             taken_unix: self.system.now_unix(),
             interval_seconds: interval,
             vanished: scanned.vanished,
             ..Snapshot::default()
         };
         let mut priors = HashMap::with_capacity(scanned.rows.len());
-        for (mut read, kept) in scanned.rows {
-            if let Some(kept) = kept {
-                self.kept.insert(read.row.pid, kept);
-            }
-            let key = (read.row.pid, read.row.tid);
-            let prior = match self.priors.remove(&key) {
-                Some(prior) if prior.start_ticks == read.row.start_ticks => Some(prior),
-                // The PID now names another process: the one it named exited.
-                Some(old) => {
-                    snapshot.exited.push(exited(key, old));
-                    None
-                }
-                None => None,
+        for (outcome, kept) in scanned.rows {
+            let (row, prior) = match outcome {
+                Outcome::Read(read) => self.read_row(read, interval, &mut snapshot.exited),
+                Outcome::Idle { pid, sched } => self.idle_row(pid, sched, &mut old_rows),
             };
-            read.row.fresh = prior.is_none() && interval.is_some();
-            read.row.rates = self.rates(&read, prior.as_ref(), interval);
-            if let Some(cpu) = read.row.rates.cpu_percent {
-                set_cpu_cell(columns, &mut read.row.cells, cpu);
+            if let Some(kept) = kept {
+                self.kept.insert(row.pid, kept);
             }
-            if read.row.pid == read.row.tid || !self.spec.threads {
-                *snapshot.states.entry(read.row.state).or_default() += 1;
+            if row.pid == row.tid || !self.spec.threads {
+                *snapshot.states.entry(row.state).or_default() += 1;
             }
             priors.insert(
-                key,
+                (row.pid, row.tid),
                 Prior {
-                    start_ticks: read.row.start_ticks,
-                    cpu_ticks: read.cpu_ticks,
-                    ctxt: read.ctxt,
-                    io: read.io,
-                    name: read.row.name.clone(),
-                    statics: statics_of(columns, &read.row.cells),
+                    row: snapshot.rows.len(),
+                    ..prior
                 },
             );
-            snapshot.rows.push(read.row);
+            snapshot.rows.push(row);
         }
         // What is left of the old map exited (or was replaced by a reused PID).
         let gone = self.priors.drain().map(|(key, prior)| exited(key, prior));
@@ -179,6 +191,69 @@ impl Sampler {
         let listed = &self.priors;
         self.kept.retain(|&pid, _| listed.contains_key(&(pid, pid)));
         snapshot
+    }
+
+    /// The row of a process read this refresh, with its rates, and what to keep of it.
+    fn read_row(
+        &mut self,
+        mut read: Read,
+        interval: Option<f64>,
+        exited_rows: &mut Vec<Exited>,
+    ) -> (TopRow, Prior) {
+        let columns = &self.spec.columns;
+        let key = (read.row.pid, read.row.tid);
+        let prior = match self.priors.remove(&key) {
+            Some(prior) if prior.start_ticks == read.row.start_ticks => Some(prior),
+            // The PID now names another process: the one it named exited.
+            Some(old) => {
+                exited_rows.push(exited(key, old));
+                None
+            }
+            None => None,
+        };
+        read.row.fresh = prior.is_none() && interval.is_some();
+        read.row.rates = self.rates(&read, prior.as_ref(), interval);
+        if let Some(cpu) = read.row.rates.cpu_percent {
+            set_cpu_cell(columns, &mut read.row.cells, cpu);
+        }
+        let kept = Prior {
+            start_ticks: read.row.start_ticks,
+            cpu_ticks: read.cpu_ticks,
+            ctxt: read.ctxt,
+            io: read.io,
+            name: read.row.name.clone(),
+            statics: statics_of(columns, &read.row.cells),
+            sched: read.sched,
+            threads: read.threads,
+            row: 0,
+        };
+        (read.row, kept)
+    }
+
+    /// The previous row of a process that has not run since: moved, with zero rates.
+    fn idle_row(&mut self, pid: u32, sched: SchedStat, old_rows: &mut [TopRow]) -> (TopRow, Prior) {
+        // The reader saw this prior and its row (the snapshot was handed back).
+        let prior = self
+            .priors
+            .remove(&(pid, pid))
+            .expect("an idle row has a prior");
+        let mut row = std::mem::take(&mut old_rows[prior.row]);
+        let idle = |rate: Option<f64>| rate.map(|_| 0.0);
+        row.fresh = false;
+        row.rates = Rates {
+            cpu_percent: Some(0.0),
+            ctxt_switches_per_second: idle(row.rates.ctxt_switches_per_second),
+            read_bytes_per_second: idle(row.rates.read_bytes_per_second),
+            write_bytes_per_second: idle(row.rates.write_bytes_per_second),
+            rchar_per_second: idle(row.rates.rchar_per_second),
+            wchar_per_second: idle(row.rates.wchar_per_second),
+        };
+        set_cpu_cell(&self.spec.columns, &mut row.cells, 0.0);
+        let prior = Prior {
+            sched: Some(sched),
+            ..prior
+        };
+        (row, prior)
     }
 
     /// Rates since `prior`; for a row without one (new, or the first refresh), its counters
@@ -228,11 +303,11 @@ fn read_one(
     sample: &ProcessSample,
     columns: &[&'static Column],
     context: &Context,
-    (statics, switches): (Option<&[Field<Value>]>, Option<u64>),
+    (statics, sched): (Option<&[Field<Value>]>, Option<SchedStat>),
 ) -> Option<Read> {
     let stat = sample.stat().ok()?;
     let status = sample.status().ok();
-    let ctxt = switches.or_else(|| {
+    let ctxt = sched.map(|s| s.timeslices).or_else(|| {
         let status = status?;
         Some(
             status.number("voluntary_ctxt_switches")?
@@ -254,6 +329,8 @@ fn read_one(
         cpu_ticks: stat.cpu_ticks(),
         ctxt,
         io: sample.io().ok(),
+        sched,
+        threads: stat.num_threads,
     })
 }
 
@@ -295,124 +372,5 @@ fn set_cpu_cell(columns: &[&'static Column], cells: &mut [Field<Value>], cpu: f6
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::collect::Needs;
-
-    fn own_process() -> (ProcFs, Sampler) {
-        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
-        let system = SystemInfo::read(&procfs).unwrap();
-        let spec = SampleSpec {
-            columns: vec![crate::columns::registry::find("cpu").unwrap()],
-            filter: ProcessFilter {
-                pids: vec![std::process::id()],
-                ..ProcessFilter::default()
-            },
-            threads: false,
-            rates: true,
-        };
-        (procfs, Sampler::new(spec, system))
-    }
-
-    #[test]
-    fn a_reused_pid_never_mixes_two_processes_counters() {
-        let (procfs, mut sampler) = own_process();
-        let users = UserNames::default();
-        let first = sampler.refresh(&procfs, &users);
-        assert_eq!(first.rows.len(), 1);
-        let key = (std::process::id(), std::process::id());
-        // The same PID, another start time: another process held it before.
-        let prior = sampler.priors.get_mut(&key).unwrap();
-        prior.start_ticks += 1;
-        prior.cpu_ticks = 0;
-        let second = sampler.refresh(&procfs, &users);
-        let row = &second.rows[0];
-        assert!(row.fresh, "a new process, not a continuation");
-        assert_eq!(second.exited.len(), 1, "the old holder of the PID exited");
-        // Its CPU% is over its own life, not counted from the other process's ticks.
-        let lifetime = sampler.system.lifetime_cpu_percent(
-            ProcessSample::read(&procfs, key.0, Needs::STAT)
-                .unwrap()
-                .stat()
-                .unwrap()
-                .cpu_ticks(),
-            row.start_ticks,
-        );
-        assert!((row.rates.cpu_percent.unwrap() - lifetime).abs() < 5.0);
-    }
-
-    #[test]
-    fn state_is_only_the_last_refresh() {
-        let (procfs, mut sampler) = own_process();
-        let users = UserNames::default();
-        sampler.priors.insert(
-            (u32::MAX, u32::MAX),
-            Prior {
-                start_ticks: 0,
-                cpu_ticks: 0,
-                ctxt: None,
-                io: None,
-                name: b"gone".to_vec(),
-                statics: Vec::new(),
-            },
-        );
-        for _ in 0..5 {
-            let snapshot = sampler.refresh(&procfs, &users);
-            assert_eq!(sampler.kept(), snapshot.rows.len());
-        }
-        let snapshot = sampler.refresh(&procfs, &users);
-        let rates = snapshot.rows[0].rates;
-        assert!(rates.ctxt_switches_per_second.is_some());
-        assert!(
-            rates.read_bytes_per_second.is_some(),
-            "our own io is readable"
-        );
-    }
-}
-
-#[cfg(test)]
-mod static_tests {
-    use super::*;
-    use crate::columns::registry::find;
-
-    #[test]
-    fn static_cells_come_from_the_previous_refresh_of_the_same_process() {
-        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
-        let system = SystemInfo::read(&procfs).unwrap();
-        let me = std::process::id();
-        let spec = SampleSpec {
-            columns: vec![find("pid").unwrap(), find("cmd").unwrap()],
-            filter: ProcessFilter {
-                pids: vec![me],
-                ..ProcessFilter::default()
-            },
-            threads: false,
-            rates: false,
-        };
-        let mut sampler = Sampler::new(spec, system);
-        let users = UserNames::default();
-        let first = sampler.refresh(&procfs, &users);
-        assert!(matches!(first.rows[0].cells[1], Ok(Value::Argv { .. })));
-        // A marker in the kept cell shows whether the next refresh reused it.
-        let marker = Ok(Value::Label("kept".into()));
-        sampler.priors.get_mut(&(me, me)).unwrap().statics = vec![marker.clone()];
-        let mut reused = 0;
-        for _ in 0..reader::STATIC_REFRESH {
-            let snapshot = sampler.refresh(&procfs, &users);
-            if snapshot.rows[0].cells[1] == marker {
-                reused += 1;
-            } else {
-                // Read again from /proc (once in STATIC_REFRESH refreshes).
-                assert!(matches!(snapshot.rows[0].cells[1], Ok(Value::Argv { .. })));
-                sampler.priors.get_mut(&(me, me)).unwrap().statics = vec![marker.clone()];
-            }
-        }
-        assert_eq!(reused, reader::STATIC_REFRESH - 1);
-        // Another process on the same PID (another start time) is read from scratch.
-        let prior = sampler.priors.get_mut(&(me, me)).unwrap();
-        prior.statics = vec![marker.clone()];
-        prior.start_ticks += 1;
-        let snapshot = sampler.refresh(&procfs, &users);
-        assert!(matches!(snapshot.rows[0].cells[1], Ok(Value::Argv { .. })));
-    }
-}
+#[path = "sampler_tests.rs"]
+mod tests;

@@ -11,6 +11,7 @@ use crate::collect::{ProcFs, SystemInfo, UserNames};
 use crate::exit::Exit;
 
 use super::TopQuery;
+use crate::render::tui::snapshot::Snapshot;
 use crate::render::watch::Frame;
 
 use super::sampler::Sampler;
@@ -40,7 +41,7 @@ pub fn run(
     let mut sampler = Sampler::new(query.spec.clone(), system.clone());
     let mut machine = with_machine.then(MachineSampler::new);
     let mut view = query.view();
-    sampler.refresh(procfs, users);
+    let mut snapshot = sampler.refresh(procfs, users, Snapshot::default());
     if let Some(machine) = &mut machine {
         machine.refresh(procfs);
     }
@@ -51,7 +52,7 @@ pub fn run(
             break;
         }
         next += query.delay;
-        let snapshot = sampler.refresh(procfs, users);
+        snapshot = sampler.refresh(procfs, users, snapshot);
         let figures = machine.as_mut().map(|m| m.refresh(procfs));
         view.rebuild(&snapshot);
         print(&Frame {

@@ -20,6 +20,21 @@ use crate::model::Unavailable;
 /// The files kept open, in the order of [`KeptProcess::files`].
 const KEPT: [&str; 5] = ["stat", "statm", "status", "io", "schedstat"];
 
+/// The index of `schedstat` in [`KEPT`].
+const SCHEDSTAT: usize = 4;
+
+/// A process's main thread's scheduling counters (`/proc/PID/schedstat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchedStat {
+    /// Nanoseconds on a CPU.
+    pub run_ns: u64,
+    /// Timeslices run: context switches in.
+    pub timeslices: u64,
+    /// Read through the descriptor kept since the process was first opened, so these are
+    /// the counters of that same process (not of a later one on its PID).
+    pub bound: bool,
+}
+
 /// Descriptors left for everything else (sockets, terminals, the detail pane's reads).
 const RESERVE: u64 = 512;
 
@@ -82,14 +97,25 @@ impl KeptProcess {
         &self.dir
     }
 
-    /// The main thread's timeslices on a CPU (`schedstat`'s third field): each is a switch
-    /// in, so this is its voluntary + involuntary context switches (give or take the slice
-    /// running now), read from a 30-byte file instead of `status`. `None` when the kernel
-    /// has no schedstat (CONFIG_SCHED_INFO off) or it is unreadable.
-    pub fn context_switches(&self) -> Option<u64> {
-        let raw = self.read_whole("schedstat", 128).ok()?;
+    /// The main thread's `schedstat`: nanoseconds on a CPU and timeslices (each a switch
+    /// in, so its voluntary + involuntary context switches, give or take the slice running
+    /// now), from a 30-byte file instead of `status`. `None` when the kernel has no
+    /// schedstat (CONFIG_SCHED_INFO off) or it is unreadable.
+    pub fn schedstat(&self) -> Option<SchedStat> {
+        let (raw, bound) = match self.file(SCHEDSTAT) {
+            Some(Ok(fd)) => (watchdog::guarded(|| pread_whole(fd, 128)).ok()?, true),
+            Some(Err(_)) => return None,
+            None => (self.dir.read_whole("schedstat", 128).ok()?, false),
+        };
         let text = std::str::from_utf8(&raw).ok()?;
-        text.split_ascii_whitespace().nth(2)?.parse().ok()
+        let mut fields = text.split_ascii_whitespace();
+        let run_ns = fields.next()?.parse().ok()?;
+        let timeslices = fields.nth(1)?.parse().ok()?;
+        Some(SchedStat {
+            run_ns,
+            timeslices,
+            bound,
+        })
     }
 
     /// The kept descriptor of file `index`, opened at the first call; `None` when the budget
@@ -262,7 +288,7 @@ mod tests {
         while !stopped() {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        let Some(switches) = kept.context_switches() else {
+        let Some(switches) = kept.schedstat().map(|s| s.timeslices) else {
             eprintln!("notice: no /proc/PID/schedstat on this kernel; status is used instead");
             child.kill().unwrap();
             child.wait().unwrap();

@@ -21,7 +21,7 @@ pub struct Rates {
 }
 
 /// One process (or thread) of a refresh.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TopRow {
     pub pid: u32,
     pub tid: u32,
@@ -48,6 +48,9 @@ pub struct Exited {
 /// One refresh.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
+    /// Which refresh of its sampler this is (1 for the first; 0: none), so the sampler can
+    /// tell its own previous snapshot when it is handed back.
+    pub generation: u64,
     /// When it was taken, in seconds since the epoch.
     pub taken_unix: f64,
     /// Seconds since the previous refresh (`None` on the first).

@@ -71,6 +71,7 @@ fn snapshot() -> Snapshot {
     let mut fresh = row(300, 1.0, &[b"newcomer"]);
     fresh.fresh = true;
     Snapshot {
+        generation: 1,
         taken_unix: 1_800_000_000.0,
         interval_seconds: Some(1.0),
         rows: vec![
