@@ -240,36 +240,21 @@ fn kill_from_the_ui(tmux: &Tmux, pid: &str) {
 
 #[test]
 fn full_screen_view_in_a_real_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("notice: tmux is not installed; skipping the terminal test (CI installs it)");
+    let Some(tmux) = top_in_tmux(
+        "main",
+        &format!(
+            "-d 300ms -s pid -o pid,user,stat,cpu,rss,name,cmd --ppid {}",
+            std::process::id()
+        ),
+    ) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let name = format!("pstop{}", std::process::id() % 100_000);
     let program = dir.path().join(&name);
     std::fs::copy("/bin/sleep", &program).unwrap();
     let mut sleeper = Owned::spawn(&program, &["1000"]).sleeping();
     let busy = Owned::spawn("sh", &["-c", "while :; do :; done"]);
-    let tmux = Tmux {
-        socket: format!("procscope-top-{}", std::process::id()),
-    };
-    let script = format!(
-        "{} top -d 300ms -s pid -o pid,user,stat,cpu,rss,name,cmd --ppid {}; echo EXIT=$?; sleep 60",
-        crate::common::bin().display(),
-        std::process::id()
-    );
-    let started = tmux.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "top",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &script,
-    ]);
-    assert!(started.status.success(), "{}", stderr(&started));
     let (sleeper_pid, busy_pid) = (sleeper.pid().to_string(), busy.pid().to_string());
     tmux.until("the test's sleep appears", |s| {
         s.contains(&name) && s.contains(&sleeper_pid)
@@ -305,8 +290,9 @@ fn full_screen_view_in_a_real_terminal() {
     drop(busy);
 }
 
-/// Starts `procscope top ARGS` in a 120x40 tmux session of its own.
-fn top_in_tmux(args: &str) -> Option<Tmux> {
+/// Starts `procscope top ARGS` in a 120x40 tmux session on a server of its own (`label`
+/// tells the tests' servers apart).
+fn top_in_tmux(label: &str, args: &str) -> Option<Tmux> {
     if Command::new("tmux").arg("-V").output().is_err() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -316,7 +302,7 @@ fn top_in_tmux(args: &str) -> Option<Tmux> {
         return None;
     }
     let tmux = Tmux {
-        socket: format!("procscope-top-rt-{}", std::process::id()),
+        socket: format!("procscope-top-{label}-{}", std::process::id()),
     };
     let script = format!(
         "{} top {args}; echo EXIT=$?; sleep 60",
@@ -363,7 +349,8 @@ fn runtime_tab_shows_the_profile_of_a_busy_main_loop() {
     }
     let node = crate::node::start("console.log('ready'); while (true) {}", &[]);
     let pid = node.pid().to_string();
-    let Some(tmux) = top_in_tmux(&format!("-d 500ms --pid {pid} -o pid,cpu,name")) else {
+    let Some(tmux) = top_in_tmux("runtime", &format!("-d 500ms --pid {pid} -o pid,cpu,name"))
+    else {
         return;
     };
     tmux.until("the node process is listed", |s| {
