@@ -1,7 +1,7 @@
 //! A process's small proc files kept open between the refreshes of a live view: `stat`,
-//! `statm`, `status`, `io` and `schedstat` are opened once and read again with one `pread`
-//! each (the kernel regenerates them at offset 0), which saves the `openat` and `close`
-//! that dominate the cost of a refresh. An open file stays bound to the process it was
+//! `statm`, `status`, `io`, `schedstat` and `cmdline` are opened once and read again with
+//! one `pread` each (the kernel regenerates them at offset 0), which saves the `openat` and
+//! `close` that dominate the cost of a refresh. An open file stays bound to the process it was
 //! opened for: once that process has exited, reads fail with `Gone` even if its PID names
 //! another process by then. Descriptors are counted against a budget taken from
 //! RLIMIT_NOFILE; past it, files are opened and closed per read as usual.
@@ -18,7 +18,7 @@ use crate::collect::{ProcFs, ProcessDir, watchdog};
 use crate::model::Unavailable;
 
 /// The files kept open, in the order of [`KeptProcess::files`].
-const KEPT: [&str; 5] = ["stat", "statm", "status", "io", "schedstat"];
+const KEPT: [&str; 6] = ["stat", "statm", "status", "io", "schedstat", "cmdline"];
 
 /// The index of `schedstat` in [`KEPT`].
 const SCHEDSTAT: usize = 4;
