@@ -2,7 +2,8 @@
 //! needs, with rates over the interval since the previous refresh (CPU%, context switches,
 //! I/O bytes). Keeps only the previous refresh's counters, keyed by (PID, TID) and checked
 //! against the start time, so state never grows with refreshes and a reused PID never mixes
-//! two processes' counters.
+//! two processes' counters. A process that has not run since (see `reader::Outcome::Idle`)
+//! keeps its row from the snapshot handed back, moved rather than read and built again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
