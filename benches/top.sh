@@ -10,6 +10,9 @@
 # Then `ps --watch 1s --ndjson` against `top -b -d 1` the same way (to /dev/null), and the
 # time of one refresh (read and render: `top --batch -n 2` minus `-n 1`, median of 5) at
 # 2000 and at 10000 processes. Prints a Markdown table (and appends it to FILE).
+#
+# procscope shows the columns of top's default screen (PID USER PR NI VIRT RES S %CPU %MEM
+# TIME+ COMMAND; procscope has no SHR), with the full command line as htop shows it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +60,7 @@ cpu_ticks() {
 }
 
 hz=$(getconf CLK_TCK)
+columns="pid,user,priority,nice,vsz,rss,state,cpu,mem,time,cmd"
 
 # row NAME PID: watches PID for the run's seconds; prints "NAME | cpu s | % of one core | RSS".
 measure() {
@@ -92,11 +96,11 @@ piped() {
 
 # refresh_ms: one refresh of top --batch, in ms (median of 5 differences of -n 2 and -n 1).
 refresh_ms() {
-  python3 - "$procscope" <<'PY'
+  python3 - "$procscope" "$columns" <<'PY'
 import statistics, subprocess, sys, time
 def run(n):
     start = time.perf_counter()
-    subprocess.run([sys.argv[1], "top", "--batch", "-n", str(n), "-d", "1ms"],
+    subprocess.run([sys.argv[1], "top", "--batch", "-n", str(n), "-d", "1ms", "-o", sys.argv[2]],
                    stdout=subprocess.DEVNULL, check=True)
     return time.perf_counter() - start
 print(f"{statistics.median(run(2) - run(1) for _ in range(5)) * 1000:.1f}")
@@ -113,10 +117,10 @@ echo "### procscope top, $seconds s at 1 s refresh, $processes processes, load $
 echo
 echo "| viewer | CPU time | CPU | peak RSS |"
 echo "|---|---|---|---|"
-in_tmux "procscope top -d 1s" "$procscope" top -d 1s
+in_tmux "procscope top -d 1s" "$procscope" top -d 1s -o "$columns"
 in_tmux "htop -d 10" htop -d 10
 in_tmux "top -d 1" top -d 1
-piped "procscope ps --watch 1s --ndjson" "$procscope" ps --watch 1s --ndjson
+piped "procscope ps --watch 1s --ndjson" "$procscope" ps --watch 1s --ndjson -o "$columns"
 piped "top -b -d 1" top -b -d 1
 echo
 echo "| one refresh (read + render) | ms |"

@@ -12,6 +12,7 @@ pub mod columns;
 pub mod commands;
 pub mod confirm;
 pub mod exit;
+pub mod live;
 pub mod meta;
 pub mod model;
 pub mod parse;
@@ -169,7 +170,8 @@ fn tree(global: &GlobalArgs, args: &cli::TreeArgs) -> anyhow::Result<Exit> {
 fn profile(global: &GlobalArgs, args: &cli::ProfileArgs) -> anyhow::Result<Exit> {
     let env = Env::open(global)?;
     let report = commands::profile::run(args.pid, args.options(), &env.procfs, &env.system)?;
-    emit(&report, global)
+    let folded = args.folded;
+    emit(&render::profile::ProfileView { report, folded }, global)
 }
 
 fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
@@ -185,7 +187,7 @@ fn ps(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<Exit> {
     } else {
         UserNames::load()
     };
-    let query = query::ps::PsQuery::<columns::Column>::from_args(args, &env.system, &users)?;
+    let query = ps_query(args, &env.system, &users)?;
     let users = if query.needs().contains(Needs::USER_NAMES) && args.user.is_empty() {
         UserNames::load()
     } else {
@@ -241,8 +243,7 @@ fn top(
         ));
     }
     let rates = global.ndjson;
-    let query =
-        commands::top::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
+    let query = live::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
     let style = style(global);
     if live {
         if global.ndjson {
@@ -255,10 +256,10 @@ fn top(
                 "top needs a terminal: use --batch (or ps --watch) for output to a pipe or file",
             ));
         }
-        return commands::top::app::run(&query, &env.procfs, &env.system, &users, style.color);
+        return live::app::run(&query, &env.procfs, &env.system, &users, style.color);
     }
     let mut stdout = std::io::stdout().lock();
-    let mut print = |frame: &commands::top::stream::Frame| {
+    let mut print = |frame: &render::watch::Frame| {
         let text = if global.ndjson {
             render::watch::ndjson(frame)
         } else {
@@ -267,7 +268,7 @@ fn top(
         stdout.write_all(text.as_bytes())?;
         stdout.flush()
     };
-    commands::top::stream::run(
+    live::stream::run(
         &query,
         &env.procfs,
         &env.system,
@@ -277,22 +278,19 @@ fn top(
     )
 }
 
-// moved (issue 14): kept until merge for `top`, which calls `PsQuery::from_args`; the
-// conversion itself is `cli::PsArgs::to_query`.
-impl query::ps::PsQuery<columns::Column> {
-    /// The validated `ps` request, with users resolved and PIDs checked against pid_max;
-    /// sets the secret policy of the `env:NAME` columns for this run.
-    pub fn from_args(
-        args: &PsArgs,
-        system: &SystemInfo,
-        users: &UserNames,
-    ) -> anyhow::Result<Self> {
-        let query = args
-            .to_query(system.pid_max, |user| users.resolve(user))
-            .map_err(exit::usage)?;
-        columns::extended::set_secret_policy(query.secrets.clone());
-        Ok(query)
-    }
+/// The validated `ps` request from its arguments (for `ps`, `ps --watch` and `top`), with
+/// users resolved and PIDs checked against pid_max; sets the secret policy of the
+/// `env:NAME` columns for this run.
+pub(crate) fn ps_query(
+    args: &PsArgs,
+    system: &SystemInfo,
+    users: &UserNames,
+) -> anyhow::Result<query::ps::PsQuery<columns::Column>> {
+    let query = args
+        .to_query(system.pid_max, |user| users.resolve(user))
+        .map_err(exit::usage)?;
+    columns::extended::set_secret_policy(query.secrets.clone());
+    Ok(query)
 }
 
 /// The proc tree and system facts of this run.

@@ -20,7 +20,7 @@ pub fn schema(target: SchemaTarget) -> String {
         SchemaTarget::Mem => payload_schema::<MemReport>(),
         SchemaTarget::Tree => payload_schema::<TreeReport>(),
         SchemaTarget::Kill => payload_schema::<KillReport>(),
-        SchemaTarget::Profile => crate::commands::profile::schema(),
+        SchemaTarget::Profile => crate::render::profile::schema(),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

@@ -11,7 +11,6 @@ pub mod ps;
 pub mod ps_groups;
 pub mod show;
 pub mod threads;
-pub mod top;
 pub mod tree;
 pub mod who;
 

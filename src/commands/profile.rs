@@ -11,29 +11,22 @@ use crate::analyze::runtime;
 use crate::analyze::symbols::Symbolizer;
 use crate::collect::net::SocketTables;
 use crate::collect::sampler::{RESCAN_EVERY, Sampler};
-use crate::collect::target::open_process;
+use crate::collect::target::{NotAProcess, open_process};
 use crate::collect::thread_facts::{self, Observed};
 use crate::collect::wait_targets::{self, TargetCache};
 use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
 use crate::commands::not_a_process;
-use crate::model::profile::{EpollSet, ProcessProfile, ProfileReport, ThreadProfile};
+use crate::model::profile::{EpollSet, ProcessProfile, ProfileReport, ThreadProfile, Verdict};
 use crate::model::runtime::{ClusterRole, RuntimeInfo};
 use crate::model::text::lossless;
 use crate::parse::maps::{Mapping, parse_maps};
 use crate::parse::perfmap::PerfMap;
 use crate::query::profile::ProfileOptions;
-use crate::render::profile::ProfileView;
 
 const NEEDS: Needs = Needs::STAT
     .union(Needs::EXE)
     .union(Needs::RUNTIME)
     .union(Needs::CMDLINE);
-
-/// One sampled process: its directory and what was read of it.
-struct Target {
-    dir: ProcessDir,
-    process: ProcessSample,
-}
 
 /// What sampling one process gathered: its samples and the descriptors it waited on.
 #[derive(Default)]
@@ -42,45 +35,124 @@ struct Gathered {
     targets: TargetCache,
 }
 
+/// One process sampled over windows: its threads' sampler, what was read of it, and what
+/// the current window gathered. `procscope profile` runs one window; `top`'s runtime tab
+/// runs one per refresh, so both show the same numbers from the same code.
+pub struct ProcessSampling {
+    sampler: Sampler<ProcessDir>,
+    process: ProcessSample,
+    gathered: Gathered,
+    /// Ticks since the sampler was opened (threads are looked for again every
+    /// [`RESCAN_EVERY`]).
+    ticks: u32,
+    /// When the current window's first tick was read.
+    window_start: Option<Instant>,
+}
+
+impl ProcessSampling {
+    /// Opens `pid` for sampling (no tick read yet).
+    pub fn open(procfs: &ProcFs, pid: u32) -> Result<Self, NotAProcess> {
+        let (dir, process) = open_process(procfs, pid, NEEDS)?;
+        Ok(Self::of(dir, process))
+    }
+
+    fn of(dir: ProcessDir, process: ProcessSample) -> Self {
+        Self {
+            sampler: Sampler::new(dir),
+            process,
+            gathered: Gathered::default(),
+            ticks: 0,
+            window_start: None,
+        }
+    }
+
+    /// `pid` and, for a cluster primary, its workers (recognised from their environment).
+    pub fn with_cluster_workers(procfs: &ProcFs, pid: u32) -> Result<Vec<Self>, NotAProcess> {
+        let mut all = vec![Self::open(procfs, pid)?];
+        all.extend(cluster_workers(procfs, pid));
+        Ok(all)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.pid
+    }
+
+    /// The process's start time in clock ticks since boot (its identity with the PID).
+    pub fn start_ticks(&self) -> Option<u64> {
+        self.process.stat().ok().map(|stat| stat.starttime_ticks)
+    }
+
+    /// Reads every thread once and adds the tick to the window; `stat` (CPU ticks, names)
+    /// is read when `full`, and always on a window's first tick.
+    pub fn tick(&mut self, full: bool) {
+        if self.ticks > 0 && self.ticks.is_multiple_of(RESCAN_EVERY) {
+            self.sampler.rescan();
+        }
+        self.ticks += 1;
+        let full = full || self.window_start.is_none();
+        self.window_start.get_or_insert_with(Instant::now);
+        let samples = self.sampler.tick(full);
+        for sample in &samples {
+            if let Some(fd) = wait_of(sample).0.fd {
+                self.gathered.targets.get(self.sampler.dir(), fd);
+            }
+        }
+        self.gathered.accumulator.add(&samples);
+    }
+
+    /// Ticks in the current window.
+    pub fn window_ticks(&self) -> u32 {
+        self.gathered.accumulator.ticks
+    }
+
+    /// Seconds from the window's first tick to now.
+    pub fn window_seconds(&self) -> f64 {
+        self.window_start
+            .map_or(0.0, |start| start.elapsed().as_secs_f64())
+    }
+
+    /// Forgets the window's samples: the next tick starts a new window.
+    pub fn start_window(&mut self) {
+        self.gathered = Gathered::default();
+        self.window_start = None;
+    }
+
+    /// The window's profile over `duration` seconds; blocked program counters are
+    /// symbolized only when `symbols` (a live view does without, to stay cheap).
+    pub fn profile(&self, duration: f64, system: &SystemInfo, symbols: bool) -> ProcessProfile {
+        build(self, duration, system, symbols)
+    }
+}
+
 /// Samples `pid` (and, for a cluster primary, its workers) and aggregates.
 pub fn run(
     pid: u32,
     options: ProfileOptions,
     procfs: &ProcFs,
     system: &SystemInfo,
-) -> anyhow::Result<ProfileView> {
+) -> anyhow::Result<ProfileReport> {
     crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
-    let (dir, process) =
-        open_process(procfs, pid, NEEDS).map_err(|why| not_a_process("profile", pid, why))?;
-    let mut targets = vec![Target { dir, process }];
-    targets.extend(cluster_workers(procfs, pid));
+    let mut targets = ProcessSampling::with_cluster_workers(procfs, pid)
+        .map_err(|why| not_a_process("profile", pid, why))?;
     let started = Instant::now();
-    let gathered = sample(&targets, options);
+    sample(&mut targets, options);
     let duration = started.elapsed().as_secs_f64();
-    let ticks = gathered
-        .iter()
-        .map(|g| g.accumulator.ticks)
-        .max()
-        .unwrap_or(0);
+    let ticks = targets.iter().map(|t| t.window_ticks()).max().unwrap_or(0);
     let processes = targets
         .iter()
-        .zip(&gathered)
-        .map(|(target, gathered)| build(target, gathered, duration, system))
+        .map(|target| target.profile(duration, system, true))
         .collect();
-    Ok(ProfileView {
-        report: ProfileReport {
-            pid,
-            hz: options.hz,
-            duration_seconds: (duration * 1000.0).round() / 1000.0,
-            ticks,
-            processes,
-        },
-        folded: options.folded,
+    Ok(ProfileReport {
+        pid,
+        hz: options.hz,
+        duration_seconds: (duration * 1000.0).round() / 1000.0,
+        ticks,
+        processes,
     })
 }
 
 /// The cluster workers among `pid`'s children (recognised from their environment).
-fn cluster_workers(procfs: &ProcFs, pid: u32) -> Vec<Target> {
+fn cluster_workers(procfs: &ProcFs, pid: u32) -> Vec<ProcessSampling> {
     let Ok(nodes) = crate::collect::tree::read_nodes(procfs) else {
         return Vec::new();
     };
@@ -94,33 +166,22 @@ fn cluster_workers(procfs: &ProcFs, pid: u32) -> Vec<Target> {
                 Some((_, RuntimeInfo { cluster: Some(ClusterRole::Worker { primary, .. }), .. })) if primary == pid
             )
         })
-        .map(|(dir, process)| Target { dir, process })
+        .map(|(dir, process)| ProcessSampling::of(dir, process))
         .collect()
 }
 
 /// Reads every thread of every target `hz` times a second for the window. Ticks keep
 /// their schedule; a late tick is not made up for with a burst.
-fn sample(targets: &[Target], options: ProfileOptions) -> Vec<Gathered> {
+fn sample(targets: &mut [ProcessSampling], options: ProfileOptions) {
     let period = Duration::from_secs_f64(1.0 / f64::from(options.hz.max(1)));
     let start = Instant::now();
-    let mut samplers: Vec<Sampler> = targets.iter().map(|t| Sampler::new(&t.dir)).collect();
-    let mut gathered: Vec<Gathered> = targets.iter().map(|_| Gathered::default()).collect();
     let mut tick = 0u32;
     while start.elapsed() < options.duration {
         // `stat` (CPU ticks, names) is read on full ticks: every tenth, and the last.
         let last = start.elapsed() + period >= options.duration;
         let full = tick.is_multiple_of(RESCAN_EVERY) || last;
-        for (sampler, target) in samplers.iter_mut().zip(gathered.iter_mut()) {
-            if tick > 0 && tick.is_multiple_of(RESCAN_EVERY) {
-                sampler.rescan();
-            }
-            let samples = sampler.tick(full);
-            for sample in &samples {
-                if let Some(fd) = wait_of(sample).0.fd {
-                    target.targets.get(sampler.dir(), fd);
-                }
-            }
-            target.accumulator.add(&samples);
+        for target in targets.iter_mut() {
+            target.tick(full);
         }
         tick += 1;
         let next = period * tick;
@@ -132,32 +193,34 @@ fn sample(targets: &[Target], options: ProfileOptions) -> Vec<Gathered> {
             tick = (now.as_secs_f64() / period.as_secs_f64()) as u32;
         }
     }
-    gathered
 }
 
 /// The profile of one sampled process.
 fn build(
-    target: &Target,
-    gathered: &Gathered,
+    target: &ProcessSampling,
     duration: f64,
     system: &SystemInfo,
+    symbols: bool,
 ) -> ProcessProfile {
-    let dir = &target.dir;
+    let (dir, gathered) = (target.sampler.dir(), &target.gathered);
     let maps: Vec<Mapping> = dir
         .read("maps")
         .map(|raw| parse_maps(&raw))
         .unwrap_or_default();
     let tables = SocketTables::of_process(dir);
     let epoll_sets = epoll_sets(dir, gathered, &tables);
-    let perf_map = wait_targets::perf_map(dir).filter(|map| !map.is_empty());
+    let perf_map = wait_targets::perf_map(dir).filter(|map| symbols && !map.is_empty());
     let wait = |key: &WaitKey| resolve_wait(key, &gathered.targets, &epoll_sets);
     let load = |mapping: &Mapping| wait_targets::module_symbols(dir, mapping);
-    let mut symbolizer = Symbolizer::new(&maps, &load);
+    let mut symbolizer = symbols.then(|| Symbolizer::new(&maps, &load));
     let mut cache: HashMap<u64, (String, String)> = HashMap::new();
     let mut pc = |pc: u64| {
         cache
             .entry(pc)
-            .or_insert_with(|| locate(&mut symbolizer, perf_map.as_ref(), pc))
+            .or_insert_with(|| match &mut symbolizer {
+                Some(symbolizer) => locate(symbolizer, perf_map.as_ref(), pc),
+                None => (format!("{pc:#x}"), "[pc]".to_owned()),
+            })
             .clone()
     };
     let mut describe = Describe {
@@ -178,27 +241,13 @@ fn build(
         })
         .collect();
     let detected = runtime::detect(&target.process.runtime_facts());
-    let mut verdicts = Vec::new();
-    let mut summary = None;
-    if let Some((analyzer, info)) = &detected {
-        let observed = observed(gathered);
-        let reads = thread_facts::read(
-            dir,
-            &target.process,
-            &observed,
-            system,
-            runtime::facts::epoll_fd,
-        );
-        let (facts, context) = runtime::facts::role_facts(&reads, &maps);
-        let roles = analyzer.thread_roles(info, &context, &facts);
-        summary = Some(analyzer.summary(info, &roles));
-        for (row, role) in threads.iter_mut().zip(roles) {
-            row.role = Some(role.role);
-            row.role_name = role.detail;
-            row.role_evidence = Some(role.evidence);
+    let (summary, verdicts) = match &detected {
+        Some((analyzer, info)) => {
+            let roles = (*analyzer, info, maps.as_slice());
+            judge(target, roles, &mut threads, &epoll_sets, system)
         }
-        verdicts = analyzer.verdicts(&threads, &epoll_sets);
-    }
+        None => (None, Vec::new()),
+    };
     ProcessProfile {
         pid: target.process.pid,
         name: target.process.name().ok().map(|n| lossless(&n).0),
@@ -210,6 +259,34 @@ fn build(
         epoll_sets,
         perf_map: perf_map.is_some(),
     }
+}
+
+/// Gives each thread row its role; the runtime summary and verdicts over the rows.
+fn judge(
+    target: &ProcessSampling,
+    (analyzer, info, maps): (&dyn runtime::Runtime, &RuntimeInfo, &[Mapping]),
+    threads: &mut [ThreadProfile],
+    epoll_sets: &[EpollSet],
+    system: &SystemInfo,
+) -> (Option<String>, Vec<Verdict>) {
+    let observed = observed(&target.gathered);
+    let dir = target.sampler.dir();
+    let reads = thread_facts::read(
+        dir,
+        &target.process,
+        &observed,
+        system,
+        runtime::facts::epoll_fd,
+    );
+    let (facts, context) = runtime::facts::role_facts(&reads, maps);
+    let roles = analyzer.thread_roles(info, &context, &facts);
+    let summary = analyzer.summary(info, &roles);
+    for (row, role) in threads.iter_mut().zip(roles) {
+        row.role = Some(role.role);
+        row.role_name = role.detail;
+        row.role_evidence = Some(role.evidence);
+    }
+    (Some(summary), analyzer.verdicts(threads, epoll_sets))
 }
 
 /// What the role analysis starts from, per sampled thread (same order as the rows).
@@ -287,15 +364,6 @@ fn locate(symbolizer: &mut Symbolizer, perf_map: Option<&PerfMap>, pc: u64) -> (
         _ => format!("[{}]", location.region),
     };
     (location.display(pc), frame)
-}
-
-/// The JSON Schema of `profile --json`.
-pub fn schema() -> serde_json::Value {
-    crate::render::json::document_schema(
-        "profile",
-        "procscope profile --json",
-        crate::render::json::schema_of::<ProfileReport>(),
-    )
 }
 
 #[cfg(test)]

@@ -227,3 +227,12 @@ fn folded(processes: &[ProcessProfile]) -> String {
     }
     out
 }
+
+/// The JSON Schema of `profile --json`.
+pub fn schema() -> serde_json::Value {
+    crate::render::json::document_schema(
+        "profile",
+        "procscope profile --json",
+        crate::render::json::schema_of::<ProfileReport>(),
+    )
+}

@@ -1,6 +1,7 @@
 //! `procscope top` and `ps --watch`: snapshot streams checked against processes the test
 //! started, the batch view under a fork/exit storm, and the full-screen view driven through
-//! a real terminal (tmux): filter, sort, detail pane, kill, resize, quit.
+//! a real terminal (tmux): filter, sort, detail pane, kill, resize, quit, and the runtime
+//! tab of a busy Node.js process (the figures of `procscope profile`'s sampler).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -239,36 +240,21 @@ fn kill_from_the_ui(tmux: &Tmux, pid: &str) {
 
 #[test]
 fn full_screen_view_in_a_real_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("notice: tmux is not installed; skipping the terminal test (CI installs it)");
+    let Some(tmux) = top_in_tmux(
+        "main",
+        &format!(
+            "-d 300ms -s pid -o pid,user,stat,cpu,rss,name,cmd --ppid {}",
+            std::process::id()
+        ),
+    ) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let name = format!("pstop{}", std::process::id() % 100_000);
     let program = dir.path().join(&name);
     std::fs::copy("/bin/sleep", &program).unwrap();
     let mut sleeper = Owned::spawn(&program, &["1000"]).sleeping();
     let busy = Owned::spawn("sh", &["-c", "while :; do :; done"]);
-    let tmux = Tmux {
-        socket: format!("procscope-top-{}", std::process::id()),
-    };
-    let script = format!(
-        "{} top -d 300ms -s pid -o pid,user,stat,cpu,rss,name,cmd --ppid {}; echo EXIT=$?; sleep 60",
-        crate::common::bin().display(),
-        std::process::id()
-    );
-    let started = tmux.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "top",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &script,
-    ]);
-    assert!(started.status.success(), "{}", stderr(&started));
     let (sleeper_pid, busy_pid) = (sleeper.pid().to_string(), busy.pid().to_string());
     tmux.until("the test's sleep appears", |s| {
         s.contains(&name) && s.contains(&sleeper_pid)
@@ -302,4 +288,97 @@ fn full_screen_view_in_a_real_terminal() {
         "the alternate screen is gone:\n{done}"
     );
     drop(busy);
+}
+
+/// Starts `procscope top ARGS` in a 120x40 tmux session on a server of its own (`label`
+/// tells the tests' servers apart).
+fn top_in_tmux(label: &str, args: &str) -> Option<Tmux> {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs tmux: the terminal test must not skip there"
+        );
+        eprintln!("notice: tmux is not installed; skipping the terminal test (CI installs it)");
+        return None;
+    }
+    let tmux = Tmux {
+        socket: format!("procscope-top-{label}-{}", std::process::id()),
+    };
+    let script = format!(
+        "{} top {args}; echo EXIT=$?; sleep 60",
+        crate::common::bin().display()
+    );
+    let started = tmux.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "top",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &script,
+    ]);
+    assert!(started.status.success(), "{}", stderr(&started));
+    Some(tmux)
+}
+
+/// The percentage after `label` on the screen (`JS main thread busy 97.0% ...`).
+fn percent_after(screen: &str, label: &str) -> Option<f64> {
+    let at = screen.find(label)? + label.len();
+    let number: String = screen[at..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    number.parse().ok()
+}
+
+/// The runtime tab of a `while (true) {}` Node.js process shows what `procscope profile`
+/// says of it: the main thread's event loop computing in ≥ 90% of the interval's samples,
+/// with the verdict sentence of the profile. Samples count a runnable thread as running,
+/// so a loaded machine does not lower the share.
+#[test]
+fn runtime_tab_shows_the_profile_of_a_busy_main_loop() {
+    if !crate::node::node_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs node: the runtime tab test must not skip there"
+        );
+        return;
+    }
+    let node = crate::node::start("console.log('ready'); while (true) {}", &[]);
+    let pid = node.pid().to_string();
+    let Some(tmux) = top_in_tmux("runtime", &format!("-d 500ms --pid {pid} -o pid,cpu,name"))
+    else {
+        return;
+    };
+    tmux.until("the node process is listed", |s| {
+        first_row(s).trim_start().starts_with(&pid)
+    });
+    tmux.keys(&["Enter"]);
+    tmux.until("the detail pane opens", |s| s.contains("Runtime"));
+    tmux.keys(&["BTab"]);
+    let label = "JS main thread busy";
+    let screen = tmux.until("the runtime tab shows the main loop computing", |s| {
+        percent_after(s, label).is_some_and(|p| p >= 90.0)
+    });
+    assert!(screen.contains("event loop computing"), "{screen}");
+    assert!(
+        screen.contains("samples per thread this interval"),
+        "{screen}"
+    );
+    let samples = screen
+        .split("(")
+        .filter_map(|part| {
+            part.split_once(" samples per thread")?
+                .0
+                .parse::<u32>()
+                .ok()
+        })
+        .next();
+    assert!(samples.is_some_and(|n| n >= 2), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.until("top exits 0", |s| s.contains("EXIT=0"));
+    drop(node);
 }

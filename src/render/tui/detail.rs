@@ -7,14 +7,15 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Tabs};
 
-use crate::commands::top::detail::{Detail, RuntimeLoad, category_key};
-use crate::commands::top::view::Tab;
 use crate::text::units::{bytes, percent};
 
+use super::pane::{DetailPane, category_key};
+use super::runtime_load::{LoopLoad, RuntimeLoad};
 use super::text::safe_str;
+use super::view::Tab;
 
 /// Draws the pane for `detail` with `tab` open.
-pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, tab: Tab) {
+pub fn draw(frame: &mut Frame, area: Rect, detail: &DetailPane, tab: Tab) {
     let block = Block::default()
         .borders(Borders::TOP)
         .title(format!(" PID {} (Tab: next, Esc: close) ", detail.pid));
@@ -42,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, tab: Tab) {
         Tab::Fds => fds(frame, body, detail),
         Tab::Memory => memory(frame, body, detail),
         Tab::Ports => ports(frame, body, detail),
-        Tab::Runtime => runtime(frame, body, detail.runtime.as_ref()),
+        Tab::Runtime => runtime(frame, body, detail.runtime.as_ref(), detail.sampling),
     }
 }
 
@@ -52,7 +53,7 @@ fn table<'a>(rows: Vec<Row<'a>>, header: &'a [&'a str], widths: &[Constraint]) -
         .column_spacing(1)
 }
 
-fn threads(frame: &mut Frame, area: Rect, detail: &Detail) {
+fn threads(frame: &mut Frame, area: Rect, detail: &DetailPane) {
     let Some(list) = &detail.threads else { return };
     let dash = || "-".to_owned();
     let rows = list.threads.iter().map(|t| {
@@ -82,7 +83,7 @@ fn threads(frame: &mut Frame, area: Rect, detail: &Detail) {
     frame.render_widget(table(rows.collect(), header, &widths), area);
 }
 
-fn fds(frame: &mut Frame, area: Rect, detail: &Detail) {
+fn fds(frame: &mut Frame, area: Rect, detail: &DetailPane) {
     let Some(list) = &detail.fds else { return };
     let rows = list.fds.iter().map(|fd| {
         Row::new(vec![
@@ -102,7 +103,7 @@ fn fds(frame: &mut Frame, area: Rect, detail: &Detail) {
     frame.render_widget(table(rows.collect(), header, &widths), area);
 }
 
-fn memory(frame: &mut Frame, area: Rect, detail: &Detail) {
+fn memory(frame: &mut Frame, area: Rect, detail: &DetailPane) {
     let Some(report) = &detail.memory else { return };
     let rows = report.categories.iter().map(|row| {
         let before = detail.memory_baseline.get(&category_key(row)).copied();
@@ -143,7 +144,7 @@ fn signed_bytes(delta: i128) -> String {
     }
 }
 
-fn ports(frame: &mut Frame, area: Rect, detail: &Detail) {
+fn ports(frame: &mut Frame, area: Rect, detail: &DetailPane) {
     let Some(list) = &detail.ports else { return };
     let endpoint = |address: &Option<String>, port: Option<u16>| match (address, port) {
         (Some(a), Some(p)) => format!("{a}:{p}"),
@@ -173,34 +174,63 @@ fn ports(frame: &mut Frame, area: Rect, detail: &Detail) {
     frame.render_widget(table(rows.collect(), header, &widths), area);
 }
 
-fn runtime(frame: &mut Frame, area: Rect, load: Option<&RuntimeLoad>) {
+fn runtime(frame: &mut Frame, area: Rect, load: Option<&RuntimeLoad>, sampling: bool) {
     let Some(load) = load else {
-        frame.render_widget(Paragraph::new("no runtime recognised"), area);
+        let text = match sampling {
+            true => "sampling the threads (figures at the next refresh)",
+            false => "no runtime recognised",
+        };
+        frame.render_widget(Paragraph::new(text), area);
         return;
     };
-    let mut lines = vec![Line::from(load.label.clone())];
+    let mut lines = vec![Line::from(format!(
+        "{} ({} samples per thread this interval)",
+        safe_str(&load.label),
+        load.samples
+    ))];
     if let Some(summary) = &load.summary {
         lines.push(Line::from(safe_str(summary)));
     }
     lines.push(Line::from(format!(
         "JS main thread busy {}",
-        load.main_thread_percent
-            .map_or("-".into(), |p| format!("{}%", percent(p)))
+        load.main_thread.as_ref().map_or("-".into(), loop_text)
     )));
+    let pool = match load.pool {
+        Some((_, 0)) | None => "- (no thread identified)".to_owned(),
+        Some((busy, of)) => format!("{busy}/{of}"),
+    };
+    let v8 = load.v8_workers.map_or("-".into(), |(running, n)| {
+        format!("{}% of samples ({n} threads)", percent(running))
+    });
     lines.push(Line::from(format!(
-        "libuv pool busy {}/{}   V8 workers busy {}/{}",
-        load.pool.0, load.pool.1, load.v8_workers.0, load.v8_workers.1
+        "libuv pool busy {pool}   V8 workers busy {v8}"
     )));
-    for (tid, name, cpu) in &load.worker_threads {
+    for (subject, event_loop) in &load.worker_threads {
         lines.push(Line::from(format!(
-            "worker_thread {tid} {} {}%",
-            safe_str(name),
-            percent(*cpu)
+            "{} busy {}",
+            safe_str(subject),
+            loop_text(event_loop)
         )));
     }
-    for (pid, cpu) in &load.cluster_workers {
-        let cpu = cpu.map_or("-".into(), |p| format!("{}%", percent(p)));
-        lines.push(Line::from(format!("cluster worker PID {pid} CPU {cpu}")));
+    for worker in &load.cluster_workers {
+        let cpu = worker
+            .cpu_percent
+            .map_or("-".into(), |p| format!("{}%", percent(p)));
+        let event_loop = worker.event_loop.as_ref().map_or("-".into(), loop_text);
+        lines.push(Line::from(format!(
+            "cluster worker PID {} CPU {cpu}, loop busy {event_loop}",
+            worker.pid
+        )));
     }
+    lines.extend(load.verdicts.iter().map(|v| Line::from(safe_str(v))));
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// `97% (waiting 3%)`.
+fn loop_text(event_loop: &LoopLoad) -> String {
+    format!(
+        "{}% (waiting {}%)",
+        percent(event_loop.computing_percent),
+        percent(event_loop.waiting_percent)
+    )
 }

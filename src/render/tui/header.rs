@@ -5,7 +5,7 @@
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 
-use crate::commands::top::sampler::Snapshot;
+use super::snapshot::Snapshot;
 use crate::model::machine::Machine;
 use crate::parse::cpustat::CpuShare;
 use crate::text::units::{bytes, percent};

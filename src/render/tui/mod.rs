@@ -1,12 +1,17 @@
 //! Drawing the live view with ratatui: the machine summary, the process table, the detail
 //! pane, a status line and popups. Pure drawing from the view's state; the event loop is in
-//! `commands::top::app`.
+//! `live::app`. The types it draws (snapshot, view state, detail pane) are its own view
+//! types, filled by the live view.
 
 pub mod detail;
 pub mod header;
+pub mod pane;
 pub mod popup;
+pub mod runtime_load;
+pub mod snapshot;
 pub mod table;
 pub mod text;
+pub mod view;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -14,17 +19,18 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use crate::commands::top::detail::Detail;
-use crate::commands::top::sampler::Snapshot;
-use crate::commands::top::view::View;
 use crate::model::machine::Machine;
+
+use pane::DetailPane;
+use snapshot::Snapshot;
+use view::View;
 
 /// Everything one frame shows.
 pub struct Screen<'a> {
     pub snapshot: &'a Snapshot,
     pub machine: &'a Machine,
     pub view: &'a View,
-    pub detail: Option<&'a Detail>,
+    pub detail: Option<&'a DetailPane>,
 }
 
 /// Where the table's rows landed, for mouse clicks.

@@ -7,9 +7,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::commands::top::view::{KILL_SIGNALS, Popup, View};
-
 use super::text::safe_str;
+use super::view::{KILL_SIGNALS, Popup, View};
 
 /// The keys, as the help popup and the README list them.
 pub const KEYS: &[(&str, &str)] = &[

@@ -9,10 +9,10 @@ use ratatui::text::Text;
 use ratatui::widgets::{Cell, Row, Table};
 
 use crate::columns::{Column, Kind, value};
-use crate::commands::top::sampler::Snapshot;
-use crate::commands::top::view::View;
 
+use super::snapshot::Snapshot;
 use super::text::safe;
+use super::view::View;
 
 /// The first row shown when `selected` must be on a screen of `height` rows.
 pub fn offset(selected: usize, height: usize) -> usize {

@@ -8,13 +8,14 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::columns::{Value, lookup};
-use crate::commands::top::detail::{Detail, RuntimeLoad};
-use crate::commands::top::sampler::{Exited, Rates, Snapshot, TopRow};
-use crate::commands::top::view::{Popup, Tab, View};
 use crate::model::machine::Machine;
 use crate::model::thread::{ThreadList, ThreadRow};
 use crate::parse::cpustat::CpuShare;
 
+use super::pane::DetailPane;
+use super::runtime_load::{ClusterWorkerLoad, LoopLoad, RuntimeLoad};
+use super::snapshot::{Exited, Rates, Snapshot, TopRow};
+use super::view::{Popup, Tab, View, Visible};
 use super::{Screen, draw};
 
 fn machine() -> Machine {
@@ -70,6 +71,7 @@ fn snapshot() -> Snapshot {
     let mut fresh = row(300, 1.0, &[b"newcomer"]);
     fresh.fresh = true;
     Snapshot {
+        generation: 1,
         taken_unix: 1_800_000_000.0,
         interval_seconds: Some(1.0),
         rows: vec![
@@ -93,8 +95,22 @@ fn view(snapshot: &Snapshot) -> View {
         .filter_map(|n| lookup::find(n))
         .collect();
     let mut view = View::new(columns, 1, true, Duration::from_secs(1));
-    view.rebuild(snapshot);
+    // By CPU, busiest first (the order `live::view` computes; tested there).
+    let mut order: Vec<usize> = (0..snapshot.rows.len()).collect();
+    order.sort_by(|&a, &b| {
+        let cpu = |i: usize| snapshot.rows[i].rates.cpu_percent.unwrap_or(0.0);
+        cpu(b).total_cmp(&cpu(a))
+    });
+    show(&mut view, &order);
     view
+}
+
+/// Shows these snapshot rows, in this order.
+fn show(view: &mut View, rows: &[usize]) {
+    view.visible = rows
+        .iter()
+        .map(|&index| Visible { index, depth: 0 })
+        .collect();
 }
 
 /// Draws a frame of `width` x `height` and returns its text, one line per row.
@@ -103,7 +119,7 @@ fn render(
     height: u16,
     view: &View,
     snapshot: &Snapshot,
-    detail: Option<&Detail>,
+    detail: Option<&DetailPane>,
 ) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     let machine = machine();
@@ -175,7 +191,7 @@ fn filter_and_help_popup() {
     let snapshot = snapshot();
     let mut view = view(&snapshot);
     view.filter = "sleep".into();
-    view.rebuild(&snapshot);
+    show(&mut view, &[0]);
     let text = render(100, 30, &view, &snapshot, None);
     assert!(text.contains("Filter: sleep"), "{text}");
     assert!(!text.contains("busy"), "{text}");
@@ -219,7 +235,7 @@ fn thread(tid: u32, role: &str, wait: &str) -> ThreadRow {
 fn detail_tabs_show_threads_and_runtime() {
     let snapshot = snapshot();
     let mut view = view(&snapshot);
-    let mut detail = Detail::new(100, 100);
+    let mut detail = DetailPane::new(100);
     detail.threads = Some(ThreadList {
         pid: 100,
         process_name: Some("node".into()),
@@ -232,12 +248,21 @@ fn detail_tabs_show_threads_and_runtime() {
         runtime_summary: None,
     });
     detail.thread_cpu = HashMap::from([(100, 12.5), (101, 0.0)]);
+    let busy_loop = LoopLoad {
+        computing_percent: 12.5,
+        waiting_percent: 87.5,
+        verdict: "waiting".into(),
+    };
     detail.runtime = Some(RuntimeLoad {
         label: "node 20.20.2".into(),
-        main_thread_percent: Some(12.5),
-        pool: (1, 4),
-        v8_workers: (0, 4),
-        cluster_workers: vec![(4242, Some(33.0))],
+        main_thread: Some(busy_loop.clone()),
+        pool: Some((1, 4)),
+        v8_workers: Some((2.0, 4)),
+        cluster_workers: vec![ClusterWorkerLoad {
+            pid: 4242,
+            cpu_percent: Some(33.0),
+            event_loop: Some(busy_loop),
+        }],
         ..RuntimeLoad::default()
     });
     view.detail = Some(Tab::Threads);
@@ -249,9 +274,15 @@ fn detail_tabs_show_threads_and_runtime() {
     assert!(text.contains("libuv-pool"), "{text}");
     view.detail = Some(Tab::Runtime);
     let text = render(120, 40, &view, &snapshot, Some(&detail));
-    assert!(text.contains("JS main thread busy 12.5%"), "{text}");
+    assert!(
+        text.contains("JS main thread busy 12.5% (waiting 87.5%)"),
+        "{text}"
+    );
     assert!(text.contains("libuv pool busy 1/4"), "{text}");
-    assert!(text.contains("cluster worker PID 4242 CPU 33.0%"), "{text}");
+    assert!(
+        text.contains("cluster worker PID 4242 CPU 33.0%, loop busy 12.5%"),
+        "{text}"
+    );
     detail.gone = true;
     let text = render(120, 40, &view, &snapshot, Some(&detail));
     assert!(text.contains("the process has exited"), "{text}");

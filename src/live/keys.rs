@@ -5,8 +5,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::query::signal::parse_signal;
 
-use super::sampler::TopRow;
-use super::view::{Action, KILL_SIGNALS, Popup, View};
+use super::view::Action;
+use crate::render::tui::snapshot::TopRow;
+use crate::render::tui::view::{KILL_SIGNALS, Popup, View};
 
 /// Handles one key press; `selected` is the selected row of the current snapshot.
 pub fn on_key(view: &mut View, key: KeyEvent, selected: Option<&TopRow>) -> Action {
@@ -88,7 +89,7 @@ fn table_key(view: &mut View, code: KeyCode, selected: Option<&TopRow>) -> Actio
         KeyCode::Char('k') | KeyCode::F(9) if selected.is_some() => view.popup = Popup::KillMenu(0),
         KeyCode::Enter => {
             if let Some(row) = selected {
-                view.detail = Some(super::view::Tab::Threads);
+                view.detail = Some(crate::render::tui::view::Tab::Threads);
                 return Action::OpenDetail(row.pid, row.start_ticks);
             }
         }
@@ -148,7 +149,8 @@ fn kill_menu(view: &mut View, code: KeyCode, cursor: usize, selected: Option<&To
 mod tests {
     use super::*;
     use crate::columns::lookup;
-    use crate::commands::top::sampler::Snapshot;
+    use crate::live::view::Rebuild;
+    use crate::render::tui::snapshot::Snapshot;
     use std::time::Duration;
 
     fn view() -> View {

@@ -9,11 +9,13 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction
 use crate::collect::machine::MachineSampler;
 use crate::collect::{ProcFs, SystemInfo, UserNames};
 use crate::exit::Exit;
-use crate::model::machine::Machine;
 
 use super::TopQuery;
-use super::sampler::{Sampler, Snapshot};
-use super::view::View;
+use crate::render::tui::snapshot::Snapshot;
+use crate::render::watch::Frame;
+
+use super::sampler::Sampler;
+use super::view::Rebuild;
 
 /// Set by the SIGINT handler; the stream stops before its next snapshot.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -24,14 +26,6 @@ extern "C" fn on_interrupt(_: libc::c_int) {
 
 /// How long one wait slice is: the latency of noticing SIGINT.
 const SLICE: Duration = Duration::from_millis(50);
-
-/// One snapshot as the printer gets it: the rows in view order, and the machine's figures
-/// when asked for.
-pub struct Frame<'a> {
-    pub snapshot: &'a Snapshot,
-    pub view: &'a View,
-    pub machine: Option<&'a Machine>,
-}
 
 /// Prints a snapshot per interval through `print`. The first snapshot comes one interval
 /// after a baseline reading, so every snapshot has rates.
@@ -47,7 +41,7 @@ pub fn run(
     let mut sampler = Sampler::new(query.spec.clone(), system.clone());
     let mut machine = with_machine.then(MachineSampler::new);
     let mut view = query.view();
-    sampler.refresh(procfs, users);
+    let mut snapshot = sampler.refresh(procfs, users, Snapshot::default());
     if let Some(machine) = &mut machine {
         machine.refresh(procfs);
     }
@@ -58,7 +52,7 @@ pub fn run(
             break;
         }
         next += query.delay;
-        let snapshot = sampler.refresh(procfs, users);
+        snapshot = sampler.refresh(procfs, users, snapshot);
         let figures = machine.as_mut().map(|m| m.refresh(procfs));
         view.rebuild(&snapshot);
         print(&Frame {

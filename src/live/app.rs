@@ -20,8 +20,11 @@ use crate::render::tui::{self, Drawn, Screen};
 use super::TopQuery;
 use super::detail::Detail;
 use super::keys::on_key;
-use super::sampler::{SampleSpec, Sampler, Snapshot};
-use super::view::{Action, Popup, View};
+use super::runtime_tab::SAMPLE_PERIOD;
+use super::sampler::{SampleSpec, Sampler};
+use super::view::{Action, Rebuild};
+use crate::render::tui::snapshot::Snapshot;
+use crate::render::tui::view::{Popup, View};
 
 /// The live view's state between frames.
 struct App<'a> {
@@ -74,40 +77,38 @@ impl App<'_> {
     fn event_loop(&mut self, terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<Exit> {
         self.refresh();
         let mut next = Instant::now() + self.view.delay;
+        let mut next_tick = Instant::now() + SAMPLE_PERIOD;
+        let mut dirty = true;
         loop {
             if !self.view.paused && Instant::now() >= next {
                 self.refresh();
                 next = Instant::now() + self.view.delay;
+                dirty = true;
             }
-            let screen = Screen {
-                snapshot: &self.snapshot,
-                machine: &self.machine,
-                view: &self.view,
-                detail: self.detail.as_ref(),
-            };
-            let mut drawn = Drawn::default();
-            terminal.draw(|frame| drawn = tui::draw(frame, &screen))?;
-            self.drawn = drawn;
-            let wait = if self.view.paused {
-                Duration::from_secs(3600)
-            } else {
-                next.saturating_duration_since(Instant::now())
+            if dirty {
+                self.draw(terminal)?;
+                dirty = false;
+            }
+            let sampling = !self.view.paused && self.detail.as_ref().is_some_and(Detail::sampling);
+            let wait = match (self.view.paused, sampling) {
+                (true, _) => Duration::from_secs(3600),
+                (false, false) => next.saturating_duration_since(Instant::now()),
+                (false, true) => next
+                    .min(next_tick)
+                    .saturating_duration_since(Instant::now()),
             };
             if !event::poll(wait)? {
+                if sampling
+                    && Instant::now() >= next_tick
+                    && let Some(detail) = &mut self.detail
+                {
+                    detail.tick();
+                    next_tick = Instant::now() + SAMPLE_PERIOD;
+                }
                 continue;
             }
-            let action = match event::read()? {
-                Event::Key(key) if key.is_press() => {
-                    let selected = self.view.selected_index().map(|i| &self.snapshot.rows[i]);
-                    on_key(&mut self.view, key, selected)
-                }
-                Event::Mouse(mouse) => {
-                    self.mouse(mouse.kind, mouse.row);
-                    Action::Nothing
-                }
-                _ => Action::Nothing,
-            };
-            match action {
+            dirty = true;
+            match self.on_event(event::read()?) {
                 Action::Quit => return Ok(Exit::Success),
                 Action::Refresh => {
                     self.refresh();
@@ -116,6 +117,33 @@ impl App<'_> {
                 other => self.act(other),
             }
             self.view.rebuild(&self.snapshot);
+        }
+    }
+
+    fn draw(&mut self, terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
+        let screen = Screen {
+            snapshot: &self.snapshot,
+            machine: &self.machine,
+            view: &self.view,
+            detail: self.detail.as_ref().map(Detail::pane),
+        };
+        let mut drawn = Drawn::default();
+        terminal.draw(|frame| drawn = tui::draw(frame, &screen))?;
+        self.drawn = drawn;
+        Ok(())
+    }
+
+    fn on_event(&mut self, event: Event) -> Action {
+        match event {
+            Event::Key(key) if key.is_press() => {
+                let selected = self.view.selected_index().map(|i| &self.snapshot.rows[i]);
+                on_key(&mut self.view, key, selected)
+            }
+            Event::Mouse(mouse) => {
+                self.mouse(mouse.kind, mouse.row);
+                Action::Nothing
+            }
+            _ => Action::Nothing,
         }
     }
 
@@ -137,11 +165,12 @@ impl App<'_> {
     /// Reads a refresh of the table, the machine and the open detail tab.
     fn refresh(&mut self) {
         self.sampler.set_threads(self.view.threads);
-        self.snapshot = self.sampler.refresh(self.procfs, self.users);
+        let previous = std::mem::take(&mut self.snapshot);
+        self.snapshot = self.sampler.refresh(self.procfs, self.users, previous);
         self.machine = self.machine_sampler.refresh(self.procfs);
         if let (Some(detail), Some(tab)) = (&mut self.detail, self.view.detail) {
             let system = self.sampler.system();
-            detail.refresh(tab, self.procfs, system, self.users, &self.snapshot);
+            detail.refresh(tab, self.procfs, system, self.users);
         }
         self.view.rebuild(&self.snapshot);
     }
@@ -152,7 +181,7 @@ impl App<'_> {
                 let mut detail = Detail::new(pid, start);
                 if let Some(tab) = self.view.detail {
                     let system = self.sampler.system();
-                    detail.refresh(tab, self.procfs, system, self.users, &self.snapshot);
+                    detail.refresh(tab, self.procfs, system, self.users);
                 }
                 self.detail = Some(detail);
             }

@@ -1,12 +1,15 @@
-//! `procscope top` and `procscope ps --watch`: the live view and snapshot streams. The
-//! sampler reads a refresh, the view orders it, `render::tui` draws it (or `render::watch`
-//! prints it); the detail pane and the kill dialog reuse the collectors and the pidfd path
-//! of the one-shot commands.
+//! App layer: `procscope top` and `procscope ps --watch` / `top --batch`, the live view and
+//! snapshot streams. The sampler reads a refresh, the view orders it, `render::tui` draws it
+//! (or `render::watch` prints it) from render-owned view types; the detail pane and the kill
+//! dialog call the one-shot commands' run functions (threads, fds, mem, ports, profile's
+//! sampling, kill's pidfd path) for their payloads. Commands never format; this does not
+//! read /proc itself beyond what collect offers.
 
 pub mod app;
 pub mod detail;
 pub mod keys;
 pub mod reader;
+pub mod runtime_tab;
 pub mod sampler;
 pub mod stream;
 pub mod view;
@@ -16,11 +19,10 @@ use std::time::Duration;
 use crate::cli::PsArgs;
 use crate::collect::{SystemInfo, UserNames};
 use crate::columns::Column;
-type PsQuery = crate::query::ps::PsQuery<Column>;
 use crate::exit;
 
+use crate::render::tui::view::View;
 use sampler::SampleSpec;
-use view::View;
 
 /// The validated request of a live view or a stream.
 pub struct TopQuery {
@@ -55,7 +57,7 @@ impl TopQuery {
                 "-n 0 asks for no snapshot: expected a count of 1 or more",
             ));
         }
-        let ps = PsQuery::from_args(args, system, users)?;
+        let ps = crate::ps_query(args, system, users)?;
         let mut columns: Vec<&'static Column> = ps.columns.clone();
         let cpu_first = busiest_first && args.sort.is_none();
         let sort_column = match crate::columns::lookup::find("cpu") {

@@ -4,6 +4,9 @@
 //! when neither says what the thread waits on. Files stay open between ticks (one `pread`
 //! each), so 100 Hz over 50 threads stays cheap. Aggregation is in `analyze::profile`.
 
+pub mod kept;
+
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 
@@ -50,9 +53,10 @@ struct TaskFiles {
     last: Option<Stat>,
 }
 
-/// Samples the threads of one process.
-pub struct Sampler<'a> {
-    dir: &'a ProcessDir,
+/// Samples the threads of one process, whose directory it borrows (`&ProcessDir`, for one
+/// window) or owns (`ProcessDir`, for a live view that samples between refreshes).
+pub struct Sampler<D: Borrow<ProcessDir>> {
+    dir: D,
     tasks: BTreeMap<u32, TaskFiles>,
     buffer: Vec<u8>,
 }
@@ -60,8 +64,8 @@ pub struct Sampler<'a> {
 /// Threads are looked for again every this many ticks (new ones start, old ones end).
 pub const RESCAN_EVERY: u32 = 10;
 
-impl<'a> Sampler<'a> {
-    pub fn new(dir: &'a ProcessDir) -> Self {
+impl<D: Borrow<ProcessDir>> Sampler<D> {
+    pub fn new(dir: D) -> Self {
         let mut sampler = Self {
             dir,
             tasks: BTreeMap::new(),
@@ -72,12 +76,12 @@ impl<'a> Sampler<'a> {
     }
 
     /// The process this samples.
-    pub fn dir(&self) -> &'a ProcessDir {
-        self.dir
+    pub fn dir(&self) -> &ProcessDir {
+        self.dir.borrow()
     }
 
     /// A sampler of only these threads (no scan; `rescan` would add the others).
-    pub fn of_threads(dir: &'a ProcessDir, tids: &[u32]) -> Self {
+    pub fn of_threads(dir: D, tids: &[u32]) -> Self {
         let mut sampler = Self {
             dir,
             tasks: BTreeMap::new(),
@@ -91,7 +95,7 @@ impl<'a> Sampler<'a> {
 
     /// Opens the files of threads that started since the last scan; forgets ended ones.
     pub fn rescan(&mut self) {
-        let Ok(tids) = self.dir.numeric_entries("task") else {
+        let Ok(tids) = self.dir().numeric_entries("task") else {
             return;
         };
         self.tasks.retain(|tid, _| tids.binary_search(tid).is_ok());
@@ -104,9 +108,10 @@ impl<'a> Sampler<'a> {
 
     /// Opens a thread's `stat` and `syscall` (a thread already gone is left out).
     fn open_task(&mut self, tid: u32) {
+        let dir: &ProcessDir = self.dir.borrow();
         let open = |name: &str| {
             rustix::fs::openat(
-                self.dir.handle(),
+                dir.handle(),
                 format!("task/{tid}/{name}"),
                 OFlags::RDONLY | OFlags::CLOEXEC,
                 Mode::empty(),
@@ -185,7 +190,7 @@ impl<'a> Sampler<'a> {
         let wchan = if telling || state == b'R' {
             None
         } else {
-            read_wchan(&self.dir.task(tid)).ok().flatten()
+            read_wchan(&self.dir.borrow().task(tid)).ok().flatten()
         };
         Some(ThreadTick {
             tid,

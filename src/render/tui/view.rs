@@ -1,15 +1,11 @@
-//! What the live view shows and how keys change it: sort column and order, the incremental
+//! What the live view shows, as the TUI draws it: sort column and order, the incremental
 //! filter, tree and thread modes, the followed process, pause, refresh interval, selection,
-//! the open popup and the detail pane's tab. Pure state: no reading, no drawing.
+//! the open popup and the detail pane's tab. A render-owned view type: pure state changed by
+//! the live view's keys (`live::keys`); the visible rows are computed by `live::view`.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::analyze::tree::Forest;
-use crate::columns::{Column, value};
-use crate::query::signal::SignalChoice;
-
-use super::sampler::Snapshot;
+use crate::columns::Column;
 
 /// The shortest and longest refresh interval the `+`/`-` keys reach.
 const MIN_DELAY: Duration = Duration::from_millis(100);
@@ -47,7 +43,7 @@ impl Tab {
         }
     }
 
-    fn step(self, forward: bool) -> Tab {
+    pub fn step(self, forward: bool) -> Tab {
         let at = Tab::ALL.iter().position(|&t| t == self).unwrap_or(0);
         let n = Tab::ALL.len();
         Tab::ALL[if forward {
@@ -79,22 +75,6 @@ pub enum Popup {
 pub struct Visible {
     pub index: usize,
     pub depth: usize,
-}
-
-/// What the event loop must do after a key.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    Nothing,
-    Quit,
-    /// Read again now (threads mode changed).
-    Refresh,
-    /// Open the detail pane for (PID, start ticks).
-    OpenDetail(u32, u64),
-    /// Bind the selected process (PID, start ticks) for this signal and ask to confirm.
-    PrepareKill(u32, u64, SignalChoice),
-    /// The user confirmed the prepared kill.
-    ConfirmKill,
-    CancelKill,
 }
 
 /// The state of the live view.
@@ -141,47 +121,6 @@ impl View {
             message: None,
             visible: Vec::new(),
         }
-    }
-
-    /// Recomputes the visible rows: filtered, sorted (or in tree order), the followed
-    /// process kept selected.
-    pub fn rebuild(&mut self, snapshot: &Snapshot) {
-        let needle = self.filter.to_lowercase();
-        let mut order: Vec<usize> = (0..snapshot.rows.len())
-            .filter(|&i| needle.is_empty() || row_text(snapshot, i).contains(&needle))
-            .collect();
-        let sort = self.sort.min(self.columns.len().saturating_sub(1));
-        order.sort_by(|&a, &b| {
-            let (ra, rb) = (&snapshot.rows[a], &snapshot.rows[b]);
-            let by_value = match (ra.cells.get(sort), rb.cells.get(sort)) {
-                (Some(x), Some(y)) => value::compare(x, y),
-                _ => std::cmp::Ordering::Equal,
-            };
-            let by_value = if self.reverse {
-                by_value.reverse()
-            } else {
-                by_value
-            };
-            by_value.then(ra.pid.cmp(&rb.pid)).then(ra.tid.cmp(&rb.tid))
-        });
-        self.visible = if self.tree && !self.threads {
-            tree_order(snapshot, &order)
-        } else {
-            order
-                .into_iter()
-                .map(|index| Visible { index, depth: 0 })
-                .collect()
-        };
-        if let Some((pid, tid, start)) = self.follow {
-            match self.visible.iter().position(|v| {
-                let row = &snapshot.rows[v.index];
-                (row.pid, row.tid, row.start_ticks) == (pid, tid, start)
-            }) {
-                Some(at) => self.selected = at,
-                None => self.follow = None,
-            }
-        }
-        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
     }
 
     /// The snapshot index of the selected row.
@@ -242,52 +181,4 @@ impl View {
             self.detail = Some(tab.step(forward));
         }
     }
-}
-
-/// The lower-case text the filter searches: the name and every text cell.
-fn row_text(snapshot: &Snapshot, index: usize) -> String {
-    let row = &snapshot.rows[index];
-    let mut text = String::from_utf8_lossy(&row.name).into_owned();
-    for cell in &row.cells {
-        if let Ok(
-            value @ (value::Value::Text(_) | value::Value::Argv { .. } | value::Value::Label(_)),
-        ) = cell
-        {
-            text.push(' ');
-            text.push_str(value::table_text(&Ok(value.clone()), 0.0).as_str());
-        }
-    }
-    text.to_lowercase()
-}
-
-/// Children under their parents, siblings in sorted order.
-fn tree_order(snapshot: &Snapshot, order: &[usize]) -> Vec<Visible> {
-    let rank: HashMap<u32, usize> = order
-        .iter()
-        .map(|&i| snapshot.rows[i].pid)
-        .enumerate()
-        .map(|(rank, pid)| (pid, rank))
-        .collect();
-    let index_of: HashMap<u32, usize> = order.iter().map(|&i| (snapshot.rows[i].pid, i)).collect();
-    let forest = Forest::new(order.iter().map(|&i| {
-        let row = &snapshot.rows[i];
-        let parent = if index_of.contains_key(&row.ppid) {
-            row.ppid
-        } else {
-            0
-        };
-        (row.pid, parent)
-    }));
-    let mut roots = forest.roots().to_vec();
-    roots.sort_by_key(|pid| rank.get(pid).copied().unwrap_or(usize::MAX));
-    forest
-        .walk(&roots)
-        .into_iter()
-        .filter_map(|step| {
-            Some(Visible {
-                index: *index_of.get(&step.pid)?,
-                depth: step.depth,
-            })
-        })
-        .collect()
 }
