@@ -95,6 +95,21 @@ pub struct ThreadSp {
     pub sp: u64,
 }
 
+impl ThreadSp {
+    /// The stack pointers of the threads whose pointer was read (from `(tid, name, sp)`).
+    pub fn of_threads(threads: &[(u32, Vec<u8>, Option<u64>)]) -> Vec<ThreadSp> {
+        threads
+            .iter()
+            .filter_map(|(tid, _, sp)| {
+                Some(ThreadSp {
+                    tid: *tid,
+                    sp: (*sp)?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// Classifies every mapping. `exe` is the executable's path; `threads` the sampled stack
 /// pointers.
 pub fn classify(maps: &[Mapping], exe: Option<&[u8]>, threads: &[ThreadSp]) -> Vec<Category> {

@@ -383,6 +383,23 @@ fn open_file<P: rustix::path::Arg>(dir: &OwnedFd, name: P) -> Result<OwnedFd, Un
 /// Unlike `read_to_end` it asks for no file size (proc files report 0), saving two system
 /// calls per file.
 fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unavailable> {
+    fill(fd, limit, short_is_end, false)
+}
+
+/// Reads a file kept open from its start (`pread` at offset 0 onwards): to `limit` bytes, or
+/// the first short read (proc files are generated in one piece).
+pub(crate) fn pread_whole(fd: &OwnedFd, limit: u64) -> Result<Vec<u8>, Unavailable> {
+    fill(fd, limit, true, true)
+}
+
+/// The read loop of [`read_fd`] and [`pread_whole`]: from the file position, or with
+/// `positioned` from the start of the file whatever its position.
+fn fill(
+    fd: &OwnedFd,
+    limit: u64,
+    short_is_end: bool,
+    positioned: bool,
+) -> Result<Vec<u8>, Unavailable> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(limit));
     while buf.len() < limit {
@@ -392,11 +409,16 @@ fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unav
         // Read straight into the spare capacity (no zero-filling), never past `limit`.
         let room = (buf.capacity() - buf.len()).min(limit - buf.len());
         let before = buf.len();
-        let result =
-            rustix::io::read(fd, &mut buf.spare_capacity_mut()[..room]).map(|(init, _)| init.len());
+        let spare = &mut buf.spare_capacity_mut()[..room];
+        let result = if positioned {
+            rustix::io::pread(fd, spare, before as u64)
+        } else {
+            rustix::io::read(fd, spare)
+        };
+        let result = result.map(|(init, _)| init.len());
         match result {
             Ok(n) => {
-                // SAFETY: `read` initialized the first `n` bytes of the spare capacity.
+                // SAFETY: `read`/`pread` initialized the first `n` bytes of the spare capacity.
                 unsafe { buf.set_len(before + n) };
                 if n == 0 || (short_is_end && n < room) {
                     break;

@@ -57,16 +57,7 @@ pub fn run(
         .iter()
         .map(|(tid, name, _)| (*tid, lossless(name).0))
         .collect();
-    let sps: Vec<ThreadSp> = files
-        .threads
-        .iter()
-        .filter_map(|(tid, _, sp)| {
-            Some(ThreadSp {
-                tid: *tid,
-                sp: (*sp)?,
-            })
-        })
-        .collect();
+    let sps = ThreadSp::of_threads(&files.threads);
     let maps: Vec<_> = entries.iter().map(|e| e.mapping.clone()).collect();
     let categories = classify(&maps, files.exe.as_deref(), &sps);
     let report = MemoryReport {

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustix::fs::{Mode, OFlags};
 
-use crate::collect::procfs::Files;
+use crate::collect::procfs::{Files, pread_whole};
 use crate::collect::{ProcFs, ProcessDir, watchdog};
 use crate::model::Unavailable;
 
@@ -176,39 +176,6 @@ impl Files for KeptProcess {
     fn process_dir(&self) -> Option<&ProcessDir> {
         self.dir.process_dir()
     }
-}
-
-/// The first read asks for this much; `status`, the largest kept file, fits.
-const READ_CHUNK: usize = 2048;
-
-/// Reads a kept file from its start: to `limit` bytes, or the first short read (these files
-/// are generated in one piece).
-fn pread_whole(fd: &OwnedFd, limit: u64) -> Result<Vec<u8>, Unavailable> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(limit));
-    while buf.len() < limit {
-        if buf.capacity() == buf.len() {
-            buf.reserve(buf.len().max(READ_CHUNK).min(limit - buf.len()));
-        }
-        let room = (buf.capacity() - buf.len()).min(limit - buf.len());
-        let before = buf.len();
-        let spare = &mut buf.spare_capacity_mut()[..room];
-        match rustix::io::pread(fd, spare, before as u64).map(|(init, _)| init.len()) {
-            Ok(n) => {
-                // SAFETY: `pread` initialized the first `n` bytes of the spare capacity.
-                unsafe { buf.set_len(before + n) };
-                if n < room {
-                    break;
-                }
-            }
-            Err(rustix::io::Errno::INTR) if watchdog::timed_out() => {
-                return Err(Unavailable::TimedOut);
-            }
-            Err(rustix::io::Errno::INTR) => {}
-            Err(errno) => return Err(Unavailable::from_errno(errno.raw_os_error())),
-        }
-    }
-    Ok(buf)
 }
 
 #[cfg(test)]

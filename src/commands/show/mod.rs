@@ -443,16 +443,7 @@ fn memory_groups(files: &ProcessDetailFiles, rec: &mut Recorder) -> Option<Vec<M
     };
     let entries = rec.take(DetailField::MemoryMap, memory.smaps.clone())?;
     let maps: Vec<_> = entries.iter().map(|e| e.mapping.clone()).collect();
-    let sps: Vec<ThreadSp> = memory
-        .threads
-        .iter()
-        .filter_map(|(tid, _, sp)| {
-            Some(ThreadSp {
-                tid: *tid,
-                sp: (*sp)?,
-            })
-        })
-        .collect();
+    let sps = ThreadSp::of_threads(&memory.threads);
     let categories = classify(&maps, memory.exe.as_deref(), &sps);
     let mut groups: Vec<MemoryGroup> = MEMORY_GROUPS
         .iter()
