@@ -40,7 +40,7 @@ pub const ETIME: Column = Column {
         let seconds = ctx.system.age_seconds(p.stat()?.starttime_ticks).floor();
         Ok(Value::Number {
             value: seconds,
-            text: units::elapsed(seconds),
+            text: units::elapsed(seconds).into(),
         })
     },
 };
@@ -56,7 +56,7 @@ pub const LSTART: Column = Column {
         let start = ctx.system.start_time_unix(p.stat()?.starttime_ticks);
         Ok(Value::Number {
             value: start,
-            text: units::long_date(start),
+            text: units::long_date(start).into(),
         })
     },
 };

@@ -390,10 +390,10 @@ pub static COLUMNS: &[Column] = &[
                 TaskKind::Normal => None,
             };
             Ok(Value::Argv {
-                argv,
-                fallback,
+                argv: argv.into(),
+                fallback: fallback.map(Into::into),
                 truncated: p.argv_truncated,
-                raw: p.cmdline_raw.clone(),
+                raw: p.cmdline_raw.as_deref().map(Into::into),
             })
         },
     },

@@ -1,6 +1,7 @@
 //! The `ps` table, its stderr notes and the schema of `ps --json` (built from the column
 //! registry).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
@@ -9,7 +10,7 @@ use crate::columns::{self, COLUMNS, Column, Value, value};
 use crate::model::Unavailable;
 use crate::render::json;
 use crate::render::ps_groups::row_schema as group_row_schema;
-use crate::render::table::{self, Align, Text, Tone};
+use crate::render::table::{self, Align, Fit, Text, Tone};
 use crate::render::{Sheet, Style};
 use crate::text::escape::Escaped;
 
@@ -53,45 +54,34 @@ impl Sheet for PsReport {
         if self.rows.is_empty() {
             return String::new();
         }
-        let headers: Vec<(&str, Align)> = self
+        let columns: Vec<table::Column> = self
             .columns
             .iter()
             .map(|c| {
-                (
-                    c.header,
-                    if c.kind.is_numeric() {
-                        Align::Right
-                    } else {
-                        Align::Left
-                    },
-                )
+                let align = if c.kind.is_numeric() {
+                    Align::Right
+                } else {
+                    Align::Left
+                };
+                table::Column::new(c.header, align, Fit::Keep)
             })
             .collect();
-        let rows = self
-            .rows
-            .iter()
-            .map(|row| {
-                self.columns
-                    .iter()
-                    .zip(&row.cells)
-                    .map(|(column, cell)| {
-                        let mut text = value::table_text(cell, self.now_unix);
-                        if let Some(depth) = row
-                            .depth
-                            .filter(|_| Some(column.name) == self.tree_column())
-                            && depth > 0
-                        {
-                            let mut indented = Escaped::text(&"  ".repeat(depth - 1));
-                            indented.push(&Escaped::literal("\\_ "));
-                            indented.push(&text);
-                            text = indented;
-                        }
-                        Text::toned(text, tone(column, cell))
-                    })
-                    .collect()
-            })
-            .collect();
-        table::render(&headers, rows, *style)
+        let tree_column = self.tree_column();
+        // Each cell is formatted when the table measures and writes it, never kept.
+        table::render_cells(&columns, self.rows.len(), *style, |row, column| {
+            let row = &self.rows[row];
+            let (column, cell) = (self.columns.get(column)?, row.cells.get(column)?);
+            let mut text = value::table_text(cell, self.now_unix);
+            if let Some(depth) = row.depth.filter(|_| Some(column.name) == tree_column)
+                && depth > 0
+            {
+                let mut indented = Escaped::text(&"  ".repeat(depth - 1));
+                indented.push(&Escaped::literal("\\_ "));
+                indented.push(&text);
+                text = indented;
+            }
+            Some(Cow::Owned(Text::toned(text, tone(column, cell))))
+        })
     }
 
     fn notes(&self) -> Vec<String> {

@@ -1,6 +1,8 @@
 //! Row listings in the style of `ps`: aligned columns, no borders, a header line, optional
 //! colour, and lines cut to the terminal width.
 
+use std::borrow::Cow;
+
 pub use super::fit::Fit;
 use super::fit::fit;
 use crate::text::escape::prefix_within;
@@ -114,7 +116,22 @@ pub fn render(headers: &[(&str, Align)], rows: Vec<Vec<Text>>, style: Style) -> 
 /// Like [`render`], with columns that narrow or vanish (in their [`Fit`] order) when the
 /// table is wider than the terminal, so the important ones stay readable.
 pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) -> String {
-    if rows.is_empty() && !style.header {
+    render_cells(columns, rows.len(), style, |row, column| {
+        rows[row].get(column).map(Cow::Borrowed)
+    })
+}
+
+/// Like [`render_columns`], for a table whose cells are made on demand: `cell(row, column)`
+/// gives a cell's text (`None` past the row's last cell). It is called twice per cell, once
+/// to measure the columns and once to write, so no table of cell strings is ever held: a
+/// 10000-process listing would keep 130000 of them.
+pub fn render_cells<'a>(
+    columns: &[Column],
+    row_count: usize,
+    style: Style,
+    mut cell: impl FnMut(usize, usize) -> Option<Cow<'a, Text>>,
+) -> String {
+    if row_count == 0 && !style.header {
         return String::new();
     }
     let headers: Vec<Escaped> = columns.iter().map(|c| Escaped::text(c.name)).collect();
@@ -122,9 +139,12 @@ pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) ->
         .iter()
         .map(|name| if style.header { name.width() } else { 0 })
         .collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.text.width());
+    let mut cell_bytes = 0;
+    for row in 0..row_count {
+        for (column, width) in widths.iter_mut().enumerate() {
+            let Some(text) = cell(row, column) else { break };
+            *width = (*width).max(text.text.width());
+            cell_bytes += text.text.as_str().len();
         }
     }
     let widths: Vec<Option<usize>> = match style.width {
@@ -137,11 +157,7 @@ pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) ->
     // Padding is bounded by the column widths, but the last column is unpadded: one long
     // command line must not reserve its width for every row.
     let padded: usize = widths.iter().flatten().sum::<usize>() + widths.len();
-    let cell_bytes: usize = rows
-        .iter()
-        .flat_map(|row| row.iter().map(|cell| cell.text.as_str().len()))
-        .sum();
-    let mut out = String::with_capacity(cell_bytes + (rows.len() + 1) * padded.min(512));
+    let mut out = String::with_capacity(cell_bytes + (row_count + 1) * padded.min(512));
     let mut line = String::new();
     if style.header {
         let cells = headers
@@ -150,8 +166,11 @@ pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) ->
             .map(|(name, column)| (name, column.align, Tone::Plain));
         push_line(&mut out, &mut line, cells, &widths, style, true);
     }
-    for row in &rows {
-        let cells = row
+    let mut texts: Vec<Cow<Text>> = Vec::with_capacity(columns.len());
+    for row in 0..row_count {
+        texts.clear();
+        texts.extend((0..columns.len()).map_while(|column| cell(row, column)));
+        let cells = texts
             .iter()
             .zip(columns)
             .map(|(cell, column)| (&cell.text, column.align, cell.tone));
