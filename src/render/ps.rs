@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 use serde_json::{Map, Value as Json};
 
 use crate::columns::{self, COLUMNS, Column, Value, value};
@@ -84,6 +86,17 @@ impl Sheet for PsReport {
         })
     }
 
+    /// Each process's object is built, written and dropped in turn: a JSON tree of 10000
+    /// processes (twice, for the document and its envelope) took more memory than the rows.
+    fn json_line(&self) -> Option<String> {
+        let members = PsMembers {
+            processes: RowStream(self),
+            vanished: self.vanished,
+        };
+        let size_hint = self.rows.len() * 64 * self.columns.len().max(1);
+        Some(json::document_line("ps", &members, &self.errors, size_hint))
+    }
+
     fn notes(&self) -> Vec<String> {
         let mut notes: Vec<String> = self
             .unavailable_summary()
@@ -118,6 +131,27 @@ impl Sheet for PsReport {
             ));
         }
         notes
+    }
+}
+
+/// The members of `ps --json`, in [`crate::model::listing::ListingDocument`]'s order.
+#[derive(Serialize)]
+struct PsMembers<'a> {
+    processes: RowStream<'a>,
+    vanished: usize,
+}
+
+/// The rows as JSON objects, each made only while it is written.
+struct RowStream<'a>(&'a PsReport);
+
+impl Serialize for RowStream<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        let mut sequence = serializer.serialize_seq(Some(report.rows.len()))?;
+        for row in &report.rows {
+            sequence.serialize_element(&(report.row_json)(&report.columns, report.threads, row))?;
+        }
+        sequence.end()
     }
 }
 
@@ -222,4 +256,96 @@ pub fn schema() -> Json {
         all.extend(defs);
     }
     json::document_schema("ps", "procscope ps --json", payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ErrorEntry;
+    use crate::model::Payload;
+    use crate::model::listing::ListingRow;
+    use std::sync::OnceLock;
+
+    /// A row's JSON object as `commands::ps` makes it (render does not import commands).
+    fn row_json(
+        columns: &[&'static Column],
+        threads: bool,
+        row: &ListingRow<Value>,
+    ) -> Map<String, Json> {
+        let mut object = Map::new();
+        let mut unavailable = Map::new();
+        object.insert("pid".into(), Json::from(row.pid));
+        if threads {
+            object.insert("tid".into(), Json::from(row.tid));
+        }
+        for (column, cell) in columns.iter().zip(&row.cells) {
+            value::put_json(&mut object, &mut unavailable, column.json_key, cell);
+        }
+        if !unavailable.is_empty() {
+            object.insert("unavailable".into(), Json::Object(unavailable));
+        }
+        object
+    }
+
+    fn report(rows: Vec<ListingRow<Value>>, errors: Vec<ErrorEntry>) -> PsReport {
+        let columns =
+            ["pid", "name", "cpu", "rss", "cmd"].map(|name| columns::lookup::find(name).unwrap());
+        PsReport {
+            document: OnceLock::new(),
+            row_json,
+            vanished: 2,
+            columns: columns.to_vec(),
+            rows,
+            threads: false,
+            now_unix: 0.0,
+            filtered: true,
+            errors,
+            denied_hint: "",
+        }
+    }
+
+    fn row(pid: u32, name: &[u8], rss: Field<Value>) -> ListingRow<Value> {
+        let argv = Value::Argv {
+            argv: [name.to_vec(), b"--flag=\xfe".to_vec()].into(),
+            fallback: None,
+            truncated: pid == 7,
+            raw: None,
+        };
+        ListingRow {
+            pid,
+            tid: pid,
+            ppid: Some(1),
+            depth: None,
+            cells: vec![
+                Ok(Value::Integer(pid.into())),
+                Ok(Value::Text(name.to_vec())),
+                Ok(Value::Percent(1.0 / 3.0)),
+                rss,
+                Ok(argv),
+            ],
+        }
+    }
+
+    #[test]
+    fn streamed_json_is_the_documents_bytes() {
+        let error = ErrorEntry {
+            pid: Some(9),
+            reason: Unavailable::Gone,
+            message: "no process with PID 9".into(),
+        };
+        let rows = vec![
+            row(7, b"sleep", Ok(Value::Bytes(4096))),
+            row(8, b"n\xffme\n", Err(Unavailable::PermissionDenied)),
+        ];
+        for (rows, errors) in [(rows, vec![error]), (Vec::new(), Vec::new())] {
+            let report = report(rows, errors);
+            let members = json::members(Payload::document(&report));
+            let expected =
+                super::super::to_json_line(&json::document("ps", members, &report.errors));
+            assert_eq!(
+                Sheet::json_line(&report).as_deref(),
+                Some(expected.as_str())
+            );
+        }
+    }
 }
