@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 use serde_json::{Map, Value as Json};
 
+use crate::columns::packed::PackedCells;
 use crate::columns::{self, COLUMNS, Column, Value, value};
 use crate::model::Unavailable;
 use crate::render::json;
@@ -17,7 +18,7 @@ use crate::render::{Sheet, Style};
 use crate::text::escape::Escaped;
 
 /// The listing of `ps`, with the column registry's types.
-pub type PsReport = crate::model::listing::Listing<Column, Value>;
+pub type PsReport = crate::model::listing::Listing<Column, PackedCells>;
 
 type Field<T> = Result<T, Unavailable>;
 
@@ -34,14 +35,14 @@ impl PsReport {
         let mut summary: BTreeMap<Unavailable, (usize, Vec<&'static str>)> = BTreeMap::new();
         for row in &self.rows {
             let mut counted = Vec::new();
-            for (column, cell) in self.columns.iter().zip(&row.cells) {
+            for (column, cell) in self.columns.iter().zip(row.cells.iter()) {
                 if let Err(why) = cell {
-                    let entry = summary.entry(*why).or_default();
+                    let entry = summary.entry(why).or_default();
                     if !entry.1.contains(&column.header) {
                         entry.1.push(column.header);
                     }
-                    if !counted.contains(why) {
-                        counted.push(*why);
+                    if !counted.contains(&why) {
+                        counted.push(why);
                         entry.0 += 1;
                     }
                 }
@@ -73,7 +74,7 @@ impl Sheet for PsReport {
         table::render_cells(&columns, self.rows.len(), *style, |row, column| {
             let row = &self.rows[row];
             let (column, cell) = (self.columns.get(column)?, row.cells.get(column)?);
-            let mut text = value::table_text(cell, self.now_unix);
+            let mut text = value::table_text(&cell, self.now_unix);
             if let Some(depth) = row.depth.filter(|_| Some(column.name) == tree_column)
                 && depth > 0
             {
@@ -82,7 +83,7 @@ impl Sheet for PsReport {
                 indented.push(&text);
                 text = indented;
             }
-            Some(Cow::Owned(Text::toned(text, tone(column, cell))))
+            Some(Cow::Owned(Text::toned(text, tone(column, &cell))))
         })
     }
 
@@ -270,7 +271,7 @@ mod tests {
     fn row_json(
         columns: &[&'static Column],
         threads: bool,
-        row: &ListingRow<Value>,
+        row: &ListingRow<PackedCells>,
     ) -> Map<String, Json> {
         let mut object = Map::new();
         let mut unavailable = Map::new();
@@ -278,8 +279,8 @@ mod tests {
         if threads {
             object.insert("tid".into(), Json::from(row.tid));
         }
-        for (column, cell) in columns.iter().zip(&row.cells) {
-            value::put_json(&mut object, &mut unavailable, column.json_key, cell);
+        for (column, cell) in columns.iter().zip(row.cells.iter()) {
+            value::put_json(&mut object, &mut unavailable, column.json_key, &cell);
         }
         if !unavailable.is_empty() {
             object.insert("unavailable".into(), Json::Object(unavailable));
@@ -287,7 +288,7 @@ mod tests {
         object
     }
 
-    fn report(rows: Vec<ListingRow<Value>>, errors: Vec<ErrorEntry>) -> PsReport {
+    fn report(rows: Vec<ListingRow<PackedCells>>, errors: Vec<ErrorEntry>) -> PsReport {
         let columns =
             ["pid", "name", "cpu", "rss", "cmd"].map(|name| columns::lookup::find(name).unwrap());
         PsReport {
@@ -304,7 +305,7 @@ mod tests {
         }
     }
 
-    fn row(pid: u32, name: &[u8], rss: Field<Value>) -> ListingRow<Value> {
+    fn row(pid: u32, name: &[u8], rss: Field<Value>) -> ListingRow<PackedCells> {
         let argv = Value::Argv {
             argv: [name.to_vec(), b"--flag=\xfe".to_vec()].into(),
             fallback: None,
@@ -316,13 +317,13 @@ mod tests {
             tid: pid,
             ppid: Some(1),
             depth: None,
-            cells: vec![
+            cells: PackedCells::pack([
                 Ok(Value::Integer(pid.into())),
                 Ok(Value::Text(name.to_vec())),
                 Ok(Value::Percent(1.0 / 3.0)),
                 rss,
                 Ok(argv),
-            ],
+            ]),
         }
     }
 
