@@ -65,6 +65,14 @@ impl PackedCells {
         reader.next(true)
     }
 
+    /// The unavailable cells: their column index and reason (nothing else is unpacked).
+    pub fn reasons(&self) -> impl Iterator<Item = (usize, Unavailable)> + '_ {
+        let mut reader = Reader::new(self);
+        std::iter::from_fn(move || reader.next(false))
+            .enumerate()
+            .filter_map(|(index, cell)| cell.err().map(|why| (index, why)))
+    }
+
     /// Changes the cell at `index` (the row is packed again).
     pub fn update(&mut self, index: usize, change: impl FnOnce(&mut Field<Value>)) {
         let mut cells: Vec<Field<Value>> = self.iter().collect();
@@ -143,13 +151,19 @@ impl<'a> Reader<'a> {
     }
 
     /// The next cell, or `None` at the end. Without `decode` the cell is only skipped (and
-    /// nothing is allocated): what is returned then stands for it and is not its value.
+    /// nothing is allocated): an available cell's value is then not its own, an unavailable
+    /// cell's reason is.
     fn next(&mut self, decode: bool) -> Option<Field<Value>> {
         let (&tag, rest) = self.bytes.split_first()?;
         self.bytes = rest;
         let value = match tag {
-            KEPT if decode => return self.kept.next().cloned(),
-            KEPT => return self.kept.next().map(|_| Ok(Value::Empty)),
+            KEPT => {
+                return self.kept.next().map(|cell| match cell {
+                    Err(why) => Err(*why),
+                    Ok(value) if decode => Ok(value.clone()),
+                    Ok(_) => Ok(Value::Empty),
+                });
+            }
             INTEGER => Value::Integer(i64::from_le_bytes(self.number())),
             BYTES => Value::Bytes(u64::from_le_bytes(self.number())),
             PERCENT => Value::Percent(f64::from_le_bytes(self.number())),
@@ -253,6 +267,8 @@ mod tests {
             );
         }
         assert!(packed.get(cells.len()).is_none());
+        let reasons: Vec<_> = packed.reasons().collect();
+        assert_eq!(reasons, [(9, Unavailable::PermissionDenied)]);
     }
 
     #[test]

@@ -35,16 +35,17 @@ impl PsReport {
         let mut summary: BTreeMap<Unavailable, (usize, Vec<&'static str>)> = BTreeMap::new();
         for row in &self.rows {
             let mut counted = Vec::new();
-            for (column, cell) in self.columns.iter().zip(row.cells.iter()) {
-                if let Err(why) = cell {
-                    let entry = summary.entry(why).or_default();
-                    if !entry.1.contains(&column.header) {
-                        entry.1.push(column.header);
-                    }
-                    if !counted.contains(&why) {
-                        counted.push(why);
-                        entry.0 += 1;
-                    }
+            for (index, why) in row.cells.reasons() {
+                let Some(column) = self.columns.get(index) else {
+                    continue;
+                };
+                let entry = summary.entry(why).or_default();
+                if !entry.1.contains(&column.header) {
+                    entry.1.push(column.header);
+                }
+                if !counted.contains(&why) {
+                    counted.push(why);
+                    entry.0 += 1;
                 }
             }
         }
