@@ -40,7 +40,7 @@ pub const ETIME: Column = Column {
         let seconds = ctx.system.age_seconds(p.stat()?.starttime_ticks).floor();
         Ok(Value::Number {
             value: seconds,
-            text: units::elapsed(seconds).into(),
+            text: units::elapsed(seconds),
         })
     },
 };
@@ -56,7 +56,7 @@ pub const LSTART: Column = Column {
         let start = ctx.system.start_time_unix(p.stat()?.starttime_ticks);
         Ok(Value::Number {
             value: start,
-            text: units::long_date(start).into(),
+            text: units::long_date(start),
         })
     },
 };

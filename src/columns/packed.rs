@@ -1,6 +1,6 @@
 //! The cells of one listing row packed into one byte buffer: a 10000-process listing keeps
-//! every row until it is sorted and printed, and a `Vec` of [`Value`]s (56 bytes a cell, and
-//! an allocation for each text) was most of `ps`'s memory. Numbers, texts, labels and plain
+//! every row until it is sorted and printed, and a `Vec` of [`Value`]s (the largest
+//! variant's size for every cell, and an allocation for each text) was most of `ps`'s memory. Numbers, texts, labels and plain
 //! command lines are packed; rarer cells (unavailable ones, runtimes, containers, dated
 //! numbers, command lines with a fallback or raw bytes) are kept as they are, in order.
 //! Unpacking gives back the same values, bit for bit. Reads and judges nothing.
@@ -214,7 +214,7 @@ impl<'a> Reader<'a> {
             }
         }
         Value::Argv {
-            argv: argv.into(),
+            argv,
             fallback: None,
             truncated,
             raw: None,
@@ -247,7 +247,7 @@ mod tests {
                 raw: None,
             }),
             Ok(Value::Argv {
-                argv: Box::default(),
+                argv: Vec::new(),
                 fallback: Some("[kthreadd]".into()),
                 truncated: false,
                 raw: None,

@@ -390,10 +390,10 @@ pub static COLUMNS: &[Column] = &[
                 TaskKind::Normal => None,
             };
             Ok(Value::Argv {
-                argv: argv.into(),
-                fallback: fallback.map(Into::into),
+                argv,
+                fallback,
                 truncated: p.argv_truncated,
-                raw: p.cmdline_raw.as_deref().map(Into::into),
+                raw: p.cmdline_raw.clone(),
             })
         },
     },

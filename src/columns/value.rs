@@ -116,18 +116,16 @@ pub enum Value {
     /// A number with its own table text (`etime` 01:02:03, `lstart` as a date).
     Number {
         value: f64,
-        text: Box<str>,
+        text: String,
     },
     /// Arguments; `fallback` is what a table shows when there are none (`[kthreadd]`).
-    /// The fields are boxed slices (no spare capacity, two words each): a listing keeps one
-    /// cell per process and column, and the largest variant sets every cell's size.
     Argv {
-        argv: Box<[Vec<u8>]>,
-        fallback: Option<Box<str>>,
+        argv: Vec<Vec<u8>>,
+        fallback: Option<String>,
         /// Arguments were left out (too many, or too many bytes): `<key>_truncated` in JSON.
         truncated: bool,
         /// The exact `cmdline` bytes, when asked for (`--raw-cmdline`): `cmdline_b64`.
-        raw: Option<Box<[u8]>>,
+        raw: Option<Vec<u8>>,
     },
     /// Not applicable (no controlling terminal): `?` in tables, `null` in JSON.
     Absent,
@@ -256,7 +254,7 @@ fn sort_bytes(value: &Value) -> Vec<u8> {
         Value::Runtime(info) => info.label().into_bytes(),
         Value::Container(info) => info.id.clone().into_bytes(),
         Value::Argv { argv, fallback, .. } if argv.is_empty() => {
-            fallback.as_deref().unwrap_or_default().as_bytes().to_vec()
+            fallback.clone().unwrap_or_default().into_bytes()
         }
         Value::Argv { argv, .. } => argv.join(&b' '),
         _ => Vec::new(),
@@ -282,14 +280,14 @@ mod tests {
         );
         assert_eq!(table_text(&Ok(Value::Absent), 0.0).as_str(), "?");
         let kthread = Value::Argv {
-            argv: Box::default(),
+            argv: vec![],
             fallback: Some("[kthreadd]".into()),
             truncated: false,
             raw: None,
         };
         assert_eq!(table_text(&Ok(kthread), 0.0).as_str(), "[kthreadd]");
         let argv = Value::Argv {
-            argv: [b"sleep".to_vec(), b"1\n".to_vec()].into(),
+            argv: vec![b"sleep".to_vec(), b"1\n".to_vec()],
             fallback: None,
             truncated: false,
             raw: None,
