@@ -2,6 +2,7 @@
 
 pub mod extended;
 pub mod lookup;
+pub mod packed;
 pub mod registry;
 pub mod security;
 pub mod value;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value as Json};
 use crate::analyze::tree::Forest;
 use crate::collect::listing::sample_cpu;
 use crate::collect::{Field, ProcFs, SystemInfo, UserNames};
+use crate::columns::packed::PackedCells;
 use crate::columns::{self, Column, Context, Value, value};
 use crate::exit;
 use crate::model::ErrorEntry;
@@ -20,9 +21,9 @@ type PsQuery = crate::query::ps::PsQuery<Column>;
 use crate::collect::listing::{candidate_pids, read_rows};
 
 /// The listing, ready to render.
-pub type PsReport = Listing<Column, Value>;
+pub type PsReport = Listing<Column, PackedCells>;
 
-type Row = ListingRow<Value>;
+type Row = ListingRow<PackedCells>;
 
 /// Runs the listing.
 pub fn run(
@@ -124,11 +125,7 @@ fn read_sorted(
         query.needs(),
         query.threads,
         |sample| {
-            let cells = query
-                .columns
-                .iter()
-                .map(|c| c.value(sample, context))
-                .collect();
+            let cells = PackedCells::pack(query.columns.iter().map(|c| c.value(sample, context)));
             let keys: Vec<Field<Value>> = query
                 .sort_keys
                 .iter()
@@ -205,8 +202,8 @@ fn mark_cluster_primaries(
     else {
         return;
     };
-    let runtime = |row: &Row| match &row.cells[index] {
-        Ok(Value::Runtime(info)) => Some(info.cluster.clone()),
+    let runtime = |row: &Row| match row.cells.get(index) {
+        Some(Ok(Value::Runtime(info))) => Some(info.cluster),
         _ => None,
     };
     let primaries: HashMap<u32, ClusterRole> = if whole_listing {
@@ -235,11 +232,16 @@ fn mark_cluster_primaries(
         .primaries_among(&unmarked)
     };
     for row in rows.iter_mut() {
-        if let Ok(Value::Runtime(info)) = &mut row.cells[index]
-            && info.cluster.is_none()
-        {
-            info.cluster = primaries.get(&row.pid).cloned();
-        }
+        let Some(role) = primaries.get(&row.pid) else {
+            continue;
+        };
+        row.cells.update(index, |cell| {
+            if let Ok(Value::Runtime(info)) = cell
+                && info.cluster.is_none()
+            {
+                info.cluster = Some(role.clone());
+            }
+        });
     }
 }
 
@@ -303,8 +305,8 @@ fn row_json(columns: &[&'static Column], threads: bool, row: &Row) -> Map<String
     if let Some(depth) = row.depth {
         object.insert("depth".into(), Json::from(depth));
     }
-    for (column, cell) in columns.iter().zip(&row.cells) {
-        value::put_json(&mut object, &mut unavailable, column.json_key, cell);
+    for (column, cell) in columns.iter().zip(row.cells.iter()) {
+        value::put_json(&mut object, &mut unavailable, column.json_key, &cell);
     }
     if !unavailable.is_empty() {
         object.insert("unavailable".into(), Json::Object(unavailable));

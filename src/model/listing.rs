@@ -1,6 +1,6 @@
 //! The `ps` listing: one row of column cells per process (or thread), generic over the
-//! column and value types of the column registry (model does not import `columns`), with
-//! the JSON document built from the same cells.
+//! column type and the row-of-cells type of the column registry (model does not import
+//! `columns`), with the JSON document built from the same cells.
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -8,7 +8,6 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value as Json};
 
-use crate::model::Unavailable;
 use crate::model::payload::{ErrorEntry, Payload};
 
 /// `ps`: the processes (or threads) that match, in their sorted order.
@@ -46,8 +45,8 @@ pub struct ListingRow<V> {
     pub ppid: Option<u32>,
     /// Depth in the process tree, with `--tree`.
     pub depth: Option<usize>,
-    /// One cell per column: its value, or why it has none.
-    pub cells: Vec<Result<V, Unavailable>>,
+    /// One cell per column: its value, or why it has none (packed by the column registry).
+    pub cells: V,
 }
 
 /// The members of `ps --json`.

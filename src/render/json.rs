@@ -37,6 +37,39 @@ pub fn error_document(command: &str, error: ErrorEntry) -> String {
     line
 }
 
+/// The envelope of [`document`] around payload members that serialize themselves.
+#[derive(Serialize)]
+struct Envelope<'a, M> {
+    schema_version: u32,
+    command: &'a str,
+    #[serde(flatten)]
+    members: &'a M,
+    errors: &'a [ErrorEntry],
+}
+
+/// The same line as [`document`] gives (members in the same order), written straight from
+/// `members` (a struct) without a JSON tree in between; `size_hint` bytes are reserved.
+pub fn document_line<M: Serialize>(
+    command: &str,
+    members: &M,
+    errors: &[ErrorEntry],
+    size_hint: usize,
+) -> String {
+    let envelope = Envelope {
+        schema_version: SCHEMA_VERSION,
+        command,
+        members,
+        errors,
+    };
+    let mut line = Vec::with_capacity(size_hint);
+    if serde_json::to_writer(&mut line, &envelope).is_err() {
+        return "null\n".into();
+    }
+    line.push(b'\n');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(line).unwrap_or_else(|_| "null\n".into())
+}
+
 /// The JSON Schema of a document whose payload members are described by `payload`
 /// (an object schema with `properties` and `required`).
 pub fn document_schema(command: &str, title: &str, payload: Json) -> Json {
@@ -123,6 +156,9 @@ pub fn rows<T: Serialize>(rows: &[T]) -> Vec<Json> {
 
 /// The `--json` exporter: the versioned envelope around the report's members and errors.
 pub fn export(report: &dyn Report, _style: &Style) -> Option<String> {
+    if let Some(line) = report.json_line() {
+        return Some(line);
+    }
     let document = document(report.command(), report.json(), &report.errors());
     Some(to_json_line(&document))
 }

@@ -50,6 +50,11 @@ pub trait Report {
     }
     /// The table for people.
     fn table(&self, style: &Style) -> String;
+    /// The whole `--json` line written straight from the payload (see [`Sheet::json_line`]);
+    /// `None` builds it from [`Report::json`].
+    fn json_line(&self) -> Option<String> {
+        None
+    }
     /// Hints for stderr, shown with tables (such as what `-` means).
     fn notes(&self) -> Vec<String> {
         Vec::new()
@@ -67,6 +72,11 @@ pub trait Report {
 pub trait Sheet: Payload {
     /// The table (or sheet) for people.
     fn table(&self, style: &Style) -> String;
+    /// The whole `--json` line, the same bytes as the document's, for a payload too large
+    /// to copy into a JSON tree first (`ps` at 10000 processes); `None` uses the document.
+    fn json_line(&self) -> Option<String> {
+        None
+    }
     /// Hints for stderr, shown with tables (such as what `-` means).
     fn notes(&self) -> Vec<String> {
         Vec::new()
@@ -88,6 +98,10 @@ impl<P: Sheet> Report for P {
 
     fn table(&self, style: &Style) -> String {
         Sheet::table(self, style)
+    }
+
+    fn json_line(&self) -> Option<String> {
+        Sheet::json_line(self)
     }
 
     fn notes(&self) -> Vec<String> {

@@ -1,20 +1,24 @@
 //! The `ps` table, its stderr notes and the schema of `ps --json` (built from the column
 //! registry).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 use serde_json::{Map, Value as Json};
 
+use crate::columns::packed::PackedCells;
 use crate::columns::{self, COLUMNS, Column, Value, value};
 use crate::model::Unavailable;
 use crate::render::json;
 use crate::render::ps_groups::row_schema as group_row_schema;
-use crate::render::table::{self, Align, Text, Tone};
+use crate::render::table::{self, Align, Fit, Text, Tone};
 use crate::render::{Sheet, Style};
 use crate::text::escape::Escaped;
 
 /// The listing of `ps`, with the column registry's types.
-pub type PsReport = crate::model::listing::Listing<Column, Value>;
+pub type PsReport = crate::model::listing::Listing<Column, PackedCells>;
 
 type Field<T> = Result<T, Unavailable>;
 
@@ -31,16 +35,17 @@ impl PsReport {
         let mut summary: BTreeMap<Unavailable, (usize, Vec<&'static str>)> = BTreeMap::new();
         for row in &self.rows {
             let mut counted = Vec::new();
-            for (column, cell) in self.columns.iter().zip(&row.cells) {
-                if let Err(why) = cell {
-                    let entry = summary.entry(*why).or_default();
-                    if !entry.1.contains(&column.header) {
-                        entry.1.push(column.header);
-                    }
-                    if !counted.contains(why) {
-                        counted.push(*why);
-                        entry.0 += 1;
-                    }
+            for (index, why) in row.cells.reasons() {
+                let Some(column) = self.columns.get(index) else {
+                    continue;
+                };
+                let entry = summary.entry(why).or_default();
+                if !entry.1.contains(&column.header) {
+                    entry.1.push(column.header);
+                }
+                if !counted.contains(&why) {
+                    counted.push(why);
+                    entry.0 += 1;
                 }
             }
         }
@@ -53,45 +58,45 @@ impl Sheet for PsReport {
         if self.rows.is_empty() {
             return String::new();
         }
-        let headers: Vec<(&str, Align)> = self
+        let columns: Vec<table::Column> = self
             .columns
             .iter()
             .map(|c| {
-                (
-                    c.header,
-                    if c.kind.is_numeric() {
-                        Align::Right
-                    } else {
-                        Align::Left
-                    },
-                )
+                let align = if c.kind.is_numeric() {
+                    Align::Right
+                } else {
+                    Align::Left
+                };
+                table::Column::new(c.header, align, Fit::Keep)
             })
             .collect();
-        let rows = self
-            .rows
-            .iter()
-            .map(|row| {
-                self.columns
-                    .iter()
-                    .zip(&row.cells)
-                    .map(|(column, cell)| {
-                        let mut text = value::table_text(cell, self.now_unix);
-                        if let Some(depth) = row
-                            .depth
-                            .filter(|_| Some(column.name) == self.tree_column())
-                            && depth > 0
-                        {
-                            let mut indented = Escaped::text(&"  ".repeat(depth - 1));
-                            indented.push(&Escaped::literal("\\_ "));
-                            indented.push(&text);
-                            text = indented;
-                        }
-                        Text::toned(text, tone(column, cell))
-                    })
-                    .collect()
-            })
-            .collect();
-        table::render(&headers, rows, *style)
+        let tree_column = self.tree_column();
+        // Each cell is formatted when the table measures and writes it, never kept.
+        table::render_cells(&columns, self.rows.len(), *style, |row, column| {
+            let row = &self.rows[row];
+            let (column, cell) = (self.columns.get(column)?, row.cells.get(column)?);
+            let mut text = value::table_text(&cell, self.now_unix);
+            if let Some(depth) = row.depth.filter(|_| Some(column.name) == tree_column)
+                && depth > 0
+            {
+                let mut indented = Escaped::text(&"  ".repeat(depth - 1));
+                indented.push(&Escaped::literal("\\_ "));
+                indented.push(&text);
+                text = indented;
+            }
+            Some(Cow::Owned(Text::toned(text, tone(column, &cell))))
+        })
+    }
+
+    /// Each process's object is built, written and dropped in turn: a JSON tree of 10000
+    /// processes (twice, for the document and its envelope) took more memory than the rows.
+    fn json_line(&self) -> Option<String> {
+        let members = PsMembers {
+            processes: RowStream(self),
+            vanished: self.vanished,
+        };
+        let size_hint = self.rows.len() * 64 * self.columns.len().max(1);
+        Some(json::document_line("ps", &members, &self.errors, size_hint))
     }
 
     fn notes(&self) -> Vec<String> {
@@ -128,6 +133,27 @@ impl Sheet for PsReport {
             ));
         }
         notes
+    }
+}
+
+/// The members of `ps --json`, in [`crate::model::listing::ListingDocument`]'s order.
+#[derive(Serialize)]
+struct PsMembers<'a> {
+    processes: RowStream<'a>,
+    vanished: usize,
+}
+
+/// The rows as JSON objects, each made only while it is written.
+struct RowStream<'a>(&'a PsReport);
+
+impl Serialize for RowStream<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        let mut sequence = serializer.serialize_seq(Some(report.rows.len()))?;
+        for row in &report.rows {
+            sequence.serialize_element(&(report.row_json)(&report.columns, report.threads, row))?;
+        }
+        sequence.end()
     }
 }
 
@@ -232,4 +258,96 @@ pub fn schema() -> Json {
         all.extend(defs);
     }
     json::document_schema("ps", "procscope ps --json", payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ErrorEntry;
+    use crate::model::Payload;
+    use crate::model::listing::ListingRow;
+    use std::sync::OnceLock;
+
+    /// A row's JSON object as `commands::ps` makes it (render does not import commands).
+    fn row_json(
+        columns: &[&'static Column],
+        threads: bool,
+        row: &ListingRow<PackedCells>,
+    ) -> Map<String, Json> {
+        let mut object = Map::new();
+        let mut unavailable = Map::new();
+        object.insert("pid".into(), Json::from(row.pid));
+        if threads {
+            object.insert("tid".into(), Json::from(row.tid));
+        }
+        for (column, cell) in columns.iter().zip(row.cells.iter()) {
+            value::put_json(&mut object, &mut unavailable, column.json_key, &cell);
+        }
+        if !unavailable.is_empty() {
+            object.insert("unavailable".into(), Json::Object(unavailable));
+        }
+        object
+    }
+
+    fn report(rows: Vec<ListingRow<PackedCells>>, errors: Vec<ErrorEntry>) -> PsReport {
+        let columns =
+            ["pid", "name", "cpu", "rss", "cmd"].map(|name| columns::lookup::find(name).unwrap());
+        PsReport {
+            document: OnceLock::new(),
+            row_json,
+            vanished: 2,
+            columns: columns.to_vec(),
+            rows,
+            threads: false,
+            now_unix: 0.0,
+            filtered: true,
+            errors,
+            denied_hint: "",
+        }
+    }
+
+    fn row(pid: u32, name: &[u8], rss: Field<Value>) -> ListingRow<PackedCells> {
+        let argv = Value::Argv {
+            argv: [name.to_vec(), b"--flag=\xfe".to_vec()].into(),
+            fallback: None,
+            truncated: pid == 7,
+            raw: None,
+        };
+        ListingRow {
+            pid,
+            tid: pid,
+            ppid: Some(1),
+            depth: None,
+            cells: PackedCells::pack([
+                Ok(Value::Integer(pid.into())),
+                Ok(Value::Text(name.to_vec())),
+                Ok(Value::Percent(1.0 / 3.0)),
+                rss,
+                Ok(argv),
+            ]),
+        }
+    }
+
+    #[test]
+    fn streamed_json_is_the_documents_bytes() {
+        let error = ErrorEntry {
+            pid: Some(9),
+            reason: Unavailable::Gone,
+            message: "no process with PID 9".into(),
+        };
+        let rows = vec![
+            row(7, b"sleep", Ok(Value::Bytes(4096))),
+            row(8, b"n\xffme\n", Err(Unavailable::PermissionDenied)),
+        ];
+        for (rows, errors) in [(rows, vec![error]), (Vec::new(), Vec::new())] {
+            let report = report(rows, errors);
+            let members = json::members(Payload::document(&report));
+            let expected =
+                super::super::to_json_line(&json::document("ps", members, &report.errors));
+            assert_eq!(
+                Sheet::json_line(&report).as_deref(),
+                Some(expected.as_str())
+            );
+        }
+    }
 }

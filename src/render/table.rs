@@ -1,6 +1,8 @@
 //! Row listings in the style of `ps`: aligned columns, no borders, a header line, optional
 //! colour, and lines cut to the terminal width.
 
+use std::borrow::Cow;
+
 pub use super::fit::Fit;
 use super::fit::fit;
 use crate::text::escape::prefix_within;
@@ -114,6 +116,68 @@ pub fn render(headers: &[(&str, Align)], rows: Vec<Vec<Text>>, style: Style) -> 
 /// Like [`render`], with columns that narrow or vanish (in their [`Fit`] order) when the
 /// table is wider than the terminal, so the important ones stay readable.
 pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) -> String {
+    write_rows(columns, &rows, style, |row| {
+        row.iter().map(|cell| (cell.text.as_str(), cell.tone))
+    })
+}
+
+/// Like [`render_columns`], for a table whose cells are made on demand: `cell(row, column)`
+/// gives a cell's text (`None` past the row's last cell). Each row's cells are kept as one
+/// line of text (one allocation) until the widths are known, rather than a string per
+/// cell: a 10000-process listing would keep 130000 of them.
+pub fn render_cells<'a>(
+    columns: &[Column],
+    row_count: usize,
+    style: Style,
+    mut cell: impl FnMut(usize, usize) -> Option<Cow<'a, Text>>,
+) -> String {
+    let lines: Vec<Line> = (0..row_count)
+        .map(|row| Line::new((0..columns.len()).map_while(|column| cell(row, column))))
+        .collect();
+    write_rows(columns, &lines, style, Line::cells)
+}
+
+/// One row's escaped cell texts, one after another, with where each ends and its tone.
+struct Line {
+    text: Box<str>,
+    cells: Box<[(u32, Tone)]>,
+}
+
+impl Line {
+    fn new<'a>(cells: impl Iterator<Item = Cow<'a, Text>>) -> Self {
+        let mut text = String::new();
+        let mut ends = Vec::new();
+        for cell in cells {
+            text.push_str(cell.text.as_str());
+            // A line is far below 4 GiB (command lines are cut at 256 KiB).
+            ends.push((text.len() as u32, cell.tone));
+        }
+        Self {
+            text: text.into_boxed_str(),
+            cells: ends.into_boxed_slice(),
+        }
+    }
+
+    fn cells(&self) -> impl Iterator<Item = (&str, Tone)> {
+        let mut start = 0;
+        self.cells.iter().map(move |&(end, tone)| {
+            let text = &self.text[start..end as usize];
+            start = end as usize;
+            (text, tone)
+        })
+    }
+}
+
+/// Renders `rows`, whose cells (escaped text and tone) `cells` gives, under the headers.
+fn write_rows<'r, R, I>(
+    columns: &[Column],
+    rows: &'r [R],
+    style: Style,
+    cells: impl Fn(&'r R) -> I,
+) -> String
+where
+    I: Iterator<Item = (&'r str, Tone)>,
+{
     if rows.is_empty() && !style.header {
         return String::new();
     }
@@ -122,9 +186,11 @@ pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) ->
         .iter()
         .map(|name| if style.header { name.width() } else { 0 })
         .collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.text.width());
+    let mut cell_bytes = 0;
+    for row in rows {
+        for (width, (text, _)) in widths.iter_mut().zip(cells(row)) {
+            *width = (*width).max(display_width(text));
+            cell_bytes += text.len();
         }
     }
     let widths: Vec<Option<usize>> = match style.width {
@@ -137,33 +203,29 @@ pub fn render_columns(columns: &[Column], rows: Vec<Vec<Text>>, style: Style) ->
     // Padding is bounded by the column widths, but the last column is unpadded: one long
     // command line must not reserve its width for every row.
     let padded: usize = widths.iter().flatten().sum::<usize>() + widths.len();
-    let cell_bytes: usize = rows
-        .iter()
-        .flat_map(|row| row.iter().map(|cell| cell.text.as_str().len()))
-        .sum();
     let mut out = String::with_capacity(cell_bytes + (rows.len() + 1) * padded.min(512));
     let mut line = String::new();
     if style.header {
         let cells = headers
             .iter()
             .zip(columns)
-            .map(|(name, column)| (name, column.align, Tone::Plain));
+            .map(|(name, column)| (name.as_str(), column.align, Tone::Plain));
         push_line(&mut out, &mut line, cells, &widths, style, true);
     }
-    for row in &rows {
-        let cells = row
-            .iter()
+    for row in rows {
+        let cells = cells(row)
             .zip(columns)
-            .map(|(cell, column)| (&cell.text, column.align, cell.tone));
+            .map(|((text, tone), column)| (text, column.align, tone));
         push_line(&mut out, &mut line, cells, &widths, style, false);
     }
     out
 }
 
+/// Appends one line of escaped cells, aligned to `widths`.
 fn push_line<'a>(
     out: &mut String,
     line: &mut String,
-    cells: impl Iterator<Item = (&'a Escaped, Align, Tone)>,
+    cells: impl Iterator<Item = (&'a str, Align, Tone)>,
     widths: &[Option<usize>],
     style: Style,
     header: bool,
@@ -179,20 +241,16 @@ fn push_line<'a>(
         first = false;
         let cut;
         // A cell narrowed to fit ends in `…`, so a cut value never passes for a whole one.
-        let text = if text.width() > width {
+        let text = if display_width(text) > width {
             cut = match width {
-                0 | 1 => text.cut(width),
-                _ => {
-                    let mut shown = text.cut(width - 1);
-                    shown.push_text("…");
-                    shown
-                }
+                0 | 1 => prefix_within(text, width).to_owned(),
+                _ => prefix_within(text, width - 1).to_owned() + "…",
             };
-            &cut
+            cut.as_str()
         } else {
             text
         };
-        let pad = width.saturating_sub(text.width());
+        let pad = width.saturating_sub(display_width(text));
         let padded_right = index < last && align == Align::Left;
         if align == Align::Right {
             line.extend(std::iter::repeat_n(' ', pad));
@@ -209,10 +267,10 @@ fn push_line<'a>(
                 line.push_str("\x1b[");
                 line.push_str(code);
                 line.push('m');
-                line.push_str(text.as_str());
+                line.push_str(text);
                 line.push_str("\x1b[0m");
             }
-            None => line.push_str(text.as_str()),
+            None => line.push_str(text),
         }
         if padded_right {
             line.extend(std::iter::repeat_n(' ', pad));
