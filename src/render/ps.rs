@@ -62,12 +62,7 @@ impl Sheet for PsReport {
             .columns
             .iter()
             .map(|c| {
-                let align = if c.kind.is_numeric() {
-                    Align::Right
-                } else {
-                    Align::Left
-                };
-                table::Column::new(c.header, align, Fit::Keep)
+                table::Column::new(c.header, Align::for_numeric(c.kind.is_numeric()), Fit::Keep)
             })
             .collect();
         let tree_column = self.tree_column();

@@ -24,6 +24,13 @@ pub enum Align {
     Right,
 }
 
+impl Align {
+    /// Numbers to the right, text to the left.
+    pub fn for_numeric(numeric: bool) -> Self {
+        if numeric { Align::Right } else { Align::Left }
+    }
+}
+
 /// A colour hint for a cell; applied only when colour is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tone {

@@ -41,14 +41,7 @@ pub fn table(frame: &Frame, style: &Style) -> String {
     let headers: Vec<(&str, Align)> = view
         .columns
         .iter()
-        .map(|c| {
-            let align = if c.kind.is_numeric() {
-                Align::Right
-            } else {
-                Align::Left
-            };
-            (c.header, align)
-        })
+        .map(|c| (c.header, Align::for_numeric(c.kind.is_numeric())))
         .collect();
     let tree_column = ["cmd", "name"]
         .iter()
