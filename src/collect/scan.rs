@@ -1,13 +1,23 @@
-//! Reading many processes or threads: the ID list split among a few threads (the work is
-//! system-call bound), each ID read, filtered and turned into a row by the caller's function
-//! while its buffers are warm, so nothing large is kept per process.
+//! Reading many processes or threads: the ID list shared among a few threads (the work is
+//! system-call bound) in small chunks taken in turn, so one slow process (10000 threads to
+//! sum, 10000 descriptors) does not leave the other readers idle; each ID is read, filtered
+//! and turned into a row by the caller's function while its buffers are warm, so nothing
+//! large is kept per process.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
 
 use crate::model::Unavailable;
 
 /// At most this many reader threads.
 const MAX_READERS: usize = 4;
-/// Below this many processes one thread is faster than starting others.
-const PARALLEL_THRESHOLD: usize = 256;
+/// Below this many items one thread is faster than starting another (a thread costs about
+/// as much as reading a dozen processes).
+const PARALLEL_THRESHOLD: usize = 48;
+/// Each reader takes at most this many items at a time, and the list is cut into at least
+/// this many chunks per reader, so that the last chunks even out the readers' loads.
+const MAX_CHUNK: usize = 64;
+const CHUNKS_PER_READER: usize = 16;
 
 /// What a scan found: the rows kept, in ID order, and the IDs that could not be read.
 #[derive(Debug)]
@@ -28,12 +38,19 @@ impl<T> Scan<T> {
         }
     }
 
-    fn absorb(&mut self, part: Self) {
-        self.rows.extend(part.rows);
-        self.vanished += part.vanished;
-        self.hidden += part.hidden;
+    /// Reads `items` in order into this scan.
+    fn read_all<I: Copy>(&mut self, items: &[I], read: &impl Fn(I) -> ReadResult<T>) {
+        for &id in items {
+            match read(id) {
+                Ok(row) => self.rows.extend(row),
+                Err(Unavailable::Gone) => self.vanished += 1,
+                Err(_) => self.hidden += 1,
+            }
+        }
     }
 }
+
+type ReadResult<T> = Result<Option<T>, Unavailable>;
 
 /// How many reader threads to use: the CPUs available to us, asked once per run (the
 /// answer costs a few cgroup file reads).
@@ -52,45 +69,86 @@ pub fn scan<I, T, F>(items: &[I], read: F) -> Scan<T>
 where
     I: Copy + Sync,
     T: Send,
-    F: Fn(I) -> Result<Option<T>, Unavailable> + Sync,
+    F: Fn(I) -> ReadResult<T> + Sync,
 {
-    let ids = items;
-    let read_chunk = |chunk: &[I]| {
-        let mut part = Scan::new(chunk.len());
-        for &id in chunk {
-            match read(id) {
-                Ok(row) => part.rows.extend(row),
-                Err(Unavailable::Gone) => part.vanished += 1,
-                Err(_) => part.hidden += 1,
-            }
-        }
-        part
+    let workers = if items.len() < PARALLEL_THRESHOLD {
+        1
+    } else {
+        readers()
     };
-    if ids.len() < PARALLEL_THRESHOLD {
-        return read_chunk(ids);
-    }
-    let workers = readers();
     if workers < 2 {
-        return read_chunk(ids);
+        let mut all = Scan::new(items.len());
+        all.read_all(items, &read);
+        return all;
     }
-    let chunk_size = ids.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
-            .chunks(chunk_size)
-            .map(|chunk| scope.spawn(move || read_chunk(chunk)))
-            .collect();
-        // The first part grows to hold the others (a large buffer grows in place): a second
-        // buffer for every row would double the peak memory of a 10000-process listing.
-        let mut all: Option<Scan<T>> = None;
-        for handle in handles {
-            // A panicking reader is a bug; its chunk is lost rather than the whole run.
-            if let Ok(part) = handle.join() {
-                match &mut all {
-                    Some(all) => all.absorb(part),
-                    None => all = Some(part),
-                }
-            }
+    let chunk_size = (items.len() / (workers * CHUNKS_PER_READER)).clamp(1, MAX_CHUNK);
+    let chunks = Mutex::new(items.chunks(chunk_size).enumerate());
+    // Each reader takes the next chunk until none is left and keeps its parts by chunk
+    // number; the calling thread reads too.
+    let reader = || {
+        let mut parts: Vec<(usize, Scan<T>)> = Vec::new();
+        loop {
+            let next = chunks.lock().unwrap_or_else(|e| e.into_inner()).next();
+            let Some((number, chunk)) = next else {
+                return parts;
+            };
+            let mut part = Scan::new(chunk.len());
+            part.read_all(chunk, &read);
+            parts.push((number, part));
         }
-        all.unwrap_or_else(|| Scan::new(0))
-    })
+    };
+    let mut parts = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(reader)).collect();
+        // A panicking reader is a bug; its chunks are lost rather than the whole run.
+        let mut parts = catch_unwind(AssertUnwindSafe(reader)).unwrap_or_default();
+        for handle in handles {
+            parts.extend(handle.join().unwrap_or_default());
+        }
+        parts
+    });
+    parts.sort_unstable_by_key(|(number, _)| *number);
+    let mut all = Scan::new(parts.iter().map(|(_, part)| part.rows.len()).sum());
+    for (_, part) in parts {
+        all.rows.extend(part.rows);
+        all.vanished += part.vanished;
+        all.hidden += part.hidden;
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_keep_the_order_of_the_items_across_readers() {
+        let items: Vec<u32> = (0..5000).collect();
+        let found = scan(&items, |id| match id % 7 {
+            0 => Ok(None),
+            1 => Err(Unavailable::Gone),
+            2 => Err(Unavailable::PermissionDenied),
+            _ => Ok(Some(id * 2)),
+        });
+        let expected: Vec<u32> = items
+            .iter()
+            .filter(|id| *id % 7 >= 3)
+            .map(|id| id * 2)
+            .collect();
+        assert_eq!(found.rows, expected);
+        assert_eq!(
+            found.vanished,
+            items.iter().filter(|id| *id % 7 == 1).count()
+        );
+        assert_eq!(found.hidden, items.iter().filter(|id| *id % 7 == 2).count());
+    }
+
+    #[test]
+    fn a_small_list_is_read_in_order_on_the_calling_thread() {
+        let caller = std::thread::current().id();
+        let found = scan(&[3u32, 1, 2], |id| {
+            assert_eq!(std::thread::current().id(), caller);
+            Ok(Some(id))
+        });
+        assert_eq!(found.rows, vec![3, 1, 2]);
+    }
 }
