@@ -14,7 +14,7 @@ use crate::parse::stat::Stat;
 use crate::parse::syscall::SyscallState;
 use crate::query::needs::Needs;
 
-use super::process_files::{OneFile, read_stat, read_statm_resident};
+use super::process_files::{OneFile, read_comm, read_stat, read_statm_resident};
 pub use super::process_files::{read_syscall, read_wchan};
 
 /// At most this much of a command line is read (`argv_truncated` past it): a process can
@@ -38,6 +38,8 @@ pub struct ProcessSample {
     /// The thread ID: equal to `pid` for a process and its main thread.
     pub tid: u32,
     pub stat: Option<Field<Stat>>,
+    /// The name from `comm`, read only when `stat` (which holds it too) is not.
+    pub comm: Option<Field<Vec<u8>>>,
     pub status: Option<Field<Keyed>>,
     pub cmdline: Option<Field<Vec<Vec<u8>>>>,
     /// The command line was cut (more than [`MAX_ARGV_BYTES`] or too many arguments).
@@ -109,7 +111,9 @@ impl ProcessSample {
         // One file needs no directory handle (two system calls fewer per process): with one
         // read nothing can mix two processes' data. (With no file at all, opening the
         // directory is what tells a vanished process.)
-        if needs.contains(Needs::STAT) && Needs::STAT.union(Needs::USER_NAMES).contains(needs) {
+        let one_file =
+            |file: Needs| needs.contains(file) && file.union(Needs::USER_NAMES).contains(needs);
+        if one_file(Needs::STAT) || one_file(Needs::COMM) {
             return Self::read_dir(&OneFile { procfs, pid }, needs);
         }
         let dir = procfs.process(pid)?;
@@ -129,6 +133,10 @@ impl ProcessSample {
         if let Some(Err(Unavailable::Gone)) = stat {
             return Err(Unavailable::Gone);
         }
+        let comm = (needs.contains(Needs::COMM) && stat.is_none()).then(|| read_comm(dir));
+        if let Some(Err(Unavailable::Gone)) = comm {
+            return Err(Unavailable::Gone);
+        }
         // Kept while the listing is built (10000 threads keep 10000 of them): trimmed to its
         // length, a third less than the read buffer.
         let status = needs.contains(Needs::STATUS).then(|| {
@@ -144,6 +152,7 @@ impl ProcessSample {
             pid: dir.id(),
             tid: dir.id(),
             stat,
+            comm,
             status,
             cmdline: None,
             argv_truncated: false,
@@ -354,6 +363,9 @@ impl ProcessSample {
     pub fn name(&self) -> Field<Vec<u8>> {
         if let Some(Ok(stat)) = &self.stat {
             return Ok(stat.comm.clone());
+        }
+        if let Some(comm) = &self.comm {
+            return comm.clone();
         }
         let status = self.status()?;
         status

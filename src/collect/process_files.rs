@@ -1,5 +1,5 @@
-//! The one-file readers of a process (or thread) directory: stat, statm, syscall, wchan, and
-//! the path-based reader used when a request needs only `stat`. Each returns the parsed value
+//! The one-file readers of a process (or thread) directory: stat, comm, statm, syscall, wchan,
+//! and the path-based reader used when a request needs only `stat` or `comm`. Each returns the parsed value
 //! or why it is missing; none decides anything.
 
 use crate::collect::procfs::{Files, ProcFs};
@@ -22,6 +22,15 @@ pub fn read_wchan(dir: &impl Files) -> Field<Option<Vec<u8>>> {
     let name = raw.trim_ascii();
     // "0" means not sleeping, or hidden from us.
     Ok((!name.is_empty() && name != b"0").then(|| name.to_vec()))
+}
+
+/// Reads `comm`: the name the kernel keeps (as in `stat`), without its newline.
+pub(super) fn read_comm(dir: &impl Files) -> Field<Vec<u8>> {
+    let mut raw = dir.read_whole("comm", MAX_SMALL_FILE)?;
+    if raw.last() == Some(&b'\n') {
+        raw.pop();
+    }
+    Ok(raw)
 }
 
 /// The resident pages from `statm` (`size resident shared text lib data dt`).

@@ -52,14 +52,15 @@ impl<T> Scan<T> {
 
 type ReadResult<T> = Result<Option<T>, Unavailable>;
 
-/// How many reader threads to use: the CPUs available to us, asked once per run (the
-/// answer costs a few cgroup file reads).
+/// How many reader threads to use: the CPUs we may run on, asked once per run with one
+/// system call (`available_parallelism` would also read the cgroup's CPU quota files, which
+/// cost more than they save: a reader over the quota only waits its turn).
 fn readers() -> usize {
     static READERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *READERS.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(MAX_READERS)
+        rustix::thread::sched_getaffinity(None)
+            .map_or(1, |cpus| cpus.count() as usize)
+            .clamp(1, MAX_READERS)
     })
 }
 

@@ -335,7 +335,7 @@ pub static COLUMNS: &[Column] = &[
         header: "NAME",
         json_key: "name",
         kind: Kind::RawText,
-        needs: Needs::STAT,
+        needs: Needs::COMM,
         about: "process name (comm, at most 15 bytes for user processes)",
         extract: |p, _| Ok(Value::Text(p.name()?)),
     },

@@ -127,6 +127,7 @@ fn write_process(dir: &Path, pid: u32, threads: u32) {
     )
     .unwrap();
     std::fs::write(dir.join("cmdline"), b"/usr/bin/worker\0--serve\0").unwrap();
+    std::fs::write(dir.join("comm"), b"worker\n").unwrap();
 }
 
 /// The process tree plus process 500 with `n` threads (`task/TID/{stat,status}`).
@@ -192,8 +193,8 @@ fn check_budget(what: &str, build: impl Fn(&Path, usize), args: &[&str], budget:
 
 #[test]
 fn ps_pid_and_name_read_one_file_per_process() {
-    // Open the stat file, read it once (a short read is its end), close: no status, no
-    // cmdline, no directory handle.
+    // Open the comm file (stat would sum the times of every thread), read it once (a short
+    // read is its end), close: no status, no cmdline, no directory handle.
     check_budget(
         "ps -o pid,name per process",
         process_tree,

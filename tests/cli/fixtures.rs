@@ -100,7 +100,7 @@ fn ps_reads_only_what_columns_need() {
         names.iter().map(|n| (*n).to_owned()).collect()
     };
     for (columns, needed) in [
-        ("pid,name", set(&["stat"])),
+        ("pid,name", set(&["comm"])),
         ("pid,ppid,name,state", set(&["stat"])),
         ("pid,cmd", set(&["stat", "cmdline"])),
         ("pid,user", set(&["status"])),
