@@ -109,20 +109,7 @@ pub fn scan_holders_except(
             Table::Big(table, fds) => big.push((pid, table, fds)),
         }
     }
-    for (pid, table, fds) in &big {
-        let held = scan(fds, |fd| match table.readlink(fd) {
-            Ok(target) => {
-                Ok(inode_of(&target, prefix).map(|inode| (inode, Holder { pid: *pid, fd })))
-            }
-            Err(Unavailable::PermissionDenied) => Err(Unavailable::PermissionDenied),
-            Err(_) => Ok(None),
-        });
-        if held.hidden > 0 {
-            result.denied += 1;
-        } else {
-            result.add(held.rows);
-        }
-    }
+    result.add_big_tables(&big, prefix);
     for list in result.by_inode.values_mut() {
         list.sort_by_key(|holder| (holder.pid, holder.fd));
     }
@@ -164,6 +151,33 @@ impl HolderScan {
             self.by_inode.entry(inode).or_default().push(holder);
         }
     }
+
+    /// Reads the links of the big tables as one shared list of (table, fd), so the reader
+    /// threads meet once rather than once per table. A table with a link we may not read
+    /// counts as denied and adds no holders.
+    fn add_big_tables(&mut self, big: &[(u32, FdTable, Vec<u32>)], prefix: &[u8]) {
+        let items: Vec<(usize, u32)> = (big.iter().enumerate())
+            .flat_map(|(index, (_, _, fds))| fds.iter().map(move |&fd| (index, fd)))
+            .collect();
+        let links = scan(&items, |(index, fd)| {
+            let (pid, table, _) = &big[index];
+            Ok(match table.linked_inode(fd, prefix) {
+                Ok(inode) => inode.map(|inode| (index, Ok((inode, Holder { pid: *pid, fd })))),
+                Err(Unavailable::PermissionDenied) => Some((index, Err(()))),
+                Err(_) => None,
+            })
+        });
+        let mut denied = vec![false; big.len()];
+        for (index, link) in &links.rows {
+            denied[*index] |= link.is_err();
+        }
+        self.denied += denied.iter().filter(|&&d| d).count();
+        let held = (links.rows.into_iter())
+            .filter(|(index, _)| !denied[*index])
+            .filter_map(|(_, link)| link.ok())
+            .collect();
+        self.add(held);
+    }
 }
 
 /// The holders among `fds` of one process. Listing `fd/` can succeed where reading the
@@ -176,10 +190,8 @@ fn read_links(
 ) -> Result<Vec<(u64, Holder)>, Unavailable> {
     let mut held = Vec::new();
     for &fd in fds {
-        match table.readlink(fd) {
-            Ok(target) => {
-                held.extend(inode_of(&target, prefix).map(|inode| (inode, Holder { pid, fd })))
-            }
+        match table.linked_inode(fd, prefix) {
+            Ok(inode) => held.extend(inode.map(|inode| (inode, Holder { pid, fd }))),
             Err(Unavailable::PermissionDenied) => return Err(Unavailable::PermissionDenied),
             Err(_) => {}
         }
