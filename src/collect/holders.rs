@@ -215,3 +215,53 @@ pub fn netns_of(dir: &ProcessDir) -> Option<u64> {
     let link = dir.readlink("ns/net").ok()?;
     inode_of(&link, b"net")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn links_are_read_whole_and_a_long_path_is_no_socket() {
+        let dir = std::env::temp_dir().join(format!(
+            "procscope-{}-{}",
+            std::process::id(),
+            "x".repeat(80)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = std::fs::File::create(dir.join("socket:[1]")).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (reader, writer) = std::io::pipe().unwrap();
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let mut table = procfs.fd_table(std::process::id()).unwrap();
+        let fds = table.fds().unwrap();
+        let socket = table
+            .linked_inode(listener.as_raw_fd() as u32, b"socket")
+            .unwrap();
+        let link = std::fs::read_link(format!("/proc/self/fd/{}", listener.as_raw_fd())).unwrap();
+        assert_eq!(
+            socket,
+            inode_of(link.to_string_lossy().as_bytes(), b"socket")
+        );
+        assert!(socket.is_some());
+        assert_eq!(
+            table
+                .linked_inode(file.as_raw_fd() as u32, b"socket")
+                .unwrap(),
+            None
+        );
+        let pipe = table
+            .linked_inode(reader.as_raw_fd() as u32, b"pipe")
+            .unwrap();
+        assert_eq!(
+            pipe,
+            table
+                .linked_inode(writer.as_raw_fd() as u32, b"pipe")
+                .unwrap()
+        );
+        assert!(pipe.is_some());
+        assert!(fds.contains(&(listener.as_raw_fd() as u32)));
+        drop(file);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
