@@ -156,9 +156,8 @@ impl HolderScan {
     /// threads meet once rather than once per table. A table with a link we may not read
     /// counts as denied and adds no holders.
     fn add_big_tables(&mut self, big: &[(u32, FdTable, Vec<u32>)], prefix: &[u8]) {
-        let items: Vec<(usize, u32)> = (big.iter().enumerate())
-            .flat_map(|(index, (_, _, fds))| fds.iter().map(move |&fd| (index, fd)))
-            .collect();
+        let tables: Vec<&[u32]> = big.iter().map(|(_, _, fds)| fds.as_slice()).collect();
+        let items = interleaved(&tables);
         let links = scan(&items, |(index, fd)| {
             let (pid, table, _) = &big[index];
             Ok(match table.linked_inode(fd, prefix) {
@@ -177,6 +176,32 @@ impl HolderScan {
             .filter_map(|(_, link)| link.ok())
             .collect();
         self.add(held);
+    }
+}
+
+/// Descriptors in a run of the shared list of big tables' links.
+const RUN: usize = 64;
+
+/// The big tables' (table, fd) pairs in runs of [`RUN`], each run from the table with the
+/// most runs left other than the previous run's: the readers take neighbouring runs, so they
+/// mostly read different processes (two readers on one process contend for its locks,
+/// about 15% more time per link).
+fn interleaved(tables: &[&[u32]]) -> Vec<(usize, u32)> {
+    let mut runs: Vec<_> = tables.iter().map(|fds| fds.chunks(RUN)).collect();
+    let mut left: Vec<usize> = tables.iter().map(|fds| fds.len().div_ceil(RUN)).collect();
+    let mut items = Vec::with_capacity(tables.iter().map(|fds| fds.len()).sum());
+    let mut last = usize::MAX;
+    loop {
+        let others = (0..left.len()).filter(|&i| left[i] > 0 && i != last);
+        let pick = (others.max_by_key(|&i| left[i]))
+            .or_else(|| left.get(last).is_some_and(|&l| l > 0).then_some(last));
+        let Some(index) = pick else {
+            return items;
+        };
+        left[index] -= 1;
+        let run = runs[index].next().unwrap_or_default();
+        items.extend(run.iter().map(|&fd| (index, fd)));
+        last = index;
     }
 }
 
@@ -220,6 +245,21 @@ pub fn netns_of(dir: &ProcessDir) -> Option<u64> {
 mod tests {
     use super::*;
     use std::os::fd::AsRawFd;
+
+    #[test]
+    fn runs_alternate_between_tables_while_two_have_some_left() {
+        let big: Vec<u32> = (0..5 * RUN as u32).collect();
+        let small: Vec<u32> = (0..2 * RUN as u32 + 1).collect();
+        let items = interleaved(&[&big, &small]);
+        let tables: Vec<usize> = items.chunks(RUN).map(|run| run[0].0).collect();
+        assert_eq!(tables, vec![0, 1, 0, 1, 0, 1, 0, 0]);
+        // Every descriptor once, each table's in ascending order.
+        for (index, fds) in [&big, &small].into_iter().enumerate() {
+            let of_table: Vec<u32> = items.iter().filter(|i| i.0 == index).map(|i| i.1).collect();
+            assert_eq!(&of_table, fds);
+        }
+        assert!(interleaved(&[]).is_empty());
+    }
 
     #[test]
     fn links_are_read_whole_and_a_long_path_is_no_socket() {
