@@ -43,6 +43,25 @@ impl Proto {
     }
 }
 
+/// Which of a namespace's socket tables to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wanted {
+    /// Of TCP, the listening sockets are enough (the kernel then skips the connections; a
+    /// table read from a file still holds them).
+    pub listening_only: bool,
+    pub unix: bool,
+    pub netlink: bool,
+}
+
+impl Wanted {
+    /// Every table, every socket.
+    pub const EVERY: Wanted = Wanted {
+        listening_only: false,
+        unix: true,
+        netlink: true,
+    };
+}
+
 /// Every socket of one network namespace.
 #[derive(Debug, Default)]
 pub struct SocketTables {
@@ -59,12 +78,18 @@ pub struct SocketTables {
 
 impl SocketTables {
     /// Reads the tables: from sock_diag when `kernel` (our own network namespace), else (or
-    /// where sock_diag fails) with `read` (a file name under `net/` → its bytes).
-    fn read(read: impl Fn(&str) -> Result<Vec<u8>, Unavailable>, kernel: bool) -> Self {
+    /// where sock_diag fails) with `read` (a file name under `net/` → its bytes). Only the
+    /// tables `wanted` names are read.
+    fn read(
+        read: impl Fn(&str) -> Result<Vec<u8>, Unavailable>,
+        kernel: bool,
+        wanted: Wanted,
+    ) -> Self {
         let mut tables = Self::default();
         for proto in Proto::ALL {
             let udp = !proto.is_tcp();
-            match kernel.then(|| sock_diag::inet_sockets(udp, proto.is_v6())) {
+            let dump = || sock_diag::inet_sockets_in(udp, proto.is_v6(), wanted.listening_only);
+            match kernel.then(dump) {
                 Some(Ok(sockets)) => tables.inet.extend(sockets.into_iter().map(|s| (proto, s))),
                 _ => match read(proto.name()) {
                     Ok(raw) => tables.inet.extend(
@@ -76,16 +101,20 @@ impl SocketTables {
                 },
             }
         }
-        match kernel.then(sock_diag::unix_sockets) {
-            Some(Ok(sockets)) => tables.unix = sockets,
-            _ => match read("unix") {
-                Ok(raw) => tables.unix = unique(lines(&raw).filter_map(parse_unix)),
-                Err(why) => tables.missing.push(("unix", why)),
-            },
+        if wanted.unix {
+            match kernel.then(sock_diag::unix_sockets) {
+                Some(Ok(sockets)) => tables.unix = sockets,
+                _ => match read("unix") {
+                    Ok(raw) => tables.unix = unique(lines(&raw).filter_map(parse_unix)),
+                    Err(why) => tables.missing.push(("unix", why)),
+                },
+            }
         }
-        match read("netlink") {
-            Ok(raw) => tables.netlink.extend(lines(&raw).filter_map(parse_netlink)),
-            Err(why) => tables.missing.push(("netlink", why)),
+        if wanted.netlink {
+            match read("netlink") {
+                Ok(raw) => tables.netlink.extend(lines(&raw).filter_map(parse_netlink)),
+                Err(why) => tables.missing.push(("netlink", why)),
+            }
         }
         tables
     }
@@ -93,9 +122,15 @@ impl SocketTables {
     /// The tables of `process`'s network namespace: from the kernel (sock_diag) when that
     /// is our own, else from its `net/` files.
     pub fn of_process(process: &ProcessDir) -> Self {
+        Self::of_process_only(process, Wanted::EVERY)
+    }
+
+    /// As [`Self::of_process`], only the tables `wanted` names.
+    pub fn of_process_only(process: &ProcessDir, wanted: Wanted) -> Self {
         Self::read(
             |name| process.read(&format!("net/{name}")),
             in_our_netns(process),
+            wanted,
         )
     }
 
@@ -126,7 +161,16 @@ impl SocketTables {
     /// The tables of our own network namespace: from the kernel (sock_diag) on the live
     /// `/proc`, else from `net` below the proc root (a fixture tree).
     pub fn of_root(procfs: &ProcFs) -> Self {
-        Self::read(|name| procfs.read(&format!("net/{name}")), procfs.is_live())
+        Self::of_root_only(procfs, Wanted::EVERY)
+    }
+
+    /// As [`Self::of_root`], only the tables `wanted` names.
+    pub fn of_root_only(procfs: &ProcFs, wanted: Wanted) -> Self {
+        Self::read(
+            |name| procfs.read(&format!("net/{name}")),
+            procfs.is_live(),
+            wanted,
+        )
     }
 
     /// Looks a socket up by inode: an internet, unix or netlink socket.
@@ -266,6 +310,7 @@ mod tests {
                 _ => Ok(Vec::new()),
             },
             false,
+            Wanted::EVERY,
         );
         let inodes: Vec<u64> = tables.unix.iter().map(|s| s.inode).collect();
         assert_eq!(inodes, vec![30000, 1501]);

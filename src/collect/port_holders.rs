@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use crate::collect::ProcFs;
 use crate::collect::holders::{HolderScan, Kind, netns_of, scan_holders};
-use crate::collect::net::{Proto, SocketTables};
+use crate::collect::net::{Proto, SocketTables, Wanted};
 use crate::exit::{Exit, Failure};
 use crate::parse::net::InetSocket;
 
@@ -45,17 +45,19 @@ pub fn is_listening(proto: Proto, socket: &InetSocket) -> bool {
     }
 }
 
-/// The socket tables of every network namespace: ours through the proc root, each other
-/// one once, through one of its processes. Without any namespace known (a fixture tree),
-/// the proc root's tables alone. Fails (fatal) when no table at all can be read.
+/// The socket tables (those `wanted` names) of every network namespace: ours through the
+/// proc root, each other one once, through one of its processes. Without any namespace
+/// known (a fixture tree), the proc root's tables alone. Fails (fatal) when no table at all
+/// can be read.
 pub fn socket_tables(
     procfs: &ProcFs,
     holders: &HolderScan,
     own: Option<u64>,
+    wanted: Wanted,
 ) -> anyhow::Result<Vec<(Option<u64>, SocketTables)>> {
     let mut tables = Vec::new();
     if let Some(own) = own {
-        tables.push((Some(own), SocketTables::of_root(procfs)));
+        tables.push((Some(own), SocketTables::of_root_only(procfs, wanted)));
     }
     let mut seen: HashSet<u64> = own.into_iter().collect();
     let mut by_pid: Vec<(&u32, &u64)> = holders.netns.iter().collect();
@@ -64,11 +66,11 @@ pub fn socket_tables(
         if seen.insert(netns)
             && let Ok(dir) = procfs.process(pid)
         {
-            tables.push((Some(netns), SocketTables::of_process(&dir)));
+            tables.push((Some(netns), SocketTables::of_process_only(&dir, wanted)));
         }
     }
     if tables.is_empty() {
-        tables.push((None, SocketTables::of_root(procfs)));
+        tables.push((None, SocketTables::of_root_only(procfs, wanted)));
     }
     let unreadable = |t: &SocketTables| {
         Proto::ALL
@@ -92,7 +94,12 @@ pub fn socket_tables(
 pub fn listeners_on(procfs: &ProcFs, port: u16) -> anyhow::Result<PortHolders> {
     let holders = scan_holders(procfs, Kind::Sockets, true);
     let own_netns = own_netns(procfs);
-    let tables = socket_tables(procfs, &holders, own_netns)?;
+    let listeners = Wanted {
+        listening_only: true,
+        unix: false,
+        netlink: false,
+    };
+    let tables = socket_tables(procfs, &holders, own_netns, listeners)?;
     let mut listeners = Vec::new();
     for (netns, table) in &tables {
         for (proto, socket) in &table.inet {

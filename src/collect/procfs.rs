@@ -284,6 +284,22 @@ impl FdTable {
             .map(|target| target.into_bytes())
             .map_err(errno_reason)
     }
+
+    /// The inode N when descriptor `fd` links to `PREFIX:[N]` (`socket:[N]`, `pipe:[N]`),
+    /// read with the name and the target on the stack (scans read tens of thousands).
+    pub fn linked_inode(&self, fd: u32, prefix: &[u8]) -> Result<Option<u64>, Unavailable> {
+        use std::io::Write;
+        let dir = self.stream.fd().map_err(errno_reason)?;
+        let (mut name, mut target) = ([0u8; 12], [0u8; 64]);
+        let _ = write!(&mut name[..], "{fd}");
+        let name = std::ffi::CStr::from_bytes_until_nul(&name).unwrap_or_default();
+        let length =
+            rustix::fs::readlinkat_raw(dir, name, &mut target[..]).map_err(errno_reason)?;
+        // A target that fills the buffer is a long path, never `PREFIX:[N]`.
+        Ok((length < target.len())
+            .then(|| crate::parse::link::inode_of(&target[..length], prefix))
+            .flatten())
+    }
 }
 
 /// The files of one process or thread, read by name.

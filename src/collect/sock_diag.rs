@@ -82,6 +82,17 @@ const TCP_LISTEN: u32 = 10;
 /// Every TCP (`udp = false`) or UDP socket of one address family (`v6`) of our network
 /// namespace, as `/proc/net/{tcp,udp}{,6}` would list them.
 pub fn inet_sockets(udp: bool, v6: bool) -> io::Result<Vec<InetSocket>> {
+    inet_sockets_in(udp, v6, false)
+}
+
+/// As [`inet_sockets`]; with `listening_only`, of TCP only the listening sockets: the kernel
+/// then walks its table of listeners alone, not every connection (UDP: every socket still).
+pub fn inet_sockets_in(udp: bool, v6: bool, listening_only: bool) -> io::Result<Vec<InetSocket>> {
+    let states = if listening_only && !udp {
+        1 << TCP_LISTEN
+    } else {
+        u32::MAX
+    };
     let request = SockDiagMessage::InetRequest(InetRequest {
         family: if v6 { AF_INET6 } else { AF_INET },
         protocol: if udp { IPPROTO_UDP } else { IPPROTO_TCP },
@@ -91,7 +102,7 @@ pub fn inet_sockets(udp: bool, v6: bool) -> io::Result<Vec<InetSocket>> {
         } else {
             ExtensionFlags::INFO
         },
-        states: StateFlags::from_bits_retain(u32::MAX),
+        states: StateFlags::from_bits_retain(states),
         socket_id: if v6 {
             SocketId::new_v6()
         } else {
@@ -250,5 +261,25 @@ mod tests {
         assert_eq!(ours.local.0, std::net::IpAddr::from([127, 0, 0, 1]));
         assert_eq!(tcp_state_name(ours.state), "LISTEN");
         assert_ne!(ours.inode, 0);
+    }
+
+    #[test]
+    fn a_listening_only_dump_has_our_listener_and_no_connection() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let Ok(sockets) = inet_sockets_in(false, false, true) else {
+            eprintln!("skipped: no inet sock_diag on this kernel");
+            return;
+        };
+        let on_port: Vec<_> = sockets
+            .iter()
+            .filter(|s| s.local.1 == port || s.remote.1 == port)
+            .collect();
+        assert_eq!(on_port.len(), 1, "{on_port:?}");
+        assert_eq!(tcp_state_name(on_port[0].state), "LISTEN");
+        assert!(sockets.iter().all(|s| tcp_state_name(s.state) == "LISTEN"));
+        drop((client, server));
     }
 }

@@ -7,8 +7,8 @@ use crate::analyze::sockets::{inet_info, tcp_stats, throughput, throughput_limit
 use crate::collect::holder_names::HolderNames;
 use crate::collect::holders::{HolderScan, Kind, scan_holders};
 
-use crate::collect::net::{Proto, SocketTables, tcp_byte_counters};
-use crate::collect::port_holders::{own_netns, socket_tables};
+use crate::collect::net::{Proto, SocketTables, Wanted, tcp_byte_counters};
+use crate::collect::port_holders::{is_listening, own_netns, socket_tables};
 use crate::collect::{Needs, ProcFs, ProcessSample, UserNames};
 use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;
@@ -22,6 +22,21 @@ use crate::query::ports::PortsQuery;
 impl PortsQuery {
     fn state_matches(&self, state: Option<&str>) -> bool {
         self.states.is_empty() || state.is_some_and(|s| self.states.iter().any(|w| w == s))
+    }
+
+    /// Every state is listed, not only listening TCP and bound UDP sockets.
+    fn every_state(&self) -> bool {
+        self.all || !self.states.is_empty()
+    }
+
+    /// The socket tables the listing needs: of TCP only the listeners unless every state
+    /// is listed, the unix table only for `--unix` without a port, never the netlink one.
+    fn tables(&self) -> Wanted {
+        Wanted {
+            listening_only: !self.every_state(),
+            unix: self.unix && self.port.is_none(),
+            netlink: false,
+        }
     }
 
     fn wants(&self, proto: Proto) -> bool {
@@ -46,7 +61,7 @@ pub fn run(query: PortsQuery, procfs: &ProcFs, users: &UserNames) -> anyhow::Res
     });
     let holders = scan_holders(procfs, Kind::Sockets, true);
     let own_netns = own_netns(procfs);
-    let tables = socket_tables(procfs, &holders, own_netns)?;
+    let tables = socket_tables(procfs, &holders, own_netns, query.tables())?;
     let mut names = HolderNames::new(procfs, users);
     let mut sockets = Vec::new();
     for (netns, table) in &tables {
@@ -85,7 +100,7 @@ fn view_of(query: &PortsQuery) -> PortsView {
         port: query.port,
         named_target: query.port.is_some() || query.pid.is_some(),
         all: query.all,
-        queues: query.all || !query.states.is_empty(),
+        queues: query.every_state(),
         info: query.info,
         rates: query.interval.is_some(),
     }
@@ -127,28 +142,24 @@ fn matching<'t>(
     table: &'t SocketTables,
 ) -> Vec<(SocketInfo, Option<u32>, Option<&'t InetDetails>)> {
     let mut found = Vec::new();
+    let every_state = query.every_state();
     for (proto, socket) in &table.inet {
-        let listening = if proto.is_tcp() {
-            socket.state == 0x0A
-        } else {
-            socket.remote.1 == 0
-        };
-        let info = inet_info(*proto, socket);
-        let every_state = query.all || !query.states.is_empty();
         // `ports PORT --all` finds the clients too: sockets whose remote port is PORT.
         let on_port = |p: u16| socket.local.1 == p || (every_state && socket.remote.1 == p);
-        if query.wants(*proto)
-            && (every_state || listening)
-            && query.port.is_none_or(on_port)
-            && query.state_matches(info.state.as_deref())
+        if !(query.wants(*proto)
+            && (every_state || is_listening(*proto, socket))
+            && query.port.is_none_or(on_port))
         {
+            continue;
+        }
+        let info = inet_info(*proto, socket);
+        if query.state_matches(info.state.as_deref()) {
             found.push((info, Some(socket.uid), Some(&socket.details)));
         }
     }
     if query.unix && query.port.is_none() {
         for socket in &table.unix {
             let info = unix_info(socket);
-            let every_state = query.all || !query.states.is_empty();
             if (every_state || socket.listening) && query.state_matches(info.state.as_deref()) {
                 found.push((info, None, None));
             }
