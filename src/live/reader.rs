@@ -95,6 +95,7 @@ const IDLE_STABLE: Needs = Needs::STAT
     .union(Needs::RAW_CMDLINE)
     .union(Needs::EXE)
     .union(Needs::USER_NAMES)
+    .union(Needs::OWNER)
     .union(Needs::RUNTIME)
     .union(Needs::IO);
 
@@ -151,7 +152,8 @@ pub fn read<T: Send>(pass: &Pass, pids: &[u32], map: &Mapper<T>) -> Scan<ReadRow
         }
         let kept = KeptProcess::open(pass.procfs, pid, pass.budget)?;
         let row = read_process(pass, &kept, map)?;
-        Ok(row.map(|outcome| (outcome, Some(kept))))
+        let kept = kept.counted().then_some(kept);
+        Ok(row.map(|outcome| (outcome, kept)))
     })
 }
 

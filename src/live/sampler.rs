@@ -143,6 +143,8 @@ impl Sampler {
         };
         let columns = &self.spec.columns;
         self.refreshes += 1;
+        self.budget
+            .hold_back_for(pids.len().saturating_sub(self.kept.len()));
         let pass = Pass {
             procfs,
             spec: &self.spec,

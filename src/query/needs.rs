@@ -42,6 +42,9 @@ impl Needs {
     pub const SECURITY: Self = Self(1 << 15);
     /// `io`: read and written bytes (readable for our own processes, or as root).
     pub const IO: Self = Self(1 << 16);
+    /// The effective uid: the owner of `/proc/PID` (one `fstat`), or `status` where that
+    /// is not the euid (threads, fixture trees).
+    pub const OWNER: Self = Self(1 << 17);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {
