@@ -239,8 +239,7 @@ fn top(global: &GlobalArgs, args: &PsArgs, top: Option<&TopArgs>) -> anyhow::Res
         ));
     }
     let rates = global.ndjson;
-    let mut query =
-        live::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
+    let mut query = live::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
     query.timings = top.and_then(|top| top.timings.clone());
     let style = style(global);
     if live {

@@ -326,8 +326,7 @@ impl Files for ProcessDir {
     }
 
     fn euid_from_owner(&self) -> Option<Result<u32, Unavailable>> {
-        self.owned_by_euid
-            .then(|| self.owner().map(|(uid, _)| uid))
+        self.owned_by_euid.then(|| self.owner().map(|(uid, _)| uid))
     }
 
     fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {

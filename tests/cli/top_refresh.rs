@@ -42,7 +42,10 @@ fn timings_has_a_line_per_refresh_read_and_render() {
         assert_eq!(keys, expected, "{line}");
         assert_eq!(fields[0].1, (at + 1).to_string(), "{line}");
         assert_eq!(fields[1].1, "1", "only the test's sleep: {line}");
-        let ms: Vec<f64> = fields[2..].iter().map(|(_, v)| v.parse().unwrap()).collect();
+        let ms: Vec<f64> = fields[2..]
+            .iter()
+            .map(|(_, v)| v.parse().unwrap())
+            .collect();
         assert!(ms.iter().all(|ms| *ms >= 0.0), "{line}");
         let (read, render, total) = (ms[0], ms[2], ms[4]);
         assert!((read + render - total).abs() < 0.2, "{line}");
@@ -57,11 +60,22 @@ fn timings_has_a_line_per_refresh_read_and_render() {
         .unwrap();
     assert_eq!(again.status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 8);
-    let bad = command(&["top", "--batch", "-n", "1", "--timings", "/nonexistent/dir/t"])
-        .output()
-        .unwrap();
+    let bad = command(&[
+        "top",
+        "--batch",
+        "-n",
+        "1",
+        "--timings",
+        "/nonexistent/dir/t",
+    ])
+    .output()
+    .unwrap();
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("/nonexistent/dir/t"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("/nonexistent/dir/t"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 /// More processes than a low descriptor limit can keep open: each refresh still lists them

@@ -269,8 +269,17 @@ mod tests {
         budget.hold_back_for(2);
         let me = KeptProcess::open(&procfs, std::process::id(), &budget).unwrap();
         assert!(me.counted());
-        assert!(ProcessSample::read_dir(&me, Needs::STAT).unwrap().stat().is_ok());
-        assert_eq!(budget.left.load(Ordering::Relaxed), 4, "stat read, not kept");
+        assert!(
+            ProcessSample::read_dir(&me, Needs::STAT)
+                .unwrap()
+                .stat()
+                .is_ok()
+        );
+        assert_eq!(
+            budget.left.load(Ordering::Relaxed),
+            4,
+            "stat read, not kept"
+        );
         if me.schedstat().is_some() {
             assert_eq!(budget.left.load(Ordering::Relaxed), 3, "schedstat kept");
         }
@@ -278,7 +287,12 @@ mod tests {
         let spent = Arc::new(FdBudget::new(0));
         let unkept = KeptProcess::open(&procfs, std::process::id(), &spent).unwrap();
         assert!(!unkept.counted());
-        assert!(ProcessSample::read_dir(&unkept, Needs::STAT).unwrap().stat().is_ok());
+        assert!(
+            ProcessSample::read_dir(&unkept, Needs::STAT)
+                .unwrap()
+                .stat()
+                .is_ok()
+        );
         drop((me, unkept));
         assert_eq!(budget.left.load(Ordering::Relaxed), 5);
         assert_eq!(spent.left.load(Ordering::Relaxed), 0);
