@@ -311,10 +311,8 @@ pub trait Files {
         None
     }
 
-    /// The effective uid from the owner of the process's `/proc/PID` directory (one
-    /// `fstat`, where `status` costs the kernel its longest file): the kernel gives that
-    /// directory the task's euid even when it is not dumpable. `None` where that does not
-    /// hold (a thread, a lone file, a fixture tree): read `status`.
+    /// The euid as the owner of `/proc/PID` (one `fstat` instead of `status`; the kernel
+    /// gives that directory the euid even when not dumpable). `None`: read `status`.
     fn euid_from_owner(&self) -> Option<Result<u32, Unavailable>> {
         None
     }
