@@ -145,6 +145,11 @@ impl Sampler {
         self.refreshes += 1;
         self.budget
             .hold_back_for(pids.len().saturating_sub(self.kept.len()));
+        if !self.spec.threads {
+            use std::os::fd::AsFd;
+            self.budget
+                .grow_table_for(pids.len(), procfs.handle().as_fd());
+        }
         let pass = Pass {
             procfs,
             spec: &self.spec,

@@ -9,7 +9,7 @@
 //! still has room for every listed process's first two. Past the budget, files are opened
 //! and closed per read as usual, and a process whose directory is not counted is not kept.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -46,6 +46,9 @@ pub struct FdBudget {
     left: AtomicUsize,
     /// Descriptors held back for the directories and `schedstat` of processes not kept yet.
     reserve: AtomicUsize,
+    /// The whole budget, and the descriptor table size it was grown to.
+    total: usize,
+    grown: AtomicUsize,
 }
 
 /// Descriptors a kept process needs before any other file: its directory and `schedstat`.
@@ -69,7 +72,26 @@ impl FdBudget {
         Self {
             left: AtomicUsize::new(descriptors),
             reserve: AtomicUsize::new(0),
+            total: descriptors,
+            grown: AtomicUsize::new(0),
         }
+    }
+
+    /// Grows this process's descriptor table at once to hold `processes`' kept files (within
+    /// the budget), `any` being an open descriptor to duplicate. The kernel doubles the table
+    /// as descriptors are opened, and in a process with more than one thread each doubling
+    /// waits for an RCU grace period while the reader threads wait on the table: ten of
+    /// them on the way to 20000 descriptors made the first refresh at 10000 processes wait
+    /// longer than it computed. One growth waits once.
+    pub fn grow_table_for(&self, processes: usize, any: BorrowedFd) {
+        let kept = processes.saturating_mul(KEPT.len() + 1).min(self.total);
+        let want = kept + RESERVE as usize;
+        if kept == 0 || want <= self.grown.load(Ordering::Relaxed) {
+            return;
+        }
+        // The lowest free descriptor at or above `want`: the table grows past it; closed at once.
+        let _ = rustix::io::fcntl_dupfd_cloexec(any, want as i32);
+        self.grown.store(want, Ordering::Relaxed);
     }
 
     /// Holds back [`ESSENTIAL`] descriptors for each of `processes` not kept yet (set
