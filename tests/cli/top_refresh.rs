@@ -109,3 +109,49 @@ fn a_refresh_lists_every_process_when_descriptors_run_short() {
     }
     drop(sleepers);
 }
+
+/// `user` and `uid` come from the owner of `/proc/PID`, which is the effective uid even for
+/// a process that is not dumpable (whose files belong to root): a `sleep` run with another
+/// effective uid shows it, as `status` does.
+#[test]
+fn user_is_the_effective_uid_of_a_non_dumpable_process() {
+    if !is_root() {
+        eprintln!("skipping: setting another effective uid needs root");
+        return;
+    }
+    let sleeper = Owned::spawn("setpriv", &["--euid=65534", "sleep", "1000"]).sleeping();
+    let pid = sleeper.pid().to_string();
+    // Poll until setpriv has become the sleep.
+    let comm = || std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    while comm().trim() != "sleep" {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let euid = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        .unwrap()
+        .to_owned();
+    assert_eq!(euid, "65534", "{status}");
+    let stat_owner = std::os::unix::fs::MetadataExt::uid(
+        &std::fs::metadata(format!("/proc/{pid}/stat")).unwrap(),
+    );
+    assert_eq!(stat_owner, 0, "not dumpable: its files belong to root");
+    let output = command(&["ps", "--json", "-o", "pid,uid", "--pid", &pid])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = json.to_string();
+    assert!(text.contains("\"uid\":65534"), "{text}");
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1).map(|euid| euid == "0"))
+        .unwrap_or(false)
+}
