@@ -89,8 +89,9 @@ impl FdBudget {
         if kept == 0 || want <= self.grown.load(Ordering::Relaxed) {
             return;
         }
-        // The lowest free descriptor at or above `want`: the table grows past it; closed at once.
-        let _ = rustix::io::fcntl_dupfd_cloexec(any, want as i32);
+        // A descriptor numbered `want - 1` (below the soft limit, which is the budget plus
+        // the reserve at most): the table grows to hold it; closed at once.
+        let _ = rustix::io::fcntl_dupfd_cloexec(any, (want - 1) as i32);
         self.grown.store(want, Ordering::Relaxed);
     }
 
