@@ -35,7 +35,9 @@ done
 
 cargo build --release --quiet
 procscope="$PWD/target/release/procscope"
-socket="procscope-bench-$$"
+# One tmux server per viewer: a new session on a server still shutting down after
+# kill-server fails with "server exited unexpectedly".
+sockets=()
 sleepers=()
 
 # stop_sleepers: stops the idle processes this script started (its own un-reaped children,
@@ -49,7 +51,9 @@ stop_sleepers() {
 }
 
 cleanup() {
-  tmux -L "$socket" kill-server 2>/dev/null || true
+  for socket in "${sockets[@]}"; do
+    tmux -L "$socket" kill-server 2>/dev/null || true
+  done
   stop_sleepers
 }
 trap cleanup EXIT
@@ -87,6 +91,8 @@ measure() {
 # in_tmux NAME COMMAND...: runs a viewer in its own tmux session and measures it.
 in_tmux() {
   local name="$1"; shift
+  local socket="procscope-bench-$$-${#sockets[@]}"
+  sockets+=("$socket")
   tmux -L "$socket" new-session -d -s bench -x 200 -y 50 "exec $*"
   local pid
   pid=$(tmux -L "$socket" display-message -p -t bench '#{pane_pid}')
