@@ -7,9 +7,13 @@
 # Each viewer runs alone in a 200x50 tmux session of this script's own tmux server for N
 # seconds (default 60) at a 1 s refresh, with about 2000 processes on the machine: its CPU
 # time is utime+stime from /proc/PID/stat at the start and the end, its peak RSS is VmHWM.
-# Then `ps --watch 1s --ndjson` against `top -b -d 1` the same way (to /dev/null), and the
-# time of one refresh (read and render: `top --batch -n 2` minus `-n 1`, median of 5) at
-# 2000 and at 10000 processes. Prints a Markdown table (and appends it to FILE).
+# Then `ps --watch 1s --ndjson` against `top -b -d 1` the same way (to /dev/null). Then the
+# time of each refresh (read and render) at 2000 and at 10000 processes, as procscope itself
+# measures it (`--timings FILE`: wall and CPU milliseconds of reading and of drawing each
+# refresh): each scale runs in a PID namespace of its own (`unshare -Urpf --kill-child
+# --mount-proc`) holding the idle processes, the full-screen view in a tmux server started
+# inside it and `top --batch`, 11 refreshes at 1 s each; everything in it dies with it.
+# Prints Markdown tables (and appends them to FILE).
 #
 # procscope shows the columns of top's default screen (PID USER PR NI VIRT RES S %CPU %MEM
 # TIME+ COMMAND; procscope has no SHR), with the full command line as htop shows it.
@@ -31,16 +35,26 @@ done
 
 cargo build --release --quiet
 procscope="$PWD/target/release/procscope"
-socket="procscope-bench-$$"
+# One tmux server per viewer: a new session on a server still shutting down after
+# kill-server fails with "server exited unexpectedly".
+sockets=()
 sleepers=()
 
-cleanup() {
-  tmux -L "$socket" kill-server 2>/dev/null || true
-  # Only the processes this script started, by PID.
+# stop_sleepers: stops the idle processes this script started (its own un-reaped children,
+# by PID).
+stop_sleepers() {
   if [ ${#sleepers[@]} -gt 0 ]; then
     kill "${sleepers[@]}" 2>/dev/null || true
     wait "${sleepers[@]}" 2>/dev/null || true
   fi
+  sleepers=()
+}
+
+cleanup() {
+  for socket in "${sockets[@]}"; do
+    tmux -L "$socket" kill-server 2>/dev/null || true
+  done
+  stop_sleepers
 }
 trap cleanup EXIT
 
@@ -77,6 +91,8 @@ measure() {
 # in_tmux NAME COMMAND...: runs a viewer in its own tmux session and measures it.
 in_tmux() {
   local name="$1"; shift
+  local socket="procscope-bench-$$-${#sockets[@]}"
+  sockets+=("$socket")
   tmux -L "$socket" new-session -d -s bench -x 200 -y 50 "exec $*"
   local pid
   pid=$(tmux -L "$socket" display-message -p -t bench '#{pane_pid}')
@@ -94,17 +110,48 @@ piped() {
   wait "$pid" 2>/dev/null || true
 }
 
-# refresh_ms: one refresh of top --batch, in ms (median of 5 differences of -n 2 and -n 1).
-refresh_ms() {
-  python3 - "$procscope" "$columns" <<'PY'
-import statistics, subprocess, sys, time
-def run(n):
-    start = time.perf_counter()
-    subprocess.run([sys.argv[1], "top", "--batch", "-n", str(n), "-d", "1ms", "-o", sys.argv[2]],
-                   stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
-print(f"{statistics.median(run(2) - run(1) for _ in range(5)) * 1000:.1f}")
-PY
+# refresh_times N: in a new PID namespace with about N processes, runs `procscope top` in a
+# 200x50 tmux session and then `top --batch` (to /dev/null), 11 refreshes each at 1 s, and
+# prints a table row per viewer from their --timings lines: the first refresh (in --batch, the
+# baseline read, which prints nothing), and the median and the largest of the next ten, in
+# wall ms (CPU ms in parentheses).
+refresh_times() {
+  local dir
+  dir=$(mktemp -d)
+  cat >"$dir/inside.sh" <<'INSIDE'
+set -u
+n=$1 procscope=$2 columns=$3 dir=$4
+for _ in $(seq $(( n - $(ls /proc | grep -c '^[0-9]') ))); do
+  sleep infinity </dev/null >/dev/null 2>&1 &
+done
+ls /proc | grep -c '^[0-9]' >"$dir/processes"
+TERM=${TERM:-xterm-256color} tmux -S "$dir/tmux" new-session -d -x 200 -y 50 \
+  "exec $procscope top -d 1s -o $columns --timings $dir/tui"
+for _ in $(seq 120); do
+  [ "$(cat "$dir/tui" 2>/dev/null | wc -l)" -ge 11 ] && break
+  sleep 0.5
+done
+tmux -S "$dir/tmux" kill-server
+"$procscope" top --batch -n 10 -d 1s -o "$columns" --timings "$dir/batch" >/dev/null
+INSIDE
+  unshare -Urpf --kill-child --mount-proc bash "$dir/inside.sh" "$1" "$procscope" "$columns" "$dir"
+  local processes
+  processes=$(cat "$dir/processes")
+  for viewer in tui batch; do
+    awk -v p="$processes" -v v="$viewer" '
+      { for (i = 1; i < NF; i += 2) f[$i] = $(i + 1)
+        if (NR == 1) { first = f["total_ms"]; first_cpu = f["read_cpu_ms"] + f["render_cpu_ms"] }
+        else if (NR <= 11) { n++; t[n] = f["total_ms"]; c[n] = f["read_cpu_ms"] + f["render_cpu_ms"] } }
+      END {
+        # Sort the next ten (insertion sort keeps each CPU time with its wall time).
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && t[j - 1] > t[j]; j--) {
+          x = t[j]; t[j] = t[j - 1]; t[j - 1] = x; x = c[j]; c[j] = c[j - 1]; c[j - 1] = x }
+        m = int((n + 1) / 2)
+        name = v == "tui" ? "procscope top (200x50)" : "procscope top --batch"
+        printf "| %s | %s | %.1f (%.1f) | %.1f (%.1f) | %.1f (%.1f) |\n", p, name,
+          first, first_cpu, t[m], c[m], t[n], c[n] }' "$dir/$viewer"
+  done
+  rm -rf "$dir"
 }
 
 # Everything below also goes to FILE; no subshell, so every sleeper is in `sleepers` and the
@@ -123,10 +170,12 @@ in_tmux "top -d 1" top -d 1
 piped "procscope ps --watch 1s --ndjson" "$procscope" ps --watch 1s --ndjson -o "$columns"
 piped "top -b -d 1" top -b -d 1
 echo
-echo "| one refresh (read + render) | ms |"
-echo "|---|---|"
-echo "| $processes processes | $(refresh_ms) |"
-start_sleepers 10000
-echo "| $(ls /proc | grep -c '^[0-9]') processes | $(refresh_ms) |"
+stop_sleepers
+echo "One refresh (read + render), wall ms (CPU ms), from procscope's --timings:"
+echo
+echo "| processes | viewer | first refresh | median of the next 10 | largest of the next 10 |"
+echo "|---|---|---|---|---|"
+refresh_times 2000
+refresh_times 10000
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -24,7 +24,7 @@ pub mod text;
 
 use std::io::{IsTerminal, Write};
 
-use cli::{Cli, ColorChoice, Command, GlobalArgs, PsArgs};
+use cli::{Cli, ColorChoice, Command, GlobalArgs, PsArgs, TopArgs};
 use collect::{Needs, ProcFs, SystemInfo, UserNames};
 use exit::Exit;
 use render::{Format, Report, Style};
@@ -114,7 +114,7 @@ fn execute(cli: Cli) -> anyhow::Result<Exit> {
         ),
         Some(Command::Export(args)) => export(&global, &args),
         Some(Command::Serve(args)) => serve::run(&global, &args),
-        Some(Command::Top(args)) => top(&global, &args.ps, Some((args.delay, args.batch))),
+        Some(Command::Top(args)) => top(&global, &args.ps, Some(&args)),
     }
 }
 
@@ -225,16 +225,12 @@ fn export(global: &GlobalArgs, args: &cli::ExportCmdArgs) -> anyhow::Result<Exit
     write_out(render::openmetrics::render(&payload, args.format).as_bytes())
 }
 
-/// `top` (with `Some((delay, batch))`) or `ps --watch`: the live view, or a snapshot stream.
-fn top(
-    global: &GlobalArgs,
-    args: &PsArgs,
-    top: Option<(std::time::Duration, bool)>,
-) -> anyhow::Result<Exit> {
+/// `top` (with its arguments) or `ps --watch`: the live view, or a snapshot stream.
+fn top(global: &GlobalArgs, args: &PsArgs, top: Option<&TopArgs>) -> anyhow::Result<Exit> {
     let env = Env::open(global)?;
     let users = UserNames::load();
     let (delay, live) = match top {
-        Some((delay, batch)) => (delay, !batch),
+        Some(top) => (top.delay, !top.batch),
         None => (args.watch.unwrap_or_default(), false),
     };
     if global.json {
@@ -243,7 +239,8 @@ fn top(
         ));
     }
     let rates = global.ndjson;
-    let query = live::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
+    let mut query = live::TopQuery::new(args, delay, (rates, top.is_some()), &env.system, &users)?;
+    query.timings = top.and_then(|top| top.timings.clone());
     let style = style(global);
     if live {
         if global.ndjson {

@@ -161,6 +161,11 @@ pub struct TopArgs {
     /// Print snapshots on stdout instead of the full-screen view (stop after -n N).
     #[arg(short = 'b', long)]
     pub batch: bool,
+
+    /// Append one line per refresh to FILE: rows, and the wall and CPU milliseconds of
+    /// reading it and of drawing (or printing) it.
+    #[arg(long, value_name = "FILE")]
+    pub timings: Option<std::path::PathBuf>,
 }
 
 impl PsArgs {

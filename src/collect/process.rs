@@ -67,6 +67,8 @@ pub struct ProcessSample {
     pub namespaces: Option<Field<Vec<(&'static str, u64)>>>,
     /// `oom_score`, `oom_score_adj` and the LSM label (with `Needs::SECURITY`).
     pub security: Option<SecuritySample>,
+    /// The effective uid from the directory's owner (with `Needs::OWNER`, without status).
+    pub owner: Option<Field<u32>>,
 }
 
 /// The per-process security files a listing may read.
@@ -129,6 +131,13 @@ impl ProcessSample {
 
     /// Reads the files in `needs` of a process (an opened directory) or thread.
     pub fn read_dir(dir: &impl Files, needs: Needs) -> Result<Self, Unavailable> {
+        let owner = (needs.contains(Needs::OWNER) && !needs.contains(Needs::STATUS))
+            .then(|| dir.euid_from_owner())
+            .flatten();
+        let needs = match owner {
+            None if needs.contains(Needs::OWNER) => needs | Needs::STATUS,
+            _ => needs,
+        };
         let stat = needs.contains(Needs::STAT).then(|| read_stat(dir));
         if let Some(Err(Unavailable::Gone)) = stat {
             return Err(Unavailable::Gone);
@@ -169,6 +178,7 @@ impl ProcessSample {
             pss: None,
             namespaces: None,
             security: None,
+            owner,
         };
         let kind = sample.kind();
         if needs.contains(Needs::RSS) {
@@ -415,6 +425,9 @@ impl ProcessSample {
 
     /// The effective uid.
     pub fn euid(&self) -> Field<u32> {
+        if let Some(owner) = self.owner {
+            return owner;
+        }
         let uids = self.uids()?;
         uids.get(1)
             .and_then(|&uid| u32::try_from(uid).ok())

@@ -18,6 +18,8 @@ pub struct ProcFs {
     dir: OwnedFd,
     /// What runtime detection probes executables for (none unless the caller says).
     runtimes: &'static [RuntimeProbe],
+    /// A proc filesystem (not a fixture tree of plain files).
+    kernel: bool,
 }
 
 /// How far the PIDs of a proc tree can be trusted (see [`ProcFs::pid_view`]).
@@ -41,6 +43,8 @@ pub struct ProcessDir {
     pid: u32,
     dir: OwnedFd,
     runtimes: &'static [RuntimeProbe],
+    /// A `/proc/PID` directory of a proc filesystem: its owner is the effective uid.
+    owned_by_euid: bool,
 }
 
 const DIR_FLAGS: OFlags = OFlags::RDONLY
@@ -55,10 +59,13 @@ impl ProcFs {
     /// Opens the proc tree at `root`.
     pub fn open(root: &Path) -> std::io::Result<Self> {
         let dir = rustix::fs::open(root, DIR_FLAGS, Mode::empty())?;
+        let kernel = rustix::fs::fstatfs(&dir)
+            .is_ok_and(|fs| i64::from(fs.f_type as i32) == PROC_SUPER_MAGIC);
         Ok(Self {
             root: root.to_path_buf(),
             dir,
             runtimes: &[],
+            kernel,
         })
     }
 
@@ -142,6 +149,7 @@ impl ProcFs {
             pid,
             dir,
             runtimes: self.runtimes,
+            owned_by_euid: self.kernel,
         })
     }
 
@@ -226,8 +234,8 @@ impl ProcessDir {
             .map_err(errno_reason)
     }
 
-    /// The owner of the directory: the process's effective uid and gid (root for
-    /// non-dumpable processes).
+    /// The owner of the directory: the process's effective uid and gid (for `/proc/PID`
+    /// itself also when the process is not dumpable; its files then belong to root).
     pub fn owner(&self) -> Result<(u32, u32), Unavailable> {
         let stat = rustix::fs::fstat(&self.dir).map_err(errno_reason)?;
         Ok((stat.st_uid, stat.st_gid))
@@ -248,6 +256,7 @@ impl ProcessDir {
             pid: self.pid,
             dir,
             runtimes: self.runtimes,
+            owned_by_euid: false,
         })
     }
 
@@ -317,11 +326,21 @@ pub trait Files {
     fn process_dir(&self) -> Option<&ProcessDir> {
         None
     }
+
+    /// The euid as the owner of `/proc/PID` (one `fstat` instead of `status`; the kernel
+    /// gives that directory the euid even when not dumpable). `None`: read `status`.
+    fn euid_from_owner(&self) -> Option<Result<u32, Unavailable>> {
+        None
+    }
 }
 
 impl Files for ProcessDir {
     fn id(&self) -> u32 {
         self.pid
+    }
+
+    fn euid_from_owner(&self) -> Option<Result<u32, Unavailable>> {
+        self.owned_by_euid.then(|| self.owner().map(|(uid, _)| uid))
     }
 
     fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {

@@ -22,6 +22,7 @@ use super::detail::Detail;
 use super::keys::on_key;
 use super::runtime_tab::SAMPLE_PERIOD;
 use super::sampler::{SampleSpec, Sampler};
+use super::timings::Timings;
 use super::view::{Action, Rebuild};
 use crate::render::tui::snapshot::Snapshot;
 use crate::render::tui::view::{Popup, View};
@@ -38,6 +39,7 @@ struct App<'a> {
     detail: Option<Detail>,
     pending_kill: Option<(Prepared, KillQuery)>,
     drawn: Drawn,
+    timings: Timings,
 }
 
 /// Runs the full-screen view until `q`.
@@ -63,6 +65,7 @@ pub fn run(
         detail: None,
         pending_kill: None,
         drawn: Drawn::default(),
+        timings: Timings::open(query.timings.as_deref())?,
     };
     app.view.color = color;
     let mut terminal = ratatui::init();
@@ -130,6 +133,7 @@ impl App<'_> {
         let mut drawn = Drawn::default();
         terminal.draw(|frame| drawn = tui::draw(frame, &screen))?;
         self.drawn = drawn;
+        self.timings.drawn(true);
         Ok(())
     }
 
@@ -164,6 +168,7 @@ impl App<'_> {
 
     /// Reads a refresh of the table, the machine and the open detail tab.
     fn refresh(&mut self) {
+        self.timings.read_starts();
         self.sampler.set_threads(self.view.threads);
         let previous = std::mem::take(&mut self.snapshot);
         self.snapshot = self.sampler.refresh(self.procfs, self.users, previous);
@@ -173,6 +178,7 @@ impl App<'_> {
             detail.refresh(tab, self.procfs, system, self.users);
         }
         self.view.rebuild(&self.snapshot);
+        self.timings.read_ends(self.snapshot.rows.len());
     }
 
     fn act(&mut self, action: Action) {

@@ -12,6 +12,7 @@ pub mod reader;
 pub mod runtime_tab;
 pub mod sampler;
 pub mod stream;
+pub mod timings;
 pub mod view;
 
 use std::time::Duration;
@@ -34,6 +35,8 @@ pub struct TopQuery {
     pub delay: Duration,
     /// Stop after this many snapshots (streams).
     pub count: Option<usize>,
+    /// `--timings FILE`: where each refresh's read and render times go.
+    pub timings: Option<std::path::PathBuf>,
 }
 
 impl TopQuery {
@@ -83,6 +86,7 @@ impl TopQuery {
             tree: ps.tree,
             delay,
             count: args.limit,
+            timings: None,
         })
     }
 

@@ -90,11 +90,13 @@ pub type ReadRow<T> = (Outcome<T>, Option<KeptProcess>);
 /// (reclaim shrinking its RSS, a renice, a new parent): those show at its next full read,
 /// within [`STATIC_REFRESH`] refreshes.
 const IDLE_STABLE: Needs = Needs::STAT
+    .union(Needs::COMM)
     .union(Needs::STATUS)
     .union(Needs::RSS)
     .union(Needs::RAW_CMDLINE)
     .union(Needs::EXE)
     .union(Needs::USER_NAMES)
+    .union(Needs::OWNER)
     .union(Needs::RUNTIME)
     .union(Needs::IO);
 
@@ -151,7 +153,8 @@ pub fn read<T: Send>(pass: &Pass, pids: &[u32], map: &Mapper<T>) -> Scan<ReadRow
         }
         let kept = KeptProcess::open(pass.procfs, pid, pass.budget)?;
         let row = read_process(pass, &kept, map)?;
-        Ok(row.map(|outcome| (outcome, Some(kept))))
+        let kept = kept.counted().then_some(kept);
+        Ok(row.map(|outcome| (outcome, kept)))
     })
 }
 

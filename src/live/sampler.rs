@@ -143,6 +143,7 @@ impl Sampler {
         };
         let columns = &self.spec.columns;
         self.refreshes += 1;
+        self.plan_descriptors(procfs, pids.len());
         let pass = Pass {
             procfs,
             spec: &self.spec,
@@ -192,6 +193,17 @@ impl Sampler {
         let listed = &self.priors;
         self.kept.retain(|&pid, _| listed.contains_key(&(pid, pid)));
         snapshot
+    }
+
+    /// Sizes the kept files' budget and the descriptor table for `processes` listed.
+    fn plan_descriptors(&self, procfs: &ProcFs, processes: usize) {
+        use std::os::fd::AsFd;
+        let new = processes.saturating_sub(self.kept.len());
+        self.budget.hold_back_for(new);
+        if !self.spec.threads {
+            self.budget
+                .grow_table_for(processes, procfs.handle().as_fd());
+        }
     }
 
     /// The row of a process read this refresh, with its rates, and what to keep of it.

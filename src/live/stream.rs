@@ -15,6 +15,7 @@ use crate::render::tui::snapshot::Snapshot;
 use crate::render::watch::Frame;
 
 use super::sampler::Sampler;
+use super::timings::Timings;
 use super::view::Rebuild;
 
 /// Set by the SIGINT handler; the stream stops before its next snapshot.
@@ -41,10 +42,15 @@ pub fn run(
     let mut sampler = Sampler::new(query.spec.clone(), system.clone());
     let mut machine = with_machine.then(MachineSampler::new);
     let mut view = query.view();
+    let mut timings = Timings::open(query.timings.as_deref())?;
+    timings.read_starts();
     let mut snapshot = sampler.refresh(procfs, users, Snapshot::default());
     if let Some(machine) = &mut machine {
         machine.refresh(procfs);
     }
+    timings.read_ends(snapshot.rows.len());
+    // The baseline is read, not printed.
+    timings.drawn(false);
     let mut next = Instant::now() + query.delay;
     let mut printed = 0;
     while query.count.is_none_or(|count| printed < count) {
@@ -52,14 +58,17 @@ pub fn run(
             break;
         }
         next += query.delay;
+        timings.read_starts();
         snapshot = sampler.refresh(procfs, users, snapshot);
         let figures = machine.as_mut().map(|m| m.refresh(procfs));
         view.rebuild(&snapshot);
+        timings.read_ends(snapshot.rows.len());
         print(&Frame {
             snapshot: &snapshot,
             view: &view,
             machine: figures.as_ref(),
         })?;
+        timings.drawn(true);
         printed += 1;
         // A slow refresh must not make the next ones come in a burst.
         next = next.max(Instant::now());

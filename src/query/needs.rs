@@ -45,6 +45,9 @@ impl Needs {
     /// `/proc/PID/comm`: the name alone, read when nothing needs `stat` (a process's `stat`
     /// sums the times of all its threads: 3 ms for 10000 threads).
     pub const COMM: Self = Self(1 << 17);
+    /// The effective uid: the owner of `/proc/PID` (one `fstat`), or `status` where that
+    /// is not the euid (threads, fixture trees).
+    pub const OWNER: Self = Self(1 << 18);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

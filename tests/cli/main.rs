@@ -36,5 +36,6 @@ mod system_user;
 mod terminal;
 mod threads;
 mod top;
+mod top_refresh;
 mod tree_kill;
 mod who;

@@ -3,10 +3,13 @@
 //! one `pread` each (the kernel regenerates them at offset 0), which saves the `openat` and
 //! `close` that dominate the cost of a refresh. An open file stays bound to the process it was
 //! opened for: once that process has exited, reads fail with `Gone` even if its PID names
-//! another process by then. Descriptors are counted against a budget taken from
-//! RLIMIT_NOFILE; past it, files are opened and closed per read as usual.
+//! another process by then. Descriptors (the process directory's own included) are counted
+//! against a budget taken from RLIMIT_NOFILE. The directory and `schedstat` (all an idle
+//! process's refresh reads) come first; the other files are kept only while the budget
+//! still has room for every listed process's first two. Past the budget, files are opened
+//! and closed per read as usual, and a process whose directory is not counted is not kept.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -41,7 +44,15 @@ const RESERVE: u64 = 512;
 #[derive(Debug)]
 pub struct FdBudget {
     left: AtomicUsize,
+    /// Descriptors held back for the directories and `schedstat` of processes not kept yet.
+    reserve: AtomicUsize,
+    /// The whole budget, and the descriptor table size it was grown to.
+    total: usize,
+    grown: AtomicUsize,
 }
+
+/// Descriptors a kept process needs before any other file: its directory and `schedstat`.
+pub const ESSENTIAL: usize = 2;
 
 impl FdBudget {
     /// Raises the soft RLIMIT_NOFILE to the hard one and budgets what is above a reserve.
@@ -60,13 +71,50 @@ impl FdBudget {
     pub fn new(descriptors: usize) -> Self {
         Self {
             left: AtomicUsize::new(descriptors),
+            reserve: AtomicUsize::new(0),
+            total: descriptors,
+            grown: AtomicUsize::new(0),
         }
     }
 
-    /// Takes one descriptor from the budget; false when none is left.
-    fn take(&self) -> bool {
+    /// Grows this process's descriptor table at once to hold `processes`' kept files (within
+    /// the budget), `any` being an open descriptor to duplicate. The kernel doubles the table
+    /// as descriptors are opened, and in a process with more than one thread each doubling
+    /// waits for an RCU grace period while the reader threads wait on the table: ten of
+    /// them on the way to 20000 descriptors made the first refresh at 10000 processes wait
+    /// longer than it computed. One growth waits once.
+    pub fn grow_table_for(&self, processes: usize, any: BorrowedFd) {
+        let kept = processes.saturating_mul(KEPT.len() + 1).min(self.total);
+        let want = kept + RESERVE as usize;
+        if kept == 0 || want <= self.grown.load(Ordering::Relaxed) {
+            return;
+        }
+        // A descriptor numbered `want - 1` (below the soft limit, which is the budget plus
+        // the reserve at most): the table grows to hold it; closed at once.
+        let _ = rustix::io::fcntl_dupfd_cloexec(any, (want - 1) as i32);
+        self.grown.store(want, Ordering::Relaxed);
+    }
+
+    /// Holds back [`ESSENTIAL`] descriptors for each of `processes` not kept yet (set
+    /// before each refresh): files other than the directory and `schedstat` are then kept
+    /// only from what is above it.
+    pub fn hold_back_for(&self, processes: usize) {
+        self.reserve
+            .store(processes.saturating_mul(ESSENTIAL), Ordering::Relaxed);
+    }
+
+    /// Takes one descriptor from the budget, one above the reserve unless `essential`;
+    /// false when none is left.
+    fn take(&self, essential: bool) -> bool {
+        let floor = if essential {
+            0
+        } else {
+            self.reserve.load(Ordering::Relaxed)
+        };
         self.left
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                n.checked_sub(1).filter(|&after| after >= floor)
+            })
             .is_ok()
     }
 
@@ -80,16 +128,32 @@ pub struct KeptProcess {
     dir: ProcessDir,
     files: [OnceLock<Result<OwnedFd, Unavailable>>; KEPT.len()],
     budget: Arc<FdBudget>,
+    /// The directory's descriptor is counted in the budget: this may be kept. When not,
+    /// no file is kept open either.
+    counted: bool,
 }
 
 impl KeptProcess {
     /// Opens `/proc/PID` (its files are opened at their first read).
     pub fn open(procfs: &ProcFs, pid: u32, budget: &Arc<FdBudget>) -> Result<Self, Unavailable> {
+        let counted = budget.take(true);
+        let dir = procfs.process(pid).inspect_err(|_| {
+            if counted {
+                budget.give_back(1);
+            }
+        })?;
         Ok(Self {
-            dir: procfs.process(pid)?,
+            dir,
             files: Default::default(),
             budget: Arc::clone(budget),
+            counted,
         })
+    }
+
+    /// True when this may be kept for the next refresh (its descriptors are budgeted);
+    /// false when the budget was spent and it serves one read only.
+    pub fn counted(&self) -> bool {
+        self.counted
     }
 
     pub fn dir(&self) -> &ProcessDir {
@@ -123,7 +187,7 @@ impl KeptProcess {
         if let Some(file) = self.files[index].get() {
             return Some(file);
         }
-        if !self.budget.take() {
+        if !self.counted || !self.budget.take(index == SCHEDSTAT) {
             return None;
         }
         let opened = rustix::fs::openat(
@@ -132,10 +196,15 @@ impl KeptProcess {
             OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
             Mode::empty(),
         )
-        .map_err(|errno| Unavailable::from_errno(errno.raw_os_error()));
+        .map_err(|errno| errno.raw_os_error());
         if opened.is_err() {
             self.budget.give_back(1);
         }
+        // Out of descriptors is not the file's answer: read it the usual way.
+        if matches!(opened, Err(libc::EMFILE | libc::ENFILE)) {
+            return None;
+        }
+        let opened = opened.map_err(Unavailable::from_errno);
         Some(self.files[index].get_or_init(|| opened))
     }
 }
@@ -147,7 +216,7 @@ impl Drop for KeptProcess {
             .iter()
             .filter(|f| matches!(f.get(), Some(Ok(_))))
             .count();
-        self.budget.give_back(open);
+        self.budget.give_back(open + usize::from(self.counted));
     }
 }
 
@@ -176,6 +245,10 @@ impl Files for KeptProcess {
     fn process_dir(&self) -> Option<&ProcessDir> {
         self.dir.process_dir()
     }
+
+    fn euid_from_owner(&self) -> Option<Result<u32, Unavailable>> {
+        self.dir.euid_from_owner()
+    }
 }
 
 #[cfg(test)]
@@ -186,13 +259,13 @@ mod tests {
     #[test]
     fn kept_files_read_the_current_values_and_count_against_the_budget() {
         let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
-        let budget = Arc::new(FdBudget::new(2));
+        let budget = Arc::new(FdBudget::new(3));
         let me = KeptProcess::open(&procfs, std::process::id(), &budget).unwrap();
         let first = ProcessSample::read_dir(&me, Needs::STAT | Needs::STATUS).unwrap();
         assert_eq!(
             budget.left.load(Ordering::Relaxed),
             0,
-            "stat and status kept"
+            "the directory, stat and status kept"
         );
         // Burn CPU so that the kept `stat` must show more ticks when read again.
         let ticks = |s: &ProcessSample| s.stat().unwrap().cpu_ticks();
@@ -208,7 +281,44 @@ mod tests {
         let io = ProcessSample::read_dir(&me, Needs::IO).unwrap();
         assert!(io.io().is_ok());
         drop(me);
-        assert_eq!(budget.left.load(Ordering::Relaxed), 2, "given back");
+        assert_eq!(budget.left.load(Ordering::Relaxed), 3, "given back");
+    }
+
+    #[test]
+    fn the_reserve_keeps_room_for_directories_and_schedstat() {
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let budget = Arc::new(FdBudget::new(5));
+        // Room for two processes' essentials: only the directory and schedstat are kept.
+        budget.hold_back_for(2);
+        let me = KeptProcess::open(&procfs, std::process::id(), &budget).unwrap();
+        assert!(me.counted());
+        assert!(
+            ProcessSample::read_dir(&me, Needs::STAT)
+                .unwrap()
+                .stat()
+                .is_ok()
+        );
+        assert_eq!(
+            budget.left.load(Ordering::Relaxed),
+            4,
+            "stat read, not kept"
+        );
+        if me.schedstat().is_some() {
+            assert_eq!(budget.left.load(Ordering::Relaxed), 3, "schedstat kept");
+        }
+        // A spent budget: the process is read, and not kept.
+        let spent = Arc::new(FdBudget::new(0));
+        let unkept = KeptProcess::open(&procfs, std::process::id(), &spent).unwrap();
+        assert!(!unkept.counted());
+        assert!(
+            ProcessSample::read_dir(&unkept, Needs::STAT)
+                .unwrap()
+                .stat()
+                .is_ok()
+        );
+        drop((me, unkept));
+        assert_eq!(budget.left.load(Ordering::Relaxed), 5);
+        assert_eq!(spent.left.load(Ordering::Relaxed), 0);
     }
 
     #[test]
