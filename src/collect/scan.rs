@@ -99,7 +99,11 @@ where
         }
     };
     let mut parts = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(reader)).collect();
+        // A thread that cannot be started (no PIDs or memory left) leaves its share to the
+        // others: the calling thread reads whatever is left.
+        let handles: Vec<_> = (1..workers)
+            .map_while(|_| std::thread::Builder::new().spawn_scoped(scope, reader).ok())
+            .collect();
         // A panicking reader is a bug; its chunks are lost rather than the whole run.
         let mut parts = catch_unwind(AssertUnwindSafe(reader)).unwrap_or_default();
         for handle in handles {
