@@ -21,7 +21,9 @@ pub const THREAD_NEEDS: Needs = Needs::STAT.union(Needs::STATUS).union(Needs::SY
 /// `samples` times in all. Fails only when the task list cannot be read.
 pub fn read_threads(dir: &ProcessDir, samples: u32) -> Result<Vec<ProcessSample>, Unavailable> {
     let tids = dir.numeric_entries("task")?;
-    let mut threads = scan(&tids, |tid| read_thread(dir, tid).map(Some)).rows;
+    // Files are opened as `TID/stat` below a handle on `task`: one path step fewer each.
+    let tasks = dir.subdir("task")?;
+    let mut threads = scan(&tids, |tid| read_thread(dir, &tasks, tid).map(Some)).rows;
     resample_running(dir, &mut threads, samples);
     Ok(threads)
 }
@@ -55,13 +57,18 @@ thread_local! {
 
 /// Reads the [`THREAD_NEEDS`] files of thread `tid` into the reader's reused buffer, keeping
 /// only the parsed values: `status` keeps only its context-switch lines ([`KEPT_STATUS`]).
-/// `Err(Gone)` when the thread exited before its stat or status could be read.
-fn read_thread(dir: &ProcessDir, tid: u32) -> Result<ProcessSample, Unavailable> {
+/// `Err(Gone)` when the thread exited before its stat or status could be read. `tasks` is
+/// the `task` directory of the process `dir`.
+fn read_thread(
+    dir: &ProcessDir,
+    tasks: &ProcessDir,
+    tid: u32,
+) -> Result<ProcessSample, Unavailable> {
     SCRATCH.with_borrow_mut(|(buf, path)| {
         let mut read = |name: &str, buf: &mut Vec<u8>| {
             path.clear();
-            let _ = write!(path, "task/{tid}/{name}");
-            dir.read_whole_into(path, MAX_SMALL_FILE, buf)
+            let _ = write!(path, "{tid}/{name}");
+            tasks.read_whole_into(path, MAX_SMALL_FILE, buf)
         };
         let stat =
             read("stat", buf).and_then(|()| parse_stat(buf).map_err(|_| Unavailable::ReadError));

@@ -1,5 +1,6 @@
 //! The `threads` table: one line per thread under a title with the counts by state.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::model::Unavailable;
@@ -46,11 +47,15 @@ impl Sheet for ThreadsReport {
         } else {
             Column::new("PC", Align::Left, last)
         });
-        let rows = list
-            .threads
-            .iter()
-            .map(|t| table_row(t, with_roles, explain))
-            .collect();
+        // Each row's cells are made when its line is (one string a row is kept, not one a
+        // cell): `render_cells` asks for a row's cells in order, from its first column.
+        let mut cells = Vec::new().into_iter();
+        let rendered = table::render_cells(&columns, list.threads.len(), *style, |row, column| {
+            if column == 0 {
+                cells = table_row(&list.threads[row], with_roles, explain).into_iter();
+            }
+            cells.next().map(Cow::Owned)
+        });
         let mut out = String::new();
         if style.header {
             let states: Vec<String> = list
@@ -70,7 +75,7 @@ impl Sheet for ThreadsReport {
                 out.push_str(&table::title_line(&Escaped::text(summary), style));
             }
         }
-        out.push_str(&table::render_columns(&columns, rows, *style));
+        out.push_str(&rendered);
         out
     }
 
