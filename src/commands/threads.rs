@@ -10,6 +10,7 @@ use crate::analyze::symbols::Symbolizer;
 use crate::analyze::waits;
 use crate::collect::family::read_children_runtimes;
 use crate::collect::process::{Field, read_wchan};
+use crate::collect::scan::scan;
 use crate::collect::target::open_process;
 use crate::collect::thread_facts::{self, Observed};
 use crate::collect::threads::read_threads_alongside;
@@ -150,38 +151,48 @@ fn describe_threads(
 ) -> Vec<ThreadRow> {
     let load = |mapping: &Mapping| crate::collect::wait_targets::module_symbols(dir, mapping);
     let empty: &[Mapping] = &[];
-    let mut located = Located {
-        symbolizer: Symbolizer::new(maps.unwrap_or(empty), &load),
-        by_pc: HashMap::new(),
-    };
-    threads
-        .iter()
-        .map(|thread| describe(thread, maps, &mut located, system))
-        .collect()
-}
-
-/// Program counters symbolized so far, with their text: thousands of threads parked in the
-/// same call share one program counter.
-struct Located<'a> {
-    symbolizer: Symbolizer<'a>,
-    by_pc: HashMap<u64, (CodeLocation, String)>,
-}
-
-impl Located<'_> {
-    fn locate(&mut self, pc: u64) -> &(CodeLocation, String) {
-        let symbolizer = &mut self.symbolizer;
-        self.by_pc.entry(pc).or_insert_with(|| {
-            let location = symbolizer.locate(pc);
-            let text = location.display(pc);
-            (location, text)
-        })
+    let mut symbolizer = Symbolizer::new(maps.unwrap_or(empty), &load);
+    // Each program counter is symbolized once, first (thousands of threads parked in the
+    // same call share one); then the rows are built by the scan's threads.
+    let mut located: Located = HashMap::new();
+    if maps.is_ok() {
+        for (_, pc) in threads.iter().filter_map(registers) {
+            located.entry(pc).or_insert_with(|| {
+                let location = symbolizer.locate(pc);
+                let text = location.display(pc);
+                (location, text)
+            });
+        }
     }
+    let indices: Vec<usize> = (0..threads.len()).collect();
+    scan(&indices, |index| {
+        Ok(Some(describe(&threads[index], maps, &located, system)))
+    })
+    .rows
+}
+
+/// Each program counter's location, with its text.
+type Located = HashMap<u64, (CodeLocation, String)>;
+
+/// What `syscall` says of a thread that can have registers: an exited, unreaped thread has
+/// none (its syscall file says "-1 0x0 0x0", which is no wait in user space and no program
+/// counter).
+fn syscall_of(thread: &ProcessSample) -> Field<SyscallState> {
+    match thread.stat().map(|s| s.state) {
+        Ok(b'Z' | b'X') => Err(Unavailable::Zombie),
+        _ => thread.syscall(),
+    }
+}
+
+/// The stack pointer and program counter of a thread blocked in a system call.
+fn registers(thread: &ProcessSample) -> Option<(u64, u64)> {
+    syscall_of(thread).ok()?.registers()
 }
 
 fn describe(
     thread: &ProcessSample,
     maps: Result<&[Mapping], Unavailable>,
-    located: &mut Located,
+    located: &Located,
     system: &SystemInfo,
 ) -> ThreadRow {
     let mut unavailable = BTreeMap::new();
@@ -232,13 +243,7 @@ fn describe(
         stack: None,
         unavailable: BTreeMap::new(),
     };
-    // An exited, unreaped thread has no registers: its syscall file says "-1 0x0 0x0",
-    // which is no wait in user space and no program counter.
-    let syscall = match stat.map(|s| s.state) {
-        Some(b'Z' | b'X') => Err(Unavailable::Zombie),
-        _ => thread.syscall(),
-    };
-    match syscall {
+    match syscall_of(thread) {
         Err(why) => {
             use ThreadField::*;
             missing(
@@ -285,7 +290,7 @@ fn locate_pc(
     unavailable: &mut BTreeMap<ThreadField, Unavailable>,
     state: SyscallState,
     maps: Result<&[Mapping], Unavailable>,
-    located: &mut Located,
+    located: &Located,
 ) {
     use ThreadField::*;
     let Some((sp, pc)) = state.registers() else {
@@ -300,9 +305,11 @@ fn locate_pc(
     row.pc = Some(pc);
     match maps {
         Ok(maps) => {
-            let (location, text) = located.locate(pc);
-            row.pc_text = Some(text.clone());
-            row.pc_location = Some(location.clone());
+            // Every program counter was located before the rows were built.
+            if let Some((location, text)) = located.get(&pc) {
+                row.pc_text = Some(text.clone());
+                row.pc_location = Some(location.clone());
+            }
             row.stack = stack_of(maps, sp);
         }
         Err(why) => missing(unavailable, &[PcLocation, Stack], why),
