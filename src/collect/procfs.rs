@@ -219,6 +219,18 @@ impl ProcessDir {
         watchdog::guarded(|| read_fd(&open_file(&self.dir, name)?, limit, true))
     }
 
+    /// [`Self::read_whole`] into `buf` (cleared first), so that a caller reading thousands of
+    /// small files reuses one buffer instead of allocating and growing one per file.
+    pub fn read_whole_into(
+        &self,
+        name: &str,
+        limit: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), Unavailable> {
+        buf.clear();
+        watchdog::guarded(|| fill(&open_file(&self.dir, name)?, limit, true, false, buf))
+    }
+
     /// Opens a file below this directory for reading (`root/usr/lib/libc.so.6`,
     /// `map_files/7f00-7f80`); the path is raw bytes.
     pub fn open(&self, path: &[u8]) -> Result<std::fs::File, Unavailable> {
@@ -418,25 +430,28 @@ fn open_file<P: rustix::path::Arg>(dir: &OwnedFd, name: P) -> Result<OwnedFd, Un
 /// Unlike `read_to_end` it asks for no file size (proc files report 0), saving two system
 /// calls per file.
 fn read_fd(fd: &OwnedFd, limit: u64, short_is_end: bool) -> Result<Vec<u8>, Unavailable> {
-    fill(fd, limit, short_is_end, false)
+    let mut buf = Vec::new();
+    fill(fd, limit, short_is_end, false, &mut buf).map(|()| buf)
 }
 
 /// Reads a file kept open from its start (`pread` at offset 0 onwards): to `limit` bytes, or
 /// the first short read (proc files are generated in one piece).
 pub(crate) fn pread_whole(fd: &OwnedFd, limit: u64) -> Result<Vec<u8>, Unavailable> {
-    fill(fd, limit, true, true)
+    let mut buf = Vec::new();
+    fill(fd, limit, true, true, &mut buf).map(|()| buf)
 }
 
-/// The read loop of [`read_fd`] and [`pread_whole`]: from the file position, or with
-/// `positioned` from the start of the file whatever its position.
+/// The read loop of [`read_fd`], [`pread_whole`] and [`ProcessDir::read_whole_into`],
+/// appending to `buf` (empty at first): from the file position, or with `positioned` from the
+/// start of the file whatever its position.
 fn fill(
     fd: &OwnedFd,
     limit: u64,
     short_is_end: bool,
     positioned: bool,
-) -> Result<Vec<u8>, Unavailable> {
+    buf: &mut Vec<u8>,
+) -> Result<(), Unavailable> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(limit));
     while buf.len() < limit {
         if buf.capacity() == buf.len() {
             buf.reserve(buf.len().max(READ_CHUNK).min(limit - buf.len()));
@@ -466,7 +481,7 @@ fn fill(
             Err(errno) => return Err(errno_reason(errno)),
         }
     }
-    Ok(buf)
+    Ok(())
 }
 
 /// The first read asks for this much; most proc files fit.

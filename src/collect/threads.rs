@@ -1,11 +1,17 @@
 //! The threads of one process, read through its directory handle: each thread's `stat`,
 //! `status` and `syscall`, running threads re-read to catch them blocked. Judges nothing.
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
+
+use crate::collect::process::{Field, MAX_SMALL_FILE, explain};
 use crate::collect::sampler::Sampler;
 use crate::collect::scan::scan;
 use crate::collect::{Needs, ProcessDir, ProcessSample};
 use crate::model::Unavailable;
-use crate::parse::syscall::SyscallState;
+use crate::parse::keyed::Keyed;
+use crate::parse::stat::parse_stat;
+use crate::parse::syscall::{SyscallState, parse_syscall};
 
 /// The files each thread needs. `wchan` (an expensive read: the kernel unwinds the thread's
 /// stack) is read only for threads whose `syscall` says little.
@@ -15,12 +21,74 @@ pub const THREAD_NEEDS: Needs = Needs::STAT.union(Needs::STATUS).union(Needs::SY
 /// `samples` times in all. Fails only when the task list cannot be read.
 pub fn read_threads(dir: &ProcessDir, samples: u32) -> Result<Vec<ProcessSample>, Unavailable> {
     let tids = dir.numeric_entries("task")?;
-    let mut threads = scan(&tids, |tid| {
-        ProcessSample::read_thread(dir, tid, THREAD_NEEDS).map(Some)
-    })
-    .rows;
+    // Files are opened as `TID/stat` below a handle on `task`: one path step fewer each.
+    let tasks = dir.subdir("task")?;
+    let mut threads = scan(&tids, |tid| read_thread(dir, &tasks, tid).map(Some)).rows;
     resample_running(dir, &mut threads, samples);
     Ok(threads)
+}
+
+/// [`read_threads`], with `other` (reads of the same process the caller needs next: its
+/// maps, its executable) run on a thread of its own meanwhile, so that its reads overlap
+/// the thread scan instead of adding to it.
+pub fn read_threads_alongside<R: Send>(
+    dir: &ProcessDir,
+    samples: u32,
+    other: impl FnOnce() -> R + Send,
+) -> (Result<Vec<ProcessSample>, Unavailable>, R) {
+    std::thread::scope(|scope| {
+        let side = scope.spawn(other);
+        let threads = read_threads(dir, samples);
+        let other = side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (threads, other)
+    })
+}
+
+/// The context-switch counters, the only lines of a thread's `status` that are kept.
+const KEPT_STATUS: [&str; 2] = ["voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"];
+
+thread_local! {
+    /// Each reader's file buffer and path, reused for every file it reads.
+    static SCRATCH: RefCell<(Vec<u8>, String)> =
+        RefCell::new((Vec::with_capacity(4096), String::with_capacity(32)));
+}
+
+/// Reads the [`THREAD_NEEDS`] files of thread `tid` into the reader's reused buffer, keeping
+/// only the parsed values: `status` keeps only its context-switch lines ([`KEPT_STATUS`]).
+/// `Err(Gone)` when the thread exited before its stat or status could be read. `tasks` is
+/// the `task` directory of the process `dir`.
+fn read_thread(
+    dir: &ProcessDir,
+    tasks: &ProcessDir,
+    tid: u32,
+) -> Result<ProcessSample, Unavailable> {
+    SCRATCH.with_borrow_mut(|(buf, path)| {
+        let mut read = |name: &str, buf: &mut Vec<u8>| {
+            path.clear();
+            let _ = write!(path, "{tid}/{name}");
+            tasks.read_whole_into(path, MAX_SMALL_FILE, buf)
+        };
+        let stat =
+            read("stat", buf).and_then(|()| parse_stat(buf).map_err(|_| Unavailable::ReadError));
+        if let Err(Unavailable::Gone) = stat {
+            return Err(Unavailable::Gone);
+        }
+        let status = read("status", buf).map(|()| Keyed::only(buf, &KEPT_STATUS));
+        if let Err(Unavailable::Gone) = status {
+            return Err(Unavailable::Gone);
+        }
+        let syscall: Field<SyscallState> =
+            read("syscall", buf).and_then(|()| parse_syscall(buf).ok_or(Unavailable::ReadError));
+        // An empty sample of the thread (no file read), filled with what was read here.
+        let mut sample = ProcessSample::read_thread(dir, tid, Needs::NONE)?;
+        sample.stat = Some(stat);
+        sample.status = Some(status);
+        let kind = sample.kind();
+        sample.syscall = Some(syscall.map_err(|why| explain(why, kind)));
+        Ok(sample)
+    })
 }
 
 /// Re-reads threads that were running, through the profile sampler, until each is caught

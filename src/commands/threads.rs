@@ -1,7 +1,7 @@
 //! `procscope threads PID`: every thread, what it waits on, its program counter and its
 //! stack, read from /proc without stopping, tracing or signalling the process.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::analyze::runtime::facts;
 use crate::analyze::runtime::family::Family;
@@ -10,13 +10,15 @@ use crate::analyze::symbols::Symbolizer;
 use crate::analyze::waits;
 use crate::collect::family::read_children_runtimes;
 use crate::collect::process::{Field, read_wchan};
+use crate::collect::scan::scan;
 use crate::collect::target::open_process;
 use crate::collect::thread_facts::{self, Observed};
-use crate::collect::threads::read_threads;
+use crate::collect::threads::read_threads_alongside;
 use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
 use crate::model::Unavailable;
+use crate::model::code::CodeLocation;
 use crate::model::fields::ThreadField;
 use crate::model::report::ThreadsReport;
 use crate::model::text::lossless;
@@ -35,16 +37,14 @@ pub fn run(
     system: &SystemInfo,
 ) -> anyhow::Result<ThreadsReport> {
     crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
-    let needs = if options.roles {
-        Needs::STAT | Needs::EXE | Needs::RUNTIME | Needs::CMDLINE
-    } else {
-        Needs::STAT
-    };
     let (dir, process) =
-        open_process(procfs, pid, needs).map_err(|why| not_a_process("threads", pid, why))?;
-    let samples = options.samples;
-    let maps: Field<Vec<Mapping>> = dir.read("maps").map(|raw| parse_maps(&raw));
-    let mut threads = read_threads(&dir, samples).map_err(|why| {
+        open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("threads", pid, why))?;
+    let (threads, side) = read_threads_alongside(&dir, options.samples, || {
+        SideReads::read(procfs, &dir, options.roles)
+    });
+    let process = side.process.unwrap_or(process);
+    let maps = side.maps;
+    let mut threads = threads.map_err(|why| {
         not_a_process(
             "threads",
             pid,
@@ -57,17 +57,17 @@ pub fn run(
         }
     }
     let mut rows = describe_threads(&dir, &threads, maps.as_deref().map_err(|why| *why), system);
-    let runtime = if options.roles {
-        crate::analyze::runtime::detect(&process.runtime_facts()).map(|(analyzer, mut info)| {
+    let runtime = options
+        .roles
+        .then(|| crate::analyze::runtime::detect(&process.runtime_facts()))
+        .flatten()
+        .map(|(analyzer, mut info)| {
             if info.cluster.is_none() {
-                let children = read_children_runtimes(procfs, &[pid]);
+                let children = side.children.unwrap_or_default();
                 info.cluster = Family::of(&children).primaries_among(&[pid]).remove(&pid);
             }
             (analyzer, info)
-        })
-    } else {
-        None
-    };
+        });
     let mut runtime_summary = None;
     if let Some((analyzer, info)) = &runtime {
         let observed = Observed::of_samples(&threads);
@@ -81,12 +81,7 @@ pub fn run(
             row.role_evidence = Some(assignment.evidence);
         }
     }
-    let mut by_state = BTreeMap::new();
-    for row in &rows {
-        if let Some(state) = &row.state {
-            *by_state.entry(state.clone()).or_insert(0) += 1;
-        }
-    }
+    let by_state = count_states(&rows);
     let process_name = process.name().ok().map(|name| lossless(&name).0);
     Ok(ThreadsReport {
         explain: options.explain,
@@ -102,6 +97,51 @@ pub fn run(
     })
 }
 
+/// What is read of the process itself while its threads are: the maps and, for roles, the
+/// executable's runtime facts and the children a cluster primary would have.
+struct SideReads {
+    maps: Field<Vec<Mapping>>,
+    /// The process with its executable, command line and runtime facts (for roles).
+    process: Option<ProcessSample>,
+    /// The children's runtime facts, read when the process has a runtime whose cluster
+    /// its own facts do not tell.
+    children: Option<Vec<ProcessSample>>,
+}
+
+impl SideReads {
+    fn read(procfs: &ProcFs, dir: &ProcessDir, roles: bool) -> Self {
+        let maps = dir.read("maps").map(|raw| parse_maps(&raw));
+        let needs = Needs::STAT | Needs::EXE | Needs::RUNTIME | Needs::CMDLINE;
+        let process = roles
+            .then(|| ProcessSample::read_dir(dir, needs).ok())
+            .flatten();
+        let children = process
+            .as_ref()
+            .and_then(|p| crate::analyze::runtime::detect(&p.runtime_facts()))
+            .filter(|(_, info)| info.cluster.is_none())
+            .map(|_| read_children_runtimes(procfs, &[dir.pid()]));
+        Self {
+            maps,
+            process,
+            children,
+        }
+    }
+}
+
+/// How many threads are in each state.
+fn count_states(rows: &[ThreadRow]) -> BTreeMap<String, u64> {
+    let mut by_state: BTreeMap<String, u64> = BTreeMap::new();
+    for state in rows.iter().filter_map(|row| row.state.as_deref()) {
+        match by_state.get_mut(state) {
+            Some(count) => *count += 1,
+            None => {
+                by_state.insert(state.to_owned(), 1);
+            }
+        }
+    }
+    by_state
+}
+
 /// Builds the rows: wait, program counter (symbolized once per module) and stack.
 fn describe_threads(
     dir: &ProcessDir,
@@ -112,16 +152,47 @@ fn describe_threads(
     let load = |mapping: &Mapping| crate::collect::wait_targets::module_symbols(dir, mapping);
     let empty: &[Mapping] = &[];
     let mut symbolizer = Symbolizer::new(maps.unwrap_or(empty), &load);
-    threads
-        .iter()
-        .map(|thread| describe(thread, maps, &mut symbolizer, system))
-        .collect()
+    // Each program counter is symbolized once, first (thousands of threads parked in the
+    // same call share one); then the rows are built by the scan's threads.
+    let mut located: Located = HashMap::new();
+    if maps.is_ok() {
+        for (_, pc) in threads.iter().filter_map(registers) {
+            located.entry(pc).or_insert_with(|| {
+                let location = symbolizer.locate(pc);
+                let text = location.display(pc);
+                (location, text)
+            });
+        }
+    }
+    let indices: Vec<usize> = (0..threads.len()).collect();
+    scan(&indices, |index| {
+        Ok(Some(describe(&threads[index], maps, &located, system)))
+    })
+    .rows
+}
+
+/// Each program counter's location, with its text.
+type Located = HashMap<u64, (CodeLocation, String)>;
+
+/// What `syscall` says of a thread that can have registers: an exited, unreaped thread has
+/// none (its syscall file says "-1 0x0 0x0", which is no wait in user space and no program
+/// counter).
+fn syscall_of(thread: &ProcessSample) -> Field<SyscallState> {
+    match thread.stat().map(|s| s.state) {
+        Ok(b'Z' | b'X') => Err(Unavailable::Zombie),
+        _ => thread.syscall(),
+    }
+}
+
+/// The stack pointer and program counter of a thread blocked in a system call.
+fn registers(thread: &ProcessSample) -> Option<(u64, u64)> {
+    syscall_of(thread).ok()?.registers()
 }
 
 fn describe(
     thread: &ProcessSample,
     maps: Result<&[Mapping], Unavailable>,
-    symbolizer: &mut Symbolizer,
+    located: &Located,
     system: &SystemInfo,
 ) -> ThreadRow {
     let mut unavailable = BTreeMap::new();
@@ -172,13 +243,7 @@ fn describe(
         stack: None,
         unavailable: BTreeMap::new(),
     };
-    // An exited, unreaped thread has no registers: its syscall file says "-1 0x0 0x0",
-    // which is no wait in user space and no program counter.
-    let syscall = match stat.map(|s| s.state) {
-        Some(b'Z' | b'X') => Err(Unavailable::Zombie),
-        _ => thread.syscall(),
-    };
-    match syscall {
+    match syscall_of(thread) {
         Err(why) => {
             use ThreadField::*;
             missing(
@@ -189,7 +254,7 @@ fn describe(
         }
         Ok(state) => {
             describe_wait(&mut row, state, wchan.as_deref());
-            locate_pc(&mut row, &mut unavailable, state, maps, symbolizer);
+            locate_pc(&mut row, &mut unavailable, state, maps, located);
         }
     }
     row.unavailable = unavailable;
@@ -225,7 +290,7 @@ fn locate_pc(
     unavailable: &mut BTreeMap<ThreadField, Unavailable>,
     state: SyscallState,
     maps: Result<&[Mapping], Unavailable>,
-    symbolizer: &mut Symbolizer,
+    located: &Located,
 ) {
     use ThreadField::*;
     let Some((sp, pc)) = state.registers() else {
@@ -240,9 +305,11 @@ fn locate_pc(
     row.pc = Some(pc);
     match maps {
         Ok(maps) => {
-            let location = symbolizer.locate(pc);
-            row.pc_text = Some(location.display(pc));
-            row.pc_location = Some(location);
+            // Every program counter was located before the rows were built.
+            if let Some((location, text)) = located.get(&pc) {
+                row.pc_text = Some(text.clone());
+                row.pc_location = Some(location.clone());
+            }
             row.stack = stack_of(maps, sp);
         }
         Err(why) => missing(unavailable, &[PcLocation, Stack], why),

@@ -14,6 +14,28 @@ impl Keyed {
         Self { raw }
     }
 
+    /// Only the lines of `keys` from `raw` (in their order there), for a caller that keeps
+    /// thousands of files but needs a few values of each. The search runs from the end and
+    /// stops when every key was found: the context-switch counters close `status`.
+    pub fn only(raw: &[u8], keys: &[&str]) -> Self {
+        let mut found: Vec<&[u8]> = Vec::with_capacity(keys.len());
+        for line in raw.rsplit(|&b| b == b'\n') {
+            let key = line.split(|&b| b == b':').next().unwrap_or_default();
+            if line.len() > key.len() && keys.iter().any(|k| k.as_bytes() == key) {
+                found.push(line);
+                if found.len() == keys.len() {
+                    break;
+                }
+            }
+        }
+        let mut kept = Vec::with_capacity(found.iter().map(|line| line.len() + 1).sum());
+        for line in found.iter().rev() {
+            kept.extend_from_slice(line);
+            kept.push(b'\n');
+        }
+        Self { raw: kept }
+    }
+
     /// The value after `key:` with surrounding whitespace removed, if the key is present.
     pub fn get(&self, key: &str) -> Option<&[u8]> {
         let key = key.as_bytes();
@@ -102,6 +124,24 @@ mod tests {
         assert_eq!(status.number("Pid"), Some(4754));
         assert_eq!(status.get("Nope"), None);
         assert_eq!(status.number("State"), None);
+    }
+
+    #[test]
+    fn only_keeps_the_named_lines() {
+        let keys = ["voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"];
+        let kept = Keyed::only(STATUS, &keys);
+        assert_eq!(
+            kept.raw,
+            b"voluntary_ctxt_switches:\t1\nnonvoluntary_ctxt_switches:\t1\n"
+        );
+        assert_eq!(kept.number("voluntary_ctxt_switches"), Some(1));
+        assert_eq!(kept.number("Pid"), None);
+        // A key must match a whole key ("Pid" is not "PPid"), wherever its line is, and a
+        // missing key keeps nothing.
+        let some = Keyed::only(STATUS, &["Pid", "Nope"]);
+        assert_eq!(some.raw, b"Pid:\t4754\n");
+        assert_eq!(Keyed::only(b"", &["Pid"]).raw, b"");
+        assert_eq!(Keyed::only(b"Pid\nPid", &["Pid"]).raw, b"");
     }
 
     #[test]

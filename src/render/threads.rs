@@ -1,5 +1,6 @@
 //! The `threads` table: one line per thread under a title with the counts by state.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::model::Unavailable;
@@ -46,11 +47,15 @@ impl Sheet for ThreadsReport {
         } else {
             Column::new("PC", Align::Left, last)
         });
-        let rows = list
-            .threads
-            .iter()
-            .map(|t| table_row(t, with_roles, explain))
-            .collect();
+        // Each row's cells are made when its line is (one string a row is kept, not one a
+        // cell): `render_cells` asks for a row's cells in order, from its first column.
+        let mut cells = Vec::new().into_iter();
+        let rendered = table::render_cells(&columns, list.threads.len(), *style, |row, column| {
+            if column == 0 {
+                cells = table_row(&list.threads[row], with_roles, explain).into_iter();
+            }
+            cells.next().map(Cow::Owned)
+        });
         let mut out = String::new();
         if style.header {
             let states: Vec<String> = list
@@ -70,7 +75,7 @@ impl Sheet for ThreadsReport {
                 out.push_str(&table::title_line(&Escaped::text(summary), style));
             }
         }
-        out.push_str(&table::render_columns(&columns, rows, *style));
+        out.push_str(&rendered);
         out
     }
 
@@ -105,14 +110,16 @@ impl Sheet for ThreadsReport {
 fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
     let dash = || Text::toned("-", Tone::Dim);
     let text = |value: Option<String>| value.map_or_else(dash, Text::plain);
+    // Borrowed text is escaped straight from the row (no copy made first).
+    let borrowed = |value: Option<&str>| value.map_or_else(dash, Text::plain);
     let name = t
         .name
         .as_ref()
         .map(|name| exact_text(name, t.name_b64.as_deref()));
-    let mut row = vec![
-        Text::plain(t.tid.to_string()),
-        name.map_or_else(dash, Text::plain),
-    ];
+    // Every cell's room at once (up to 12 cells).
+    let mut row = Vec::with_capacity(12);
+    row.push(Text::plain(t.tid.to_string()));
+    row.push(name.map_or_else(dash, Text::plain));
     if with_roles {
         let role = t.role.as_ref().map(|role| match &t.role_name {
             Some(name) => format!("{role} ({name})"),
@@ -128,7 +135,7 @@ fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
     };
     row.push(
         t.state
-            .clone()
+            .as_deref()
             .map_or_else(dash, |s| Text::toned(s, state_tone)),
     );
     row.push(text(t.cpu_percent.map(units::percent)));
@@ -147,11 +154,11 @@ fn table_row(t: &ThreadRow, with_roles: bool, explain: bool) -> Vec<Text> {
             units::bytes(s.size_bytes)
         }
     })));
-    row.push(text(t.wait.clone()));
+    row.push(borrowed(t.wait.as_deref()));
     if explain {
-        row.push(text(t.role_evidence.as_ref().map(|e| e.rule.clone())));
+        row.push(borrowed(t.role_evidence.as_ref().map(|e| e.rule.as_str())));
     } else {
-        row.push(text(t.pc_text.clone()));
+        row.push(borrowed(t.pc_text.as_deref()));
     }
     row
 }
