@@ -115,7 +115,15 @@ impl From<&str> for Escaped {
 }
 
 impl From<String> for Escaped {
+    /// Keeps the string itself when nothing in it needs escaping (printable ASCII without a
+    /// backslash): most cells of a table, which would otherwise be copied once more.
     fn from(text: String) -> Self {
+        if text
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'\\')
+        {
+            return Self(text);
+        }
         Self::text(&text)
     }
 }
@@ -234,6 +242,24 @@ mod tests {
 
     fn escape(bytes: &[u8]) -> String {
         Escaped::bytes(bytes).into_string()
+    }
+
+    #[test]
+    fn an_owned_string_is_escaped_like_a_borrowed_one() {
+        for text in [
+            "plain 1.5 MiB",
+            "a\\nb",
+            "x\ny\u{1b}",
+            "ünïcode",
+            "tab\there",
+            "~ ok",
+        ] {
+            assert_eq!(
+                Escaped::from(text.to_owned()),
+                Escaped::text(text),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
