@@ -13,6 +13,7 @@ pub mod memory;
 pub mod modules;
 pub mod net;
 pub mod port_holders;
+mod proc_read;
 pub mod process;
 mod process_files;
 pub mod procfs;

@@ -15,7 +15,8 @@ use std::sync::{Arc, OnceLock};
 
 use rustix::fs::{Mode, OFlags};
 
-use crate::collect::procfs::{Files, pread_whole};
+use crate::collect::proc_read::pread_whole;
+use crate::collect::procfs::Files;
 use crate::collect::{ProcFs, ProcessDir, watchdog};
 use crate::model::Unavailable;
 
