@@ -12,7 +12,9 @@
 # --only times a subset of the questions by key (ps ps-columns ps-one tree threads mem fds
 # fds-peers fds-conns fds-conns-peers ports ports-mixed mem-node fds-1k threads-1k).
 # --baseline adds an older build of procscope as one more peer of every question, in the same
-# hyperfine run: the ratio against it is the change in speed (issue 14's 5% rule).
+# hyperfine run: the ratio against it is the change in speed (issue 14's 5% rule). For a
+# build from before `fds --peers` (a4386de and older) set BENCH_BASELINE_PEERS_BUILTIN=1: its
+# plain `fds` is what searched the pipes' other ends.
 #
 # Writes BENCHMARKS.md (or FILE): the goals not met with their explanation, per scale each
 # question with procscope's and every peer's median, ratio and peak RSS, and the growth of

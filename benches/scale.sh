@@ -80,10 +80,13 @@ q() {
     shift 2
   done
   if [ -n "${BENCH_BASELINE:-}" ]; then
-    # The same question asked of an older build (compare.sh --baseline): its default fds
-    # searched pipe peers, so `fds --peers` is asked of it as plain `fds`.
+    # The same question asked of an older build (compare.sh --baseline). A build from
+    # before `fds --peers` (whose plain `fds` searched pipe peers) is asked plain `fds`
+    # when BENCH_BASELINE_PEERS_BUILTIN is set.
     local base_cmd="${cmds[0]/procscope /$BENCH_BASELINE }" base_name="baseline ${names[0]#procscope }"
-    base_cmd="${base_cmd/ --peers/}"
+    if [ -n "${BENCH_BASELINE_PEERS_BUILTIN:-}" ]; then
+      base_cmd="${base_cmd/ --peers/}"
+    fi
     args+=(-n "$base_name" "$base_cmd")
     names+=("$base_name")
     cmds+=("$base_cmd")
