@@ -40,7 +40,7 @@ pub fn run(
     let (dir, process) =
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("threads", pid, why))?;
     let (threads, side) = read_threads_alongside(&dir, options.samples, || {
-        SideReads::read(procfs, &dir, options.roles)
+        SideReads::read(procfs, &dir, &process, options.roles)
     });
     let process = side.process.unwrap_or(process);
     let maps = side.maps;
@@ -109,12 +109,18 @@ struct SideReads {
 }
 
 impl SideReads {
-    fn read(procfs: &ProcFs, dir: &ProcessDir, roles: bool) -> Self {
+    /// `known` is the process as opened (its `stat`, which is not read again: for a process
+    /// of 10000 threads the kernel sums every thread's times to write it).
+    fn read(procfs: &ProcFs, dir: &ProcessDir, known: &ProcessSample, roles: bool) -> Self {
         let maps = dir.read("maps").map(|raw| parse_maps(&raw));
-        let needs = Needs::STAT | Needs::EXE | Needs::RUNTIME | Needs::CMDLINE;
+        let needs = Needs::EXE | Needs::RUNTIME | Needs::CMDLINE;
         let process = roles
             .then(|| ProcessSample::read_dir(dir, needs).ok())
-            .flatten();
+            .flatten()
+            .map(|mut process| {
+                process.stat.clone_from(&known.stat);
+                process
+            });
         let children = process
             .as_ref()
             .and_then(|p| crate::analyze::runtime::detect(&p.runtime_facts()))
