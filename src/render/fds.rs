@@ -22,14 +22,11 @@ impl Sheet for FdsReport {
                 .soft_limit
                 .map(|l| format!(" (soft limit {l})"))
                 .unwrap_or_default();
-            let title = format!(
-                "PID {}  {}  {}{limit}: {}",
-                list.pid,
-                list.process_name.as_deref().unwrap_or("-"),
-                units::count(list.fds.len() as u64, "fd", "fds"),
-                counts.join(", ")
-            );
-            out.push_str(&table::title_line(&Escaped::text(&title), style));
+            let count = units::count(list.fds.len() as u64, "fd", "fds") + &limit;
+            let name = list.process_name.as_deref();
+            out.push_str(&table::process_title(
+                list.pid, name, &count, &counts, style,
+            ));
         }
         let headers = [
             ("FD", Align::Right),

@@ -329,6 +329,22 @@ pub fn title_line(text: &Escaped, style: &Style) -> String {
     line
 }
 
+/// The title of a per-process table: `PID 42  name  12 things: 3 of one, 9 of another`.
+pub fn process_title(
+    pid: u32,
+    name: Option<&str>,
+    count: &str,
+    parts: &[String],
+    style: &Style,
+) -> String {
+    let title = format!(
+        "PID {pid}  {}  {count}: {}",
+        name.unwrap_or("-"),
+        parts.join(", ")
+    );
+    title_line(&Escaped::text(&title), style)
+}
+
 /// Cuts a rendered line to `width` terminal columns between grapheme clusters, skipping
 /// the SGR colour sequences the renderer added (they stay, so colour is reset properly).
 /// Cell text is escaped, so every ESC in the line is the renderer's own.

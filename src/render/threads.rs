@@ -63,14 +63,11 @@ impl Sheet for ThreadsReport {
                 .iter()
                 .map(|(state, n)| format!("{n} {}", state_name(state.as_bytes()[0])))
                 .collect();
-            let title = format!(
-                "PID {}  {}  {}: {}",
-                list.pid,
-                list.process_name.as_deref().unwrap_or("-"),
-                units::count(list.threads.len() as u64, "thread", "threads"),
-                states.join(", ")
-            );
-            out.push_str(&table::title_line(&Escaped::text(&title), style));
+            let count = units::count(list.threads.len() as u64, "thread", "threads");
+            let name = list.process_name.as_deref();
+            out.push_str(&table::process_title(
+                list.pid, name, &count, &states, style,
+            ));
             if let Some(summary) = &list.runtime_summary {
                 out.push_str(&table::title_line(&Escaped::text(summary), style));
             }
