@@ -24,6 +24,7 @@ pub mod security;
 pub mod sock_diag;
 pub mod system;
 pub mod target;
+pub mod taskstats;
 pub mod thread_facts;
 pub mod threads;
 pub mod tree;

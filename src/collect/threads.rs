@@ -1,5 +1,6 @@
 //! The threads of one process, read through its directory handle: each thread's `stat`,
-//! `status` and `syscall`, running threads re-read to catch them blocked. Judges nothing.
+//! `status` (or its context switches from taskstats) and `syscall`, running threads re-read
+//! to catch them blocked. Judges nothing.
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -7,6 +8,7 @@ use std::fmt::Write as _;
 use crate::collect::process::{Field, MAX_SMALL_FILE, explain};
 use crate::collect::sampler::Sampler;
 use crate::collect::scan::scan;
+use crate::collect::taskstats::thread_switches;
 use crate::collect::{Needs, ProcessDir, ProcessSample};
 use crate::model::Unavailable;
 use crate::parse::keyed::Keyed;
@@ -17,13 +19,31 @@ use crate::parse::syscall::{SyscallState, parse_syscall};
 /// stack) is read only for threads whose `syscall` says little.
 pub const THREAD_NEEDS: Needs = Needs::STAT.union(Needs::STATUS).union(Needs::SYSCALL);
 
+/// Where the threads' context-switch counters (the only lines of `status` kept) come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switches {
+    /// Each thread's `status` file.
+    Status,
+    /// The kernel's taskstats answers, where it gives them (to a caller with CAP_NET_ADMIN),
+    /// else `status`: only for a proc tree whose IDs are those of procscope's own PID
+    /// namespace (taskstats looks IDs up there).
+    Taskstats,
+}
+
 /// Reads every thread of the process behind `dir`; running threads are re-read up to
 /// `samples` times in all. Fails only when the task list cannot be read.
-pub fn read_threads(dir: &ProcessDir, samples: u32) -> Result<Vec<ProcessSample>, Unavailable> {
+pub fn read_threads(
+    dir: &ProcessDir,
+    samples: u32,
+    switches: Switches,
+) -> Result<Vec<ProcessSample>, Unavailable> {
     let tids = dir.numeric_entries("task")?;
     // Files are opened as `TID/stat` below a handle on `task`: one path step fewer each.
     let tasks = dir.subdir("task")?;
-    let mut threads = scan(&tids, |tid| read_thread(dir, &tasks, tid).map(Some)).rows;
+    let mut threads = scan(&tids, |tid| {
+        read_thread(dir, &tasks, tid, switches).map(Some)
+    })
+    .rows;
     resample_running(dir, &mut threads, samples);
     Ok(threads)
 }
@@ -34,11 +54,12 @@ pub fn read_threads(dir: &ProcessDir, samples: u32) -> Result<Vec<ProcessSample>
 pub fn read_threads_alongside<R: Send>(
     dir: &ProcessDir,
     samples: u32,
+    switches: Switches,
     other: impl FnOnce() -> R + Send,
 ) -> (Result<Vec<ProcessSample>, Unavailable>, R) {
     std::thread::scope(|scope| {
         let side = scope.spawn(other);
-        let threads = read_threads(dir, samples);
+        let threads = read_threads(dir, samples, switches);
         let other = side
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -56,13 +77,14 @@ thread_local! {
 }
 
 /// Reads the [`THREAD_NEEDS`] files of thread `tid` into the reader's reused buffer, keeping
-/// only the parsed values: `status` keeps only its context-switch lines ([`KEPT_STATUS`]).
-/// `Err(Gone)` when the thread exited before its stat or status could be read. `tasks` is
-/// the `task` directory of the process `dir`.
+/// only the parsed values: `status` keeps only its context-switch lines ([`KEPT_STATUS`]),
+/// which taskstats may give instead. `Err(Gone)` when the thread exited before its stat or
+/// status could be read. `tasks` is the `task` directory of the process `dir`.
 fn read_thread(
     dir: &ProcessDir,
     tasks: &ProcessDir,
     tid: u32,
+    switches: Switches,
 ) -> Result<ProcessSample, Unavailable> {
     SCRATCH.with_borrow_mut(|(buf, path)| {
         let mut read = |name: &str, buf: &mut Vec<u8>| {
@@ -75,7 +97,17 @@ fn read_thread(
         if let Err(Unavailable::Gone) = stat {
             return Err(Unavailable::Gone);
         }
-        let status = read("status", buf).map(|()| Keyed::only(buf, &KEPT_STATUS));
+        let counted = match switches {
+            Switches::Taskstats => thread_switches(dir.pid(), tid),
+            Switches::Status => None,
+        };
+        let status = match counted {
+            Some(counted) => Ok(Keyed::from_numbers(&[
+                (KEPT_STATUS[0], counted.voluntary),
+                (KEPT_STATUS[1], counted.involuntary),
+            ])),
+            None => read("status", buf).map(|()| Keyed::only(buf, &KEPT_STATUS)),
+        };
         if let Err(Unavailable::Gone) = status {
             return Err(Unavailable::Gone);
         }

@@ -10,10 +10,11 @@ use crate::analyze::symbols::Symbolizer;
 use crate::analyze::waits;
 use crate::collect::family::read_children_runtimes;
 use crate::collect::process::{Field, read_wchan};
+use crate::collect::procfs::PidView;
 use crate::collect::scan::scan;
 use crate::collect::target::open_process;
 use crate::collect::thread_facts::{self, Observed};
-use crate::collect::threads::read_threads_alongside;
+use crate::collect::threads::{Switches, read_threads_alongside};
 use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
@@ -39,7 +40,12 @@ pub fn run(
     crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
     let (dir, process) =
         open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("threads", pid, why))?;
-    let (threads, side) = read_threads_alongside(&dir, options.samples, || {
+    // taskstats looks thread IDs up in procscope's own PID namespace.
+    let switches = match procfs.pid_view() {
+        PidView::Live => Switches::Taskstats,
+        PidView::Elsewhere(_) | PidView::Foreign(_) => Switches::Status,
+    };
+    let (threads, side) = read_threads_alongside(&dir, options.samples, switches, || {
         SideReads::read(procfs, &dir, &process, options.roles)
     });
     let process = side.process.unwrap_or(process);

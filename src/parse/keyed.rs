@@ -36,6 +36,17 @@ impl Keyed {
         Self { raw: kept }
     }
 
+    /// `key:\tvalue` lines of numbers the kernel gave in another form (taskstats), read back
+    /// as the `status` lines they stand for.
+    pub fn from_numbers(pairs: &[(&str, u64)]) -> Self {
+        let mut raw = Vec::with_capacity(pairs.len() * 32);
+        for (key, value) in pairs {
+            use std::io::Write as _;
+            let _ = writeln!(raw, "{key}:\t{value}");
+        }
+        Self { raw }
+    }
+
     /// The value after `key:` with surrounding whitespace removed, if the key is present.
     pub fn get(&self, key: &str) -> Option<&[u8]> {
         let key = key.as_bytes();
@@ -102,6 +113,17 @@ mod tests {
 
     // Lines captured from /proc/PID/status of a `sleep` on Linux 6.18.
     const STATUS: &[u8] = b"Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4754\nNgid:\t0\nPid:\t4754\nPPid:\t4752\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t256\nGroups:\t \nNStgid:\t4754\nNSpid:\t4754\nKthread:\t0\nVmPeak:\t    2920 kB\nVmRSS:\t    1812 kB\nVmData:\t     224 kB\nVmStk:\t     132 kB\nVmSwap:\t       0 kB\nThreads:\t1\nCpus_allowed_list:\t0-1\nvoluntary_ctxt_switches:\t1\nnonvoluntary_ctxt_switches:\t1\n";
+
+    #[test]
+    fn numbers_given_elsewhere_read_back_as_their_status_lines() {
+        let keyed = Keyed::from_numbers(&[
+            ("voluntary_ctxt_switches", 12),
+            ("nonvoluntary_ctxt_switches", 3),
+        ]);
+        assert_eq!(keyed.number("voluntary_ctxt_switches"), Some(12));
+        assert_eq!(keyed.number("nonvoluntary_ctxt_switches"), Some(3));
+        assert_eq!(keyed.number("Threads"), None);
+    }
 
     #[test]
     fn looks_up_by_key() {

@@ -17,6 +17,7 @@ pub mod perfmap;
 pub mod smaps;
 pub mod stat;
 pub mod syscall;
+pub mod taskstats;
 pub mod tcp_info;
 pub mod tty;
 

@@ -451,3 +451,49 @@ fn threads_symbolizes_a_live_process_in_a_few_reads() {
     eprintln!("threads of a live sleep: {total} file system calls (budget 500)");
     assert!(total <= 500, "{total} file system calls:\n{summary}");
 }
+
+/// Python parking `n` threads on an event (each blocked in futex, so no `wchan` is read).
+const PARKED_THREADS: &str = r#"
+import sys, threading
+threading.stack_size(64 * 1024)
+release = threading.Event()
+for _ in range(int(sys.argv[1])):
+    threading.Thread(target=release.wait, daemon=True).start()
+print("ready", flush=True)
+sys.stdin.read()
+"#;
+
+/// True when procscope may ask the kernel's taskstats for counters: CAP_NET_ADMIN (bit 12
+/// of CapEff) in the effective set of the test, which procscope inherits.
+fn has_net_admin() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("CapEff:"))
+        .and_then(|caps| u64::from_str_radix(caps.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << 12) != 0)
+}
+
+#[test]
+fn threads_of_a_live_process_read_two_files_per_thread_with_taskstats() {
+    if !strace_ready() {
+        return;
+    }
+    let counts: Vec<(u64, String)> = [10usize, 110]
+        .into_iter()
+        .map(|n| {
+            let (child, ready) = crate::common::python(PARKED_THREADS, &[&n.to_string()]);
+            assert_eq!(ready, "ready");
+            let pid = child.pid().to_string();
+            let counted = count(&[bin().to_str().unwrap(), "threads", &pid, "--no-roles"]);
+            drop(child);
+            counted
+        })
+        .collect();
+    let per = (counts[1].0 - counts[0].0) as f64 / 100.0;
+    // stat and syscall (open, read, close each); the context switches from taskstats
+    // instead of `status` where the kernel answers (CAP_NET_ADMIN), else from `status`.
+    // The longer task list and maps (two mappings a thread) add a read now and then: 0.04.
+    let budget = if has_net_admin() { 6.1 } else { 9.1 };
+    assert_budget("live threads per thread", per, budget, &counts[1].1);
+}

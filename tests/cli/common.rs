@@ -362,3 +362,19 @@ pub fn signal_own_child(child: &mut Child, signal: i32) {
     // only this thread waits for it), so the PID cannot have been reused.
     unsafe { libc::kill(child.id() as i32, signal) };
 }
+
+/// `python3 -c script ARGS…`, kept alive by its piped stdin, after it printed its first
+/// line (returned). Killed and reaped by `Owned` when dropped.
+pub fn python(script: &str, args: &[&str]) -> (Owned, String) {
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python3 starts");
+    let line = first_line(&mut child);
+    (Owned(child), line.trim().to_owned())
+}

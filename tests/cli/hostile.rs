@@ -5,23 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::common::{fd_row, first_line, json_ok, run, stderr};
-
-/// `python3 -c script ARGS…`, kept alive by its piped stdin, after it printed its first
-/// line (returned). Killed and reaped by `Owned` when dropped.
-fn python(script: &str, args: &[&str]) -> (crate::common::Owned, String) {
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("python3 starts");
-    let line = first_line(&mut child);
-    (crate::common::Owned(child), line.trim().to_owned())
-}
+use crate::common::{fd_row, first_line, json_ok, python, run, stderr};
 
 /// Overwrites the process's own argument area (`/proc/self/stat` fields 48-49) with
 /// `TITLE` and NULs, the way setproctitle does.

@@ -52,6 +52,7 @@ proptest! {
         }
         let _ = parse::fdinfo::parse_fdinfo(&raw);
         let _ = parse::syscall::parse_syscall(&raw);
+        let _ = parse::taskstats::parse_taskstats(&raw);
         let _ = parse::cmdline::parse_cmdline(&raw);
         let _ = parse::limits::parse_limits(&raw);
         let _ = procscope::collect::system::parse_uptime(&raw);

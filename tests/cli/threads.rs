@@ -372,3 +372,39 @@ fn threads_of_own_sleep_child() {
         rows[0]
     );
 }
+
+/// The context-switch counters (from taskstats when procscope may ask the kernel, else from
+/// `status`) are the kernel's own: each parked thread's, frozen while it waits, equal what
+/// its `status` says after the run.
+#[test]
+fn context_switches_of_parked_threads_equal_their_status() {
+    let mut gate = Gate::default();
+    let tids: Vec<u32> = (0..40)
+        .map(|_| gate.park(std::thread::Builder::new().stack_size(64 << 10)))
+        .collect();
+    for &tid in &tids {
+        wait_blocked_in(tid, &[FUTEX]);
+    }
+    let output = run(&["threads", &std::process::id().to_string(), "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc = json(&output);
+    for &tid in &tids {
+        let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap();
+        let counter = |key: &str| -> u64 {
+            let line = status.lines().find(|l| l.starts_with(key)).unwrap();
+            line.split_whitespace().nth(1).unwrap().parse().unwrap()
+        };
+        let row = thread(&doc, tid);
+        assert_eq!(
+            row["voluntary_ctxt_switches"],
+            counter("voluntary_ctxt_switches:"),
+            "{row}"
+        );
+        assert_eq!(
+            row["nonvoluntary_ctxt_switches"],
+            counter("nonvoluntary_ctxt_switches:"),
+            "{row}"
+        );
+    }
+    gate.open();
+}

@@ -13,7 +13,7 @@ use crate::collect::detail::{ProcessDetailFiles, read_detail_with};
 use crate::collect::fds::FdEntry;
 use crate::collect::net::{SocketIndex, SocketTables};
 use crate::collect::thread_facts::{self, Observed};
-use crate::collect::threads::read_threads;
+use crate::collect::threads::{Switches, read_threads};
 use crate::collect::{Field, ProcFs, SystemInfo, TaskKind, UserNames};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
@@ -95,7 +95,7 @@ fn runtime_section(
         let children = crate::collect::family::read_children_runtimes(procfs, &[pid]);
         info.cluster = Family::of(&children).primaries_among(&[pid]).remove(&pid);
     }
-    let threads = read_threads(&files.dir, 3).ok()?;
+    let threads = read_threads(&files.dir, 3, Switches::Status).ok()?;
     let maps: Vec<Mapping> = (files.memory.as_ref())
         .and_then(|memory| memory.smaps.as_ref().ok())
         .map(|entries| entries.iter().map(|e| e.mapping.clone()).collect())
