@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side timings of procscope and the tools it replaces, at several process counts.
-# Each scale runs in its own PID namespace (unshare -Urpf --mount-proc): benches/scale.sh is
-# its PID 1, starts the workloads and idle processes, times every question against its peers
+# Each scale runs in its own PID namespace (unshare -pf --mount-proc as root, -Urpf for anyone
+# else: a user namespace would take away root's capabilities in the initial one, which every
+# tool keeps when a user runs it with sudo; procscope's taskstats needs CAP_NET_ADMIN there):
+# benches/scale.sh is its PID 1, starts the workloads and idle processes, times every question against its peers
 # in one hyperfine run, and when it ends the kernel ends everything it started. Needs
 # hyperfine, GNU time, python3, util-linux unshare, lsof, psmisc, procps (Debian: hyperfine
 # time python3 util-linux lsof psmisc procps iproute2); node and procs are used when present.
@@ -65,8 +67,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+namespaces=-Urpf
+[ "$(id -u)" = 0 ] && namespaces=-pf
 for scale in $scales; do
-  unshare -Urpf --kill-child --mount-proc bash benches/scale.sh "$scale" "$runs" "$work" &
+  unshare "$namespaces" --kill-child --mount-proc bash benches/scale.sh "$scale" "$runs" "$work" &
   scale_pid=$!
   wait "$scale_pid" || echo "scale $scale ended with status $?" >&2
   scale_pid=

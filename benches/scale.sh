@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One scale of benches/compare.sh, run as PID 1 of a new PID namespace (compare.sh starts it
-# with `unshare -Urpf --kill-child --mount-proc`): starts idle processes until the namespace
+# with `unshare -pf` or `-Urpf --kill-child --mount-proc`): starts idle processes until the namespace
 # holds about SCALE processes, plus the workloads, and times every question side by side with
 # its peers in one hyperfine run each. Everything it starts dies with the namespace.
 #
