@@ -144,6 +144,37 @@ pub fn render_cells<'a>(
     write_rows(columns, &lines, style, Line::cells)
 }
 
+/// Below this many rows a table's lines are made on one thread: starting another costs more.
+const PARALLEL_ROWS: usize = 2048;
+
+/// Like [`render_cells`], for a table whose cells `row(index)` makes a row at a time. The
+/// rows of a long table (10000 threads) are made on two threads, each row on its own.
+pub fn render_rows(
+    columns: &[Column],
+    row_count: usize,
+    style: Style,
+    row: impl Fn(usize) -> Vec<Text> + Sync,
+) -> String {
+    let line = |index| Line::new(row(index).iter().map(Cow::Borrowed));
+    let lines: Vec<Line> = if row_count < PARALLEL_ROWS {
+        (0..row_count).map(line).collect()
+    } else {
+        let half = row_count / 2;
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| (half..row_count).map(line).collect::<Vec<_>>());
+            let mut lines: Vec<Line> = Vec::with_capacity(row_count);
+            lines.extend((0..half).map(line));
+            lines.extend(
+                second
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+            lines
+        })
+    };
+    write_rows(columns, &lines, style, Line::cells)
+}
+
 /// One row's escaped cell texts, one after another, with where each ends and its tone.
 struct Line {
     text: Box<str>,
@@ -394,6 +425,34 @@ mod tests {
         assert!(out.len() > 1 << 20);
         // Reserving the widest cell for every row would be 10 GB.
         assert!(out.capacity() < 8 << 20, "capacity {}", out.capacity());
+    }
+
+    #[test]
+    fn rows_made_on_two_threads_render_as_rows_made_on_one() {
+        let cells = |row: usize| {
+            let name = if row == 3000 {
+                "a\nlong\x1bname"
+            } else {
+                "sleep"
+            };
+            vec![Text::plain(row.to_string()), Text::plain(name.to_owned())]
+        };
+        let columns = [
+            Column::new("PID", Align::Right, Fit::Keep),
+            Column::new("NAME", Align::Left, Fit::Keep),
+        ];
+        for count in [3, PARALLEL_ROWS + 1001] {
+            let parallel = render_rows(&columns, count, PLAIN, cells);
+            let mut made = Vec::new().into_iter();
+            let serial = render_cells(&columns, count, PLAIN, |row, column| {
+                if column == 0 {
+                    made = cells(row).into_iter();
+                }
+                made.next().map(Cow::Owned)
+            });
+            assert_eq!(parallel, serial);
+            assert_eq!(parallel.lines().count(), count + 1);
+        }
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! The `threads` table: one line per thread under a title with the counts by state.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::model::Unavailable;
@@ -48,13 +47,9 @@ impl Sheet for ThreadsReport {
             Column::new("PC", Align::Left, last)
         });
         // Each row's cells are made when its line is (one string a row is kept, not one a
-        // cell): `render_cells` asks for a row's cells in order, from its first column.
-        let mut cells = Vec::new().into_iter();
-        let rendered = table::render_cells(&columns, list.threads.len(), *style, |row, column| {
-            if column == 0 {
-                cells = table_row(&list.threads[row], with_roles, explain).into_iter();
-            }
-            cells.next().map(Cow::Owned)
+        // cell), the rows of a long list on two threads.
+        let rendered = table::render_rows(&columns, list.threads.len(), *style, |row| {
+            table_row(&list.threads[row], with_roles, explain)
         });
         let mut out = String::new();
         if style.header {
