@@ -38,10 +38,16 @@ impl<T> Scan<T> {
         }
     }
 
-    /// Reads `items` in order into this scan.
-    fn read_all<I: Copy>(&mut self, items: &[I], read: &impl Fn(I) -> ReadResult<T>) {
+    /// Reads `items` in order into this scan, with what `prepare` made for them.
+    fn read_all<I: Copy, C>(
+        &mut self,
+        items: &[I],
+        prepare: &impl Fn(&[I]) -> C,
+        read: &impl Fn(I, &mut C) -> ReadResult<T>,
+    ) {
+        let mut prepared = prepare(items);
         for &id in items {
-            match read(id) {
+            match read(id, &mut prepared) {
                 Ok(row) => self.rows.extend(row),
                 Err(Unavailable::Gone) => self.vanished += 1,
                 Err(_) => self.hidden += 1,
@@ -72,6 +78,21 @@ where
     T: Send,
     F: Fn(I) -> ReadResult<T> + Sync,
 {
+    scan_prepared(items, |_| (), |id, ()| read(id))
+}
+
+/// [`scan`], where `prepare` first makes something for each chunk of items the reader takes
+/// (answers asked of the kernel in one batch), which `read` then uses for each of them in
+/// order.
+pub fn scan_prepared<I, C, T>(
+    items: &[I],
+    prepare: impl Fn(&[I]) -> C + Sync,
+    read: impl Fn(I, &mut C) -> ReadResult<T> + Sync,
+) -> Scan<T>
+where
+    I: Copy + Sync,
+    T: Send,
+{
     let workers = if items.len() < PARALLEL_THRESHOLD {
         1
     } else {
@@ -79,7 +100,7 @@ where
     };
     if workers < 2 {
         let mut all = Scan::new(items.len());
-        all.read_all(items, &read);
+        all.read_all(items, &prepare, &read);
         return all;
     }
     let chunk_size = (items.len() / (workers * CHUNKS_PER_READER)).clamp(1, MAX_CHUNK);
@@ -94,7 +115,7 @@ where
                 return parts;
             };
             let mut part = Scan::new(chunk.len());
-            part.read_all(chunk, &read);
+            part.read_all(chunk, &prepare, &read);
             parts.push((number, part));
         }
     };
@@ -145,6 +166,25 @@ mod tests {
             items.iter().filter(|id| *id % 7 == 1).count()
         );
         assert_eq!(found.hidden, items.iter().filter(|id| *id % 7 == 2).count());
+    }
+
+    #[test]
+    fn each_item_gets_what_was_prepared_for_it() {
+        for count in [5u32, 5000] {
+            let items: Vec<u32> = (0..count).collect();
+            let prepared = std::sync::atomic::AtomicUsize::new(0);
+            let found = scan_prepared(
+                &items,
+                |chunk| {
+                    prepared.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+                    chunk.iter().map(|id| id * 3).collect::<Vec<_>>().into_iter()
+                },
+                |id, made| Ok(made.next().map(|tripled| (id, tripled))),
+            );
+            assert_eq!(prepared.into_inner(), items.len());
+            assert!(found.rows.iter().all(|&(id, tripled)| tripled == id * 3));
+            assert_eq!(found.rows.len(), items.len());
+        }
     }
 
     #[test]

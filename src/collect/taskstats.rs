@@ -25,22 +25,34 @@ const GENL_VERSION: u8 = 1;
 const ATTR_PID: u16 = 1;
 /// An answer is about 450 bytes; a little room for a larger struct of a newer kernel.
 const ANSWER_BYTES: usize = 2048;
+/// Questions sent at once: their answers (about 1.3 KB each in the kernel's accounting)
+/// wait in the socket's receive buffer (208 KB by default) until read.
+const BATCH: usize = 32;
 
-/// The context-switch counters of thread `tid` of process `tgid` as the kernel counts them,
-/// or `None` when taskstats cannot say: no CAP_NET_ADMIN, no taskstats in the kernel, the
-/// thread is gone, or the answer is about a task that is not thread `tid` of `tgid` (its ID
-/// was reused). Each calling thread keeps a connection of its own.
-pub fn thread_switches(tgid: u32, tid: u32) -> Option<TaskSwitches> {
+/// The context-switch counters of each thread of `tids` (of process `tgid`) as the kernel
+/// counts them, in the order of `tids`; `None` where taskstats cannot say: no CAP_NET_ADMIN,
+/// no taskstats in the kernel, the thread is gone, or the answer is about a task that is not
+/// that thread of `tgid` (its ID was reused). The questions go in batches, one system call
+/// each; each calling thread keeps a connection of its own.
+pub fn threads_switches(tgid: u32, tids: &[u32]) -> Vec<Option<TaskSwitches>> {
     thread_local! {
         static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
     }
-    let family = (*usable_family())?;
-    CONNECTION.with_borrow_mut(|connection| {
-        if connection.is_none() {
-            *connection = Connection::open(family).ok();
-        }
-        connection.as_mut()?.switches(tgid, tid)
-    })
+    let mut answers = Vec::with_capacity(tids.len());
+    if let Some(family) = *usable_family() {
+        CONNECTION.with_borrow_mut(|connection| {
+            if connection.is_none() {
+                *connection = Connection::open(family).ok();
+            }
+            if let Some(connection) = connection {
+                for batch in tids.chunks(BATCH) {
+                    connection.ask(tgid, batch, &mut answers);
+                }
+            }
+        });
+    }
+    answers.resize(tids.len(), None);
+    answers
 }
 
 /// The taskstats family's ID, when the kernel answered a question about procscope's own
@@ -54,7 +66,9 @@ fn usable_family() -> &'static Option<u16> {
             std::process::id(),
             rustix::thread::gettid().as_raw_nonzero(),
         );
-        probe.switches(pid, tid.get() as u32).map(|_| family)
+        let mut answer = Vec::new();
+        probe.ask(pid, &[tid.get() as u32], &mut answer);
+        answer.pop().flatten().map(|_| family)
     })
 }
 
@@ -81,41 +95,52 @@ impl Connection {
         })
     }
 
-    /// Asks for thread `tid` and checks that the answer is about thread `tid` of `tgid`.
-    fn switches(&mut self, tgid: u32, tid: u32) -> Option<TaskSwitches> {
-        self.sequence = self.sequence.wrapping_add(1);
-        let mut message = GenlMessage::from_payload(PidRequest(tid));
-        message.set_resolved_family_id(self.family);
-        let sequence = self.sequence;
-        send(&self.socket, &mut self.request, message, sequence).ok()?;
-        let answer = self.receive(sequence)?;
-        (answer.tgid == tgid && answer.tid == tid).then_some(answer)
-    }
-
-    /// The answer to request `sequence`. The kernel answers while handling the request, so
-    /// it is queued when `send` returns: nothing here waits.
-    fn receive(&mut self, sequence: u32) -> Option<TaskSwitches> {
-        loop {
-            let size = self
-                .socket
-                .recv(&mut &mut self.answer[..], libc::MSG_DONTWAIT)
-                .ok()?;
-            let message =
-                NetlinkMessage::<GenlMessage<Answer>>::deserialize(&self.answer[..size]).ok()?;
-            // An answer to an earlier request that was given up on is skipped.
-            if message.header.sequence_number != sequence {
+    /// Asks about every thread of `tids` in one system call and appends the answers in
+    /// their order, each checked to be about that thread of `tgid`.
+    fn ask(&mut self, tgid: u32, tids: &[u32], answers: &mut Vec<Option<TaskSwitches>>) {
+        let first = self.sequence.wrapping_add(1);
+        self.request.clear();
+        for &tid in tids {
+            self.sequence = self.sequence.wrapping_add(1);
+            let mut question = GenlMessage::from_payload(PidRequest(tid));
+            question.set_resolved_family_id(self.family);
+            append(&mut self.request, question, self.sequence);
+        }
+        let start = answers.len();
+        answers.resize(start + tids.len(), None);
+        if self.socket.send(&self.request, 0).is_err() {
+            return;
+        }
+        // The kernel answers each question while handling the send, so every answer is
+        // queued when it returns: nothing here waits.
+        while let Ok(size) = self
+            .socket
+            .recv(&mut &mut self.answer[..], libc::MSG_DONTWAIT)
+        {
+            let Ok(message) =
+                NetlinkMessage::<GenlMessage<Answer>>::deserialize(&self.answer[..size])
+            else {
                 continue;
-            }
-            return match message.payload {
-                NetlinkPayload::InnerMessage(inner) => inner.payload.0,
-                _ => None,
             };
+            let index = message.header.sequence_number.wrapping_sub(first) as usize;
+            let (Some(&tid), NetlinkPayload::InnerMessage(inner)) =
+                (tids.get(index), message.payload)
+            else {
+                continue;
+            };
+            answers[start + index] = inner
+                .payload
+                .0
+                .filter(|answer| answer.tgid == tgid && answer.tid == tid);
+            if index + 1 == tids.len() {
+                break;
+            }
         }
     }
 }
 
-/// Serializes `payload` as request `sequence` into `buffer` and sends it.
-fn send<F>(socket: &Socket, buffer: &mut Vec<u8>, payload: F, sequence: u32) -> io::Result<()>
+/// Serializes `payload` as request `sequence` at the end of `buffer`.
+fn append<F>(buffer: &mut Vec<u8>, payload: F, sequence: u32)
 where
     F: NetlinkSerializable + std::fmt::Debug,
 {
@@ -124,9 +149,9 @@ where
     header.sequence_number = sequence;
     let mut message = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(payload));
     message.finalize();
-    buffer.resize(message.buffer_len(), 0);
-    message.serialize(buffer);
-    socket.send(buffer, 0).map(|_| ())
+    let start = buffer.len();
+    buffer.resize(start + message.buffer_len(), 0);
+    message.serialize(&mut buffer[start..]);
 }
 
 /// Asks the generic-netlink controller for the taskstats family's ID (`None`: the kernel has
@@ -139,7 +164,9 @@ fn resolve_family() -> io::Result<Option<u16>> {
         cmd: GenlCtrlCmd::GetFamily,
         nlas: vec![GenlCtrlAttrs::FamilyName("TASKSTATS".to_owned())],
     });
-    send(&socket, &mut Vec::new(), question, 1)?;
+    let mut request = Vec::new();
+    append(&mut request, question, 1);
+    socket.send(&request, 0)?;
     let mut answer = vec![0u8; 8192];
     let size = socket.recv(&mut &mut answer[..], libc::MSG_DONTWAIT)?;
     let message = NetlinkMessage::<GenlMessage<GenlCtrl>>::deserialize(&answer[..size])
@@ -228,7 +255,7 @@ mod tests {
         }
         // The worker is parked in `done.recv()`: its counters stay still while both are read.
         std::thread::sleep(std::time::Duration::from_millis(20));
-        let Some(answer) = thread_switches(pid, tid) else {
+        let Some(answer) = threads_switches(pid, &[tid])[0] else {
             eprintln!("skipped: taskstats does not answer here (needs CAP_NET_ADMIN)");
             done_sender.send(()).unwrap();
             worker.join().unwrap();
@@ -242,8 +269,12 @@ mod tests {
             status.number("voluntary_ctxt_switches")
         );
         assert_eq!((answer.tid, answer.tgid), (tid, pid));
-        // Another process's ID for the same thread is refused.
-        assert_eq!(thread_switches(pid + 1, tid), None);
+        // Another process's ID for the same thread is refused; answers keep their order.
+        assert_eq!(threads_switches(pid + 1, &[tid]), [None]);
+        let me = rustix::thread::gettid().as_raw_nonzero().get() as u32;
+        let both = threads_switches(pid, &[me, tid]);
+        assert_eq!(both[1].map(|a| a.voluntary), Some(answer.voluntary));
+        assert_eq!(both[0].map(|a| a.tid), Some(me));
         done_sender.send(()).unwrap();
         worker.join().unwrap();
     }

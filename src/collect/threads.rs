@@ -7,13 +7,14 @@ use std::fmt::Write as _;
 
 use crate::collect::process::{Field, MAX_SMALL_FILE, explain};
 use crate::collect::sampler::Sampler;
-use crate::collect::scan::scan;
-use crate::collect::taskstats::thread_switches;
+use crate::collect::scan::scan_prepared;
+use crate::collect::taskstats::threads_switches;
 use crate::collect::{Needs, ProcessDir, ProcessSample};
 use crate::model::Unavailable;
 use crate::parse::keyed::Keyed;
 use crate::parse::stat::parse_stat;
 use crate::parse::syscall::{SyscallState, parse_syscall};
+use crate::parse::taskstats::TaskSwitches;
 
 /// The files each thread needs. `wchan` (an expensive read: the kernel unwinds the thread's
 /// stack) is read only for threads whose `syscall` says little.
@@ -40,10 +41,15 @@ pub fn read_threads(
     let tids = dir.numeric_entries("task")?;
     // Files are opened as `TID/stat` below a handle on `task`: one path step fewer each.
     let tasks = dir.subdir("task")?;
-    let mut threads = scan(&tids, |tid| {
-        read_thread(dir, &tasks, tid, switches).map(Some)
-    })
-    .rows;
+    // Each chunk's context switches are asked of taskstats at once, before its files.
+    let ask = |chunk: &[u32]| match switches {
+        Switches::Taskstats => threads_switches(dir.pid(), chunk).into_iter(),
+        Switches::Status => Vec::new().into_iter(),
+    };
+    let read = |tid, asked: &mut std::vec::IntoIter<Option<TaskSwitches>>| {
+        read_thread(&tasks, dir, tid, asked.next().flatten()).map(Some)
+    };
+    let mut threads = scan_prepared(&tids, ask, read).rows;
     resample_running(dir, &mut threads, samples);
     Ok(threads)
 }
@@ -78,13 +84,14 @@ thread_local! {
 
 /// Reads the [`THREAD_NEEDS`] files of thread `tid` into the reader's reused buffer, keeping
 /// only the parsed values: `status` keeps only its context-switch lines ([`KEPT_STATUS`]),
-/// which taskstats may give instead. `Err(Gone)` when the thread exited before its stat or
-/// status could be read. `tasks` is the `task` directory of the process `dir`.
+/// which `counted` (taskstats' answer) stands for when there is one. `Err(Gone)` when the
+/// thread exited before its stat or status could be read. `tasks` is the `task` directory
+/// of the process `dir`.
 fn read_thread(
-    dir: &ProcessDir,
     tasks: &ProcessDir,
+    dir: &ProcessDir,
     tid: u32,
-    switches: Switches,
+    counted: Option<TaskSwitches>,
 ) -> Result<ProcessSample, Unavailable> {
     SCRATCH.with_borrow_mut(|(buf, path)| {
         let mut read = |name: &str, buf: &mut Vec<u8>| {
@@ -97,10 +104,6 @@ fn read_thread(
         if let Err(Unavailable::Gone) = stat {
             return Err(Unavailable::Gone);
         }
-        let counted = match switches {
-            Switches::Taskstats => thread_switches(dir.pid(), tid),
-            Switches::Status => None,
-        };
         let status = match counted {
             Some(counted) => Ok(Keyed::from_numbers(&[
                 (KEPT_STATUS[0], counted.voluntary),
