@@ -177,7 +177,11 @@ mod tests {
                 &items,
                 |chunk| {
                     prepared.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
-                    chunk.iter().map(|id| id * 3).collect::<Vec<_>>().into_iter()
+                    chunk
+                        .iter()
+                        .map(|id| id * 3)
+                        .collect::<Vec<_>>()
+                        .into_iter()
                 },
                 |id, made| Ok(made.next().map(|tripled| (id, tripled))),
             );

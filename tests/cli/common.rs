@@ -378,3 +378,16 @@ pub fn python(script: &str, args: &[&str]) -> (Owned, String) {
     let line = first_line(&mut child);
     (Owned(child), line.trim().to_owned())
 }
+
+/// The number on the `key:` line of the `status` file at `path` (`/proc/PID/status`).
+pub fn status_number(path: &str, key: &str) -> u64 {
+    let status = std::fs::read_to_string(path).unwrap();
+    let line = status
+        .lines()
+        .find(|line| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with(':'))
+        })
+        .unwrap_or_else(|| panic!("no {key} in {path}"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}

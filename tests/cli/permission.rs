@@ -137,6 +137,13 @@ fn unprivileged_threads_of_a_root_process() {
         assert_eq!(rows[0]["unavailable"][key], "permission_denied", "{key}");
         assert_eq!(rows[0][key], serde_json::Value::Null);
     }
+    // Without CAP_NET_ADMIN taskstats refuses; the context switches come from `status`,
+    // which anyone may read: the same kernel counters (the sleep is parked, so they hold).
+    let status = format!("/proc/{pid}/status");
+    for key in ["voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"] {
+        let counted = crate::common::status_number(&status, key);
+        assert_eq!(rows[0][key], counted, "{key}");
+    }
     let table = user.run(&["threads", &pid]);
     assert_eq!(table.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&table.stderr).contains("need ptrace access"));

@@ -389,22 +389,12 @@ fn context_switches_of_parked_threads_equal_their_status() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let doc = json(&output);
     for &tid in &tids {
-        let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap();
-        let counter = |key: &str| -> u64 {
-            let line = status.lines().find(|l| l.starts_with(key)).unwrap();
-            line.split_whitespace().nth(1).unwrap().parse().unwrap()
-        };
+        let status = format!("/proc/self/task/{tid}/status");
         let row = thread(&doc, tid);
-        assert_eq!(
-            row["voluntary_ctxt_switches"],
-            counter("voluntary_ctxt_switches:"),
-            "{row}"
-        );
-        assert_eq!(
-            row["nonvoluntary_ctxt_switches"],
-            counter("nonvoluntary_ctxt_switches:"),
-            "{row}"
-        );
+        for key in ["voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"] {
+            let counted = crate::common::status_number(&status, key);
+            assert_eq!(row[key], counted, "{row}");
+        }
     }
     gate.open();
 }
