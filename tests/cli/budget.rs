@@ -463,15 +463,11 @@ print("ready", flush=True)
 sys.stdin.read()
 "#;
 
-/// True when procscope may ask the kernel's taskstats for counters: CAP_NET_ADMIN (bit 12
-/// of CapEff) in the effective set of the test, which procscope inherits.
-fn has_net_admin() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("CapEff:"))
-        .and_then(|caps| u64::from_str_radix(caps.trim(), 16).ok())
-        .is_some_and(|caps| caps & (1 << 12) != 0)
+/// True when the kernel's taskstats answers this test process, and so procscope, which it
+/// starts with the same privileges (CAP_NET_ADMIN, a kernel with taskstats).
+fn taskstats_answers() -> bool {
+    let me = crate::common::gettid();
+    procscope::collect::taskstats::threads_switches(std::process::id(), &[me])[0].is_some()
 }
 
 #[test]
@@ -494,6 +490,6 @@ fn threads_of_a_live_process_read_two_files_per_thread_with_taskstats() {
     // stat and syscall (open, read, close each); the context switches from taskstats
     // instead of `status` where the kernel answers (CAP_NET_ADMIN), else from `status`.
     // The longer task list and maps (two mappings a thread) add a read now and then: 0.04.
-    let budget = if has_net_admin() { 6.1 } else { 9.1 };
+    let budget = if taskstats_answers() { 6.1 } else { 9.1 };
     assert_budget("live threads per thread", per, budget, &counts[1].1);
 }
