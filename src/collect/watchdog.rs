@@ -101,12 +101,33 @@ fn start_watchdog() {
         let _ = std::thread::Builder::new()
             .name("procscope-watchdog".into())
             .spawn(|| {
+                leave_descriptor_table();
                 loop {
                     std::thread::sleep(CHECK_EVERY);
                     TABLE.iter().for_each(interrupt_if_overdue);
                 }
             });
     });
+}
+
+/// Gives the watchdog thread an empty descriptor table of its own (it only sleeps and
+/// signals). While another thread shares the process's table, the kernel waits for an RCU
+/// grace period (about 12 ms here) each time it grows the table, which the live view does
+/// once before keeping a descriptor per file of every process; alone, the growth is
+/// immediate. `close_range(0, ~0, CLOSE_RANGE_UNSHARE)` unshares and closes the copies in
+/// one call, so no descriptor stays open here after the others close it. On a kernel
+/// without it (before 5.9) the table stays shared, which only costs that wait.
+fn leave_descriptor_table() {
+    // SAFETY: closes only this thread's private copy of the table; no descriptor owned
+    // elsewhere in the process is affected.
+    let _ = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            0u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_UNSHARE,
+        )
+    };
 }
 
 /// Signals the slot's thread if its guarded call has run past the deadline. The lock is

@@ -4,6 +4,8 @@
 //! against the start time, so state never grows with refreshes and a reused PID never mixes
 //! two processes' counters. A process that has not run since (see `reader::Outcome::Idle`)
 //! keeps its row from the snapshot handed back, moved rather than read and built again.
+//! The full-screen view defers the columns it needs only for the rows it draws
+//! ([`Sampler::set_deferral`]); [`Sampler::fill`] reads them for the rows it names.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,12 +14,12 @@ use std::time::Instant;
 use crate::collect::listing::candidate_pids;
 use crate::collect::sampler::kept::{FdBudget, KeptProcess, SchedStat};
 use crate::collect::system::parse_uptime;
-use crate::collect::{Field, ProcFs, ProcessSample, SystemInfo, UserNames};
+use crate::collect::{Field, Needs, ProcFs, ProcessSample, SystemInfo, UserNames};
 use crate::columns::{Column, Context, Value};
 use crate::model::Unavailable;
 use crate::render::tui::snapshot::{Exited, Rates, Snapshot, TopRow};
 
-use super::reader::{self, Outcome, Pass};
+use super::reader::{self, DeferredRow, Outcome, Pass, Reuse};
 use crate::parse::io::IoCounters;
 use crate::query::ProcessFilter;
 
@@ -47,6 +49,9 @@ pub struct Prior {
     threads: u64,
     /// Its index in the previous snapshot's rows.
     row: usize,
+    /// Its row's deferred columns are not read yet (and `statics` holds placeholders for
+    /// them).
+    pub deferred: bool,
 }
 
 impl Prior {
@@ -79,6 +84,8 @@ pub struct Sampler {
     /// Each listed process's files, open for the next refresh (pruned as PIDs go).
     kept: HashMap<u32, KeptProcess>,
     budget: Arc<FdBudget>,
+    /// Per column, true when a process's first read leaves it unread; empty: none is.
+    deferred: Vec<bool>,
 }
 
 impl Sampler {
@@ -91,6 +98,7 @@ impl Sampler {
             refreshes: 0,
             kept: HashMap::new(),
             budget: Arc::new(FdBudget::from_rlimit()),
+            deferred: Vec::new(),
         }
     }
 
@@ -108,6 +116,8 @@ impl Sampler {
             self.spec.threads = threads;
             self.priors.clear();
             self.previous_at = None;
+            // No row carries over, so none is left deferred.
+            self.deferred.clear();
         }
     }
 
@@ -144,18 +154,11 @@ impl Sampler {
         let columns = &self.spec.columns;
         self.refreshes += 1;
         self.plan_descriptors(procfs, pids.len());
-        let pass = Pass {
-            procfs,
-            spec: &self.spec,
-            context: &context,
-            priors: &self.priors,
-            refresh: self.refreshes,
-            kept: &self.kept,
-            budget: &self.budget,
-            idle_rows: handed_back && reader::idle_rows_allowed(&self.spec),
-        };
-        let scanned = reader::read(&pass, &pids, &|sample, statics, sched| {
-            read_one(sample, columns, &context, (statics, sched))
+        let idle_rows = handed_back && reader::idle_rows_allowed(&self.spec);
+        let pass = self.pass(procfs, &context, idle_rows);
+        let deferred = &self.deferred;
+        let scanned = reader::read(&pass, &pids, &|sample, reuse| {
+            read_one(sample, columns, &context, reuse, deferred)
         });
         let mut snapshot = Snapshot {
             generation: self.refreshes,
@@ -193,6 +196,102 @@ impl Sampler {
         let listed = &self.priors;
         self.kept.retain(|&pid, _| listed.contains_key(&(pid, pid)));
         snapshot
+    }
+
+    /// What the reader threads get from this sampler.
+    fn pass<'a>(&'a self, procfs: &'a ProcFs, context: &'a Context, idle_rows: bool) -> Pass<'a> {
+        Pass {
+            procfs,
+            spec: &self.spec,
+            context,
+            priors: &self.priors,
+            refresh: self.refreshes,
+            kept: &self.kept,
+            budget: &self.budget,
+            idle_rows,
+            deferred: &self.deferred,
+        }
+    }
+
+    /// Chooses the columns a process's first read leaves unread, for a view sorted by
+    /// column `sort` (an index into the spec's columns): with `defer` (the view needs the
+    /// other columns only for the rows it draws: no filter typed) and processes listed, every
+    /// column but the sort column that needs a file beyond those read anyway (`stat`, the
+    /// filter's and the sort column's). When the choice changes, the rows of `snapshot` left
+    /// unread are read first: the view may sort or search all of them next.
+    pub fn set_deferral(
+        &mut self,
+        procfs: &ProcFs,
+        users: &UserNames,
+        snapshot: &mut Snapshot,
+        (sort, defer): (usize, bool),
+    ) {
+        let columns = &self.spec.columns;
+        let read_anyway = columns.get(sort).map_or(Needs::NONE, |c| c.needs)
+            | self.spec.filter.needs()
+            | Needs::STAT;
+        let mut deferred: Vec<bool> = columns
+            .iter()
+            .enumerate()
+            .map(|(at, c)| {
+                defer && !self.spec.threads && at != sort && !read_anyway.contains(c.needs)
+            })
+            .collect();
+        if !deferred.contains(&true) {
+            deferred.clear();
+        }
+        if deferred != self.deferred {
+            let all: Vec<usize> = (0..snapshot.rows.len()).collect();
+            self.fill(procfs, users, snapshot, &all);
+            self.deferred = deferred;
+        }
+    }
+
+    /// Reads the deferred cells of the rows of `snapshot` (this sampler's latest) at
+    /// `indices` that have them, and keeps the static ones for the next refreshes.
+    pub fn fill(
+        &mut self,
+        procfs: &ProcFs,
+        users: &UserNames,
+        snapshot: &mut Snapshot,
+        indices: &[usize],
+    ) {
+        if self.deferred.is_empty() || snapshot.generation != self.refreshes {
+            return;
+        }
+        let rows: Vec<DeferredRow> = indices
+            .iter()
+            .filter_map(|&index| {
+                let row = snapshot.rows.get(index)?;
+                row.deferred.then_some((index, row.pid, row.start_ticks))
+            })
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let context = Context {
+            system: &self.system,
+            users,
+            sampled_cpu: None,
+            sampled_net: None,
+        };
+        let filled = reader::read_deferred(&self.pass(procfs, &context, false), &rows);
+        let columns: Vec<usize> = (0..self.deferred.len())
+            .filter(|&at| self.deferred[at])
+            .collect();
+        for (index, cells) in filled {
+            let row = &mut snapshot.rows[index];
+            for (&at, cell) in columns.iter().zip(cells) {
+                row.cells[at] = cell;
+            }
+            row.deferred = false;
+            if let Some(prior) = self.priors.get_mut(&(row.pid, row.tid))
+                && prior.start_ticks == row.start_ticks
+            {
+                prior.statics = statics_of(&self.spec.columns, &row.cells);
+                prior.deferred = false;
+            }
+        }
     }
 
     /// Sizes the kept files' budget and the descriptor table for `processes` listed.
@@ -239,6 +338,7 @@ impl Sampler {
             sched: read.sched,
             threads: read.threads,
             row: 0,
+            deferred: read.row.deferred,
         };
         (read.row, kept)
     }
@@ -316,11 +416,13 @@ fn read_one(
     sample: &ProcessSample,
     columns: &[&'static Column],
     context: &Context,
-    (statics, sched): (Option<&[Field<Value>]>, Option<SchedStat>),
+    reuse: Reuse,
+    deferred: &[bool],
 ) -> Option<Read> {
     let stat = sample.stat().ok()?;
     let status = sample.status().ok();
-    let ctxt = sched.map(|s| s.timeslices).or_else(|| {
+    let unread = if reuse.deferred { deferred } else { &[] };
+    let ctxt = reuse.sched.map(|s| s.timeslices).or_else(|| {
         let status = status?;
         Some(
             status.number("voluntary_ctxt_switches")?
@@ -335,14 +437,15 @@ fn read_one(
             start_ticks: stat.starttime_ticks,
             state: stat.state,
             name: stat.comm.clone(),
-            cells: cells(sample, columns, context, statics),
+            cells: cells(sample, columns, context, reuse.statics, unread),
             rates: Rates::default(),
             fresh: false,
+            deferred: reuse.deferred,
         },
         cpu_ticks: stat.cpu_ticks(),
         ctxt,
         io: sample.io().ok(),
-        sched,
+        sched: reuse.sched,
         threads: stat.num_threads,
     })
 }
@@ -357,23 +460,35 @@ fn statics_of(columns: &[&'static Column], cells: &[Field<Value>]) -> Vec<Field<
         .collect()
 }
 
-/// The row's cells: static ones from `statics` (the previous refresh's) when given, the
-/// others extracted.
+/// The row's cells: static ones from `statics` (the previous refresh's) when given, those
+/// of the columns marked in `unread` left as [`NOT_READ`], the others extracted.
 fn cells(
     sample: &ProcessSample,
     columns: &[&'static Column],
     context: &Context,
     statics: Option<&[Field<Value>]>,
+    unread: &[bool],
 ) -> Vec<Field<Value>> {
     let mut kept = statics.into_iter().flatten();
     columns
         .iter()
-        .map(|column| match (reader::is_static(column), statics) {
-            (true, Some(_)) => kept.next().cloned().unwrap_or(Err(Unavailable::ReadError)),
-            _ => column.value(sample, context),
+        .enumerate()
+        .map(|(at, column)| {
+            let reused = match (reader::is_static(column), statics) {
+                (true, Some(_)) => Some(kept.next().cloned().unwrap_or(NOT_READ)),
+                _ => None,
+            };
+            if unread.get(at).copied().unwrap_or(false) {
+                return NOT_READ;
+            }
+            reused.unwrap_or_else(|| column.value(sample, context))
         })
         .collect()
 }
+
+/// The cell of a deferred column not read yet: never drawn nor searched, since the rows
+/// drawn or searched are filled first.
+const NOT_READ: Field<Value> = Err(Unavailable::ReadError);
 
 /// Puts the interval's CPU% into the `cpu` column, if shown.
 fn set_cpu_cell(columns: &[&'static Column], cells: &mut [Field<Value>], cpu: f64) {

@@ -63,6 +63,7 @@ fn state_is_only_the_last_refresh() {
             sched: None,
             threads: 1,
             row: 0,
+            deferred: false,
         },
     );
     for _ in 0..5 {
