@@ -64,9 +64,13 @@ impl Prior {
     }
 }
 
-/// What a reader thread keeps of one sample.
+/// What a reader thread keeps of one sample (what the next refresh keeps of it too, built
+/// in the reader threads rather than in the serial pass over all rows).
 struct Read {
     row: TopRow,
+    /// The cells of the static columns, and the name, for its [`Prior`].
+    statics: Vec<Field<Value>>,
+    name: Vec<u8>,
     cpu_ticks: u64,
     ctxt: Option<u64>,
     io: Option<IoCounters>,
@@ -165,9 +169,12 @@ impl Sampler {
             taken_unix: self.system.now_unix(),
             interval_seconds: interval,
             vanished: scanned.vanished,
+            rows: Vec::with_capacity(scanned.rows.len()),
             ..Snapshot::default()
         };
         let mut priors = HashMap::with_capacity(scanned.rows.len());
+        self.kept
+            .reserve(scanned.rows.iter().filter(|(_, kept)| kept.is_some()).count());
         for (outcome, kept) in scanned.rows {
             let (row, prior) = match outcome {
                 Outcome::Read(read) => self.read_row(read, interval, &mut snapshot.exited),
@@ -333,8 +340,8 @@ impl Sampler {
             cpu_ticks: read.cpu_ticks,
             ctxt: read.ctxt,
             io: read.io,
-            name: read.row.name.clone(),
-            statics: statics_of(columns, &read.row.cells),
+            name: read.name,
+            statics: read.statics,
             sched: read.sched,
             threads: read.threads,
             row: 0,
@@ -422,6 +429,8 @@ fn read_one(
     let stat = sample.stat().ok()?;
     let status = sample.status().ok();
     let unread = if reuse.deferred { deferred } else { &[] };
+    let cells = cells(sample, columns, context, reuse.statics, unread);
+    let statics = statics_of(columns, &cells);
     let ctxt = reuse.sched.map(|s| s.timeslices).or_else(|| {
         let status = status?;
         Some(
@@ -437,11 +446,13 @@ fn read_one(
             start_ticks: stat.starttime_ticks,
             state: stat.state,
             name: stat.comm.clone(),
-            cells: cells(sample, columns, context, reuse.statics, unread),
+            cells,
             rates: Rates::default(),
             fresh: false,
             deferred: reuse.deferred,
         },
+        statics,
+        name: stat.comm.clone(),
         cpu_ticks: stat.cpu_ticks(),
         ctxt,
         io: sample.io().ok(),
