@@ -173,8 +173,13 @@ impl Sampler {
             ..Snapshot::default()
         };
         let mut priors = HashMap::with_capacity(scanned.rows.len());
-        self.kept
-            .reserve(scanned.rows.iter().filter(|(_, kept)| kept.is_some()).count());
+        self.kept.reserve(
+            scanned
+                .rows
+                .iter()
+                .filter(|(_, kept)| kept.is_some())
+                .count(),
+        );
         for (outcome, kept) in scanned.rows {
             let (row, prior) = match outcome {
                 Outcome::Read(read) => self.read_row(read, interval, &mut snapshot.exited),

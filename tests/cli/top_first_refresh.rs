@@ -1,12 +1,13 @@
 //! The full-screen view's first refresh reads the columns other than the sort column only
 //! for the rows it draws: a command line off screen is read when a filter searches it or
 //! when it scrolls into view, and a view of 200 processes opens about a screenful of
-//! `cmdline` files, not 200.
+//! `cmdline` files, not 200. A stream's baseline defers them too, and reads them before its
+//! first snapshot, which prints them for every row.
 
 use std::process::Command;
 use std::time::Duration;
 
-use crate::common::{Owned, bin};
+use crate::common::{Owned, bin, command, stderr, stdout};
 use crate::top::{Tmux, first_row, top_in_tmux_sized};
 
 /// Children of this test: 40 idle `sleep`s, then (a few clock ticks later, so it sorts
@@ -143,4 +144,46 @@ fn the_first_refresh_opens_the_command_line_of_the_rows_on_screen_only() {
     );
     assert!(count("cmdline") <= 40, "{} cmdline opens", count("cmdline"));
     assert!(count("statm") <= 40, "{} statm opens", count("statm"));
+}
+
+/// `top --batch` and `ps --watch --ndjson` print, in their first snapshot, the command line,
+/// user and resident size of an idle process (whose row comes from the baseline, which
+/// deferred those columns and read them during the first interval).
+#[test]
+fn the_first_snapshot_of_a_stream_shows_every_column_of_an_idle_process() {
+    let token = format!("0.3{}", 10_000_000 + std::process::id());
+    let target = Owned::spawn("sleep", &["1000", &token]).sleeping();
+    let pid = target.pid().to_string();
+    let args = ["top", "--batch", "-n", "1", "-d", "300ms"];
+    let output = command(&args)
+        .args(["-o", "pid,user,rss,cmd", "--pid", &pid])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let row = text
+        .lines()
+        .map(str::trim_start)
+        .find(|line| line.starts_with(&pid))
+        .unwrap_or_else(|| panic!("the target's row:\n{text}"));
+    let user = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .unwrap()
+        .map_or_else(|| nix::unistd::geteuid().to_string(), |user| user.name);
+    let words: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(words[1], user, "{text}");
+    assert_ne!(words[2], "-", "its resident size: {text}");
+    assert!(row.contains(&format!("sleep 1000 {token}")), "{text}");
+    let args = ["ps", "--watch", "300ms", "--ndjson", "-n", "1"];
+    let output = command(&args)
+        .args(["-o", "pid,rss,cmd", "--pid", &pid])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let object: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(object["argv"], serde_json::json!(["sleep", "1000", token]));
+    assert!(
+        object["rss_bytes"].as_u64().is_some_and(|rss| rss > 0),
+        "{object}"
+    );
+    drop(target);
 }
