@@ -122,19 +122,21 @@ fn static_cells_come_from_the_previous_refresh_of_the_same_process() {
 
 /// A sampler of the listed PIDs with columns pid, state, time.
 fn sampler_of(pids: Vec<u32>) -> (ProcFs, Sampler) {
+    sampler_with(pids, &["pid", "state", "time"], true)
+}
+
+/// A sampler of the listed PIDs with these columns, with rates or not.
+fn sampler_with(pids: Vec<u32>, columns: &[&str], rates: bool) -> (ProcFs, Sampler) {
     let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
     let system = SystemInfo::read(&procfs).unwrap();
     let spec = SampleSpec {
-        columns: ["pid", "state", "time"]
-            .iter()
-            .map(|n| find(n).unwrap())
-            .collect(),
+        columns: columns.iter().map(|n| find(n).unwrap()).collect(),
         filter: ProcessFilter {
             pids,
             ..ProcessFilter::default()
         },
         threads: false,
-        rates: true,
+        rates,
     };
     (procfs, Sampler::new(spec, system))
 }
@@ -219,21 +221,7 @@ fn an_idle_process_keeps_its_row_until_its_full_read() {
 /// A sampler of `pids` with columns pid, cpu, rss, cmd, deferring what the view allows
 /// when sorted by `cpu` (`defer`), and its first refresh.
 fn deferring(pids: Vec<u32>, defer: bool) -> (ProcFs, Sampler, Snapshot) {
-    let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
-    let system = SystemInfo::read(&procfs).unwrap();
-    let spec = SampleSpec {
-        columns: ["pid", "cpu", "rss", "cmd"]
-            .iter()
-            .map(|n| find(n).unwrap())
-            .collect(),
-        filter: ProcessFilter {
-            pids,
-            ..ProcessFilter::default()
-        },
-        threads: false,
-        rates: false,
-    };
-    let mut sampler = Sampler::new(spec, system);
+    let (procfs, mut sampler) = sampler_with(pids, &["pid", "cpu", "rss", "cmd"], false);
     let users = UserNames::default();
     let mut empty = Snapshot::default();
     sampler.set_deferral(&procfs, &users, &mut empty, (1, defer));

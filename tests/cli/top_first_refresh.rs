@@ -4,7 +4,6 @@
 //! `cmdline` files, not 200. A stream's baseline defers them too, and reads them before its
 //! first snapshot, which prints them for every row.
 
-use std::process::Command;
 use std::time::Duration;
 
 use crate::common::{Owned, bin, command, stderr, stdout};
@@ -103,14 +102,7 @@ fn a_row_scrolled_into_view_shows_its_command_line() {
 /// than the screen has rows. Without deferral it opened each of them for all 200.
 #[test]
 fn the_first_refresh_opens_the_command_line_of_the_rows_on_screen_only() {
-    if !crate::budget::strace_ready() {
-        return;
-    }
-    let probe = Command::new("unshare")
-        .args(["-Urpf", "--mount-proc", "true"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("notice: user namespaces are unavailable here; first-refresh opens not counted");
+    if !crate::budget::traceable_namespaces("counting the first refresh's opens") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
