@@ -113,7 +113,8 @@ piped() {
 # refresh_times N: in a new PID namespace with about N processes, runs `procscope top` in a
 # 200x50 tmux session and then `top --batch` (to /dev/null), 11 refreshes each at 1 s, and
 # prints a table row per viewer from their --timings lines: the first refresh (in --batch, the
-# baseline read, which prints nothing), and the median and the largest of the next ten, in
+# baseline read, which prints nothing, and after `+ fill` the read of the columns it deferred,
+# made while the first interval passes), and the median and the largest of the next ten, in
 # wall ms (CPU ms in parentheses).
 refresh_times() {
   local dir
@@ -139,17 +140,20 @@ INSIDE
   processes=$(cat "$dir/processes")
   for viewer in tui batch; do
     awk -v p="$processes" -v v="$viewer" '
-      { for (i = 1; i < NF; i += 2) f[$i] = $(i + 1)
-        if (NR == 1) { first = f["total_ms"]; first_cpu = f["read_cpu_ms"] + f["render_cpu_ms"] }
-        else if (NR <= 11) { n++; t[n] = f["total_ms"]; c[n] = f["read_cpu_ms"] + f["render_cpu_ms"] } }
+      { delete f; for (i = 1; i < NF; i += 2) f[$i] = $(i + 1) }
+      $1 == "fill" { fill = sprintf(" + fill %.1f (%.1f)", f["read_ms"], f["read_cpu_ms"]); next }
+      $1 != "refresh" { next }
+      { r++
+        if (r == 1) { first = f["total_ms"]; first_cpu = f["read_cpu_ms"] + f["render_cpu_ms"] }
+        else if (r <= 11) { n++; t[n] = f["total_ms"]; c[n] = f["read_cpu_ms"] + f["render_cpu_ms"] } }
       END {
         # Sort the next ten (insertion sort keeps each CPU time with its wall time).
         for (i = 2; i <= n; i++) for (j = i; j > 1 && t[j - 1] > t[j]; j--) {
           x = t[j]; t[j] = t[j - 1]; t[j - 1] = x; x = c[j]; c[j] = c[j - 1]; c[j - 1] = x }
         m = int((n + 1) / 2)
         name = v == "tui" ? "procscope top (200x50)" : "procscope top --batch"
-        printf "| %s | %s | %.1f (%.1f) | %.1f (%.1f) | %.1f (%.1f) |\n", p, name,
-          first, first_cpu, t[m], c[m], t[n], c[n] }' "$dir/$viewer"
+        printf "| %s | %s | %.1f (%.1f)%s | %.1f (%.1f) | %.1f (%.1f) |\n", p, name,
+          first, first_cpu, fill, t[m], c[m], t[n], c[n] }' "$dir/$viewer"
   done
   rm -rf "$dir"
 }

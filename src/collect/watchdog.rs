@@ -10,7 +10,7 @@
 //! a guarded call; the thread must take the same lock to leave the call, so the signal
 //! always targets a live thread that is still in its guarded read, never one that exited.
 
-use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
 use nix::sys::pthread::{Pthread, pthread_kill, pthread_self};
@@ -40,6 +40,8 @@ const FREE: Slot = Slot(Mutex::new(SlotState {
 }));
 static TABLE: [Slot; SLOTS] = [FREE; SLOTS];
 static START: Once = Once::new();
+/// Set once the watchdog thread stopped sharing the descriptor table (or never will).
+static TABLE_LEFT: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
 
 impl Slot {
     fn lock(&self) -> MutexGuard<'_, SlotState> {
@@ -96,17 +98,61 @@ fn start_watchdog() {
         // SAFETY: the handler does nothing, so it is async-signal-safe; SIGURG is otherwise
         // ignored by default and used for nothing else in procscope.
         if unsafe { sigaction(Signal::SIGURG, &action) }.is_err() {
+            table_left();
             return;
         }
-        let _ = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("procscope-watchdog".into())
             .spawn(|| {
+                leave_descriptor_table();
+                table_left();
                 loop {
                     std::thread::sleep(CHECK_EVERY);
                     TABLE.iter().for_each(interrupt_if_overdue);
                 }
             });
+        if spawned.is_err() {
+            table_left();
+        }
     });
+}
+
+fn table_left() {
+    let (left, changed) = &TABLE_LEFT;
+    *left.lock().unwrap_or_else(PoisonError::into_inner) = true;
+    changed.notify_all();
+}
+
+/// Waits (at most `limit`) until the watchdog thread, if started, no longer shares the
+/// descriptor table: a thread just started may not have run yet. Called before the table
+/// is grown, so that growing it waits for no RCU grace period.
+pub fn wait_until_table_unshared(limit: Duration) {
+    if !START.is_completed() {
+        return;
+    }
+    let (left, changed) = &TABLE_LEFT;
+    let guard = left.lock().unwrap_or_else(PoisonError::into_inner);
+    let _ = changed.wait_timeout_while(guard, limit, |left| !*left);
+}
+
+/// Gives the watchdog thread an empty descriptor table of its own (it only sleeps and
+/// signals). While another thread shares the process's table, the kernel waits for an RCU
+/// grace period (about 12 ms here) each time it grows the table, which the live view does
+/// once before keeping a descriptor per file of every process; alone, the growth is
+/// immediate. `close_range(0, ~0, CLOSE_RANGE_UNSHARE)` unshares and closes the copies in
+/// one call, so no descriptor stays open here after the others close it. On a kernel
+/// without it (before 5.9) the table stays shared, which only costs that wait.
+fn leave_descriptor_table() {
+    // SAFETY: closes only this thread's private copy of the table; no descriptor owned
+    // elsewhere in the process is affected.
+    let _ = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            0u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_UNSHARE,
+        )
+    };
 }
 
 /// Signals the slot's thread if its guarded call has run past the deadline. The lock is
@@ -222,5 +268,33 @@ mod tests {
         .join()
         .unwrap();
         assert!(interrupted);
+    }
+
+    /// The descriptors in the table of thread `tid` of this process.
+    fn descriptors_of(tid: &str) -> Vec<String> {
+        std::fs::read_dir(format!("/proc/self/task/{tid}/fd"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_watchdog_thread_shares_no_descriptor_table() {
+        guarded(|| ());
+        wait_until_table_unshared(Duration::from_secs(60));
+        // A descriptor this test opens shows in this thread's table only.
+        let file = tempfile::tempfile().unwrap();
+        let mine = std::os::fd::AsRawFd::as_raw_fd(&file).to_string();
+        let me = rustix::thread::gettid().as_raw_nonzero().to_string();
+        assert!(descriptors_of(&me).contains(&mine));
+        let watchdog = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .find(|tid| {
+                let comm = std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"));
+                comm.is_ok_and(|name| name.trim_end() == "procscope-watch")
+            })
+            .expect("the watchdog thread runs");
+        assert_eq!(descriptors_of(&watchdog), Vec::<String>::new());
     }
 }

@@ -23,7 +23,7 @@ use super::keys::on_key;
 use super::runtime_tab::SAMPLE_PERIOD;
 use super::sampler::{SampleSpec, Sampler};
 use super::timings::Timings;
-use super::view::{Action, Rebuild};
+use super::view::{Action, Rebuild, on_screen};
 use crate::render::tui::snapshot::Snapshot;
 use crate::render::tui::view::{Popup, View};
 
@@ -40,6 +40,8 @@ struct App<'a> {
     pending_kill: Option<(Prepared, KillQuery)>,
     drawn: Drawn,
     timings: Timings,
+    /// The terminal's height at the last draw: no more table rows than this are drawn.
+    screen_rows: usize,
 }
 
 /// Runs the full-screen view until `q`.
@@ -66,9 +68,11 @@ pub fn run(
         pending_kill: None,
         drawn: Drawn::default(),
         timings: Timings::open(query.timings.as_deref())?,
+        screen_rows: 0,
     };
     app.view.color = color;
     let mut terminal = ratatui::init();
+    app.screen_rows = screen_rows(&terminal);
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
     let result = app.event_loop(&mut terminal);
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
@@ -119,11 +123,14 @@ impl App<'_> {
                 }
                 other => self.act(other),
             }
+            self.settle_deferral();
             self.view.rebuild(&self.snapshot);
         }
     }
 
     fn draw(&mut self, terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
+        self.screen_rows = screen_rows(terminal);
+        self.fill_screen();
         let screen = Screen {
             snapshot: &self.snapshot,
             machine: &self.machine,
@@ -170,6 +177,7 @@ impl App<'_> {
     fn refresh(&mut self) {
         self.timings.read_starts();
         self.sampler.set_threads(self.view.threads);
+        self.settle_deferral();
         let previous = std::mem::take(&mut self.snapshot);
         self.snapshot = self.sampler.refresh(self.procfs, self.users, previous);
         self.machine = self.machine_sampler.refresh(self.procfs);
@@ -178,7 +186,26 @@ impl App<'_> {
             detail.refresh(tab, self.procfs, system, self.users);
         }
         self.view.rebuild(&self.snapshot);
+        self.fill_screen();
         self.timings.read_ends(self.snapshot.rows.len());
+    }
+
+    /// Defers the columns needed only for the rows on screen while no filter is typed (the
+    /// sort column is always read); rows left unread are read when that changes.
+    fn settle_deferral(&mut self) {
+        let choice = (self.view.sort, self.view.filter.is_empty());
+        let snapshot = &mut self.snapshot;
+        self.sampler
+            .set_deferral(self.procfs, self.users, snapshot, choice);
+    }
+
+    /// Reads the deferred cells of the rows the next draw may show.
+    fn fill_screen(&mut self) {
+        let rows: Vec<usize> = on_screen(&self.view, self.screen_rows)
+            .map(|visible| visible.index)
+            .collect();
+        self.sampler
+            .fill(self.procfs, self.users, &mut self.snapshot, &rows);
     }
 
     fn act(&mut self, action: Action) {
@@ -242,6 +269,13 @@ impl App<'_> {
         self.view.popup = Popup::KillConfirm { lines, can_send };
         self.pending_kill = can_send.then_some((prepared, query));
     }
+}
+
+/// The terminal's height in rows (a large one when unknown: every row may then be drawn).
+fn screen_rows(terminal: &ratatui::DefaultTerminal) -> usize {
+    terminal
+        .size()
+        .map_or(usize::from(u16::MAX), |size| usize::from(size.height))
 }
 
 /// The query `procscope kill -s SIGNAL PID` would run.

@@ -3,7 +3,9 @@
 //! refresh when the PID still has the same start time, as htop keeps command lines, so a
 //! known process costs one `stat` read; each is read again once every [`STATIC_REFRESH`]
 //! refreshes (spread over PIDs) so that a retitled command line shows. A process's small
-//! files stay open from one refresh to the next (`collect::sampler::kept`).
+//! files stay open from one refresh to the next (`collect::sampler::kept`). The full-screen
+//! view may defer columns (see [`Pass::deferred`]): a process's first read leaves them unread,
+//! and they are read ([`read_deferred`]) only for the rows it draws or searches.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,25 +45,23 @@ pub struct Pass<'a> {
     /// An idle process's previous row may stand (see [`idle_rows_allowed`]; and the
     /// previous snapshot was handed back).
     pub idle_rows: bool,
+    /// Per column, true when a process's first read leaves it unread (its row is then
+    /// `deferred` until [`read_deferred`] fills it); empty when every column is read.
+    pub deferred: &'a [bool],
 }
 
 impl Pass<'_> {
-    /// Everything a new process needs read; `status` for context switches only when
-    /// `switches` (from `schedstat`) did not give them.
-    fn all_needs(&self, switches: Option<u64>) -> Needs {
-        self.needs(self.spec.columns.iter().copied(), switches)
-    }
-
-    /// What a known process needs read: all but the static columns' files.
-    fn known_needs(&self, switches: Option<u64>) -> Needs {
-        let columns = self.spec.columns.iter().copied().filter(|c| !is_static(c));
-        self.needs(columns, switches)
-    }
-
-    fn needs<'c>(&self, columns: impl Iterator<Item = &'c Column>, switches: Option<u64>) -> Needs {
+    /// What a process needs read: every column's files, but the static columns' when
+    /// `known` (their cells are reused) and the deferred columns' when `defer`; `status`
+    /// for context switches only when `switches` (from `schedstat`) did not give them.
+    fn needs(&self, known: bool, defer: bool, switches: Option<u64>) -> Needs {
         let mut needs = self.spec.filter.needs() | Needs::STAT;
-        for column in columns {
-            needs |= column.needs;
+        for (at, column) in self.spec.columns.iter().enumerate() {
+            let skipped = (known && is_static(column))
+                || (defer && self.deferred.get(at).copied().unwrap_or(false));
+            if !skipped {
+                needs |= column.needs;
+            }
         }
         if self.spec.rates {
             needs |= Needs::IO;
@@ -114,11 +114,20 @@ pub fn idle_rows_allowed(spec: &SampleSpec) -> bool {
             .all(|c| IDLE_STABLE.contains(c.needs) && !TIME_DEPENDENT.contains(&c.name))
 }
 
-/// What the row mapper gets: the sample, the previous refresh's static cells when they still
-/// apply, and the main thread's context switches from `schedstat` when rates are read
-/// (`None`: take them from `status`).
-pub type Mapper<'m, T> =
-    dyn Fn(&ProcessSample, Option<&[Field<Value>]>, Option<SchedStat>) -> Option<T> + Sync + 'm;
+/// What the row mapper gets besides the sample.
+#[derive(Clone, Copy, Default)]
+pub struct Reuse<'a> {
+    /// The previous refresh's static cells, when they still apply.
+    pub statics: Option<&'a [Field<Value>]>,
+    /// The main thread's context switches from `schedstat` when rates are read (`None`:
+    /// take them from `status`).
+    pub sched: Option<SchedStat>,
+    /// The deferred columns were not read: their cells are left for [`read_deferred`].
+    pub deferred: bool,
+}
+
+/// Turns a sample into a row.
+pub type Mapper<'m, T> = dyn Fn(&ProcessSample, Reuse) -> Option<T> + Sync + 'm;
 
 /// Reads every PID (or, in thread mode, every thread) and maps each sample through `map`,
 /// which gets the previous refresh's static cells when they still apply. A known process
@@ -130,9 +139,9 @@ pub fn read<T: Send>(pass: &Pass, pids: &[u32], map: &Mapper<T>) -> Scan<ReadRow
             pass.procfs,
             pids,
             &pass.spec.filter,
-            pass.all_needs(None),
+            pass.needs(false, false, None),
             true,
-            |sample| map(sample, None, None),
+            |sample| map(sample, Reuse::default()),
         );
         return Scan {
             rows: scan
@@ -168,10 +177,10 @@ fn read_process<T>(
 ) -> Result<Option<Outcome<T>>, Unavailable> {
     let pid = files.dir().pid();
     let sched = files.schedstat();
-    let prior = pass
-        .priors
-        .get(&(pid, pid))
-        .filter(|_| !(u64::from(pid) + pass.refresh).is_multiple_of(STATIC_REFRESH));
+    let seen = pass.priors.get(&(pid, pid));
+    let prior = seen.filter(|_| !(u64::from(pid) + pass.refresh).is_multiple_of(STATIC_REFRESH));
+    // A new process is deferred when the view defers; a known one stays so until filled.
+    let defer = !pass.deferred.is_empty() && seen.is_none_or(|prior| prior.deferred);
     if let (Some(prior), Some(sched)) = (prior, sched)
         && pass.idle_rows
         && sched.bound
@@ -180,7 +189,8 @@ fn read_process<T>(
         return Ok(Some(Outcome::Idle { pid, sched }));
     }
     let switches = sched.map(|s| s.timeslices);
-    let (all, known) = (pass.all_needs(switches), pass.known_needs(switches));
+    let all = pass.needs(false, defer, switches);
+    let known = pass.needs(true, defer, switches);
     let mut sample = ProcessSample::read_dir(files, if prior.is_some() { known } else { all })?;
     let start = sample.stat().ok().map(|s| s.starttime_ticks);
     let reusable = prior
@@ -192,5 +202,52 @@ fn read_process<T>(
     if !pass.spec.filter.keeps(&sample) {
         return Ok(None);
     }
-    Ok(map(&sample, reusable, sched).map(Outcome::Read))
+    let reuse = Reuse {
+        statics: reusable,
+        sched,
+        deferred: defer,
+    };
+    Ok(map(&sample, reuse).map(Outcome::Read))
+}
+
+/// A row whose deferred cells are to be read: its index in the snapshot, PID and start time.
+pub type DeferredRow = (usize, u32, u64);
+
+/// Reads the deferred columns of `rows` (in parallel when there are many), each through
+/// its kept files or, for a process not kept, its directory checked against the row's start
+/// time; returns each row's index with one cell per deferred column, in column order (`gone`
+/// for a process that exited or whose PID now names another).
+pub fn read_deferred(pass: &Pass, rows: &[DeferredRow]) -> Vec<(usize, Vec<Field<Value>>)> {
+    let columns: Vec<&Column> = pass
+        .spec
+        .columns
+        .iter()
+        .zip(pass.deferred)
+        .filter(|(_, deferred)| **deferred)
+        .map(|(column, _)| *column)
+        .collect();
+    let needs = columns
+        .iter()
+        .fold(Needs::STAT, |needs, column| needs | column.needs);
+    let read = |(pid, start): (u32, u64)| -> Result<ProcessSample, Unavailable> {
+        let sample = match pass.kept.get(&pid) {
+            Some(kept) => ProcessSample::read_dir(kept, needs)?,
+            None => ProcessSample::read_dir(&pass.procfs.process(pid)?, needs)?,
+        };
+        match sample.stat() {
+            Ok(stat) if stat.starttime_ticks != start => Err(Unavailable::Gone),
+            _ => Ok(sample),
+        }
+    };
+    scan(rows, |(index, pid, start)| {
+        let cells = match read((pid, start)) {
+            Ok(sample) => columns
+                .iter()
+                .map(|column| column.value(&sample, pass.context))
+                .collect(),
+            Err(why) => vec![Err(why); columns.len()],
+        };
+        Ok(Some((index, cells)))
+    })
+    .rows
 }

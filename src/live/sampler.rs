@@ -4,6 +4,8 @@
 //! against the start time, so state never grows with refreshes and a reused PID never mixes
 //! two processes' counters. A process that has not run since (see `reader::Outcome::Idle`)
 //! keeps its row from the snapshot handed back, moved rather than read and built again.
+//! The full-screen view defers the columns it needs only for the rows it draws
+//! ([`Sampler::set_deferral`]); [`Sampler::fill`] reads them for the rows it names.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use crate::columns::{Column, Context, Value};
 use crate::model::Unavailable;
 use crate::render::tui::snapshot::{Exited, Rates, Snapshot, TopRow};
 
-use super::reader::{self, Outcome, Pass};
+use super::reader::{self, Outcome, Pass, Reuse};
 use crate::parse::io::IoCounters;
 use crate::query::ProcessFilter;
 
@@ -47,6 +49,9 @@ pub struct Prior {
     threads: u64,
     /// Its index in the previous snapshot's rows.
     row: usize,
+    /// Its row's deferred columns are not read yet (and `statics` holds placeholders for
+    /// them).
+    pub deferred: bool,
 }
 
 impl Prior {
@@ -59,9 +64,13 @@ impl Prior {
     }
 }
 
-/// What a reader thread keeps of one sample.
+/// What a reader thread keeps of one sample (what the next refresh keeps of it too, built
+/// in the reader threads rather than in the serial pass over all rows).
 struct Read {
     row: TopRow,
+    /// The cells of the static columns, and the name, for its [`Prior`].
+    statics: Vec<Field<Value>>,
+    name: Vec<u8>,
     cpu_ticks: u64,
     ctxt: Option<u64>,
     io: Option<IoCounters>,
@@ -79,6 +88,8 @@ pub struct Sampler {
     /// Each listed process's files, open for the next refresh (pruned as PIDs go).
     kept: HashMap<u32, KeptProcess>,
     budget: Arc<FdBudget>,
+    /// Per column, true when a process's first read leaves it unread; empty: none is.
+    deferred: Vec<bool>,
 }
 
 impl Sampler {
@@ -91,6 +102,7 @@ impl Sampler {
             refreshes: 0,
             kept: HashMap::new(),
             budget: Arc::new(FdBudget::from_rlimit()),
+            deferred: Vec::new(),
         }
     }
 
@@ -108,6 +120,8 @@ impl Sampler {
             self.spec.threads = threads;
             self.priors.clear();
             self.previous_at = None;
+            // No row carries over, so none is left deferred.
+            self.deferred.clear();
         }
     }
 
@@ -144,27 +158,28 @@ impl Sampler {
         let columns = &self.spec.columns;
         self.refreshes += 1;
         self.plan_descriptors(procfs, pids.len());
-        let pass = Pass {
-            procfs,
-            spec: &self.spec,
-            context: &context,
-            priors: &self.priors,
-            refresh: self.refreshes,
-            kept: &self.kept,
-            budget: &self.budget,
-            idle_rows: handed_back && reader::idle_rows_allowed(&self.spec),
-        };
-        let scanned = reader::read(&pass, &pids, &|sample, statics, sched| {
-            read_one(sample, columns, &context, (statics, sched))
+        let idle_rows = handed_back && reader::idle_rows_allowed(&self.spec);
+        let pass = self.pass(procfs, &context, idle_rows);
+        let deferred = &self.deferred;
+        let scanned = reader::read(&pass, &pids, &|sample, reuse| {
+            read_one(sample, columns, &context, reuse, deferred)
         });
         let mut snapshot = Snapshot {
             generation: self.refreshes,
             taken_unix: self.system.now_unix(),
             interval_seconds: interval,
             vanished: scanned.vanished,
+            rows: Vec::with_capacity(scanned.rows.len()),
             ..Snapshot::default()
         };
         let mut priors = HashMap::with_capacity(scanned.rows.len());
+        self.kept.reserve(
+            scanned
+                .rows
+                .iter()
+                .filter(|(_, kept)| kept.is_some())
+                .count(),
+        );
         for (outcome, kept) in scanned.rows {
             let (row, prior) = match outcome {
                 Outcome::Read(read) => self.read_row(read, interval, &mut snapshot.exited),
@@ -193,6 +208,21 @@ impl Sampler {
         let listed = &self.priors;
         self.kept.retain(|&pid, _| listed.contains_key(&(pid, pid)));
         snapshot
+    }
+
+    /// What the reader threads get from this sampler.
+    fn pass<'a>(&'a self, procfs: &'a ProcFs, context: &'a Context, idle_rows: bool) -> Pass<'a> {
+        Pass {
+            procfs,
+            spec: &self.spec,
+            context,
+            priors: &self.priors,
+            refresh: self.refreshes,
+            kept: &self.kept,
+            budget: &self.budget,
+            idle_rows,
+            deferred: &self.deferred,
+        }
     }
 
     /// Sizes the kept files' budget and the descriptor table for `processes` listed.
@@ -234,11 +264,12 @@ impl Sampler {
             cpu_ticks: read.cpu_ticks,
             ctxt: read.ctxt,
             io: read.io,
-            name: read.row.name.clone(),
-            statics: statics_of(columns, &read.row.cells),
+            name: read.name,
+            statics: read.statics,
             sched: read.sched,
             threads: read.threads,
             row: 0,
+            deferred: read.row.deferred,
         };
         (read.row, kept)
     }
@@ -316,11 +347,15 @@ fn read_one(
     sample: &ProcessSample,
     columns: &[&'static Column],
     context: &Context,
-    (statics, sched): (Option<&[Field<Value>]>, Option<SchedStat>),
+    reuse: Reuse,
+    deferred: &[bool],
 ) -> Option<Read> {
     let stat = sample.stat().ok()?;
     let status = sample.status().ok();
-    let ctxt = sched.map(|s| s.timeslices).or_else(|| {
+    let unread = if reuse.deferred { deferred } else { &[] };
+    let cells = cells(sample, columns, context, reuse.statics, unread);
+    let statics = statics_of(columns, &cells);
+    let ctxt = reuse.sched.map(|s| s.timeslices).or_else(|| {
         let status = status?;
         Some(
             status.number("voluntary_ctxt_switches")?
@@ -335,14 +370,17 @@ fn read_one(
             start_ticks: stat.starttime_ticks,
             state: stat.state,
             name: stat.comm.clone(),
-            cells: cells(sample, columns, context, statics),
+            cells,
             rates: Rates::default(),
             fresh: false,
+            deferred: reuse.deferred,
         },
+        statics,
+        name: stat.comm.clone(),
         cpu_ticks: stat.cpu_ticks(),
         ctxt,
         io: sample.io().ok(),
-        sched,
+        sched: reuse.sched,
         threads: stat.num_threads,
     })
 }
@@ -357,23 +395,35 @@ fn statics_of(columns: &[&'static Column], cells: &[Field<Value>]) -> Vec<Field<
         .collect()
 }
 
-/// The row's cells: static ones from `statics` (the previous refresh's) when given, the
-/// others extracted.
+/// The row's cells: static ones from `statics` (the previous refresh's) when given, those
+/// of the columns marked in `unread` left as [`NOT_READ`], the others extracted.
 fn cells(
     sample: &ProcessSample,
     columns: &[&'static Column],
     context: &Context,
     statics: Option<&[Field<Value>]>,
+    unread: &[bool],
 ) -> Vec<Field<Value>> {
     let mut kept = statics.into_iter().flatten();
     columns
         .iter()
-        .map(|column| match (reader::is_static(column), statics) {
-            (true, Some(_)) => kept.next().cloned().unwrap_or(Err(Unavailable::ReadError)),
-            _ => column.value(sample, context),
+        .enumerate()
+        .map(|(at, column)| {
+            let reused = match (reader::is_static(column), statics) {
+                (true, Some(_)) => Some(kept.next().cloned().unwrap_or(NOT_READ)),
+                _ => None,
+            };
+            if unread.get(at).copied().unwrap_or(false) {
+                return NOT_READ;
+            }
+            reused.unwrap_or_else(|| column.value(sample, context))
         })
         .collect()
 }
+
+/// The cell of a deferred column not read yet: never drawn nor searched, since the rows
+/// drawn or searched are filled first.
+const NOT_READ: Field<Value> = Err(Unavailable::ReadError);
 
 /// Puts the interval's CPU% into the `cpu` column, if shown.
 fn set_cpu_cell(columns: &[&'static Column], cells: &mut [Field<Value>], cpu: f64) {
@@ -383,6 +433,9 @@ fn set_cpu_cell(columns: &[&'static Column], cells: &mut [Field<Value>], cpu: f6
         }
     }
 }
+
+#[path = "deferral.rs"]
+mod deferral;
 
 #[cfg(test)]
 #[path = "sampler_tests.rs"]

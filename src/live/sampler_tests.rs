@@ -63,6 +63,7 @@ fn state_is_only_the_last_refresh() {
             sched: None,
             threads: 1,
             row: 0,
+            deferred: false,
         },
     );
     for _ in 0..5 {
@@ -121,19 +122,21 @@ fn static_cells_come_from_the_previous_refresh_of_the_same_process() {
 
 /// A sampler of the listed PIDs with columns pid, state, time.
 fn sampler_of(pids: Vec<u32>) -> (ProcFs, Sampler) {
+    sampler_with(pids, &["pid", "state", "time"], true)
+}
+
+/// A sampler of the listed PIDs with these columns, with rates or not.
+fn sampler_with(pids: Vec<u32>, columns: &[&str], rates: bool) -> (ProcFs, Sampler) {
     let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
     let system = SystemInfo::read(&procfs).unwrap();
     let spec = SampleSpec {
-        columns: ["pid", "state", "time"]
-            .iter()
-            .map(|n| find(n).unwrap())
-            .collect(),
+        columns: columns.iter().map(|n| find(n).unwrap()).collect(),
         filter: ProcessFilter {
             pids,
             ..ProcessFilter::default()
         },
         threads: false,
-        rates: true,
+        rates,
     };
     (procfs, Sampler::new(spec, system))
 }
@@ -213,4 +216,120 @@ fn an_idle_process_keeps_its_row_until_its_full_read() {
     // A snapshot that is not this sampler's last one is never taken rows from.
     let fresh = sampler.refresh(&procfs, &users, Snapshot::default());
     assert!(fresh.rows.iter().all(|r| r.cells[1] != marker));
+}
+
+/// A sampler of `pids` with columns pid, cpu, rss, cmd, deferring what the view allows
+/// when sorted by `cpu` (`defer`), and its first refresh.
+fn deferring(pids: Vec<u32>, defer: bool) -> (ProcFs, Sampler, Snapshot) {
+    let (procfs, mut sampler) = sampler_with(pids, &["pid", "cpu", "rss", "cmd"], false);
+    let users = UserNames::default();
+    let mut empty = Snapshot::default();
+    sampler.set_deferral(&procfs, &users, &mut empty, (1, defer));
+    let snapshot = sampler.refresh(&procfs, &users, empty);
+    (procfs, sampler, snapshot)
+}
+
+/// The command line in a `cmd` cell.
+fn argv_of(cell: &Field<Value>) -> Vec<Vec<u8>> {
+    match cell {
+        Ok(Value::Argv { argv, .. }) => argv.clone(),
+        other => panic!("not a command line: {other:?}"),
+    }
+}
+
+#[test]
+fn deferred_columns_are_read_when_a_row_is_filled() {
+    let sleeper = Reaped::spawn("sleep", &["1000", "0.25"]);
+    let (procfs, mut sampler, mut snapshot) = deferring(vec![sleeper.id()], true);
+    let users = UserNames::default();
+    // rss and cmd need files beyond stat; pid and cpu (the sort column) do not.
+    assert_eq!(sampler.deferred, [false, false, true, true]);
+    let row = &snapshot.rows[0];
+    assert!(row.deferred && row.cells[0].is_ok() && row.cells[1].is_ok());
+    assert_eq!((&row.cells[2], &row.cells[3]), (&NOT_READ, &NOT_READ));
+    // Drawn: read now, the child's own command line.
+    sampler.fill(&procfs, &users, &mut snapshot, &[0]);
+    let row = &snapshot.rows[0];
+    assert!(!row.deferred);
+    assert_eq!(argv_of(&row.cells[3]), [&b"sleep"[..], b"1000", b"0.25"]);
+    assert!(matches!(row.cells[2], Ok(Value::Bytes(rss)) if rss > 0));
+    // Filled once, the process is read in full from then on, its command line reused.
+    for _ in 0..3 {
+        snapshot = sampler.refresh(&procfs, &users, snapshot);
+        let row = &snapshot.rows[0];
+        assert!(!row.deferred);
+        assert_eq!(argv_of(&row.cells[3]), [&b"sleep"[..], b"1000", b"0.25"]);
+    }
+}
+
+#[test]
+fn a_row_never_filled_stays_deferred_and_a_filter_reads_them_all() {
+    let sleeper = Reaped::spawn("sleep", &["1000", "0.5"]);
+    let (procfs, mut sampler, mut snapshot) = deferring(vec![sleeper.id()], true);
+    let users = UserNames::default();
+    for _ in 0..reader::STATIC_REFRESH {
+        snapshot = sampler.refresh(&procfs, &users, snapshot);
+        assert!(snapshot.rows[0].deferred);
+        assert_eq!(snapshot.rows[0].cells[3], NOT_READ);
+    }
+    // A filter typed: every row is searched, so every deferred one is read first.
+    sampler.set_deferral(&procfs, &users, &mut snapshot, (1, false));
+    assert!(sampler.deferred.is_empty());
+    assert_eq!(
+        argv_of(&snapshot.rows[0].cells[3]),
+        [&b"sleep"[..], b"1000", b"0.5"]
+    );
+    snapshot = sampler.refresh(&procfs, &users, snapshot);
+    assert!(!snapshot.rows[0].deferred);
+    // Sorted by the command line: it is never deferred, rss still is.
+    sampler.set_deferral(&procfs, &users, &mut snapshot, (3, true));
+    assert_eq!(sampler.deferred, [false, false, true, false]);
+}
+
+#[test]
+fn sorting_by_a_deferred_column_reads_it_for_every_row_first() {
+    let sleeper = Reaped::spawn("sleep", &["1000", "0.75"]);
+    let (procfs, mut sampler, mut snapshot) = deferring(vec![sleeper.id()], true);
+    let users = UserNames::default();
+    sampler.set_deferral(&procfs, &users, &mut snapshot, (2, true));
+    assert_eq!(sampler.deferred, [false, false, false, true]);
+    let row = &snapshot.rows[0];
+    assert!(!row.deferred, "read under the old choice");
+    assert!(matches!(row.cells[2], Ok(Value::Bytes(rss)) if rss > 0));
+    assert_eq!(argv_of(&row.cells[3]), [&b"sleep"[..], b"1000", b"0.75"]);
+}
+
+#[test]
+fn a_deferred_row_of_a_process_gone_reads_as_gone() {
+    let mut sleeper = Reaped::spawn("sleep", &["1000"]);
+    let (procfs, mut sampler, mut snapshot) = deferring(vec![sleeper.id()], true);
+    let users = UserNames::default();
+    assert!(snapshot.rows[0].deferred);
+    // Our own un-reaped child.
+    sleeper.0.kill().unwrap();
+    sleeper.0.wait().unwrap();
+    sampler.fill(&procfs, &users, &mut snapshot, &[0]);
+    let row = &snapshot.rows[0];
+    assert!(!row.deferred);
+    assert_eq!(
+        (&row.cells[2], &row.cells[3]),
+        (&Err(Unavailable::Gone), &Err(Unavailable::Gone))
+    );
+}
+
+#[test]
+fn threads_and_streams_defer_nothing() {
+    let me = std::process::id();
+    let (_, sampler, snapshot) = deferring(vec![me], false);
+    assert!(sampler.deferred.is_empty());
+    assert!(snapshot.rows.iter().all(|row| !row.deferred));
+    let (procfs, mut sampler, _) = deferring(vec![me], true);
+    sampler.set_threads(true);
+    assert!(sampler.deferred.is_empty());
+    let users = UserNames::default();
+    let mut threads = sampler.refresh(&procfs, &users, Snapshot::default());
+    sampler.set_deferral(&procfs, &users, &mut threads, (1, true));
+    assert!(sampler.deferred.is_empty());
+    assert!(threads.rows.iter().all(|row| !row.deferred));
+    assert!(threads.rows.iter().all(|row| row.cells[3].is_ok()));
 }

@@ -29,7 +29,10 @@ extern "C" fn on_interrupt(_: libc::c_int) {
 const SLICE: Duration = Duration::from_millis(50);
 
 /// Prints a snapshot per interval through `print`. The first snapshot comes one interval
-/// after a baseline reading, so every snapshot has rates.
+/// after a baseline reading, so every snapshot has rates. The baseline, which prints
+/// nothing, reads the counters of the rates and the sort column; the other columns of its
+/// rows (which the first snapshot shows for processes that did not run since) are read
+/// after it, while the first interval passes.
 pub fn run(
     query: &TopQuery,
     procfs: &ProcFs,
@@ -44,7 +47,9 @@ pub fn run(
     let mut view = query.view();
     let mut timings = Timings::open(query.timings.as_deref())?;
     timings.read_starts();
-    let mut snapshot = sampler.refresh(procfs, users, Snapshot::default());
+    let mut snapshot = Snapshot::default();
+    sampler.set_deferral(procfs, users, &mut snapshot, (query.sort, true));
+    let mut snapshot = sampler.refresh(procfs, users, snapshot);
     if let Some(machine) = &mut machine {
         machine.refresh(procfs);
     }
@@ -52,6 +57,9 @@ pub fn run(
     // The baseline is read, not printed.
     timings.drawn(false);
     let mut next = Instant::now() + query.delay;
+    timings.fill(snapshot.rows.len(), || {
+        sampler.set_deferral(procfs, users, &mut snapshot, (query.sort, false));
+    });
     let mut printed = 0;
     while query.count.is_none_or(|count| printed < count) {
         if !sleep_until(next) {

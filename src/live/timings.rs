@@ -1,6 +1,7 @@
 //! `top --timings FILE`: one line per refresh with the wall and CPU time of reading it and
 //! of drawing (or printing) it, so the live view's cost is measured by the live view itself
-//! (benches/top.sh reads these lines) rather than guessed from whole runs.
+//! (benches/top.sh reads these lines) rather than guessed from whole runs. A stream's read of
+//! the columns its baseline deferred has a `fill` line of its own.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -72,6 +73,25 @@ impl Timings {
         if let Some((_, end)) = &mut self.read {
             *end = Some((Mark::now(), rows));
         }
+    }
+
+    /// Runs `work`, a read of the columns the last refresh deferred for `rows` rows, and
+    /// writes its line: `fill REFRESH rows N read_ms X read_cpu_ms Y` (not a refresh of its
+    /// own: nothing is drawn after it).
+    pub fn fill<T>(&mut self, rows: usize, work: impl FnOnce() -> T) -> T {
+        let Some(out) = &mut self.out else {
+            return work();
+        };
+        let start = Mark::now();
+        let result = work();
+        let (read_ms, read_cpu) = start.elapsed_ms(&Mark::now());
+        let _ = writeln!(
+            out,
+            "fill {} rows {rows} read_ms {read_ms:.1} read_cpu_ms {read_cpu:.1}",
+            self.refresh
+        )
+        .and_then(|()| out.flush());
+        result
     }
 
     /// The refresh is drawn (or printed; `drawn` false: nothing was, a stream's baseline):

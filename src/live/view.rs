@@ -8,6 +8,7 @@ use crate::analyze::tree::Forest;
 use crate::columns::value;
 use crate::query::signal::SignalChoice;
 use crate::render::tui::snapshot::Snapshot;
+use crate::render::tui::table::offset;
 use crate::render::tui::view::{View, Visible};
 
 /// What the event loop must do after a key.
@@ -72,6 +73,13 @@ impl Rebuild for View {
         }
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
     }
+}
+
+/// The visible rows a screen of `height` rows may show: the table draws at most that many,
+/// ending with the selected row or starting at the top (`render::tui::table::offset`).
+pub fn on_screen(view: &View, height: usize) -> impl Iterator<Item = &Visible> {
+    let first = offset(view.selected, height);
+    view.visible.iter().skip(first).take(height)
 }
 
 /// The lower-case text the filter searches: the name and every text cell.
@@ -145,6 +153,7 @@ mod tests {
             ],
             rates: Rates::default(),
             fresh: false,
+            deferred: false,
         }
     }
 

@@ -419,16 +419,25 @@ fn live_ps_count(n: usize) -> (u64, String) {
     (total_of(&summary), summary)
 }
 
-#[test]
-fn ps_pid_and_name_on_live_processes_the_test_started() {
+/// True when strace traces and a user and PID namespace can be made here (`what` names the
+/// check skipped otherwise, with a notice).
+pub(crate) fn traceable_namespaces(what: &str) -> bool {
     if !strace_ready() {
-        return;
+        return false;
     }
     let probe = Command::new("unshare")
         .args(["-Urpf", "--mount-proc", "true"])
         .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("notice: user namespaces are unavailable here; live syscall budget skipped");
+    let ready = probe.is_ok_and(|o| o.status.success());
+    if !ready {
+        eprintln!("notice: user namespaces are unavailable here; {what} skipped");
+    }
+    ready
+}
+
+#[test]
+fn ps_pid_and_name_on_live_processes_the_test_started() {
+    if !traceable_namespaces("live syscall budget") {
         return;
     }
     let (small, _) = live_ps_count(10);

@@ -36,6 +36,7 @@ mod system_user;
 mod terminal;
 mod threads;
 mod top;
+mod top_first_refresh;
 mod top_refresh;
 mod tree_kill;
 mod who;

@@ -147,12 +147,43 @@ fn top_refuses_json_and_a_pipe() {
 }
 
 /// A tmux server of this test only (its own socket), killed when dropped.
-struct Tmux {
+pub struct Tmux {
     socket: String,
 }
 
 impl Tmux {
-    fn tmux(&self, args: &[&str]) -> std::process::Output {
+    /// Runs `script` (a shell command line) in a `width`x`height` tmux session on a server
+    /// of its own (`label` tells the tests' servers apart); `None`, with a notice, when tmux
+    /// is not installed (CI installs it: there the test must not skip).
+    pub fn start(label: &str, script: &str, (width, height): (u16, u16)) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI installs tmux: the terminal test must not skip there"
+            );
+            eprintln!("notice: tmux is not installed; skipping the terminal test (CI installs it)");
+            return None;
+        }
+        let tmux = Tmux {
+            socket: format!("procscope-top-{label}-{}", std::process::id()),
+        };
+        let (width, height) = (width.to_string(), height.to_string());
+        let started = tmux.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "top",
+            "-x",
+            &width,
+            "-y",
+            &height,
+            script,
+        ]);
+        assert!(started.status.success(), "{}", stderr(&started));
+        Some(tmux)
+    }
+
+    pub fn tmux(&self, args: &[&str]) -> std::process::Output {
         Command::new("tmux")
             .args(["-L", &self.socket])
             .args(args)
@@ -160,18 +191,18 @@ impl Tmux {
             .expect("tmux runs")
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "top"];
         args.extend_from_slice(keys);
         assert!(self.tmux(&args).status.success());
     }
 
-    fn screen(&self) -> String {
+    pub fn screen(&self) -> String {
         String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "top"]).stdout).into()
     }
 
     /// Polls the screen until `check` holds (a minute at most, for a loaded machine).
-    fn until(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+    pub fn until(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let screen = self.screen();
@@ -191,7 +222,7 @@ impl Drop for Tmux {
 }
 
 /// The first table row of the screen (the line after the PID header).
-fn first_row(screen: &str) -> String {
+pub fn first_row(screen: &str) -> String {
     let mut lines = screen
         .lines()
         .skip_while(|l| !l.trim_start().starts_with("PID"));
@@ -290,37 +321,19 @@ fn full_screen_view_in_a_real_terminal() {
     drop(busy);
 }
 
-/// Starts `procscope top ARGS` in a 120x40 tmux session on a server of its own (`label`
-/// tells the tests' servers apart).
-fn top_in_tmux(label: &str, args: &str) -> Option<Tmux> {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI installs tmux: the terminal test must not skip there"
-        );
-        eprintln!("notice: tmux is not installed; skipping the terminal test (CI installs it)");
-        return None;
-    }
-    let tmux = Tmux {
-        socket: format!("procscope-top-{label}-{}", std::process::id()),
-    };
+/// Starts `procscope top ARGS` in a `width`x`height` tmux session on a server of its own
+/// (`label` tells the tests' servers apart); `EXIT=CODE` shows when it ends.
+pub fn top_in_tmux_sized(label: &str, args: &str, size: (u16, u16)) -> Option<Tmux> {
     let script = format!(
         "{} top {args}; echo EXIT=$?; sleep 60",
         crate::common::bin().display()
     );
-    let started = tmux.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "top",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &script,
-    ]);
-    assert!(started.status.success(), "{}", stderr(&started));
-    Some(tmux)
+    Tmux::start(label, &script, size)
+}
+
+/// Starts `procscope top ARGS` in a 120x40 tmux session (see [`top_in_tmux_sized`]).
+fn top_in_tmux(label: &str, args: &str) -> Option<Tmux> {
+    top_in_tmux_sized(label, args, (120, 40))
 }
 
 /// The percentage after `label` on the screen (`JS main thread busy 97.0% ...`).

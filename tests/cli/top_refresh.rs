@@ -24,9 +24,19 @@ fn timings_has_a_line_per_refresh_read_and_render() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = std::fs::read_to_string(&file).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    // The baseline read (printed nothing), then the three snapshots.
+    // The baseline read (printed nothing), the read of the columns it deferred (while the
+    // first interval passes: `cmd` here), then the three snapshots.
+    let (fills, lines): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| l.starts_with("fill "));
     assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(text.lines().nth(1), fills.first().copied(), "{text}");
+    let fill = fields(fills[0]);
+    let keys: Vec<&str> = fill.iter().map(|(key, _)| *key).collect();
+    assert_eq!(keys, ["fill", "rows", "read_ms", "read_cpu_ms"], "{text}");
+    assert_eq!(
+        (fill[0].1, fill[1].1),
+        ("1", "1"),
+        "the baseline's row: {text}"
+    );
     for (at, line) in lines.iter().enumerate() {
         let fields = fields(line);
         let keys: Vec<&str> = fields.iter().map(|(key, _)| *key).collect();
@@ -59,7 +69,7 @@ fn timings_has_a_line_per_refresh_read_and_render() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 8);
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 10);
     let bad = command(&[
         "top",
         "--batch",

@@ -83,13 +83,15 @@ impl FdBudget {
     /// as descriptors are opened, and in a process with more than one thread each doubling
     /// waits for an RCU grace period while the reader threads wait on the table: ten of
     /// them on the way to 20000 descriptors made the first refresh at 10000 processes wait
-    /// longer than it computed. One growth waits once.
+    /// longer than it computed. One growth, made while no other thread shares the table
+    /// (the watchdog thread leaves it, and is waited for here), does not wait.
     pub fn grow_table_for(&self, processes: usize, any: BorrowedFd) {
         let kept = processes.saturating_mul(KEPT.len() + 1).min(self.total);
         let want = kept + RESERVE as usize;
         if kept == 0 || want <= self.grown.load(Ordering::Relaxed) {
             return;
         }
+        watchdog::wait_until_table_unshared(std::time::Duration::from_millis(50));
         // A descriptor numbered `want - 1` (below the soft limit, which is the budget plus
         // the reserve at most): the table grows to hold it; closed at once.
         let _ = rustix::io::fcntl_dupfd_cloexec(any, (want - 1) as i32);

@@ -35,6 +35,9 @@ pub struct TopRow {
     pub rates: Rates,
     /// Not in the previous refresh (or its PID now names another process).
     pub fresh: bool,
+    /// The cells of the sampler's deferred columns are not read yet: the live view reads
+    /// them before it draws or searches the row.
+    pub deferred: bool,
 }
 
 /// A row of the previous refresh that is gone now, shown once more as exited.

@@ -64,6 +64,7 @@ fn row(pid: u32, cpu: f64, argv: &[&[u8]]) -> TopRow {
             ..Rates::default()
         },
         fresh: false,
+        deferred: false,
     }
 }
 
