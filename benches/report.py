@@ -76,16 +76,14 @@ WHY = {
     "ports-mixed": "as above: every descriptor of every process is read.",
     "tree": "92% of the time is in the kernel opening and formatting PID/stat (four calls "
     "per process, the floor for the file and its owner); pstree does the same reads.",
-    "threads": "per thread the kernel opens and formats task/TID/stat, status (the context "
-    "switches of the CSW column) and syscall (WAIT, PC and the stack), each needed by a "
-    "default column: a loop that only opens, reads and closes these files costs about 300 ms "
-    "of CPU per 10000 threads (status 130, stat 94, syscall 81), about 85% of procscope's CPU "
-    "time; with two CPUs (1.6 to 1.7 in use) the wall time cannot go much below half of that, "
-    "while 0.3x of `ps -L -p` is about 190 ms at 100 processes and 210 ms at 2000. ps -L "
-    "reads stat and status of every thread of every process before it filters, so the ratio "
-    "falls with scale (under 0.1x at 10000 processes).",
-    "threads-1k": "as for 10000 threads: three files per thread plus the fixed symbol-table "
-    "reads, a larger share here.",
+    "threads": "per thread the kernel opens and formats task/TID/stat and syscall (WAIT, PC "
+    "and the stack) and answers a taskstats question for the CTXSW column (`status`, a third "
+    "file and the costliest, for a caller without CAP_NET_ADMIN); the files alone cost about "
+    "200 ms of CPU per 10000 threads; with two CPUs the wall time cannot go much below half "
+    "of procscope's CPU time. ps -L reads stat and status of every thread of every process "
+    "before it filters, so the ratio falls with scale.",
+    "threads-1k": "as for 10000 threads: two files and a taskstats answer per thread plus "
+    "the fixed symbol-table reads, a larger share here.",
     "mem": "mem reads smaps and one syscall file per thread (the stack pointers that "
     "attribute thread stacks); pmap -x reads smaps only.",
     "mem-node": "as above, for Node.js's threads.",
