@@ -52,3 +52,25 @@ impl<'a> Iterator for Fields<'a> {
         (!word.is_empty()).then_some(word)
     }
 }
+
+/// The native-endian integer at `offset` of a kernel struct, `None` past its end (an older
+/// kernel's shorter struct).
+pub(crate) fn u16_at(raw: &[u8], offset: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(
+        raw.get(offset..offset + 2)?.try_into().ok()?,
+    ))
+}
+
+/// See [`u16_at`].
+pub(crate) fn u32_at(raw: &[u8], offset: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(
+        raw.get(offset..offset + 4)?.try_into().ok()?,
+    ))
+}
+
+/// See [`u16_at`].
+pub(crate) fn u64_at(raw: &[u8], offset: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(
+        raw.get(offset..offset + 8)?.try_into().ok()?,
+    ))
+}

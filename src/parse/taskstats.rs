@@ -5,6 +5,8 @@
 
 use netlink_packet_core::NlasIterator;
 
+use super::{u16_at, u32_at, u64_at};
+
 /// `TASKSTATS_TYPE_PID`, `TASKSTATS_TYPE_STATS` and `TASKSTATS_TYPE_AGGR_PID`.
 const TYPE_PID: u16 = 1;
 const TYPE_STATS: u16 = 3;
@@ -70,24 +72,6 @@ fn attributes_of(raw: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
 
 /// The bytes of an attribute's length and type.
 const NLA_HEADER: usize = 4;
-
-fn u16_at(raw: &[u8], offset: usize) -> Option<u16> {
-    Some(u16::from_ne_bytes(
-        raw.get(offset..offset + 2)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(raw: &[u8], offset: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(
-        raw.get(offset..offset + 4)?.try_into().ok()?,
-    ))
-}
-
-fn u64_at(raw: &[u8], offset: usize) -> Option<u64> {
-    Some(u64::from_ne_bytes(
-        raw.get(offset..offset + 8)?.try_into().ok()?,
-    ))
-}
 
 #[cfg(test)]
 mod tests {

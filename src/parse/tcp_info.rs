@@ -2,6 +2,8 @@
 //! answer, include/uapi/linux/tcp.h), and the queue and timer facts of a TCP socket. Older
 //! kernels send a shorter struct: fields past its end are absent, never garbage.
 
+use super::{u32_at, u64_at};
+
 /// What `ss -o -i` shows about one TCP socket that procscope reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TcpInfo {
@@ -15,18 +17,6 @@ pub struct TcpInfo {
     /// Bytes the peer acknowledged (sent by us), and bytes we received (Linux ≥ 4.1).
     pub bytes_acked: Option<u64>,
     pub bytes_received: Option<u64>,
-}
-
-fn u32_at(raw: &[u8], offset: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(
-        raw.get(offset..offset + 4)?.try_into().ok()?,
-    ))
-}
-
-fn u64_at(raw: &[u8], offset: usize) -> Option<u64> {
-    Some(u64::from_ne_bytes(
-        raw.get(offset..offset + 8)?.try_into().ok()?,
-    ))
 }
 
 /// Parses a `tcp_info` in the kernel's byte order; `None` when it is shorter than the

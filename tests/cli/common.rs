@@ -240,6 +240,13 @@ impl Gate {
         rx.recv().unwrap()
     }
 
+    /// Parks `count` threads with small (64 KiB) stacks; returns their TIDs.
+    pub fn park_many(&mut self, count: usize) -> Vec<u32> {
+        (0..count)
+            .map(|_| self.park(std::thread::Builder::new().stack_size(64 << 10)))
+            .collect()
+    }
+
     /// The pthread handle of the `index`th parked thread (for `pthread_getattr_np`).
     pub fn pthread(&self, index: usize) -> libc::pthread_t {
         std::os::unix::thread::JoinHandleExt::as_pthread_t(&self.handles[index])

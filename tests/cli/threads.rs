@@ -314,9 +314,7 @@ TID NAME     S %CPU USER  SYS CPU CTXSW     STACK WAIT           PC
 #[test]
 fn two_thousand_threads_are_all_listed() {
     let mut gate = Gate::default();
-    let tids: Vec<u32> = (0..2000)
-        .map(|_| gate.park(std::thread::Builder::new().stack_size(64 << 10)))
-        .collect();
+    let tids = gate.park_many(2000);
     let doc = json(&run(&[
         "threads",
         &std::process::id().to_string(),
@@ -379,9 +377,7 @@ fn threads_of_own_sleep_child() {
 #[test]
 fn context_switches_of_parked_threads_equal_their_status() {
     let mut gate = Gate::default();
-    let tids: Vec<u32> = (0..40)
-        .map(|_| gate.park(std::thread::Builder::new().stack_size(64 << 10)))
-        .collect();
+    let tids = gate.park_many(40);
     for &tid in &tids {
         wait_blocked_in(tid, &[FUTEX]);
     }
