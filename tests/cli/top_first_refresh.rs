@@ -146,13 +146,19 @@ fn the_first_snapshot_of_a_stream_shows_every_column_of_an_idle_process() {
     let token = format!("0.3{}", 10_000_000 + std::process::id());
     let target = Owned::spawn("sleep", &["1000", &token]).sleeping();
     let pid = target.pid().to_string();
-    let args = ["top", "--batch", "-n", "1", "-d", "300ms"];
-    let output = command(&args)
-        .args(["-o", "pid,user,rss,cmd", "--pid", &pid])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let text = stdout(&output);
+    // One snapshot of the target alone, with `columns`.
+    let snapshot = |args: &[&str], columns: &str| {
+        let output = command(args)
+            .args(["-o", columns, "--pid", &pid])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let text = snapshot(
+        &["top", "--batch", "-n", "1", "-d", "300ms"],
+        "pid,user,rss,cmd",
+    );
     let row = text
         .lines()
         .map(str::trim_start)
@@ -165,13 +171,11 @@ fn the_first_snapshot_of_a_stream_shows_every_column_of_an_idle_process() {
     assert_eq!(words[1], user, "{text}");
     assert_ne!(words[2], "-", "its resident size: {text}");
     assert!(row.contains(&format!("sleep 1000 {token}")), "{text}");
-    let args = ["ps", "--watch", "300ms", "--ndjson", "-n", "1"];
-    let output = command(&args)
-        .args(["-o", "pid,rss,cmd", "--pid", &pid])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let object: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    let ndjson = snapshot(
+        &["ps", "--watch", "300ms", "--ndjson", "-n", "1"],
+        "pid,rss,cmd",
+    );
+    let object: serde_json::Value = serde_json::from_str(ndjson.trim()).unwrap();
     assert_eq!(object["argv"], serde_json::json!(["sleep", "1000", token]));
     assert!(
         object["rss_bytes"].as_u64().is_some_and(|rss| rss > 0),
