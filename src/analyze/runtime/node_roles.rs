@@ -293,6 +293,15 @@ fn by_evidence(thread: &ThreadFacts, expect: &Expectations) -> (BTreeSet<ThreadR
         Some("epoll_wait" | "epoll_pwait" | "epoll_pwait2") => {
             epoll_roles(thread, expect, platform, &stack_text)
         }
+        // V8's platform workers sleep too (a backoff inside a task), on the same stack size
+        // as libuv's pool: a sleep alone does not tell them apart.
+        Some("clock_nanosleep" | "nanosleep") if platform => (
+            set(&[POOL, V8, WORKER]),
+            format!(
+                "sleeping in {} (a pool job, or a V8 worker's backoff), {stack_text} stack",
+                waits::describe(&state, None).text
+            ),
+        ),
         Some(_) => (
             set(&[POOL, WORKER]),
             format!(

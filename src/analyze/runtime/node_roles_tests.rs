@@ -237,3 +237,14 @@ fn flags_from_the_command_line() {
     let flags = node_flags(&args(&["node", "-r", "x.js", "-e", "--inspect"]));
     assert_eq!(flags, ["-r"]);
 }
+
+/// Node 24 under load: a V8 platform worker caught in `clock_nanosleep` (a backoff inside a
+/// task) was named a libuv pool thread; a sleep on the platform's stack size tells neither.
+#[test]
+fn a_sleeping_platform_thread_is_not_named_a_pool_thread() {
+    let mut threads = base();
+    threads[2] = thread(103, 230, 0, 8 * MIB, None);
+    let got = roles(&context(100, 1), &threads);
+    assert_ne!(got[2], POOL, "{got:?}");
+    assert_eq!(got[..2], [MAIN, SCHEDULER]);
+}
