@@ -2,6 +2,7 @@
 //! other processes.
 
 pub mod binary;
+mod cpu_clock;
 pub mod detail;
 pub mod family;
 pub mod fds;

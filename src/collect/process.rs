@@ -14,7 +14,7 @@ use crate::parse::stat::Stat;
 use crate::parse::syscall::SyscallState;
 use crate::query::needs::Needs;
 
-use super::process_files::{OneFile, read_comm, read_stat, read_statm_resident};
+use super::process_files::{OneFile, read_comm, read_stat_as_needed, read_statm_resident};
 pub use super::process_files::{read_syscall, read_wchan};
 
 /// At most this much of a command line is read (`argv_truncated` past it): a process can
@@ -23,6 +23,12 @@ pub const MAX_ARGV_BYTES: u64 = 256 << 10;
 
 /// `stat` and `status` are a few KiB; anything far larger is not a proc file.
 pub(super) const MAX_SMALL_FILE: u64 = 1 << 16;
+
+/// Needs that are no file of the process's own (a request of one file plus these is still
+/// one file).
+const NOT_FILES: Needs = Needs::USER_NAMES
+    .union(Needs::FAULTS)
+    .union(Needs::CPU_CLOCK);
 
 /// A process's starting environment as (name, value) pairs.
 pub use crate::collect::runtime::Environ;
@@ -69,6 +75,10 @@ pub struct ProcessSample {
     pub security: Option<SecuritySample>,
     /// The effective uid from the directory's owner (with `Needs::OWNER`, without status).
     pub owner: Option<Field<u32>>,
+    /// The process's CPU time from the kernel's process CPU clock, read instead of stat's
+    /// sum for a process of many threads (with `Needs::CPU_CLOCK`); `stat` is then the leader
+    /// thread's, whose times and faults are that thread's own.
+    pub cpu_clock_nanos: Option<u64>,
 }
 
 /// The per-process security files a listing may read.
@@ -113,8 +123,7 @@ impl ProcessSample {
         // One file needs no directory handle (two system calls fewer per process): with one
         // read nothing can mix two processes' data. (With no file at all, opening the
         // directory is what tells a vanished process.)
-        let one_file =
-            |file: Needs| needs.contains(file) && file.union(Needs::USER_NAMES).contains(needs);
+        let one_file = |file: Needs| needs.contains(file) && file.union(NOT_FILES).contains(needs);
         if one_file(Needs::STAT) || one_file(Needs::COMM) {
             return Self::read_dir(&OneFile { procfs, pid }, needs);
         }
@@ -138,16 +147,9 @@ impl ProcessSample {
             None if needs.contains(Needs::OWNER) => needs | Needs::STATUS,
             _ => needs,
         };
-        let stat = needs.contains(Needs::STAT).then(|| read_stat(dir));
-        if let Some(Err(Unavailable::Gone)) = stat {
-            return Err(Unavailable::Gone);
-        }
-        let comm = (needs.contains(Needs::COMM) && stat.is_none()).then(|| read_comm(dir));
-        if let Some(Err(Unavailable::Gone)) = comm {
-            return Err(Unavailable::Gone);
-        }
         // Kept while the listing is built (10000 threads keep 10000 of them): trimmed to its
-        // length, a third less than the read buffer.
+        // length, a third less than the read buffer. Read before `stat`: its thread count
+        // tells whether the CPU clock should stand in for stat's sum.
         let status = needs.contains(Needs::STATUS).then(|| {
             dir.read_whole("status", MAX_SMALL_FILE).map(|mut raw| {
                 raw.shrink_to_fit();
@@ -155,6 +157,14 @@ impl ProcessSample {
             })
         });
         if let Some(Err(Unavailable::Gone)) = status {
+            return Err(Unavailable::Gone);
+        }
+        let (stat, clock) = read_stat_as_needed(dir, needs, status.as_ref());
+        if let Some(Err(Unavailable::Gone)) = stat {
+            return Err(Unavailable::Gone);
+        }
+        let comm = (needs.contains(Needs::COMM) && stat.is_none()).then(|| read_comm(dir));
+        if let Some(Err(Unavailable::Gone)) = comm {
             return Err(Unavailable::Gone);
         }
         let mut sample = Self {
@@ -179,6 +189,7 @@ impl ProcessSample {
             namespaces: None,
             security: None,
             owner,
+            cpu_clock_nanos: clock,
         };
         let kind = sample.kind();
         if needs.contains(Needs::RSS) {
@@ -315,6 +326,18 @@ impl ProcessSample {
     /// The exact resident set size in bytes (with `Needs::RSS`).
     pub fn rss_bytes(&self, page_size: u64) -> Field<u64> {
         field(&self.rss).map(|rss| rss.bytes(page_size))
+    }
+
+    /// The CPU time of every thread, live and exited, in clock ticks: the process CPU clock
+    /// where it was read, else stat's sum.
+    pub fn cpu_ticks(&self, ticks_per_second: u64) -> Field<u64> {
+        match self.cpu_clock_nanos {
+            Some(nanos) => {
+                let ticks = u128::from(nanos) * u128::from(ticks_per_second) / 1_000_000_000;
+                Ok(u64::try_from(ticks).unwrap_or(u64::MAX))
+            }
+            None => self.stat().map(Stat::cpu_ticks),
+        }
     }
 
     /// The stat fields, or why they are missing (a file the request's needs did not name reads

@@ -4,8 +4,10 @@
 
 use crate::collect::procfs::{Files, ProcFs};
 use crate::model::Unavailable;
+use crate::parse::keyed::Keyed;
 use crate::parse::stat::{Stat, parse_stat};
 use crate::parse::syscall::{SyscallState, parse_syscall};
+use crate::query::needs::Needs;
 
 use super::process::{Field, MAX_SMALL_FILE, Resident};
 
@@ -77,5 +79,43 @@ impl Files for OneFile<'_> {
 
 pub(super) fn read_stat(dir: &impl Files) -> Field<Stat> {
     let raw = dir.read_whole("stat", MAX_SMALL_FILE)?;
+    parse_stat(&raw).map_err(|_| Unavailable::ReadError)
+}
+
+/// From this many threads on, a process's CPU total comes from its CPU clock (with
+/// `Needs::CPU_CLOCK`): below it, stat's two passes over the threads cost less than the
+/// extra system call.
+const CPU_CLOCK_THREADS: u64 = 64;
+
+/// Reads `stat` when `needs` has it (`None` otherwise), with the process CPU clock's reading
+/// when it stands in for stat's sum: with `Needs::CPU_CLOCK`, for a process whose `status`
+/// (read first) counts [`CPU_CLOCK_THREADS`] or more, `stat` is then the leader thread's.
+pub(super) fn read_stat_as_needed(
+    dir: &impl Files,
+    needs: Needs,
+    status: Option<&Field<Keyed>>,
+) -> (Option<Field<Stat>>, Option<u64>) {
+    if !needs.contains(Needs::STAT) {
+        return (None, None);
+    }
+    let many_threads = status
+        .and_then(|status| status.as_ref().ok()?.number("Threads"))
+        .is_some_and(|count| count >= CPU_CLOCK_THREADS);
+    let clock = (needs.contains(Needs::CPU_CLOCK) && many_threads)
+        .then(|| dir.cpu_clock_nanos())
+        .flatten();
+    // Read after the clock: a leader read through this directory proves the clock was this
+    // process's, not a later one's with the same PID.
+    let stat = match clock {
+        Some(_) => read_leader_stat(dir),
+        None => read_stat(dir),
+    };
+    (Some(stat), clock)
+}
+
+/// Reads the leader thread's `stat` (`task/PID/stat`): the process's fields without the
+/// kernel's pass over every thread for the summed times and faults.
+fn read_leader_stat(dir: &impl Files) -> Field<Stat> {
+    let raw = dir.read_whole(&format!("task/{}/stat", dir.id()), MAX_SMALL_FILE)?;
     parse_stat(&raw).map_err(|_| Unavailable::ReadError)
 }

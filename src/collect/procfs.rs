@@ -21,6 +21,9 @@ pub struct ProcFs {
     runtimes: &'static [RuntimeProbe],
     /// A proc filesystem (not a fixture tree of plain files).
     kernel: bool,
+    /// Whether the PIDs are those of procscope's own PID namespace (asked once, on first
+    /// need: see [`ProcFs::pid_view`]).
+    pids_are_ours: std::sync::OnceLock<bool>,
 }
 
 /// How far the PIDs of a proc tree can be trusted (see [`ProcFs::pid_view`]).
@@ -46,6 +49,8 @@ pub struct ProcessDir {
     runtimes: &'static [RuntimeProbe],
     /// A `/proc/PID` directory of a proc filesystem: its owner is the effective uid.
     owned_by_euid: bool,
+    /// A process of procscope's own PID namespace: its CPU clock can be read by PID.
+    cpu_clock: bool,
 }
 
 const DIR_FLAGS: OFlags = OFlags::RDONLY
@@ -67,6 +72,7 @@ impl ProcFs {
             dir,
             runtimes: &[],
             kernel,
+            pids_are_ours: std::sync::OnceLock::new(),
         })
     }
 
@@ -151,6 +157,10 @@ impl ProcFs {
             dir,
             runtimes: self.runtimes,
             owned_by_euid: self.kernel,
+            cpu_clock: self.kernel
+                && *self
+                    .pids_are_ours
+                    .get_or_init(|| self.pid_view() == PidView::Live),
         })
     }
 
@@ -270,6 +280,7 @@ impl ProcessDir {
             dir,
             runtimes: self.runtimes,
             owned_by_euid: false,
+            cpu_clock: false,
         })
     }
 
@@ -345,6 +356,12 @@ pub trait Files {
     fn euid_from_owner(&self) -> Option<Result<u32, Unavailable>> {
         None
     }
+
+    /// The process's CPU time from its CPU clock, in nanoseconds; `None` where it cannot be
+    /// read by PID (a thread, a fixture tree, another PID namespace's tree).
+    fn cpu_clock_nanos(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl Files for ProcessDir {
@@ -354,6 +371,12 @@ impl Files for ProcessDir {
 
     fn euid_from_owner(&self) -> Option<Result<u32, Unavailable>> {
         self.owned_by_euid.then(|| self.owner().map(|(uid, _)| uid))
+    }
+
+    fn cpu_clock_nanos(&self) -> Option<u64> {
+        self.cpu_clock
+            .then(|| crate::collect::cpu_clock::process_cpu_nanos(self.pid))
+            .flatten()
     }
 
     fn read_whole(&self, name: &str, limit: u64) -> Result<Vec<u8>, Unavailable> {

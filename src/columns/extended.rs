@@ -66,7 +66,7 @@ pub const MINFLT: Column = Column {
     header: "MINFL",
     json_key: "minor_faults",
     kind: Kind::Integer,
-    needs: Needs::STAT,
+    needs: Needs::STAT.union(Needs::FAULTS),
     about: "minor page faults (served without I/O)",
     extract: |p, _| Ok(Value::Integer(p.stat()?.minflt as i64)),
 };
@@ -76,7 +76,7 @@ pub const MAJFLT: Column = Column {
     header: "MAJFL",
     json_key: "major_faults",
     kind: Kind::Integer,
-    needs: Needs::STAT,
+    needs: Needs::STAT.union(Needs::FAULTS),
     about: "major page faults (needed I/O)",
     extract: |p, _| Ok(Value::Integer(p.stat()?.majflt as i64)),
 };

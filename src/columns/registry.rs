@@ -101,6 +101,7 @@ pub static COLUMNS: &[Column] = &[
         about: "CPU use in % of one core: lifetime average, or over --interval",
         extract: |p, ctx| {
             let stat = p.stat()?;
+            let cpu_ticks = p.cpu_ticks(ctx.system.ticks_per_second)?;
             match ctx.sampled_cpu {
                 Some(sampled) => sampled
                     .get(&(p.pid, p.tid))
@@ -109,7 +110,7 @@ pub static COLUMNS: &[Column] = &[
                     .ok_or(Unavailable::Gone),
                 None => Ok(Value::Percent(
                     ctx.system
-                        .lifetime_cpu_percent(stat.cpu_ticks(), stat.starttime_ticks),
+                        .lifetime_cpu_percent(cpu_ticks, stat.starttime_ticks),
                 )),
             }
         },
@@ -298,9 +299,9 @@ pub static COLUMNS: &[Column] = &[
         needs: Needs::STAT,
         about: "CPU time used, user + system",
         extract: |p, ctx| {
-            Ok(Value::CpuSeconds(
-                ctx.system.ticks_to_seconds(p.stat()?.cpu_ticks()),
-            ))
+            Ok(Value::CpuSeconds(ctx.system.ticks_to_seconds(
+                p.cpu_ticks(ctx.system.ticks_per_second)?,
+            )))
         },
     },
     Column {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::analyze::tree::Forest;
 use crate::collect::listing::sample_cpu;
-use crate::collect::{Field, ProcFs, SystemInfo, UserNames};
+use crate::collect::{Field, Needs, ProcFs, SystemInfo, UserNames};
 use crate::columns::packed::PackedCells;
 use crate::columns::{self, Column, Context, Value, value};
 use crate::exit;
@@ -110,6 +110,18 @@ fn sample_cpu_of(
     (cpu, gone)
 }
 
+/// What each process must have read: the query's needs, and, unless fault counters are
+/// shown, a many-threaded process's CPU total from the kernel's process CPU clock (the
+/// columns use only that total).
+fn listing_needs(query: &PsQuery) -> Needs {
+    let needs = query.needs();
+    if needs.contains(Needs::FAULTS) {
+        needs
+    } else {
+        needs | Needs::CPU_CLOCK
+    }
+}
+
 /// Reads the rows of the listing in their order (sort keys, `--reverse`, `--tree`), and
 /// how many processes vanished while they were read.
 fn read_sorted(
@@ -122,7 +134,7 @@ fn read_sorted(
         procfs,
         pids,
         &query.filter,
-        query.needs(),
+        listing_needs(query),
         query.threads,
         |sample| {
             let cells = PackedCells::pack(query.columns.iter().map(|c| c.value(sample, context)));

@@ -48,6 +48,13 @@ impl Needs {
     /// The effective uid: the owner of `/proc/PID` (one `fstat`), or `status` where that
     /// is not the euid (threads, fixture trees).
     pub const OWNER: Self = Self(1 << 18);
+    /// `stat`'s page-fault counters, which the kernel sums over the threads.
+    pub const FAULTS: Self = Self(1 << 19);
+    /// The caller takes a many-threaded process's CPU time from the kernel's process CPU
+    /// clock (the same sum in one pass over the threads, not stat's two) and its other `stat`
+    /// fields from the leader thread's: for requests without [`Needs::FAULTS`] that use
+    /// only the CPU total (`ProcessSample::cpu_ticks`), never the user/system split.
+    pub const CPU_CLOCK: Self = Self(1 << 20);
 
     /// Both sets together (usable in constants).
     pub const fn union(self, other: Self) -> Self {

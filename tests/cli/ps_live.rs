@@ -236,3 +236,74 @@ pub fn which(program: &str) -> std::path::PathBuf {
         .unwrap();
     std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
+
+/// The test process's CPU time in clock ticks, every thread's (stat's sum).
+fn own_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15; the split starts at field 3 (state).
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Threads that used `each` of CPU time apiece, then exited.
+fn burn_on_threads(threads: usize, each: std::time::Duration) {
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut used = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                let budget = i64::try_from(each.as_nanos()).unwrap();
+                while used.tv_sec * 1_000_000_000 + used.tv_nsec < budget {
+                    // SAFETY: a valid clock ID and a valid out pointer.
+                    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut used) };
+                }
+            });
+        }
+    });
+}
+
+/// A process of many threads (here the test process, with 70 parked) has its CPU time read
+/// from the kernel's process CPU clock and its other fields from the leader's `stat`: the
+/// time must still be every thread's, exited ones included, as stat's sum says (and as a
+/// listing that shows fault counters, which reads that sum, says too).
+#[test]
+fn cpu_time_of_a_many_threaded_process_counts_every_thread() {
+    let mut gate = crate::common::Gate::default();
+    gate.park_many(70);
+    burn_on_threads(4, std::time::Duration::from_millis(100));
+    let pid = std::process::id();
+    for columns in [None, Some("pid,time,threads,minflt")] {
+        let before = own_cpu_ticks();
+        let mut args = vec![
+            "ps".to_owned(),
+            "--json".into(),
+            "--pid".into(),
+            pid.to_string(),
+        ];
+        if let Some(columns) = columns {
+            args.extend(["-o".to_owned(), columns.to_owned()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let doc = json(&run(&args));
+        let after = own_cpu_ticks();
+        let row = row_of(&doc, pid);
+        assert!(row["threads"].as_u64().unwrap() >= 71, "{row}");
+        let seconds = row["cpu_time_seconds"].as_f64().unwrap();
+        let ticks = (seconds * 100.0).round() as u64;
+        // The burning threads alone used 40 ticks: the leader's own time is far less.
+        assert!(before >= 40, "{before}");
+        // The clock's total in ticks is at most one above stat's two rounded parts.
+        assert!(
+            before <= ticks && ticks <= after + 1,
+            "{columns:?}: {ticks} ticks, stat said {before} before and {after} after"
+        );
+    }
+    gate.open();
+}
