@@ -45,13 +45,13 @@ WHY = {
     "the USER column and /etc/localtime for START; `ps -p 1` shows neither a user nor a start "
     "time.",
     "ps": "the 100-process namespace holds 11000 threads (the 10000- and 1000-thread "
-    "workloads): listing /proc walks every one of them (about 2.5 ms, the kernel's next_tgid), "
-    "and the stat of the 10000-thread process adds up all their CPU times (about 3 ms cold, "
-    "one reader's share): both tools pay both, and with start-up (about 2 ms: the loader, "
-    "relocations, argument parsing) they leave a floor near half of `ps aux` for the "
-    "reads that can run in parallel. perf (kernel visible): do_task_stat 30%, the /proc "
-    "listing 14%, status 6.5%, cmdline 3.5%. On the host (67 processes, no thread-heavy "
-    "workload) the same comparison is 0.58x (4.5 ms against 7.8 ms).",
+    "workloads): listing /proc walks every one of them (1.6 to 2.8 ms, the kernel's "
+    "next_tgid, on one CPU before any process can be read), and the CPU time of the "
+    "10000-thread process is a pass over all of them (about 1.5 ms through its CPU clock, "
+    "3 ms through stat, which `ps aux` reads). With start-up (about 2 ms: exec, the loader, "
+    "relocations, argument parsing) that leaves a floor near half of `ps aux` for the reads "
+    "that can run on two CPUs, and the time moves by 2 ms between runs with the listing and "
+    "the readers' balance. procscope uses 0.75x ps aux's CPU here.",
     "fds": "per descriptor procscope makes at most 4.8 file system calls (a readlink, the "
     "fdinfo: open, read, close, and one stat per distinct file), lsof -p about 13 (strace -c on "
     "10003 descriptors: 30282 stat, 20957 read, 30184 close, 10071 readlink, 10225 open), but "

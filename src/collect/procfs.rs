@@ -102,8 +102,15 @@ impl ProcFs {
     }
 
     /// Whether this tree's PIDs are the ones the kernel uses for procscope's caller: only the
-    /// live `/proc` of procscope's own PID namespace is [`PidView::Live`].
+    /// live `/proc` of procscope's own PID namespace is [`PidView::Live`]. Remembered for
+    /// the process directories opened later (their CPU clocks).
     pub fn pid_view(&self) -> PidView {
+        let view = self.judge_pid_view();
+        let _ = self.pids_are_ours.set(view == PidView::Live);
+        view
+    }
+
+    fn judge_pid_view(&self) -> PidView {
         let root = self.root.display();
         let is_procfs = rustix::fs::fstatfs(&self.dir)
             .is_ok_and(|fs| i64::from(fs.f_type as i32) == PROC_SUPER_MAGIC);
@@ -160,7 +167,7 @@ impl ProcFs {
             cpu_clock: self.kernel
                 && *self
                     .pids_are_ours
-                    .get_or_init(|| self.pid_view() == PidView::Live),
+                    .get_or_init(|| self.judge_pid_view() == PidView::Live),
         })
     }
 
