@@ -53,6 +53,27 @@ mod tests {
         assert!(own >= after, "own {own} < read {after}");
     }
 
+    /// A directory opened before anything asked for the tree's PID view (as `kill` does)
+    /// judges the view itself, and one opened after reuses the answer: neither may wait on
+    /// the other (a deadlock once), and both read the clock of our own, live process.
+    #[test]
+    fn process_directories_read_the_clock_before_and_after_the_pid_view() {
+        use crate::collect::procfs::{Files, ProcFs};
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let me = std::process::id();
+            let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+            let before = procfs.process(me).unwrap().cpu_clock_nanos();
+            let _ = procfs.pid_view();
+            let after = procfs.process(me).unwrap().cpu_clock_nanos();
+            done.send((before, after)).unwrap();
+        });
+        let (before, after) = finished
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("opening a process directory hung");
+        assert!(before.is_some() && after >= before, "{before:?} {after:?}");
+    }
+
     #[test]
     fn no_clock_for_pid_zero_or_out_of_range() {
         assert_eq!(process_clock(0), None);
