@@ -237,19 +237,6 @@ pub fn which(program: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
-/// The test process's CPU time in clock ticks, every thread's (stat's sum).
-fn own_cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .unwrap()
-        .1
-        .split_whitespace()
-        .collect();
-    // utime and stime are fields 14 and 15; the split starts at field 3 (state).
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 /// Threads that used `each` of CPU time apiece, then exited.
 fn burn_on_threads(threads: usize, each: std::time::Duration) {
     std::thread::scope(|scope| {
@@ -280,7 +267,7 @@ fn cpu_time_of_a_many_threaded_process_counts_every_thread() {
     burn_on_threads(4, std::time::Duration::from_millis(100));
     let pid = std::process::id();
     for columns in [None, Some("pid,time,threads,minflt")] {
-        let before = own_cpu_ticks();
+        let before = cpu_ticks(pid);
         let mut args = vec![
             "ps".to_owned(),
             "--json".into(),
@@ -292,7 +279,7 @@ fn cpu_time_of_a_many_threaded_process_counts_every_thread() {
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let doc = json(&run(&args));
-        let after = own_cpu_ticks();
+        let after = cpu_ticks(pid);
         let row = row_of(&doc, pid);
         assert!(row["threads"].as_u64().unwrap() >= 71, "{row}");
         let seconds = row["cpu_time_seconds"].as_f64().unwrap();
