@@ -101,17 +101,16 @@ pub static COLUMNS: &[Column] = &[
         about: "CPU use in % of one core: lifetime average, or over --interval",
         extract: |p, ctx| {
             let stat = p.stat()?;
-            let cpu_ticks = p.cpu_ticks(ctx.system.ticks_per_second)?;
             match ctx.sampled_cpu {
                 Some(sampled) => sampled
                     .get(&(p.pid, p.tid))
                     .copied()
                     .map(Value::Percent)
                     .ok_or(Unavailable::Gone),
-                None => Ok(Value::Percent(
-                    ctx.system
-                        .lifetime_cpu_percent(cpu_ticks, stat.starttime_ticks),
-                )),
+                None => Ok(Value::Percent(ctx.system.lifetime_cpu_percent(
+                    p.cpu_ticks(ctx.system.ticks_per_second)?,
+                    stat.starttime_ticks,
+                ))),
             }
         },
     },
