@@ -16,7 +16,22 @@ pub trait FilterProcess {
 }
 
 /// The PIDs to read: every visible process the filter does not reject by number alone.
+/// PIDs named with `--pid` on a proc filesystem are taken as named when they have an entry,
+/// without listing `/proc` (a walk over every task: 2 ms at 11000 threads); a thread's ID
+/// has an entry too, and the filter refuses it once its `status` is read (see
+/// [`ProcessFilter::needs`]).
 pub fn candidate_pids(procfs: &ProcFs, filter: &ProcessFilter) -> anyhow::Result<Vec<u32>> {
+    if !filter.pids.is_empty() && procfs.is_kernel() {
+        let mut pids: Vec<u32> = filter
+            .pids
+            .iter()
+            .copied()
+            .filter(|&pid| !filter.rejects_pid(pid) && procfs.has_entry(pid))
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        return Ok(pids);
+    }
     Ok(procfs
         .pids()
         .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", procfs.root().display()))?

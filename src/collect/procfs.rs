@@ -147,6 +147,23 @@ impl ProcFs {
         PidView::Live
     }
 
+    /// A proc filesystem, not a fixture tree of plain files.
+    pub fn is_kernel(&self) -> bool {
+        self.kernel
+    }
+
+    /// Whether the root has an entry `PID` (a process, or a thread: the kernel answers a
+    /// lookup of either, though it lists only processes).
+    pub fn has_entry(&self, pid: u32) -> bool {
+        rustix::fs::accessat(
+            &self.dir,
+            pid.to_string(),
+            rustix::fs::Access::EXISTS,
+            rustix::fs::AtFlags::empty(),
+        )
+        .is_ok()
+    }
+
     /// The numeric entries of the root, ascending: every process visible to us. A process can
     /// start or exit during the scan; the listing is a best-effort snapshot.
     pub fn pids(&self) -> std::io::Result<Vec<u32>> {

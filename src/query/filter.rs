@@ -36,7 +36,8 @@ impl ProcessFilter {
         if !self.ppids.is_empty() || !self.states.is_empty() {
             needs |= Needs::STAT;
         }
-        if !self.uids.is_empty() {
+        // A PID named on the command line may be a thread's ID: status's Tgid tells.
+        if !self.uids.is_empty() || !self.pids.is_empty() {
             needs |= Needs::STATUS;
         }
         if self.runtime.is_some() {

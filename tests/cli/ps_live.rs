@@ -294,3 +294,63 @@ fn cpu_time_of_a_many_threaded_process_counts_every_thread() {
     }
     gate.open();
 }
+
+/// `--pid` names processes: the thread's ID of a thread the test parked (which `/proc`
+/// answers a lookup for, though it lists only processes) is no process, listed or
+/// `--threads`, while the test process named beside it is one.
+#[test]
+fn a_thread_id_named_as_a_pid_is_no_process() {
+    let mut gate = crate::common::Gate::default();
+    let tid = gate.park_many(1)[0];
+    let me = std::process::id();
+    for threads in [false, true] {
+        let mut args = vec!["ps", "--json", "--pid"];
+        let pids = format!("{me},{tid}");
+        args.push(&pids);
+        if threads {
+            args.push("--threads");
+        }
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let doc = json(&output);
+        let rows = doc["processes"].as_array().unwrap();
+        assert!(
+            !rows.is_empty() && rows.iter().all(|row| row["pid"] == me),
+            "{doc}"
+        );
+        if threads {
+            assert!(rows.iter().any(|row| row["tid"] == tid), "{doc}");
+        }
+        assert_eq!(doc["errors"][0]["pid"], tid, "{doc}");
+        assert_eq!(doc["errors"].as_array().unwrap().len(), 1, "{doc}");
+    }
+    gate.open();
+}
+
+/// `ps --pid` on the live `/proc` reads the named processes without listing `/proc` (a walk
+/// over every task in the namespace): no `getdents` at all for the default columns.
+#[test]
+fn ps_pid_reads_without_listing_proc() {
+    let strace_works = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "true"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !strace_works {
+        assert!(std::env::var_os("CI").is_none(), "CI installs strace");
+        eprintln!("skipping: strace cannot trace here");
+        return;
+    }
+    let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let output = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=getdents64,getdents", "-o"])
+        .arg(log.path())
+        .arg(crate::common::bin())
+        .args(["ps", "--pid", &sleeper.pid().to_string()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout(&output).contains("sleep 300"), "{output:?}");
+    let trace = std::fs::read_to_string(log.path()).unwrap();
+    assert_eq!(trace.matches("getdents").count(), 0, "{trace}");
+}
