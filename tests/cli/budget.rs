@@ -15,7 +15,7 @@ const FILE_CALLS: &str = "/^(open|openat|openat2|read|pread64|readlink|readlinka
 
 /// True when strace can trace here; a missing strace skips with a notice, except in CI,
 /// which installs it (.ci/run).
-fn strace_ready() -> bool {
+pub fn strace_ready() -> bool {
     let works = Command::new("strace")
         .args(["-f", "-qq", "-o", "/dev/null", "true"])
         .status()

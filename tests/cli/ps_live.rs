@@ -331,13 +331,7 @@ fn a_thread_id_named_as_a_pid_is_no_process() {
 /// over every task in the namespace): no `getdents` at all for the default columns.
 #[test]
 fn ps_pid_reads_without_listing_proc() {
-    let strace_works = std::process::Command::new("strace")
-        .args(["-f", "-qq", "-o", "/dev/null", "true"])
-        .status()
-        .is_ok_and(|status| status.success());
-    if !strace_works {
-        assert!(std::env::var_os("CI").is_none(), "CI installs strace");
-        eprintln!("skipping: strace cannot trace here");
+    if !crate::budget::strace_ready() {
         return;
     }
     let sleeper = Owned::spawn("sleep", &["300"]).sleeping();
