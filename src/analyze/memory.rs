@@ -71,7 +71,10 @@ impl Category {
 }
 
 /// What kind of memory an address is in: `heap` (`[heap]`), `static` (a module's data or
-/// the .bss right after it), `file` (read-only file data), `anonymous`, or `other`.
+/// the .bss right after it: an anonymous mapping that continues a private writable file
+/// mapping, the data segment), `file` (read-only file data), `anonymous`, or `other`. An
+/// anonymous mapping placed right after a read-only, executable or shared file mapping
+/// (where mmap put a SharedArrayBuffer or a malloc arena) is no module's .bss.
 pub fn address_region(maps: &[Mapping], address: u64) -> Option<&'static str> {
     let index = maps::find(maps, address)?;
     let mapping = &maps[index];
@@ -80,9 +83,15 @@ pub fn address_region(maps: &[Mapping], address: u64) -> Option<&'static str> {
     } else if mapping.is_file() {
         if mapping.write { "static" } else { "file" }
     } else if mapping.is_anonymous() {
-        let after_module =
-            index > 0 && maps[index - 1].is_file() && maps[index - 1].end == mapping.start;
-        if after_module { "static" } else { "anonymous" }
+        let after_data_segment = index > 0 && {
+            let before = &maps[index - 1];
+            before.is_file() && before.write && !before.shared && before.end == mapping.start
+        };
+        if after_data_segment {
+            "static"
+        } else {
+            "anonymous"
+        }
     } else {
         "other"
     })
@@ -302,6 +311,29 @@ mod tests {
         assert_eq!(address_region(&maps, 0x6ad0854), Some("heap"));
         assert_eq!(address_region(&maps, 0x7f0000000010), Some("anonymous"));
         assert_eq!(address_region(&maps, 0x10), None);
+    }
+
+    /// Memory mmap placed right after a module's read-only or executable mapping, or after a
+    /// shared file mapping, is anonymous: only the data segment (private and writable) is
+    /// continued by a .bss.
+    #[test]
+    fn anonymous_memory_after_a_read_only_or_shared_file_mapping_is_not_static() {
+        let maps = parse_maps(
+            b"7f10000000-7f10001000 r--p 00010000 fe:00 11 /usr/lib/libx.so
+              7f10001000-7f10002000 rw-p 00000000 00:00 0 
+              7f20000000-7f20001000 r-xp 00000000 fe:00 12 /usr/lib/liby.so
+              7f20001000-7f20002000 rw-p 00000000 00:00 0 
+              7f30000000-7f30001000 rw-s 00000000 00:05 13 /dev/shm/z
+              7f30001000-7f30002000 rw-p 00000000 00:00 0 
+",
+        );
+        for address in [0x7f10001010, 0x7f20001010, 0x7f30001010] {
+            assert_eq!(
+                address_region(&maps, address),
+                Some("anonymous"),
+                "{address:x}"
+            );
+        }
     }
 
     #[test]
