@@ -12,7 +12,9 @@ pub use crate::collect::listing::FilterProcess;
 
 impl FilterProcess for ProcessFilter {
     fn keeps(&self, process: &ProcessSample) -> bool {
-        if self.rejects_pid(process.pid) || (!self.pids.is_empty() && is_thread_id(process)) {
+        // A PID named on the command line may be a thread's ID, which is no process.
+        let thread_id = !self.pids.is_empty() && process.other_thread_group().is_some();
+        if self.rejects_pid(process.pid) || thread_id {
             return false;
         }
         let stat = process.stat().ok();
@@ -44,16 +46,6 @@ impl FilterProcess for ProcessFilter {
 }
 
 /// True when the process's cgroup lines meet the unit, container and cgroup conditions.
-/// True when the process read is in fact a thread of another (a TID named as a PID: its
-/// `status` gives another Tgid).
-fn is_thread_id(process: &ProcessSample) -> bool {
-    process
-        .status()
-        .ok()
-        .and_then(|status| status.number("Tgid"))
-        .is_some_and(|tgid| tgid != u64::from(process.pid))
-}
-
 fn keeps_placement(filter: &ProcessFilter, process: &ProcessSample) -> bool {
     if !filter.selects_by_cgroup() {
         return true;

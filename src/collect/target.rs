@@ -28,13 +28,18 @@ pub fn open_process(
     };
     let dir = procfs.process(pid).map_err(gone)?;
     let sample = ProcessSample::read_dir(&dir, needs | Needs::STATUS).map_err(gone)?;
-    if let Ok(status) = sample.status()
-        && let Some(tgid) = status.number("Tgid")
-        && tgid != u64::from(pid)
-    {
-        return Err(NotAProcess::ThreadOf(
-            u32::try_from(tgid).unwrap_or(u32::MAX),
-        ));
+    if let Some(tgid) = sample.other_thread_group() {
+        return Err(NotAProcess::ThreadOf(tgid));
     }
     Ok((dir, sample))
+}
+
+impl ProcessSample {
+    /// The process this sample, read as `/proc/PID`, is a thread of, when its `status` names
+    /// another Tgid (a thread's ID looked up as a PID); `None` for a process, or without
+    /// `status`.
+    pub fn other_thread_group(&self) -> Option<u32> {
+        let tgid = self.status().ok()?.number("Tgid")?;
+        (tgid != u64::from(self.pid)).then(|| u32::try_from(tgid).unwrap_or(u32::MAX))
+    }
 }
