@@ -72,7 +72,10 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Each subcommand's arguments are built only when it is the one used (`defer`): building
+/// all of them cost every run about 0.2 ms.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum Command {
     /// List processes, like `ps aux` and `pgrep` (the default command).
     Ps(Box<PsArgs>),
