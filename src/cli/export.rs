@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::query::parse_pid;
 
-/// How `export` and `serve` group processes and what they read.
+// How `export` and `serve` group processes and what they read.
 #[derive(Args, Debug, Clone)]
 pub struct ExportArgs {
     /// Grouping rules from this TOML file (`[[group]]` tables; see below).
@@ -27,7 +27,7 @@ pub struct ExportArgs {
     pub pss: bool,
 }
 
-/// Options of `procscope export`.
+// Options of `procscope export`.
 #[derive(Args, Debug, Clone)]
 pub struct ExportCmdArgs {
     #[command(flatten)]
@@ -39,7 +39,7 @@ pub struct ExportCmdArgs {
     pub format: crate::model::exposition::Exposition,
 }
 
-/// Options of `procscope serve`.
+// Options of `procscope serve`.
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     #[command(flatten)]

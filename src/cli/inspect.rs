@@ -14,7 +14,7 @@ use crate::query::threads::ThreadsOptions;
 use crate::query::who::WhoQuery;
 use crate::query::{parse_duration, parse_pid};
 
-/// Options of `procscope show`.
+// Options of `procscope show`.
 #[derive(Args, Debug, Clone)]
 pub struct ShowArgs {
     /// The process to show.
@@ -39,7 +39,7 @@ pub struct ShowArgs {
     pub secrets: SecretArgs,
 }
 
-/// Options of `procscope threads`.
+// Options of `procscope threads`.
 #[derive(Args, Debug, Clone)]
 pub struct ThreadsArgs {
     /// The process whose threads to show.
@@ -59,7 +59,7 @@ pub struct ThreadsArgs {
     pub no_roles: bool,
 }
 
-/// Options of `procscope profile`.
+// Options of `procscope profile`.
 #[derive(Args, Debug, Clone)]
 pub struct ProfileArgs {
     /// The process to profile (a cluster primary's workers are profiled with it).
@@ -79,7 +79,7 @@ pub struct ProfileArgs {
     pub folded: bool,
 }
 
-/// A command that takes one process.
+// A command that takes one process.
 #[derive(Args, Debug, Clone)]
 pub struct PidArgs {
     /// The process to inspect.
@@ -87,7 +87,7 @@ pub struct PidArgs {
     pub pid: u32,
 }
 
-/// Options of `procscope fds`.
+// Options of `procscope fds`.
 #[derive(Args, Debug, Clone)]
 pub struct FdsArgs {
     /// The process to inspect.
@@ -100,7 +100,7 @@ pub struct FdsArgs {
     pub peers: bool,
 }
 
-/// Options of `procscope mem`.
+// Options of `procscope mem`.
 #[derive(Args, Debug, Clone)]
 pub struct MemArgs {
     /// The process to inspect.
@@ -116,7 +116,7 @@ pub struct MemArgs {
     pub maps: bool,
 }
 
-/// Options of `procscope tree`.
+// Options of `procscope tree`.
 #[derive(Args, Debug, Clone)]
 pub struct TreeArgs {
     /// Show the subtree under this process (with its ancestors on one line above).
@@ -128,7 +128,7 @@ pub struct TreeArgs {
     pub ascii: bool,
 }
 
-/// Options of `procscope ports`.
+// Options of `procscope ports`.
 #[derive(Args, Debug, Clone)]
 pub struct PortsArgs {
     /// Only sockets on this local port.
@@ -169,7 +169,7 @@ pub struct PortsArgs {
     pub interval: Option<Duration>,
 }
 
-/// Options of `procscope who`.
+// Options of `procscope who`.
 #[derive(Args, Debug, Clone)]
 pub struct WhoArgs {
     /// Files, directories or mount points (matched by device and inode, not by name).

@@ -7,7 +7,7 @@ use clap::Args;
 use crate::query::kill::{KillQuery, kill_matcher};
 use crate::query::{parse_duration, parse_pid};
 
-/// Options of `procscope kill`.
+// Options of `procscope kill`.
 #[derive(Args, Debug, Clone)]
 pub struct KillArgs {
     /// Processes to signal, by PID (1 to pid_max; 0 and negative numbers are refused).

@@ -11,7 +11,7 @@ use crate::query::ps::GroupBy;
 use crate::query::ps::{self, ColumnCatalog, PsQuery};
 use crate::query::{parse_duration, parse_pid, parse_ppid, parse_states};
 
-/// Options of `procscope ps`.
+// Options of `procscope ps`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct PsArgs {
     /// Keep processes whose name or command line contains PATTERN (smart case: case-insensitive
@@ -123,7 +123,7 @@ pub struct PsArgs {
     pub pss: bool,
 }
 
-/// How `env:NAME` columns and `show --env` treat secret-looking variables.
+// How `env:NAME` columns and `show --env` treat secret-looking variables.
 #[derive(Args, Debug, Clone, Default)]
 pub struct SecretArgs {
     /// Show the values of secret-looking environment variables instead of `<redacted>`.
@@ -148,7 +148,7 @@ impl SecretArgs {
     }
 }
 
-/// Options of `procscope top`: the filters and columns of `ps`, and the refresh.
+// Options of `procscope top`: the filters and columns of `ps`, and the refresh.
 #[derive(Args, Debug, Clone)]
 pub struct TopArgs {
     #[command(flatten)]
