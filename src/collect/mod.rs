@@ -23,7 +23,6 @@ pub mod sampler;
 pub mod scan;
 pub mod security;
 pub mod sock_diag;
-mod spawn;
 pub mod system;
 pub mod target;
 pub mod taskstats;

@@ -7,7 +7,6 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
-use crate::collect::spawn::StartGate;
 use crate::model::Unavailable;
 
 /// At most this many reader threads.
@@ -120,14 +119,12 @@ where
             parts.push((number, part));
         }
     };
-    let gate = StartGate::default();
     let mut parts = std::thread::scope(|scope| {
         // A thread that cannot be started (no PIDs or memory left) leaves its share to the
         // others: the calling thread reads whatever is left.
         let handles: Vec<_> = (1..workers)
-            .map_while(|_| gate.spawn(scope, reader))
+            .map_while(|_| std::thread::Builder::new().spawn_scoped(scope, reader).ok())
             .collect();
-        gate.wait_for(handles.len());
         // A panicking reader is a bug; its chunks are lost rather than the whole run.
         let mut parts = catch_unwind(AssertUnwindSafe(reader)).unwrap_or_default();
         for handle in handles {

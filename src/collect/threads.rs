@@ -4,12 +4,10 @@
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::sync::{Mutex, PoisonError};
 
 use crate::collect::process::{Field, MAX_SMALL_FILE, explain};
 use crate::collect::sampler::Sampler;
 use crate::collect::scan::scan_prepared;
-use crate::collect::spawn::StartGate;
 use crate::collect::taskstats::threads_switches;
 use crate::collect::{Needs, ProcessDir, ProcessSample};
 use crate::model::Unavailable;
@@ -65,29 +63,13 @@ pub fn read_threads_alongside<R: Send>(
     switches: Switches,
     other: impl FnOnce() -> R + Send,
 ) -> (Result<Vec<ProcessSample>, Unavailable>, R) {
-    // Run once, on its own thread, or here when no thread can be started.
-    let other = Mutex::new(Some(other));
-    let run_other = || {
-        let other = other.lock().unwrap_or_else(PoisonError::into_inner).take();
-        other.map(|other| other())
-    };
-    let gate = StartGate::default();
     std::thread::scope(|scope| {
-        let side = gate.spawn(scope, run_other);
-        if side.is_some() {
-            gate.wait_for(1);
-        }
+        let side = scope.spawn(other);
         let threads = read_threads(dir, samples, switches);
-        let other = match side {
-            Some(side) => side
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => run_other(),
-        };
-        (
-            threads,
-            other.unwrap_or_else(|| unreachable!("`other` runs once: on the side thread or here")),
-        )
+        let other = side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (threads, other)
     })
 }
 
