@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::collect::scan::{Scan, scan};
+use crate::collect::scan::{BatchSink, Scan, scan, scan_fed};
 use crate::collect::{Needs, ProcFs, ProcessSample, SystemInfo};
 use crate::query::ProcessFilter;
 
@@ -55,10 +55,7 @@ where
     F: Fn(&ProcessSample) -> Option<T> + Sync,
 {
     if !threads {
-        return scan(pids, |pid| {
-            let sample = ProcessSample::read(procfs, pid, needs)?;
-            Ok(filter.keeps(&sample).then(|| map(&sample)).flatten())
-        });
+        return scan(pids, one_process(procfs, filter, needs, &map));
     }
     let nested = scan(pids, |pid| {
         let dir = procfs.process(pid)?;
@@ -78,6 +75,45 @@ where
         rows: nested.rows.into_iter().flatten().collect(),
         vanished: nested.vanished,
         hidden: nested.hidden,
+    }
+}
+
+/// [`read_rows`] of every process the listing of `/proc` finds (one row per process),
+/// read as the listing goes: the first processes are read while the kernel lists the rest.
+pub fn read_listed_rows<T, F>(
+    procfs: &ProcFs,
+    filter: &ProcessFilter,
+    needs: Needs,
+    map: F,
+) -> anyhow::Result<Scan<T>>
+where
+    T: Send,
+    F: Fn(&ProcessSample) -> Option<T> + Sync,
+{
+    let feed = |each: BatchSink<'_, u32>| {
+        procfs.pid_batches(|batch, last| {
+            let kept: Vec<u32> = batch
+                .iter()
+                .copied()
+                .filter(|&pid| !filter.rejects_pid(pid))
+                .collect();
+            each(&kept, last);
+        })
+    };
+    scan_fed(feed, one_process(procfs, filter, needs, &map))
+        .map_err(|err| anyhow::anyhow!("cannot list {}: {err}", procfs.root().display()))
+}
+
+/// Reads one process's `needs` and maps it through `map` when it passes the filter.
+fn one_process<'a, T>(
+    procfs: &'a ProcFs,
+    filter: &'a ProcessFilter,
+    needs: Needs,
+    map: &'a (impl Fn(&ProcessSample) -> Option<T> + Sync),
+) -> impl Fn(u32) -> Result<Option<T>, crate::model::Unavailable> + Sync + 'a {
+    move |pid| {
+        let sample = ProcessSample::read(procfs, pid, needs)?;
+        Ok(filter.keeps(&sample).then(|| map(&sample)).flatten())
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod binary;
 mod cpu_clock;
 pub mod detail;
+mod dir_entries;
 pub mod family;
 pub mod fds;
 pub mod holder_names;

@@ -2,11 +2,12 @@
 //! Every read of a process goes through its directory handle, so a reused PID can never mix
 //! two processes' data: reads through a stale handle fail with ESRCH.
 
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
 
+use crate::collect::dir_entries::{FIRST_BATCH, numeric_batches, numeric_names};
 use crate::collect::proc_read::{fill, open_file, read_at, read_fd};
 use crate::collect::watchdog;
 use crate::model::Unavailable;
@@ -170,6 +171,13 @@ impl ProcFs {
         let mut pids = numeric_names(&mut rustix::fs::Dir::read_from(&self.dir)?)?;
         pids.sort_unstable();
         Ok(pids)
+    }
+
+    /// [`ProcFs::pids`] in batches as the kernel lists them (ascending on a proc
+    /// filesystem), starting small: `each` gets each batch and whether it is the last.
+    pub fn pid_batches(&self, each: impl FnMut(&[u32], bool)) -> std::io::Result<()> {
+        let listing = rustix::fs::openat(&self.dir, ".", DIR_FLAGS, Mode::empty())?;
+        numeric_batches(&listing, FIRST_BATCH, each)
     }
 
     /// Opens the directory of `pid`.
@@ -449,45 +457,6 @@ impl Files for TaskFiles<'_> {
     fn numeric_entries(&self, name: &str) -> Result<Vec<u32>, Unavailable> {
         self.process.numeric_entries(&self.path(name))
     }
-}
-
-/// The numeric names in a directory stream.
-fn numeric_names(dir: &mut rustix::fs::Dir) -> std::io::Result<Vec<u32>> {
-    let handle = dir.fd()?;
-    list_numeric(handle)
-}
-
-/// Directory listing buffer; a fill that leaves more than one entry's worth of room unused
-/// was the last one.
-const LISTING_BUFFER: usize = 32 * 1024;
-/// The largest `linux_dirent64` record (a 255-byte name).
-const MAX_RECORD: usize = 280;
-
-/// The numeric entry names of a directory. Unlike a plain directory stream it does not ask
-/// the kernel once more after a fill that ended short of the buffer (procfs fills as much as
-/// fits, so a short fill is the end): one system call fewer per directory.
-fn list_numeric(dir: BorrowedFd<'_>) -> std::io::Result<Vec<u32>> {
-    let mut buffer = vec![std::mem::MaybeUninit::<u8>::uninit(); LISTING_BUFFER];
-    let mut raw = rustix::fs::RawDir::new(dir, &mut buffer);
-    let mut ids = Vec::new();
-    let mut filled = 0usize;
-    loop {
-        if raw.is_buffer_empty() {
-            if filled != 0 && filled + 2 * MAX_RECORD < LISTING_BUFFER {
-                break;
-            }
-            filled = 0;
-        }
-        let Some(entry) = raw.next() else { break };
-        let entry = entry?;
-        let name = entry.file_name().to_bytes();
-        // The kernel's record length: the 19-byte header, the name and its NUL, 8-aligned.
-        filled += (19 + name.len() + 1 + 7) & !7;
-        if let Some(id) = crate::parse::stat::parse_num::<u32>(name) {
-            ids.push(id);
-        }
-    }
-    Ok(ids)
 }
 
 pub(super) fn errno_reason(errno: rustix::io::Errno) -> Unavailable {

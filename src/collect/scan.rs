@@ -58,6 +58,9 @@ impl<T> Scan<T> {
 
 type ReadResult<T> = Result<Option<T>, Unavailable>;
 
+/// What a feed hands each batch of items to (with whether it is the last).
+pub type BatchSink<'a, I> = &'a mut dyn FnMut(&[I], bool);
+
 /// How many reader threads to use: the CPUs we may run on, asked once per run with one
 /// system call (`available_parallelism` would also read the cgroup's CPU quota files, which
 /// cost more than they save: a reader over the quota only waits its turn).
@@ -119,7 +122,7 @@ where
             parts.push((number, part));
         }
     };
-    let mut parts = std::thread::scope(|scope| {
+    let parts = std::thread::scope(|scope| {
         // A thread that cannot be started (no PIDs or memory left) leaves its share to the
         // others: the calling thread reads whatever is left.
         let handles: Vec<_> = (1..workers)
@@ -132,6 +135,120 @@ where
         }
         parts
     });
+    merge(parts)
+}
+
+/// [`scan`] over items that arrive in batches from `feed`, which runs on the calling thread
+/// and hands each batch (and whether it is the last) to the function it is given. Once a
+/// batch arrives with more to come, a reader thread starts on it while the caller lists the
+/// rest; the caller reads too when the feed ends. Rows keep the order of the items.
+pub fn scan_fed<I, T, E>(
+    feed: impl FnOnce(BatchSink<'_, I>) -> Result<(), E>,
+    read: impl Fn(I) -> ReadResult<T> + Sync,
+) -> Result<Scan<T>, E>
+where
+    I: Copy + Send,
+    T: Send,
+{
+    let fed = Fed {
+        queue: Mutex::new(Queue {
+            chunks: std::collections::VecDeque::new(),
+            numbered: 0,
+            items: 0,
+            done: false,
+        }),
+        arrived: std::sync::Condvar::new(),
+    };
+    let reader = || {
+        let mut parts: Vec<(usize, Scan<T>)> = Vec::new();
+        while let Some((number, chunk)) = fed.take() {
+            let mut part = Scan::new(chunk.len());
+            part.read_all(&chunk, &|_: &[I]| (), &|id, _: &mut ()| read(id));
+            parts.push((number, part));
+        }
+        parts
+    };
+    let (listed, parts) = std::thread::scope(|scope| {
+        let mut helpers = None;
+        let listed = feed(&mut |batch, last| {
+            let fed_so_far = fed.push(batch);
+            // A thread costs about a dozen reads: not for a listing that ends small.
+            if helpers.is_none() && (!last || fed_so_far >= PARALLEL_THRESHOLD) {
+                let spawn = |_| std::thread::Builder::new().spawn_scoped(scope, reader).ok();
+                helpers = Some((1..readers()).map_while(spawn).collect::<Vec<_>>());
+            }
+        });
+        fed.finish();
+        // A panicking reader is a bug; its chunks are lost rather than the whole run.
+        let mut parts = catch_unwind(AssertUnwindSafe(reader)).unwrap_or_default();
+        for handle in helpers.into_iter().flatten() {
+            parts.extend(handle.join().unwrap_or_default());
+        }
+        (listed, parts)
+    });
+    listed?;
+    Ok(merge(parts))
+}
+
+/// The items fed so far, cut into numbered chunks, and whether the feed ended.
+struct Queue<I> {
+    chunks: std::collections::VecDeque<(usize, Vec<I>)>,
+    /// Chunks queued so far (the next chunk's number).
+    numbered: usize,
+    /// Items queued so far.
+    items: usize,
+    done: bool,
+}
+
+struct Fed<I> {
+    queue: Mutex<Queue<I>>,
+    arrived: std::sync::Condvar,
+}
+
+impl<I: Copy> Fed<I> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue<I>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a batch in chunks sized like [`scan_prepared`]'s for a list of its length;
+    /// returns how many items were queued so far.
+    fn push(&self, batch: &[I]) -> usize {
+        let size = (batch.len() / (readers() * CHUNKS_PER_READER)).clamp(1, MAX_CHUNK);
+        let mut queue = self.lock();
+        for chunk in batch.chunks(size) {
+            let number = queue.numbered;
+            queue.numbered += 1;
+            queue.chunks.push_back((number, chunk.to_vec()));
+        }
+        queue.items += batch.len();
+        let items = queue.items;
+        drop(queue);
+        self.arrived.notify_all();
+        items
+    }
+
+    fn finish(&self) {
+        self.lock().done = true;
+        self.arrived.notify_all();
+    }
+
+    /// The next chunk, waiting for the feed; `None` once it ended and all were taken.
+    fn take(&self) -> Option<(usize, Vec<I>)> {
+        let mut queue = self.lock();
+        loop {
+            if let Some(chunk) = queue.chunks.pop_front() {
+                return Some(chunk);
+            }
+            if queue.done {
+                return None;
+            }
+            queue = self.arrived.wait(queue).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// The readers' parts in chunk order, as one scan.
+fn merge<T>(mut parts: Vec<(usize, Scan<T>)>) -> Scan<T> {
     parts.sort_unstable_by_key(|(number, _)| *number);
     let mut all = Scan::new(parts.iter().map(|(_, part)| part.rows.len()).sum());
     for (_, part) in parts {
@@ -199,5 +316,91 @@ mod tests {
             Ok(Some(id))
         });
         assert_eq!(found.rows, vec![3, 1, 2]);
+    }
+
+    /// Feeds 0..count in batches of `batch`, the last marked.
+    fn batches(count: u32, batch: usize) -> impl FnOnce(BatchSink<'_, u32>) -> Result<(), ()> {
+        move |each| {
+            let items: Vec<u32> = (0..count).collect();
+            let chunks: Vec<&[u32]> = items.chunks(batch).collect();
+            for (index, chunk) in chunks.iter().enumerate() {
+                each(chunk, index + 1 == chunks.len());
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn fed_rows_keep_the_order_of_the_items_across_readers() {
+        let found = scan_fed(batches(5000, 300), |id| match id % 7 {
+            0 => Ok(None),
+            1 => Err(Unavailable::Gone),
+            2 => Err(Unavailable::PermissionDenied),
+            _ => Ok(Some(id * 2)),
+        })
+        .unwrap();
+        let expected: Vec<u32> = (0..5000)
+            .filter(|id| id % 7 >= 3)
+            .map(|id| id * 2)
+            .collect();
+        assert_eq!(found.rows, expected);
+        assert_eq!(found.vanished, (0..5000).filter(|id| id % 7 == 1).count());
+        assert_eq!(found.hidden, (0..5000).filter(|id| id % 7 == 2).count());
+    }
+
+    #[test]
+    fn a_reader_starts_on_the_first_batch_while_the_feed_goes_on() {
+        if readers() < 2 {
+            return;
+        }
+        let caller = std::thread::current().id();
+        let first_read = Mutex::new(None);
+        let found = scan_fed(
+            |each: BatchSink<'_, u32>| {
+                each(&[1, 2, 3], false);
+                // The feed waits here until a reader took the first batch: it must be
+                // another thread, since this one is still feeding.
+                let began = std::time::Instant::now();
+                while first_read.lock().unwrap().is_none() {
+                    assert!(began.elapsed().as_secs() < 20, "no reader started");
+                    std::thread::yield_now();
+                }
+                each(&[4, 5], true);
+                Ok::<(), ()>(())
+            },
+            |id| {
+                first_read
+                    .lock()
+                    .unwrap()
+                    .get_or_insert(std::thread::current().id());
+                Ok(Some(id))
+            },
+        )
+        .unwrap();
+        assert_eq!(found.rows, vec![1, 2, 3, 4, 5]);
+        assert_ne!(first_read.into_inner().unwrap(), Some(caller));
+    }
+
+    #[test]
+    fn a_small_fed_list_is_read_on_the_calling_thread() {
+        let caller = std::thread::current().id();
+        let found = scan_fed(batches(5, 5), |id| {
+            assert_eq!(std::thread::current().id(), caller);
+            Ok(Some(id))
+        })
+        .unwrap();
+        assert_eq!(found.rows, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_failed_feed_is_the_scans_error() {
+        let failed = scan_fed(
+            |each: BatchSink<'_, u32>| {
+                each(&[1], false);
+                Err("listing failed")
+            },
+            |id| Ok(Some(id)),
+        );
+        assert_eq!(failed.err(), Some("listing failed"));
     }
 }

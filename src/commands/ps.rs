@@ -18,7 +18,7 @@ use crate::model::listing::{Listing, ListingRow};
 use crate::model::runtime::ClusterRole;
 use crate::query::ProcessFilter;
 type PsQuery = crate::query::ps::PsQuery<Column>;
-use crate::collect::listing::{candidate_pids, read_rows};
+use crate::collect::listing::{candidate_pids, read_listed_rows, read_rows};
 
 /// The listing, ready to render.
 pub type PsReport = Listing<Column, PackedCells>;
@@ -32,7 +32,13 @@ pub fn run(
     system: &SystemInfo,
     users: &UserNames,
 ) -> anyhow::Result<PsReport> {
-    let mut pids = candidate_pids(procfs, &query.filter)?;
+    // Read as /proc is listed, unless the PIDs are named or needed twice (an interval).
+    let streamed = query.interval.is_none() && !query.threads && query.filter.pids.is_empty();
+    let mut pids = if streamed {
+        Vec::new()
+    } else {
+        candidate_pids(procfs, &query.filter)?
+    };
     let mut vanished = 0;
     let wants_net = query
         .columns
@@ -56,7 +62,12 @@ pub fn run(
         sampled_cpu: sampled_cpu.as_ref(),
         sampled_net: sampled_net.as_ref(),
     };
-    let (rows, gone) = read_sorted(query, procfs, &pids, &context);
+    let source = if streamed {
+        Source::Listing
+    } else {
+        Source::Pids(&pids)
+    };
+    let (rows, gone) = read_sorted(query, procfs, source, &context)?;
     vanished += gone;
     let by_pid_only = selects_by_pid_only(&query.filter);
     let filtered = !by_pid_only || !query.filter.pids.is_empty();
@@ -122,39 +133,45 @@ fn listing_needs(query: &PsQuery) -> Needs {
     }
 }
 
+/// Which processes a listing reads.
+enum Source<'a> {
+    /// These (named with `--pid`, or listed before an interval's first sample).
+    Pids(&'a [u32]),
+    /// Every process `/proc` lists, read as it lists them.
+    Listing,
+}
+
 /// Reads the rows of the listing in their order (sort keys, `--reverse`, `--tree`), and
 /// how many processes vanished while they were read.
 fn read_sorted(
     query: &PsQuery,
     procfs: &ProcFs,
-    pids: &[u32],
+    source: Source,
     context: &Context,
-) -> (Vec<Row>, usize) {
-    let scanned = read_rows(
-        procfs,
-        pids,
-        &query.filter,
-        listing_needs(query),
-        query.threads,
-        |sample| {
-            let cells = PackedCells::pack(query.columns.iter().map(|c| c.value(sample, context)));
-            let keys: Vec<Field<Value>> = query
-                .sort_keys
-                .iter()
-                .map(|(c, _)| c.value(sample, context))
-                .collect();
-            Some((
-                keys,
-                Row {
-                    pid: sample.pid,
-                    tid: sample.tid,
-                    ppid: sample.stat().ok().map(|stat| stat.ppid),
-                    depth: None,
-                    cells,
-                },
-            ))
-        },
-    );
+) -> anyhow::Result<(Vec<Row>, usize)> {
+    let needs = listing_needs(query);
+    let row = |sample: &crate::collect::ProcessSample| {
+        let cells = PackedCells::pack(query.columns.iter().map(|c| c.value(sample, context)));
+        let keys: Vec<Field<Value>> = query
+            .sort_keys
+            .iter()
+            .map(|(c, _)| c.value(sample, context))
+            .collect();
+        Some((
+            keys,
+            Row {
+                pid: sample.pid,
+                tid: sample.tid,
+                ppid: sample.stat().ok().map(|stat| stat.ppid),
+                depth: None,
+                cells,
+            },
+        ))
+    };
+    let scanned = match source {
+        Source::Pids(pids) => read_rows(procfs, pids, &query.filter, needs, query.threads, row),
+        Source::Listing => read_listed_rows(procfs, &query.filter, needs, row)?,
+    };
     let mut rows = scanned.rows;
     rows.sort_by(|(a, ra), (b, rb)| {
         compare_keys(&query.sort_keys, a, b)
@@ -168,7 +185,7 @@ fn read_sorted(
     if query.tree {
         rows = tree_order(rows);
     }
-    (rows, scanned.vanished)
+    Ok((rows, scanned.vanished))
 }
 
 /// True when the filter selects by PID at most (nothing about a process's files).
