@@ -21,15 +21,44 @@ pub struct MemoryFiles {
 }
 
 /// Reads the memory map of a process and where its threads' stacks are (with their names
-/// when `names`).
+/// when `names`). `smaps_rollup` (a second walk over every page table) and the threads are
+/// read on a thread of their own while `smaps` is: the two walks overlap on two CPUs.
 pub fn read_memory(dir: &ProcessDir, names: bool) -> MemoryFiles {
-    let smaps = dir.read("smaps").map(|raw| parse_smaps(&raw));
-    let rollup = dir
-        .read("smaps_rollup")
-        .and_then(|raw| parse_rollup(&raw).ok_or(crate::model::Unavailable::Gone));
-    let exe = dir.readlink("exe").ok();
+    let side_reads = || {
+        let rollup = dir
+            .read("smaps_rollup")
+            .and_then(|raw| parse_rollup(&raw).ok_or(crate::model::Unavailable::Gone));
+        (
+            rollup,
+            dir.readlink("exe").ok(),
+            read_stack_pointers(dir, names),
+        )
+    };
+    let (smaps, (rollup, exe, threads)) = std::thread::scope(|scope| {
+        let side = std::thread::Builder::new()
+            .spawn_scoped(scope, side_reads)
+            .ok();
+        let smaps = dir.read("smaps").map(|raw| parse_smaps(&raw));
+        let side = match side {
+            Some(side) => side
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => side_reads(),
+        };
+        (smaps, side)
+    });
+    MemoryFiles {
+        smaps,
+        rollup,
+        exe,
+        threads,
+    }
+}
+
+/// Each thread: TID, name (when `names`) and its stack pointer when it could be sampled.
+fn read_stack_pointers(dir: &ProcessDir, names: bool) -> Vec<(u32, Vec<u8>, Option<u64>)> {
     let tids = dir.numeric_entries("task").unwrap_or_default();
-    let threads = scan(&tids, |tid| {
+    scan(&tids, |tid| {
         let needs = if names {
             Needs::STAT | Needs::SYSCALL
         } else {
@@ -47,11 +76,5 @@ pub fn read_memory(dir: &ProcessDir, names: bool) -> MemoryFiles {
         let sp = state.and_then(|s| s.registers()).map(|(sp, _)| sp);
         Ok(Some((tid, name, sp)))
     })
-    .rows;
-    MemoryFiles {
-        smaps,
-        rollup,
-        exe,
-        threads,
-    }
+    .rows
 }
