@@ -146,12 +146,22 @@ fn sampler_with(pids: Vec<u32>, columns: &[&str], rates: bool) -> (ProcFs, Sampl
 struct Reaped(std::process::Child);
 
 impl Reaped {
+    /// Starts `program` and waits until its command line reads back: `spawn` returns once
+    /// the exec began, and the kernel sets the new argument area up a moment later (a read
+    /// in between gives an empty command line, which a loaded test run once saw).
     fn spawn(program: &str, args: &[&str]) -> Self {
         let child = std::process::Command::new(program)
             .args(args)
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        let cmdline = format!("/proc/{}/cmdline", child.id());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::read(&cmdline).is_ok_and(|raw| raw.is_empty())
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         Self(child)
     }
 
