@@ -170,6 +170,9 @@ where
     };
     let (listed, parts) = std::thread::scope(|scope| {
         let mut helpers = None;
+        // Ends the feed even when it panics: waiting readers would otherwise keep the
+        // scope (and the run) waiting.
+        let _finish = FinishOnDrop(&fed);
         let listed = feed(&mut |batch, last| {
             let fed_so_far = fed.push(batch);
             // A thread costs about a dozen reads: not for a listing that ends small.
@@ -244,6 +247,15 @@ impl<I: Copy> Fed<I> {
             }
             queue = self.arrived.wait(queue).unwrap_or_else(|e| e.into_inner());
         }
+    }
+}
+
+/// Marks the feed ended when dropped.
+struct FinishOnDrop<'a, I: Copy>(&'a Fed<I>);
+
+impl<I: Copy> Drop for FinishOnDrop<'_, I> {
+    fn drop(&mut self) {
+        self.0.finish();
     }
 }
 
@@ -402,5 +414,24 @@ mod tests {
             |id| Ok(Some(id)),
         );
         assert_eq!(failed.err(), Some("listing failed"));
+    }
+
+    #[test]
+    fn a_feed_that_panics_does_not_leave_readers_waiting() {
+        let outcome = std::panic::catch_unwind(|| {
+            scan_fed(
+                |each: BatchSink<'_, u32>| {
+                    each(&(0..100).collect::<Vec<_>>(), false);
+                    panic!("the listing broke");
+                    #[allow(unreachable_code)]
+                    Ok::<(), ()>(())
+                },
+                |id| Ok(Some(id)),
+            )
+        });
+        assert!(
+            outcome.is_err(),
+            "the panic reaches the caller, the scan ends"
+        );
     }
 }

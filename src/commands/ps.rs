@@ -135,7 +135,8 @@ fn listing_needs(query: &PsQuery) -> Needs {
 
 /// Which processes a listing reads.
 enum Source<'a> {
-    /// These (named with `--pid`, or listed before an interval's first sample).
+    /// These: named with `--pid`, or listed first (for `--threads`, or for an interval's
+    /// two samples).
     Pids(&'a [u32]),
     /// Every process `/proc` lists, read as it lists them.
     Listing,
