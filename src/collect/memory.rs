@@ -2,7 +2,7 @@
 //! pointer and name.
 
 use crate::collect::process::{Field, read_syscall};
-use crate::collect::scan::scan;
+use crate::collect::scan::{alongside, scan};
 use crate::collect::{Needs, ProcessDir, ProcessSample};
 use crate::parse::smaps::{Rollup, SmapsEntry, parse_rollup, parse_smaps};
 use crate::parse::syscall::SyscallState;
@@ -34,19 +34,10 @@ pub fn read_memory(dir: &ProcessDir, names: bool) -> MemoryFiles {
             read_stack_pointers(dir, names),
         )
     };
-    let (smaps, (rollup, exe, threads)) = std::thread::scope(|scope| {
-        let side = std::thread::Builder::new()
-            .spawn_scoped(scope, side_reads)
-            .ok();
-        let smaps = dir.read("smaps").map(|raw| parse_smaps(&raw));
-        let side = match side {
-            Some(side) => side
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => side_reads(),
-        };
-        (smaps, side)
-    });
+    let (smaps, (rollup, exe, threads)) = alongside(
+        || dir.read("smaps").map(|raw| parse_smaps(&raw)),
+        side_reads,
+    );
     MemoryFiles {
         smaps,
         rollup,

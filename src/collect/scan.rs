@@ -138,6 +138,34 @@ where
     merge(parts)
 }
 
+/// Runs `side` on a thread of its own while the calling thread runs `main`, so that their
+/// reads overlap (both are system-call bound); `side` runs here after `main` when no thread
+/// can be started.
+pub fn alongside<A, B: Send>(main: impl FnOnce() -> A, side: impl FnOnce() -> B + Send) -> (A, B) {
+    // Taken once: by the side thread, or here when none could be started.
+    let side = Mutex::new(Some(side));
+    let run_side = || {
+        let side = side.lock().unwrap_or_else(|e| e.into_inner()).take();
+        side.map(|side| side())
+    };
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .spawn_scoped(scope, run_side)
+            .ok();
+        let main = main();
+        let side = match spawned {
+            Some(spawned) => spawned
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => run_side(),
+        };
+        (
+            main,
+            side.unwrap_or_else(|| unreachable!("`side` runs once: there or here")),
+        )
+    })
+}
+
 /// [`scan`] over items that arrive in batches from `feed`, which runs on the calling thread
 /// and hands each batch (and whether it is the last) to the function it is given. Once a
 /// batch arrives with more to come, a reader thread starts on it while the caller lists the
@@ -433,5 +461,16 @@ mod tests {
             outcome.is_err(),
             "the panic reaches the caller, the scan ends"
         );
+    }
+
+    #[test]
+    fn alongside_runs_the_side_work_on_another_thread_and_returns_both() {
+        let caller = std::thread::current().id();
+        let (main, side) = alongside(
+            || std::thread::current().id(),
+            || std::thread::current().id(),
+        );
+        assert_eq!(main, caller);
+        assert_ne!(side, caller);
     }
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::collect::process::{Field, MAX_SMALL_FILE, explain};
 use crate::collect::sampler::Sampler;
-use crate::collect::scan::scan_prepared;
+use crate::collect::scan::{alongside, scan_prepared};
 use crate::collect::taskstats::threads_switches;
 use crate::collect::{Needs, ProcessDir, ProcessSample};
 use crate::model::Unavailable;
@@ -63,14 +63,7 @@ pub fn read_threads_alongside<R: Send>(
     switches: Switches,
     other: impl FnOnce() -> R + Send,
 ) -> (Result<Vec<ProcessSample>, Unavailable>, R) {
-    std::thread::scope(|scope| {
-        let side = scope.spawn(other);
-        let threads = read_threads(dir, samples, switches);
-        let other = side
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (threads, other)
-    })
+    alongside(|| read_threads(dir, samples, switches), other)
 }
 
 /// The context-switch counters, the only lines of a thread's `status` that are kept.
