@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Side-by-side timings of procscope and the tools it replaces, at several process counts.
-# Each scale runs in its own PID namespace (unshare -pf --mount-proc as root, -Urpf for anyone
-# else: a user namespace would take away root's capabilities in the initial one, which every
-# tool keeps when a user runs it with sudo; procscope's taskstats needs CAP_NET_ADMIN there):
-# benches/scale.sh is its PID 1, starts the workloads and idle processes, times every question against its peers
-# in one hyperfine run, and when it ends the kernel ends everything it started. Needs
+# Each scale runs in its own PID and IPC namespace (unshare -ipf --mount-proc as root, -Uripf
+# for anyone else: a user namespace would take away root's capabilities in the initial one,
+# which every tool keeps when a user runs it with sudo; procscope's taskstats needs
+# CAP_NET_ADMIN there): benches/scale.sh is its PID 1, starts the workloads, the real servers
+# and idle processes, times every question against its peers in one hyperfine run, and when
+# it ends the kernel ends everything it started. Needs
 # hyperfine, GNU time, python3, util-linux unshare, lsof, psmisc, procps (Debian: hyperfine
-# time python3 util-linux lsof psmisc procps iproute2); node and procs are used when present.
+# time python3 util-linux lsof psmisc procps iproute2); node, procs, PostgreSQL, nginx and
+# redis-server (postgresql nginx-light redis-server) are used when present.
 #
 #   benches/compare.sh [--runs N] [--scales "100 2000 10000"] [--out FILE] [--only "KEY..."]
 #                      [--baseline OLD_PROCSCOPE_BINARY]
 #
 # --only times a subset of the questions by key (ps ps-columns ps-one tree threads mem fds
-# fds-peers fds-conns fds-conns-peers ports ports-mixed mem-node fds-1k threads-1k).
+# fds-peers fds-conns fds-conns-peers ports ports-mixed mem-node fds-1k threads-1k, and on the
+# real servers of benches/workloads/servers.sh: listeners pg-tree pg-fds pg-mem nginx-ports
+# nginx-fds redis-threads redis-mem node-tree node-threads).
 # --baseline adds an older build of procscope as one more peer of every question, in the same
 # hyperfine run: the ratio against it is the change in speed (issue 14's 5% rule). For a
 # build from before `fds --peers` (a4386de and older) set BENCH_BASELINE_PEERS_BUILTIN=1: its
@@ -67,8 +71,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-namespaces=-Urpf
-[ "$(id -u)" = 0 ] && namespaces=-pf
+# An IPC namespace too: a PostgreSQL killed with the namespace leaves no SysV segment behind.
+namespaces=-Uripf
+[ "$(id -u)" = 0 ] && namespaces=-ipf
 for scale in $scales; do
   unshare "$namespaces" --kill-child --mount-proc bash benches/scale.sh "$scale" "$runs" "$work" &
   scale_pid=$!

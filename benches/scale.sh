@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One scale of benches/compare.sh, run as PID 1 of a new PID namespace (compare.sh starts it
-# with `unshare -pf` or `-Urpf --kill-child --mount-proc`): starts idle processes until the namespace
-# holds about SCALE processes, plus the workloads, and times every question side by side with
-# its peers in one hyperfine run each. Everything it starts dies with the namespace.
+# with `unshare -ipf` or `-Uripf --kill-child --mount-proc`): starts the workloads and the real
+# servers (benches/workloads/servers.sh), then idle processes until the namespace holds about
+# SCALE processes, and times every question side by side with its peers in one hyperfine run
+# each. Everything it starts dies with the namespace; PostgreSQL is stopped cleanly first.
 #
 #   benches/scale.sh SCALE RUNS OUTDIR
 #
@@ -55,6 +56,8 @@ fi
 wait_line "$tmp/mixed" && wait_line "$tmp/conns" && wait_line "$tmp/threads" || exit 1
 mixed_port=$(head -1 "$tmp/mixed")
 conns_port=$(head -1 "$tmp/conns")
+. "$workloads/servers.sh"
+start_servers "$tmp" || exit 1
 
 present=$(ls /proc | grep -c '^[0-9]')
 idle=$((scale - present))
@@ -157,5 +160,51 @@ if [ "$scale" -le 100 ]; then
     "procscope threads THREADS1K" "procscope threads $threads1k_pid" \
     "ps -L -p THREADS1K" "ps -L -p $threads1k_pid"
 fi
+
+# The real servers. A subtree is still a walk of every process for pstree (and for procscope,
+# which must find the children), so the tree goals are those of the whole tree.
+tree_goal=$([ "$scale" -le 100 ] && echo 0.3 || { [ "$scale" -le 500 ] && echo 0.2 || echo 0.1; })
+q listeners "every listening TCP socket and its processes" 1 0.5 "≤ 0.5x ss -ltnp" \
+  "procscope ports" "procscope ports" "ss -ltnp" "ss -ltnp" \
+  "lsof -iTCP -sTCP:LISTEN -nP" "lsof -iTCP -sTCP:LISTEN -nP"
+if [ -n "$PG_PID" ]; then
+  q pg-tree "PostgreSQL's process tree ($PG_CLIENTS backends)" 1 "$tree_goal" \
+    "≤ $tree_goal""x pstree -p" \
+    "procscope tree PG" "procscope tree $PG_PID" "pstree -p PG" "pstree -p $PG_PID"
+  q pg-fds "descriptors of the PostgreSQL postmaster" 1 0.5 "≤ 0.5x lsof -p" \
+    "procscope fds PG" "procscope fds $PG_PID" "lsof -p PG" "lsof -p $PG_PID"
+  q pg-mem "memory of the PostgreSQL postmaster (shared buffers)" 2 1.0 "≤ 1.0x pmap -X" \
+    "procscope mem PG" "procscope mem $PG_PID" \
+    "pmap -x PG" "pmap -x $PG_PID" "pmap -X PG" "pmap -X $PG_PID"
+fi
+if [ -n "$NGINX_PID" ]; then
+  nginx_worker=$(tr ' ' '\n' < "/proc/$NGINX_PID/task/$NGINX_PID/children" | grep . | head -1)
+  q nginx-ports "who listens on nginx's port (master and 2 workers)" 1 0.5 "≤ 0.5x ss -ltnp" \
+    "procscope ports NGINX" "procscope ports $NGINX_PORT" \
+    "ss -ltnp 'sport = :NGINX'" "ss -ltnp 'sport = :$NGINX_PORT'" \
+    "lsof -i :NGINX" "lsof -i :$NGINX_PORT"
+  q nginx-fds "descriptors of an nginx worker ($NGINX_CLIENTS keep-alive clients)" 1 0.5 \
+    "≤ 0.5x lsof -p" \
+    "procscope fds NGINXW" "procscope fds $nginx_worker" "lsof -p NGINXW" "lsof -p $nginx_worker"
+fi
+if [ -n "$REDIS_PID" ]; then
+  q redis-threads "threads of redis" 1 0.3 "≤ 0.3x ps -L -p" \
+    "procscope threads REDIS" "procscope threads $REDIS_PID" \
+    "ps -L -p REDIS" "ps -L -p $REDIS_PID" "top -H -b -n1 -p REDIS" "top -H -b -n1 -p $REDIS_PID"
+  q redis-mem "memory of redis" 2 1.0 "≤ 1.0x pmap -X" \
+    "procscope mem REDIS" "procscope mem $REDIS_PID" \
+    "pmap -x REDIS" "pmap -x $REDIS_PID" "pmap -X REDIS" "pmap -X $REDIS_PID"
+fi
+if [ -n "$NODE_PID" ]; then
+  q node-tree "a Node.js cluster's tree (primary, 2 workers)" 1 "$tree_goal" \
+    "≤ $tree_goal""x pstree -p" \
+    "procscope tree NODE" "procscope tree $NODE_PID" "pstree -p NODE" "pstree -p $NODE_PID"
+  q node-threads "threads of a Node.js cluster worker (with a worker_thread)" 1 0.3 \
+    "≤ 0.3x ps -L -p" \
+    "procscope threads NODEW" "procscope threads $NODE_WORKER" \
+    "ps -L -p NODEW" "ps -L -p $NODE_WORKER" \
+    "top -H -b -n1 -p NODEW" "top -H -b -n1 -p $NODE_WORKER"
+fi
+stop_servers
 printf '%s\t%s\n' "$scale" "$processes" >> "$out/processes.tsv"
 rm -rf "$tmp"

@@ -182,13 +182,13 @@ pub(crate) fn temp_dir() -> PathBuf {
     dir
 }
 
-/// Whether this machine lets us make PID namespaces (a container without CAP_SYS_ADMIN may
-/// not); asked once.
+/// Whether this machine lets us make PID and IPC namespaces (a container without
+/// CAP_SYS_ADMIN may not); asked once.
 pub(crate) fn namespaces_work() -> bool {
     static WORKS: OnceLock<bool> = OnceLock::new();
     *WORKS.get_or_init(|| {
         let works = Command::new("unshare")
-            .args(["--pid", "--fork", "--kill-child", "true"])
+            .args(["--pid", "--ipc", "--fork", "--kill-child", "true"])
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
@@ -200,7 +200,8 @@ pub(crate) fn namespaces_work() -> bool {
 }
 
 /// Spawns `argv` as PID 1 of a new PID namespace, killed with its namespace when the
-/// unshare wrapper (our child) dies (or, without namespaces, as the leader of its own
+/// unshare wrapper (our child) dies (in an IPC namespace of its own too: the SysV segment
+/// a killed postmaster leaves goes with it) (or, without namespaces, as the leader of its own
 /// process group, killed as a group at exit); returns our child's PID and, when `piped`,
 /// its standard output (else it goes to a log file in `dir`). [`top_of`] then gives the
 /// server's top process.
@@ -219,7 +220,7 @@ pub(crate) fn spawn_in_namespace(
     let mut command = if namespaces_work() {
         let mut command = Command::new("unshare");
         command
-            .args(["--pid", "--fork", "--kill-child", "--"])
+            .args(["--pid", "--ipc", "--fork", "--kill-child", "--"])
             .args(argv);
         command
     } else {
