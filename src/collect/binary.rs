@@ -5,7 +5,8 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use object::{Object, ObjectSection};
+use object::Endian;
+use object::read::elf::{FileHeader, SectionHeader};
 
 /// How much of `.rodata` to scan for a version string before giving up.
 const MAX_RODATA_SCAN: u64 = 64 << 20;
@@ -63,36 +64,30 @@ pub fn read_facts<'m>(
     marker: impl Fn(&[String]) -> Option<&'m [u8]>,
 ) -> Option<ElfFacts> {
     let cache = object::ReadCache::new(file);
-    let elf = object::File::parse(&cache).ok()?;
-    let section = |name: &str| elf.section_by_name(name).and_then(|s| s.file_range());
-    let hash_lookup = match (
-        section(".gnu.hash"),
-        section(".dynsym"),
-        section(".dynstr"),
-        elf.is_64(),
-        elf.is_little_endian(),
-    ) {
-        (Some(hash), Some(dynsym), Some(dynstr), true, true) => Some(GnuHash {
+    let layout = Layout::read(&cache)?;
+    let hash_lookup = match (layout.gnu_hash, layout.dynsym, layout.dynstr, layout.is_64) {
+        (Some(hash), Some(dynsym), Some(dynstr), true) if layout.little_endian => Some(GnuHash {
             hash,
             dynsym,
             dynstr,
         }),
         _ => None,
     };
+    let dynstr_names = || layout.dynstr.and_then(|range| bytes_at(&cache, range));
     let exports: Vec<String> = symbols
         .iter()
         .filter(|name| match &hash_lookup {
             Some(table) => table.defines(&cache, name),
-            None => dynstr_names(&elf).is_some_and(|names| contains_name(names, name)),
+            None => dynstr_names().is_some_and(|names| contains_name(names, name)),
         })
         .map(|name| (*name).to_owned())
         .collect();
     // A launcher that only links the runtime library names it in DT_NEEDED; look only when
     // the binary itself is not the runtime, and read only those names.
-    let needed = match (&hash_lookup, exports.is_empty(), section(".dynamic")) {
+    let needed = match (&hash_lookup, exports.is_empty(), layout.dynamic) {
         (_, false, _) => Vec::new(),
         (Some(table), true, Some(dynamic)) => table.needed(&cache, dynamic),
-        (None, true, _) => vec![dynstr_names(&elf).unwrap_or_default().to_vec()],
+        (None, true, _) => vec![dynstr_names().unwrap_or_default().to_vec()],
         (Some(_), true, None) => Vec::new(),
     };
     let needs = libraries
@@ -104,10 +99,8 @@ pub fn read_facts<'m>(
         })
         .map(|lib| (*lib).to_owned())
         .collect();
-    let rodata = elf.section_by_name(".rodata").and_then(|s| s.file_range());
-    drop(elf);
     // Only a runtime's own binary carries its version; other programs are not scanned.
-    let version = match (marker(&exports).filter(|_| !exports.is_empty()), rodata) {
+    let version = match (marker(&exports).filter(|_| !exports.is_empty()), layout.rodata) {
         (Some(marker), Some((offset, size))) => scan_version(
             cache.into_inner(),
             offset,
@@ -123,8 +116,55 @@ pub fn read_facts<'m>(
     })
 }
 
-fn dynstr_names<'a>(elf: &object::File<'a, &'a object::ReadCache<File>>) -> Option<&'a [u8]> {
-    elf.section_by_name(".dynstr").and_then(|s| s.data().ok())
+/// Where an ELF file keeps the sections [`read_facts`] looks at: file ranges (offset, size)
+/// from its section headers alone. The symbol tables are not loaded (a generic ELF parse
+/// reads `.symtab` and `.dynsym` whole: 4.4 MB for Node.js's unstripped binary).
+struct Layout {
+    is_64: bool,
+    little_endian: bool,
+    gnu_hash: Option<(u64, u64)>,
+    dynsym: Option<(u64, u64)>,
+    dynstr: Option<(u64, u64)>,
+    dynamic: Option<(u64, u64)>,
+    rodata: Option<(u64, u64)>,
+}
+
+impl Layout {
+    /// `None` for a file that is not ELF or whose headers are damaged.
+    fn read(data: &object::ReadCache<File>) -> Option<Self> {
+        use object::elf::{FileHeader32, FileHeader64};
+        match object::FileKind::parse(data).ok()? {
+            object::FileKind::Elf32 => Self::of::<FileHeader32<object::Endianness>>(data),
+            object::FileKind::Elf64 => Self::of::<FileHeader64<object::Endianness>>(data),
+            _ => None,
+        }
+    }
+
+    fn of<Elf: FileHeader<Endian = object::Endianness>>(
+        data: &object::ReadCache<File>,
+    ) -> Option<Self> {
+        let header = Elf::parse(data).ok()?;
+        let endian = header.endian().ok()?;
+        let sections = header.sections(endian, data).ok()?;
+        let range = |name: &str| {
+            let (_, section) = sections.section_by_name(endian, name.as_bytes())?;
+            section.file_range(endian)
+        };
+        Some(Self {
+            is_64: header.is_type_64(),
+            little_endian: endian.is_little_endian(),
+            gnu_hash: range(".gnu.hash"),
+            dynsym: range(".dynsym"),
+            dynstr: range(".dynstr"),
+            dynamic: range(".dynamic"),
+            rodata: range(".rodata"),
+        })
+    }
+}
+
+/// The bytes of a file range.
+fn bytes_at(data: &object::ReadCache<File>, (offset, size): (u64, u64)) -> Option<&[u8]> {
+    object::ReadRef::read_bytes_at(data, offset, size).ok()
 }
 
 fn contains_name(names: &[u8], name: &str) -> bool {
