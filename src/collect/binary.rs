@@ -100,7 +100,10 @@ pub fn read_facts<'m>(
         .map(|lib| (*lib).to_owned())
         .collect();
     // Only a runtime's own binary carries its version; other programs are not scanned.
-    let version = match (marker(&exports).filter(|_| !exports.is_empty()), layout.rodata) {
+    let version = match (
+        marker(&exports).filter(|_| !exports.is_empty()),
+        layout.rodata,
+    ) {
         (Some(marker), Some((offset, size))) => scan_version(
             cache.into_inner(),
             offset,
