@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use crate::collect::runtime::known_without_runtime;
 use crate::collect::scan::scan;
 use crate::collect::tree::{ProcessNode, read_nodes};
-use crate::collect::{Needs, ProcFs, ProcessSample};
+use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample};
 use crate::model::Unavailable;
 use crate::model::runtime::RuntimeProbe;
 
@@ -39,6 +39,12 @@ pub fn read_runtimes(procfs: &ProcFs, nodes: &[ProcessNode]) -> Vec<ProcessSampl
         .map(|n| n.pid)
         .collect();
     scan(&children, |pid| read_claimed(procfs, pid, probes)).rows
+}
+
+/// The runtime facts of those of `pids` whose executable a runtime probe claims.
+pub fn read_runtime_samples(procfs: &ProcFs, pids: &[u32]) -> Vec<ProcessSample> {
+    let probes = procfs.runtimes();
+    scan(pids, |pid| read_claimed(procfs, pid, probes)).rows
 }
 
 /// The runtime facts of `pid` when a runtime probe claims its executable.
@@ -74,8 +80,12 @@ fn could_run_a_runtime(procfs: &ProcFs, pid: u32, probes: &[RuntimeProbe]) -> bo
 }
 
 /// The runtime facts of the children of `parents` (see [`read_runtimes`]): where the
-/// workers of a cluster primary are found. Reads the parent links once.
+/// workers of a cluster primary are found. The children come from the parents' threads'
+/// `children` files when that is cheap, else from the parent links of every process.
 pub fn read_children_runtimes(procfs: &ProcFs, parents: &[u32]) -> Vec<ProcessSample> {
+    if let Some(children) = children_from_files(procfs, parents) {
+        return read_runtime_samples(procfs, &children);
+    }
     let Ok(nodes) = read_nodes(procfs) else {
         return Vec::new();
     };
@@ -84,4 +94,67 @@ pub fn read_children_runtimes(procfs: &ProcFs, parents: &[u32]) -> Vec<ProcessSa
         .filter(|n| parents.contains(&n.ppid))
         .collect();
     read_runtimes(procfs, &children)
+}
+
+/// At most this many `task/TID/children` files are read to find the children of a few
+/// processes; beyond, the parent links of every process are read instead.
+const MAX_CHILDREN_FILES: u64 = 256;
+
+/// The children of `parents`, from each of their threads' `children` file (a process can
+/// fork from any of its threads): a few small reads where the parent links of every
+/// process are a listing of `/proc` and a `stat` each. `None` when the parents have too
+/// many threads, or a file cannot be read (a kernel without CONFIG_PROC_CHILDREN, a
+/// fixture tree, a thread that just exited): the caller reads the parent links then. A
+/// parent that is gone has no children.
+fn children_from_files(procfs: &ProcFs, parents: &[u32]) -> Option<Vec<u32>> {
+    let dirs: Vec<ProcessDir> = parents
+        .iter()
+        .filter_map(|&pid| procfs.process(pid).ok())
+        .collect();
+    let mut files = 0;
+    for dir in &dirs {
+        files += dir.thread_count().ok()?;
+    }
+    if files > MAX_CHILDREN_FILES {
+        return None;
+    }
+    let mut children = Vec::new();
+    for dir in &dirs {
+        for tid in dir.numeric_entries("task").ok()? {
+            let listed = dir.read(&format!("task/{tid}/children")).ok()?;
+            let ids = listed.split(u8::is_ascii_whitespace);
+            children.extend(ids.filter_map(crate::parse::stat::parse_num::<u32>));
+        }
+    }
+    children.sort_unstable();
+    children.dedup();
+    Some(children)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Child, Command};
+
+    fn sleeper() -> Child {
+        Command::new("sleep").arg("30").spawn().unwrap()
+    }
+
+    #[test]
+    fn children_forked_from_any_thread_are_found_through_the_children_files() {
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let mut ours = sleeper();
+        let mut from_a_thread = std::thread::spawn(sleeper).join().unwrap();
+        let found = children_from_files(&procfs, &[std::process::id()]).unwrap();
+        // Other tests may have children of their own now: ours must be among them.
+        assert!(found.contains(&ours.id()), "{found:?}");
+        assert!(found.contains(&from_a_thread.id()), "{found:?}");
+        let sleeping = procfs.process(ours.id()).unwrap();
+        assert_eq!(sleeping.thread_count(), Ok(1));
+        assert_eq!(children_from_files(&procfs, &[ours.id()]), Some(Vec::new()));
+        for child in [&mut ours, &mut from_a_thread] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
 }

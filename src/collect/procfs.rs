@@ -296,6 +296,18 @@ impl ProcessDir {
         Ok((stat.st_uid, stat.st_gid))
     }
 
+    /// How many threads the process has: the link count of its `task` directory (the
+    /// kernel gives it one per thread plus two), one `stat` where `stat` or `status` would
+    /// be formatted or the threads listed.
+    pub fn thread_count(&self) -> Result<u64, Unavailable> {
+        let task = rustix::fs::statat(&self.dir, "task", rustix::fs::AtFlags::empty())
+            .map_err(errno_reason)?;
+        // `st_nlink` is a u64 here, a u32 on some other architectures.
+        #[allow(clippy::useless_conversion)]
+        let links = u64::from(task.st_nlink);
+        Ok(links.saturating_sub(2))
+    }
+
     /// The files of thread `tid`, read as `task/TID/NAME` relative to this process's handle
     /// (no directory is opened per thread, and a stale handle still fails with ESRCH).
     pub fn task(&self, tid: u32) -> TaskFiles<'_> {

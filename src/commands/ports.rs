@@ -9,7 +9,7 @@ use crate::collect::holders::{HolderScan, Kind, scan_holders};
 
 use crate::collect::net::{Proto, SocketTables, Wanted, tcp_byte_counters};
 use crate::collect::port_holders::{is_listening, own_netns, socket_tables};
-use crate::collect::{Needs, ProcFs, ProcessSample, UserNames};
+use crate::collect::{ProcFs, UserNames};
 use crate::model::Unavailable;
 use crate::model::fd::SocketInfo;
 use crate::model::fields::SocketField;
@@ -212,8 +212,9 @@ fn attach_holders(row: &mut PortRow, holders: &HolderScan, names: &mut HolderNam
     }
 }
 
-/// Marks holders that have a role in a runtime's process family (cluster primary, worker).
-/// The family is read only when some holder runs a recognised runtime at all.
+/// Labels the holders that are cluster primaries, workers or forked children of a
+/// runtime: each holder's own facts (a worker names its primary in its environment), and
+/// for a runtime process whose facts tell no role, its children's.
 fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
     let mut pids: Vec<u32> = sockets
         .iter()
@@ -221,19 +222,21 @@ fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
         .collect();
     pids.sort_unstable();
     pids.dedup();
-    let any_runtime = pids.iter().any(|&pid| {
-        ProcessSample::read(procfs, pid, Needs::STAT | Needs::EXE | Needs::RUNTIME)
-            .is_ok_and(|sample| crate::analyze::runtime::detect(&sample.runtime_facts()).is_some())
-    });
-    if !any_runtime {
-        return;
+    let mut samples = crate::collect::family::read_runtime_samples(procfs, &pids);
+    let unmarked: Vec<u32> = samples
+        .iter()
+        .filter(|sample| {
+            crate::analyze::runtime::detect(&sample.runtime_facts())
+                .is_some_and(|(_, info)| info.cluster.is_none())
+        })
+        .map(|sample| sample.pid)
+        .collect();
+    if !unmarked.is_empty() {
+        samples.extend(crate::collect::family::read_children_runtimes(
+            procfs, &unmarked,
+        ));
     }
-    let Ok(nodes) = crate::collect::tree::read_nodes(procfs) else {
-        return;
-    };
-    let family = crate::analyze::runtime::family::Family::of(
-        &crate::collect::family::read_runtimes(procfs, &nodes),
-    );
+    let family = crate::analyze::runtime::family::Family::of(&samples);
     for holder in sockets.iter_mut().flat_map(|s| s.holders.iter_mut()) {
         holder.role = family.label(holder.pid);
     }
