@@ -74,6 +74,18 @@ WHY = {
     "relative to a handle on PID/fd, one listing, no getxattr) and spreads them over two "
     "reader threads, which is what the wall-time ratio gains on an idle machine.",
     "ports-mixed": "as above: every descriptor of every process is read.",
+    "listeners": "as for `ports PORT`: every descriptor of every process is read to find "
+    "the listeners' holders, and the holders that run a runtime are labelled (their "
+    "executables' section headers, their children's environments).",
+    "nginx-ports": "as for `ports PORT`: every descriptor of every process is read.",
+    "pg-fds": "a process with few descriptors: start-up and the sock_diag dumps of every "
+    "socket in the namespace (the workloads' 3000 TCP sockets) to name the socket ends.",
+    "nginx-fds": "as for PostgreSQL: start-up and the sock_diag dumps of every socket.",
+    "redis-threads": "a few threads: start-up, and the maps and symbol tables for the "
+    "program counters.",
+    "node-threads": "a few threads: start-up, the maps and symbol tables for the program "
+    "counters, and Node.js's thread roles (its executable's section headers, each thread's "
+    "name and wait).",
     "tree": "92% of the time is in the kernel opening and formatting PID/stat (four calls "
     "per process, the floor for the file and its owner); pstree does the same reads.",
     "threads": "per thread the kernel opens and formats task/TID/stat and syscall (WAIT, PC "
@@ -154,7 +166,10 @@ print("Workloads (benches/workloads/): `mixed_fds.py` holds 10000 descriptors (3
       "socketpair ends, 10% TCP sockets on 127.0.0.1); `conns.py` is a server with 1000 "
       "established loopback connections (clients in a helper); `threads.py` parks N threads "
       "(10000 at the 100 and 2000 scales, 2000 at 10000 to stay within pid_max 32768); "
-      "`node-server.js` an idle Node.js server with worker_threads.\n")
+      "`node-server.js` an idle Node.js server with worker_threads; `servers.sh` the real "
+      "servers of the conformance suite on loopback: PostgreSQL with 8 `psql` backends, "
+      "nginx (a master, 2 workers, 50 keep-alive clients), redis with 50 clients and a "
+      "Node.js cluster (`node-cluster.js`: a primary, 2 workers, one with a worker_thread).\n")
 print("## Summary: procscope / the goal's peer\n")
 print("Wall-time ratio (the goal), ✗ where it is missed, and in brackets the ratio of CPU time "
       "(user + system).\n")

@@ -65,8 +65,24 @@ for _ in $(seq "$idle"); do
   sleep infinity < /dev/null > /dev/null 2>&1 &
 done
 sleep 2 # node's worker threads and pool
+
+# cpu_ticks: busy and total ticks of all CPUs so far (/proc/stat's first line).
+cpu_ticks() {
+  local _cpu user nice system idle iowait irq softirq steal _rest
+  read -r _cpu user nice system idle iowait irq softirq steal _rest < /proc/stat
+  echo "$((user + nice + system + irq + softirq + steal)) $((user + nice + system + idle + iowait + irq + softirq + steal))"
+}
+# Until the machine is quiet (the servers' and workloads' start-up done, under 5% of the
+# CPUs busy over a second; at most 30 s): the first question timed would otherwise share
+# the CPUs with it.
+for _ in $(seq 30); do
+  read -r busy0 total0 < <(cpu_ticks)
+  sleep 1
+  read -r busy1 total1 < <(cpu_ticks)
+  [ $(((busy1 - busy0) * 100)) -lt $((5 * (total1 - total0))) ] && break
+done
 processes=$(ls /proc | grep -c '^[0-9]')
-echo "scale $scale: $processes processes in the namespace" >&2
+echo "scale $scale: $processes processes in the namespace, $(((busy1 - busy0) * 100 / (total1 - total0 + 1)))% busy" >&2
 
 # q KEY QUESTION GOAL_PEER GOAL_RATIO GOAL_TEXT NAME CMD [NAME CMD]...: one hyperfine run of
 # the commands (the first is procscope's), then each command's peak RSS once.
