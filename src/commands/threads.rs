@@ -38,8 +38,13 @@ pub fn run(
     system: &SystemInfo,
 ) -> anyhow::Result<ThreadsReport> {
     crate::query::pid::check_pid_max(pid, system.pid_max).map_err(crate::exit::usage)?;
-    let (dir, process) =
-        open_process(procfs, pid, Needs::STAT).map_err(|why| not_a_process("threads", pid, why))?;
+    let (dir, mut process) =
+        open_process(procfs, pid, Needs::NONE).map_err(|why| not_a_process("threads", pid, why))?;
+    // The leader thread's stat (its name, parent and start): the process's own would have
+    // the kernel sum every thread's times first, which no part of this report shows.
+    process.stat = ProcessSample::read_thread(&dir, pid, Needs::STAT)
+        .ok()
+        .and_then(|leader| leader.stat);
     // taskstats looks thread IDs up in procscope's own PID namespace.
     let switches = match procfs.pid_view() {
         PidView::Live => Switches::Taskstats,
