@@ -56,6 +56,11 @@ done
 cargo build --release --quiet
 export PATH="$PWD/target/release:$PATH"
 work="$(mktemp -d)"
+# PostgreSQL's data directory is below it, and PostgreSQL runs as its own user.
+chmod 711 "$work"
+# Whether the servers that need root can run (inside -Uripf every user looks like root).
+export BENCH_REAL_ROOT=
+[ "$(id -u)" = 0 ] && BENCH_REAL_ROOT=1
 scale_pid=
 cleanup() {
   # Only our own child: unshare --kill-child takes the whole namespace with it.

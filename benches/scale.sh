@@ -33,7 +33,10 @@ wait_line() {
 }
 
 # Workloads: each reads stdin until EOF; all die with the namespace anyway.
-tmp="$(mktemp -d)"
+# Below compare.sh's work directory, which its exit removes however this scale ends.
+tmp="$(mktemp -d -p "$out")"
+. "$workloads/servers.sh"
+trap 'stop_servers; rm -rf "$tmp"' EXIT
 threads_n=$([ "$scale" -le 2000 ] && echo 10000 || echo 2000)
 python3 "$workloads/mixed_fds.py" 10000 > "$tmp/mixed" < <(sleep infinity) 2>/dev/null &
 mixed_pid=$!
@@ -56,8 +59,7 @@ fi
 wait_line "$tmp/mixed" && wait_line "$tmp/conns" && wait_line "$tmp/threads" || exit 1
 mixed_port=$(head -1 "$tmp/mixed")
 conns_port=$(head -1 "$tmp/conns")
-. "$workloads/servers.sh"
-start_servers "$tmp" || exit 1
+start_servers "$tmp"
 
 present=$(ls /proc | grep -c '^[0-9]')
 idle=$((scale - present))
@@ -194,7 +196,7 @@ if [ -n "$PG_PID" ]; then
     "pmap -x PG" "pmap -x $PG_PID" "pmap -X PG" "pmap -X $PG_PID"
 fi
 if [ -n "$NGINX_PID" ]; then
-  nginx_worker=$(tr ' ' '\n' < "/proc/$NGINX_PID/task/$NGINX_PID/children" | grep . | head -1)
+  nginx_worker=$(pgrep -P "$NGINX_PID" | sort -n | head -1)
   q nginx-ports "who listens on nginx's port (master and 2 workers)" 1 0.5 "≤ 0.5x ss -ltnp" \
     "procscope ports NGINX" "procscope ports $NGINX_PORT" \
     "ss -ltnp 'sport = :NGINX'" "ss -ltnp 'sport = :$NGINX_PORT'" \
@@ -211,16 +213,15 @@ if [ -n "$REDIS_PID" ]; then
     "procscope mem REDIS" "procscope mem $REDIS_PID" \
     "pmap -x REDIS" "pmap -x $REDIS_PID" "pmap -X REDIS" "pmap -X $REDIS_PID"
 fi
-if [ -n "$NODE_PID" ]; then
+if [ -n "$CLUSTER_PID" ]; then
   q node-tree "a Node.js cluster's tree (primary, 2 workers)" 1 "$tree_goal" \
     "≤ $tree_goal""x pstree -p" \
-    "procscope tree NODE" "procscope tree $NODE_PID" "pstree -p NODE" "pstree -p $NODE_PID"
+    "procscope tree CLUSTER" "procscope tree $CLUSTER_PID" \
+    "pstree -p CLUSTER" "pstree -p $CLUSTER_PID"
   q node-threads "threads of a Node.js cluster worker (with a worker_thread)" 1 0.3 \
     "≤ 0.3x ps -L -p" \
-    "procscope threads NODEW" "procscope threads $NODE_WORKER" \
-    "ps -L -p NODEW" "ps -L -p $NODE_WORKER" \
-    "top -H -b -n1 -p NODEW" "top -H -b -n1 -p $NODE_WORKER"
+    "procscope threads WORKER" "procscope threads $CLUSTER_WORKER" \
+    "ps -L -p WORKER" "ps -L -p $CLUSTER_WORKER" \
+    "top -H -b -n1 -p WORKER" "top -H -b -n1 -p $CLUSTER_WORKER"
 fi
-stop_servers
 printf '%s\t%s\n' "$scale" "$processes" >> "$out/processes.tsv"
-rm -rf "$tmp"

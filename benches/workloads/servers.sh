@@ -1,77 +1,108 @@
 # The real servers of the conformance suite as benchmark workloads, on loopback: PostgreSQL
-# (a postmaster, its auxiliaries and a backend per psql client), nginx (a master and two
-# workers, both on 127.0.0.1 and ::1), redis (its I/O and background threads) and a Node.js
+# (a postmaster, its auxiliary processes and a backend per psql client), nginx (a master and
+# two workers, on 127.0.0.1 and ::1), redis (its I/O and background threads) and a Node.js
 # cluster (a primary and two workers, one with a worker_thread), each with idle clients.
-# Sourced by benches/scale.sh, which runs as PID 1 of its own namespace:
+# Sourced by benches/scale.sh, which runs as PID 1 of its own PID and IPC namespace:
 #
-#   start_servers DIR   starts whichever servers are installed; sets PG_PID PG_PORT NGINX_PID
-#                       NGINX_PORT REDIS_PID REDIS_PORT NODE_PID NODE_PORT NODE_WORKER (empty
-#                       when that server is missing)
-#   stop_servers        stops PostgreSQL cleanly (its shared memory segment would outlive a
-#                       SIGKILL); everything else dies with the namespace
+#   start_servers DIR   starts each server that is installed and can run here, each on its
+#                       own (one that fails to start is reported, stopped and left out);
+#                       sets PG_PID NGINX_PID NGINX_PORT REDIS_PID CLUSTER_PID
+#                       CLUSTER_WORKER, empty for a server left out
+#   stop_servers        stops PostgreSQL cleanly; everything else dies with the namespace
 #
-# PostgreSQL refuses to run as root: it runs as the system user procscope-pg (created when
-# missing, as the conformance suite does) and is left out when the benchmark is not root.
+# PostgreSQL and nginx need real root (BENCH_REAL_ROOT=1, set by compare.sh): PostgreSQL
+# runs as the system user procscope-pg (created when missing, as the conformance suite
+# does), nginx's workers switch to nobody; in a user namespace neither works, and both are
+# left out. PostgreSQL keeps its dynamic shared memory in SysV segments, which the IPC
+# namespace removes even if it is killed (files in /dev/shm would outlive it).
 
 PG_CLIENTS=8 REDIS_CLIENTS=50 NGINX_CLIENTS=50
-PG_PID= PG_PORT= NGINX_PID= NGINX_PORT= REDIS_PID= REDIS_PORT= NODE_PID= NODE_PORT= NODE_WORKER=
+PG_PID= NGINX_PID= NGINX_PORT= REDIS_PID= CLUSTER_PID= CLUSTER_WORKER=
 
-# free_port: a port on 127.0.0.1 nobody holds now (bound to port 0, then closed).
+# free_port: a port nobody holds now on 127.0.0.1 or ::1 (bound to port 0, then closed).
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 -c '
+import socket
+while True:
+    v4 = socket.socket(); v4.bind(("127.0.0.1", 0)); port = v4.getsockname()[1]
+    try:
+        v6 = socket.socket(socket.AF_INET6); v6.bind(("::1", port)); v6.close()
+    except OSError:
+        continue
+    print(port); break'
 }
 
-# until_true WHAT CMD...: until CMD succeeds (up to 30 s).
+# until_true WHAT PID CMD...: until CMD succeeds (up to 30 s), as long as PID lives.
 until_true() {
-  local what="$1"; shift
+  local what="$1" pid="$2"; shift 2
   for _ in $(seq 300); do
-    "$@" && return 0
+    "$@" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   echo "servers: $what did not start" >&2
   return 1
 }
 
-# has_children PID N: PID has at least N children.
-has_children() { [ "$(wc -w < "/proc/$1/task/$1/children")" -ge "$2" ]; }
-connects() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
+connects() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$1"; }
+# children_at_least PID N [PATTERN]: PID has N children (whose command line has PATTERN).
+children_at_least() { [ "$(pgrep -c -P "$1" ${3:+-f "$3"})" -ge "$2" ]; }
 
 # hold PORT N [REQUEST]: a client process holding N connections, started and waited for.
 hold() {
   local ready="$dir/hold.$1"
   python3 benches/workloads/hold.py "$@" > "$ready" < <(sleep infinity) 2>/dev/null &
-  until_true "clients of port $1" test -s "$ready"
+  until_true "the clients of port $1" $! test -s "$ready"
+}
+
+# stop_child PID [SIGNAL]: ends our own child PID (a server that failed to start or is done)
+# and reaps it, waiting at most 10 s for a graceful end before SIGKILL.
+stop_child() {
+  kill "-${2:-TERM}" "$1" 2>/dev/null
+  for _ in $(seq 100); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
 }
 
 start_postgres() {
   local bin user=procscope-pg
-  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1)
-  if [ -z "$bin" ] || [ "$(id -u)" != 0 ]; then
-    echo "servers: PostgreSQL left out (${bin:+not root}${bin:-not installed})" >&2
-    return 0
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$bin" ] || [ ! -x "$bin/postgres" ]; then
+    echo "servers: PostgreSQL left out (not installed)" >&2; return 0
+  fi
+  if [ -z "${BENCH_REAL_ROOT:-}" ]; then
+    echo "servers: PostgreSQL left out (it runs as its own user: needs root)" >&2; return 0
   fi
   id -u "$user" >/dev/null 2>&1 ||
     useradd --system --no-create-home --shell /usr/sbin/nologin "$user" || return 1
-  chmod 711 "$dir" && mkdir "$dir/pg" && chown "$user" "$dir/pg"
+  chmod 711 "$dir" && mkdir "$dir/pg" && chown "$user" "$dir/pg" || return 1
   local as_user=(setpriv --reuid="$user" --regid="$user" --clear-groups --)
   "${as_user[@]}" "$bin/initdb" -D "$dir/pg/data" -A trust -U postgres > /dev/null || return 1
-  PG_PORT=$(free_port)
-  "${as_user[@]}" "$bin/postgres" -D "$dir/pg/data" -k "$dir/pg" -h 127.0.0.1 -p "$PG_PORT" \
-    -c shared_buffers=16MB > "$dir/pg/log" 2>&1 &
+  local port
+  port=$(free_port)
+  "${as_user[@]}" "$bin/postgres" -D "$dir/pg/data" -k "$dir/pg" -h 127.0.0.1 -p "$port" \
+    -c shared_buffers=16MB -c dynamic_shared_memory_type=sysv > "$dir/pg/log" 2>&1 &
   PG_PID=$!
-  until_true "PostgreSQL" connects "$PG_PORT" || return 1
+  until_true "PostgreSQL" "$PG_PID" connects "$port" || return 1
   for _ in $(seq "$PG_CLIENTS"); do
-    psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -c 'select pg_sleep(3600)' \
+    "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c 'select pg_sleep(3600)' \
       > /dev/null 2>&1 < /dev/null &
   done
-  # The postmaster's five auxiliary processes and a backend per client.
-  until_true "PostgreSQL backends" has_children "$PG_PID" $((PG_CLIENTS + 5))
+  # A backend per client, in its query (its title ends in SELECT).
+  until_true "PostgreSQL's backends" "$PG_PID" \
+    children_at_least "$PG_PID" "$PG_CLIENTS" "SELECT"
 }
 
 start_nginx() {
   command -v nginx >/dev/null || { echo "servers: nginx left out (not installed)" >&2; return 0; }
+  if [ -z "${BENCH_REAL_ROOT:-}" ]; then
+    echo "servers: nginx left out (its workers change user: needs root)" >&2; return 0
+  fi
   local d="$dir/nginx"
-  mkdir "$d"
+  mkdir "$d" || return 1
   NGINX_PORT=$(free_port)
   cat > "$d/nginx.conf" <<CONF
 daemon off; master_process on; worker_processes 2;
@@ -86,40 +117,43 @@ http {
 CONF
   nginx -c "$d/nginx.conf" -p "$d" > /dev/null 2>&1 < /dev/null &
   NGINX_PID=$!
-  until_true "nginx" connects "$NGINX_PORT" || return 1
-  until_true "nginx workers" has_children "$NGINX_PID" 2 || return 1
+  until_true "nginx" "$NGINX_PID" connects "$NGINX_PORT" || return 1
+  until_true "nginx's workers" "$NGINX_PID" children_at_least "$NGINX_PID" 2 || return 1
   hold "$NGINX_PORT" "$NGINX_CLIENTS" 'GET / HTTP/1.1\r\nHost: bench\r\n\r\n'
 }
 
 start_redis() {
   command -v redis-server >/dev/null || { echo "servers: redis left out (not installed)" >&2; return 0; }
-  mkdir "$dir/redis"
-  REDIS_PORT=$(free_port)
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 ::1 --save '' --appendonly no \
+  mkdir "$dir/redis" || return 1
+  local port
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 ::1 --save '' --appendonly no \
     --daemonize no --dir "$dir/redis" > /dev/null 2>&1 < /dev/null &
   REDIS_PID=$!
-  until_true "redis" connects "$REDIS_PORT" || return 1
-  hold "$REDIS_PORT" "$REDIS_CLIENTS" 'PING\r\n'
+  until_true "redis" "$REDIS_PID" connects "$port" || return 1
+  hold "$port" "$REDIS_CLIENTS" 'PING\r\n'
 }
 
 start_node_cluster() {
   command -v node >/dev/null || { echo "servers: Node.js cluster left out (no node)" >&2; return 0; }
   node benches/workloads/node-cluster.js > "$dir/node-cluster" 2>/dev/null < /dev/null &
-  NODE_PID=$!
-  until_true "the Node.js cluster" test -s "$dir/node-cluster" || return 1
-  NODE_PORT=$(head -1 "$dir/node-cluster")
+  CLUSTER_PID=$!
+  until_true "the Node.js cluster" "$CLUSTER_PID" test -s "$dir/node-cluster" || return 1
   # The first worker forked (the lower PID in a fresh namespace) runs the worker_thread.
-  NODE_WORKER=$(tr ' ' '\n' < "/proc/$NODE_PID/task/$NODE_PID/children" | grep . | sort -n | head -1)
+  CLUSTER_WORKER=$(pgrep -P "$CLUSTER_PID" | sort -n | head -1)
+  [ -n "$CLUSTER_WORKER" ]
 }
 
 start_servers() {
   dir="$1"
-  start_postgres && start_nginx && start_redis && start_node_cluster
+  start_postgres || { [ -n "$PG_PID" ] && stop_child "$PG_PID" INT; PG_PID=; }
+  start_nginx || { [ -n "$NGINX_PID" ] && stop_child "$NGINX_PID"; NGINX_PID=; }
+  start_redis || { [ -n "$REDIS_PID" ] && stop_child "$REDIS_PID"; REDIS_PID=; }
+  start_node_cluster || { [ -n "$CLUSTER_PID" ] && stop_child "$CLUSTER_PID"; CLUSTER_PID=; }
+  return 0
 }
 
 stop_servers() {
-  if [ -n "$PG_PID" ]; then
-    kill -INT "$PG_PID" 2>/dev/null  # fast shutdown: ends the backends, removes its segment
-    wait "$PG_PID" 2>/dev/null
-  fi
+  # SIGINT: PostgreSQL's fast shutdown, which ends the backends and removes its segments.
+  if [ -n "$PG_PID" ]; then stop_child "$PG_PID" INT; PG_PID=; fi
 }

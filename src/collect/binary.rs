@@ -1,6 +1,8 @@
 //! Facts about an executable or library file that identify a runtime: exported symbols,
 //! needed libraries, and a version string in its read-only data. The file is read on demand
-//! (headers, symbol tables, a few MiB of `.rodata`), never loaded whole.
+//! (the section headers, a few entries of the GNU hash table, `.dynsym` and `.dynstr`, or
+//! the whole `.dynstr` of a file without that table, and up to 64 MiB of `.rodata`), never
+//! loaded whole.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -196,7 +198,9 @@ impl GnuHash {
         const DT_NEEDED: u64 = 1;
         let mut names = Vec::new();
         for entry in 0..(dynamic.1 / 16).min(4096) {
-            let Ok(bytes) = file.read_bytes_at(dynamic.0 + entry * 16, 16) else {
+            let Some(Ok(bytes)) =
+                (dynamic.0.checked_add(entry * 16)).map(|offset| file.read_bytes_at(offset, 16))
+            else {
                 break;
             };
             let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
@@ -207,8 +211,8 @@ impl GnuHash {
                     let Some(start) = self.dynstr.0.checked_add(value) else {
                         continue;
                     };
-                    if let Ok(name) =
-                        file.read_bytes_at_until(start..self.dynstr.0 + self.dynstr.1, 0)
+                    if let Ok(name) = file
+                        .read_bytes_at_until(start..self.dynstr.0.saturating_add(self.dynstr.1), 0)
                     {
                         names.push(name.to_vec());
                     }
@@ -234,12 +238,14 @@ impl GnuHash {
             let bytes = file.read_bytes_at(offset, 8).ok()?;
             Some(u64::from_le_bytes(bytes.try_into().ok()?))
         };
+        // Offsets come from the file: a damaged one ends the lookup rather than overflow.
+        let at = |offset: u64, add: u64| offset.checked_add(add);
         let base = self.hash.0;
         let (buckets, symoffset, bloom_size, bloom_shift) = (
             u32_at(base)?,
-            u32_at(base + 4)?,
-            u32_at(base + 8)?,
-            u32_at(base + 12)?,
+            u32_at(at(base, 4)?)?,
+            u32_at(at(base, 8)?)?,
+            u32_at(at(base, 12)?)?,
         );
         if buckets == 0 || bloom_size == 0 {
             return Some(false);
@@ -247,31 +253,36 @@ impl GnuHash {
         let hash = name.iter().fold(5381u32, |h, &c| {
             h.wrapping_mul(33).wrapping_add(u32::from(c))
         });
-        let word = u64_at(base + 16 + u64::from((hash / 64) % bloom_size) * 8)?;
-        let mask = (1u64 << (hash % 64)) | (1u64 << ((hash >> bloom_shift) % 64));
+        let word = u64_at(at(base, 16 + u64::from((hash / 64) % bloom_size) * 8)?)?;
+        let shifted = hash.checked_shr(bloom_shift).unwrap_or(0);
+        let mask = (1u64 << (hash % 64)) | (1u64 << (shifted % 64));
         if word & mask != mask {
             return Some(false);
         }
-        let buckets_at = base + 16 + u64::from(bloom_size) * 8;
-        let chains_at = buckets_at + u64::from(buckets) * 4;
-        let first = u32_at(buckets_at + u64::from(hash % buckets) * 4)?;
+        let buckets_at = at(base, 16 + u64::from(bloom_size) * 8)?;
+        let chains_at = at(buckets_at, u64::from(buckets) * 4)?;
+        let first = u32_at(at(buckets_at, u64::from(hash % buckets) * 4)?)?;
         if first < symoffset {
             return Some(false);
         }
         // Every chain ends with an odd value; the bound guards a corrupt file.
-        for index in (first..).take(1_000_000) {
-            let chain = u32_at(chains_at + u64::from(index - symoffset) * 4)?;
+        for index in (first..=u32::MAX).take(1_000_000) {
+            let chain = u32_at(at(chains_at, u64::from(index - symoffset) * 4)?)?;
             if (chain | 1) == (hash | 1) {
-                let symbol = self.dynsym.0 + u64::from(index) * 24;
-                if symbol + 24 > self.dynsym.0 + self.dynsym.1 {
+                let symbol = at(self.dynsym.0, u64::from(index) * 24)?;
+                if at(symbol, 24)? > self.dynsym.0.saturating_add(self.dynsym.1) {
                     return None;
                 }
                 let name_offset = u32_at(symbol)?;
-                let section_index =
-                    u16::from_le_bytes(file.read_bytes_at(symbol + 6, 2).ok()?.try_into().ok()?);
+                let section_index = u16::from_le_bytes(
+                    file.read_bytes_at(at(symbol, 6)?, 2)
+                        .ok()?
+                        .try_into()
+                        .ok()?,
+                );
                 let stored = file
                     .read_bytes_at(
-                        self.dynstr.0 + u64::from(name_offset),
+                        at(self.dynstr.0, u64::from(name_offset))?,
                         name.len() as u64 + 1,
                     )
                     .ok()?;

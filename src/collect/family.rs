@@ -1,7 +1,8 @@
 //! The reads behind process families: the runtime facts of the processes that can have a
 //! family role (children of a runtime process), cheaply: an executable the runtime cache
-//! already knows no runtime claims costs one `stat`. Deriving the family is
-//! `analyze::runtime::family`'s.
+//! already knows no runtime claims costs one `stat`, and a few processes' children come
+//! from their threads' `task/TID/children` files rather than every process's parent link.
+//! Deriving the family is `analyze::runtime::family`'s.
 
 use std::collections::HashSet;
 
@@ -42,7 +43,7 @@ pub fn read_runtimes(procfs: &ProcFs, nodes: &[ProcessNode]) -> Vec<ProcessSampl
 }
 
 /// The runtime facts of those of `pids` whose executable a runtime probe claims.
-pub fn read_runtime_samples(procfs: &ProcFs, pids: &[u32]) -> Vec<ProcessSample> {
+pub fn runtimes_of(procfs: &ProcFs, pids: &[u32]) -> Vec<ProcessSample> {
     let probes = procfs.runtimes();
     scan(pids, |pid| read_claimed(procfs, pid, probes)).rows
 }
@@ -84,7 +85,7 @@ fn could_run_a_runtime(procfs: &ProcFs, pid: u32, probes: &[RuntimeProbe]) -> bo
 /// `children` files when that is cheap, else from the parent links of every process.
 pub fn read_children_runtimes(procfs: &ProcFs, parents: &[u32]) -> Vec<ProcessSample> {
     if let Some(children) = children_from_files(procfs, parents) {
-        return read_runtime_samples(procfs, &children);
+        return runtimes_of(procfs, &children);
     }
     let Ok(nodes) = read_nodes(procfs) else {
         return Vec::new();
@@ -134,27 +135,66 @@ fn children_from_files(procfs: &ProcFs, parents: &[u32]) -> Option<Vec<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::{Child, Command};
+    use std::io::BufRead;
+    use std::process::{Child, Command, Stdio};
 
-    fn sleeper() -> Child {
-        Command::new("sleep").arg("30").spawn().unwrap()
+    /// Forks a `cat` from its main thread and one from a second thread (which stays), prints
+    /// their PIDs and waits for its stdin to close. Its children exit when it does: their
+    /// stdin is a pipe only it holds.
+    const FORKS_FROM_TWO_THREADS: &str = "import subprocess, sys, threading
+first = subprocess.Popen(['cat'], stdin=subprocess.PIPE)
+forked, ready = [], threading.Event()
+def fork_and_stay():
+    forked.append(subprocess.Popen(['cat'], stdin=subprocess.PIPE))
+    ready.set()
+    threading.Event().wait()
+threading.Thread(target=fork_and_stay, daemon=True).start()
+ready.wait()
+print(first.pid, forked[0].pid, flush=True)
+sys.stdin.read()
+";
+
+    /// Our child, killed and reaped however the test ends.
+    struct Reaped(Child);
+
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 
     #[test]
     fn children_forked_from_any_thread_are_found_through_the_children_files() {
-        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
-        let mut ours = sleeper();
-        let mut from_a_thread = std::thread::spawn(sleeper).join().unwrap();
-        let found = children_from_files(&procfs, &[std::process::id()]).unwrap();
-        // Other tests may have children of their own now: ours must be among them.
-        assert!(found.contains(&ours.id()), "{found:?}");
-        assert!(found.contains(&from_a_thread.id()), "{found:?}");
-        let sleeping = procfs.process(ours.id()).unwrap();
-        assert_eq!(sleeping.thread_count(), Ok(1));
-        assert_eq!(children_from_files(&procfs, &[ours.id()]), Some(Vec::new()));
-        for child in [&mut ours, &mut from_a_thread] {
-            child.kill().unwrap();
-            child.wait().unwrap();
+        let me = std::process::id();
+        if !std::path::Path::new(&format!("/proc/{me}/task/{me}/children")).exists() {
+            eprintln!("skipped: this kernel has no task/TID/children files");
+            return;
         }
+        let procfs = ProcFs::open(std::path::Path::new("/proc")).unwrap();
+        let mut parent = Reaped(
+            Command::new("python3")
+                .args(["-c", FORKS_FROM_TWO_THREADS])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        let stdout = parent.0.stdout.take().unwrap();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        let mut forked: Vec<u32> = line
+            .split_whitespace()
+            .map(|pid| pid.parse().unwrap())
+            .collect();
+        forked.sort_unstable();
+        assert_eq!(forked.len(), 2, "{line:?}");
+        let pid = parent.0.id();
+        assert_eq!(procfs.process(pid).unwrap().thread_count(), Ok(2));
+        assert_eq!(children_from_files(&procfs, &[pid]), Some(forked.clone()));
+        // A child that forked nothing has no children.
+        assert_eq!(children_from_files(&procfs, &[forked[0]]), Some(Vec::new()));
     }
 }

@@ -38,6 +38,7 @@ pub mod who;
 
 pub use crate::query::needs::Needs;
 pub use process::{Field, ProcessSample, TaskKind};
+pub use process_files::read_leader_stat;
 pub use procfs::{ProcFs, ProcessDir};
 pub use system::SystemInfo;
 pub use users::UserNames;

@@ -115,7 +115,7 @@ pub(super) fn read_stat_as_needed(
 
 /// Reads the leader thread's `stat` (`task/PID/stat`): the process's fields without the
 /// kernel's pass over every thread for the summed times and faults.
-fn read_leader_stat(dir: &impl Files) -> Field<Stat> {
+pub fn read_leader_stat(dir: &impl Files) -> Field<Stat> {
     let raw = dir.read_whole(&format!("task/{}/stat", dir.id()), MAX_SMALL_FILE)?;
     parse_stat(&raw).map_err(|_| Unavailable::ReadError)
 }

@@ -222,12 +222,12 @@ fn label_runtime_roles(procfs: &ProcFs, sockets: &mut [PortRow]) {
         .collect();
     pids.sort_unstable();
     pids.dedup();
-    let mut samples = crate::collect::family::read_runtime_samples(procfs, &pids);
+    let mut samples = crate::collect::family::runtimes_of(procfs, &pids);
     let unmarked: Vec<u32> = samples
         .iter()
         .filter(|sample| {
             crate::analyze::runtime::detect(&sample.runtime_facts())
-                .is_some_and(|(_, info)| info.cluster.is_none())
+                .is_some_and(|(_, info)| info.may_lead_workers())
         })
         .map(|sample| sample.pid)
         .collect();

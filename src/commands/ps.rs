@@ -217,7 +217,8 @@ fn compare_keys(
 }
 
 /// Gives cluster primaries their role in the runtime column, as `tree`, `ports` and `show`
-/// do: a primary carries no mark of its own, its workers name it. With the whole listing
+/// do: a primary carries no mark of its own (or only that of a forked child), its workers
+/// name it. With the whole listing
 /// every worker is a row; a selection may leave them out, so their parents' children are
 /// read then.
 fn mark_cluster_primaries(
@@ -236,6 +237,7 @@ fn mark_cluster_primaries(
         Some(Ok(Value::Runtime(info))) => Some(info.cluster),
         _ => None,
     };
+    let may_lead = |row: &Row| matches!(row.cells.get(index), Some(Ok(Value::Runtime(info))) if info.may_lead_workers());
     let primaries: HashMap<u32, ClusterRole> = if whole_listing {
         let family = crate::analyze::runtime::family::Family::from_roles(
             rows.iter()
@@ -250,7 +252,7 @@ fn mark_cluster_primaries(
     } else {
         let unmarked: Vec<u32> = rows
             .iter()
-            .filter(|row| runtime(row) == Some(None))
+            .filter(|row| may_lead(row))
             .map(|row| row.pid)
             .collect();
         if unmarked.is_empty() {
@@ -267,7 +269,7 @@ fn mark_cluster_primaries(
         };
         row.cells.update(index, |cell| {
             if let Ok(Value::Runtime(info)) = cell
-                && info.cluster.is_none()
+                && info.may_lead_workers()
             {
                 info.cluster = Some(role.clone());
             }

@@ -15,7 +15,7 @@ use crate::collect::scan::scan;
 use crate::collect::target::open_process;
 use crate::collect::thread_facts::{self, Observed};
 use crate::collect::threads::{Switches, read_threads_alongside};
-use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo};
+use crate::collect::{Needs, ProcFs, ProcessDir, ProcessSample, SystemInfo, read_leader_stat};
 use crate::columns::value::round2;
 use crate::commands::not_a_process;
 use crate::model::Unavailable;
@@ -42,9 +42,7 @@ pub fn run(
         open_process(procfs, pid, Needs::NONE).map_err(|why| not_a_process("threads", pid, why))?;
     // The leader thread's stat (its name, parent and start): the process's own would have
     // the kernel sum every thread's times first, which no part of this report shows.
-    process.stat = ProcessSample::read_thread(&dir, pid, Needs::STAT)
-        .ok()
-        .and_then(|leader| leader.stat);
+    process.stat = Some(read_leader_stat(&dir));
     // taskstats looks thread IDs up in procscope's own PID namespace.
     let switches = match procfs.pid_view() {
         PidView::Live => Switches::Taskstats,
@@ -73,9 +71,9 @@ pub fn run(
         .then(|| crate::analyze::runtime::detect(&process.runtime_facts()))
         .flatten()
         .map(|(analyzer, mut info)| {
-            if info.cluster.is_none() {
-                let children = side.children.unwrap_or_default();
-                info.cluster = Family::of(&children).primaries_among(&[pid]).remove(&pid);
+            let children = side.children.unwrap_or_default();
+            if let Some(primary) = Family::of(&children).primaries_among(&[pid]).remove(&pid) {
+                info.cluster = Some(primary);
             }
             (analyzer, info)
         });
@@ -120,8 +118,7 @@ struct SideReads {
 }
 
 impl SideReads {
-    /// `known` is the process as opened (its `stat`, which is not read again: for a process
-    /// of 10000 threads the kernel sums every thread's times to write it).
+    /// `known` is the process as opened, with its leader thread's `stat` (not read again).
     fn read(procfs: &ProcFs, dir: &ProcessDir, known: &ProcessSample, roles: bool) -> Self {
         let maps = dir.read("maps").map(|raw| parse_maps(&raw));
         let needs = Needs::EXE | Needs::RUNTIME | Needs::CMDLINE;
@@ -135,7 +132,7 @@ impl SideReads {
         let children = process
             .as_ref()
             .and_then(|p| crate::analyze::runtime::detect(&p.runtime_facts()))
-            .filter(|(_, info)| info.cluster.is_none())
+            .filter(|(_, info)| info.may_lead_workers())
             .map(|_| read_children_runtimes(procfs, &[dir.pid()]));
         Self {
             maps,

@@ -26,6 +26,12 @@ pub struct RuntimeInfo {
 }
 
 impl RuntimeInfo {
+    /// Whether its children may still make it a cluster primary: it has no role of its own,
+    /// or it is a forked child (which can fork workers in turn, as under `node --watch`).
+    pub fn may_lead_workers(&self) -> bool {
+        matches!(self.cluster, None | Some(ClusterRole::ForkedChild { .. }))
+    }
+
     /// `node 20.20.2`, `node 20.20.2 cluster primary`, `jvm 17.0.15`.
     pub fn label(&self) -> String {
         let mut text = self.runtime.clone();

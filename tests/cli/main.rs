@@ -19,6 +19,7 @@ mod kill;
 mod kill_ns;
 mod mem;
 mod node;
+mod node_family;
 mod node_roles;
 mod output;
 mod permission;

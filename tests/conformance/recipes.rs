@@ -76,6 +76,10 @@ pub fn postgres() -> Result<Server, String> {
             &p,
             "-c",
             "shared_buffers=16MB",
+            // SysV rather than files in /dev/shm, which no namespace removes when the
+            // postmaster is killed.
+            "-c",
+            "dynamic_shared_memory_type=sysv",
         ]
         .map(String::from),
     );

@@ -4,7 +4,8 @@
 //! server on 127.0.0.1 and ::1. Started once per test binary, all on loopback with free
 //! ports and temporary directories.
 //!
-//! Each server runs as PID 1 of its own PID namespace (`unshare --pid --fork --kill-child`),
+//! Each server runs as PID 1 of its own PID and IPC namespace (`unshare --pid --ipc --fork
+//! --kill-child`),
 //! started from a keeper thread that lives as long as the test process. Stopping goes only
 //! through our own children: at exit the unshare processes we spawned are killed and reaped,
 //! which kills each namespace's init and so, by the kernel, everything inside; if the test
@@ -200,11 +201,11 @@ pub(crate) fn namespaces_work() -> bool {
 }
 
 /// Spawns `argv` as PID 1 of a new PID namespace, killed with its namespace when the
-/// unshare wrapper (our child) dies (in an IPC namespace of its own too: the SysV segment
-/// a killed postmaster leaves goes with it) (or, without namespaces, as the leader of its own
-/// process group, killed as a group at exit); returns our child's PID and, when `piped`,
-/// its standard output (else it goes to a log file in `dir`). [`top_of`] then gives the
-/// server's top process.
+/// unshare wrapper (our child) dies; without namespaces, as the leader of its own process
+/// group, killed as a group at exit. The namespace has its own IPC namespace too: the SysV
+/// shared memory a killed postmaster leaves behind goes with it. Returns our child's PID
+/// and, when `piped`, its standard output (else it goes to a log file in `dir`).
+/// [`top_of`] then gives the server's top process.
 pub(crate) fn spawn_in_namespace(
     argv: &[&str],
     dir: &Path,

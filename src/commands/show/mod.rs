@@ -90,10 +90,12 @@ fn runtime_section(
     system: &SystemInfo,
 ) -> Option<(RuntimeInfo, String, BTreeMap<ThreadRole, u64>)> {
     let (analyzer, mut info) = crate::analyze::runtime::detect(&files.sample.runtime_facts())?;
-    if info.cluster.is_none() {
+    if info.may_lead_workers() {
         let pid = files.sample.pid;
         let children = crate::collect::family::read_children_runtimes(procfs, &[pid]);
-        info.cluster = Family::of(&children).primaries_among(&[pid]).remove(&pid);
+        if let Some(primary) = Family::of(&children).primaries_among(&[pid]).remove(&pid) {
+            info.cluster = Some(primary);
+        }
     }
     let threads = read_threads(&files.dir, 3, Switches::Status).ok()?;
     let maps: Vec<Mapping> = (files.memory.as_ref())
