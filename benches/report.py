@@ -154,8 +154,11 @@ for scale, key, question, goal_peer, goal_ratio, goal in questions:
 print("# Benchmarks\n")
 print(f"Measured by `benches/compare.sh` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
       f"{os.cpu_count()} CPUs, Linux {platform.release()}; load average (1, 5, 15 min) "
-      f"{load_before} before and {load_after} after the run. Each scale runs in its own PID "
-      f"namespace holding about that many processes (idle `sleep`s plus the workloads); "
+      f"{load_before} before and {load_after} after the run (the load average counts the "
+      f"thousands of processes a scale starts and ends; each scale waits until the CPUs are "
+      f"under 5% busy over a second, then runs two seconds of untimed listings). Each scale "
+      f"runs in its own PID and IPC namespace holding about that many processes (idle "
+      f"`sleep`s plus the workloads and the real servers); "
       f"hyperfine median of {runs} runs after 2 warm-ups, all commands of a question in one "
       f"hyperfine run; peak RSS from GNU time. Ratio = procscope's median / the peer's median "
       f"(below 1 means procscope is faster); CPU = mean user + system time of the command, "
