@@ -60,7 +60,10 @@ hold() {
 stop_child() {
   kill "-${2:-TERM}" "$1" 2>/dev/null
   for _ in $(seq 100); do
-    kill -0 "$1" 2>/dev/null || break
+    if ! kill -0 "$1" 2>/dev/null; then
+      wait "$1" 2>/dev/null
+      return 0
+    fi
     sleep 0.1
   done
   kill -KILL "$1" 2>/dev/null
