@@ -79,7 +79,8 @@ WHY = {
     "executables' section headers, their children's environments).",
     "nginx-ports": "as for `ports PORT`: every descriptor of every process is read.",
     "pg-fds": "a process with few descriptors: start-up and the sock_diag dumps of every "
-    "socket in the namespace (the workloads' 3000 TCP sockets) to name the socket ends.",
+    "socket of the network namespace (the host's, which the benchmark shares: the "
+    "workloads' 3000 TCP sockets among them) to name the socket ends.",
     "nginx-fds": "as for PostgreSQL: start-up and the sock_diag dumps of every socket.",
     "redis-threads": "a few threads: start-up, and the maps and symbol tables for the "
     "program counters.",
